@@ -1,0 +1,15 @@
+// `hairpin <command>`: one executable, one module per subcommand.
+const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
+  manager: { summary: 'run the manager (HTTP API, DoH, DNS) on SQLite or Postgres', load: () => import('./manager.ts') },
+  admin: { summary: 'enrol and list licences and nodes through the manager API', load: () => import('./admin.ts') },
+};
+
+const [name, ...args] = process.argv.slice(2);
+const command = name ? commands[name] : undefined;
+if (!command) {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length));
+  console.log(`usage: hairpin <command> [options]\n\n${Object.entries(commands).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`).join('\n')}\n\nhairpin <command> --help for a command's options`);
+  process.exitCode = name && name !== '--help' && name !== 'help' ? 2 : 0;
+} else {
+  process.exitCode = await (await command.load()).run(args);
+}

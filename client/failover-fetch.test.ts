@@ -1,0 +1,240 @@
+import tls from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createHairpinClient, HairpinClientError, type HairpinClient, type HairpinClientOptions, type OriginStorage, type OriginSwitchEvent,
+  type TransportFailureEvent,
+} from './index.ts';
+import { createTestPki, type TestPki } from './test-pki.ts';
+import { refusedPort, startSilentListener, startTestNode, type TestNode } from './test-node-server.ts';
+
+// Loopback stands in for the two paths: 127.0.0.2 is the LAN (internal) origin, 127.0.0.1 the public one.
+const names = { internal: '127.0.0.2', external: '127.0.0.1' };
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function node(host: string, label: string, extra: Partial<Parameters<typeof startTestNode>[0]> = {}): Promise<TestNode> {
+  const n = await startTestNode({ host, names, label, ...extra });
+  cleanups.push(() => n.stop());
+  return n;
+}
+
+function client(options: HairpinClientOptions): { c: HairpinClient; switches: OriginSwitchEvent[]; failures: TransportFailureEvent[] } {
+  const c = createHairpinClient({ storage: null, reprobe: false, ...options });
+  const switches: OriginSwitchEvent[] = [];
+  const failures: TransportFailureEvent[] = [];
+  c.addEventListener('switch', (e) => switches.push(e as OriginSwitchEvent));
+  c.addEventListener('failure', (e) => failures.push(e as TransportFailureEvent));
+  cleanups.push(() => c.close());
+  return { c, switches, failures };
+}
+
+async function served(res: Response): Promise<string> {
+  return ((await res.json()) as { served: string }).served;
+}
+
+async function rejection(p: Promise<unknown>): Promise<HairpinClientError> {
+  const error = await p.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(HairpinClientError);
+  return error as HairpinClientError;
+}
+
+describe('switching on transport failures', () => {
+  it('internal port refused: the race picks the external origin, classified refused', async () => {
+    const port = await refusedPort('127.0.0.2');
+    const external = await node('127.0.0.1', 'external');
+    const { c, switches, failures } = client({ mountPoint: `http://127.0.0.2:${port}/`, otherOrigin: external.origin });
+    expect(await served(await c.fetch('/v1/stock'))).toBe('external');
+    expect(switches.map((s) => [s.to, s.reason])).toEqual([[external.origin, 'race']]);
+    expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['refused', true]]);
+  });
+
+  it('refused mid-session: a GET is repeated on the other origin at once', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c, switches } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    expect(await served(await c.fetch('/v1/a'))).toBe('internal');
+    await internal.stop();
+    expect(await served(await c.fetch('/v1/b'))).toBe('external');
+    expect(switches.at(-1)).toMatchObject({ from: internal.origin, to: external.origin, reason: 'transport-failure', failure: { kind: 'refused' } });
+  });
+
+  it('internal accepts and never answers: the external origin wins the race after the delay', async () => {
+    const silent = await startSilentListener('127.0.0.2');
+    cleanups.push(() => silent.stop());
+    const external = await node('127.0.0.1', 'external');
+    const { c } = client({ mountPoint: `${silent.origin}/`, otherOrigin: external.origin, raceDelayMs: 100, probeTimeoutMs: 2_000 });
+    const t0 = performance.now();
+    expect(await served(await c.fetch('/v1/stock'))).toBe('external');
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(95);
+    expect(elapsed).toBeLessThan(1_000);
+  });
+
+  it('silently dropped mid-session: the attempt time bound fires, classified timeout, GET repeated', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, attemptTimeoutMs: 300 });
+    expect(await served(await c.fetch('/v1/warm'))).toBe('internal');
+    // Wi-Fi → cellular while the app runs: the same address now swallows packets.
+    await internal.stop();
+    const silent = await startSilentListener('127.0.0.2', internal.port);
+    cleanups.push(() => silent.stop());
+    const t0 = performance.now();
+    expect(await served(await c.fetch('/v1/x'))).toBe('external');
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['timeout', false]]);
+  });
+
+  it('internal name does not resolve (.invalid): classified dns, never sent', async () => {
+    const external = await node('127.0.0.1', 'external', { names: { internal: 'i-nur1.pl-1234.invalid', external: '127.0.0.1' } });
+    const { c, failures } = client({ mountPoint: 'http://i-nur1.pl-1234.invalid:18443/', otherOrigin: external.origin });
+    expect(await served(await c.fetch('/v1/stock'))).toBe('external');
+    expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['dns', true]]);
+    expect(c.internalOrigin).toBe('http://i-nur1.pl-1234.invalid:18443');
+  });
+
+  it('both origins down: ERR_ALL_ORIGINS_FAILED lists both failures', async () => {
+    const a = await refusedPort('127.0.0.2');
+    const b = await refusedPort('127.0.0.1');
+    const { c, switches } = client({ mountPoint: `http://127.0.0.2:${a}/`, otherOrigin: `http://127.0.0.1:${b}` });
+    const error = await rejection(c.fetch('/v1/x'));
+    expect(error.code).toBe('ERR_ALL_ORIGINS_FAILED');
+    expect((error as unknown as { failures: Array<{ kind: string }> }).failures.map((f) => f.kind)).toEqual(['refused', 'refused']);
+    expect(switches).toEqual([]);
+    expect(c.current).toBeNull();
+  });
+});
+
+describe('TLS', () => {
+  let pki: TestPki;
+  beforeAll(() => {
+    pki = createTestPki();
+    tls.setDefaultCACertificates([...tls.getCACertificates('default'), pki.caPem]);
+  });
+  afterAll(() => pki.dispose());
+
+  it('a certificate for the wrong name is a TLS failure: switch, never sent', async () => {
+    const internal = await node('127.0.0.2', 'internal', { tls: pki.issue(['someone-else.example.test']) });
+    const external = await node('127.0.0.1', 'external', { tls: pki.issue(['nur1.pl-1234.example.test'], ['127.0.0.1']) });
+    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    const res = await c.fetch('/v1/sales', { method: 'POST', body: 'x' });
+    expect(await served(res)).toBe('external');
+    expect(failures.map((f) => [f.failure.kind, f.failure.detail])).toEqual([['tls', 'ERR_TLS_CERT_ALTNAME_INVALID']]);
+  });
+});
+
+describe('HTTP answers never switch', () => {
+  it.each([404, 500, 503])('%i from the service is returned as is', async (status) => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c, switches, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    await c.fetch('/v1/warm');
+    const res = await c.fetch(`/status/${status}`);
+    expect(res.status).toBe(status);
+    expect(await res.text()).toBe(`status ${status} from internal`);
+    expect(switches.map((s) => s.reason)).toEqual(['race']);
+    expect(failures).toEqual([]);
+    expect(external.hits.get(`/status/${status}`)).toBeUndefined();
+  });
+});
+
+describe('repeating only when safe', () => {
+  it('a POST whose connection drops after sending is not repeated: ERR_NOT_REPEATED, switched for the next call', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c, switches } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    await c.fetch('/v1/warm');
+    const error = await rejection(c.fetch('/drop', { method: 'POST', body: 'sale 42' }));
+    expect(error.code).toBe('ERR_NOT_REPEATED');
+    expect(internal.hits.get('/drop')).toBe(1);
+    expect(external.hits.get('/drop')).toBeUndefined();
+    expect(switches.at(-1)).toMatchObject({ to: external.origin, reason: 'transport-failure', failure: { kind: 'network', neverSent: false } });
+    expect(c.current).toBe(external.origin);
+  });
+
+  it('the same POST with an Idempotency-Key is repeated on the other origin', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    await c.fetch('/v1/warm');
+    const error = await rejection(c.fetch('/drop', { method: 'POST', body: 'sale 42', headers: { 'Idempotency-Key': 'k-42' } }));
+    // The external stand-in drops /drop too: what matters is that the request reached it, body intact.
+    expect(error.code).toBe('ERR_ALL_ORIGINS_FAILED');
+    expect(internal.hits.get('/drop')).toBe(1);
+    expect(external.hits.get('/drop')).toBe(1);
+  });
+
+  it('a POST in a Request object is repeated when it never left (refused), body intact', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    await c.fetch('/v1/warm');
+    await internal.stop();
+    const res = await c.fetch(new Request(`${internal.origin}/v1/sales`, { method: 'POST', body: 'sale 43' }));
+    expect(await res.json()).toEqual({ served: 'external', method: 'POST', body: 'sale 43' });
+  });
+});
+
+describe('caller abort, pass-through, identity, memory, return to internal', () => {
+  it("a caller's abort is rethrown as is and switches nothing", async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c, switches, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    await c.fetch('/v1/warm');
+    const reason = new Error('user left the page');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(reason), 50);
+    await expect(c.fetch('/slow/2000', { signal: controller.signal })).rejects.toBe(reason);
+    expect(switches.length).toBe(1);
+    expect(failures).toEqual([]);
+  });
+
+  it('other origins pass through untouched', async () => {
+    const other = await node('127.0.0.3', 'elsewhere');
+    const { c, switches } = client({ mountPoint: 'http://127.0.0.2:18443/', otherOrigin: 'http://127.0.0.1:18443' });
+    expect(await served(await c.fetch(`${other.origin}/v1/x`))).toBe('elsewhere');
+    expect(switches).toEqual([]);
+  });
+
+  it('an origin that answers but is not the node loses the race', async () => {
+    const impostor = await node('127.0.0.2', 'portal', { names: { internal: 'captive.example.test', external: 'captive.example.test' } });
+    const external = await node('127.0.0.1', 'external');
+    const { c, failures } = client({ mountPoint: `${impostor.origin}/`, otherOrigin: external.origin });
+    expect(await served(await c.fetch('/v1/x'))).toBe('external');
+    expect(failures.map((f) => f.failure.kind)).toEqual(['identity']);
+  });
+
+  it('remembers the last good origin and races it first next time', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const memory = new Map<string, string>();
+    const storage: OriginStorage = { getItem: (k) => memory.get(k) ?? null, setItem: (k, v) => void memory.set(k, v) };
+    const first = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, storage });
+    await internal.stop();
+    await first.c.fetch('/v1/x');
+    expect([...memory.values()]).toEqual([external.origin]);
+    await internal.start();
+    const second = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, storage, raceDelayMs: 1_000 });
+    expect(await served(await second.c.fetch('/v1/y'))).toBe('external');
+  });
+
+  it('goes back to the internal origin when a re-probe finds it working', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    await internal.stop();
+    const { c, switches } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, reprobe: { initialMs: 50, maxMs: 200 } });
+    expect(await served(await c.fetch('/v1/a'))).toBe('external');
+    await internal.start();
+    for (let i = 0; i < 100 && c.current !== internal.origin; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(switches.at(-1)).toMatchObject({ from: external.origin, to: internal.origin, reason: 'internal-back' });
+    expect(await served(await c.fetch('/v1/b'))).toBe('internal');
+  });
+
+  it('close() stops re-probes and refuses further calls with ERR_CLIENT_CLOSED', async () => {
+    const { c } = client({ mountPoint: 'http://127.0.0.2:18443/', otherOrigin: 'http://127.0.0.1:18443', reprobe: { initialMs: 10 } });
+    c.close();
+    expect((await rejection(c.fetch('/v1/x'))).code).toBe('ERR_CLIENT_CLOSED');
+  });
+});

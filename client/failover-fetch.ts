@@ -1,0 +1,333 @@
+import { classify, type Failure } from './classify.ts';
+import { AllOriginsFailed, ClientClosed, IdentityMismatch, LocalNetworkDenied, NotRepeated } from './errors.ts';
+import { OriginSwitchEvent, TransportFailureEvent, type SwitchReason } from './events.ts';
+import { verifyIdentity } from './identity.ts';
+import { createLocalNetworkAccess, type LocalNetworkAccess } from './local-network-access.ts';
+import { nodeOrigins } from './origins.ts';
+import { raceWithDelay } from './race.ts';
+import { defaultStorage, rememberedOrigin, rememberOrigin, type OriginStorage } from './storage.ts';
+import { timeBound, unref } from './time-bound.ts';
+
+export interface HairpinClientOptions {
+  /** The URL handed out at pairing, e.g. `https://i-nur1.pl-1234.example.test:8443/`. */
+  mountPoint: string | URL;
+  /** The node's other origin; default: the mount point's sibling name (`i-` prefix added or removed). */
+  otherOrigin?: string | URL;
+  /** Happy Eyeballs delay before probing the second origin (ms, default 250). */
+  raceDelayMs?: number;
+  /** Time bound of one request attempt until its response headers (ms, default 15 000). */
+  attemptTimeoutMs?: number;
+  /** Time bound of one identity probe (ms, default 5 000). */
+  probeTimeoutMs?: number;
+  /** Re-probe of the internal origin while on the external one: first delay, doubling up to max (ms, default 30 000 → 600 000); `false` disables. */
+  reprobe?: { initialMs?: number; maxMs?: number } | false;
+  /** Memory of the last good origin; default `localStorage` where available, `null` for none. */
+  storage?: OriginStorage | null;
+  /** The underlying fetch; default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Chromium Local Network Access handling (default `auto`: in a page whose origin is not the internal one). */
+  localNetworkAccess?: 'auto' | 'on' | 'off';
+  /** Address space of the internal origin for LNA (default `local`). */
+  targetAddressSpace?: 'local' | 'loopback';
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+type Prepared = { method: string; init: RequestInit; replayable: boolean; headers: Headers };
+
+/**
+ * The app's fetch, failing over between the node's internal and external origins. Requests to
+ * any other origin pass through untouched. Fires `switch` (OriginSwitchEvent) and `failure`
+ * (TransportFailureEvent).
+ *
+ * @example
+ *   const client = createHairpinClient({ mountPoint: 'https://i-nur1.pl-1234.example.test:8443/' });
+ *   client.addEventListener('switch', (e) => console.info((e as OriginSwitchEvent).reason));
+ *   const res = await client.fetch('/v1/stock?sku=42');          // relative to the mount point
+ *   await client.fetch('/v1/sales', { method: 'POST', body, headers: { 'Idempotency-Key': id } });
+ *   client.close();
+ */
+export class HairpinClient extends EventTarget {
+  readonly mountPoint: URL;
+  /** The mount point's origin, then the other one. */
+  readonly origins: readonly [string, string];
+  readonly internalOrigin: string;
+  /** Same signature as the global `fetch`, bound, so it can be handed around. */
+  readonly fetch: typeof fetch;
+
+  #current: string | null = null;
+  #closed = false;
+  #racing: Promise<string> | null = null;
+  #reprobeTimer: ReturnType<typeof setTimeout> | undefined;
+  #reprobeDelay: number;
+  readonly #opts: Required<Omit<HairpinClientOptions, 'otherOrigin' | 'reprobe' | 'storage' | 'fetch'>> & { reprobe: { initialMs: number; maxMs: number } | false };
+  readonly #base: typeof fetch;
+  readonly #storage: OriginStorage | null;
+  readonly #storageKey: string;
+  readonly #lna: LocalNetworkAccess;
+  readonly #unlisten: Array<() => void> = [];
+
+  constructor(options: HairpinClientOptions) {
+    super();
+    const { mountPoint, origins, internal } = nodeOrigins(options.mountPoint, options.otherOrigin);
+    this.mountPoint = mountPoint;
+    this.origins = origins;
+    this.internalOrigin = internal;
+    const reprobe = options.reprobe === false ? false : { initialMs: options.reprobe?.initialMs ?? 30_000, maxMs: options.reprobe?.maxMs ?? 600_000 };
+    this.#opts = {
+      mountPoint: options.mountPoint,
+      raceDelayMs: options.raceDelayMs ?? 250,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? 15_000,
+      probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
+      localNetworkAccess: options.localNetworkAccess ?? 'auto',
+      targetAddressSpace: options.targetAddressSpace ?? 'local',
+      reprobe,
+    };
+    this.#reprobeDelay = reprobe ? reprobe.initialMs : 0;
+    const base = options.fetch;
+    // A lambda, not a bound reference: window.fetch throws "Illegal invocation" with another `this`.
+    this.#base = base ? (input, init) => base(input, init) : (input, init) => globalThis.fetch(input, init);
+    this.#storage = options.storage === undefined ? defaultStorage() : options.storage;
+    this.#storageKey = `hairpin:last-good:${origins[0]}`;
+    this.#lna = createLocalNetworkAccess({
+      internalOrigin: internal,
+      mode: this.#opts.localNetworkAccess,
+      targetAddressSpace: this.#opts.targetAddressSpace,
+      onChange: (state) => { if (state === 'granted') this.#networkChanged(); },
+    });
+    this.fetch = (input, init) => this.#fetch(input, init);
+    this.#listenForNetworkChanges();
+  }
+
+  /** The origin requests go to now; `null` until one proved itself (the next call probes both). */
+  get current(): string | null {
+    return this.#current;
+  }
+
+  /** Stops re-probes and listeners; later calls throw `ERR_CLIENT_CLOSED`. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#reprobeTimer);
+    for (const unlisten of this.#unlisten.splice(0)) unlisten();
+  }
+
+  async #fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    if (this.#closed) throw new ClientClosed();
+    const source = input instanceof Request ? input : undefined;
+    const url = new URL(source ? source.url : String(input), this.mountPoint);
+    if (!this.origins.includes(url.origin)) return this.#base(input, init);
+    const callerSignal = init?.signal ?? source?.signal ?? null;
+    const request = await prepare(source, init);
+    const repeatable = request.replayable && (IDEMPOTENT.has(request.method) || request.headers.has('idempotency-key'));
+    const path = url.pathname + url.search;
+    const failures: Failure[] = [];
+
+    let origin = this.#current ?? (await this.#raceOnce(callerSignal));
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#attempt(origin, path, request.init, callerSignal);
+      if (outcome instanceof Response) {
+        this.#confirm(origin);
+        return outcome;
+      }
+      failures.push(outcome);
+      const next = this.#other(origin);
+      if (attempt === 2 || (next === this.internalOrigin && this.#lna.denied())) {
+        this.#setCurrent(null, 'all-failed', outcome);
+        throw noPath(failures, this.#lna.denied() ? this.internalOrigin : null);
+      }
+      this.#setCurrent(next, outcome.kind === 'local-network-denied' ? 'local-network-denied' : 'transport-failure', outcome);
+      if (!repeatable && !outcome.neverSent) throw new NotRepeated(outcome);
+      origin = next;
+    }
+  }
+
+  /** Returns the Response, or the classified transport failure; rethrows anything else as is. */
+  async #attempt(origin: string, path: string, init: RequestInit, callerSignal: AbortSignal | null): Promise<Response | Failure> {
+    const bound = timeBound(callerSignal, this.#opts.attemptTimeoutMs);
+    try {
+      const response = await this.#base(new URL(path, origin), { ...init, ...this.#lnaInit(origin), signal: bound.signal });
+      bound.stopClock();
+      return response;
+    } catch (error) {
+      bound.clear();
+      return this.#failure(error, origin, callerSignal, bound.timedOut());
+    }
+  }
+
+  async #failure(error: unknown, origin: string, callerSignal: AbortSignal | null, timedOut: boolean): Promise<Failure> {
+    const failure = classify(error, { origin, callerSignal, timedOut });
+    if (!failure || failure.kind === 'aborted') throw error;
+    // Chromium reports an LNA denial as a plain network error; only the permission state tells.
+    if (failure.kind === 'network' && origin === this.internalOrigin && this.#lna.applies && (await this.#lna.state()) === 'denied') {
+      failure.kind = 'local-network-denied';
+      failure.neverSent = true;
+      failure.detail = 'local-network-access permission denied';
+    }
+    this.dispatchEvent(new TransportFailureEvent(failure));
+    return failure;
+  }
+
+  /** One shared race at a time: concurrent calls wait for the same winner. */
+  #raceOnce(callerSignal: AbortSignal | null): Promise<string> {
+    const race = (this.#racing ??= this.#race().finally(() => { this.#racing = null; }));
+    if (!callerSignal) return race;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(callerSignal.reason);
+      if (callerSignal.aborted) return onAbort();
+      callerSignal.addEventListener('abort', onAbort, { once: true });
+      race.then(resolve, reject).finally(() => callerSignal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async #race(): Promise<string> {
+    if (this.#lna.applies) await this.#lna.state();
+    const remembered = rememberedOrigin(this.#storage, this.#storageKey);
+    const order = remembered === this.origins[1] ? [this.origins[1], this.origins[0]] : [...this.origins];
+    const failures: Failure[] = [];
+    const candidates = order.filter((origin) => {
+      if (origin !== this.internalOrigin || !this.#lna.denied()) return true;
+      failures.push({ kind: 'local-network-denied', origin, neverSent: true, detail: 'local-network-access permission denied', error: undefined });
+      return false;
+    });
+    try {
+      const { index } = await raceWithDelay(candidates.map((origin) => (signal: AbortSignal) => this.#probe(origin, signal)), this.#opts.raceDelayMs);
+      const winner = candidates[index]!;
+      this.#setCurrent(winner, 'race');
+      this.#confirm(winner);
+      return winner;
+    } catch (error) {
+      const errors = error instanceof AggregateError ? error.errors : [error];
+      failures.push(...errors.filter((e): e is Failure => typeof e === 'object' && e !== null && 'kind' in e));
+      this.#scheduleReprobe();
+      throw noPath(failures, this.#lna.denied() ? this.internalOrigin : null);
+    }
+  }
+
+  /** Identity check of one origin; rejects with a Failure. */
+  async #probe(origin: string, signal?: AbortSignal): Promise<string> {
+    const bound = timeBound(signal, this.#opts.probeTimeoutMs);
+    try {
+      await verifyIdentity(origin, { fetch: this.#base, signal: bound.signal, init: this.#lnaInit(origin) });
+      return origin;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (error instanceof IdentityMismatch) {
+        const failure: Failure = { kind: 'identity', origin, neverSent: false, detail: error.message, error };
+        this.dispatchEvent(new TransportFailureEvent(failure));
+        throw failure;
+      }
+      throw await this.#failure(error, origin, null, bound.timedOut());
+    } finally {
+      bound.clear();
+    }
+  }
+
+  #lnaInit(origin: string): RequestInit {
+    return origin === this.internalOrigin ? this.#lna.init : {};
+  }
+
+  #other(origin: string): string {
+    return origin === this.origins[0] ? this.origins[1] : this.origins[0];
+  }
+
+  #setCurrent(to: string | null, reason: SwitchReason, failure?: Failure): void {
+    const from = this.#current;
+    if (from === to) return;
+    this.#current = to;
+    this.dispatchEvent(new OriginSwitchEvent(from, to, reason, failure));
+    if (to === this.internalOrigin) {
+      clearTimeout(this.#reprobeTimer);
+      this.#reprobeTimer = undefined;
+      if (this.#opts.reprobe) this.#reprobeDelay = this.#opts.reprobe.initialMs;
+    } else {
+      this.#scheduleReprobe();
+    }
+  }
+
+  #confirm(origin: string): void {
+    if (rememberedOrigin(this.#storage, this.#storageKey) !== origin) rememberOrigin(this.#storage, this.#storageKey, origin);
+  }
+
+  #scheduleReprobe(): void {
+    const reprobe = this.#opts.reprobe;
+    if (!reprobe || this.#closed || this.#reprobeTimer !== undefined || this.#current === this.internalOrigin) return;
+    this.#reprobeTimer = setTimeout(() => {
+      this.#reprobeTimer = undefined;
+      void this.#reprobeInternal();
+    }, this.#reprobeDelay);
+    unref(this.#reprobeTimer);
+    this.#reprobeDelay = Math.min(this.#reprobeDelay * 2, reprobe.maxMs);
+  }
+
+  async #reprobeInternal(): Promise<void> {
+    if (this.#closed || this.#current === this.internalOrigin) return;
+    if (this.#lna.applies) await this.#lna.state();
+    // While the permission is denied, asking again would only annoy; its change event wakes us up.
+    if (this.#lna.denied()) return;
+    try {
+      await this.#probe(this.internalOrigin);
+      if (this.#closed) return;
+      this.#setCurrent(this.internalOrigin, 'internal-back');
+      this.#confirm(this.internalOrigin);
+    } catch {
+      this.#scheduleReprobe();
+    }
+  }
+
+  #networkChanged(): void {
+    if (this.#closed || this.#current === this.internalOrigin) return;
+    clearTimeout(this.#reprobeTimer);
+    this.#reprobeTimer = undefined;
+    if (this.#opts.reprobe) this.#reprobeDelay = this.#opts.reprobe.initialMs;
+    void this.#reprobeInternal();
+  }
+
+  // Browsers tell when the network comes back or changes (Wi-Fi ↔ cellular); elsewhere only the periodic re-probe does.
+  #listenForNetworkChanges(): void {
+    const g = globalThis as { addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener']; navigator?: { connection?: EventTarget } };
+    const onChange = () => this.#networkChanged();
+    if (typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function') {
+      g.addEventListener('online', onChange);
+      this.#unlisten.push(() => g.removeEventListener!('online', onChange));
+    }
+    const connection = g.navigator?.connection;
+    if (connection && typeof connection.addEventListener === 'function') {
+      connection.addEventListener('change', onChange);
+      this.#unlisten.push(() => connection.removeEventListener('change', onChange));
+    }
+  }
+}
+
+/**
+ * @example
+ *   const { fetch, close } = createHairpinClient({ mountPoint: pairingUrl });
+ */
+export function createHairpinClient(options: HairpinClientOptions): HairpinClient {
+  return new HairpinClient(options);
+}
+
+function noPath(failures: readonly Failure[], lnaDeniedOrigin: string | null): AllOriginsFailed {
+  if (lnaDeniedOrigin === null) return new AllOriginsFailed(failures);
+  const denied = failures.some((f) => f.kind === 'local-network-denied')
+    ? failures
+    : [...failures, { kind: 'local-network-denied' as const, origin: lnaDeniedOrigin, neverSent: true, detail: 'local-network-access permission denied', error: undefined }];
+  return new LocalNetworkDenied(denied);
+}
+
+/** Splits a fetch call into a method, headers and an init that can be sent twice (body buffered when it came in a Request). */
+async function prepare(source: Request | undefined, init: RequestInit | undefined): Promise<Prepared> {
+  const method = (init?.method ?? source?.method ?? 'GET').toUpperCase();
+  const headers = new Headers(init?.headers ?? source?.headers);
+  let body = init?.body;
+  if (body === undefined && source?.body) body = await source.arrayBuffer();
+  const fromSource: RequestInit = source
+    ? { credentials: source.credentials, cache: source.cache, redirect: source.redirect, referrerPolicy: source.referrerPolicy, keepalive: source.keepalive }
+    : {};
+  const { signal: _callerSignal, ...rest } = init ?? {};
+  return {
+    method,
+    headers,
+    replayable: !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream),
+    init: { ...fromSource, ...rest, method, headers, body: body ?? null },
+  };
+}

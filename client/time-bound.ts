@@ -1,0 +1,35 @@
+/**
+ * A signal that aborts when the parent does (with the parent's reason, so a caller's abort stays
+ * the caller's) or after `ms` (with a `TimeoutError`). `AbortSignal.any` would do, but React Native
+ * and older Safari lack it.
+ *
+ * @example
+ *   const bound = timeBound(init.signal, 5_000);
+ *   try { return await fetch(url, { signal: bound.signal }); } finally { bound.clear(); }
+ */
+export function timeBound(parent: AbortSignal | null | undefined, ms: number) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => controller.abort(parent?.reason);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
+  }, ms);
+  if (parent?.aborted) onAbort();
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    /** Stops the clock (headers are in) but keeps following the parent, which may still cancel the body. */
+    stopClock: () => clearTimeout(timer),
+    clear: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** Lets the timers of a long-lived client not keep a Node or Deno process alive. */
+export function unref(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
+}

@@ -1,0 +1,33 @@
+// Domain-name rules shared by the manager and the probe (RFC 1035 §2.3.4, RFC 1123 §2.1).
+
+/** A host label: letters, digits, inner hyphens, 1–63 characters. */
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const MAX_NAME_LENGTH = 253;
+
+/** Lower-case, no trailing dot: names compare case-insensitively (RFC 4343). */
+export function normalizeName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+export function isValidLabel(label: string): boolean {
+  return LABEL.test(label);
+}
+
+/** A whole host name: every label valid and at most 253 characters in presentation form. */
+export function isValidHostName(name: string): boolean {
+  const n = normalizeName(name);
+  return n.length > 0 && n.length <= MAX_NAME_LENGTH && n.split('.').every(isValidLabel);
+}
+
+/**
+ * The labels of `name` below `apex`, leftmost first, or undefined when `name` is outside it.
+ * `relativeLabels('i-nur1.pl-1234.example.test', 'example.test')` → `['i-nur1', 'pl-1234']`.
+ */
+export function relativeLabels(name: string, apex: string): string[] | undefined {
+  const n = normalizeName(name);
+  const a = normalizeName(apex);
+  if (n === a) return [];
+  if (!n.endsWith(`.${a}`)) return undefined;
+  return n.slice(0, -(a.length + 1)).split('.');
+}

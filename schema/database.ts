@@ -1,0 +1,58 @@
+// Kysely's view of the tables in ./migrations. Keep the two in step: a column added there is
+// added here in the same commit.
+import type { Generated } from 'kysely';
+
+export interface LicenceTable {
+  licence: string;
+  created_at: number;
+}
+
+export interface NodeTable {
+  licence: string;
+  node: string;
+  credential_hash: string;
+  created_at: number;
+  credential_rotated_at: number;
+}
+
+export interface AddressTable {
+  licence: string;
+  node: string;
+  private_ipv4: string;
+  private_ipv6: string | null;
+  public_ipv4: string | null;
+  public_ipv6: string | null;
+  port: number | null;
+  source_address: string | null;
+  reported_at: number;
+}
+
+export interface AddressHistoryTable {
+  id: string;
+  licence: string;
+  node: string;
+  at: number;
+  serial: number | null;
+  source_address: string | null;
+  old_private_ipv4: string | null;
+  old_private_ipv6: string | null;
+  old_public_ipv4: string | null;
+  old_public_ipv6: string | null;
+  new_private_ipv4: string | null;
+  new_private_ipv6: string | null;
+  new_public_ipv4: string | null;
+  new_public_ipv6: string | null;
+}
+
+export interface ZoneTable {
+  id: Generated<number>;
+  serial: number;
+}
+
+export interface Database {
+  licences: LicenceTable;
+  nodes: NodeTable;
+  addresses: AddressTable;
+  address_history: AddressHistoryTable;
+  zone: ZoneTable;
+}

@@ -1,0 +1,26 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineProject } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+// The manager's API and DoH suite inside workerd, on a D1 database migrated from the same
+// schema/migrations files wrangler applies in production.
+export default defineProject({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: root('wrangler.toml') },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations(root('schema/migrations')),
+          HAIRPIN_ADMIN_TOKEN: 'test-admin-token',
+        },
+      },
+    })),
+  ],
+  test: {
+    name: 'workers',
+    include: ['**/*.workers.test.ts'],
+    setupFiles: ['./apply-migrations.ts'],
+  },
+});

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: everything that runs on Node (most suites start real servers and real DNS
+// software on loopback), and the Workers suite that runs inside workerd against D1.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/*.workers.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      './test/workers/vitest.config.ts',
+    ],
+  },
+});

@@ -1,0 +1,33 @@
+// The manager on Deno: the same app, SQLite through Deno's node:sqlite, Deno.serve for HTTP.
+// deno run --allow-net --allow-read --allow-write --allow-env worker/adapter/deno/index.ts
+import { createApp } from '../../app.ts';
+import { configFromEnv } from '../../config.ts';
+import { Zone } from '../../zone/answer.ts';
+import { openStore } from '../node/store.ts';
+
+declare const Deno: {
+  env: { toObject(): Record<string, string> };
+  serve(
+    options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+  ): { finished: Promise<void> };
+};
+
+const env = Deno.env.toObject();
+if (!env.HAIRPIN_ADMIN_TOKEN) throw new Error('set HAIRPIN_ADMIN_TOKEN for the Deno entry');
+const config = configFromEnv(env);
+const { store } = await openStore(env.HAIRPIN_DB || 'data/hairpin.sqlite');
+const peers = new WeakMap<Request, string>();
+const app = createApp({ config, store, zone: new Zone(config, store), peerAddress: (c) => peers.get(c.req.raw), now: Date.now });
+
+Deno.serve(
+  {
+    hostname: env.HAIRPIN_HTTP_HOST || '127.0.0.1',
+    port: Number(env.HAIRPIN_HTTP_PORT || 8787),
+    onListen: ({ port }) => console.log(`manager (deno) for zone ${config.names.zone} on port ${port}`),
+  },
+  (request, info) => {
+    peers.set(request, info.remoteAddr.hostname);
+    return app.fetch(request);
+  },
+);

@@ -1,0 +1,105 @@
+// The manager on Node: SQLite (or Postgres), HTTP/1.1 + HTTP/2 on one port, and the DNS server.
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createApp } from '../../app.ts';
+import { configFromEnv, type Env, type ManagerConfig } from '../../config.ts';
+import { newCredential } from '../../credential.ts';
+import { Zone } from '../../zone/answer.ts';
+import { nodePeerAddress } from './conninfo.ts';
+import { openStore } from './store.ts';
+import { serveHttp, type RunningHttp } from './serve.ts';
+import type { Store } from '../../store/store.ts';
+
+export interface NodeManagerOptions {
+  env: Env;
+  /** Where to say things an operator must see once (the generated admin token). */
+  log?: (line: string) => void;
+}
+
+export interface RunningManager {
+  config: ManagerConfig;
+  store: Store;
+  zone: Zone;
+  http: RunningHttp;
+  /** The admin token in force (generated when HAIRPIN_ADMIN_TOKEN is unset). */
+  adminToken: string;
+  close(): Promise<void>;
+}
+
+function port(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${key} must be a port number, got "${raw}"`);
+  return n;
+}
+
+/**
+ * The admin token: from the environment, else from a file beside the database, else made now,
+ * written there (0600) and printed this once.
+ */
+async function adminToken(env: Env, db: string, log: (line: string) => void): Promise<string> {
+  if (env.HAIRPIN_ADMIN_TOKEN) return env.HAIRPIN_ADMIN_TOKEN;
+  const persistent = db !== ':memory:' && !/^postgres(ql)?:/.test(db);
+  const file = `${db}.admin-token`;
+  if (persistent) {
+    const existing = await readFile(file, 'utf8').then((s) => s.trim(), () => undefined);
+    if (existing) {
+      log(`admin token: read from ${file}`);
+      return existing;
+    }
+  }
+  const token = newCredential().replace(/^hpn_/, 'hpa_');
+  if (persistent) {
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+  log(`admin token (shown once${persistent ? `, kept in ${file}` : ''}): ${token}`);
+  return token;
+}
+
+/**
+ * Start the manager as `npm start` does.
+ *
+ * ```ts
+ * const manager = await startNodeManager({ env: { HAIRPIN_DB: ':memory:', HAIRPIN_HTTP_PORT: '0' } });
+ * await fetch(`http://127.0.0.1:${manager.http.port}/healthz`);
+ * await manager.close();
+ * ```
+ */
+export async function startNodeManager(options: NodeManagerOptions): Promise<RunningManager> {
+  const { env } = options;
+  const log = options.log ?? ((line) => console.log(line));
+  const db = env.HAIRPIN_DB || 'data/hairpin.sqlite';
+  if (db !== ':memory:' && !/^postgres(ql)?:/.test(db)) await mkdir(dirname(db), { recursive: true });
+  const token = await adminToken(env, db, log);
+  const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
+  const { store, close: closeStore } = await openStore(db);
+  const zone = new Zone(config, store);
+  const app = createApp({
+    config,
+    store,
+    zone,
+    peerAddress: nodePeerAddress,
+    now: Date.now,
+  });
+  const tls = env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
+    ? { cert: await readFile(env.HAIRPIN_TLS_CERT, 'utf8'), key: await readFile(env.HAIRPIN_TLS_KEY, 'utf8') }
+    : undefined;
+  const http = await serveHttp(app.fetch, {
+    host: env.HAIRPIN_HTTP_HOST || '127.0.0.1',
+    port: port(env, 'HAIRPIN_HTTP_PORT', 8787),
+    ...(tls ? { tls } : {}),
+  });
+  log(`manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`);
+  return {
+    config,
+    store,
+    zone,
+    http,
+    adminToken: token,
+    async close() {
+      await http.close();
+      await closeStore();
+    },
+  };
+}

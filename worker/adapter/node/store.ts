@@ -1,0 +1,57 @@
+// The Node entry's storage: SQLite through node:sqlite by default, Postgres when HAIRPIN_DB is
+// a postgres:// URL. Migrations are applied at start-up on both.
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from '../../../schema/database.ts';
+import { migrate } from '../../../schema/migrations.ts';
+import { readMigrations } from '../../../schema/read-migrations.ts';
+import type { AtomicBatch } from '../../store/batch.ts';
+import { transactionBatch } from '../../store/batch.ts';
+import { Store } from '../../store/store.ts';
+import { NodeSqliteDialect, openSqlite, runStatement } from './sqlite-driver.ts';
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface OpenedStore {
+  store: Store;
+  close(): Promise<void>;
+}
+
+// A synchronous batch cannot interleave with anything else on this connection, and IMMEDIATE
+// makes a second process wait (busy_timeout) instead of failing.
+function sqliteBatch(db: DatabaseSync): AtomicBatch {
+  return async (queries) => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const results = queries.map((q) => runStatement(db, q.sql, q.parameters));
+      db.exec('COMMIT');
+      return results;
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  };
+}
+
+/**
+ * Open (and migrate) the store named by `location`: a file path, ':memory:' or a postgres:// URL.
+ *
+ * ```ts
+ * const { store, close } = await openStore('data/hairpin.sqlite');
+ * ```
+ */
+export async function openStore(location: string): Promise<OpenedStore> {
+  let db: Kysely<Database>;
+  let batch: AtomicBatch;
+  if (/^postgres(ql)?:\/\//.test(location)) {
+    const pg = await import('pg');
+    // BIGINT columns hold millisecond times and serials, all below 2^53: numbers, not strings.
+    pg.default.types.setTypeParser(20, Number);
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.default.Pool({ connectionString: location, max: 10 }) }) });
+    batch = transactionBatch(db);
+  } else {
+    const sqlite = openSqlite({ path: location });
+    db = new Kysely<Database>({ dialect: new NodeSqliteDialect(sqlite) });
+    batch = sqliteBatch(sqlite);
+  }
+  await migrate(db, await readMigrations());
+  return { store: new Store(db, batch), close: () => db.destroy() };
+}

@@ -1,0 +1,49 @@
+// The manager on Cloudflare Workers: D1 through kysely-d1, writes through D1's batch (its only
+// transaction), the client address from CF-Connecting-IP, configuration from bindings.
+import type { D1Database, ExecutionContext } from '@cloudflare/workers-types';
+import { Kysely } from 'kysely';
+import { D1Dialect } from 'kysely-d1';
+import type { Database } from '../../../schema/database.ts';
+import { createApp } from '../../app.ts';
+import { configFromEnv, type Env } from '../../config.ts';
+import type { AtomicBatch } from '../../store/batch.ts';
+import { Store } from '../../store/store.ts';
+import { Zone } from '../../zone/answer.ts';
+
+export interface WorkerBindings {
+  DB: D1Database;
+  [key: string]: unknown;
+}
+
+function d1Batch(d1: D1Database): AtomicBatch {
+  return async (queries) => {
+    const results = await d1.batch(queries.map((q) => d1.prepare(q.sql).bind(...q.parameters)));
+    return results.map((r: { results?: unknown[]; meta?: { changes?: number } }) => ({ rows: (r.results ?? []) as unknown[], numAffectedRows: BigInt(r.meta?.changes ?? 0) }));
+  };
+}
+
+function stringBindings(bindings: WorkerBindings): Env {
+  return Object.fromEntries(Object.entries(bindings).filter(([, v]) => typeof v === 'string')) as Env;
+}
+
+// One app per isolate and bindings object: building it parses configuration once, not per request.
+const apps = new WeakMap<WorkerBindings, ReturnType<typeof createApp>>();
+
+function appFor(bindings: WorkerBindings) {
+  let app = apps.get(bindings);
+  if (!app) {
+    // On Workers the client address is CF-Connecting-IP, set by Cloudflare and not forgeable.
+    const config = configFromEnv({ HAIRPIN_TRUSTED_PROXY_HEADER: 'cf-connecting-ip', ...stringBindings(bindings) });
+    const db = new Kysely<Database>({ dialect: new D1Dialect({ database: bindings.DB }) });
+    const store = new Store(db, d1Batch(bindings.DB));
+    app = createApp({ config, store, zone: new Zone(config, store), peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now });
+    apps.set(bindings, app);
+  }
+  return app;
+}
+
+export default {
+  fetch(request: Request, bindings: WorkerBindings, ctx: ExecutionContext): Response | Promise<Response> {
+    return appFor(bindings).fetch(request, bindings, ctx);
+  },
+};

@@ -1,0 +1,125 @@
+// The manager's configuration, read the same way from process.env, Deno.env and Worker bindings.
+import { isIpv4, isIpv6, isRfc1918, isUla, canonicalIpv6 } from '../dns/address.ts';
+import { isValidHostName, normalizeName } from '../dns/name.ts';
+import { SEED_TEMPLATES, ZoneNames } from './names.ts';
+
+export interface NameServer {
+  name: string;
+  ipv4: string[];
+  ipv6: string[];
+}
+
+export interface AppsTarget {
+  cname?: string;
+  ipv4: string[];
+  ipv6: string[];
+}
+
+export interface ManagerConfig {
+  names: ZoneNames;
+  /** TTL of node address, TXT and challenge records (s). Short: nodes move. */
+  addressTtl: number;
+  /** TTL of SOA and NS (s). */
+  zoneTtl: number;
+  /** SOA minimum: the negative-caching TTL (RFC 2308). */
+  negativeTtl: number;
+  nameServers: NameServer[];
+  hostmaster: string;
+  canaries: { privateIpv4: string; ulaIpv6: string; publicIpv4: string };
+  apps: AppsTarget | undefined;
+  /** Header carrying the client address when behind a proxy (e.g. CF-Connecting-IP). */
+  trustedProxyHeader: string | undefined;
+  /** Admin bearer token; undefined disables admin endpoints. */
+  adminToken: string | undefined;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+function seconds(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new ConfigError(`${key} must be a whole number of seconds, got "${raw}"`);
+  return n;
+}
+
+function address(env: Env, key: string, fallback: string, check: (v: string) => boolean, what: string): string {
+  const value = env[key] || fallback;
+  if (!check(value)) throw new ConfigError(`${key} must be ${what}, got "${value}"`);
+  return value.includes(':') ? canonicalIpv6(value) : value;
+}
+
+/** `ns1.example.test=192.0.2.53,2001:db8::53 ns2.example.test` → name servers with glue. */
+function nameServers(env: Env, zone: string): NameServer[] {
+  const specs = list(env.HAIRPIN_NAMESERVERS);
+  if (specs.length === 0) specs.push(`ns1.${zone}`);
+  return specs.map((spec) => {
+    const [name = '', addrs = ''] = spec.split('=');
+    if (!isValidHostName(name)) throw new ConfigError(`HAIRPIN_NAMESERVERS: invalid name "${name}"`);
+    const all = addrs.split(',').filter(Boolean);
+    const bad = all.find((a) => !isIpv4(a) && !isIpv6(a));
+    if (bad) throw new ConfigError(`HAIRPIN_NAMESERVERS: invalid address "${bad}"`);
+    return { name: normalizeName(name), ipv4: all.filter(isIpv4), ipv6: all.filter(isIpv6).map(canonicalIpv6) };
+  });
+}
+
+/** `cname:apps-host.example.net` or `192.0.2.10,2001:db8::10`. */
+function appsTarget(value: string | undefined): AppsTarget | undefined {
+  if (!value) return undefined;
+  if (value.startsWith('cname:')) {
+    const cname = value.slice('cname:'.length);
+    if (!isValidHostName(cname)) throw new ConfigError(`HAIRPIN_APPS_TARGET: invalid CNAME target "${cname}"`);
+    return { cname: normalizeName(cname), ipv4: [], ipv6: [] };
+  }
+  const all = list(value);
+  const bad = all.find((a) => !isIpv4(a) && !isIpv6(a));
+  if (bad) throw new ConfigError(`HAIRPIN_APPS_TARGET: "${bad}" is neither "cname:<host>" nor an address`);
+  return { ipv4: all.filter(isIpv4), ipv6: all.filter(isIpv6).map(canonicalIpv6) };
+}
+
+/**
+ * Read the configuration from an environment map.
+ *
+ * ```ts
+ * const config = configFromEnv({ HAIRPIN_ZONE: 'polarisgestionmag.net', HAIRPIN_ADMIN_TOKEN: 's3cret' });
+ * ```
+ */
+export function configFromEnv(env: Env): ManagerConfig {
+  const zone = normalizeName(env.HAIRPIN_ZONE || 'example.test');
+  let names: ZoneNames;
+  try {
+    names = new ZoneNames(zone, {
+      external: env.HAIRPIN_EXTERNAL_TEMPLATE || SEED_TEMPLATES.external,
+      internal: env.HAIRPIN_INTERNAL_TEMPLATE || SEED_TEMPLATES.internal,
+      apps: env.HAIRPIN_APPS_TEMPLATE || SEED_TEMPLATES.apps,
+    });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const addressTtl = seconds(env, 'HAIRPIN_ADDRESS_TTL', 60);
+  return {
+    names,
+    addressTtl,
+    zoneTtl: seconds(env, 'HAIRPIN_ZONE_TTL', 3600),
+    negativeTtl: seconds(env, 'HAIRPIN_NEGATIVE_TTL', addressTtl),
+    nameServers: nameServers(env, zone),
+    hostmaster: normalizeName(env.HAIRPIN_HOSTMASTER || `hostmaster.${zone}`),
+    canaries: {
+      privateIpv4: address(env, 'HAIRPIN_CANARY_PRIVATE_IPV4', '10.255.255.254', isRfc1918, 'an RFC 1918 address'),
+      ulaIpv6: address(env, 'HAIRPIN_CANARY_ULA_IPV6', 'fd68:6169:7270:696e::1', isUla, 'a ULA (fc00::/7) address'),
+      // Benchmarking range (RFC 2544): resolvers' rebind filters, dnsmasq's included, let it through.
+      publicIpv4: address(env, 'HAIRPIN_CANARY_PUBLIC_IPV4', '198.18.0.1', isIpv4, 'an IPv4 address'),
+    },
+    apps: appsTarget(env.HAIRPIN_APPS_TARGET),
+    trustedProxyHeader: env.HAIRPIN_TRUSTED_PROXY_HEADER || undefined,
+    adminToken: env.HAIRPIN_ADMIN_TOKEN || undefined,
+  };
+}

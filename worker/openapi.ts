@@ -1,0 +1,91 @@
+// The API description served at /openapi.json (OpenAPI 3.1). Kept beside the routes it
+// describes; test/manager/api.test.ts checks every documented path answers.
+import { PROBLEMS, PROBLEM_URN } from './problem.ts';
+
+const problem = { $ref: '#/components/responses/Problem' };
+const bearer = [{ bearer: [] }];
+const path = (licence = true, node = false) => [
+  ...(licence ? [{ name: 'licence', in: 'path', required: true, schema: { $ref: '#/components/schemas/Label' } }] : []),
+  ...(node ? [{ name: 'node', in: 'path', required: true, schema: { $ref: '#/components/schemas/Label' } }] : []),
+];
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+
+export function openApiDocument(zone: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'hairpin manager',
+      version: '1',
+      description: `Enrols nodes, takes their address reports and serves them as DNS for ${zone} (DoH and port 53).`,
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Admin token, or a node credential for its own node' } },
+      schemas: {
+        Label: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' },
+        Names: { type: 'object', properties: { external: { type: 'string' }, internal: { type: 'string' } } },
+        Report: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['privateIpv4'],
+          properties: {
+            privateIpv4: { type: 'string', description: 'RFC 1918 address', examples: ['10.1.2.3'] },
+            privateIpv6: { type: ['string', 'null'], description: 'ULA (fc00::/7)' },
+            publicIpv4: { type: ['string', 'null'], description: 'Defaults to the request source when that is public' },
+            publicIpv6: { type: ['string', 'null'], description: 'Global unicast; defaults to the request source when it is one' },
+            port: { type: ['integer', 'null'], minimum: 1, maximum: 65535 },
+          },
+        },
+        Problem: {
+          type: 'object',
+          properties: {
+            type: { type: 'string', enum: Object.keys(PROBLEMS).map((k) => `${PROBLEM_URN}${k}`) },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
+      },
+      responses: { Problem: { description: 'RFC 9457 problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } } },
+    },
+    paths: {
+      '/healthz': { get: { summary: 'Liveness and the zone serial', responses: { 200: { description: 'ok' } } } },
+      '/dns-query': {
+        get: { summary: 'DoH (RFC 8484) with ?dns=, or the JSON form with ?name=&type=', parameters: [{ name: 'dns', in: 'query', schema: { type: 'string' } }, { name: 'name', in: 'query', schema: { type: 'string' } }, { name: 'type', in: 'query', schema: { type: 'string' } }], responses: { 200: { description: 'application/dns-message or application/dns-json' }, 400: problem, 413: problem } },
+        post: { summary: 'DoH (RFC 8484) POST', requestBody: { content: { 'application/dns-message': {} } }, responses: { 200: { description: 'application/dns-message' }, 400: problem, 413: problem, 415: problem } },
+      },
+      '/resolve': { get: { summary: 'DNS JSON (Google/Cloudflare shape)', parameters: [{ name: 'name', in: 'query', required: true, schema: { type: 'string' } }, { name: 'type', in: 'query', schema: { type: 'string' } }], responses: { 200: { description: 'application/dns-json' }, 400: problem } } },
+      '/v1/licences': {
+        get: { summary: 'List licences (admin)', security: bearer, responses: { 200: { description: 'licences' }, 401: problem } },
+        post: { summary: 'Create a licence (admin)', security: bearer, requestBody: json({ type: 'object', required: ['licence'], properties: { licence: { $ref: '#/components/schemas/Label' } } }), responses: { 201: { description: 'created' }, 400: problem, 401: problem, 409: problem } },
+      },
+      '/v1/licences/{licence}': {
+        parameters: path(),
+        get: { summary: 'A licence and its nodes (admin)', security: bearer, responses: { 200: { description: 'licence' }, 404: problem } },
+        delete: { summary: 'Delete a licence and its nodes (admin)', security: bearer, responses: { 204: { description: 'deleted' }, 404: problem } },
+      },
+      '/v1/licences/{licence}/nodes': {
+        parameters: path(),
+        get: { summary: 'List nodes (admin)', security: bearer, responses: { 200: { description: 'nodes' } } },
+        post: { summary: 'Enrol a node (admin); the credential is shown once', security: bearer, requestBody: json({ type: 'object', required: ['node'], properties: { node: { $ref: '#/components/schemas/Label' } } }), responses: { 201: { description: '{licence,node,names,credential}' }, 400: problem, 401: problem, 409: problem } },
+      },
+      '/v1/licences/{licence}/nodes/{node}': {
+        parameters: path(true, true),
+        get: { summary: 'Node state (admin or the node)', security: bearer, responses: { 200: { description: 'state, records served, serial' }, 401: problem, 403: problem } },
+        delete: { summary: 'Delete a node (admin)', security: bearer, responses: { 204: { description: 'deleted' }, 404: problem } },
+      },
+      '/v1/licences/{licence}/nodes/{node}/addresses': {
+        parameters: path(true, true),
+        put: { summary: 'Report addresses (the node, or admin)', security: bearer, requestBody: json({ $ref: '#/components/schemas/Report' }), responses: { 200: { description: 'names, records now served, serial' }, 400: problem, 401: problem, 403: problem, 415: problem } },
+      },
+      '/v1/licences/{licence}/nodes/{node}/history': {
+        parameters: path(true, true),
+        get: { summary: 'Address history, newest first (admin or the node)', security: bearer, responses: { 200: { description: 'history' } } },
+      },
+      '/v1/licences/{licence}/nodes/{node}/credential': {
+        parameters: path(true, true),
+        post: { summary: 'Rotate the node credential (admin); shown once', security: bearer, responses: { 200: { description: '{credential}' }, 404: problem } },
+      },
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// DNS over HTTPS (RFC 8484) and the JSON form Google and Cloudflare serve, both answered by the
+// zone module.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { decodeMessage, encodeMessage, records, fullRcode, typeCode, typeName, type DnsRecord, type DnsMessage, FLAG_RD, FLAG_TC, FLAG_AD, FLAG_CD, FLAG_RA } from '../../dns/message.ts';
+import { isValidHostName, normalizeName } from '../../dns/name.ts';
+import type { ManagerEnv } from '../context.ts';
+import { ProblemError } from '../problem.ts';
+import { responseTtl } from '../zone/answer.ts';
+
+export const dohRoutes = new Hono<ManagerEnv>();
+
+/** The largest DNS message there is (a 16-bit length); RFC 8484 §6 wants bounds on input. */
+const MAX_MESSAGE = 65_535;
+const DNS_MESSAGE = 'application/dns-message';
+const DNS_JSON = 'application/dns-json';
+
+function decodeBase64Url(value: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value)) throw new ProblemError('invalid-dns-message', '"dns" must be base64url (RFC 4648 §5) without padding');
+  const b64 = value.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
+  let binary: string;
+  try {
+    binary = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  } catch {
+    throw new ProblemError('invalid-dns-message', '"dns" is not valid base64url');
+  }
+  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+}
+
+function parseQuery(bytes: Uint8Array): DnsMessage {
+  try {
+    const message = decodeMessage(bytes);
+    if (message.type === 'response') throw new Error('the message is a response, not a query');
+    return message;
+  } catch (e) {
+    throw new ProblemError('invalid-dns-message', (e as Error).message);
+  }
+}
+
+function cacheControl(response: DnsMessage): string {
+  const ttl = responseTtl(response);
+  return ttl === undefined ? 'no-store' : `max-age=${ttl}`;
+}
+
+async function answerDoh(c: Context<ManagerEnv>, bytes: Uint8Array): Promise<Response> {
+  const response = await c.get('deps').zone.answer(parseQuery(bytes));
+  return new Response(encodeMessage(response) as Uint8Array<ArrayBuffer>, {
+    headers: { 'content-type': DNS_MESSAGE, 'cache-control': cacheControl(response) },
+  });
+}
+
+dohRoutes.get('/dns-query', async (c) => {
+  const dns = c.req.query('dns');
+  if (dns === undefined) {
+    if (c.req.query('name') !== undefined) return answerJson(c);
+    throw new ProblemError('invalid-request', 'GET /dns-query needs "dns" (RFC 8484) or "name" (JSON form)');
+  }
+  // base64url grows 4/3: anything longer cannot decode to a message that fits 16 bits.
+  if (dns.length > Math.ceil((MAX_MESSAGE * 4) / 3)) throw new ProblemError('payload-too-large', 'the "dns" value is longer than any DNS message');
+  return answerDoh(c, decodeBase64Url(dns));
+});
+
+dohRoutes.post(
+  '/dns-query',
+  bodyLimit({ maxSize: MAX_MESSAGE, onError: () => { throw new ProblemError('payload-too-large', `a DNS message is at most ${MAX_MESSAGE} bytes`); } }),
+  async (c) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== DNS_MESSAGE) throw new ProblemError('unsupported-media-type', `POST /dns-query takes ${DNS_MESSAGE} (got "${type || 'none'}")`);
+    return answerDoh(c, new Uint8Array(await c.req.arrayBuffer()));
+  },
+);
+
+dohRoutes.get('/resolve', (c) => answerJson(c));
+
+// The JSON shape of https://developers.google.com/speed/public-dns/docs/doh/json, which
+// Cloudflare's application/dns-json shares.
+function jsonRecord(r: DnsRecord) {
+  const absolute = (n: string) => `${normalizeName(n)}.`;
+  let data: string;
+  switch (r.type) {
+    case 'TXT': data = (r.data as (string | Uint8Array)[]).map((s) => JSON.stringify(String(s))).join(' '); break;
+    case 'SOA': {
+      const s = r.data;
+      data = `${absolute(s.mname)} ${absolute(s.rname)} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
+      break;
+    }
+    case 'NS': case 'CNAME': data = absolute(String(r.data)); break;
+    default: data = String(r.data);
+  }
+  return { name: `${normalizeName(r.name)}.`, type: typeCode(r.type) ?? 0, TTL: r.ttl ?? 0, data };
+}
+
+async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
+  const name = c.req.query('name') ?? '';
+  const typeParam = c.req.query('type') ?? 'A';
+  if (name === '' || (normalizeName(name) !== '' && !isValidHostName(name.replace(/(^|\.)_/g, '$1')))) {
+    throw new ProblemError('invalid-request', `"name" must be a domain name (got "${name}")`);
+  }
+  const code = /^\d+$/.test(typeParam) ? Number(typeParam) : typeCode(typeParam);
+  if (code === undefined || code < 1 || code > 65535) throw new ProblemError('invalid-request', `"type" must be a record type name or number 1-65535 (got "${typeParam}")`);
+  const query: DnsMessage = { type: 'query', id: 0, flags: FLAG_RD, questions: [{ type: typeName(code) as DnsRecord['type'], name: normalizeName(name), class: 'IN' }] };
+  const response = await c.get('deps').zone.answer(query);
+  const flags = response.flags ?? 0;
+  const body = {
+    Status: fullRcode(response),
+    TC: (flags & FLAG_TC) !== 0,
+    RD: (flags & FLAG_RD) !== 0,
+    RA: (flags & FLAG_RA) !== 0,
+    AD: (flags & FLAG_AD) !== 0,
+    CD: (flags & FLAG_CD) !== 0,
+    Question: [{ name: `${normalizeName(name)}.`, type: code }],
+    ...(response.answers?.length ? { Answer: records(response.answers).map(jsonRecord) } : {}),
+    ...(response.authorities?.length ? { Authority: records(response.authorities).map(jsonRecord) } : {}),
+  };
+  return new Response(JSON.stringify(body), { headers: { 'content-type': DNS_JSON, 'cache-control': cacheControl(response) } });
+}

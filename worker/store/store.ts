@@ -1,0 +1,375 @@
+// Everything the manager reads and writes, through Kysely's typed builder so one set of queries
+// serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
+import { sql, type Kysely } from 'kysely';
+import type { AddressTable, Database } from '../../schema/database.ts';
+import type { AtomicBatch } from './batch.ts';
+
+/** RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it. */
+const SERIAL_MODULUS = 4294967295;
+
+export interface NodeRow {
+  licence: string;
+  node: string;
+  credentialHash: string;
+  createdAt: number;
+}
+
+export interface NodeAddresses {
+  privateIpv4: string;
+  privateIpv6: string | null;
+  publicIpv4: string | null;
+  publicIpv6: string | null;
+  port: number | null;
+  sourceAddress: string | null;
+  reportedAt: number;
+}
+
+/** What a node looks like to the zone: enrolled, and maybe reported. */
+export interface NodeState extends NodeRow {
+  addresses: NodeAddresses | undefined;
+}
+
+export interface ReportInput {
+  licence: string;
+  node: string;
+  privateIpv4: string;
+  privateIpv6: string | null;
+  /** undefined keeps the stored value; null clears it. */
+  publicIpv4: string | null | undefined;
+  publicIpv6: string | null | undefined;
+  port: number | null;
+  sourceAddress: string | null;
+  at: number;
+}
+
+export interface ReportResult {
+  serial: number;
+  changed: boolean;
+  addresses: NodeAddresses;
+}
+
+export interface HistoryEntry {
+  at: number;
+  serial: number | null;
+  sourceAddress: string | null;
+  old: Partial<Record<'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6', string | null>>;
+  new: Partial<Record<'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6', string | null>>;
+}
+
+function toAddresses(row: AddressTable): NodeAddresses {
+  return {
+    privateIpv4: row.private_ipv4,
+    privateIpv6: row.private_ipv6,
+    publicIpv4: row.public_ipv4,
+    publicIpv6: row.public_ipv6,
+    port: row.port === null ? null : Number(row.port),
+    sourceAddress: row.source_address,
+    reportedAt: Number(row.reported_at),
+  };
+}
+
+/**
+ * The manager's data.
+ *
+ * ```ts
+ * const store = new Store(db, transactionBatch(db));
+ * await store.createNode('1234', 'nur1', hash, Date.now());
+ * ```
+ */
+export class Store {
+  readonly db: Kysely<Database>;
+  /** Runs compiled writes atomically; store extensions (ACME, probe reports) write through it too. */
+  readonly batch: AtomicBatch;
+
+  constructor(db: Kysely<Database>, batch: AtomicBatch) {
+    this.db = db;
+    this.batch = batch;
+  }
+
+  #bumpSerial() {
+    return this.db
+      .updateTable('zone')
+      .set({ serial: sql<number>`(serial % ${SERIAL_MODULUS}) + 1` })
+      .where('id', '=', 1)
+      .compile();
+  }
+
+  #selectSerial() {
+    return this.db.selectFrom('zone').select('serial').where('id', '=', 1).compile();
+  }
+
+  async serial(): Promise<number> {
+    const row = await this.db.selectFrom('zone').select('serial').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(row.serial);
+  }
+
+  /** Enrol a node (and its licence if new). Returns the new serial, or undefined if it exists. */
+  async createNode(licence: string, node: string, credentialHash: string, at: number): Promise<number | undefined> {
+    const results = await this.batch([
+      this.db.insertInto('licences').values({ licence, created_at: at }).onConflict((oc) => oc.column('licence').doNothing()).compile(),
+      this.db
+        .insertInto('nodes')
+        .values({ licence, node, credential_hash: credentialHash, created_at: at, credential_rotated_at: at })
+        .onConflict((oc) => oc.columns(['licence', 'node']).doNothing())
+        .compile(),
+      this.#bumpSerialIfInserted(licence, node, at),
+      this.#selectSerial(),
+    ]);
+    if (Number(results[1]?.numAffectedRows ?? 0n) === 0) return undefined;
+    return Number((results[3]?.rows[0] as { serial: number }).serial);
+  }
+
+  // The serial moves only when the node row is new: created_at equal to this call's time and
+  // rotated_at as well is how the batch, which cannot branch, sees its own insert.
+  #bumpSerialIfInserted(licence: string, node: string, at: number) {
+    return this.db
+      .updateTable('zone')
+      .set({ serial: sql<number>`(serial % ${SERIAL_MODULUS}) + 1` })
+      .where('id', '=', 1)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('nodes')
+            .select('node')
+            .where('licence', '=', licence)
+            .where('node', '=', node)
+            .where('created_at', '=', at)
+            .where('credential_rotated_at', '=', at),
+        ),
+      )
+      .compile();
+  }
+
+  async getNode(licence: string, node: string): Promise<NodeState | undefined> {
+    const row = await this.db
+      .selectFrom('nodes')
+      .leftJoin('addresses', (j) => j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'))
+      .select([
+        'nodes.licence', 'nodes.node', 'nodes.credential_hash', 'nodes.created_at',
+        'addresses.private_ipv4', 'addresses.private_ipv6', 'addresses.public_ipv4', 'addresses.public_ipv6',
+        'addresses.port', 'addresses.source_address', 'addresses.reported_at',
+      ])
+      .where('nodes.licence', '=', licence)
+      .where('nodes.node', '=', node)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      licence: row.licence,
+      node: row.node,
+      credentialHash: row.credential_hash,
+      createdAt: Number(row.created_at),
+      addresses: row.private_ipv4 === null ? undefined : toAddresses(row as AddressTable),
+    };
+  }
+
+  /** Which node holds this credential hash (to tell "wrong node" from "wrong secret"). */
+  async nodeByCredentialHash(hash: string): Promise<{ licence: string; node: string } | undefined> {
+    return this.db.selectFrom('nodes').select(['licence', 'node']).where('credential_hash', '=', hash).executeTakeFirst();
+  }
+
+  async licenceHasNodes(licence: string): Promise<boolean> {
+    const row = await this.db.selectFrom('nodes').select('node').where('licence', '=', licence).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async licenceExists(licence: string): Promise<boolean> {
+    const row = await this.db.selectFrom('licences').select('licence').where('licence', '=', licence).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async createLicence(licence: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .insertInto('licences')
+      .values({ licence, created_at: at })
+      .onConflict((oc) => oc.column('licence').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  async listLicences(): Promise<{ licence: string; createdAt: number; nodes: number }[]> {
+    const rows = await this.db
+      .selectFrom('licences')
+      .leftJoin('nodes', 'nodes.licence', 'licences.licence')
+      .select(['licences.licence', 'licences.created_at', (eb) => eb.fn.count<number>('nodes.node').as('nodes')])
+      .groupBy(['licences.licence', 'licences.created_at'])
+      .orderBy('licences.licence')
+      .execute();
+    return rows.map((r) => ({ licence: r.licence, createdAt: Number(r.created_at), nodes: Number(r.nodes) }));
+  }
+
+  async listNodes(licence: string): Promise<NodeState[]> {
+    const rows = await this.db
+      .selectFrom('nodes')
+      .leftJoin('addresses', (j) => j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'))
+      .selectAll('addresses')
+      .select(['nodes.licence as n_licence', 'nodes.node as n_node', 'nodes.credential_hash', 'nodes.created_at'])
+      .where('nodes.licence', '=', licence)
+      .orderBy('nodes.node')
+      .execute();
+    return rows.map((r) => ({
+      licence: r.n_licence,
+      node: r.n_node,
+      credentialHash: r.credential_hash,
+      createdAt: Number(r.created_at),
+      addresses: r.private_ipv4 === null ? undefined : toAddresses(r as AddressTable),
+    }));
+  }
+
+  /** Delete a node and its records. Returns the new serial, or undefined if there was none. */
+  async deleteNode(licence: string, node: string): Promise<number | undefined> {
+    const existed = await this.getNode(licence, node);
+    if (!existed) return undefined;
+    const results = await this.batch([
+      this.db.deleteFrom('addresses').where('licence', '=', licence).where('node', '=', node).compile(),
+      this.db.deleteFrom('nodes').where('licence', '=', licence).where('node', '=', node).compile(),
+      this.#bumpSerial(),
+      this.#selectSerial(),
+    ]);
+    return Number((results[3]?.rows[0] as { serial: number }).serial);
+  }
+
+  /** Delete a licence with all its nodes. Returns the new serial, or undefined if there was none. */
+  async deleteLicence(licence: string): Promise<number | undefined> {
+    if (!(await this.licenceExists(licence))) return undefined;
+    const results = await this.batch([
+      this.db.deleteFrom('addresses').where('licence', '=', licence).compile(),
+      this.db.deleteFrom('nodes').where('licence', '=', licence).compile(),
+      this.db.deleteFrom('licences').where('licence', '=', licence).compile(),
+      this.#bumpSerial(),
+      this.#selectSerial(),
+    ]);
+    return Number((results[4]?.rows[0] as { serial: number }).serial);
+  }
+
+  async rotateCredential(licence: string, node: string, credentialHash: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('nodes')
+      .set({ credential_hash: credentialHash, credential_rotated_at: at })
+      .where('licence', '=', licence)
+      .where('node', '=', node)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Store a report atomically: history row (only when something changed), serial bump (idem),
+   * current addresses. The batch cannot branch, so "changed" is decided in SQL and the history
+   * row's presence is what the serial bump keys on.
+   */
+  async report(input: ReportInput, historyId: string): Promise<ReportResult> {
+    const { licence, node } = input;
+    const keep = (value: string | null | undefined, column: 'public_ipv4' | 'public_ipv6') =>
+      value === undefined ? sql<string | null>`a.${sql.ref(column)}` : sql<string | null>`${value}`;
+    const newPublic4 = keep(input.publicIpv4, 'public_ipv4');
+    const newPublic6 = keep(input.publicIpv6, 'public_ipv6');
+
+    const insertHistory = this.db
+      .insertInto('address_history')
+      .columns([
+        'id', 'licence', 'node', 'at', 'source_address',
+        'old_private_ipv4', 'old_private_ipv6', 'old_public_ipv4', 'old_public_ipv6',
+        'new_private_ipv4', 'new_private_ipv6', 'new_public_ipv4', 'new_public_ipv6',
+      ])
+      .expression(
+        this.db
+          .selectFrom('nodes as n')
+          .leftJoin('addresses as a', (j) => j.onRef('a.licence', '=', 'n.licence').onRef('a.node', '=', 'n.node'))
+          .select([
+            sql<string>`${historyId}`.as('id'),
+            'n.licence', 'n.node',
+            sql<number>`${input.at}`.as('at'),
+            sql<string | null>`${input.sourceAddress}`.as('source_address'),
+            'a.private_ipv4', 'a.private_ipv6', 'a.public_ipv4', 'a.public_ipv6',
+            sql<string>`${input.privateIpv4}`.as('new_private_ipv4'),
+            sql<string | null>`${input.privateIpv6}`.as('new_private_ipv6'),
+            newPublic4.as('new_public_ipv4'),
+            newPublic6.as('new_public_ipv6'),
+          ])
+          .where('n.licence', '=', licence)
+          .where('n.node', '=', node)
+          .where((eb) =>
+            eb.or([
+              eb('a.private_ipv4', 'is distinct from', input.privateIpv4),
+              eb('a.private_ipv6', 'is distinct from', input.privateIpv6),
+              eb('a.public_ipv4', 'is distinct from', newPublic4),
+              eb('a.public_ipv6', 'is distinct from', newPublic6),
+            ]),
+          ),
+      )
+      .compile();
+
+    const historyExists = this.db.selectFrom('address_history').select('id').where('id', '=', historyId);
+
+    const bump = this.db
+      .updateTable('zone')
+      .set({ serial: sql<number>`(serial % ${SERIAL_MODULUS}) + 1` })
+      .where('id', '=', 1)
+      .where(({ exists }) => exists(historyExists))
+      .compile();
+
+    const stampHistory = this.db
+      .updateTable('address_history')
+      .set({ serial: (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1) })
+      .where('id', '=', historyId)
+      .compile();
+
+    const upsert = this.db
+      .insertInto('addresses')
+      .values({
+        licence,
+        node,
+        private_ipv4: input.privateIpv4,
+        private_ipv6: input.privateIpv6,
+        public_ipv4: input.publicIpv4 ?? null,
+        public_ipv6: input.publicIpv6 ?? null,
+        port: input.port,
+        source_address: input.sourceAddress,
+        reported_at: input.at,
+      })
+      .onConflict((oc) =>
+        oc.columns(['licence', 'node']).doUpdateSet((eb) => ({
+          private_ipv4: eb.ref('excluded.private_ipv4'),
+          private_ipv6: eb.ref('excluded.private_ipv6'),
+          public_ipv4: input.publicIpv4 === undefined ? eb.ref('addresses.public_ipv4') : eb.ref('excluded.public_ipv4'),
+          public_ipv6: input.publicIpv6 === undefined ? eb.ref('addresses.public_ipv6') : eb.ref('excluded.public_ipv6'),
+          port: eb.ref('excluded.port'),
+          source_address: eb.ref('excluded.source_address'),
+          reported_at: eb.ref('excluded.reported_at'),
+        })),
+      )
+      .compile();
+
+    const readBack = this.db
+      .selectFrom('addresses')
+      .selectAll()
+      .select([
+        (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1).as('zone_serial'),
+        (eb) => eb.selectFrom('address_history').select('id').where('id', '=', historyId).as('history_id'),
+      ])
+      .where('licence', '=', licence)
+      .where('node', '=', node)
+      .compile();
+
+    const results = await this.batch([insertHistory, bump, stampHistory, upsert, readBack]);
+    const row = results[4]?.rows[0] as (AddressTable & { zone_serial: number; history_id: string | null }) | undefined;
+    if (!row) throw new Error('report batch returned no row');
+    return { serial: Number(row.zone_serial), changed: row.history_id !== null, addresses: toAddresses(row) };
+  }
+
+  async history(licence: string, node: string, limit: number): Promise<HistoryEntry[]> {
+    const rows = await this.db
+      .selectFrom('address_history')
+      .selectAll()
+      .where('licence', '=', licence)
+      .where('node', '=', node)
+      .orderBy('at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      at: Number(r.at),
+      serial: r.serial === null ? null : Number(r.serial),
+      sourceAddress: r.source_address,
+      old: { privateIpv4: r.old_private_ipv4, privateIpv6: r.old_private_ipv6, publicIpv4: r.old_public_ipv4, publicIpv6: r.old_public_ipv6 },
+      new: { privateIpv4: r.new_private_ipv4, privateIpv6: r.new_private_ipv6, publicIpv4: r.new_public_ipv4, publicIpv6: r.new_public_ipv6 },
+    }));
+  }
+}

@@ -1,0 +1,197 @@
+// The zone-answering module: one DNS question in, one authoritative response out. DoH, the
+// JSON API and the port-53 server all answer through here, so they cannot disagree.
+import {
+  FLAG_AA, FLAG_RD, FLAG_CD, HEADER_LENGTH, decodeMessage, encodeMessage, findOpt, headerOpcode, records,
+  DnsFormatError, type DnsRecord, type DnsMessage, type OptRecord,
+} from '../../dns/message.ts';
+import { normalizeName, relativeLabels } from '../../dns/name.ts';
+import { Rcode } from '../../dns/rcode.ts';
+import type { ManagerConfig } from '../config.ts';
+import type { NameKind } from '../names.ts';
+import type { NodeState } from '../store/store.ts';
+import { apexRecords, appsRecords, canaryRecords, nameServerRecords, nodeRecords, soaRecord } from './records.ts';
+
+/** What the zone needs from storage; the Store provides it, a cache may wrap it. */
+export interface ZoneSource {
+  serial(): Promise<number>;
+  getNode(licence: string, node: string): Promise<NodeState | undefined>;
+  licenceHasNodes(licence: string): Promise<boolean>;
+  /** TXT values published at `_acme-challenge.<name>` for one of the node's names. */
+  acmeChallenges?(licence: string, node: string, kind: NameKind): Promise<string[]>;
+}
+
+export type Lookup =
+  | { status: 'refused' }
+  | { status: 'nxdomain' }
+  | { status: 'exists'; records: DnsRecord[] };
+
+/** The EDNS payload size we advertise: the DNS Flag Day 2020 value, safe from fragmentation. */
+export const EDNS_PAYLOAD = 1232;
+
+const UNANSWERABLE_TYPES = new Set(['AXFR', 'IXFR', 'MAILA', 'MAILB']);
+
+/**
+ * The zone, answering from a source.
+ *
+ * ```ts
+ * const zone = new Zone(config, store);
+ * const response = await zone.answer(decodeMessage(queryBytes));
+ * ```
+ */
+export class Zone {
+  readonly config: ManagerConfig;
+  readonly source: ZoneSource;
+
+  constructor(config: ManagerConfig, source: ZoneSource) {
+    this.config = config;
+    this.source = source;
+  }
+
+  /** Every record at `name` (owner names spelled as given), or why there are none. */
+  async lookup(name: string): Promise<Lookup> {
+    const { config, source } = this;
+    const { names } = config;
+    const relative = relativeLabels(name, names.zone);
+    if (!relative) return { status: 'refused' };
+    const exists = (records: DnsRecord[]): Lookup => ({ status: 'exists', records });
+    if (relative.length === 0) return exists(apexRecords(config, await source.serial()).map((r) => ({ ...r, name })));
+
+    const key = relative.join('.');
+    const canary = canaryRecords(config, key, name);
+    if (canary) return exists(canary);
+    const glue = nameServerRecords(config, normalizeName(name));
+    if (glue) return exists(glue);
+
+    const challenged = relative[0] === '_acme-challenge' ? normalizeName(name).slice('_acme-challenge.'.length) : undefined;
+    const parsed = names.parse(challenged ?? name);
+    if (parsed) {
+      const state = await source.getNode(parsed.licence, parsed.node);
+      if (!state) return { status: 'nxdomain' };
+      if (challenged) {
+        const values = (await source.acmeChallenges?.(parsed.licence, parsed.node, parsed.kind)) ?? [];
+        if (values.length === 0) return { status: 'nxdomain' };
+        return exists(values.map((v): DnsRecord => ({ type: 'TXT', name, ttl: config.addressTtl, class: 'IN', data: [v] })));
+      }
+      return exists(nodeRecords(config, parsed.kind, state, name));
+    }
+    const appsLicence = names.parseApps(name);
+    if (appsLicence !== undefined) {
+      return config.apps && (await source.licenceHasNodes(appsLicence)) ? exists(appsRecords(config, name)) : { status: 'nxdomain' };
+    }
+    const ancestor = names.parseAncestor(name);
+    if (ancestor) {
+      if (ancestor.of === 'apps' && !config.apps) return { status: 'nxdomain' };
+      if (ancestor.licence === null || (await source.licenceHasNodes(ancestor.licence))) return exists([]);
+    }
+    return { status: 'nxdomain' };
+  }
+
+  /** Answer one decoded query. Never throws for hostile input: it answers FORMERR instead. */
+  async answer(query: DnsMessage): Promise<DnsMessage> {
+    const opcode = headerOpcode(query);
+    const response: DnsMessage = {
+      id: query.id ?? 0,
+      type: 'response',
+      // Opcode echoed, RD copied (RFC 1035 §4.1.1), CD copied (RFC 4035 §3.2.2); RA never set:
+      // this server does not recurse.
+      flags: (opcode << 11) | ((query.flags ?? 0) & (FLAG_RD | FLAG_CD)),
+      questions: query.questions ?? [],
+      answers: [],
+      authorities: [],
+      additionals: [],
+    };
+    const queryOpt = findOpt(query);
+    if (queryOpt) response.additionals!.push(responseOpt(queryOpt));
+
+    const fail = (rcode: number): DnsMessage => ({ ...response, flags: (response.flags ?? 0) | rcode });
+    if (query.type === 'response') return fail(Rcode.FORMERR);
+    if (opcode !== 0) return fail(Rcode.NOTIMP);
+    const question = query.questions?.[0];
+    if (!question || query.questions!.length !== 1) return fail(Rcode.FORMERR);
+    if ((query.additionals ?? []).filter((r) => r.type === 'OPT').length > 1) return fail(Rcode.FORMERR);
+    if (queryOpt && (queryOpt.ednsVersion ?? 0) > 0) {
+      // RFC 6891 §6.1.3: BADVERS is 16, carried as extended rcode 1 with header rcode 0.
+      const opt = response.additionals![0] as OptRecord;
+      opt.extendedRcode = 1;
+      return response;
+    }
+    if (question.class !== 'IN' && question.class !== 'ANY') return fail(Rcode.REFUSED);
+
+    const found = await this.lookup(question.name);
+    if (found.status === 'refused') return fail(Rcode.REFUSED);
+    response.flags! |= FLAG_AA;
+    if (UNANSWERABLE_TYPES.has(question.type)) return fail(Rcode.NOTIMP | FLAG_AA);
+    if (found.status === 'nxdomain') {
+      response.authorities!.push(await this.#negativeSoa());
+      return fail(Rcode.NXDOMAIN | FLAG_AA);
+    }
+    const answers = selectAnswers(found.records, question.type);
+    if (answers.length === 0) {
+      response.authorities!.push(await this.#negativeSoa());
+      return response;
+    }
+    response.answers = answers;
+    if (question.type === 'NS') {
+      for (const ns of answers) {
+        const glue = nameServerRecords(this.config, normalizeName(String(ns.data)));
+        if (glue) response.additionals!.unshift(...glue);
+      }
+    }
+    return response;
+  }
+
+  // RFC 2308 §3: the SOA in a negative answer carries min(SOA TTL, MINIMUM) as its TTL.
+  async #negativeSoa(): Promise<DnsRecord> {
+    const soa = soaRecord(this.config, await this.source.serial());
+    return { ...soa, ttl: Math.min(this.config.zoneTtl, this.config.negativeTtl) };
+  }
+}
+
+function responseOpt(queryOpt: OptRecord): OptRecord {
+  // The DO bit is echoed (RFC 3225 §3); we sign nothing, so it changes nothing else.
+  const flags = (queryOpt.flags ?? 0) & 0x8000;
+  return { type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags, flag_do: flags !== 0, options: [] };
+}
+
+function selectAnswers(records: DnsRecord[], type: string): DnsRecord[] {
+  const cname = records.filter((r) => r.type === 'CNAME');
+  if (cname.length > 0 && type !== 'CNAME') return cname;
+  if (type === 'ANY') {
+    // RFC 8482 §4.2: answer ANY with one RRset rather than everything the name has.
+    const first = records[0];
+    return first ? records.filter((r) => r.type === first.type) : [];
+  }
+  return records.filter((r) => r.type === type);
+}
+
+/** The smallest TTL a response may be cached for (answers, or the SOA of a negative one). */
+export function responseTtl(message: DnsMessage): number | undefined {
+  const ttls = [...records(message.answers), ...records(message.authorities)].map((r) => (r.type === 'SOA' ? Math.min(r.ttl ?? 0, r.data.minimum ?? 0) : (r.ttl ?? 0)));
+  return ttls.length > 0 ? Math.min(...ttls) : undefined;
+}
+
+/**
+ * Answer raw query bytes. Undecodable input with a readable header gets FORMERR with its ID;
+ * anything shorter, or a response, gets nothing (answering responses invites reflection loops).
+ */
+export async function answerWire(zone: Zone, bytes: Uint8Array): Promise<Uint8Array | undefined> {
+  let query: DnsMessage;
+  try {
+    query = decodeMessage(bytes);
+  } catch (e) {
+    if (!(e instanceof DnsFormatError) || bytes.byteLength < HEADER_LENGTH || (bytes[2]! & 0x80) !== 0) return undefined;
+    return formErr(bytes);
+  }
+  if (query.type === 'response') return undefined;
+  return encodeMessage(await zone.answer(query));
+}
+
+/** FORMERR with the query's ID and opcode, and no sections (we could not parse them). */
+export function formErr(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER_LENGTH);
+  out[0] = bytes[0]!;
+  out[1] = bytes[1]!;
+  out[2] = 0x80 | (bytes[2]! & 0x78) | (bytes[2]! & 0x01);
+  out[3] = Rcode.FORMERR;
+  return out;
+}

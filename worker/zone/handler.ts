@@ -1,0 +1,17 @@
+// Extension point of the DNS transports: handlers consulted before the zone answers, for what
+// is not a plain question (zone transfers, NOTIFY). The port-53 server and DoH share it.
+import type { DnsMessage } from '../../dns/message.ts';
+
+export interface DnsRequestContext {
+  transport: 'udp' | 'tcp' | 'https';
+  /** Peer address (for transfer ACLs and logs). */
+  peer: string | undefined;
+  /** The query as received, for TSIG verification (RFC 8945 signs the wire form). */
+  raw: Uint8Array;
+}
+
+/**
+ * Answer a query this handler owns with one or more wire messages (AXFR streams several), or
+ * return undefined to let the next handler, and finally the zone, answer.
+ */
+export type DnsHandler = (query: DnsMessage, context: DnsRequestContext) => Promise<Uint8Array[] | undefined>;

@@ -1,0 +1,84 @@
+// The records the zone holds, built from configuration and a node's stored state. The DNS
+// answers and the API's "records now served" both come from here.
+import type { DnsRecord } from '../../dns/message.ts';
+import type { ManagerConfig } from '../config.ts';
+import type { NameKind } from '../names.ts';
+import type { NodeState } from '../store/store.ts';
+
+export function soaRecord(config: ManagerConfig, serial: number): DnsRecord {
+  return {
+    type: 'SOA',
+    name: config.names.zone,
+    ttl: config.zoneTtl,
+    class: 'IN',
+    data: {
+      mname: config.nameServers[0]?.name ?? `ns1.${config.names.zone}`,
+      rname: config.hostmaster,
+      serial,
+      refresh: 3600,
+      retry: 600,
+      expire: 1_209_600,
+      minimum: config.negativeTtl,
+    },
+  };
+}
+
+export function apexRecords(config: ManagerConfig, serial: number): DnsRecord[] {
+  const zone = config.names.zone;
+  return [
+    soaRecord(config, serial),
+    ...config.nameServers.map((ns): DnsRecord => ({ type: 'NS', name: zone, ttl: config.zoneTtl, class: 'IN', data: ns.name })),
+  ];
+}
+
+function addresses(name: string, ttl: number, ipv4: readonly (string | null)[], ipv6: readonly (string | null)[]): DnsRecord[] {
+  return [
+    ...ipv4.filter((a): a is string => !!a).map((data): DnsRecord => ({ type: 'A', name, ttl, class: 'IN', data })),
+    ...ipv6.filter((a): a is string => !!a).map((data): DnsRecord => ({ type: 'AAAA', name, ttl, class: 'IN', data })),
+  ];
+}
+
+/** Glue for in-zone name servers. */
+export function nameServerRecords(config: ManagerConfig, name: string): DnsRecord[] | undefined {
+  const ns = config.nameServers.find((n) => n.name === name);
+  return ns && addresses(name, config.zoneTtl, ns.ipv4, ns.ipv6);
+}
+
+/**
+ * A node name's records: its addresses and a TXT control record. The TXT names the addresses
+ * the manager holds, so a probe that gets the TXT but no A through some resolver knows the
+ * answer was filtered, not missing: filters strip private A/AAAA, never TXT.
+ */
+export function nodeRecords(config: ManagerConfig, kind: NameKind, state: NodeState, name: string): DnsRecord[] {
+  const a = state.addresses;
+  const ttl = config.addressTtl;
+  const ipv4 = kind === 'internal' ? [a?.privateIpv4 ?? null] : [a?.publicIpv4 ?? null];
+  const ipv6 = kind === 'internal' ? [a?.privateIpv6 ?? null] : [a?.publicIpv6 ?? null];
+  const txt = ['v=hairpin1', ...ipv4.filter(Boolean).map((x) => `a=${x}`), ...ipv6.filter(Boolean).map((x) => `aaaa=${x}`)].join(' ');
+  return [...addresses(name, ttl, ipv4, ipv6), { type: 'TXT', name, ttl, class: 'IN', data: [txt] }];
+}
+
+export const CANARY_LABELS = { private: 'private.canary', ula: 'ula.canary', public: 'public.canary' } as const;
+
+/**
+ * Fixed canaries: tell "this resolver filters private answers" apart from "this node has no
+ * record yet" without depending on any node.
+ */
+export function canaryRecords(config: ManagerConfig, relative: string, name: string): DnsRecord[] | undefined {
+  const ttl = config.addressTtl;
+  const { privateIpv4, ulaIpv6, publicIpv4 } = config.canaries;
+  switch (relative) {
+    case CANARY_LABELS.private: return addresses(name, ttl, [privateIpv4], []);
+    case CANARY_LABELS.ula: return addresses(name, ttl, [], [ulaIpv6]);
+    case CANARY_LABELS.public: return addresses(name, ttl, [publicIpv4], []);
+    case 'canary': return [];
+    default: return undefined;
+  }
+}
+
+export function appsRecords(config: ManagerConfig, name: string): DnsRecord[] {
+  const target = config.apps;
+  if (!target) return [];
+  if (target.cname) return [{ type: 'CNAME', name, ttl: config.zoneTtl, class: 'IN', data: target.cname }];
+  return addresses(name, config.zoneTtl, target.ipv4, target.ipv6);
+}
