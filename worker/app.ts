@@ -1,12 +1,15 @@
 // The manager: one Hono app, web-standard only. Runtime entries (adapter/*) build its
 // dependencies and hand them in; nothing here knows whether it runs on Workers, Node or Deno.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { ManagerDeps, ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { dohRoutes } from './routes/doh.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { nodeRoutes } from './routes/node.ts';
+
+const API_BODY_LIMIT = 16 * 1024;
 
 /**
  * Build the manager app.
@@ -22,6 +25,8 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
     c.set('deps', deps);
     await next();
   });
+  // API bodies are a few hundred bytes; 16 KiB leaves room and bounds what a client can make us parse.
+  app.use('/v1/*', bodyLimit({ maxSize: API_BODY_LIMIT, onError: () => { throw new ProblemError('payload-too-large', `API request bodies are at most ${API_BODY_LIMIT} bytes`); } }));
   app.route('/', metaRoutes);
   app.route('/', dohRoutes);
   app.route('/', adminRoutes);

@@ -12,6 +12,7 @@ export const dohRoutes = new Hono<ManagerEnv>();
 
 /** The largest DNS message there is (a 16-bit length); RFC 8484 §6 wants bounds on input. */
 const MAX_MESSAGE = 65_535;
+const MAX_GET_PARAM = 4096;
 const DNS_MESSAGE = 'application/dns-message';
 const DNS_JSON = 'application/dns-json';
 
@@ -55,8 +56,9 @@ dohRoutes.get('/dns-query', async (c) => {
     if (c.req.query('name') !== undefined) return answerJson(c);
     throw new ProblemError('invalid-request', 'GET /dns-query needs "dns" (RFC 8484) or "name" (JSON form)');
   }
-  // base64url grows 4/3: anything longer cannot decode to a message that fits 16 bits.
-  if (dns.length > Math.ceil((MAX_MESSAGE * 4) / 3)) throw new ProblemError('payload-too-large', 'the "dns" value is longer than any DNS message');
+  // Queries are small; larger messages belong in a POST body, and URLs this long already strain
+  // proxies and servers' header limits.
+  if (dns.length > MAX_GET_PARAM) throw new ProblemError('payload-too-large', `the "dns" value is over ${MAX_GET_PARAM} characters; POST larger messages`);
   return answerDoh(c, decodeBase64Url(dns));
 });
 
