@@ -1,0 +1,66 @@
+// Real DNS servers and resolvers for tests and the benchmark: each gets its own config in a temp
+// dir and its own loopback port, runs in the foreground, and is killed by whoever started it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { encodeMessage } from '../../dns/message.ts';
+import { query, udpExchange } from './wire-client.ts';
+
+export interface Daemon {
+  process: ChildProcess;
+  port: number;
+  /** What it wrote so far, for the failure message when it does not come up. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1 right now (the caller binds it soon after). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const udp = createSocket('udp4');
+    const port = await new Promise<number>((resolve) => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    udp.close();
+    if (tcpFree) return port;
+  }
+  throw new Error('no port free for both UDP and TCP after 20 tries');
+}
+
+/**
+ * Start `command` and wait until it answers a UDP query for `probeName` on `port` (any answer:
+ * even REFUSED means it is listening).
+ *
+ * ```ts
+ * const knot = await startDaemon('knotd', ['-c', conf], { port, probeName: 'example.test' });
+ * await knot.stop();
+ * ```
+ */
+export async function startDaemon(command: string, args: string[], options: { port: number; probeName: string; timeoutMs?: number }): Promise<Daemon> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8000); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  child.once('error', (e) => { output += `\n${e.message}`; });
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exit;
+      clearTimeout(timer);
+    }
+  };
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  const probe = encodeMessage(query(options.probeName, 'SOA'));
+  while (Date.now() < deadline && !exited) {
+    if (await udpExchange(options.port, probe, 200)) return { process: child, port: options.port, output: () => output, stop };
+  }
+  await stop();
+  throw new Error(`${command} did not come up on port ${options.port}:\n${output}`);
+}

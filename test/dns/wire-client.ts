@@ -1,0 +1,76 @@
+// A bare DNS client for tests: send bytes, get bytes, over UDP or TCP on loopback, bounded in time.
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { decodeMessage, encodeMessage, type DnsMessage, type DnsQuestion } from '../../dns/message.ts';
+
+/** A query for one question, with an OPT advertising `edns` bytes when given. */
+export function query(name: string, type: DnsQuestion['type'], edns?: number, id = 4242): DnsMessage {
+  return {
+    type: 'query',
+    id,
+    flags: 0,
+    questions: [{ name, type, class: 'IN' }],
+    additionals: edns === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: edns, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] }],
+  };
+}
+
+/** One datagram out, the first datagram back (undefined after `timeoutMs`). */
+export function udpExchange(port: number, bytes: Uint8Array, timeoutMs = 2000, host = '127.0.0.1'): Promise<Uint8Array | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const done = (value: Uint8Array | undefined) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    socket.on('message', (msg) => done(new Uint8Array(msg)));
+    socket.on('error', () => done(undefined));
+    socket.send(bytes, port, host);
+  });
+}
+
+/**
+ * Write `payload` on one TCP connection, read `expected` framed messages back (fewer if the
+ * server closes or `timeoutMs` passes).
+ */
+export function tcpExchange(port: number, payload: Uint8Array, expected: number, timeoutMs = 5000, host = '127.0.0.1'): Promise<Uint8Array[]> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    const messages: Uint8Array[] = [];
+    let buffered = Buffer.alloc(0);
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(messages);
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.on('connect', () => socket.write(payload));
+    socket.on('data', (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.byteLength >= 2 && buffered.byteLength >= 2 + buffered.readUInt16BE(0)) {
+        const length = buffered.readUInt16BE(0);
+        messages.push(new Uint8Array(buffered.subarray(2, 2 + length)));
+        buffered = buffered.subarray(2 + length);
+      }
+      if (messages.length >= expected) done();
+    });
+    socket.on('close', done);
+    socket.on('error', done);
+  });
+}
+
+/** Messages with their two-byte length prefixes, back to back (RFC 1035 §4.2.2). */
+export function framed(...messages: Uint8Array[]): Uint8Array {
+  return Buffer.concat(messages.flatMap((m) => [Buffer.from([m.byteLength >> 8, m.byteLength & 0xff]), Buffer.from(m)]));
+}
+
+export async function udpAsk(port: number, message: DnsMessage): Promise<DnsMessage | undefined> {
+  const bytes = await udpExchange(port, encodeMessage(message));
+  return bytes && decodeMessage(bytes);
+}
+
+export async function tcpAsk(port: number, message: DnsMessage): Promise<DnsMessage | undefined> {
+  const [bytes] = await tcpExchange(port, framed(encodeMessage(message)), 1);
+  return bytes && decodeMessage(bytes);
+}

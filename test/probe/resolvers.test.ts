@@ -1,0 +1,145 @@
+// The probe against real resolvers on loopback, each forwarding the zone to the manager's
+// authority: the verdict and its evidence for unbound, dnsmasq and BIND, plain and filtering.
+import { createSocket, type Socket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolverTransport } from '../../probe/adapter/node/index.ts';
+import { dohTransport } from '../../probe/doh.ts';
+import { probeNode, type ProbeResult } from '../../probe/probe.ts';
+import { startTestManager, type TestManager } from '../support/manager.ts';
+import { haveSystemPrograms } from '../support/system.ts';
+import { authorityFor, type Authority } from './authority.ts';
+import { freePort, startResolver, type ResolverKind, type RunningResolver } from './resolvers.ts';
+
+const names = { internal: 'i-nur1.pl-1234.example.test', external: 'nur1.pl-1234.example.test' };
+const have = haveSystemPrograms('unbound', 'dnsmasq', 'named');
+
+let manager: TestManager;
+let authority: Authority;
+const resolvers = new Map<ResolverKind, RunningResolver>();
+
+function probe(spec: string, internal = names.internal): Promise<ProbeResult> {
+  return probeNode({ names: { ...names, internal }, truth: dohTransport(`${manager.url}/dns-query`), resolver: resolverTransport(spec) });
+}
+
+function check(result: ProbeResult, role: string, type: string) {
+  return result.checks.find((c) => c.role === role && c.type === type)!;
+}
+
+beforeAll(async () => {
+  manager = await startTestManager();
+  const credential = await manager.enrol('1234', 'nur1');
+  await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', privateIpv6: 'fd00::5', publicIpv4: '198.51.100.7' });
+  authority = await authorityFor(manager);
+  if (!have) return;
+  const kinds: ResolverKind[] = ['unbound', 'unbound-private-address', 'dnsmasq', 'dnsmasq-stop-dns-rebind', 'named', 'named-deny-answer-addresses'];
+  const started = await Promise.allSettled(kinds.map((k) => startResolver(k, 'example.test', authority.port)));
+  for (const s of started) if (s.status === 'fulfilled') resolvers.set(s.value.kind, s.value);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+});
+
+afterAll(async () => {
+  await Promise.allSettled([...resolvers.values()].map((r) => r.close()));
+  await authority?.close();
+  await manager?.close();
+});
+
+describe.skipIf(!have)('probe through real resolvers', () => {
+  it.each(['unbound', 'dnsmasq', 'named'] as const)('%s (plain) → ok, with the address as evidence', async (kind) => {
+    const result = await probe(resolvers.get(kind)!.spec);
+    expect(result.verdict, result.reason).toBe('ok');
+    expect(result.zone).toBe('example.test');
+    expect(check(result, 'internal', 'A').resolver.answers.map((r) => r.data)).toEqual(['10.1.2.3']);
+    expect(check(result, 'internal', 'AAAA').verdict).toBe('ok');
+    expect(check(result, 'canary-private', 'A').verdict).toBe('ok');
+    expect(check(result, 'external', 'A').verdict).toBe('ok');
+  });
+
+  it('unbound private-address → filtered-nodata: empty NOERROR, no SOA, TXT control passes', async () => {
+    const result = await probe(resolvers.get('unbound-private-address')!.spec);
+    expect(result.verdict, result.reason).toBe('filtered-nodata');
+    const a = check(result, 'internal', 'A').resolver;
+    expect(a).toMatchObject({ outcome: 'answer', rcode: 'NOERROR', answers: [], authorities: [] });
+    expect(check(result, 'internal', 'TXT').verdict).toBe('ok');
+    expect(check(result, 'canary-private', 'A').verdict).toBe('filtered-nodata');
+    expect(check(result, 'canary-ula', 'AAAA').verdict).toBe('filtered-nodata');
+    expect(check(result, 'canary-public', 'A').verdict).toBe('ok');
+    expect(result.reason).toMatch(/stripped/);
+  });
+
+  it('dnsmasq --stop-dns-rebind → filtered-nodata with EDE 15 (Blocked)', async () => {
+    const result = await probe(resolvers.get('dnsmasq-stop-dns-rebind')!.spec);
+    expect(result.verdict, result.reason).toBe('filtered-nodata');
+    expect(check(result, 'internal', 'A').resolver.ede).toEqual([{ code: 15, name: 'BLOCKED' }]);
+    expect(check(result, 'internal', 'TXT').verdict).toBe('ok');
+    expect(result.reason).toMatch(/EDE 15 BLOCKED/);
+    // dnsmasq counts the RFC 5737 documentation ranges as private too: the external name is blocked.
+    expect(check(result, 'external', 'A').verdict).toBe('filtered-nodata');
+  });
+
+  it('BIND deny-answer-addresses → filtered-servfail, TXT control passes', async () => {
+    const result = await probe(resolvers.get('named-deny-answer-addresses')!.spec);
+    expect(result.verdict, result.reason).toBe('filtered-servfail');
+    expect(check(result, 'internal', 'A').resolver.rcode).toBe('SERVFAIL');
+    expect(check(result, 'internal', 'TXT').verdict).toBe('ok');
+    expect(check(result, 'canary-private', 'A').verdict).toBe('filtered-servfail');
+    expect(check(result, 'external', 'A').verdict).toBe('ok');
+  });
+
+  it('a cached old address → mismatch, never ok', async () => {
+    const credential = await manager.enrol('1234', 'nur2');
+    await manager.report('1234', 'nur2', credential, { privateIpv4: '10.2.2.2' });
+    const spec = resolvers.get('unbound')!.spec;
+    expect((await probe(spec, 'i-nur2.pl-1234.example.test')).verdict).toBe('ok');
+    await manager.report('1234', 'nur2', credential, { privateIpv4: '10.2.2.3' });
+    const result = await probe(spec, 'i-nur2.pl-1234.example.test');
+    expect(result.verdict, result.reason).toBe('mismatch');
+    expect(result.reason).toMatch(/10\.2\.2\.2.*10\.2\.2\.3/);
+  });
+
+  it('a negative answer cached before enrolment → nxdomain, never not-published', async () => {
+    const spec = resolvers.get('named')!.spec;
+    const before = await probe(spec, 'i-nur3.pl-1234.example.test');
+    expect(before.verdict).toBe('not-published');
+    const credential = await manager.enrol('1234', 'nur3');
+    await manager.report('1234', 'nur3', credential, { privateIpv4: '10.3.3.3' });
+    const after = await probe(spec, 'i-nur3.pl-1234.example.test');
+    expect(after.verdict, after.reason).toBe('nxdomain');
+    expect(check(after, 'internal', 'A').truth.answers.map((r) => r.data)).toEqual(['10.3.3.3']);
+  });
+});
+
+describe('probe without a working resolver', () => {
+  let silent: Socket;
+  beforeAll(async () => {
+    silent = createSocket('udp4');
+    silent.on('message', () => {});
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+  });
+  afterAll(() => new Promise<void>((r) => silent.close(() => r())));
+
+  it('a silent resolver (reads, never answers) → timeout within 5 s', async () => {
+    const started = Date.now();
+    const result = await probe(`127.0.0.1:${silent.address().port}`);
+    expect(result.verdict).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(check(result, 'internal', 'A').resolver).toMatchObject({ outcome: 'timeout', attempts: 2 });
+  });
+
+  it('nothing listening → unreachable, at once', async () => {
+    const started = Date.now();
+    const result = await probe(`127.0.0.1:${await freePort()}`);
+    expect(result.verdict, result.reason).toBe('unreachable');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('the manager itself over DoH, as resolver → ok; a node without address → not-published', async () => {
+    const doh = dohTransport(`${manager.url}/dns-query`);
+    const ok = await probeNode({ names, truth: doh, resolver: doh });
+    expect(ok.verdict).toBe('ok');
+    await manager.enrol('1234', 'nur4');
+    const none = await probeNode({ names: { internal: 'i-nur4.pl-1234.example.test' }, truth: doh, resolver: doh });
+    expect(none.verdict).toBe('not-published');
+    expect(none.reason).toMatch(/no A record/);
+  });
+});

@@ -1,0 +1,132 @@
+// Real recursive resolvers on loopback, forwarding the test zone to the authority: unbound,
+// dnsmasq and BIND, plain and with the filters shops meet in the field.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { observe } from '../../probe/observe.ts';
+import { resolverTransport } from '../../probe/adapter/node/index.ts';
+
+export type ResolverKind = 'unbound' | 'unbound-private-address' | 'dnsmasq' | 'dnsmasq-stop-dns-rebind' | 'named' | 'named-deny-answer-addresses';
+
+export interface RunningResolver {
+  kind: ResolverKind;
+  /** `127.0.0.1:PORT` for resolverTransport. */
+  spec: string;
+  close(): Promise<void>;
+}
+
+const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+const PRIVATE_V6 = ['fc00::/7', 'fe80::/10'];
+
+/** A port free for both UDP and TCP on 127.0.0.1 (bound then released; good enough on loopback). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const port = (tcp.address() as AddressInfo).port;
+    const udp = createSocket('udp4');
+    const ok = await new Promise<boolean>((r) => udp.once('error', () => r(false)).bind(port, '127.0.0.1', () => r(true)));
+    await Promise.all([new Promise((r) => tcp.close(r)), ok ? new Promise<void>((r) => udp.close(() => r())) : undefined]);
+    if (ok) return port;
+  }
+  throw new Error('no free port for UDP and TCP');
+}
+
+function config(kind: ResolverKind, dir: string, port: number, zone: string, authority: number): { cmd: string; args: string[] } {
+  switch (kind) {
+    case 'unbound':
+    case 'unbound-private-address': {
+      const filter = kind === 'unbound-private-address' ? [...PRIVATE_V4, ...PRIVATE_V6].map((a) => `  private-address: ${a}`).join('\n') : '';
+      writeFileSync(join(dir, 'unbound.conf'), `server:
+  interface: 127.0.0.1
+  port: ${port}
+  do-ip6: no
+  do-not-query-localhost: no
+  access-control: 127.0.0.0/8 allow
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: "${dir}/unbound.pid"
+  use-syslog: no
+  verbosity: 0
+  module-config: "iterator"
+  local-zone: "test." nodefault
+  domain-insecure: "${zone}"
+${filter}
+stub-zone:
+  name: "${zone}"
+  stub-addr: 127.0.0.1@${authority}
+`);
+      return { cmd: 'unbound', args: ['-d', '-c', join(dir, 'unbound.conf')] };
+    }
+    case 'dnsmasq':
+    case 'dnsmasq-stop-dns-rebind':
+      return {
+        cmd: 'dnsmasq',
+        args: [
+          '-d', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--server=/${zone}/127.0.0.1#${authority}`,
+          `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', `--pid-file=${dir}/dnsmasq.pid`, '--user=root',
+          ...(kind === 'dnsmasq-stop-dns-rebind' ? ['--stop-dns-rebind'] : []),
+        ],
+      };
+    case 'named':
+    case 'named-deny-answer-addresses': {
+      const deny = kind === 'named-deny-answer-addresses' ? `deny-answer-addresses { ${[...PRIVATE_V4, ...PRIVATE_V6].join('; ')}; };` : '';
+      writeFileSync(join(dir, 'named.conf'), `options {
+  directory "${dir}";
+  pid-file "${dir}/named.pid";
+  session-keyfile "${dir}/session.key";
+  managed-keys-directory "${dir}";
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion yes;
+  allow-query { any; };
+  allow-recursion { any; };
+  dnssec-validation no;
+  empty-zones-enable no;
+  ${deny}
+};
+controls { };
+zone "${zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${authority}; }; };
+`);
+      return { cmd: 'named', args: ['-g', '-4', '-c', join(dir, 'named.conf')] };
+    }
+  }
+}
+
+/**
+ * Start a resolver and wait until it answers (bounded: 10 s).
+ *
+ * ```ts
+ * const r = await startResolver('unbound', 'example.test', authority.port);
+ * resolverTransport(r.spec);
+ * ```
+ */
+export async function startResolver(kind: ResolverKind, zone: string, authority: number): Promise<RunningResolver> {
+  const dir = mkdtempSync(join(tmpdir(), `hairpin-${kind}-`));
+  const port = await freePort();
+  const { cmd, args } = config(kind, dir, port, zone, authority);
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const close = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const spec = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    const seen = await observe(resolverTransport(spec), `public.canary.${zone}`, 'A', { timeoutMs: 300, attempts: 1 });
+    if (seen.outcome === 'answer') return { kind, spec, close };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await close();
+  throw new Error(`${kind} did not come up on ${spec}: ${stderr}`);
+}

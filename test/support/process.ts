@@ -1,0 +1,45 @@
+// Manager processes started the way operators start them (`hairpin manager`), for tests that
+// kill and restart them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './postgres.ts';
+
+const bin = fileURLToPath(new URL('../../bin/hairpin.js', import.meta.url));
+
+export interface ManagerProcess {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function spawnManager(env: Record<string, string>, port?: number): Promise<ManagerProcess> {
+  const httpPort = port ?? (await freePort());
+  const child = spawn(process.execPath, [bin, 'manager'], {
+    env: { ...process.env, HAIRPIN_HTTP_PORT: String(httpPort), HAIRPIN_DNS_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`manager exited: ${output}`);
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`manager did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    url,
+    port: httpPort,
+    stop: (signal = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
