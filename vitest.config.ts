@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // software on loopback), and the Workers suite that runs inside workerd against D1.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {

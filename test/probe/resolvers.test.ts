@@ -1,5 +1,5 @@
 // The probe against real resolvers on loopback, each forwarding the zone to the manager's
-// authority: the verdict and its evidence for unbound, dnsmasq and BIND, plain and filtering.
+// built-in port-53 server: the verdict and its evidence for unbound, dnsmasq and BIND, plain and filtering.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
@@ -7,14 +7,12 @@ import { dohTransport } from '../../probe/doh.ts';
 import { probeNode, type ProbeResult } from '../../probe/probe.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { authorityFor, type Authority } from './authority.ts';
 import { freePort, startResolver, type ResolverKind, type RunningResolver } from './resolvers.ts';
 
 const names = { internal: 'i-nur1.pl-1234.example.test', external: 'nur1.pl-1234.example.test' };
 const have = haveSystemPrograms('unbound', 'dnsmasq', 'named');
 
 let manager: TestManager;
-let authority: Authority;
 const resolvers = new Map<ResolverKind, RunningResolver>();
 
 function probe(spec: string, internal = names.internal): Promise<ProbeResult> {
@@ -29,10 +27,9 @@ beforeAll(async () => {
   manager = await startTestManager();
   const credential = await manager.enrol('1234', 'nur1');
   await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', privateIpv6: 'fd00::5', publicIpv4: '198.51.100.7' });
-  authority = await authorityFor(manager);
   if (!have) return;
   const kinds: ResolverKind[] = ['unbound', 'unbound-private-address', 'dnsmasq', 'dnsmasq-stop-dns-rebind', 'named', 'named-deny-answer-addresses'];
-  const started = await Promise.allSettled(kinds.map((k) => startResolver(k, 'example.test', authority.port)));
+  const started = await Promise.allSettled(kinds.map((k) => startResolver(k, 'example.test', manager.dns.udpPort)));
   for (const s of started) if (s.status === 'fulfilled') resolvers.set(s.value.kind, s.value);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -40,7 +37,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled([...resolvers.values()].map((r) => r.close()));
-  await authority?.close();
   await manager?.close();
 });
 

@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { isGlobalIpv6, isIpv4, isNonPublicIpv4, unmapIpv4 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
-import type { ManagerEnv } from '../context.ts';
+import { zoneChanged, type ManagerEnv } from '../context.ts';
 import { readJsonObject, parseAddressReport } from '../validate.ts';
 import { nodeView, servedRecords } from './views.ts';
 
@@ -18,7 +18,7 @@ export function clientAddress(c: Context<ManagerEnv>): string | undefined {
 
 nodeRoutes.put('/v1/licences/:licence/nodes/:node/addresses', async (c) => {
   const { licence, node } = c.req.param();
-  await requireNodeOrAdmin(c, licence, node);
+  const { state: before } = await requireNodeOrAdmin(c, licence, node);
   const report = parseAddressReport(await readJsonObject(c.req.raw));
   const { store, config, now } = c.get('deps');
   const source = clientAddress(c) ?? null;
@@ -30,7 +30,8 @@ nodeRoutes.put('/v1/licences/:licence/nodes/:node/addresses', async (c) => {
     { licence, node, privateIpv4: report.privateIpv4, privateIpv6: report.privateIpv6, publicIpv4, publicIpv6, port: report.port, sourceAddress: source, at: now() },
     crypto.randomUUID(),
   );
-  const state = { ...(await store.getNode(licence, node))!, addresses: result.addresses };
+  if (result.changed) zoneChanged(c, licence, node);
+  const state = { ...before, addresses: result.addresses };
   return c.json({ ...nodeView(config, state), records: servedRecords(config, state), serial: result.serial, changed: result.changed });
 });
 

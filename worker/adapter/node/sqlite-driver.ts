@@ -1,6 +1,6 @@
 // Kysely on node:sqlite (built into Node >= 22.13 and Deno >= 2.2), so the embedded default needs
 // no native addon to compile. Written in the shape of Kysely's own SqliteDialect pieces.
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
   SqliteAdapter,
@@ -33,11 +33,30 @@ export function openSqlite(options: NodeSqliteOptions): DatabaseSync {
   return db;
 }
 
+// Kysely emits the same few SQL strings again and again; preparing each once saves most of the
+// per-query cost. The number of distinct strings is bounded by the code, not by input, since
+// values travel as parameters — the cap only guards against a future query built per request.
+const STATEMENT_CACHE_LIMIT = 500;
+const statementCaches = new WeakMap<DatabaseSync, Map<string, { statement: StatementSync; reader: boolean }>>();
+
+function prepared(db: DatabaseSync, sql: string): { statement: StatementSync; reader: boolean } {
+  let cache = statementCaches.get(db);
+  if (!cache) statementCaches.set(db, (cache = new Map()));
+  let entry = cache.get(sql);
+  if (!entry) {
+    if (cache.size >= STATEMENT_CACHE_LIMIT) cache.clear();
+    const statement = db.prepare(sql);
+    entry = { statement, reader: statement.columns().length > 0 };
+    cache.set(sql, entry);
+  }
+  return entry;
+}
+
 /** Run one statement; the single place that maps Kysely parameters to node:sqlite's. */
 export function runStatement(db: DatabaseSync, sql: string, parameters: readonly unknown[]): QueryResult<unknown> {
-  const statement = db.prepare(sql);
+  const { statement, reader } = prepared(db, sql);
   const params = parameters as SQLInputValue[];
-  if (statement.columns().length > 0) {
+  if (reader) {
     return { rows: statement.all(...params) };
   }
   const { changes, lastInsertRowid } = statement.run(...params);

@@ -1,0 +1,157 @@
+// Real secondaries for the transfer tests and benchmark: Knot (and NSD) in a temp directory, on
+// their own loopback port, in the foreground, fed by the manager over AXFR/IXFR with TSIG.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { which } from '../support/system.ts';
+
+export const TEST_KEY = { name: 'transfer.example.test', secret: 'aGFpcnBpbi10cmFuc2Zlci10ZXN0LWtleS0yNTZiaXQ=' };
+export const TEST_KEY_SPEC = `${TEST_KEY.name}:hmac-sha256:${TEST_KEY.secret}`;
+
+/** A loopback port free for TCP right now (the secondary binds UDP and TCP on it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface Secondary {
+  port: number;
+  /** What the server printed so far (transfer lines name AXFR/IXFR). */
+  output(): string;
+  close(): Promise<void>;
+}
+
+async function launch(command: string, args: string[], dir: string, ready: RegExp): Promise<Secondary & { child: ChildProcess }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const deadline = Date.now() + 10_000;
+  while (!ready.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${command} did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    port: 0,
+    output: () => output,
+    async close() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Knot as a secondary of `zone`, transferring from the manager's port 53 with the test key and
+ * accepting its NOTIFY.
+ */
+export async function startKnot(zone: string, primaryPort: number, port: number): Promise<Secondary> {
+  const dir = await mkdtemp(join(tmpdir(), 'hairpin-knot-'));
+  const conf = join(dir, 'knot.conf');
+  await writeFile(conf, `
+server:
+    rundir: "${dir}"
+    listen: 127.0.0.1@${port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "${dir}"
+log:
+  - target: stdout
+    any: info
+key:
+  - id: ${TEST_KEY.name}
+    algorithm: hmac-sha256
+    secret: ${TEST_KEY.secret}
+remote:
+  - id: manager
+    address: 127.0.0.1@${primaryPort}
+    key: ${TEST_KEY.name}
+acl:
+  - id: from-manager
+    address: 127.0.0.1
+    key: ${TEST_KEY.name}
+    action: notify
+template:
+  - id: default
+    storage: "${dir}"
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: changes
+zone:
+  - domain: ${zone}
+    master: manager
+    acl: from-manager
+`);
+  const knotd = which('knotd') ?? '/usr/sbin/knotd';
+  const secondary = await launch(knotd, ['-c', conf], dir, /server started|loaded|AXFR/i);
+  return { ...secondary, port };
+}
+
+/** NSD as a secondary (same key, same role), when installed. */
+export async function startNsd(zone: string, primaryPort: number, port: number): Promise<Secondary> {
+  const dir = await mkdtemp(join(tmpdir(), 'hairpin-nsd-'));
+  const conf = join(dir, 'nsd.conf');
+  await writeFile(conf, `
+server:
+    ip-address: 127.0.0.1@${port}
+    port: ${port}
+    username: ""
+    chroot: ""
+    zonesdir: "${dir}"
+    database: ""
+    zonelistfile: "${dir}/zone.list"
+    xfrdfile: "${dir}/xfrd.state"
+    xfrdir: "${dir}"
+    pidfile: "${dir}/nsd.pid"
+    server-count: 1
+    verbosity: 2
+    logfile: "/dev/stderr"
+remote-control:
+    control-enable: no
+key:
+    name: "${TEST_KEY.name}"
+    algorithm: hmac-sha256
+    secret: "${TEST_KEY.secret}"
+zone:
+    name: "${zone}"
+    zonefile: "${dir}/${zone}.zone"
+    request-xfr: 127.0.0.1@${primaryPort} ${TEST_KEY.name}
+    allow-notify: 127.0.0.1 ${TEST_KEY.name}
+`);
+  const nsd = which('nsd') ?? '/usr/sbin/nsd';
+  const secondary = await launch(nsd, ['-d', '-c', conf], dir, /nsd started|zone .* serial/i);
+  return { ...secondary, port };
+}
+
+/** kdig at a secondary: the +short answer lines. */
+export async function kdigShort(port: number, name: string, type: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('kdig', ['@127.0.0.1', '-p', String(port), '+short', '+retry=0', '+time=1', name, type], { timeout: 5000 });
+  return stdout.split('\n').filter(Boolean);
+}
+
+/** Poll until `check` holds (every 20 ms, at most `ms`); returns the elapsed milliseconds. */
+export async function until(check: () => Promise<boolean>, ms = 15_000): Promise<number> {
+  const start = performance.now();
+  while (!(await check().catch(() => false))) {
+    if (performance.now() - start > ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return performance.now() - start;
+}
