@@ -47,8 +47,8 @@ export class LocalNetworkDenied extends AllOriginsFailed {
 
 /**
  * The request may have reached the node before the transport failed, and repeating it is not
- * known to be safe (method not idempotent, no `Idempotency-Key`). The client has already switched
- * origin for the next call.
+ * known to be safe (method not idempotent, no `Idempotency-Key`), or its body was a stream that
+ * cannot be sent twice. The client has already switched origin for the next call.
  */
 export class NotRepeated extends HairpinClientError {
   static override code = 'ERR_NOT_REPEATED';

@@ -75,7 +75,7 @@ describe('switching on transport failures', () => {
   it('silently dropped mid-session: the attempt time bound fires, classified timeout, GET repeated', async () => {
     const internal = await node('127.0.0.2', 'internal');
     const external = await node('127.0.0.1', 'external');
-    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, attemptTimeoutMs: 300 });
+    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, attemptTimeoutMs: 300, stallCheckMs: false });
     expect(await served(await c.fetch('/v1/warm'))).toBe('internal');
     // Wi-Fi → cellular while the app runs: the same address now swallows packets.
     await internal.stop();
@@ -85,6 +85,30 @@ describe('switching on transport failures', () => {
     expect(await served(await c.fetch('/v1/x'))).toBe('external');
     expect(performance.now() - t0).toBeLessThan(1_000);
     expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['timeout', false]]);
+  });
+
+  it('silently dropped mid-session: the stall check sees the path dead long before the attempt bound', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, attemptTimeoutMs: 10_000, stallCheckMs: 200 });
+    await c.fetch('/v1/warm');
+    await internal.stop();
+    const silent = await startSilentListener('127.0.0.2', internal.port);
+    cleanups.push(() => silent.stop());
+    const t0 = performance.now();
+    expect(await served(await c.fetch('/v1/x'))).toBe('external');
+    expect(performance.now() - t0).toBeLessThan(1_500);
+    expect(failures.map((f) => f.failure.kind)).toEqual(['timeout', 'timeout']);
+  });
+
+  it('a slow service is not a dead path: the stall check finds it alive and the attempt goes on', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c, switches, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, stallCheckMs: 100 });
+    expect(await served(await c.fetch('/slow/600'))).toBe('internal');
+    expect(switches.map((s) => s.reason)).toEqual(['race']);
+    expect(failures).toEqual([]);
+    expect(internal.hits.get('/.well-known/hairpin')).toBeGreaterThanOrEqual(2);
   });
 
   it('internal name does not resolve (.invalid): classified dns, never sent', async () => {
@@ -174,6 +198,20 @@ describe('repeating only when safe', () => {
     await internal.stop();
     const res = await c.fetch(new Request(`${internal.origin}/v1/sales`, { method: 'POST', body: 'sale 43' }));
     expect(await res.json()).toEqual({ served: 'external', method: 'POST', body: 'sale 43' });
+  });
+});
+
+describe('streams', () => {
+  it('a stream body is never sent twice, even for a PUT that never left', async () => {
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
+    await c.fetch('/v1/warm');
+    await internal.stop();
+    const body = new ReadableStream({ start: (ctl) => { ctl.enqueue(new TextEncoder().encode('sale 44')); ctl.close(); } });
+    const error = await rejection(c.fetch('/v1/sales', { method: 'PUT', body, duplex: 'half' } as RequestInit));
+    expect(error.code).toBe('ERR_NOT_REPEATED');
+    expect(c.current).toBe(external.origin);
   });
 });
 

@@ -5,6 +5,7 @@ import { verifyIdentity } from './identity.ts';
 import { createLocalNetworkAccess, type LocalNetworkAccess } from './local-network-access.ts';
 import { nodeOrigins } from './origins.ts';
 import { raceWithDelay } from './race.ts';
+import { prepareReplay } from './replay.ts';
 import { defaultStorage, rememberedOrigin, rememberOrigin, type OriginStorage } from './storage.ts';
 import { timeBound, unref } from './time-bound.ts';
 
@@ -19,6 +20,13 @@ export interface HairpinClientOptions {
   attemptTimeoutMs?: number;
   /** Time bound of one identity probe (ms, default 5 000). */
   probeTimeoutMs?: number;
+  /**
+   * When an attempt has no response headers after this long, probe the same origin's identity
+   * (bounded by the same time): no answer means the path died (a silent drop), so the attempt is
+   * abandoned as a timeout instead of waiting for `attemptTimeoutMs`; an answer means the service
+   * is just slow, and the attempt goes on (ms, default 1 500; `false` disables).
+   */
+  stallCheckMs?: number | false;
   /** Re-probe of the internal origin while on the external one: first delay, doubling up to max (ms, default 30 000 → 600 000); `false` disables. */
   reprobe?: { initialMs?: number; maxMs?: number } | false;
   /** Memory of the last good origin; default `localStorage` where available, `null` for none. */
@@ -31,9 +39,13 @@ export interface HairpinClientOptions {
   targetAddressSpace?: 'local' | 'loopback';
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-type Prepared = { method: string; init: RequestInit; replayable: boolean; headers: Headers };
+type Settings = {
+  raceDelayMs: number;
+  attemptTimeoutMs: number;
+  probeTimeoutMs: number;
+  stallCheckMs: number | false;
+  reprobe: { initialMs: number; maxMs: number } | false;
+};
 
 /**
  * The app's fetch, failing over between the node's internal and external origins. Requests to
@@ -60,7 +72,7 @@ export class HairpinClient extends EventTarget {
   #racing: Promise<string> | null = null;
   #reprobeTimer: ReturnType<typeof setTimeout> | undefined;
   #reprobeDelay: number;
-  readonly #opts: Required<Omit<HairpinClientOptions, 'otherOrigin' | 'reprobe' | 'storage' | 'fetch'>> & { reprobe: { initialMs: number; maxMs: number } | false };
+  readonly #opts: Settings;
   readonly #base: typeof fetch;
   readonly #storage: OriginStorage | null;
   readonly #storageKey: string;
@@ -75,12 +87,10 @@ export class HairpinClient extends EventTarget {
     this.internalOrigin = internal;
     const reprobe = options.reprobe === false ? false : { initialMs: options.reprobe?.initialMs ?? 30_000, maxMs: options.reprobe?.maxMs ?? 600_000 };
     this.#opts = {
-      mountPoint: options.mountPoint,
       raceDelayMs: options.raceDelayMs ?? 250,
       attemptTimeoutMs: options.attemptTimeoutMs ?? 15_000,
       probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
-      localNetworkAccess: options.localNetworkAccess ?? 'auto',
-      targetAddressSpace: options.targetAddressSpace ?? 'local',
+      stallCheckMs: options.stallCheckMs ?? 1_500,
       reprobe,
     };
     this.#reprobeDelay = reprobe ? reprobe.initialMs : 0;
@@ -91,9 +101,12 @@ export class HairpinClient extends EventTarget {
     this.#storageKey = `hairpin:last-good:${origins[0]}`;
     this.#lna = createLocalNetworkAccess({
       internalOrigin: internal,
-      mode: this.#opts.localNetworkAccess,
-      targetAddressSpace: this.#opts.targetAddressSpace,
-      onChange: (state) => { if (state === 'granted') this.#networkChanged(); },
+      mode: options.localNetworkAccess ?? 'auto',
+      targetAddressSpace: options.targetAddressSpace ?? 'local',
+      onChange: (state) => {
+        if (state === 'granted') this.#networkChanged();
+        else if (state === 'denied' && this.#current === internal) this.#setCurrent(this.#other(internal), 'local-network-denied');
+      },
     });
     this.fetch = (input, init) => this.#fetch(input, init);
     this.#listenForNetworkChanges();
@@ -117,8 +130,7 @@ export class HairpinClient extends EventTarget {
     const url = new URL(source ? source.url : String(input), this.mountPoint);
     if (!this.origins.includes(url.origin)) return this.#base(input, init);
     const callerSignal = init?.signal ?? source?.signal ?? null;
-    const request = await prepare(source, init);
-    const repeatable = request.replayable && (IDEMPOTENT.has(request.method) || request.headers.has('idempotency-key'));
+    const request = await prepareReplay(source, init);
     const path = url.pathname + url.search;
     const failures: Failure[] = [];
 
@@ -136,7 +148,7 @@ export class HairpinClient extends EventTarget {
         throw noPath(failures, this.#lna.denied() ? this.internalOrigin : null);
       }
       this.#setCurrent(next, outcome.kind === 'local-network-denied' ? 'local-network-denied' : 'transport-failure', outcome);
-      if (!repeatable && !outcome.neverSent) throw new NotRepeated(outcome);
+      if (!request.rereadable || (!request.safeToRepeat && !outcome.neverSent)) throw new NotRepeated(outcome);
       origin = next;
     }
   }
@@ -144,6 +156,7 @@ export class HairpinClient extends EventTarget {
   /** Returns the Response, or the classified transport failure; rethrows anything else as is. */
   async #attempt(origin: string, path: string, init: RequestInit, callerSignal: AbortSignal | null): Promise<Response | Failure> {
     const bound = timeBound(callerSignal, this.#opts.attemptTimeoutMs);
+    const stopStallCheck = this.#stallCheck(origin, bound.expire);
     try {
       const response = await this.#base(new URL(path, origin), { ...init, ...this.#lnaInit(origin), signal: bound.signal });
       bound.stopClock();
@@ -151,7 +164,25 @@ export class HairpinClient extends EventTarget {
     } catch (error) {
       bound.clear();
       return this.#failure(error, origin, callerSignal, bound.timedOut());
+    } finally {
+      stopStallCheck();
     }
+  }
+
+  /** Arms the stall check of one attempt; returns its disarm. */
+  #stallCheck(origin: string, expire: () => void): () => void {
+    const after = this.#opts.stallCheckMs;
+    if (after === false) return () => {};
+    const probe = new AbortController();
+    const timer = setTimeout(() => {
+      this.#probe(origin, probe.signal, after).catch(() => {
+        if (!probe.signal.aborted) expire();
+      });
+    }, after);
+    return () => {
+      clearTimeout(timer);
+      probe.abort();
+    };
   }
 
   async #failure(error: unknown, origin: string, callerSignal: AbortSignal | null, timedOut: boolean): Promise<Failure> {
@@ -204,8 +235,8 @@ export class HairpinClient extends EventTarget {
   }
 
   /** Identity check of one origin; rejects with a Failure. */
-  async #probe(origin: string, signal?: AbortSignal): Promise<string> {
-    const bound = timeBound(signal, this.#opts.probeTimeoutMs);
+  async #probe(origin: string, signal?: AbortSignal, timeoutMs = this.#opts.probeTimeoutMs): Promise<string> {
+    const bound = timeBound(signal, timeoutMs);
     try {
       await verifyIdentity(origin, { fetch: this.#base, signal: bound.signal, init: this.#lnaInit(origin) });
       return origin;
@@ -300,7 +331,8 @@ export class HairpinClient extends EventTarget {
 
 /**
  * @example
- *   const { fetch, close } = createHairpinClient({ mountPoint: pairingUrl });
+ *   const client = createHairpinClient({ mountPoint: pairingUrl, storage: null });
+ *   const api = client.fetch; // bound: safe to hand to a library that expects a fetch
  */
 export function createHairpinClient(options: HairpinClientOptions): HairpinClient {
   return new HairpinClient(options);
@@ -312,22 +344,4 @@ function noPath(failures: readonly Failure[], lnaDeniedOrigin: string | null): A
     ? failures
     : [...failures, { kind: 'local-network-denied' as const, origin: lnaDeniedOrigin, neverSent: true, detail: 'local-network-access permission denied', error: undefined }];
   return new LocalNetworkDenied(denied);
-}
-
-/** Splits a fetch call into a method, headers and an init that can be sent twice (body buffered when it came in a Request). */
-async function prepare(source: Request | undefined, init: RequestInit | undefined): Promise<Prepared> {
-  const method = (init?.method ?? source?.method ?? 'GET').toUpperCase();
-  const headers = new Headers(init?.headers ?? source?.headers);
-  let body = init?.body;
-  if (body === undefined && source?.body) body = await source.arrayBuffer();
-  const fromSource: RequestInit = source
-    ? { credentials: source.credentials, cache: source.cache, redirect: source.redirect, referrerPolicy: source.referrerPolicy, keepalive: source.keepalive }
-    : {};
-  const { signal: _callerSignal, ...rest } = init ?? {};
-  return {
-    method,
-    headers,
-    replayable: !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream),
-    init: { ...fromSource, ...rest, method, headers, body: body ?? null },
-  };
 }

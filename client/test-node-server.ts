@@ -25,6 +25,8 @@ export interface TestNodeOptions {
   names: { external: string; internal: string };
   /** Label echoed in `/v1/*` answers so tests can tell which origin served them. */
   label: string;
+  /** Delay before every answer, standing in for a round trip longer than loopback's (ms). */
+  delayMs?: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => setTimeout(() => {
       if (url.pathname === '/.well-known/hairpin') {
         const body = { service: 'hairpin', licence: '1234', node: 'nur1', names: options.names, nonce: url.searchParams.get('nonce') };
         return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
@@ -61,7 +63,7 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
         .end(JSON.stringify({ served: options.label, method: req.method, body: Buffer.concat(chunks).toString('utf8') }));
       if (slow) setTimeout(answer, Number(slow[1]));
       else answer();
-    });
+    }, options.delayMs ?? 0));
   };
   const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   server.keepAliveTimeout = 60_000;

@@ -11,15 +11,18 @@ export function timeBound(parent: AbortSignal | null | undefined, ms: number) {
   const controller = new AbortController();
   let timedOut = false;
   const onAbort = () => controller.abort(parent?.reason);
-  const timer = setTimeout(() => {
+  const expire = () => {
     timedOut = true;
     controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
-  }, ms);
+  };
+  const timer = setTimeout(expire, ms);
   if (parent?.aborted) onAbort();
   else parent?.addEventListener('abort', onAbort, { once: true });
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
+    /** Ends the attempt now as if its time were up (a failed liveness check). */
+    expire,
     /** Stops the clock (headers are in) but keeps following the parent, which may still cancel the body. */
     stopClock: () => clearTimeout(timer),
     clear: () => {
