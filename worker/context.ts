@@ -12,6 +12,20 @@ export interface ManagerDeps {
   /** The TCP peer's address as the runtime sees it (before any trusted proxy header). */
   peerAddress(c: Context): string | undefined;
   now(): number;
+  /** A node's records changed (enrolled, reported, deleted; node undefined: whole licence deleted). */
+  onZoneChange?(licence: string, node: string | undefined): void | Promise<void>;
 }
 
 export type ManagerEnv = { Variables: { deps: ManagerDeps } };
+
+/** Routes call this after a change; on Workers the hook's work outlives the response (waitUntil). */
+export function zoneChanged(c: Context<ManagerEnv>, licence: string, node?: string): void {
+  const pending = c.get('deps').onZoneChange?.(licence, node);
+  if (!pending) return;
+  const logged = pending.catch((e: unknown) => console.error(`zone change hook failed for ${licence}/${node ?? '*'}:`, e));
+  try {
+    c.executionCtx.waitUntil(logged);
+  } catch {
+    // Node and Deno have no ExecutionContext (Hono throws): the promise simply runs on.
+  }
+}

@@ -39,8 +39,12 @@ export async function freePort(): Promise<number> {
  * await knot.stop();
  * ```
  */
-export async function startDaemon(command: string, args: string[], options: { port: number; probeName: string; timeoutMs?: number }): Promise<Daemon> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDaemon(
+  command: string,
+  args: string[],
+  options: { port: number; probeName: string; timeoutMs?: number; env?: Record<string, string> },
+): Promise<Daemon> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let output = '';
   const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8000); };
   child.stdout!.on('data', keep);

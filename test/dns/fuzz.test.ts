@@ -7,9 +7,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeMessage, records, type DnsQuestion } from '../../dns/message.ts';
+import { encodeMessage, records } from '../../dns/message.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
-import { framed, query, tcpAsk, udpAsk } from './wire-client.ts';
+import { framed, query, tcpAsk, udpAsk, type QueryType } from './wire-client.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const UDP_PACKETS = 90_000;
@@ -29,7 +29,7 @@ function random(seed: number) {
 }
 
 const NAMES = ['example.test', 'i-nur1.pl-1234.example.test', 'nur1.pl-1234.example.test', 'pl-1234.example.test', 'x.example.com', '_acme-challenge.nur1.pl-1234.example.test'];
-const TYPES: DnsQuestion['type'][] = ['A', 'AAAA', 'TXT', 'SOA', 'NS', 'ANY', 'AXFR', 'IXFR', 'CNAME'];
+const TYPES: QueryType[] = ['A', 'AAAA', 'TXT', 'SOA', 'NS', 'ANY', 'AXFR', 'IXFR', 'CNAME'];
 
 function seeds(): Uint8Array[] {
   const out: Uint8Array[] = [];

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLAG_AA, headerRcode, records, type DnsMessage, type DnsQuestion } from '../../dns/message.ts';
+import { FLAG_AA, headerRcode, records, type DnsMessage } from '../../dns/message.ts';
 import { normalizeName } from '../../dns/name.ts';
 import { rcodeName } from '../../dns/rcode.ts';
 import { listZoneRecords, toZoneFile } from '../../worker/zone/zone-file.ts';
@@ -13,7 +13,7 @@ import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { freePort, startDaemon, type Daemon } from './daemons.ts';
 import { writeKnotConfig } from './knot-config.ts';
-import { query, tcpAsk, udpAsk } from './wire-client.ts';
+import { query, tcpAsk, udpAsk, type QueryType } from './wire-client.ts';
 
 const have = haveSystemPrograms('knotd');
 
@@ -29,7 +29,7 @@ const NAMES = [
   // Outside the zone: both refuse.
   'example.com', 'test', 'example.test.example.com',
 ];
-const TYPES: DnsQuestion['type'][] = ['A', 'AAAA', 'TXT', 'SOA', 'NS', 'MX', 'CNAME', 'SRV', 'ANY'];
+const TYPES: QueryType[] = ['A', 'AAAA', 'TXT', 'SOA', 'NS', 'MX', 'CNAME', 'SRV', 'ANY'];
 
 /**
  * What must agree: rcode, AA, the answer RRset (order-free, owner case-free), SOA in authority.
@@ -38,7 +38,7 @@ const TYPES: DnsQuestion['type'][] = ['A', 'AAAA', 'TXT', 'SOA', 'NS', 'MX', 'CN
  */
 function summary(m: DnsMessage | undefined): string {
   if (!m) return 'no answer';
-  const any = m.questions?.[0]?.type === 'ANY';
+  const any = (m.questions?.[0]?.type as QueryType | undefined) === 'ANY';
   const answers = any ? [`${new Set(records(m.answers).map((r) => r.type)).size} rrset(s)`] : records(m.answers)
     .map((r) => `${normalizeName(r.name)} ${r.ttl} ${r.type} ${JSON.stringify(r.data, (_k, v) => (typeof v === 'string' ? v.toLowerCase() : v))}`)
     .sort();

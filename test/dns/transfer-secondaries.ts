@@ -1,24 +1,17 @@
-// Real secondaries for the transfer tests and benchmark: Knot (and NSD) in a temp directory, on
+// Real secondaries for the transfer tests and benchmark: Knot, NSD and BIND in a temp directory, on
 // their own loopback port, in the foreground, fed by the manager over AXFR/IXFR with TSIG.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { which } from '../support/system.ts';
+import { startDaemon } from './daemons.ts';
+
+export { freePort } from './daemons.ts';
 
 export const TEST_KEY = { name: 'transfer.example.test', secret: 'aGFpcnBpbi10cmFuc2Zlci10ZXN0LWtleS0yNTZiaXQ=' };
 export const TEST_KEY_SPEC = `${TEST_KEY.name}:hmac-sha256:${TEST_KEY.secret}`;
-
-/** A loopback port free for TCP right now (the secondary binds UDP and TCP on it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface Secondary {
   port: number;
@@ -27,30 +20,16 @@ export interface Secondary {
   close(): Promise<void>;
 }
 
-async function launch(command: string, args: string[], dir: string, ready: RegExp): Promise<Secondary & { child: ChildProcess }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 10_000;
-  while (!ready.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${command} did not start:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function launch(command: string, args: string[], dir: string, port: number, zone: string): Promise<Secondary> {
+  const daemon = await startDaemon(command, args, { port, probeName: zone }).catch(async (e) => {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  });
   return {
-    child,
-    port: 0,
-    output: () => output,
+    port,
+    output: daemon.output,
     async close() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await daemon.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -99,9 +78,7 @@ zone:
     master: manager
     acl: from-manager
 `);
-  const knotd = which('knotd') ?? '/usr/sbin/knotd';
-  const secondary = await launch(knotd, ['-c', conf], dir, /server started|loaded|AXFR/i);
-  return { ...secondary, port };
+  return launch(which('knotd') ?? '/usr/sbin/knotd', ['-c', conf], dir, port, zone);
 }
 
 /** NSD as a secondary (same key, same role), when installed. */
@@ -135,9 +112,35 @@ zone:
     request-xfr: 127.0.0.1@${primaryPort} ${TEST_KEY.name}
     allow-notify: 127.0.0.1 ${TEST_KEY.name}
 `);
-  const nsd = which('nsd') ?? '/usr/sbin/nsd';
-  const secondary = await launch(nsd, ['-d', '-c', conf], dir, /nsd started|zone .* serial/i);
-  return { ...secondary, port };
+  return launch(which('nsd') ?? '/usr/sbin/nsd', ['-d', '-c', conf], dir, port, zone);
+}
+
+/** BIND (named) as a secondary, same key and role. */
+export async function startBind(zone: string, primaryPort: number, port: number): Promise<Secondary> {
+  const dir = await mkdtemp(join(tmpdir(), 'hairpin-named-'));
+  const conf = join(dir, 'named.conf');
+  await writeFile(conf, `
+options {
+  directory "${dir}";
+  pid-file "${dir}/named.pid";
+  session-keyfile "${dir}/session.key";
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  notify no;
+  dnssec-validation no;
+};
+controls { };
+key "${TEST_KEY.name}" { algorithm hmac-sha256; secret "${TEST_KEY.secret}"; };
+server 127.0.0.1 { keys { "${TEST_KEY.name}"; }; };
+zone "${zone}" {
+  type secondary;
+  primaries port ${primaryPort} { 127.0.0.1 key "${TEST_KEY.name}"; };
+  file "${dir}/${zone}.db";
+  allow-notify { key "${TEST_KEY.name}"; };
+};
+`);
+  return launch(which('named') ?? '/usr/sbin/named', ['-g', '-c', conf], dir, port, zone);
 }
 
 /** kdig at a secondary: the +short answer lines. */

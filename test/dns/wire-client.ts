@@ -1,16 +1,20 @@
 // A bare DNS client for tests: send bytes, get bytes, over UDP or TCP on loopback, bounded in time.
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { decodeMessage, encodeMessage, type DnsMessage, type DnsQuestion } from '../../dns/message.ts';
+import { decodeMessage, encodeMessage, type DnsMessage, type DnsQuestion, type OptRecord } from '../../dns/message.ts';
+
+/** Question types, ANY included (dns-packet's types leave the meta-types out). */
+export type QueryType = DnsQuestion['type'] | 'ANY';
 
 /** A query for one question, with an OPT advertising `edns` bytes when given. */
-export function query(name: string, type: DnsQuestion['type'], edns?: number, id = 4242): DnsMessage {
+export function query(name: string, type: QueryType, edns?: number, id = 4242): DnsMessage {
+  const opt: OptRecord = { type: 'OPT', name: '.', udpPayloadSize: edns ?? 0, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] };
   return {
     type: 'query',
     id,
     flags: 0,
-    questions: [{ name, type, class: 'IN' }],
-    additionals: edns === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: edns, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] }],
+    questions: [{ name, type: type as DnsQuestion['type'], class: 'IN' }],
+    additionals: edns === undefined ? [] : [opt],
   };
 }
 

@@ -1,7 +1,7 @@
 // Admin API: licences and nodes, credentials issued and rotated (shown once).
 import { Hono } from 'hono';
 import { requireAdmin } from '../auth.ts';
-import type { ManagerEnv } from '../context.ts';
+import { zoneChanged, type ManagerEnv } from '../context.ts';
 import { hashCredential, newCredential } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
 import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
@@ -44,6 +44,7 @@ adminRoutes.delete('/v1/licences/:licence', async (c) => {
   const licence = c.req.param('licence');
   const serial = await c.get('deps').store.deleteLicence(licence);
   if (serial === undefined) throw new ProblemError('not-found', `no licence "${licence}"`);
+  zoneChanged(c, licence);
   return c.body(null, 204);
 });
 
@@ -58,6 +59,7 @@ adminRoutes.post('/v1/licences/:licence/nodes', async (c) => {
   const credential = newCredential();
   const serial = await store.createNode(licence, node, await hashCredential(credential), now());
   if (serial === undefined) throw new ProblemError('conflict', `node "${node}" of licence "${licence}" exists; rotate its credential instead`);
+  zoneChanged(c, licence, node);
   return c.json(
     { licence, node, names: config.names.nodeNames(licence, node), credential, serial },
     201,
@@ -78,6 +80,7 @@ adminRoutes.delete('/v1/licences/:licence/nodes/:node', async (c) => {
   const { licence, node } = c.req.param();
   const serial = await c.get('deps').store.deleteNode(licence, node);
   if (serial === undefined) throw new ProblemError('not-found', `no node "${node}" in licence "${licence}"`);
+  zoneChanged(c, licence, node);
   return c.body(null, 204);
 });
 

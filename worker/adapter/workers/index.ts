@@ -9,6 +9,7 @@ import { configFromEnv, type Env } from '../../config.ts';
 import type { AtomicBatch } from '../../store/batch.ts';
 import { Store } from '../../store/store.ts';
 import { Zone } from '../../zone/answer.ts';
+import { cloudflarePublisher } from '../../publish/cloudflare.ts';
 
 export interface WorkerBindings {
   DB: D1Database;
@@ -36,7 +37,10 @@ function appFor(bindings: WorkerBindings) {
     const config = configFromEnv({ HAIRPIN_TRUSTED_PROXY_HEADER: 'cf-connecting-ip', ...stringBindings(bindings) });
     const db = new Kysely<Database>({ dialect: new D1Dialect({ database: bindings.DB }) });
     const store = new Store(db, d1Batch(bindings.DB));
-    app = createApp({ config, store, zone: new Zone(config, store), peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now });
+    const zone = new Zone(config, store);
+    // With CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID bound, changes go to Cloudflare DNS (waitUntil).
+    const onZoneChange = cloudflarePublisher(stringBindings(bindings), zone);
+    app = createApp({ config, store, zone, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, ...(onZoneChange ? { onZoneChange } : {}) });
     apps.set(bindings, app);
   }
   return app;

@@ -1,0 +1,313 @@
+// TSIG (RFC 8945) over the wire bytes: sign and verify DNS messages with HMAC-SHA256 through Web
+// Crypto, so it runs wherever the manager runs. dns-packet does not know TSIG, and TSIG must see
+// the exact bytes anyway (the MAC covers the message as sent, compression and all), so this module
+// walks the wire format itself rather than re-encoding decoded messages.
+
+/** RR type of TSIG (RFC 8945 §4.2) and the class it is sent in. */
+export const TSIG_TYPE = 250;
+const CLASS_ANY = 255;
+export const HMAC_SHA256 = 'hmac-sha256';
+/** RFC 8945 §10: 300 s fudge is recommended. */
+export const DEFAULT_FUDGE = 300;
+const SHA256_LENGTH = 32;
+/** RFC 8945 §5.2.2.1: a truncated MAC shorter than half the hash (and 10 bytes) is refused. */
+const MIN_MAC_LENGTH = SHA256_LENGTH / 2;
+
+/** TSIG error codes (RFC 8945 §3, IANA "DNS RCODEs"), carried in the TSIG RR's Error field. */
+export const TsigError = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
+
+export interface TsigKey {
+  /** Key name as configured on both ends (a domain name, e.g. `transfer.example.test`). */
+  name: string;
+  algorithm: typeof HMAC_SHA256;
+  secret: Uint8Array;
+}
+
+export interface TsigRecord {
+  keyName: string;
+  algorithm: string;
+  timeSigned: number;
+  fudge: number;
+  mac: Uint8Array;
+  originalId: number;
+  error: number;
+  otherData: Uint8Array;
+  /** Offset of the TSIG RR in the message: everything before it is what the MAC covers. */
+  offset: number;
+}
+
+export class TsigFormatError extends Error {
+  readonly code = 'ERR_TSIG_FORMAT';
+}
+
+// --- wire walking -------------------------------------------------------------------------
+
+function u16(b: Uint8Array, at: number): number {
+  if (at + 2 > b.length) throw new TsigFormatError('message truncated');
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+/** End of the (possibly compressed) name starting at `at`; pointers end a name in place. */
+function skipName(b: Uint8Array, at: number): number {
+  for (let hops = 0; hops < 128; hops++) {
+    const len = b[at];
+    if (len === undefined) throw new TsigFormatError('name runs past the message');
+    if (len === 0) return at + 1;
+    if ((len & 0xc0) === 0xc0) return at + 2;
+    if ((len & 0xc0) !== 0) throw new TsigFormatError('unknown label type');
+    at += 1 + len;
+  }
+  throw new TsigFormatError('name has too many labels');
+}
+
+/** Read a name, following compression pointers (bounded: a hostile loop cannot spin). */
+function readName(b: Uint8Array, at: number): string {
+  const labels: string[] = [];
+  for (let hops = 0; hops < 128; hops++) {
+    const len = b[at];
+    if (len === undefined) throw new TsigFormatError('name runs past the message');
+    if (len === 0) return labels.join('.').toLowerCase();
+    if ((len & 0xc0) === 0xc0) {
+      at = u16(b, at) & 0x3fff;
+      continue;
+    }
+    labels.push(String.fromCharCode(...b.subarray(at + 1, at + 1 + len)));
+    at += 1 + len;
+  }
+  throw new TsigFormatError('name pointer loop');
+}
+
+/** Canonical wire form (RFC 4034 §6.2): lower case, uncompressed. */
+function nameWire(name: string): Uint8Array {
+  const labels = name.toLowerCase().replace(/\.$/, '').split('.').filter(Boolean);
+  const out = new Uint8Array(labels.reduce((n, l) => n + l.length + 1, 1));
+  let at = 0;
+  for (const label of labels) {
+    out[at++] = label.length;
+    for (let i = 0; i < label.length; i++) out[at++] = label.charCodeAt(i);
+  }
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function be(value: number, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[i] = value % 256;
+    value = Math.floor(value / 256);
+  }
+  return out;
+}
+
+/**
+ * The TSIG record of a message, if its last additional record is one (RFC 8945 §5.1: TSIG must
+ * be last, and there must be one at most).
+ */
+export function findTsig(wire: Uint8Array): TsigRecord | undefined {
+  const counts = [u16(wire, 4), u16(wire, 6), u16(wire, 8), u16(wire, 10)] as const;
+  let at = 12;
+  for (let i = 0; i < counts[0]; i++) at = skipName(wire, at) + 4;
+  const records = counts[1] + counts[2] + counts[3];
+  let last = -1;
+  let lastType = 0;
+  for (let i = 0; i < records; i++) {
+    const start = at;
+    at = skipName(wire, at);
+    const type = u16(wire, at);
+    if (type === TSIG_TYPE && i !== records - 1) throw new TsigFormatError('TSIG is not the last record');
+    at += 10 + u16(wire, at + 8);
+    last = start;
+    lastType = type;
+  }
+  if (at > wire.length) throw new TsigFormatError('record runs past the message');
+  if (counts[3] === 0 || lastType !== TSIG_TYPE) return undefined;
+  const keyName = readName(wire, last);
+  let p = skipName(wire, last) + 10;
+  const algorithm = readName(wire, p);
+  p = skipName(wire, p);
+  const timeSigned = u16(wire, p) * 2 ** 32 + u16(wire, p + 2) * 65536 + u16(wire, p + 4);
+  const fudge = u16(wire, p + 6);
+  const macSize = u16(wire, p + 8);
+  const mac = new Uint8Array(wire.subarray(p + 10, p + 10 + macSize));
+  p += 10 + macSize;
+  const originalId = u16(wire, p);
+  const error = u16(wire, p + 2);
+  const otherLength = u16(wire, p + 4);
+  const otherData = new Uint8Array(wire.subarray(p + 6, p + 6 + otherLength));
+  if (mac.length !== macSize || otherData.length !== otherLength) throw new TsigFormatError('TSIG RDATA truncated');
+  return { keyName, algorithm, timeSigned, fudge, mac, originalId, error, otherData, offset: last };
+}
+
+// --- MAC ----------------------------------------------------------------------------------
+
+const cryptoKeys = new WeakMap<TsigKey, Promise<CryptoKey>>();
+
+function hmacKey(key: TsigKey): Promise<CryptoKey> {
+  let k = cryptoKeys.get(key);
+  if (!k) {
+    k = crypto.subtle.importKey('raw', key.secret as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    cryptoKeys.set(key, k);
+  }
+  return k;
+}
+
+interface MacFields {
+  timeSigned: number;
+  fudge: number;
+  error: number;
+  otherData: Uint8Array;
+}
+
+/**
+ * What the MAC covers (RFC 8945 §4.3): the prior MAC (request MAC for a response, previous
+ * message's MAC inside a TCP stream), the message with its original ID and without the TSIG, then
+ * either every TSIG variable (first message) or only the timers (later messages of a stream,
+ * §4.3.1).
+ */
+function macInput(key: TsigKey, message: Uint8Array, fields: MacFields, priorMac: Uint8Array | undefined, timersOnly: boolean): Uint8Array {
+  const prior = priorMac ? [be(priorMac.length, 2), priorMac] : [];
+  const timers = [be(fields.timeSigned, 6), be(fields.fudge, 2)];
+  if (timersOnly) return concat([...prior, message, ...timers]);
+  return concat([
+    ...prior,
+    message,
+    nameWire(key.name), be(CLASS_ANY, 2), be(0, 4), nameWire(key.algorithm),
+    ...timers, be(fields.error, 2), be(fields.otherData.length, 2), fields.otherData,
+  ]);
+}
+
+async function computeMac(key: TsigKey, input: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(key), input as BufferSource));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  // Constant time over the compared length: no early exit a timing probe could read.
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+export interface SignOptions {
+  /** Seconds since the epoch; default now. */
+  time?: number;
+  fudge?: number;
+  /** MAC of the request this message answers, or of the previous message in a TCP stream. */
+  priorMac?: Uint8Array;
+  /** Later message of a multi-message answer (AXFR/IXFR over TCP): MAC the timers only. */
+  timersOnly?: boolean;
+  /** TSIG error to report (BADTIME answers are signed; BADKEY/BADSIG ones are not, see unsignedError). */
+  error?: number;
+  otherData?: Uint8Array;
+}
+
+function tsigRecord(key: TsigKey, id: number, fields: MacFields, mac: Uint8Array): Uint8Array {
+  const rdata = concat([
+    nameWire(key.algorithm), be(fields.timeSigned, 6), be(fields.fudge, 2),
+    be(mac.length, 2), mac, be(id, 2), be(fields.error, 2), be(fields.otherData.length, 2), fields.otherData,
+  ]);
+  return concat([nameWire(key.name), be(TSIG_TYPE, 2), be(CLASS_ANY, 2), be(0, 4), be(rdata.length, 2), rdata]);
+}
+
+function withTsig(wire: Uint8Array, record: Uint8Array): Uint8Array {
+  const out = concat([wire, record]);
+  const arcount = u16(out, 10) + 1;
+  out[10] = arcount >> 8;
+  out[11] = arcount & 0xff;
+  return out;
+}
+
+/**
+ * Sign an encoded message: returns the message with a TSIG record appended, and its MAC (keep it
+ * to verify the answer, or to chain the next message of a stream).
+ *
+ * ```ts
+ * const { wire, mac } = await signMessage(encodeMessage(query), key);
+ * ```
+ */
+export async function signMessage(wire: Uint8Array, key: TsigKey, options: SignOptions = {}): Promise<{ wire: Uint8Array; mac: Uint8Array }> {
+  const fields: MacFields = {
+    timeSigned: options.time ?? Math.floor(Date.now() / 1000),
+    fudge: options.fudge ?? DEFAULT_FUDGE,
+    error: options.error ?? TsigError.NOERROR,
+    otherData: options.otherData ?? new Uint8Array(0),
+  };
+  const mac = await computeMac(key, macInput(key, wire, fields, options.priorMac, options.timersOnly ?? false));
+  return { wire: withTsig(wire, tsigRecord(key, u16(wire, 0), fields, mac)), mac };
+}
+
+/**
+ * A BADKEY or BADSIG answer carries a TSIG with an empty MAC (RFC 8945 §5.3.2): the server
+ * cannot, or must not, sign with a key it does not share.
+ */
+export function unsignedError(wire: Uint8Array, request: TsigRecord, error: number, now = Math.floor(Date.now() / 1000)): Uint8Array {
+  const key = { name: request.keyName, algorithm: request.algorithm } as TsigKey;
+  const fields = { timeSigned: now, fudge: request.fudge, error, otherData: new Uint8Array(0) };
+  return withTsig(wire, tsigRecord(key, u16(wire, 0), fields, new Uint8Array(0)));
+}
+
+export type VerifyResult =
+  | { status: 'unsigned' }
+  | { status: 'ok'; key: TsigKey; tsig: TsigRecord }
+  | { status: 'badkey' | 'badsig' | 'badtime' | 'badtrunc'; tsig: TsigRecord; key?: TsigKey };
+
+export interface VerifyOptions {
+  /** Seconds since the epoch; default now. */
+  now?: number;
+  priorMac?: Uint8Array;
+  timersOnly?: boolean;
+}
+
+/**
+ * Verify a message's TSIG against the keys we share (RFC 8945 §5.2 order: key, then MAC, then
+ * time). Malformed TSIG records throw TsigFormatError (answer FORMERR).
+ *
+ * ```ts
+ * const result = await verifyMessage(raw, [key]);
+ * if (result.status !== 'ok') refuse(result.status);
+ * ```
+ */
+export async function verifyMessage(wire: Uint8Array, keys: readonly TsigKey[], options: VerifyOptions = {}): Promise<VerifyResult> {
+  const tsig = findTsig(wire);
+  if (!tsig) return { status: 'unsigned' };
+  const key = keys.find((k) => k.name.toLowerCase().replace(/\.$/, '') === tsig.keyName && tsig.algorithm === k.algorithm);
+  if (!key) return { status: 'badkey', tsig };
+  if (tsig.mac.length < MIN_MAC_LENGTH || tsig.mac.length > SHA256_LENGTH) return { status: tsig.mac.length > SHA256_LENGTH ? 'badsig' : 'badtrunc', tsig, key };
+  // The MAC covers the message as it was before signing: original ID, one record fewer.
+  // A copy: `wire` may be a Node Buffer, whose slice() is a view we must not write through.
+  const message = new Uint8Array(wire.subarray(0, tsig.offset));
+  message[0] = tsig.originalId >> 8;
+  message[1] = tsig.originalId & 0xff;
+  const arcount = u16(message, 10) - 1;
+  message[10] = arcount >> 8;
+  message[11] = arcount & 0xff;
+  const expected = await computeMac(key, macInput(key, message, tsig, options.priorMac, options.timersOnly ?? false));
+  if (!sameBytes(expected.subarray(0, tsig.mac.length), tsig.mac)) return { status: 'badsig', tsig, key };
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - tsig.timeSigned) > tsig.fudge) return { status: 'badtime', tsig, key };
+  return { status: 'ok', key, tsig };
+}
+
+/**
+ * Sign every message of a multi-message answer (AXFR/IXFR over TCP): the first over the request
+ * MAC and all TSIG variables, each later one over the previous MAC and the timers (RFC 8945
+ * §5.3.1; we sign every message rather than use the 99-message allowance of RFC 2845).
+ */
+export async function signStream(messages: readonly Uint8Array[], key: TsigKey, requestMac: Uint8Array | undefined, time?: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  let prior = requestMac;
+  for (const [i, message] of messages.entries()) {
+    const signed = await signMessage(message, key, { ...(time === undefined ? {} : { time }), ...(prior ? { priorMac: prior } : {}), timersOnly: i > 0 });
+    out.push(signed.wire);
+    prior = signed.mac;
+  }
+  return out;
+}

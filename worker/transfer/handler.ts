@@ -1,0 +1,146 @@
+// The zone-transfer side of port 53: AXFR (RFC 5936) and IXFR (RFC 1995) for the secondaries,
+// and TSIG (RFC 8945) on anything signed, so a secondary that signs its SOA refresh queries gets
+// signed answers. A DnsHandler: consulted before the zone by the built-in server.
+import { encodeMessage, FLAG_AA, headerOpcode, records, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
+import { normalizeName } from '../../dns/name.ts';
+import { Rcode } from '../../dns/rcode.ts';
+import { compareSerial } from '../../dns/serial.ts';
+import { findTsig, signMessage, signStream, TsigError, TsigFormatError, TSIG_TYPE, unsignedError, verifyMessage, type TsigRecord } from '../../dns/tsig.ts';
+import type { ManagerConfig } from '../config.ts';
+import { MAX_MESSAGE } from '../dns-server/limits.ts';
+import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
+import type { Store } from '../store/store.ts';
+import type { Zone } from '../zone/answer.ts';
+import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
+import { listZoneRecords } from '../zone/zone-file.ts';
+import { soaRecord } from '../zone/records.ts';
+import { isSecondary, type TransferConfig } from './config.ts';
+import { journalDeltas } from './journal.ts';
+import { fullZoneRecords, incrementalRecords, transferMessages } from './messages.ts';
+
+export interface TransferHandlerOptions {
+  config: ManagerConfig;
+  store: Store;
+  zone: Zone;
+  transfer: TransferConfig;
+  /** Seconds since the epoch (TSIG time checks). */
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+/** Bytes our TSIG record adds: owner and algorithm names, fixed fields, a 32-byte MAC. */
+const TSIG_ROOM = 256;
+
+/** Reads racing a write could mix two versions; retry until the serial held still (bounded). */
+const SNAPSHOT_ATTEMPTS = 5;
+
+/** The whole zone at one serial: the serial read before and after the listing must agree. */
+async function zoneSnapshot(config: ManagerConfig, store: Store): Promise<DnsRecord[]> {
+  for (let attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
+    const listed = await listZoneRecords(config, store);
+    const soa = listed[0];
+    if (soa?.type === 'SOA' && soa.data.serial === (await store.serial())) return listed;
+  }
+  throw new Error(`zone kept changing during ${SNAPSHOT_ATTEMPTS} listings`);
+}
+
+/** The serial the IXFR client holds: the SOA in the query's authority section (RFC 1995 §3). */
+function clientSerial(query: DnsMessage): number | undefined {
+  const soa = records(query.authorities).find((r) => r.type === 'SOA');
+  return soa?.type === 'SOA' ? soa.data.serial : undefined;
+}
+
+function response(query: DnsMessage, rcode: number, answers: DnsRecord[] = []): DnsMessage {
+  return { id: query.id ?? 0, type: 'response', flags: (headerOpcode(query) << 11) | FLAG_AA | rcode, questions: query.questions ?? [], answers };
+}
+
+/**
+ * ```ts
+ * const handler = transferHandler({ config, store, zone, transfer: transferConfigFromEnv(env) });
+ * await startDnsServer({ zone, host: '127.0.0.1', port: 5353, handlers: [handler] });
+ * // kdig @127.0.0.1 -p 5353 -y hmac-sha256:<name>:<secret> example.test AXFR
+ * ```
+ */
+export function transferHandler(options: TransferHandlerOptions): DnsHandler {
+  const { config, store, zone, transfer } = options;
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const log = options.log ?? (() => {});
+  const keys = transfer.key ? [transfer.key] : [];
+
+  async function refuse(query: DnsMessage, request: TsigRecord | undefined, rcode: number): Promise<Uint8Array[]> {
+    const wire = encodeMessage(response(query, rcode));
+    return [request && transfer.key ? (await signMessage(wire, transfer.key, { priorMac: request.mac })).wire : wire];
+  }
+
+  /** The records to send: up-to-date SOA, the journal's deltas, or the whole zone (`theirs`: IXFR only). */
+  async function answerRecords(type: 'AXFR' | 'IXFR', theirs: number, transport: DnsRequestContext['transport']): Promise<DnsRecord[]> {
+    if (type === 'AXFR') return fullZoneRecords(await zoneSnapshot(config, store));
+    const current = await store.serial();
+    const soa = (serial: number) => soaRecord(config, serial);
+    // RFC 1995 §2: a client as new as we are (or newer: a restored primary) gets our SOA alone;
+    // so does a UDP client we cannot answer in one datagram, which then retries over TCP.
+    if (compareSerial(theirs, current) !== -1 || transport === 'udp') return [soa(current)];
+    const deltas = await journalDeltas(config, store, theirs, current);
+    if (deltas) return incrementalRecords(soa, current, deltas);
+    log(`ixfr: journal does not cover ${theirs} -> ${current}, sending the whole zone`);
+    return fullZoneRecords(await zoneSnapshot(config, store));
+  }
+
+  return async (query, context) => {
+    const question = query.questions?.[0];
+    const type = question?.type;
+    const isTransfer = headerOpcode(query) === 0 && (type === 'AXFR' || type === 'IXFR');
+    let request: TsigRecord | undefined;
+    try {
+      request = findTsig(context.raw);
+    } catch (e) {
+      if (e instanceof TsigFormatError) return [encodeMessage(response(query, Rcode.FORMERR))];
+      throw e;
+    }
+    if (!isTransfer && !request) return undefined;
+
+    if (request) {
+      const verified = await verifyMessage(context.raw, keys, { now: now() });
+      if (verified.status === 'badtime') {
+        // RFC 8945 §5.2.3: signed, Time Signed copied from the request (so the client can check
+        // the MAC), our clock in Other Data (so it can see the skew).
+        const time = now();
+        const other = new Uint8Array([0, 0, (time >>> 24) & 0xff, (time >>> 16) & 0xff, (time >>> 8) & 0xff, time & 0xff]);
+        const wire = encodeMessage(response(query, Rcode.NOTAUTH));
+        return [(await signMessage(wire, verified.key!, { priorMac: request.mac, error: TsigError.BADTIME, otherData: other, time: request.timeSigned })).wire];
+      }
+      if (verified.status !== 'ok') {
+        log(`tsig: ${verified.status} from ${context.peer} (key ${request.keyName})`);
+        const error = verified.status === 'badkey' ? TsigError.BADKEY : TsigError.BADSIG;
+        return [unsignedError(encodeMessage(response(query, Rcode.NOTAUTH)), request, error, now())];
+      }
+    }
+
+    if (!isTransfer) {
+      // A signed ordinary query (a secondary's SOA refresh): the zone answers, we sign.
+      const unsigned = { ...query, additionals: (query.additionals ?? []).filter((r) => r.type !== 'TSIG' && (r.type as string) !== `UNKNOWN_${TSIG_TYPE}`) };
+      const limit = context.transport === 'udp' ? payloadLimit(query, 'udp') - TSIG_ROOM : MAX_MESSAGE - TSIG_ROOM;
+      const answer = fitResponse(await zone.answer(unsigned), limit);
+      return [(await signMessage(answer, transfer.key!, { priorMac: request!.mac })).wire];
+    }
+
+    // Transfers: never over DoH, AXFR never over UDP (RFC 5936 §4.2), only of our zone, only to
+    // secondaries we know (by address when listed, by key when one is configured).
+    if (context.transport === 'https') return refuse(query, request, Rcode.REFUSED);
+    if (type === 'AXFR' && context.transport === 'udp') return refuse(query, request, Rcode.NOTIMP);
+    if (normalizeName(question!.name) !== config.names.zone || (question!.class ?? 'IN') !== 'IN') return refuse(query, request, Rcode.NOTAUTH);
+    const allowedByAddress = transfer.secondaries.length === 0 || isSecondary(transfer, context.peer);
+    const allowedByKey = transfer.key ? request !== undefined : transfer.secondaries.length > 0;
+    if (!allowedByAddress || !allowedByKey) {
+      log(`${type}: refused to ${context.peer}${transfer.key && !request ? ' (unsigned)' : ''}`);
+      return refuse(query, request, Rcode.REFUSED);
+    }
+
+    // RFC 1995 §3: an IXFR query carries the client's SOA in its authority section.
+    const theirs = type === 'IXFR' ? clientSerial(query) : 0;
+    if (theirs === undefined) return refuse(query, request, Rcode.FORMERR);
+    const messages = transferMessages(query, await answerRecords(type, theirs, context.transport));
+    return request && transfer.key ? signStream(messages, transfer.key, request.mac, now()) : messages;
+  };
+}
+

@@ -1,0 +1,148 @@
+// NOTIFY (RFC 1996) to the secondaries after the serial moves, over UDP, so Knot, NSD or BIND
+// refresh at once instead of at the SOA refresh timer. Node only (node:dgram): the Workers
+// deployment publishes through a provider API instead (worker/publish/).
+import { createSocket, type Socket } from 'node:dgram';
+import { decodeMessage, encodeMessage, FLAG_AA, fullRcode, headerOpcode, type DnsRecord } from '../../dns/message.ts';
+import { Rcode, rcodeName } from '../../dns/rcode.ts';
+import { signMessage, verifyMessage, type TsigKey } from '../../dns/tsig.ts';
+import type { Secondary } from './config.ts';
+
+const OPCODE_NOTIFY = 4;
+
+export interface NotifierOptions {
+  secondaries: readonly Secondary[];
+  key: TsigKey | undefined;
+  /** The zone's SOA now (its serial is what we announce). */
+  soa(): Promise<DnsRecord>;
+  /** Changes within this window after the first go out as one NOTIFY (a burst of reports). */
+  debounceMs?: number;
+  /** Sends per secondary and change before giving up (RFC 1996 §3.6 asks for retransmission). */
+  attempts?: number;
+  /** Wait for the first answer; doubled for each retry. */
+  timeoutMs?: number;
+  /** Backstop for changes nobody signalled (another manager on the same Postgres): poll the serial. */
+  pollMs?: number;
+  log?: (line: string) => void;
+}
+
+export type NotifyOutcome = { secondary: Secondary; serial: number; status: 'acknowledged' | 'rejected' | 'unanswered' | 'superseded'; attempts: number; rcode?: string };
+
+/**
+ * ```ts
+ * const notifier = new Notifier({ secondaries, key, soa: async () => soaRecord(config, await store.serial()) });
+ * notifier.zoneChanged(); // after a report: one NOTIFY per secondary, debounced, retried
+ * await notifier.close();
+ * ```
+ */
+export class Notifier {
+  readonly #options: Required<Omit<NotifierOptions, 'key'>> & Pick<NotifierOptions, 'key'>;
+  readonly #sockets = new Map<'udp4' | 'udp6', Socket>();
+  readonly #waiting = new Map<string, (reply: Uint8Array | undefined) => void>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #poll: ReturnType<typeof setInterval> | undefined;
+  #lastSerial: number | undefined;
+  #generation = 0;
+  #closed = false;
+  /** Resolves when the round in progress (if any) is over; tests and the benchmark await it. */
+  settled: Promise<NotifyOutcome[]> = Promise.resolve([]);
+
+  constructor(options: NotifierOptions) {
+    this.#options = { debounceMs: 20, attempts: 5, timeoutMs: 1000, pollMs: 5000, log: () => {}, ...options };
+    if (this.#options.secondaries.length > 0 && this.#options.pollMs > 0) {
+      this.#poll = setInterval(() => this.zoneChanged(), this.#options.pollMs);
+      this.#poll.unref();
+    }
+  }
+
+  /**
+   * The zone may have changed: NOTIFY the secondaries if the serial moved. The first change arms
+   * a short timer and later ones ride on it (the round reads the serial when it fires), so a
+   * burst is one NOTIFY and a steady stream still gets one every `debounceMs`.
+   */
+  zoneChanged(): void {
+    if (this.#closed || this.#options.secondaries.length === 0 || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.settled = this.#round().catch((e) => {
+        this.#options.log(`notify: ${(e as Error).message}`);
+        return [];
+      });
+    }, this.#options.debounceMs);
+    this.#timer.unref();
+  }
+
+  async #round(): Promise<NotifyOutcome[]> {
+    const soa = await this.#options.soa();
+    const serial = soa.type === 'SOA' ? (soa.data.serial ?? 0) : 0;
+    if (serial === this.#lastSerial) return [];
+    this.#lastSerial = serial;
+    const generation = ++this.#generation;
+    return Promise.all(this.#options.secondaries.map((s) => this.#notify(s, soa, serial, generation)));
+  }
+
+  async #notify(secondary: Secondary, soa: DnsRecord, serial: number, generation: number): Promise<NotifyOutcome> {
+    const { attempts, timeoutMs, key, log } = this.#options;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (this.#closed || generation !== this.#generation) return { secondary, serial, status: 'superseded', attempts: attempt - 1 };
+      const id = Math.floor(Math.random() * 65536);
+      // RFC 1996 §3.7: the SOA in the answer section is a hint of the new serial.
+      const message = encodeMessage({ id, type: 'query', flags: (OPCODE_NOTIFY << 11) | FLAG_AA, questions: [{ name: soa.name, type: 'SOA', class: 'IN' }], answers: [soa] });
+      const signed = key ? await signMessage(message, key) : undefined;
+      const reply = await this.#exchange(secondary, id, signed?.wire ?? message, timeoutMs * 2 ** (attempt - 1));
+      if (!reply) continue;
+      if (key && (await verifyMessage(reply, [key], { priorMac: signed!.mac })).status !== 'ok') {
+        log(`notify: unverifiable answer from ${secondary.address}:${secondary.port}, retrying`);
+        continue;
+      }
+      const decoded = decodeMessage(reply);
+      if (headerOpcode(decoded) !== OPCODE_NOTIFY) continue;
+      const rcode = fullRcode(decoded);
+      if (rcode === Rcode.NOERROR) return { secondary, serial, status: 'acknowledged', attempts: attempt };
+      log(`notify: ${secondary.address}:${secondary.port} answered ${rcodeName(rcode)} for serial ${serial}`);
+      return { secondary, serial, status: 'rejected', attempts: attempt, rcode: rcodeName(rcode) };
+    }
+    log(`notify: no answer from ${secondary.address}:${secondary.port} for serial ${serial} after ${attempts} attempts`);
+    return { secondary, serial, status: 'unanswered', attempts };
+  }
+
+  async #socket(family: 'udp4' | 'udp6'): Promise<Socket> {
+    let socket = this.#sockets.get(family);
+    if (!socket) {
+      socket = createSocket(family);
+      socket.on('message', (reply, peer) => {
+        if (reply.byteLength < 12) return;
+        this.#waiting.get(`${peer.address}|${peer.port}|${reply.readUInt16BE(0)}`)?.(reply);
+      });
+      socket.on('error', (e) => this.#options.log(`notify: ${e.message}`));
+      this.#sockets.set(family, socket);
+      const s = socket;
+      await new Promise<void>((resolve) => s.bind(0, resolve));
+      socket.unref();
+    }
+    return socket;
+  }
+
+  async #exchange(secondary: Secondary, id: number, wire: Uint8Array, timeoutMs: number): Promise<Uint8Array | undefined> {
+    const socket = await this.#socket(secondary.address.includes(':') ? 'udp6' : 'udp4');
+    const key = `${secondary.address}|${secondary.port}|${id}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const done = (reply: Uint8Array | undefined) => {
+        clearTimeout(timer);
+        this.#waiting.delete(key);
+        resolve(reply);
+      };
+      this.#waiting.set(key, done);
+      socket.send(wire, secondary.port, secondary.address, (e) => e && done(undefined));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#poll);
+    for (const done of [...this.#waiting.values()]) done(undefined);
+    await this.settled;
+    await Promise.all([...this.#sockets.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
