@@ -10,8 +10,8 @@ const missing = !existsSync(deno);
 if (missing && process.env.CI) throw new Error(`deno is required in CI but ${deno} is missing (npm ci installs it)`);
 
 describe('probe core under Deno', () => {
-  it.skipIf(missing)('deno test probe/portable.deno.ts exits 0', () => {
-    const run = spawnSync(deno, ['test', '--allow-net', '--no-check', '--quiet', 'probe/portable.deno.ts'], {
+  it.skipIf(missing)('deno test --unstable-net probe/portable.deno.ts exits 0', () => {
+    const run = spawnSync(deno, ['test', '--allow-net', '--unstable-net', '--no-check', '--quiet', 'probe/portable.deno.ts'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 60_000,
@@ -19,6 +19,6 @@ describe('probe core under Deno', () => {
     });
     expect(run.error).toBeUndefined();
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stdout).toMatch(/3 passed \| 0 failed/);
+    expect(run.stdout).toMatch(/4 passed \| 0 failed/);
   });
 });

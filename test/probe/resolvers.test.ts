@@ -1,8 +1,11 @@
 // The probe against real resolvers on loopback, each forwarding the zone to the manager's
 // built-in port-53 server: the verdict and its evidence for unbound, dnsmasq and BIND, plain and filtering.
 import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolverTransport } from '../../probe/adapter/node/index.ts';
+import { resolverTransport, systemTransport } from '../../probe/adapter/node/index.ts';
 import { dohTransport } from '../../probe/doh.ts';
 import { probeNode, type ProbeResult } from '../../probe/probe.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
@@ -19,6 +22,16 @@ function probe(spec: string, internal = names.internal): Promise<ProbeResult> {
   return probeNode({ names: { ...names, internal }, truth: dohTransport(`${manager.url}/dns-query`), resolver: resolverTransport(spec) });
 }
 
+/** Forward each datagram `socket` receives to the built-in DNS server, and its answer back. */
+function relayToAuthority(socket: Socket): Socket {
+  socket.on('message', (msg, peer) => {
+    const upstream = createSocket('udp4');
+    upstream.on('message', (answer) => { socket.send(answer, peer.port, peer.address); upstream.close(); });
+    upstream.send(msg, manager.dns.udpPort, '127.0.0.1');
+  });
+  return socket;
+}
+
 function check(result: ProbeResult, role: string, type: string) {
   return result.checks.find((c) => c.role === role && c.type === type)!;
 }
@@ -28,7 +41,7 @@ beforeAll(async () => {
   const credential = await manager.enrol('1234', 'nur1');
   await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', privateIpv6: 'fd00::5', publicIpv4: '198.51.100.7' });
   if (!have) return;
-  const kinds: ResolverKind[] = ['unbound', 'unbound-private-address', 'dnsmasq', 'dnsmasq-stop-dns-rebind', 'named', 'named-deny-answer-addresses'];
+  const kinds: ResolverKind[] = ['unbound', 'unbound-private-address', 'unbound-private-ula', 'dnsmasq', 'dnsmasq-stop-dns-rebind', 'named', 'named-deny-answer-addresses'];
   const started = await Promise.allSettled(kinds.map((k) => startResolver(k, 'example.test', manager.dns.udpPort)));
   for (const s of started) if (s.status === 'fulfilled') resolvers.set(s.value.kind, s.value);
   const failed = started.find((s) => s.status === 'rejected');
@@ -61,6 +74,15 @@ describe.skipIf(!have)('probe through real resolvers', () => {
     expect(check(result, 'canary-ula', 'AAAA').verdict).toBe('filtered-nodata');
     expect(check(result, 'canary-public', 'A').verdict).toBe('ok');
     expect(result.reason).toMatch(/stripped/);
+  });
+
+  it('unbound filtering only ULA → a partial answer: ok for A, the AAAA stripped is reported', async () => {
+    const result = await probe(resolvers.get('unbound-private-ula')!.spec);
+    expect(result.verdict, result.reason).toBe('ok');
+    expect(check(result, 'internal', 'AAAA').verdict).toBe('filtered-nodata');
+    expect(check(result, 'canary-ula', 'AAAA').verdict).toBe('filtered-nodata');
+    expect(check(result, 'canary-private', 'A').verdict).toBe('ok');
+    expect(result.reason).toMatch(/\[AAAA filtered-nodata\]/);
   });
 
   it('dnsmasq --stop-dns-rebind → filtered-nodata with EDE 15 (Blocked)', async () => {
@@ -102,6 +124,73 @@ describe.skipIf(!have)('probe through real resolvers', () => {
     const after = await probe(spec, 'i-nur3.pl-1234.example.test');
     expect(after.verdict, after.reason).toBe('nxdomain');
     expect(check(after, 'internal', 'A').truth.answers.map((r) => r.data)).toEqual(['10.3.3.3']);
+  });
+});
+
+describe.skipIf(!have)('probe through a resolver whose authority is dead', () => {
+  let dead: RunningResolver;
+  beforeAll(async () => {
+    dead = await startResolver('named', 'example.test', await freePort());
+  });
+  afterAll(() => dead?.close());
+
+  it('SERVFAIL on the TXT control too → unreachable, not filtered', async () => {
+    const result = await probe(dead.spec);
+    expect(result.verdict, result.reason).toBe('unreachable');
+    expect(result.reason).toMatch(/cannot reach the zone/);
+    expect(check(result, 'internal', 'TXT').resolver.rcode).toBe('SERVFAIL');
+  });
+});
+
+describe('transports, straight to the built-in DNS server', () => {
+  it('TCP only → ok', async () => {
+    const result = await probeNode({ names, truth: dohTransport(`${manager.url}/dns-query`), resolver: resolverTransport(`127.0.0.1:${manager.dns.tcpPort}`, { protocol: 'tcp' }) });
+    expect(result.resolver).toBe(`tcp://127.0.0.1:${manager.dns.tcpPort}`);
+    expect(result.verdict, result.reason).toBe('ok');
+  });
+
+  it('UDP over IPv6 loopback (a relay on [::1]) → ok', async () => {
+    const relay = relayToAuthority(createSocket('udp6'));
+    await new Promise<void>((r) => relay.bind(0, '::1', r));
+    try {
+      const result = await probe(`[::1]:${relay.address().port}`);
+      expect(result.resolver).toBe(`udp://[::1]:${relay.address().port}`);
+      expect(result.verdict, result.reason).toBe('ok');
+    } finally {
+      relay.close();
+    }
+  });
+});
+
+describe('the system resolver, read from a resolv.conf', () => {
+  // resolv.conf has no port: the relay takes port 53 on an address of its own in 127/8, so it
+  // meets nothing else on the machine. Binding 53 needs root or CAP_NET_BIND_SERVICE.
+  const host = `127.53.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+  let relay: Socket | undefined;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hairpin-resolv-'));
+    const socket = relayToAuthority(createSocket('udp4'));
+    relay = await new Promise<Socket | undefined>((resolve) => {
+      socket.once('error', () => resolve(undefined));
+      socket.bind(53, host, () => resolve(socket));
+    });
+  });
+  afterAll(() => {
+    relay?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks the listed name servers on the wire, skipping a dead first one', async (ctx) => {
+    if (!relay) return ctx.skip();
+    const conf = join(dir, 'resolv.conf');
+    // The first server's port 53 is closed (ICMP port unreachable → ECONNREFUSED), as libc would meet it.
+    writeFileSync(conf, `# written by the test\nnameserver ${host.replace(/\.\d+$/, '.251')}\nnameserver ${host}\noptions timeout:1\n`);
+    const resolver = await systemTransport(conf);
+    expect(resolver.label).toBe(`system (${host.replace(/\.\d+$/, '.251')}, ${host})`);
+    const result = await probeNode({ names, truth: dohTransport(`${manager.url}/dns-query`), resolver });
+    expect(result.verdict, result.reason).toBe('ok');
+    expect(check(result, 'internal', 'A').resolver.flags).toContain('aa');
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { observe } from '../../probe/observe.ts';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
 
-export type ResolverKind = 'unbound' | 'unbound-private-address' | 'dnsmasq' | 'dnsmasq-stop-dns-rebind' | 'named' | 'named-deny-answer-addresses';
+export type ResolverKind = 'unbound' | 'unbound-private-address' | 'unbound-private-ula' | 'dnsmasq' | 'dnsmasq-stop-dns-rebind' | 'named' | 'named-deny-answer-addresses';
 
 export interface RunningResolver {
   kind: ResolverKind;
@@ -38,8 +38,10 @@ export async function freePort(): Promise<number> {
 function config(kind: ResolverKind, dir: string, port: number, zone: string, authority: number): { cmd: string; args: string[] } {
   switch (kind) {
     case 'unbound':
-    case 'unbound-private-address': {
-      const filter = kind === 'unbound-private-address' ? [...PRIVATE_V4, ...PRIVATE_V6].map((a) => `  private-address: ${a}`).join('\n') : '';
+    case 'unbound-private-address':
+    case 'unbound-private-ula': {
+      const ranges = kind === 'unbound-private-address' ? [...PRIVATE_V4, ...PRIVATE_V6] : kind === 'unbound-private-ula' ? PRIVATE_V6 : [];
+      const filter = ranges.map((a) => `  private-address: ${a}`).join('\n');
       writeFileSync(join(dir, 'unbound.conf'), `server:
   interface: 127.0.0.1
   port: ${port}

@@ -1,0 +1,102 @@
+// The probe's transports on Deno: TCP through Deno.connect (stable), UDP through
+// Deno.listenDatagram when the runtime offers it (it needs --unstable-net), and the system
+// resolver read from /etc/resolv.conf. The probe core is the same as on Node.
+import { asProbeError } from '../../errors.ts';
+import { parseResolvConf } from '../../resolv-conf.ts';
+import { addressLabel, firstAnswering, parseResolverAddress, withTcpFallback, type DnsTransport, type ResolverAddress } from '../../transport.ts';
+
+interface DenoConn {
+  write(p: Uint8Array): Promise<number>;
+  read(p: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+interface DenoDatagram {
+  send(p: Uint8Array, addr: { transport: 'udp'; hostname: string; port: number }): Promise<number>;
+  receive(): Promise<[Uint8Array, unknown]>;
+  close(): void;
+}
+declare const Deno: {
+  connect(options: { hostname: string; port: number; transport?: 'tcp' }): Promise<DenoConn>;
+  listenDatagram?: (options: { hostname: string; port: number; transport: 'udp' }) => DenoDatagram;
+  readTextFile(path: string): Promise<string>;
+};
+
+/** Close `resource` when `signal` aborts, so a pending read rejects instead of hanging. */
+async function bounded<T>(label: string, signal: AbortSignal, resource: { close(): void }, work: () => Promise<T>): Promise<T> {
+  const onAbort = () => { try { resource.close(); } catch { /* already closed */ } };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal.aborted) throw signal.reason;
+    return await work();
+  } catch (e) {
+    throw asProbeError(label, e, signal);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    onAbort();
+  }
+}
+
+export function tcpTransport(address: ResolverAddress): DnsTransport {
+  const label = addressLabel('tcp', address);
+  return {
+    label,
+    async exchange(query, signal) {
+      let conn: DenoConn;
+      try {
+        conn = await Deno.connect({ hostname: address.host, port: address.port });
+      } catch (e) {
+        throw asProbeError(label, e, signal);
+      }
+      return bounded(label, signal, conn, async () => {
+        const framed = new Uint8Array(query.byteLength + 2);
+        framed.set([query.byteLength >> 8, query.byteLength & 0xff]);
+        framed.set(query, 2);
+        await conn.write(framed);
+        let buffer = new Uint8Array(0);
+        const chunk = new Uint8Array(65_537);
+        for (;;) {
+          if (buffer.byteLength >= 2 && buffer.byteLength >= ((buffer[0]! << 8) | buffer[1]!) + 2) {
+            return buffer.slice(2, ((buffer[0]! << 8) | buffer[1]!) + 2);
+          }
+          const n = await conn.read(chunk);
+          if (n === null) throw new Error('connection closed before a full answer');
+          const joined = new Uint8Array(buffer.byteLength + n);
+          joined.set(buffer);
+          joined.set(chunk.subarray(0, n), buffer.byteLength);
+          buffer = joined;
+        }
+      });
+    },
+  };
+}
+
+export function udpTransport(address: ResolverAddress): DnsTransport {
+  const label = addressLabel('udp', address);
+  return {
+    label,
+    async exchange(query, signal) {
+      if (!Deno.listenDatagram) throw asProbeError(label, new Error('UDP needs deno --unstable-net'), signal);
+      const socket = Deno.listenDatagram({ hostname: address.host.includes(':') ? '::' : '0.0.0.0', port: 0, transport: 'udp' });
+      return bounded(label, signal, socket, async () => {
+        await socket.send(query, { transport: 'udp', hostname: address.host, port: address.port });
+        for (let i = 0; i < 64; i++) {
+          const [message] = await socket.receive();
+          if (message[0] === query[0] && message[1] === query[1]) return message;
+        }
+        throw new Error('too many unrelated datagrams');
+      });
+    },
+  };
+}
+
+/** UDP with TCP on truncation when Deno has UDP; TCP alone otherwise (every resolver serves it). */
+export function resolverTransport(spec: string, options: { protocol?: 'udp' | 'tcp' } = {}): DnsTransport {
+  const address = parseResolverAddress(spec);
+  if (options.protocol === 'tcp' || !Deno.listenDatagram) return tcpTransport(address);
+  return withTcpFallback(udpTransport(address), tcpTransport(address));
+}
+
+export async function systemTransport(path = '/etc/resolv.conf'): Promise<DnsTransport> {
+  const conf = parseResolvConf(await Deno.readTextFile(path).catch(() => ''));
+  return firstAnswering(`system (${conf.nameservers.join(', ') || 'none'})`, conf.nameservers.map((a) => resolverTransport(a)));
+}

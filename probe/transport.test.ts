@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseResolvConf } from './resolv-conf.ts';
+import { firstAnswering, parseResolverAddress, withTcpFallback } from './transport.ts';
+import { ProbeError } from './errors.ts';
+
+describe('resolver addresses and resolv.conf', () => {
+  it('parses host[:port] with IPv6 in brackets', () => {
+    expect(parseResolverAddress('192.0.2.1')).toEqual({ host: '192.0.2.1', port: 53 });
+    expect(parseResolverAddress('192.0.2.1:5353')).toEqual({ host: '192.0.2.1', port: 5353 });
+    expect(parseResolverAddress('2001:db8::1')).toEqual({ host: '2001:db8::1', port: 53 });
+    expect(parseResolverAddress('[2001:db8::1]:5353')).toEqual({ host: '2001:db8::1', port: 5353 });
+    expect(() => parseResolverAddress('resolver.example:53')).toThrow(TypeError);
+    expect(() => parseResolverAddress('192.0.2.1:0')).toThrow(TypeError);
+  });
+
+  it('reads nameservers (at most three, as glibc), timeout and attempts', () => {
+    const conf = parseResolvConf('# box\nsearch lan\nnameserver 192.168.1.1 ; dhcp\nnameserver fe80::1%eth0\nnameserver 2001:db8::53\nnameserver 9.9.9.9\nnameserver 1.1.1.1\noptions timeout:2 attempts:3 rotate');
+    expect(conf).toEqual({ nameservers: ['192.168.1.1', '2001:db8::53', '9.9.9.9'], timeoutSeconds: 2, attempts: 3 });
+    expect(parseResolvConf('')).toEqual({ nameservers: [], timeoutSeconds: 5, attempts: 2 });
+  });
+});
+
+describe('firstAnswering', () => {
+  const answer = (bytes: number[], delay = 0) => ({ label: 'x', exchange: () => new Promise<Uint8Array>((r) => setTimeout(() => r(new Uint8Array(bytes)), delay)) });
+  const dead = { label: 'dead', exchange: () => Promise.reject(new ProbeError('ERR_PROBE_UNREACHABLE', 'refused')) };
+
+  it('keeps list order, skips servers that fail, and fails with the last error', async () => {
+    const signal = AbortSignal.timeout(1000);
+    expect(await firstAnswering('s', [answer([1], 30), answer([2])]).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([1]));
+    expect(await firstAnswering('s', [dead, answer([2])]).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([2]));
+    await expect(firstAnswering('s', [dead]).exchange(new Uint8Array(), signal)).rejects.toMatchObject({ code: 'ERR_PROBE_UNREACHABLE' });
+    await expect(firstAnswering('s', []).exchange(new Uint8Array(), signal)).rejects.toMatchObject({ code: 'ERR_PROBE_UNREACHABLE' });
+  });
+});
+
+describe('withTcpFallback', () => {
+  it('retries over TCP only when the UDP answer is truncated (RFC 7766 §5)', async () => {
+    const signal = AbortSignal.timeout(1000);
+    const tcp = { label: 'tcp', exchange: async () => new Uint8Array([0, 1, 0x84, 0]) };
+    const truncated = { label: 'udp', exchange: async () => new Uint8Array([0, 1, 0x86, 0]) };
+    const whole = { label: 'udp', exchange: async () => new Uint8Array([0, 1, 0x84, 0x80]) };
+    expect(await withTcpFallback(truncated, tcp).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([0, 1, 0x84, 0]));
+    expect(await withTcpFallback(whole, tcp).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([0, 1, 0x84, 0x80]));
+  });
+});

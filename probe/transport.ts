@@ -1,0 +1,83 @@
+// One small interface for every way of reaching a resolver: UDP, TCP, DoH, the system's
+// resolvers. Runtime adapters (probe/adapter/*) implement it; the probe core only sees this.
+import { FLAG_TC } from '../dns/message.ts';
+import { isIpv4, isIpv6 } from '../dns/address.ts';
+import { ProbeError } from './errors.ts';
+
+/**
+ * Sends one DNS message and returns the response bytes. Must reject with a ProbeError (or any
+ * error, which the probe calls "unreachable") and must give up when `signal` aborts.
+ */
+export interface DnsTransport {
+  /** Where the queries go, e.g. `udp://127.0.0.1:53`, `https://manager/dns-query`. */
+  readonly label: string;
+  exchange(query: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
+}
+
+export interface ResolverAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * `192.0.2.1`, `192.0.2.1:5353`, `2001:db8::1`, `[2001:db8::1]:5353` → host and port.
+ *
+ * ```ts
+ * parseResolverAddress('[::1]:5353'); // { host: '::1', port: 5353 }
+ * ```
+ */
+export function parseResolverAddress(spec: string, defaultPort = 53): ResolverAddress {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
+  const [host, port] = bracketed
+    ? [bracketed[1]!, bracketed[2]]
+    : isIpv6(spec) ? [spec, undefined] : (spec.split(':') as [string, string | undefined]);
+  const n = port === undefined ? defaultPort : Number(port);
+  if (!(isIpv4(host) || isIpv6(host)) || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new TypeError(`not a resolver address (host[:port], IPv6 in brackets with a port): ${spec}`);
+  }
+  return { host, port: n };
+}
+
+/** `udp://[::1]:53` style labels. */
+export function addressLabel(scheme: string, { host, port }: ResolverAddress): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * UDP first, TCP when the answer is truncated (RFC 7766 §5: TC means "retry over TCP").
+ */
+export function withTcpFallback(udp: DnsTransport, tcp: DnsTransport): DnsTransport {
+  return {
+    label: udp.label,
+    async exchange(query, signal) {
+      const response = await udp.exchange(query, signal);
+      const flags = response.byteLength >= 4 ? (response[2]! << 8) | response[3]! : 0;
+      return flags & FLAG_TC ? tcp.exchange(query, signal) : response;
+    },
+  };
+}
+
+/**
+ * The stub resolver's rule (resolv.conf(5)): the name servers in order, the next one when one does
+ * not answer. All are asked at once so a dead first server costs no extra time; the answer kept is
+ * the first in list order that came back. Any answer, SERVFAIL included, counts as an answer.
+ */
+export function firstAnswering(label: string, transports: readonly DnsTransport[]): DnsTransport {
+  return {
+    label,
+    async exchange(query, signal) {
+      const inFlight = transports.map((t) => t.exchange(query, signal));
+      // Unobserved rejections of servers after the one that answered are expected, not errors.
+      for (const p of inFlight) p.catch(() => undefined);
+      let last: unknown = new ProbeError('ERR_PROBE_UNREACHABLE', `${label}: no name server configured`);
+      for (const p of inFlight) {
+        try {
+          return await p;
+        } catch (e) {
+          last = e;
+        }
+      }
+      throw last;
+    },
+  };
+}
