@@ -6,5 +6,6 @@ export { parseResolvConf, type ResolvConf } from './resolv-conf.ts';
 export { observe, type Observation, type ObserveOptions, type RecordEvidence, type ExtendedErrorEvidence } from './observe.ts';
 export { judgeAddress, judgeText, type Judgement } from './classify.ts';
 export { dohTransport } from './doh.ts';
-export { probeNode, CANARIES, type ProbeResult, type ProbeOptions, type Check, type CheckRole } from './probe.ts';
+export { CANARIES } from '../dns/canary.ts';
+export { probeNode, type ProbeResult, type ProbeOptions, type Check, type CheckRole } from './probe.ts';
 export { postProbeReport, type ProbeReportBody } from './report.ts';

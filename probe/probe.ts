@@ -1,14 +1,13 @@
 // The probe: "does this node's internal name resolve here, and if not, why". It asks the truth
 // (the manager, over DoH) and the resolver the same questions at once — the internal name's A,
 // AAAA and TXT, the canaries, the external name — and judges each pair. Bounded by a deadline.
+import { CANARIES } from '../dns/canary.ts';
 import type { RecordType } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
 import { judgeAddress, judgeText, type Judgement } from './classify.ts';
 import { observe, type Observation } from './observe.ts';
 import type { DnsTransport } from './transport.ts';
 
-/** Labels of the canaries under the zone apex, as the manager publishes them. */
-export const CANARIES = { private: 'private.canary', ula: 'ula.canary', public: 'public.canary' } as const;
 
 export type CheckRole = 'internal' | 'external' | 'canary-private' | 'canary-ula' | 'canary-public';
 

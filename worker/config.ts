@@ -2,6 +2,7 @@
 import { isIpv4, isIpv6, isRfc1918, isUla, canonicalIpv6 } from '../dns/address.ts';
 import { isValidHostName, normalizeName } from '../dns/name.ts';
 import { SEED_TEMPLATES, ZoneNames } from './names.ts';
+import { supportConfigFromEnv, type SupportConfig } from './support-auth.ts';
 
 export interface NameServer {
   name: string;
@@ -31,6 +32,10 @@ export interface ManagerConfig {
   trustedProxyHeader: string | undefined;
   /** Admin bearer token; undefined disables admin endpoints. */
   adminToken: string | undefined;
+  /** Who may read support pages besides the admin: support tokens, Cloudflare Access. */
+  support: SupportConfig;
+  /** URL template answering an address's network (ASN, organisation) where the runtime cannot. */
+  asnLookup: string | undefined;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -121,5 +126,7 @@ export function configFromEnv(env: Env): ManagerConfig {
     apps: appsTarget(env.HAIRPIN_APPS_TARGET),
     trustedProxyHeader: env.HAIRPIN_TRUSTED_PROXY_HEADER || undefined,
     adminToken: env.HAIRPIN_ADMIN_TOKEN || undefined,
+    support: supportConfigFromEnv(env),
+    asnLookup: env.HAIRPIN_ASN_LOOKUP || undefined,
   };
 }

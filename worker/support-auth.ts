@@ -36,20 +36,8 @@ export function supportConfigFromEnv(env: Env): SupportConfig {
   };
 }
 
-/**
- * The support settings: from ManagerConfig when it carries them, else from the runtime's
- * environment (Worker bindings in c.env, process.env on Node and Deno).
- */
 function supportConfig(c: Context<ManagerEnv>): SupportConfig {
-  const fromConfig = (c.get('deps').config as { support?: SupportConfig }).support;
-  return fromConfig ?? supportConfigFromEnv(runtimeEnv(c));
-}
-
-/** Worker bindings (string ones) over process.env (Node, Deno): settings ManagerConfig lacks. */
-export function runtimeEnv(c: Context<ManagerEnv>): Env {
-  const bindings = Object.fromEntries(Object.entries((c.env ?? {}) as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Env;
-  const processEnv = (globalThis as { process?: { env?: Env } }).process?.env ?? {};
-  return { ...processEnv, ...bindings };
+  return c.get('deps').config.support;
 }
 
 async function signingKey(c: Context<ManagerEnv>): Promise<Uint8Array> {

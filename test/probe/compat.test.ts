@@ -11,6 +11,7 @@ import { probeNode, type ProbeResult } from '../../probe/probe.ts';
 import { postProbeReport } from '../../probe/report.ts';
 import type { Verdict } from '../../probe/verdicts.ts';
 import { createApp } from '../../worker/app.ts';
+import { configFromEnv } from '../../worker/config.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -39,9 +40,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       return res.body.token;
     }
 
-    /** An app over the same store, called the way Workers call it: bindings, and request.cf. */
-    function workersApp(now = Date.now) {
-      return createApp({ config: manager.config, store: manager.store, zone: manager.zone, peerAddress: () => '203.0.113.9', now });
+    /** An app over the same store, configured from Worker-style bindings, seeing request.cf. */
+    function workersApp(bindings: Record<string, string> = {}, now = Date.now) {
+      const config = configFromEnv({ HAIRPIN_ADMIN_TOKEN: ADMIN_TOKEN, ...bindings });
+      return createApp({ config, store: manager.store, zone: manager.zone, peerAddress: () => '203.0.113.9', now });
     }
 
     beforeAll(async () => {
@@ -103,7 +105,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await new Promise<void>((r) => doh.listen(0, '127.0.0.1', r));
       try {
         const bindings = { HAIRPIN_ASN_LOOKUP: `http://127.0.0.1:${(doh.address() as AddressInfo).port}/dns-query` };
-        const res = await workersApp().request('/v1/licences/1234/nodes/nur2/probe-reports', {
+        const res = await workersApp(bindings).request('/v1/licences/1234/nodes/nur2/probe-reports', {
           method: 'POST',
           headers: { authorization: `Bearer ${credentials.nur2}`, 'content-type': 'application/json' },
           body: JSON.stringify({ result: sample, network: { label: 'shop' } }),
@@ -162,19 +164,18 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         // A support token is read-only: the admin API does not take it.
         expect((await call('/v1/licences', token)).status).toBe(401);
         // Issued two days ago for an hour: expired now.
-        const past = await workersApp(() => Date.now() - 2 * 86_400_000).request('/v1/support-tokens', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        const past = await workersApp({}, () => Date.now() - 2 * 86_400_000).request('/v1/support-tokens', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
         expect((await call('/v1/compat', ((await past.json()) as any).token)).status).toBe(401);
         // Only the admin issues support tokens.
         expect((await call('/v1/support-tokens', credentials.nur1, { method: 'POST' })).status).toBe(401);
       });
 
       it('HAIRPIN_SUPPORT_SECRET signs tokens instead of the admin-derived key', async () => {
-        const app = workersApp();
-        const bindings = { HAIRPIN_SUPPORT_SECRET: 'a-long-random-support-secret' };
-        const issued = await app.request('/v1/support-tokens', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, bindings);
+        const app = workersApp({ HAIRPIN_SUPPORT_SECRET: 'a-long-random-support-secret' });
+        const issued = await app.request('/v1/support-tokens', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
         const { token } = (await issued.json()) as { token: string };
-        expect((await app.request('/v1/compat', { headers: { authorization: `Bearer ${token}` } }, bindings)).status).toBe(200);
-        expect((await app.request('/v1/compat', { headers: { authorization: `Bearer ${token}` } }, {})).status).toBe(401);
+        expect((await app.request('/v1/compat', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+        expect((await workersApp().request('/v1/compat', { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
       });
     });
 
@@ -207,8 +208,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
           .setIssuer(claims.iss ?? issuer).setAudience(claims.aud ?? aud).setIssuedAt().setExpirationTime('5m').sign(signer);
 
       it('a valid assertion opens /v1/compat and the support page; wrong audience, issuer or key do not', async () => {
-        const app = workersApp();
         const bindings = { HAIRPIN_ACCESS_TEAM_DOMAIN: issuer, HAIRPIN_ACCESS_AUD: aud };
+        const app = workersApp(bindings);
         const get = async (path: string, jwt: string) => (await app.request(path, { headers: { 'cf-access-jwt-assertion': jwt } }, bindings)).status;
         expect(await get('/v1/compat', await assertion(key))).toBe(200);
         const page = await app.request('/support', { headers: { 'cf-access-jwt-assertion': await assertion(key) } }, bindings);
@@ -220,7 +221,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         expect(await get('/v1/compat', await assertion(otherKey))).toBe(401);
         expect(await get('/v1/compat', await assertion(otherKey, { kid: 'k2' }))).toBe(401);
         // Without Access configured, the header opens nothing.
-        expect((await app.request('/v1/compat', { headers: { 'cf-access-jwt-assertion': await assertion(key) } }, {})).status).toBe(401);
+        expect((await workersApp().request('/v1/compat', { headers: { 'cf-access-jwt-assertion': await assertion(key) } }, {})).status).toBe(401);
       });
     });
   });

@@ -8,7 +8,7 @@ import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
 import { ProbeReports, type NetworkInfo, type ProbeReport } from '../store/probe-reports.ts';
-import { requireSupport, runtimeEnv } from '../support-auth.ts';
+import { requireSupport } from '../support-auth.ts';
 import { readJsonObject, rejectUnknownFields, type JsonObject } from '../validate.ts';
 import { clientAddress } from './node.ts';
 
@@ -66,7 +66,7 @@ async function network(c: Context<ManagerEnv>, sent: unknown): Promise<NetworkIn
   if (edge?.asn !== undefined) {
     return { publicAddress, asn: edge.asn, organisation: edge.asOrganization ?? null, label, source: 'edge' };
   }
-  const lookup = runtimeEnv(c).HAIRPIN_ASN_LOOKUP;
+  const lookup = c.get('deps').config.asnLookup;
   const found = lookup && publicAddress ? await lookupNetwork(lookup, publicAddress) : undefined;
   if (found) return { publicAddress, ...found, label, source: 'lookup' };
   const known = asn !== undefined || organisation !== null || label !== null;

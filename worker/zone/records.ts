@@ -4,6 +4,7 @@ import type { DnsRecord } from '../../dns/message.ts';
 import type { ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
 import type { NodeState } from '../store/store.ts';
+import { CANARIES } from '../../dns/canary.ts';
 
 export function soaRecord(config: ManagerConfig, serial: number): DnsRecord {
   return {
@@ -58,7 +59,6 @@ export function nodeRecords(config: ManagerConfig, kind: NameKind, state: NodeSt
   return [...addresses(name, ttl, ipv4, ipv6), { type: 'TXT', name, ttl, class: 'IN', data: [txt] }];
 }
 
-export const CANARY_LABELS = { private: 'private.canary', ula: 'ula.canary', public: 'public.canary' } as const;
 
 /**
  * Fixed canaries: tell "this resolver filters private answers" apart from "this node has no
@@ -68,9 +68,9 @@ export function canaryRecords(config: ManagerConfig, relative: string, name: str
   const ttl = config.addressTtl;
   const { privateIpv4, ulaIpv6, publicIpv4 } = config.canaries;
   switch (relative) {
-    case CANARY_LABELS.private: return addresses(name, ttl, [privateIpv4], []);
-    case CANARY_LABELS.ula: return addresses(name, ttl, [], [ulaIpv6]);
-    case CANARY_LABELS.public: return addresses(name, ttl, [publicIpv4], []);
+    case CANARIES.private: return addresses(name, ttl, [privateIpv4], []);
+    case CANARIES.ula: return addresses(name, ttl, [], [ulaIpv6]);
+    case CANARIES.public: return addresses(name, ttl, [publicIpv4], []);
     case 'canary': return [];
     default: return undefined;
   }
