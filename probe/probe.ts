@@ -8,7 +8,6 @@ import { judgeAddress, judgeText, type Judgement } from './classify.ts';
 import { observe, type Observation } from './observe.ts';
 import type { DnsTransport } from './transport.ts';
 
-
 export type CheckRole = 'internal' | 'external' | 'canary-private' | 'canary-ula' | 'canary-public';
 
 export interface Check extends Judgement {
