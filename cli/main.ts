@@ -2,6 +2,10 @@
 const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   manager: { summary: 'run the manager (HTTP API, DoH, DNS) on SQLite or Postgres', load: () => import('./manager.ts') },
   admin: { summary: 'enrol and list licences and nodes through the manager API', load: () => import('./admin.ts') },
+  agent: { summary: 'the node agent: address reports, SAN certificate, pairing URL', load: () => import('./agent.ts') },
+  probe: { summary: 'does a node\'s internal name resolve through this resolver, and if not, why', load: () => import('./probe.ts') },
+  zonefile: { summary: 'print the zone as a master file (for NSD, Knot or BIND fed by file)', load: () => import('./zonefile.ts') },
+  lab: { summary: 'the field lab: boxes, resolvers, phones in network namespaces, scenarios end to end (root)', load: () => import('./lab.ts') },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -5,6 +5,10 @@ import { createApp } from '../../app.ts';
 import { configFromEnv, type Env, type ManagerConfig } from '../../config.ts';
 import { newCredential } from '../../credential.ts';
 import { Zone } from '../../zone/answer.ts';
+import { startPrimary } from '../../transfer/primary.ts';
+import type { DnsHandler } from '../../zone/handler.ts';
+import { startDnsServer, type RunningDns } from '../../dns-server/server.ts';
+import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
 import { nodePeerAddress } from './conninfo.ts';
 import { openStore } from './store.ts';
 import { serveHttp, type RunningHttp } from './serve.ts';
@@ -14,6 +18,8 @@ export interface NodeManagerOptions {
   env: Env;
   /** Where to say things an operator must see once (the generated admin token). */
   log?: (line: string) => void;
+  /** Consulted before the zone on port 53 (zone transfers, NOTIFY); see worker/zone/handler.ts. */
+  dnsHandlers?: DnsHandler[];
 }
 
 export interface RunningManager {
@@ -21,6 +27,8 @@ export interface RunningManager {
   store: Store;
   zone: Zone;
   http: RunningHttp;
+  /** The built-in authoritative server (UDP and TCP on one port). */
+  dns: RunningDns;
   /** The admin token in force (generated when HAIRPIN_ADMIN_TOKEN is unset). */
   adminToken: string;
   close(): Promise<void>;
@@ -75,12 +83,14 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
   const { store, close: closeStore } = await openStore(db);
   const zone = new Zone(config, store);
+  const primary = startPrimary({ env, config, store, zone, log });
   const app = createApp({
     config,
     store,
     zone,
     peerAddress: nodePeerAddress,
     now: Date.now,
+    onZoneChange: primary.zoneChanged,
   });
   const tls = env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
     ? { cert: await readFile(env.HAIRPIN_TLS_CERT, 'utf8'), key: await readFile(env.HAIRPIN_TLS_KEY, 'utf8') }
@@ -91,14 +101,36 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     ...(tls ? { tls } : {}),
   });
   log(`manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`);
+  const dnsHost = env.HAIRPIN_DNS_HOST || '127.0.0.1';
+  // The response cache needs a version it can read on every query; SQLite files have one.
+  const storeVersion = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
+  const dns = await startDnsServer({
+    zone,
+    host: dnsHost,
+    port: port(env, 'HAIRPIN_DNS_PORT', 5353),
+    handlers: [...primary.handlers, ...(options.dnsHandlers ?? [])],
+    ...(storeVersion ? { storeVersion: storeVersion.version } : {}),
+    onError: (e) => log(`dns: ${(e as Error).stack ?? e}`),
+  }).catch(async (e) => {
+    await http.close();
+    storeVersion?.close();
+    await primary.close();
+    await closeStore();
+    throw e;
+  });
+  log(`dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${storeVersion ? ', response cache on' : ''}`);
   return {
     config,
     store,
     zone,
     http,
+    dns,
     adminToken: token,
     async close() {
+      await dns.close();
       await http.close();
+      storeVersion?.close();
+      await primary.close();
       await closeStore();
     },
   };

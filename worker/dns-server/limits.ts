@@ -1,0 +1,26 @@
+// The bounds that keep one hostile or broken client from holding the server's memory or sockets.
+
+export interface DnsServerLimits {
+  /** TCP connections open at once; more are refused at accept (RFC 7766 §6.2.2 wants a cap). */
+  maxConnections: number;
+  /** Queries read from one TCP connection and not yet answered; past it, reading pauses. */
+  maxInFlightPerConnection: number;
+  /** A TCP connection with nothing to read or write for this long is closed (RFC 7766 §6.2.3). */
+  idleTimeoutMs: number;
+  /** Cached responses (0: no cache). Each is a few hundred bytes. */
+  cacheEntries: number;
+}
+
+export const DEFAULT_LIMITS: DnsServerLimits = {
+  maxConnections: 256,
+  maxInFlightPerConnection: 32,
+  // RFC 7766 §6.2.3 suggests "a few seconds"; NSD uses 120 s, Knot 10 s for idle clients.
+  idleTimeoutMs: 10_000,
+  cacheEntries: 200_000,
+};
+
+/** A DNS message's size is a 16-bit length on TCP (RFC 1035 §4.2.2); nothing can be larger. */
+export const MAX_MESSAGE = 65_535;
+
+/** UDP without EDNS (RFC 1035 §2.3.4), and the floor of any advertised size (RFC 6891 §6.2.5). */
+export const CLASSIC_UDP_PAYLOAD = 512;

@@ -1,0 +1,39 @@
+// How large an answer may be on each transport, and what to send when it is larger: the header,
+// question and OPT with TC set, so the resolver asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
+import { encodeMessage, findOpt, FLAG_TC, type DnsMessage } from '../../dns/message.ts';
+import { EDNS_PAYLOAD } from '../zone/answer.ts';
+import { CLASSIC_UDP_PAYLOAD, MAX_MESSAGE } from './limits.ts';
+
+export type Transport = 'udp' | 'tcp';
+
+/**
+ * The largest response this query may get: 512 on UDP without EDNS; with EDNS the advertised
+ * size, raised to 512 (RFC 6891 §6.2.5) and capped at the size we advertise ourselves (1232,
+ * DNS Flag Day 2020: no IP fragmentation); 65535 on TCP.
+ */
+export function payloadLimit(query: DnsMessage, transport: Transport): number {
+  if (transport === 'tcp') return MAX_MESSAGE;
+  const advertised = findOpt(query)?.udpPayloadSize;
+  if (advertised === undefined) return CLASSIC_UDP_PAYLOAD;
+  return Math.min(Math.max(advertised, CLASSIC_UDP_PAYLOAD), EDNS_PAYLOAD);
+}
+
+/**
+ * The response as wire bytes of at most `limit` bytes. When it does not fit, every record but the
+ * OPT is dropped and TC set: a partial RRset would be cached as if whole (RFC 2181 §9).
+ *
+ * ```ts
+ * const wire = fitResponse(await zone.answer(query), payloadLimit(query, 'udp'));
+ * ```
+ */
+export function fitResponse(response: DnsMessage, limit: number): Uint8Array {
+  const wire = encodeMessage(response);
+  if (wire.byteLength <= limit) return wire;
+  return encodeMessage({
+    ...response,
+    flags: (response.flags ?? 0) | FLAG_TC,
+    answers: [],
+    authorities: [],
+    additionals: (response.additionals ?? []).filter((r) => r.type === 'OPT'),
+  });
+}

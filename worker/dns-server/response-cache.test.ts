@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { encodeMessage, type DnsMessage } from '../../dns/message.ts';
+import { query } from '../../test/dns/wire-client.ts';
+import { isPlainQuestion, ResponseCache } from './response-cache.ts';
+
+const wire = (m: DnsMessage) => encodeMessage(m);
+
+describe('isPlainQuestion', () => {
+  it('accepts one question, with or without a bare OPT', () => {
+    expect(isPlainQuestion(wire(query('i-nur1.pl-1234.example.test', 'A')))).toBe(true);
+    expect(isPlainQuestion(wire(query('example.test', 'ANY', 1232)))).toBe(true);
+  });
+
+  it('leaves transfers, NOTIFY, responses, extra records and trailing bytes to the full path', () => {
+    expect(isPlainQuestion(wire(query('example.test', 'AXFR')))).toBe(false);
+    expect(isPlainQuestion(wire(query('example.test', 'IXFR')))).toBe(false);
+    expect(isPlainQuestion(wire({ ...query('example.test', 'SOA'), flags: 4 << 11 }))).toBe(false);
+    expect(isPlainQuestion(wire({ ...query('example.test', 'SOA'), type: 'response' }))).toBe(false);
+    const withRecord = { ...query('example.test', 'SOA'), additionals: [{ type: 'A' as const, name: 'x.example.test', ttl: 1, data: '192.0.2.1' }] };
+    expect(isPlainQuestion(wire(withRecord))).toBe(false);
+    expect(isPlainQuestion(Uint8Array.from([...wire(query('example.test', 'A')), 0]))).toBe(false);
+    expect(isPlainQuestion(wire(query('example.test', 'A')).subarray(0, 20))).toBe(false);
+  });
+
+  it('refuses compression pointers and over-long labels in the question', () => {
+    const pointer = new Uint8Array([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
+    expect(isPlainQuestion(pointer)).toBe(false);
+  });
+});
+
+describe('ResponseCache', () => {
+  const q = wire(query('example.test', 'SOA', undefined, 0x1234));
+  const response = Uint8Array.from([0, 0, 0x84, 0, 9, 9, 9]);
+
+  it('serves the stored response with the query\'s ID', () => {
+    const cache = new ResponseCache(10);
+    const key = ResponseCache.key('udp', q);
+    expect(cache.get(key, 1, q)).toBeUndefined();
+    cache.set(key, 1, response);
+    expect(Array.from(cache.get(key, 1, q)!)).toEqual([0x12, 0x34, 0x84, 0, 9, 9, 9]);
+  });
+
+  it('forgets everything when the store version moves, and keeps nothing computed before', () => {
+    const cache = new ResponseCache(10);
+    const key = ResponseCache.key('udp', q);
+    cache.get(key, 1, q);
+    cache.set(key, 1, response);
+    expect(cache.get(key, 2, q)).toBeUndefined();
+    expect(cache.size).toBe(0);
+    cache.set(key, 1, response);
+    expect(cache.get(key, 2, q)).toBeUndefined();
+  });
+
+  it('keys UDP and TCP apart and holds at most its capacity', () => {
+    const cache = new ResponseCache(2);
+    cache.get('', 1, q);
+    cache.set(ResponseCache.key('udp', q), 1, response);
+    expect(cache.get(ResponseCache.key('tcp', q), 1, q)).toBeUndefined();
+    for (const name of ['a', 'b', 'c']) cache.set(ResponseCache.key('udp', wire(query(`${name}.example.test`, 'A'))), 1, response);
+    expect(cache.size).toBe(2);
+  });
+});

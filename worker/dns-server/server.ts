@@ -1,0 +1,72 @@
+// The built-in authoritative server: UDP and TCP on one port, both answering through one
+// responder (handlers, then the zone module that DoH also answers through).
+import type { Zone } from '../zone/answer.ts';
+import type { DnsHandler } from '../zone/handler.ts';
+import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
+import { createResponder } from './responder.ts';
+import type { StoreVersion } from './response-cache.ts';
+import { serveTcp, type RunningTcp } from './tcp.ts';
+import { serveUdp, type RunningUdp } from './udp.ts';
+
+export interface DnsServerOptions {
+  zone: Zone;
+  host: string;
+  /** 0 picks a free port, the same for UDP and TCP. */
+  port: number;
+  handlers?: readonly DnsHandler[];
+  /** Turns the response cache on (see response-cache.ts); leave undefined when none is sound. */
+  storeVersion?: StoreVersion;
+  limits?: Partial<DnsServerLimits>;
+  onError?: (error: unknown) => void;
+}
+
+export interface RunningDns {
+  host: string;
+  udpPort: number;
+  tcpPort: number;
+  close(): Promise<void>;
+}
+
+// With port 0 the kernel picks the UDP port; TCP then asks for the same one, which another
+// process may hold: try a few UDP ports before giving up.
+const FREE_PORT_ATTEMPTS = 20;
+
+/**
+ * ```ts
+ * const dns = await startDnsServer({ zone, host: '127.0.0.1', port: 5353 });
+ * // dig @127.0.0.1 -p 5353 i-nur1.pl-1234.example.test A  (+tcp too)
+ * await dns.close();
+ * ```
+ */
+export async function startDnsServer(options: DnsServerOptions): Promise<RunningDns> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const respond = createResponder({
+    zone: options.zone,
+    handlers: options.handlers ?? [],
+    ...(options.storeVersion ? { storeVersion: options.storeVersion } : {}),
+    cacheEntries: limits.cacheEntries,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const common = { host: options.host, ...(options.onError ? { onError: options.onError } : {}) };
+  let udp: RunningUdp | undefined;
+  let tcp: RunningTcp | undefined;
+  for (let attempt = 0; !tcp; attempt++) {
+    udp = await serveUdp(respond, { ...common, port: options.port });
+    try {
+      tcp = await serveTcp(respond, { ...common, port: udp.port, limits });
+    } catch (e) {
+      await udp.close();
+      const retry = options.port === 0 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt + 1 < FREE_PORT_ATTEMPTS;
+      if (!retry) throw e;
+    }
+  }
+  const [u, t] = [udp!, tcp];
+  return {
+    host: options.host,
+    udpPort: u.port,
+    tcpPort: t.port,
+    async close() {
+      await Promise.all([u.close(), t.close()]);
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// DNS over UDP: one datagram in, at most one datagram out (RFC 1035 §4.2.1). A handler's further
+// messages (an AXFR stream) have no place here; only the first is sent.
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { listening } from './listening.ts';
+import type { Answered, Responder } from './responder.ts';
+
+export interface RunningUdp {
+  socket: Socket;
+  port: number;
+  close(): Promise<void>;
+}
+
+// Deep socket buffers ride out bursts (a resolver's retry storm, the benchmark) without drops;
+// the kernel caps them at net.core.rmem_max / wmem_max anyway.
+const SOCKET_BUFFER = 4 * 1024 * 1024;
+
+/**
+ * ```ts
+ * const udp = await serveUdp(respond, { host: '127.0.0.1', port: 5353 });
+ * await udp.close();
+ * ```
+ */
+export async function serveUdp(respond: Responder, options: { host: string; port: number; onError?: (e: unknown) => void }): Promise<RunningUdp> {
+  const socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4' });
+  socket.on('message', (bytes, peer) => {
+    // Port 0 cannot be answered; such a source is spoofed or broken.
+    if (peer.port === 0) return;
+    const reply = (messages: Answered) => {
+      const first = messages?.[0];
+      if (first) socket.send(first, peer.port, peer.address);
+    };
+    const answered = respond(bytes, { transport: 'udp', peer: peer.address, raw: bytes });
+    if (answered instanceof Promise) answered.then(reply, options.onError);
+    else reply(answered);
+  });
+  await listening(socket, (ready) => socket.bind(options.port, options.host, ready));
+  // After bind, a send error (ICMP unreachable reported back, a full buffer) is about one peer.
+  socket.on('error', (e) => options.onError?.(e));
+  for (const set of [() => socket.setRecvBufferSize(SOCKET_BUFFER), () => socket.setSendBufferSize(SOCKET_BUFFER)]) {
+    try { set(); } catch { /* not permitted above the system maximum: keep the default */ }
+  }
+  return {
+    socket,
+    port: socket.address().port,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
