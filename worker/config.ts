@@ -64,7 +64,8 @@ function address(env: Env, key: string, fallback: string, check: (v: string) => 
 
 /** `ns1.example.test=192.0.2.53,2001:db8::53 ns2.example.test` → name servers with glue. */
 function nameServers(env: Env, zone: string): NameServer[] {
-  const specs = list(env.HAIRPIN_NAMESERVERS);
+  // Entries are separated by white space only: commas separate one server's addresses.
+  const specs = (env.HAIRPIN_NAMESERVERS ?? '').split(/\s+/).filter(Boolean);
   if (specs.length === 0) specs.push(`ns1.${zone}`);
   return specs.map((spec) => {
     const [name = '', addrs = ''] = spec.split('=');
