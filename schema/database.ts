@@ -49,10 +49,51 @@ export interface ZoneTable {
   serial: number;
 }
 
+export interface AcmeChallengeTable {
+  licence: string;
+  node: string;
+  kind: string;
+  value: string;
+  created_at: number;
+}
+
+export interface AcmeDnsAccountTable {
+  username: string;
+  password_hash: string;
+  subdomain: string;
+  licence: string;
+  node: string;
+  kind: string;
+  allow_from: string;
+  created_at: number;
+}
+
+export interface ProbeReportTable {
+  id: string;
+  licence: string;
+  node: string;
+  at: number;
+  verdict: string;
+  reason: string;
+  name: string;
+  resolver: string;
+  hairpins: number | null;
+  public_address: string | null;
+  asn: number | null;
+  organisation: string | null;
+  network_label: string | null;
+  network_source: string | null;
+  elapsed_ms: number;
+  evidence: string;
+}
+
 export interface Database {
   licences: LicenceTable;
   nodes: NodeTable;
   addresses: AddressTable;
   address_history: AddressHistoryTable;
   zone: ZoneTable;
+  probe_reports: ProbeReportTable;
+  acme_challenges: AcmeChallengeTable;
+  acme_dns_accounts: AcmeDnsAccountTable;
 }

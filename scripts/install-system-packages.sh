@@ -10,6 +10,7 @@ packages=(
   postgresql                          # the Postgres store
   chromium                            # browser tests through playwright-core
   iproute2 nftables openssl procps    # the field lab's namespaces, NAT, certificates
+  curl                                # the field lab's checks from inside its namespaces
   wrk util-linux                      # HTTP load for npm run bench; taskset
 )
 if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

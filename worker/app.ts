@@ -4,10 +4,14 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ManagerDeps, ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
+import { acmeRoutes } from './routes/acme.ts';
+import { acmeDnsRoutes } from './routes/acme-dns.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { dohRoutes } from './routes/doh.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { nodeRoutes } from './routes/node.ts';
+import { compatRoutes } from './routes/compat.ts';
+import { supportRoutes } from './routes/support.ts';
 
 const API_BODY_LIMIT = 16 * 1024;
 
@@ -31,6 +35,10 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
   app.route('/', dohRoutes);
   app.route('/', adminRoutes);
   app.route('/', nodeRoutes);
+  app.route('/', compatRoutes);
+  app.route('/', supportRoutes);
+  app.route('/', acmeRoutes);
+  app.route('/', acmeDnsRoutes);
   app.notFound((c) => new ProblemError('not-found', `nothing at ${c.req.method} ${c.req.path}`).toResponse(c.req.path));
   app.onError((err, c) => {
     if (err instanceof ProblemError) return err.toResponse(c.req.path);

@@ -1,7 +1,8 @@
 // The manager's ACME side: node challenge endpoints, the acme-dns-compatible API, and the zone
-// serving `_acme-challenge.<name>` from both, on a real manager (Node, in-memory SQLite).
+// serving `_acme-challenge.<name>` from both, on a real manager (Node) on SQLite and Postgres.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
+import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
 const V1 = 'a'.repeat(43);
 const V2 = 'b'.repeat(43);
@@ -25,83 +26,92 @@ async function txt(name: string): Promise<string[]> {
   return found.status === 'exists' ? found.records.filter((r) => r.type === 'TXT').map((r) => String((r.data as unknown[])[0])) : [];
 }
 
-beforeAll(async () => {
-  manager = await startTestManager();
-  nur1 = await manager.enrol('1234', 'nur1');
-  nur2 = await manager.enrol('1234', 'nur2');
-});
-afterAll(async () => manager?.close());
+const backends = [{ name: 'sqlite', postgres: false }, ...(postgresBinDir() ? [{ name: 'postgres', postgres: true }] : [])];
 
-describe('node challenge endpoints', () => {
-  const path = '/v1/licences/1234/nodes/nur1/acme-challenges';
-
-  it('publishes a value at _acme-challenge.<name> and moves the serial', async () => {
-    const before = await manager.store.serial();
-    const res = await call('PUT', path, nur1, { name: 'internal', value: V1 });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'internal', fqdn: '_acme-challenge.i-nur1.pl-1234.example.test', values: [V1] });
-    expect(res.body.serial).toBeGreaterThan(before);
-    expect(await txt('_acme-challenge.i-nur1.pl-1234.example.test')).toEqual([V1]);
-    expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toEqual([]);
+describe.each(backends)('ACME on $name', ({ postgres }) => {
+  let pg: TestPostgres | undefined;
+  beforeAll(async () => {
+    pg = postgres ? await startPostgres() : undefined;
+    manager = await startTestManager(pg ? { HAIRPIN_DB: pg.url } : {});
+    nur1 = await manager.enrol('1234', 'nur1');
+    nur2 = await manager.enrol('1234', 'nur2');
+  }, 60_000);
+  afterAll(async () => {
+    await manager?.close();
+    await pg?.stop();
   });
 
-  it('keeps the two most recent values per name', async () => {
-    await call('PUT', path, nur1, { name: 'external', value: V1 });
-    await new Promise((r) => setTimeout(r, 5));
-    await call('PUT', path, nur1, { name: 'external', value: V2 });
-    await new Promise((r) => setTimeout(r, 5));
-    const res = await call('PUT', path, nur1, { name: 'external', value: V3 });
-    expect(res.body.values).toEqual([V3, V2]);
-    expect((await txt('_acme-challenge.nur1.pl-1234.example.test')).sort()).toEqual([V2, V3]);
+  describe('node challenge endpoints', () => {
+    const path = '/v1/licences/1234/nodes/nur1/acme-challenges';
+
+    it('publishes a value at _acme-challenge.<name> and moves the serial', async () => {
+      const before = await manager.store.serial();
+      const res = await call('PUT', path, nur1, { name: 'internal', value: V1 });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ name: 'internal', fqdn: '_acme-challenge.i-nur1.pl-1234.example.test', values: [V1] });
+      expect(res.body.serial).toBeGreaterThan(before);
+      expect(await txt('_acme-challenge.i-nur1.pl-1234.example.test')).toEqual([V1]);
+      expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toEqual([]);
+    });
+
+    it('keeps the two most recent values per name', async () => {
+      await call('PUT', path, nur1, { name: 'external', value: V1 });
+      await new Promise((r) => setTimeout(r, 5));
+      await call('PUT', path, nur1, { name: 'external', value: V2 });
+      await new Promise((r) => setTimeout(r, 5));
+      const res = await call('PUT', path, nur1, { name: 'external', value: V3 });
+      expect(res.body.values).toEqual([V3, V2]);
+      expect((await txt('_acme-challenge.nur1.pl-1234.example.test')).sort()).toEqual([V2, V3]);
+    });
+
+    it('withdraws one value, then all, and says 404 when there is nothing', async () => {
+      expect((await call('DELETE', path, nur1, { name: 'external', value: V3 })).body.values).toEqual([V2]);
+      expect((await call('DELETE', path, nur1, { name: 'external' })).body.values).toEqual([]);
+      expect((await call('DELETE', path, nur1, { name: 'external' })).status).toBe(404);
+      expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toEqual([]);
+    });
+
+    it('refuses values that are not DNS-01 digests and unknown names', async () => {
+      expect((await call('PUT', path, nur1, { name: 'internal', value: 'hello world' })).status).toBe(400);
+      expect((await call('PUT', path, nur1, { name: 'apps', value: V1 })).status).toBe(400);
+    });
+
+    it("a node credential cannot set another node's challenge or addresses (403)", async () => {
+      const challenge = await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', nur1, { name: 'external', value: V1 });
+      expect(challenge.status).toBe(403);
+      expect(challenge.body.type).toBe('urn:hairpin:problem:forbidden');
+      const addresses = await call('PUT', '/v1/licences/1234/nodes/nur2/addresses', nur1, { privateIpv4: '10.0.0.2' });
+      expect(addresses.status).toBe(403);
+      expect(await txt('_acme-challenge.nur2.pl-1234.example.test')).toEqual([]);
+    });
+
+    it('lets the admin set any node’s values', async () => {
+      expect((await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', ADMIN_TOKEN, { name: 'external', value: V1 })).status).toBe(200);
+      expect(await txt('_acme-challenge.nur2.pl-1234.example.test')).toEqual([V1]);
+    });
   });
 
-  it('withdraws one value, then all, and says 404 when there is nothing', async () => {
-    expect((await call('DELETE', path, nur1, { name: 'external', value: V3 })).body.values).toEqual([V2]);
-    expect((await call('DELETE', path, nur1, { name: 'external' })).body.values).toEqual([]);
-    expect((await call('DELETE', path, nur1, { name: 'external' })).status).toBe(404);
-    expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toEqual([]);
-  });
+  describe('acme-dns-compatible API', () => {
+    it('registers an account bound to one node name, and /update sets its TXT', async () => {
+      const reg = await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'external' });
+      expect(reg.status).toBe(201);
+      expect(reg.body).toMatchObject({ fulldomain: '_acme-challenge.nur1.pl-1234.example.test', allowfrom: [] });
+      const { username, password, subdomain } = reg.body;
+      const up = await call('POST', '/update', undefined, { subdomain, txt: V3 }, { 'x-api-user': username, 'x-api-key': password });
+      expect(up).toEqual({ status: 200, body: { txt: V3 } });
+      expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toContain(V3);
+    });
 
-  it('refuses values that are not DNS-01 digests and unknown names', async () => {
-    expect((await call('PUT', path, nur1, { name: 'internal', value: 'hello world' })).status).toBe(400);
-    expect((await call('PUT', path, nur1, { name: 'apps', value: V1 })).status).toBe(400);
-  });
-
-  it("a node credential cannot set another node's challenge or addresses (403)", async () => {
-    const challenge = await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', nur1, { name: 'external', value: V1 });
-    expect(challenge.status).toBe(403);
-    expect(challenge.body.type).toBe('urn:hairpin:problem:forbidden');
-    const addresses = await call('PUT', '/v1/licences/1234/nodes/nur2/addresses', nur1, { privateIpv4: '10.0.0.2' });
-    expect(addresses.status).toBe(403);
-    expect(await txt('_acme-challenge.nur2.pl-1234.example.test')).toEqual([]);
-  });
-
-  it('lets the admin set any node’s values', async () => {
-    expect((await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', ADMIN_TOKEN, { name: 'external', value: V1 })).status).toBe(200);
-    expect(await txt('_acme-challenge.nur2.pl-1234.example.test')).toEqual([V1]);
-  });
-});
-
-describe('acme-dns-compatible API', () => {
-  it('registers an account bound to one node name, and /update sets its TXT', async () => {
-    const reg = await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'external' });
-    expect(reg.status).toBe(201);
-    expect(reg.body).toMatchObject({ fulldomain: '_acme-challenge.nur1.pl-1234.example.test', allowfrom: [] });
-    const { username, password, subdomain } = reg.body;
-    const up = await call('POST', '/update', undefined, { subdomain, txt: V3 }, { 'x-api-user': username, 'x-api-key': password });
-    expect(up).toEqual({ status: 200, body: { txt: V3 } });
-    expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toContain(V3);
-  });
-
-  it('refuses /register for another node, a wrong key, a foreign subdomain, and sources outside allowfrom', async () => {
-    expect((await call('POST', '/register', nur1, { licence: '1234', node: 'nur2', name: 'external' })).status).toBe(403);
-    const a = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal' })).body;
-    const b = (await call('POST', '/register', nur2, { licence: '1234', node: 'nur2', name: 'internal' })).body;
-    expect((await call('POST', '/update', undefined, { subdomain: a.subdomain, txt: V1 }, { 'x-api-user': a.username, 'x-api-key': 'wrong' })).status).toBe(401);
-    expect((await call('POST', '/update', undefined, { subdomain: b.subdomain, txt: V1 }, { 'x-api-user': a.username, 'x-api-key': a.password })).status).toBe(403);
-    const fenced = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal', allowfrom: ['192.0.2.0/24'] })).body;
-    expect((await call('POST', '/update', undefined, { subdomain: fenced.subdomain, txt: V1 }, { 'x-api-user': fenced.username, 'x-api-key': fenced.password })).status).toBe(403);
-    const loopback = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal', allowfrom: ['127.0.0.0/8', '::1/128'] })).body;
-    expect((await call('POST', '/update', undefined, { subdomain: loopback.subdomain, txt: V2 }, { 'x-api-user': loopback.username, 'x-api-key': loopback.password })).status).toBe(200);
+    it('refuses /register for another node, a wrong key, a foreign subdomain, and sources outside allowfrom', async () => {
+      expect((await call('POST', '/register', nur1, { licence: '1234', node: 'nur2', name: 'external' })).status).toBe(403);
+      const a = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal' })).body;
+      const b = (await call('POST', '/register', nur2, { licence: '1234', node: 'nur2', name: 'internal' })).body;
+      expect((await call('POST', '/update', undefined, { subdomain: a.subdomain, txt: V1 }, { 'x-api-user': a.username, 'x-api-key': 'wrong' })).status).toBe(401);
+      expect((await call('POST', '/update', undefined, { subdomain: b.subdomain, txt: V1 }, { 'x-api-user': a.username, 'x-api-key': a.password })).status).toBe(403);
+      const fenced = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal', allowfrom: ['192.0.2.0/24'] })).body;
+      expect((await call('POST', '/update', undefined, { subdomain: fenced.subdomain, txt: V1 }, { 'x-api-user': fenced.username, 'x-api-key': fenced.password })).status).toBe(403);
+      const loopback = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal', allowfrom: ['127.0.0.0/8', '::1/128'] })).body;
+      expect((await call('POST', '/update', undefined, { subdomain: loopback.subdomain, txt: V2 }, { 'x-api-user': loopback.username, 'x-api-key': loopback.password })).status).toBe(200);
+    });
   });
 });

@@ -1,9 +1,13 @@
 // The node service helpers: Host allow-list, CORS on every answer (errors too), the private and
 // local network preflights, and the identity endpoint, through both wrappers.
+import { rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
+import { connect, createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withHairpinFetch, withHairpinListener, type ServiceIdentity } from '../../agent/http/index.ts';
+import { haveSystemPrograms } from '../support/system.ts';
+import { makeCertificate } from '../support/tls.ts';
 
 const identity: ServiceIdentity = {
   licence: '1234',
@@ -110,5 +114,35 @@ describe('Node listener wrapper', () => {
     expect(failed.headers['access-control-allow-origin']).toBe(APPS);
     const id = await get('/.well-known/hairpin?nonce=n1', { host: 'i-nur1.pl-1234.example.test:8443' });
     expect(JSON.parse(id.body).nonce).toBe('n1');
+  });
+});
+
+describe.skipIf(!haveSystemPrograms('openssl'))('Node HTTP/2 listener wrapper', () => {
+  it('reads the host from :authority and answers the identity endpoint over h2', async () => {
+    const tls = makeCertificate([identity.names.internal]);
+    const server = createSecureServer({ cert: tls.cert, key: tls.key }, withHairpinListener((_req, res) => res.end('app'), identity));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const session = connect(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, { ca: tls.ca, servername: identity.names.internal });
+    try {
+      const ask = (authority: string) => new Promise<{ status: number; origin: unknown; body: string }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/.well-known/hairpin?nonce=h2', ':authority': authority, origin: APPS });
+        let status = 0;
+        let origin: unknown;
+        let body = '';
+        stream.on('response', (h) => { status = Number(h[':status']); origin = h['access-control-allow-origin']; });
+        stream.on('data', (c) => (body += c));
+        stream.on('end', () => resolve({ status, origin, body }));
+        stream.on('error', reject);
+      });
+      const ok = await ask(`${identity.names.internal}:8443`);
+      expect(ok.status).toBe(200);
+      expect(ok.origin).toBe(APPS);
+      expect(JSON.parse(ok.body)).toMatchObject({ node: 'nur1', nonce: 'h2' });
+      expect((await ask('other.example.test')).status).toBe(421);
+    } finally {
+      session.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      await rm(tls.dir, { recursive: true, force: true });
+    }
   });
 });

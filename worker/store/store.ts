@@ -3,6 +3,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { AddressTable, Database } from '../../schema/database.ts';
 import type { AtomicBatch } from './batch.ts';
+import type { NameKind } from '../names.ts';
+import { acmeChallenges } from './acme-challenges.ts';
 
 /** RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it. */
 const SERIAL_MODULUS = 4294967295;
@@ -96,6 +98,16 @@ export class Store {
 
   #selectSerial() {
     return this.db.selectFrom('zone').select('serial').where('id', '=', 1).compile();
+  }
+
+  /** A serial bump and its read-back, compiled, for store extensions writing through `batch`. */
+  serialQueries() {
+    return [this.#bumpSerial(), this.#selectSerial()] as const;
+  }
+
+  /** ZoneSource: TXT values at `_acme-challenge.<name>` (worker/store/acme-challenges.ts). */
+  acmeChallenges(licence: string, node: string, kind: NameKind): Promise<string[]> {
+    return acmeChallenges(this.db, licence, node, kind);
   }
 
   async serial(): Promise<number> {

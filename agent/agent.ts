@@ -1,0 +1,228 @@
+// The node agent: reports the node's addresses when they change (and hourly), keeps the SAN
+// certificate, decides the pairing URL and tells the manager whether the box hairpins. Each job
+// is its own module; this class wires them to one configuration and one state file.
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { dohTransport, postProbeReport } from '../probe/index.ts';
+import { resolverTransport } from '../probe/adapter/node/index.ts';
+import { addressesChanged, detectAddresses, type NodeAddresses } from './addresses.ts';
+import { managerDns01 } from './cert/dns01.ts';
+import { CertificateKeeper } from './cert/keeper.ts';
+import type { AgentConfig } from './config.ts';
+import { hairpinSelfTest } from './hairpin.ts';
+import type { NodeNames, ServiceIdentity } from './http/policy.ts';
+import { ManagerClient } from './manager-client.ts';
+import { decidePairingUrl, formatDecision, type PairingDecision } from './pairing.ts';
+import { readState, writeState, type AgentState } from './state.ts';
+
+export interface AgentDeps {
+  detect?: () => Promise<NodeAddresses>;
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+/**
+ * ```ts
+ * const agent = new NodeAgent(await loadAgentConfig('/etc/hairpin/agent.json', process.env));
+ * await agent.start();
+ * https.createServer(tls, withHairpinListener(app, agent.serviceIdentity())).listen(agent.config.port);
+ * ```
+ */
+export class NodeAgent {
+  readonly config: AgentConfig;
+  readonly client: ManagerClient;
+  readonly #deps: Required<AgentDeps>;
+  #names: NodeNames | undefined;
+  #keeper: CertificateKeeper | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #pairingServer: Server | undefined;
+  #pairingCache: { at: number; decision: Promise<PairingDecision> } | undefined;
+  #loaded = false;
+  state: AgentState = {};
+
+  constructor(config: AgentConfig, deps: AgentDeps = {}) {
+    this.config = config;
+    this.client = new ManagerClient({ url: config.manager, licence: config.licence, node: config.node, credential: config.credential });
+    this.#deps = {
+      detect: deps.detect ?? (() => detectAddresses({ ...(config.privateIpv4 ? { privateIpv4: config.privateIpv4 } : {}), ...(config.privateIpv6 ? { privateIpv6: config.privateIpv6 } : {}), ...(config.interface ? { interface: config.interface } : {}) })),
+      log: deps.log ?? ((line) => console.log(line)),
+      now: deps.now ?? Date.now,
+    };
+  }
+
+  /** The node's names, from the manager (which also proves the credential works). */
+  async names(): Promise<NodeNames> {
+    this.#names ??= (await this.client.nodeState()).names;
+    return this.#names;
+  }
+
+  /** The zone: configured, or the external name less the seed template's `{node}.pl-{licence}.`. */
+  zone(names: NodeNames): string {
+    if (this.config.zone) return this.config.zone;
+    const prefix = `${this.config.node}.pl-${this.config.licence}.`;
+    if (!names.external.startsWith(prefix)) throw new Error(`set "zone" in the agent configuration: ${names.external} does not follow the default template`);
+    return names.external.slice(prefix.length);
+  }
+
+  /** What the node's HTTPS helpers (agent/http) need. */
+  async serviceIdentity(): Promise<ServiceIdentity> {
+    const names = await this.names();
+    return { licence: this.config.licence, node: this.config.node, names, appsName: `pl-${this.config.licence}.apps.${this.zone(names)}`, port: this.config.port };
+  }
+
+  /** The state file is shared with other agent processes (the CLI): read it before any write. */
+  async #load(): Promise<void> {
+    if (this.#loaded) return;
+    this.state = { ...(await readState(this.config.certDir)), ...this.state };
+    this.#loaded = true;
+  }
+
+  async #save(): Promise<void> {
+    await mkdir(this.config.certDir, { recursive: true, mode: 0o700 });
+    await writeState(this.config.certDir, this.state);
+  }
+
+  /** Detect the addresses; report them when they changed or the last report is old. */
+  async checkAddresses(): Promise<{ reported: boolean; addresses: NodeAddresses }> {
+    await this.#load();
+    const addresses = await this.#deps.detect();
+    const now = this.#deps.now();
+    const lastGood = this.state.lastGoodReport ? Date.parse(this.state.lastGoodReport.at) : 0;
+    const due = now - lastGood >= this.config.reportEverySeconds * 1000;
+    const changed = addressesChanged(this.state.addresses, addresses) || !this.state.lastGoodReport?.ok;
+    if (!changed && !due) return { reported: false, addresses };
+    if (changed && this.state.addresses) this.#deps.log(`addresses: ${this.state.addresses.privateIpv4} -> ${addresses.privateIpv4} (${addresses.interface})`);
+    this.state.addresses = addresses;
+    const at = new Date(now).toISOString();
+    try {
+      const answer = await this.client.reportAddresses({
+        privateIpv4: addresses.privateIpv4,
+        ...(addresses.privateIpv6 ? { privateIpv6: addresses.privateIpv6 } : {}),
+        ...(this.config.publicIpv4 ? { publicIpv4: this.config.publicIpv4 } : {}),
+        port: this.config.port,
+      });
+      this.#names ??= answer.names;
+      this.state.publicIpv4 = answer.addresses?.publicIpv4 ?? null;
+      this.state.lastReport = this.state.lastGoodReport = { at, ok: true, serial: answer.serial, changed: answer.changed };
+      return { reported: true, addresses };
+    } catch (e) {
+      this.state.lastReport = { at, ok: false, error: (e as Error).message };
+      throw e;
+    } finally {
+      await this.#save();
+    }
+  }
+
+  /** The certificate keeper, when an ACME directory is configured. */
+  async keeper(): Promise<CertificateKeeper | undefined> {
+    if (!this.config.acmeDirectory) return undefined;
+    if (this.#keeper) return this.#keeper;
+    const names = await this.names();
+    const authority = this.config.authoritativeDns
+      ? resolverTransport(this.config.authoritativeDns)
+      : dohTransport(new URL('/dns-query', this.config.manager).href);
+    this.#keeper = new CertificateKeeper({
+      dir: this.config.certDir,
+      names,
+      order: {
+        directoryUrl: this.config.acmeDirectory,
+        ...(this.config.acmeCaFile ? { directoryCa: await readFile(this.config.acmeCaFile, 'utf8') } : {}),
+        ...(this.config.acmeEmail ? { email: this.config.acmeEmail } : {}),
+        ...managerDns01(this.client, authority, names),
+        log: this.#deps.log,
+      },
+      ...(this.config.reloadCommand ? { reloadCommand: this.config.reloadCommand } : {}),
+      log: this.#deps.log,
+    });
+    return this.#keeper;
+  }
+
+  /** Decide the pairing URL now, and send the probe with the hairpin result to the manager. */
+  async decidePairing(options: { resolver?: string } = {}): Promise<PairingDecision> {
+    await this.#load();
+    const names = await this.names();
+    const resolver = options.resolver ?? this.config.resolver;
+    const connectAddress = this.config.hairpinAddress ?? this.state.publicIpv4 ?? undefined;
+    const decision = await decidePairingUrl({
+      names,
+      port: this.config.port,
+      ...(this.state.addresses ? { privateIpv4: this.state.addresses.privateIpv4 } : {}),
+      truth: dohTransport(new URL('/dns-query', this.config.manager).href),
+      ...(resolver ? { resolver } : {}),
+      hairpin: () => hairpinSelfTest({ origin: `https://${names.external}:${this.config.port}`, licence: this.config.licence, node: this.config.node, ...(connectAddress ? { connectAddress } : {}) }),
+    });
+    const { probe, ...shown } = decision;
+    this.state.pairing = shown;
+    await this.#save();
+    await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins: decision.hairpin?.hairpins ?? null })
+      .catch((e: Error) => this.#deps.log(`probe report not sent: ${e.message}`));
+    return decision;
+  }
+
+  /** Run: first report, certificate upkeep, pairing decision, then poll addresses. */
+  async start(): Promise<void> {
+    await this.#load();
+    const names = await this.names();
+    this.#deps.log(`agent for ${names.external} / ${names.internal}, manager ${this.config.manager}`);
+    const decide = () =>
+      this.decidePairing().then((d) => this.#deps.log(`pairing: ${formatDecision(d)}`), (e: Error) => this.#deps.log(`pairing check failed: ${e.message}`));
+    const poll = async () => {
+      let reported = false;
+      try {
+        const result = await this.checkAddresses();
+        reported = result.reported;
+        if (reported) this.#deps.log(`reported ${result.addresses.privateIpv4}${result.addresses.privateIpv6 ? ` ${result.addresses.privateIpv6}` : ''} (serial ${this.state.lastReport?.serial})`);
+      } catch (e) {
+        this.#deps.log(`report failed: ${(e as Error).message}`);
+      }
+      // Decide again after a move, and as often as reports repeat: the shop may change its
+      // router or resolver, and support's view of which boxes hairpin should stay current.
+      const decidedAt = this.state.pairing ? Date.parse(this.state.pairing.decidedAt) : 0;
+      if (reported || this.#deps.now() - decidedAt >= this.config.reportEverySeconds * 1000) void decide();
+    };
+    await poll();
+    (await this.keeper())?.schedule((e) => this.#deps.log(`certificate: ${(e as Error).message}`));
+    this.#timer = setInterval(poll, this.config.pollSeconds * 1000);
+    if (this.config.pairingListen) await this.#listenPairing(this.config.pairingListen);
+  }
+
+  /** `GET /pairing-url` (JSON; `?format=text` for people), recomputed at most once a minute. */
+  async #listenPairing(spec: string): Promise<void> {
+    const url = new URL(`http://${spec}`);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port || 8788);
+    this.#pairingServer = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://agent.invalid');
+      if (url.pathname !== '/pairing-url' || req.method !== 'GET') return void res.writeHead(404).end();
+      const now = this.#deps.now();
+      if (!this.#pairingCache || now - this.#pairingCache.at > 60_000 || url.searchParams.has('fresh')) {
+        this.#pairingCache = { at: now, decision: this.decidePairing() };
+      }
+      this.#pairingCache.decision.then(
+        (d) => {
+          const { probe: _probe, ...shown } = d;
+          if (url.searchParams.get('format') === 'text') res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${formatDecision(d)}\n`);
+          else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(shown));
+        },
+        (e: Error) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: e.message })),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.#pairingServer!.once('error', reject);
+      this.#pairingServer!.listen(port, host, () => resolve());
+    });
+    this.#deps.log(`pairing endpoint: http://${spec}/pairing-url`);
+  }
+
+  /** The pairing endpoint's port once listening (tests use port 0). */
+  get pairingPort(): number | undefined {
+    const address = this.#pairingServer?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#keeper?.stop();
+    await new Promise<void>((resolve) => (this.#pairingServer ? this.#pairingServer.close(() => resolve()) : resolve()));
+  }
+}

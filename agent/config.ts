@@ -1,0 +1,106 @@
+// The agent's configuration: a JSON file and the environment (HAIRPIN_AGENT_*, which wins), so
+// a systemd unit can keep the credential out of the file (EnvironmentFile=, or credentials).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface AgentConfig {
+  /** The manager's base URL, e.g. `https://manager.example.net`. */
+  manager: string;
+  licence: string;
+  node: string;
+  /** The node's bearer credential (from `hairpin admin enrol`). */
+  credential: string;
+  /** The port the node's HTTPS service listens on (forwarded on the box for the external name). */
+  port: number;
+  /** Where key, chain, account key and agent state live. */
+  certDir: string;
+  /** ACME directory URL; without it the agent manages no certificate. */
+  acmeDirectory?: string;
+  /** PEM file of extra CAs to trust for the ACME server (a test CA). */
+  acmeCaFile?: string;
+  acmeEmail?: string;
+  /** The manager's port-53 server (`host[:port]`) for propagation checks; default its DoH. */
+  authoritativeDns?: string;
+  /** Shell command after each new certificate. */
+  reloadCommand?: string;
+  /** The shop's resolver for pairing checks (`host[:port]`); default /etc/resolv.conf's. */
+  resolver?: string;
+  /** The zone, for the app store origin; default: the external name less `{node}.pl-{licence}.`. */
+  zone?: string;
+  /** Address overrides (see agent/addresses.ts). */
+  privateIpv4?: string;
+  privateIpv6?: string;
+  interface?: string;
+  publicIpv4?: string;
+  /** Address for the hairpin self-test; default the public IPv4 the manager holds. */
+  hairpinAddress?: string;
+  /** Seconds between address checks (a report goes out only on change or when due). */
+  pollSeconds: number;
+  /** Seconds after which an unchanged report is repeated (keeps "last seen" fresh). */
+  reportEverySeconds: number;
+  /** `host:port` for the local pairing endpoint (GET /pairing-url); off when unset. */
+  pairingListen?: string;
+}
+
+export class AgentConfigError extends Error {
+  readonly code = 'ERR_AGENT_CONFIG';
+}
+
+const STRING_KEYS = [
+  'manager', 'licence', 'node', 'credential', 'certDir', 'acmeDirectory', 'acmeCaFile', 'acmeEmail', 'authoritativeDns',
+  'reloadCommand', 'resolver', 'zone', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'hairpinAddress', 'pairingListen',
+] as const;
+const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds'] as const;
+
+/** `certDir` → `HAIRPIN_AGENT_CERT_DIR`. */
+export function envName(key: string): string {
+  return `HAIRPIN_AGENT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/**
+ * Merge file and environment, check, fill defaults.
+ *
+ * ```ts
+ * const config = await loadAgentConfig('/etc/hairpin/agent.json', process.env);
+ * ```
+ */
+export async function loadAgentConfig(file: string | undefined, env: Record<string, string | undefined>): Promise<AgentConfig> {
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    try {
+      fromFile = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new AgentConfigError(`cannot read the agent configuration ${file}: ${(e as Error).message}`);
+    }
+  }
+  const known = new Set<string>([...STRING_KEYS, ...NUMBER_KEYS]);
+  const unknown = Object.keys(fromFile).filter((k) => !known.has(k));
+  if (unknown.length) throw new AgentConfigError(`unknown key${unknown.length > 1 ? 's' : ''} in ${file}: ${unknown.join(', ')}`);
+  const merged: Record<string, unknown> = {};
+  for (const key of STRING_KEYS) {
+    const value = env[envName(key)] ?? fromFile[key];
+    if (value === undefined || value === '') continue;
+    if (typeof value !== 'string') throw new AgentConfigError(`${key} must be a string`);
+    merged[key] = value;
+  }
+  for (const key of NUMBER_KEYS) {
+    const raw = env[envName(key)] ?? fromFile[key];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new AgentConfigError(`${key} must be a positive whole number (got ${JSON.stringify(raw)})`);
+    merged[key] = n;
+  }
+  const missing = ['manager', 'licence', 'node', 'credential', 'port'].filter((k) => merged[k] === undefined);
+  if (missing.length) {
+    throw new AgentConfigError(`missing ${missing.join(', ')} (in the config file, or ${missing.map(envName).join(', ')})`);
+  }
+  if ((merged.port as number) > 65535) throw new AgentConfigError('port must be at most 65535');
+  return {
+    certDir: join(process.cwd(), 'hairpin-agent'),
+    reportEverySeconds: 3600,
+    ...merged,
+    // Never faster than every 10 s: the poll is local, but a flapping interface must not turn
+    // into a report storm.
+    pollSeconds: Math.max(10, (merged.pollSeconds as number | undefined) ?? 60),
+  } as AgentConfig;
+}

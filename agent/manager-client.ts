@@ -1,0 +1,118 @@
+// The agent's side of the manager API, with the node's own credential. Transport failures, 5xx
+// and 429 are retried (bounded, backoff with jitter); any other 4xx is the agent's mistake or a
+// revoked credential, surfaced at once as a ManagerError carrying the problem type.
+import { DEFAULT_RETRY, RetryableError, withRetry, type RetryPolicy } from './retry.ts';
+import type { NodeNames } from './http/policy.ts';
+
+export class ManagerError extends Error {
+  readonly code = 'ERR_MANAGER';
+  readonly status: number;
+  /** The RFC 9457 problem type without its URN prefix, e.g. "forbidden". */
+  readonly problem: string | undefined;
+  constructor(message: string, status: number, problem: string | undefined) {
+    super(message);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export interface ManagerClientOptions {
+  url: string;
+  licence: string;
+  node: string;
+  credential: string;
+  retry?: RetryPolicy;
+  /** Per-request bound (ms); default 10 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface AddressReport {
+  privateIpv4: string;
+  privateIpv6?: string;
+  publicIpv4?: string;
+  port?: number;
+}
+
+export interface NodeView {
+  licence: string;
+  node: string;
+  names: NodeNames;
+  addresses: { privateIpv4: string; privateIpv6: string | null; publicIpv4: string | null; port: number | null; reportedAt: string } | null;
+}
+
+export interface ReportAnswer extends NodeView {
+  serial: number;
+  changed: boolean;
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/**
+ * ```ts
+ * const manager = new ManagerClient({ url: 'https://manager.example.net', licence: '1234', node: 'nur1', credential });
+ * await manager.reportAddresses({ privateIpv4: '192.168.1.20', port: 8443 });
+ * ```
+ */
+export class ManagerClient {
+  readonly options: ManagerClientOptions;
+
+  constructor(options: ManagerClientOptions) {
+    this.options = options;
+  }
+
+  get nodePath(): string {
+    return `/v1/licences/${encodeURIComponent(this.options.licence)}/nodes/${encodeURIComponent(this.options.node)}`;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const { url, credential, retry = DEFAULT_RETRY, timeoutMs = 10_000 } = this.options;
+    const fetchImpl = this.options.fetch ?? fetch;
+    const target = new URL(path, url);
+    return withRetry(async () => {
+      let res: Response;
+      try {
+        res = await fetchImpl(target, {
+          method,
+          headers: { authorization: `Bearer ${credential}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (e) {
+        throw new RetryableError(`${method} ${target.href}: ${(e as Error).message}`, undefined, { cause: e });
+      }
+      const text = await res.text();
+      if (res.status === 429 || res.status >= 500) {
+        throw new RetryableError(`${method} ${target.href}: HTTP ${res.status}`, retryAfterMs(res.headers.get('retry-after')));
+      }
+      const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      if (!res.ok) {
+        const problem = typeof json.type === 'string' ? json.type.replace(/^urn:hairpin:problem:/, '') : undefined;
+        throw new ManagerError(`${method} ${target.pathname}: HTTP ${res.status} ${String(json.detail ?? text)}`, res.status, problem);
+      }
+      return json as T;
+    }, retry);
+  }
+
+  nodeState(): Promise<NodeView> {
+    return this.request('GET', this.nodePath);
+  }
+
+  reportAddresses(report: AddressReport): Promise<ReportAnswer> {
+    return this.request('PUT', `${this.nodePath}/addresses`, report);
+  }
+
+  setChallenge(name: 'external' | 'internal', value: string): Promise<{ values: string[]; serial: number }> {
+    return this.request('PUT', `${this.nodePath}/acme-challenges`, { name, value });
+  }
+
+  clearChallenge(name: 'external' | 'internal', value: string): Promise<{ values: string[]; serial: number }> {
+    return this.request('DELETE', `${this.nodePath}/acme-challenges`, { name, value });
+  }
+}

@@ -1,0 +1,125 @@
+// The pairing rule (DESIGN.md "Pairing rule"): hand the app the internal URL when the internal
+// name resolves to the node's private address through the shop's resolver; else the external
+// URL — quietly when the box hairpins, with a warning and advice when it does not. Every
+// decision says why, in sentences support can read to the shop.
+import { probeNode, type DnsTransport, type ProbeResult, type Verdict } from '../probe/index.ts';
+import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
+import type { HairpinResult } from './hairpin.ts';
+import type { NodeNames } from './http/policy.ts';
+
+export interface PairingInput {
+  names: NodeNames;
+  /** The port the node's HTTPS service is reached on. */
+  port: number;
+  /** The node's private IPv4: the internal answer must be this address. */
+  privateIpv4?: string;
+  /** What the manager publishes (its DoH transport). */
+  truth: DnsTransport;
+  /** The shop's resolver, `host[:port]`; default: the system's (/etc/resolv.conf). */
+  resolver?: string;
+  /** Runs the hairpin self-test; asked only when the internal name does not resolve. */
+  hairpin: () => Promise<HairpinResult>;
+  timeoutMs?: number;
+}
+
+export interface PairingDecision {
+  url: string;
+  kind: 'internal' | 'external';
+  /** Present when the LAN path is broken: what the shop sees. */
+  warning?: string;
+  /** What the shop can change, when there is a warning. */
+  advice?: string[];
+  /** Why, one sentence per step. */
+  explanation: string[];
+  internal: { verdict: Verdict; reason: string; resolver: string; answers: string[] };
+  hairpin: HairpinResult | null;
+  decidedAt: string;
+  /** The whole probe, for the manager's compatibility report. */
+  probe: ProbeResult;
+}
+
+function origin(name: string, port: number): string {
+  return port === 443 ? `https://${name}/` : `https://${name}:${port}/`;
+}
+
+/** What the shop can do about a verdict, in the order worth trying. */
+function adviceFor(verdict: Verdict, zone: string): string[] {
+  const rebind = [
+    `Add a DNS-rebind exception for ${zone} on the router (Fritz!Box: "DNS rebind protection" exceptions; OpenWrt/dnsmasq: rebind_domain / --rebind-domain-ok=/${zone}/; pfSense or Unbound: private-domain: "${zone}").`,
+    'Or give the LAN another resolver that passes private answers (the router\'s DHCP DNS setting).',
+    'Or enable NAT loopback (hairpinning) on the router, so the external name works from inside.',
+  ];
+  if (verdict.startsWith('filtered-')) return rebind;
+  switch (verdict) {
+    case 'not-published':
+      return ['The manager has no private address for this node yet: check that the agent reports (hairpin agent status).'];
+    case 'mismatch':
+      return ['The resolver answers another address (stale cache or rewritten answer): wait one TTL and pair again, or flush the router\'s DNS cache.', ...rebind.slice(2)];
+    case 'nxdomain':
+      return ['The resolver claims the name does not exist: it may block the zone or serve a stale negative answer; flush its cache or use another resolver.', ...rebind.slice(1)];
+    default:
+      return ['The resolver did not answer: check the LAN\'s DNS settings and the router.', ...rebind.slice(1)];
+  }
+}
+
+/**
+ * Decide the URL to hand an app at pairing.
+ *
+ * ```ts
+ * const decision = await decidePairingUrl({ names, port: 8443, privateIpv4: '192.168.1.20',
+ *   truth: dohTransport('https://manager.example.net/dns-query'), resolver: '192.168.1.1',
+ *   hairpin: () => hairpinSelfTest({ origin: 'https://nur1.pl-1234.example.test:8443', licence: '1234', node: 'nur1' }) });
+ * decision.url; // 'https://i-nur1.pl-1234.example.test:8443/'
+ * ```
+ */
+export async function decidePairingUrl(input: PairingInput): Promise<PairingDecision> {
+  const resolver = input.resolver ? resolverTransport(input.resolver) : await systemTransport();
+  const probe: ProbeResult = await probeNode({
+    names: { internal: input.names.internal, external: input.names.external },
+    truth: input.truth,
+    resolver,
+    ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
+  });
+  const main = probe.checks.find((c) => c.role === 'internal' && c.type === 'A');
+  const answers = main?.resolver.answers.filter((r) => r.type === 'A').map((r) => r.data) ?? [];
+  let verdict = probe.verdict;
+  let reason = probe.reason;
+  if (verdict === 'ok' && input.privateIpv4 && !answers.includes(input.privateIpv4)) {
+    // The manager and the resolver agree, but not with the node: the last report is stale.
+    verdict = 'mismatch';
+    reason = `it resolves to ${answers.join(', ')}, but this node's private address is ${input.privateIpv4} (report not yet published?)`;
+  }
+  const internal = { verdict, reason, resolver: resolver.label, answers };
+  const decidedAt = new Date().toISOString();
+  const facts = { internal, decidedAt, probe };
+  const explanation: string[] = [];
+  if (verdict === 'ok') {
+    explanation.push(`${input.names.internal} resolves to ${answers.join(', ')} through ${resolver.label}: apps in the shop reach the node on the LAN.`);
+    return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
+  }
+  explanation.push(`${input.names.internal} does not resolve to the node through ${resolver.label}: ${verdict} (${reason}).`);
+  const hairpin = await input.hairpin();
+  if (hairpin.hairpins) {
+    explanation.push(`The box hairpins: the node ${hairpin.reason}. Apps in the shop can use the external name.`);
+    return { url: origin(input.names.external, input.port), kind: 'external', explanation, hairpin, ...facts };
+  }
+  explanation.push(`The box does not hairpin: the node ${hairpin.reason}.`);
+  const warning = `The LAN path to the node is broken: ${input.names.internal} does not resolve through the shop's resolver (${verdict}) and the router does not loop ${input.names.external} back. Apps on the shop's Wi-Fi will fail until one of these is fixed; apps on cellular work.`;
+  explanation.push('Handing out the external name anyway: it is the only one that works from outside.');
+  return {
+    url: origin(input.names.external, input.port),
+    kind: 'external',
+    warning,
+    advice: adviceFor(verdict, probe.zone || input.names.internal.split('.').slice(1).join('.')),
+    explanation,
+    hairpin,
+    ...facts,
+  };
+}
+
+/** The decision as text for a terminal: URL, then why, then warning and advice. */
+export function formatDecision(decision: PairingDecision): string {
+  const lines = [decision.url, '', ...decision.explanation.map((e) => `  - ${e}`)];
+  if (decision.warning) lines.push('', `WARNING: ${decision.warning}`, ...(decision.advice ?? []).map((a) => `  * ${a}`));
+  return lines.join('\n');
+}

@@ -1,0 +1,38 @@
+// What the running agent last saw and did, kept in a file beside the certificate so that
+// `hairpin agent status` (another process) can show it.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { NodeAddresses } from './addresses.ts';
+import { writeFileAtomic } from './cert/files.ts';
+import type { PairingDecision } from './pairing.ts';
+
+export interface LastReport {
+  at: string;
+  ok: boolean;
+  /** Zone serial after the report, when it went through. */
+  serial?: number;
+  changed?: boolean;
+  error?: string;
+}
+
+export interface AgentState {
+  addresses?: NodeAddresses;
+  /** The public IPv4 the manager holds for the node (what the external name points at). */
+  publicIpv4?: string | null;
+  lastReport?: LastReport;
+  /** The last successful report (what the manager publishes now). */
+  lastGoodReport?: LastReport;
+  pairing?: Omit<PairingDecision, 'probe'>;
+}
+
+export function statePath(certDir: string): string {
+  return join(certDir, 'agent-state.json');
+}
+
+export async function readState(certDir: string): Promise<AgentState> {
+  return readFile(statePath(certDir), 'utf8').then((t) => JSON.parse(t) as AgentState, () => ({}));
+}
+
+export async function writeState(certDir: string, state: AgentState): Promise<void> {
+  await writeFileAtomic(statePath(certDir), `${JSON.stringify(state, null, 2)}\n`, 0o644);
+}

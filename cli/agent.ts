@@ -1,0 +1,104 @@
+// `hairpin agent`: the node agent. Configured by a JSON file (--config, or $HAIRPIN_AGENT_CONFIG)
+// and HAIRPIN_AGENT_* variables (see docs/readme/agent.md).
+import { parseArgs } from 'node:util';
+import { detectAddresses } from '../agent/addresses.ts';
+import { NodeAgent } from '../agent/agent.ts';
+import { certificatePaths, readCertificateStatus } from '../agent/cert/keeper.ts';
+import { envName, loadAgentConfig, type AgentConfig } from '../agent/config.ts';
+import { formatDecision } from '../agent/pairing.ts';
+import { readState } from '../agent/state.ts';
+
+const USAGE = `usage: hairpin agent <action> [--config FILE] [--json]
+
+  run                       report addresses, keep the certificate, answer pairing (until SIGTERM)
+  status                    addresses, last report, certificate expiry, pairing decision
+  pairing-url [--resolver HOST[:PORT]]
+                            decide the URL to hand an app now, and say why
+  addresses                 the private addresses this machine would report
+  renew [--force]           obtain or renew the certificate now if due (always with --force)
+
+--config defaults to $HAIRPIN_AGENT_CONFIG; every key can also come from HAIRPIN_AGENT_<KEY>
+(HAIRPIN_AGENT_MANAGER, _LICENCE, _NODE, _CREDENTIAL, _PORT, _CERT_DIR, _ACME_DIRECTORY, …).`;
+
+async function status(config: AgentConfig, json: boolean): Promise<number> {
+  const state = await readState(config.certDir);
+  const detected = await detectAddresses(config).then((a) => a, (e: Error) => ({ error: e.message }));
+  const certificate = await readCertificateStatus(certificatePaths(config.certDir).chain).then((s) => s ?? null, (e: Error) => ({ error: e.message }));
+  const view = { node: `${config.node} (licence ${config.licence})`, manager: config.manager, detected, reported: state.addresses ?? null, lastReport: state.lastReport ?? null, certificate, pairing: state.pairing ?? null };
+  if (json) {
+    console.log(JSON.stringify(view, null, 2));
+    return 0;
+  }
+  const line = (k: string, v: string) => console.log(`${k.padEnd(14)} ${v}`);
+  line('node', view.node);
+  line('manager', view.manager);
+  line('addresses', 'error' in detected ? `not detected: ${detected.error}` : `${detected.privateIpv4}${detected.privateIpv6 ? ` ${detected.privateIpv6}` : ''} on ${detected.interface}`);
+  line('last report', state.lastReport ? `${state.lastReport.at} ${state.lastReport.ok ? `ok, serial ${state.lastReport.serial}` : `FAILED: ${state.lastReport.error}`}` : 'none yet');
+  line('certificate', !certificate ? `none in ${certificatePaths(config.certDir).chain}` : 'error' in certificate ? certificate.error : `${certificate.names.join(', ')}; expires ${certificate.notAfter}, renewal around ${certificate.renewAt}`);
+  line('pairing', state.pairing ? `${state.pairing.url} (${state.pairing.decidedAt})${state.pairing.warning ? `\n${' '.repeat(15)}WARNING: ${state.pairing.warning}` : ''}` : 'not decided yet');
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, json: { type: 'boolean' }, resolver: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean' } },
+  });
+  const [action] = positionals;
+  if (values.help || !action) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  let config: AgentConfig;
+  try {
+    config = await loadAgentConfig(values.config ?? process.env.HAIRPIN_AGENT_CONFIG, process.env);
+  } catch (e) {
+    // Detecting addresses needs no manager: only the overrides matter.
+    if (action === 'addresses') config = Object.fromEntries((['privateIpv4', 'privateIpv6', 'interface'] as const).map((k) => [k, process.env[envName(k)]])) as unknown as AgentConfig;
+    else {
+      console.error(`hairpin agent: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  const print = (value: unknown, text: string) => console.log(values.json ? JSON.stringify(value, null, 2) : text);
+  try {
+    switch (action) {
+      case 'run': {
+        const agent = new NodeAgent(config);
+        await agent.start();
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await agent.stop();
+        return 0;
+      }
+      case 'status':
+        return await status(config, values.json ?? false);
+      case 'pairing-url': {
+        const agent = new NodeAgent(config);
+        const decision = await agent.decidePairing(values.resolver ? { resolver: values.resolver } : {});
+        print(decision, formatDecision(decision));
+        return 0;
+      }
+      case 'addresses': {
+        const a = await detectAddresses(config);
+        print(a, `${a.privateIpv4}${a.privateIpv6 ? ` ${a.privateIpv6}` : ''} (${a.interface})`);
+        return 0;
+      }
+      case 'renew': {
+        const keeper = await new NodeAgent(config).keeper();
+        if (!keeper) throw new Error('no acmeDirectory configured');
+        const result = await keeper.ensure({ force: values.force ?? false });
+        print(result, result.renewed ? `new certificate (${result.reason}), expires ${result.status.notAfter}` : `not due: expires ${result.status.notAfter}, renewal at ${result.status.renewAt}`);
+        return 0;
+      }
+    }
+  } catch (e) {
+    console.error(`hairpin agent ${action}: ${(e as Error).message}`);
+    return 1;
+  }
+  console.error(USAGE);
+  return 2;
+}

@@ -1,0 +1,164 @@
+// The agent as a whole against a real manager: reports on change only, its state file, the CLI
+// (`hairpin agent status`, `pairing-url --json`), the local pairing endpoint, and — with Pebble
+// installed — `start()` obtaining the certificate with propagation checked over the manager's DoH.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeAgent } from '../../agent/agent.ts';
+import { readCertificateStatus } from '../../agent/cert/keeper.ts';
+import type { NodeAddresses } from '../../agent/addresses.ts';
+import { loadAgentConfig, type AgentConfig } from '../../agent/config.ts';
+import { ManagerError } from '../../agent/manager-client.ts';
+import { startTestManager, type TestManager } from '../support/manager.ts';
+import { haveSystemPrograms } from '../support/system.ts';
+import { freePort } from '../support/postgres.ts';
+import { makeCertificate } from '../support/tls.ts';
+import { startPebble, type RunningPebble } from './support/pebble.ts';
+import { withHairpinListener } from '../../agent/http/node.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+let manager: TestManager;
+let credential: string;
+let dir: string;
+let config: AgentConfig;
+let addresses: NodeAddresses = { privateIpv4: '192.168.1.20', interface: 'eth0' };
+
+beforeAll(async () => {
+  manager = await startTestManager();
+  credential = await manager.enrol('1234', 'nur1');
+  await manager.enrol('1234', 'nur2');
+  dir = await mkdtemp(join(tmpdir(), 'hairpin-agent-'));
+  await writeFile(join(dir, 'agent.json'), JSON.stringify({ manager: manager.url, licence: '1234', node: 'nur1', port: 8443, certDir: join(dir, 'state'), publicIpv4: '203.0.113.7' }));
+  config = await loadAgentConfig(join(dir, 'agent.json'), { HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}` });
+});
+afterAll(async () => {
+  await manager?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('NodeAgent', () => {
+  it('reports once, then only when the addresses change', async () => {
+    const agent = new NodeAgent(config, { detect: async () => addresses, log: () => {} });
+    const first = await agent.checkAddresses();
+    expect(first.reported).toBe(true);
+    expect(agent.state.lastReport).toMatchObject({ ok: true, changed: true });
+    expect((await agent.checkAddresses()).reported).toBe(false);
+    addresses = { privateIpv4: '192.168.1.21', privateIpv6: 'fd00::21', interface: 'eth0' };
+    expect((await agent.checkAddresses()).reported).toBe(true);
+    const found = await manager.zone.lookup('i-nur1.pl-1234.example.test');
+    expect(found.status === 'exists' && found.records.filter((r) => r.type !== 'TXT').map((r) => r.data)).toEqual(['192.168.1.21', 'fd00::21']);
+    expect(await agent.serviceIdentity()).toMatchObject({ appsName: 'pl-1234.apps.example.test', port: 8443 });
+  });
+
+  it("refuses to report another node's addresses with this credential (403, not retried)", async () => {
+    const agent = new NodeAgent({ ...config, node: 'nur2', certDir: join(dir, 'nur2') }, { detect: async () => addresses, log: () => {} });
+    const error = await agent.checkAddresses().catch((e) => e);
+    expect(error).toBeInstanceOf(ManagerError);
+    expect(error.status).toBe(403);
+    expect(agent.state.lastReport).toMatchObject({ ok: false });
+  });
+
+  it('serves the pairing decision on its local endpoint and sends the hairpin result', async () => {
+    const agent = new NodeAgent({ ...config, pairingListen: '127.0.0.1:0', pollSeconds: 3600 }, { detect: async () => addresses, log: () => {} });
+    await agent.start();
+    try {
+      const res = await fetch(`http://127.0.0.1:${agent.pairingPort}/pairing-url`);
+      const decision = await res.json();
+      expect(decision).toMatchObject({ url: 'https://i-nur1.pl-1234.example.test:8443/', kind: 'internal' });
+      const text = await (await fetch(`http://127.0.0.1:${agent.pairingPort}/pairing-url?format=text`)).text();
+      expect(text).toContain('resolves to 192.168.1.21');
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
+describe.skipIf(!haveSystemPrograms('openssl'))('NodeAgent.decidePairing when the internal name does not resolve', () => {
+  it('runs the hairpin self-test against its own service and tells the manager it hairpins', async () => {
+    const tls = makeCertificate(['nur1.pl-1234.example.test']);
+    const probe = new NodeAgent(config, { log: () => {} });
+    const service = createServer({ cert: tls.cert, key: tls.key }, withHairpinListener((_q, r) => r.end(), await probe.serviceIdentity()));
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    try {
+      const port = (service.address() as AddressInfo).port;
+      // Nothing listens at the resolver address: the internal name cannot resolve there.
+      const agent = new NodeAgent({ ...config, port, hairpinAddress: '127.0.0.1', resolver: `127.0.0.1:${await freePort()}` }, { log: () => {} });
+      const decision = await agent.decidePairing();
+      expect(decision).toMatchObject({ kind: 'external', url: `https://nur1.pl-1234.example.test:${port}/`, hairpin: { hairpins: true } });
+      const rows = await sql<{ hairpins: number | null; verdict: string }>`SELECT hairpins, verdict FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(manager.store.db);
+      expect(rows.rows[0]).toMatchObject({ verdict: 'unreachable' });
+      expect(Number(rows.rows[0]!.hairpins)).toBe(1);
+    } finally {
+      await new Promise<void>((r) => service.close(() => r()));
+      await rm(tls.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hairpin agent CLI', () => {
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', ...args], {
+      env: { ...process.env, HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'), HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_PRIVATE_IPV4: '192.168.1.21', HAIRPIN_AGENT_PRIVATE_IPV6: 'fd00::21' },
+      timeout: 30_000,
+    });
+
+  it('pairing-url --json explains an internal decision through the given resolver', async () => {
+    const { stdout } = await cli('pairing-url', '--json', '--resolver', `127.0.0.1:${manager.dns.udpPort}`);
+    const decision = JSON.parse(stdout);
+    expect(decision).toMatchObject({ kind: 'internal', url: 'https://i-nur1.pl-1234.example.test:8443/' });
+    expect(decision.explanation[0]).toContain('resolves to 192.168.1.21');
+  });
+
+  it('status shows addresses, last report, certificate and pairing', async () => {
+    const { stdout } = await cli('status');
+    expect(stdout).toMatch(/addresses\s+192\.168\.1\.21 fd00::21 on config/);
+    expect(stdout).toMatch(/last report\s+.* FAILED|last report\s+.* ok, serial \d+/);
+    expect(stdout).toMatch(/certificate\s+none in/);
+    expect(stdout).toMatch(/pairing\s+https:\/\/i-nur1\.pl-1234\.example\.test:8443\//);
+  });
+});
+
+describe.skipIf(!haveSystemPrograms('pebble', 'openssl'))('NodeAgent.start with an ACME directory', () => {
+  let pebble: RunningPebble;
+  beforeAll(async () => {
+    pebble = await startPebble(manager.dns.udpPort);
+  });
+  afterAll(async () => pebble?.close());
+
+  it('obtains the certificate, checking propagation over the manager’s DoH, and runs the hook', async () => {
+    const certDir = join(dir, 'acme');
+    const agent = new NodeAgent({ ...config, certDir, acmeDirectory: pebble.directoryUrl, acmeCaFile: pebble.httpsCaFile, reloadCommand: `touch ${join(dir, 'reloaded')}`, pollSeconds: 3600 }, { detect: async () => addresses, log: () => {} });
+    await agent.start();
+    try {
+      const keeper = (await agent.keeper())!;
+      // start() schedules the first order at once; wait for it (bounded: 30 s).
+      for (let i = 0; i < 300 && !(await keeper.status()); i++) await new Promise((r) => setTimeout(r, 100));
+      const status = await keeper.status();
+      expect(status?.names.sort()).toEqual(['i-nur1.pl-1234.example.test', 'nur1.pl-1234.example.test']);
+      for (let i = 0; i < 50; i++) if (await stat(join(dir, 'reloaded')).catch(() => undefined)) break; else await new Promise((r) => setTimeout(r, 100));
+      expect(await stat(join(dir, 'reloaded'))).toBeTruthy();
+      expect((await stat(keeper.paths.key)).mode & 0o777).toBe(0o600);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('`hairpin agent renew --force` replaces it from the command line', async () => {
+    const certDir = join(dir, 'acme');
+    const before = await readFile(join(certDir, 'fullchain.pem'), 'utf8');
+    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', 'renew', '--force'], {
+      env: { ...process.env, HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'), HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_CERT_DIR: certDir, HAIRPIN_AGENT_ACME_DIRECTORY: pebble.directoryUrl, HAIRPIN_AGENT_ACME_CA_FILE: pebble.httpsCaFile },
+      timeout: 30_000,
+    });
+    expect(stdout).toContain('new certificate (forced)');
+    expect(await readFile(join(certDir, 'fullchain.pem'), 'utf8')).not.toBe(before);
+    expect((await readCertificateStatus(join(certDir, 'fullchain.pem')))!.names).toHaveLength(2);
+  });
+});

@@ -1,0 +1,102 @@
+// The pairing rule against real resolvers: unbound passing private answers (internal URL),
+// unbound with private-address and dnsmasq with --stop-dns-rebind filtering them, with a box
+// that hairpins (external URL) and one that does not (external URL, warning and advice). The
+// hairpin self-test is real: an HTTPS service with the agent's identity endpoint on loopback,
+// or nothing listening.
+import { rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hairpinSelfTest } from '../../agent/hairpin.ts';
+import { withHairpinListener } from '../../agent/http/node.ts';
+import { decidePairingUrl, formatDecision } from '../../agent/pairing.ts';
+import { dohTransport } from '../../probe/index.ts';
+import { startTestManager, type TestManager } from '../support/manager.ts';
+import { haveSystemPrograms } from '../support/system.ts';
+import { freePort } from '../support/postgres.ts';
+import { makeCertificate, type TestCertificate } from '../support/tls.ts';
+import { startResolver, type RunningResolver } from '../probe/resolvers.ts';
+
+const names = { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' };
+
+describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePairingUrl with real resolvers', () => {
+  let manager: TestManager;
+  let passing: RunningResolver;
+  let filtering: RunningResolver;
+  let rebindGuard: RunningResolver;
+  let service: Server;
+  let servicePort: number;
+  let tls: TestCertificate;
+
+  beforeAll(async () => {
+    manager = await startTestManager();
+    const credential = await manager.enrol('1234', 'nur1');
+    await manager.report('1234', 'nur1', credential, { privateIpv4: '192.168.1.20', publicIpv4: '203.0.113.7', port: 8443 });
+    passing = await startResolver('unbound', 'example.test', manager.dns.udpPort);
+    filtering = await startResolver('unbound-private-address', 'example.test', manager.dns.udpPort);
+    rebindGuard = await startResolver('dnsmasq-stop-dns-rebind', 'example.test', manager.dns.udpPort);
+    tls = makeCertificate([names.external, names.internal]);
+    service = createServer({ cert: tls.cert, key: tls.key },
+      withHairpinListener((_req, res) => res.end('app'), { licence: '1234', node: 'nur1', names, appsName: 'pl-1234.apps.example.test' }));
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    servicePort = (service.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await passing?.close();
+    await filtering?.close();
+    await rebindGuard?.close();
+    await new Promise<void>((r) => (service ? service.close(() => r()) : r()));
+    await manager?.close();
+    if (tls) await rm(tls.dir, { recursive: true, force: true });
+  });
+
+  const decide = (resolver: string, hairpinPort: number) =>
+    decidePairingUrl({
+      names,
+      port: 8443,
+      privateIpv4: '192.168.1.20',
+      truth: dohTransport(`${manager.url}/dns-query`),
+      resolver,
+      hairpin: () => hairpinSelfTest({ origin: `https://${names.external}:${hairpinPort}`, licence: '1234', node: 'nur1', connectAddress: '127.0.0.1', timeoutMs: 2000 }),
+    });
+
+  it('hands out the internal URL when the resolver passes the private answer', async () => {
+    const d = await decide(passing.spec, servicePort);
+    console.log(`passing resolver:\n${formatDecision(d)}`);
+    expect(d).toMatchObject({ url: 'https://i-nur1.pl-1234.example.test:8443/', kind: 'internal', hairpin: null });
+    expect(d.warning).toBeUndefined();
+    expect(d.explanation.join(' ')).toContain('resolves to 192.168.1.20');
+  });
+
+  it('hands out the external URL when the resolver filters but the box hairpins', async () => {
+    const d = await decide(filtering.spec, servicePort);
+    console.log(`filtering resolver, hairpin:\n${formatDecision(d)}`);
+    expect(d).toMatchObject({ url: 'https://nur1.pl-1234.example.test:8443/', kind: 'external', hairpin: { hairpins: true } });
+    expect(d.internal.verdict).toMatch(/^filtered-/);
+    expect(d.warning).toBeUndefined();
+    expect(d.explanation.join(' ')).toContain('The box hairpins');
+  });
+
+  it.each([['unbound private-address', () => filtering], ['dnsmasq --stop-dns-rebind', () => rebindGuard]])('warns, with advice, when the resolver filters (%s) and the box does not hairpin', async (label, resolver) => {
+    const d = await decide(resolver().spec, await freePort());
+    console.log(`${label}, no hairpin:\n${formatDecision(d)}`);
+    expect(d).toMatchObject({ url: 'https://nur1.pl-1234.example.test:8443/', kind: 'external', hairpin: { hairpins: false } });
+    expect(d.warning).toContain('LAN path to the node is broken');
+    expect(d.advice?.join(' ')).toContain('rebind');
+    expect(d.advice?.join(' ')).toContain('example.test');
+  });
+
+  it('does not take another service for the node: the nonce must come back', async () => {
+    const other = createServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"service":"hairpin","licence":"1234","node":"nur1","nonce":"replayed"}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const result = await hairpinSelfTest({ origin: `https://${names.external}:${(other.address() as AddressInfo).port}`, licence: '1234', node: 'nur1', connectAddress: '127.0.0.1' });
+      expect(result.hairpins).toBe(false);
+      expect(result.reason).toContain('nonce');
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
+  });
+});

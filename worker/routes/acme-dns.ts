@@ -1,0 +1,117 @@
+// An acme-dns-compatible API (github.com/joohoi/acme-dns: POST /register, POST /update with
+// X-Api-User/X-Api-Key) so standard ACME clients — lego's acme-dns provider, certbot-dns-acmedns,
+// acme.sh dns_acmedns — set a node's DNS-01 values unchanged.
+//
+// How accounts map to names: /register is not open as in acme-dns. It needs the node's own
+// credential (or the admin token) and names one of the node's names; the account it returns can
+// set the TXT values of that one name and nothing else. The zone answers
+// `_acme-challenge.<node name>` directly from those values, so no CNAME is needed: `fulldomain`
+// is that very name. The two most recent values are kept, as acme-dns does.
+import { Hono, type Context } from 'hono';
+import { isIpv4, parseIpv6 } from '../../dns/address.ts';
+import { requireNodeOrAdmin } from '../auth.ts';
+import type { ManagerEnv } from '../context.ts';
+import { hashCredential, newCredential, timingSafeEqual } from '../credential.ts';
+import { ProblemError } from '../problem.ts';
+import { addAcmeChallenge, createAcmeDnsAccount, findAcmeDnsAccount } from '../store/acme-challenges.ts';
+import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
+import { challengeName, checkChallengeValue, checkNameKind } from './acme.ts';
+import { clientAddress } from './node.ts';
+
+export const acmeDnsRoutes = new Hono<ManagerEnv>();
+
+/** An address as 128 bits (IPv4 mapped into ::ffff:0:0/96), for prefix comparison. */
+function addressBits(address: string): bigint | undefined {
+  const groups = isIpv4(address) ? [0, 0, 0, 0, 0, 0xffff, ...ipv4Groups(address)] : parseIpv6(address);
+  return groups?.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+}
+
+function ipv4Groups(address: string): number[] {
+  const [a = 0, b = 0, c = 0, d = 0] = address.split('.').map(Number);
+  return [(a << 8) | b, (c << 8) | d];
+}
+
+/** A CIDR range as (bits, prefix length over 128), or undefined when it is not one. */
+export function parseCidr(cidr: string): { bits: bigint; length: number } | undefined {
+  const [address = '', len] = cidr.split('/');
+  const bits = addressBits(address);
+  const max = isIpv4(address) ? 32 : 128;
+  const n = len === undefined ? max : Number(len);
+  if (bits === undefined || !Number.isInteger(n) || n < 0 || n > max) return undefined;
+  return { bits, length: n + (128 - max) };
+}
+
+/** `inCidr('192.0.2.7', '192.0.2.0/24')` → true. */
+export function inCidr(address: string, cidr: string): boolean {
+  const range = parseCidr(cidr);
+  const bits = addressBits(address);
+  if (!range || bits === undefined) return false;
+  const shift = BigInt(128 - range.length);
+  return bits >> shift === range.bits >> shift;
+}
+
+/**
+ * acme-dns reads the body as JSON whatever its Content-Type, and some of its clients send none
+ * (goacmedns, lego's library, sets only the X-Api-* headers): so do we, here only.
+ */
+function readBody(request: Request) {
+  if (request.headers.get('content-type')) return readJsonObject(request);
+  const headers = new Headers(request.headers);
+  headers.set('content-type', 'application/json');
+  return readJsonObject(new Request(request, { headers }));
+}
+
+acmeDnsRoutes.post('/register', async (c) => {
+  const body = await readBody(c.req.raw);
+  rejectUnknownFields(body, ['licence', 'node', 'name', 'allowfrom']);
+  const licence = requireString(body, 'licence');
+  const node = requireString(body, 'node');
+  const kind = checkNameKind(body.name);
+  await requireNodeOrAdmin(c, licence, node);
+  const allowFrom = body.allowfrom ?? [];
+  if (!Array.isArray(allowFrom) || allowFrom.some((r) => typeof r !== 'string' || !parseCidr(r))) {
+    throw new ProblemError('invalid-request', '"allowfrom" must be a list of CIDR ranges such as "192.0.2.0/24"', [{ field: 'allowfrom', message: 'CIDR list' }]);
+  }
+  const { store, config, now } = c.get('deps');
+  const password = newCredential();
+  const account = {
+    username: crypto.randomUUID(),
+    passwordHash: await hashCredential(password),
+    subdomain: crypto.randomUUID(),
+    licence,
+    node,
+    kind,
+    allowFrom: allowFrom as string[],
+    createdAt: now(),
+  };
+  await createAcmeDnsAccount(store.db, account);
+  const fulldomain = challengeName(config.names.nodeNames(licence, node), kind);
+  return c.json({ username: account.username, password, fulldomain, subdomain: account.subdomain, allowfrom: account.allowFrom }, 201, { 'cache-control': 'no-store' });
+});
+
+async function updater(c: Context<ManagerEnv>) {
+  const username = c.req.header('x-api-user') ?? '';
+  const key = c.req.header('x-api-key') ?? '';
+  const account = username ? await findAcmeDnsAccount(c.get('deps').store.db, username) : undefined;
+  if (!account || !timingSafeEqual(await hashCredential(key), account.passwordHash)) {
+    throw new ProblemError('unauthorized', 'send the X-Api-User and X-Api-Key that /register returned');
+  }
+  const source = clientAddress(c);
+  if (account.allowFrom.length > 0 && !(source && account.allowFrom.some((r) => inCidr(source, r)))) {
+    throw new ProblemError('forbidden', `updates for this account are allowed only from ${account.allowFrom.join(', ')} (this one came from ${source ?? 'an unknown address'})`);
+  }
+  return account;
+}
+
+acmeDnsRoutes.post('/update', async (c) => {
+  const account = await updater(c);
+  const body = await readBody(c.req.raw);
+  rejectUnknownFields(body, ['subdomain', 'txt']);
+  if (body.subdomain !== account.subdomain) {
+    throw new ProblemError('forbidden', `this account may update subdomain "${account.subdomain}" only`);
+  }
+  const txt = checkChallengeValue(body.txt, 'txt');
+  const { store, now } = c.get('deps');
+  await addAcmeChallenge(store, account, txt, now());
+  return c.json({ txt });
+});

@@ -1,0 +1,71 @@
+// ACME DNS-01 for nodes: a node (or the admin) sets and withdraws the TXT values served at
+// `_acme-challenge.<name>` for the node's own two names. The acme-dns-compatible API for
+// standard ACME clients (./acme-dns.ts) writes the same values.
+import { Hono } from 'hono';
+import { requireNodeOrAdmin } from '../auth.ts';
+import type { ManagerEnv } from '../context.ts';
+import type { NameKind, NodeNames } from '../names.ts';
+import { ProblemError } from '../problem.ts';
+import { addAcmeChallenge, acmeChallenges, removeAcmeChallenge } from '../store/acme-challenges.ts';
+import { readJsonObject, rejectUnknownFields, type JsonObject } from '../validate.ts';
+
+export const acmeRoutes = new Hono<ManagerEnv>();
+
+/**
+ * RFC 8555 §8.4: the value is base64url(SHA-256(key authorization)), 43 characters. Anything
+ * else is refused so a node credential cannot publish arbitrary TXT data in the zone.
+ */
+const CHALLENGE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+export function checkChallengeValue(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !CHALLENGE_VALUE.test(value)) {
+    throw new ProblemError('invalid-request', `"${field}" must be a DNS-01 key authorization digest: 43 base64url characters`, [{ field, message: 'not a DNS-01 value' }]);
+  }
+  return value;
+}
+
+export function checkNameKind(value: unknown, field = 'name'): NameKind {
+  if (value !== 'external' && value !== 'internal') {
+    throw new ProblemError('invalid-request', `"${field}" must be "external" or "internal" (got ${JSON.stringify(value)})`, [{ field, message: 'external or internal' }]);
+  }
+  return value;
+}
+
+export function challengeName(names: NodeNames, kind: NameKind): string {
+  return `_acme-challenge.${names[kind]}`;
+}
+
+function parseChallenge(body: JsonObject, valueRequired: boolean): { kind: NameKind; value: string | undefined } {
+  rejectUnknownFields(body, ['name', 'value']);
+  const kind = checkNameKind(body.name);
+  const value = body.value === undefined && !valueRequired ? undefined : checkChallengeValue(body.value, 'value');
+  return { kind, value };
+}
+
+acmeRoutes.get('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
+  const { licence, node } = c.req.param();
+  await requireNodeOrAdmin(c, licence, node);
+  const { store, config } = c.get('deps');
+  const names = config.names.nodeNames(licence, node);
+  const view = async (kind: NameKind) => ({ fqdn: challengeName(names, kind), values: await acmeChallenges(store.db, licence, node, kind) });
+  return c.json({ licence, node, external: await view('external'), internal: await view('internal') });
+});
+
+acmeRoutes.put('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
+  const { licence, node } = c.req.param();
+  await requireNodeOrAdmin(c, licence, node);
+  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), true);
+  const { store, config, now } = c.get('deps');
+  const change = await addAcmeChallenge(store, { licence, node, kind }, value!, now());
+  return c.json({ licence, node, name: kind, fqdn: challengeName(config.names.nodeNames(licence, node), kind), ...change });
+});
+
+acmeRoutes.delete('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
+  const { licence, node } = c.req.param();
+  await requireNodeOrAdmin(c, licence, node);
+  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), false);
+  const { store, config } = c.get('deps');
+  const change = await removeAcmeChallenge(store, { licence, node, kind }, value);
+  if (!change) throw new ProblemError('not-found', `no ${value === undefined ? 'challenge value' : `value "${value}"`} at ${challengeName(config.names.nodeNames(licence, node), kind)}`);
+  return c.json({ licence, node, name: kind, fqdn: challengeName(config.names.nodeNames(licence, node), kind), ...change });
+});

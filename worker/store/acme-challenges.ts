@@ -1,0 +1,130 @@
+// ACME DNS-01 data: the TXT values served at `_acme-challenge.<node name>` and the acme-dns
+// accounts that may set them. Every change moves the zone serial in the same atomic batch, so
+// secondaries fed by NOTIFY/IXFR see a challenge as soon as the port-53 server does.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../schema/database.ts';
+import type { NameKind } from '../names.ts';
+import type { Store } from './store.ts';
+
+/**
+ * Values kept per name, as acme-dns does: an order covering a name and its wildcard, or an
+ * order retried while the old value is still cached, needs two at once. A third trims the oldest.
+ */
+export const VALUES_PER_NAME = 2;
+
+export interface ChallengeKey {
+  licence: string;
+  node: string;
+  kind: NameKind;
+}
+
+export interface ChallengeChange {
+  /** The values served now, newest first. */
+  values: string[];
+  serial: number;
+}
+
+/**
+ * The TXT values for one of a node's names, newest first.
+ *
+ * ```ts
+ * await acmeChallenges(store.db, '1234', 'nur1', 'internal'); // ['gfj9Xq...Rg85nM']
+ * ```
+ */
+export async function acmeChallenges(db: Kysely<Database>, licence: string, node: string, kind: NameKind): Promise<string[]> {
+  const rows = await db
+    .selectFrom('acme_challenges')
+    .select('value')
+    .where('licence', '=', licence)
+    .where('node', '=', node)
+    .where('kind', '=', kind)
+    .orderBy('created_at', 'desc')
+    .orderBy('value', 'desc')
+    .execute();
+  return rows.map((r) => r.value);
+}
+
+function ofName(db: Kysely<Database>, key: ChallengeKey) {
+  return db
+    .selectFrom('acme_challenges')
+    .where('licence', '=', key.licence)
+    .where('node', '=', key.node)
+    .where('kind', '=', key.kind);
+}
+
+/** Publish a value (again: a repeat refreshes its age) and trim to the newest two. */
+export async function addAcmeChallenge(store: Store, key: ChallengeKey, value: string, at: number): Promise<ChallengeChange> {
+  const { db } = store;
+  const [bump, readSerial] = store.serialQueries();
+  const results = await store.batch([
+    db
+      .insertInto('acme_challenges')
+      .values({ licence: key.licence, node: key.node, kind: key.kind, value, created_at: at })
+      .onConflict((oc) => oc.columns(['licence', 'node', 'kind', 'value']).doUpdateSet({ created_at: at }))
+      .compile(),
+    db
+      .deleteFrom('acme_challenges')
+      .where('licence', '=', key.licence)
+      .where('node', '=', key.node)
+      .where('kind', '=', key.kind)
+      .where('value', 'not in', ofName(db, key).select('value').orderBy('created_at', 'desc').orderBy('value', 'desc').limit(VALUES_PER_NAME))
+      .compile(),
+    bump,
+    readSerial,
+  ]);
+  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[3]?.rows[0] as { serial: number }).serial) };
+}
+
+/**
+ * Withdraw one value, or every value of the name when `value` is undefined. Returns undefined
+ * when there was nothing to withdraw (the serial does not move).
+ */
+export async function removeAcmeChallenge(store: Store, key: ChallengeKey, value: string | undefined): Promise<ChallengeChange | undefined> {
+  const { db } = store;
+  const before = await acmeChallenges(db, key.licence, key.node, key.kind);
+  if (value === undefined ? before.length === 0 : !before.includes(value)) return undefined;
+  let remove = db.deleteFrom('acme_challenges').where('licence', '=', key.licence).where('node', '=', key.node).where('kind', '=', key.kind);
+  if (value !== undefined) remove = remove.where('value', '=', value);
+  const [bump, readSerial] = store.serialQueries();
+  const results = await store.batch([remove.compile(), bump, readSerial]);
+  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[2]?.rows[0] as { serial: number }).serial) };
+}
+
+export interface AcmeDnsAccount extends ChallengeKey {
+  username: string;
+  passwordHash: string;
+  subdomain: string;
+  allowFrom: string[];
+  createdAt: number;
+}
+
+export async function createAcmeDnsAccount(db: Kysely<Database>, account: AcmeDnsAccount): Promise<void> {
+  await db
+    .insertInto('acme_dns_accounts')
+    .values({
+      username: account.username,
+      password_hash: account.passwordHash,
+      subdomain: account.subdomain,
+      licence: account.licence,
+      node: account.node,
+      kind: account.kind,
+      allow_from: JSON.stringify(account.allowFrom),
+      created_at: account.createdAt,
+    })
+    .execute();
+}
+
+export async function findAcmeDnsAccount(db: Kysely<Database>, username: string): Promise<AcmeDnsAccount | undefined> {
+  const row = await db.selectFrom('acme_dns_accounts').selectAll().where('username', '=', username).executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    username: row.username,
+    passwordHash: row.password_hash,
+    subdomain: row.subdomain,
+    licence: row.licence,
+    node: row.node,
+    kind: row.kind as NameKind,
+    allowFrom: JSON.parse(row.allow_from) as string[],
+    createdAt: Number(row.created_at),
+  };
+}
