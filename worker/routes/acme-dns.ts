@@ -10,7 +10,7 @@
 import { Hono, type Context } from 'hono';
 import { isIpv4, parseIpv6 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
-import type { ManagerEnv } from '../context.ts';
+import { zoneChanged, type ManagerEnv } from '../context.ts';
 import { hashCredential, newCredential, timingSafeEqual } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
 import { addAcmeChallenge, createAcmeDnsAccount, findAcmeDnsAccount } from '../store/acme-challenges.ts';
@@ -113,5 +113,6 @@ acmeDnsRoutes.post('/update', async (c) => {
   const txt = checkChallengeValue(body.txt, 'txt');
   const { store, now } = c.get('deps');
   await addAcmeChallenge(store, account, txt, now());
+  zoneChanged(c, account.licence, account.node);
   return c.json({ txt });
 });

@@ -3,7 +3,7 @@
 // standard ACME clients (./acme-dns.ts) writes the same values.
 import { Hono } from 'hono';
 import { requireNodeOrAdmin } from '../auth.ts';
-import type { ManagerEnv } from '../context.ts';
+import { zoneChanged, type ManagerEnv } from '../context.ts';
 import type { NameKind, NodeNames } from '../names.ts';
 import { ProblemError } from '../problem.ts';
 import { addAcmeChallenge, acmeChallenges, removeAcmeChallenge } from '../store/acme-challenges.ts';
@@ -57,6 +57,7 @@ acmeRoutes.put('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) =>
   const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), true);
   const { store, config, now } = c.get('deps');
   const change = await addAcmeChallenge(store, { licence, node, kind }, value!, now());
+  zoneChanged(c, licence, node);
   return c.json({ licence, node, name: kind, fqdn: challengeName(config.names.nodeNames(licence, node), kind), ...change });
 });
 
@@ -67,5 +68,6 @@ acmeRoutes.delete('/v1/licences/:licence/nodes/:node/acme-challenges', async (c)
   const { store, config } = c.get('deps');
   const change = await removeAcmeChallenge(store, { licence, node, kind }, value);
   if (!change) throw new ProblemError('not-found', `no ${value === undefined ? 'challenge value' : `value "${value}"`} at ${challengeName(config.names.nodeNames(licence, node), kind)}`);
+  zoneChanged(c, licence, node);
   return c.json({ licence, node, name: kind, fqdn: challengeName(config.names.nodeNames(licence, node), kind), ...change });
 });

@@ -1,8 +1,9 @@
 // Everything the manager reads and writes, through Kysely's typed builder so one set of queries
 // serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
 import type { AddressTable, Database } from '../../schema/database.ts';
 import type { AtomicBatch } from './batch.ts';
+import { precompile } from './precompiled.ts';
 import type { NameKind } from '../names.ts';
 import { acmeChallenges } from './acme-challenges.ts';
 
@@ -44,6 +45,9 @@ export interface ReportInput {
   at: number;
 }
 
+/** A report's values as the precompiled report queries take them. */
+type ReportParams = Omit<ReportInput, 'publicIpv4' | 'publicIpv6'> & { publicIpv4: string | null; publicIpv6: string | null; historyId: string };
+
 export interface ReportResult {
   serial: number;
   changed: boolean;
@@ -70,6 +74,26 @@ function toAddresses(row: AddressTable): NodeAddresses {
   };
 }
 
+/** The reads on every report and every DNS cache miss, precompiled (see precompiled.ts). */
+function hotReads(db: Kysely<Database>) {
+  return {
+    serial: precompile(() => db.selectFrom('zone').select('serial').where('id', '=', 1)),
+    licenceHasNodes: precompile((p: { licence: string }) => db.selectFrom('nodes').select('node').where('licence', '=', p.licence).limit(1)),
+    getNode: precompile((p: { licence: string; node: string }) =>
+      db
+        .selectFrom('nodes')
+        .leftJoin('addresses', (j) => j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'))
+        .select([
+          'nodes.licence', 'nodes.node', 'nodes.credential_hash', 'nodes.created_at',
+          'addresses.private_ipv4', 'addresses.private_ipv6', 'addresses.public_ipv4', 'addresses.public_ipv6',
+          'addresses.port', 'addresses.source_address', 'addresses.reported_at',
+        ])
+        .where('nodes.licence', '=', p.licence)
+        .where('nodes.node', '=', p.node),
+    ),
+  };
+}
+
 /**
  * The manager's data.
  *
@@ -82,10 +106,12 @@ export class Store {
   readonly db: Kysely<Database>;
   /** Runs compiled writes atomically; store extensions (ACME, probe reports) write through it too. */
   readonly batch: AtomicBatch;
+  readonly #reads: ReturnType<typeof hotReads>;
 
   constructor(db: Kysely<Database>, batch: AtomicBatch) {
     this.db = db;
     this.batch = batch;
+    this.#reads = hotReads(db);
   }
 
   #bumpSerial() {
@@ -111,7 +137,8 @@ export class Store {
   }
 
   async serial(): Promise<number> {
-    const row = await this.db.selectFrom('zone').select('serial').where('id', '=', 1).executeTakeFirstOrThrow();
+    const row = (await this.db.executeQuery(this.#reads.serial({}))).rows[0];
+    if (!row) throw new Error('the zone table has no row: migrations not applied?');
     return Number(row.serial);
   }
 
@@ -152,17 +179,7 @@ export class Store {
   }
 
   async getNode(licence: string, node: string): Promise<NodeState | undefined> {
-    const row = await this.db
-      .selectFrom('nodes')
-      .leftJoin('addresses', (j) => j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'))
-      .select([
-        'nodes.licence', 'nodes.node', 'nodes.credential_hash', 'nodes.created_at',
-        'addresses.private_ipv4', 'addresses.private_ipv6', 'addresses.public_ipv4', 'addresses.public_ipv6',
-        'addresses.port', 'addresses.source_address', 'addresses.reported_at',
-      ])
-      .where('nodes.licence', '=', licence)
-      .where('nodes.node', '=', node)
-      .executeTakeFirst();
+    const row = (await this.db.executeQuery(this.#reads.getNode({ licence, node }))).rows[0];
     if (!row) return undefined;
     return {
       licence: row.licence,
@@ -179,8 +196,7 @@ export class Store {
   }
 
   async licenceHasNodes(licence: string): Promise<boolean> {
-    const row = await this.db.selectFrom('nodes').select('node').where('licence', '=', licence).limit(1).executeTakeFirst();
-    return row !== undefined;
+    return (await this.db.executeQuery(this.#reads.licenceHasNodes({ licence }))).rows.length > 0;
   }
 
   async licenceExists(licence: string): Promise<boolean> {
@@ -268,13 +284,30 @@ export class Store {
    * row's presence is what the serial bump keys on.
    */
   async report(input: ReportInput, historyId: string): Promise<ReportResult> {
-    const { licence, node } = input;
-    const keep = (value: string | null | undefined, column: 'public_ipv4' | 'public_ipv6') =>
-      value === undefined ? sql<string | null>`a.${sql.ref(column)}` : sql<string | null>`${value}`;
-    const newPublic4 = keep(input.publicIpv4, 'public_ipv4');
-    const newPublic6 = keep(input.publicIpv6, 'public_ipv6');
+    // Two SQL shapes per public address: "keep the stored one" (undefined) or "set this value".
+    const shape = `${input.publicIpv4 === undefined ? 'keep' : 'set'}/${input.publicIpv6 === undefined ? 'keep' : 'set'}`;
+    let queries = this.#reportQueries.get(shape);
+    if (!queries) {
+      const keep4 = input.publicIpv4 === undefined;
+      const keep6 = input.publicIpv6 === undefined;
+      queries = this.#buildReportQueries(keep4, keep6).map((build) => precompile(build));
+      this.#reportQueries.set(shape, queries);
+    }
+    const params: ReportParams = { ...input, publicIpv4: input.publicIpv4 ?? null, publicIpv6: input.publicIpv6 ?? null, historyId };
+    const results = await this.batch(queries.map((q) => q(params)));
+    const row = results[4]?.rows[0] as (AddressTable & { zone_serial: number; history_id: string | null }) | undefined;
+    if (!row) throw new Error('report batch returned no row');
+    return { serial: Number(row.zone_serial), changed: row.history_id !== null, addresses: toAddresses(row) };
+  }
 
-    const insertHistory = this.db
+  readonly #reportQueries = new Map<string, ((p: ReportParams) => CompiledQuery)[]>();
+
+  #buildReportQueries(keep4: boolean, keep6: boolean): ((p: ReportParams) => Compilable<unknown>)[] {
+    // The new public address: the stored one (a.<column>) or the reported value.
+    const keep = (p: ReportParams, kept: boolean, column: 'public_ipv4' | 'public_ipv6') =>
+      kept ? sql<string | null>`a.${sql.ref(column)}` : sql<string | null>`${column === 'public_ipv4' ? p.publicIpv4 : p.publicIpv6}`;
+
+    const insertHistory = (p: ReportParams) => this.db
       .insertInto('address_history')
       .columns([
         'id', 'licence', 'node', 'at', 'source_address',
@@ -286,85 +319,77 @@ export class Store {
           .selectFrom('nodes as n')
           .leftJoin('addresses as a', (j) => j.onRef('a.licence', '=', 'n.licence').onRef('a.node', '=', 'n.node'))
           .select([
-            sql<string>`${historyId}`.as('id'),
+            sql<string>`${p.historyId}`.as('id'),
             'n.licence', 'n.node',
-            sql<number>`${input.at}`.as('at'),
-            sql<string | null>`${input.sourceAddress}`.as('source_address'),
+            sql<number>`${p.at}`.as('at'),
+            sql<string | null>`${p.sourceAddress}`.as('source_address'),
             'a.private_ipv4', 'a.private_ipv6', 'a.public_ipv4', 'a.public_ipv6',
-            sql<string>`${input.privateIpv4}`.as('new_private_ipv4'),
-            sql<string | null>`${input.privateIpv6}`.as('new_private_ipv6'),
-            newPublic4.as('new_public_ipv4'),
-            newPublic6.as('new_public_ipv6'),
+            sql<string>`${p.privateIpv4}`.as('new_private_ipv4'),
+            sql<string | null>`${p.privateIpv6}`.as('new_private_ipv6'),
+            keep(p, keep4, 'public_ipv4').as('new_public_ipv4'),
+            keep(p, keep6, 'public_ipv6').as('new_public_ipv6'),
           ])
-          .where('n.licence', '=', licence)
-          .where('n.node', '=', node)
+          .where('n.licence', '=', p.licence)
+          .where('n.node', '=', p.node)
           .where((eb) =>
             eb.or([
-              eb('a.private_ipv4', 'is distinct from', input.privateIpv4),
-              eb('a.private_ipv6', 'is distinct from', input.privateIpv6),
-              eb('a.public_ipv4', 'is distinct from', newPublic4),
-              eb('a.public_ipv6', 'is distinct from', newPublic6),
+              eb('a.private_ipv4', 'is distinct from', p.privateIpv4),
+              eb('a.private_ipv6', 'is distinct from', p.privateIpv6),
+              eb('a.public_ipv4', 'is distinct from', keep(p, keep4, 'public_ipv4')),
+              eb('a.public_ipv6', 'is distinct from', keep(p, keep6, 'public_ipv6')),
             ]),
           ),
-      )
-      .compile();
+      );
 
-    const historyExists = this.db.selectFrom('address_history').select('id').where('id', '=', historyId);
+    const historyExists = (p: ReportParams) => this.db.selectFrom('address_history').select('id').where('id', '=', p.historyId);
 
-    const bump = this.db
+    const bump = (p: ReportParams) => this.db
       .updateTable('zone')
       .set({ serial: sql<number>`(serial % ${SERIAL_MODULUS}) + 1` })
       .where('id', '=', 1)
-      .where(({ exists }) => exists(historyExists))
-      .compile();
+      .where(({ exists }) => exists(historyExists(p)));
 
-    const stampHistory = this.db
+    const stampHistory = (p: ReportParams) => this.db
       .updateTable('address_history')
       .set({ serial: (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1) })
-      .where('id', '=', historyId)
-      .compile();
+      .where('id', '=', p.historyId);
 
-    const upsert = this.db
+    const upsert = (p: ReportParams) => this.db
       .insertInto('addresses')
       .values({
-        licence,
-        node,
-        private_ipv4: input.privateIpv4,
-        private_ipv6: input.privateIpv6,
-        public_ipv4: input.publicIpv4 ?? null,
-        public_ipv6: input.publicIpv6 ?? null,
-        port: input.port,
-        source_address: input.sourceAddress,
-        reported_at: input.at,
+        licence: p.licence,
+        node: p.node,
+        private_ipv4: p.privateIpv4,
+        private_ipv6: p.privateIpv6,
+        public_ipv4: p.publicIpv4,
+        public_ipv6: p.publicIpv6,
+        port: p.port,
+        source_address: p.sourceAddress,
+        reported_at: p.at,
       })
       .onConflict((oc) =>
         oc.columns(['licence', 'node']).doUpdateSet((eb) => ({
           private_ipv4: eb.ref('excluded.private_ipv4'),
           private_ipv6: eb.ref('excluded.private_ipv6'),
-          public_ipv4: input.publicIpv4 === undefined ? eb.ref('addresses.public_ipv4') : eb.ref('excluded.public_ipv4'),
-          public_ipv6: input.publicIpv6 === undefined ? eb.ref('addresses.public_ipv6') : eb.ref('excluded.public_ipv6'),
+          public_ipv4: keep4 ? eb.ref('addresses.public_ipv4') : eb.ref('excluded.public_ipv4'),
+          public_ipv6: keep6 ? eb.ref('addresses.public_ipv6') : eb.ref('excluded.public_ipv6'),
           port: eb.ref('excluded.port'),
           source_address: eb.ref('excluded.source_address'),
           reported_at: eb.ref('excluded.reported_at'),
         })),
-      )
-      .compile();
+      );
 
-    const readBack = this.db
+    const readBack = (p: ReportParams) => this.db
       .selectFrom('addresses')
       .selectAll()
       .select([
         (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1).as('zone_serial'),
-        (eb) => eb.selectFrom('address_history').select('id').where('id', '=', historyId).as('history_id'),
+        (eb) => eb.selectFrom('address_history').select('id').where('id', '=', p.historyId).as('history_id'),
       ])
-      .where('licence', '=', licence)
-      .where('node', '=', node)
-      .compile();
+      .where('licence', '=', p.licence)
+      .where('node', '=', p.node);
 
-    const results = await this.batch([insertHistory, bump, stampHistory, upsert, readBack]);
-    const row = results[4]?.rows[0] as (AddressTable & { zone_serial: number; history_id: string | null }) | undefined;
-    if (!row) throw new Error('report batch returned no row');
-    return { serial: Number(row.zone_serial), changed: row.history_id !== null, addresses: toAddresses(row) };
+    return [insertHistory, bump, stampHistory, upsert, readBack];
   }
 
   async history(licence: string, node: string, limit: number): Promise<HistoryEntry[]> {
