@@ -53,6 +53,26 @@ function ofName(db: Kysely<Database>, key: ChallengeKey) {
 }
 
 /** Publish a value (again: a repeat refreshes its age) and trim to the newest two. */
+/** Every challenge value in the zone, keyed by `challengeKey()`: one query for a whole listing. */
+export async function allAcmeChallenges(db: Kysely<Database>): Promise<Map<string, string[]>> {
+  const rows = await db
+    .selectFrom('acme_challenges')
+    .select(['licence', 'node', 'kind', 'value'])
+    .orderBy('created_at', 'desc')
+    .orderBy('value', 'desc')
+    .execute();
+  const values = new Map<string, string[]>();
+  for (const r of rows) {
+    const key = challengeKey(r.licence, r.node, r.kind as NameKind);
+    values.set(key, [...(values.get(key) ?? []), r.value]);
+  }
+  return values;
+}
+
+export function challengeKey(licence: string, node: string, kind: NameKind): string {
+  return `${licence}/${node}/${kind}`;
+}
+
 export async function addAcmeChallenge(store: Store, key: ChallengeKey, value: string, at: number): Promise<ChallengeChange> {
   const { db } = store;
   const [bump, readSerial] = store.serialQueries();

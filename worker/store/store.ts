@@ -5,7 +5,7 @@ import type { AddressTable, Database } from '../../schema/database.ts';
 import type { AtomicBatch } from './batch.ts';
 import { precompile } from './precompiled.ts';
 import type { NameKind } from '../names.ts';
-import { acmeChallenges } from './acme-challenges.ts';
+import { acmeChallenges, allAcmeChallenges } from './acme-challenges.ts';
 
 /** RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it. */
 const SERIAL_MODULUS = 4294967295;
@@ -134,6 +134,11 @@ export class Store {
   /** ZoneSource: TXT values at `_acme-challenge.<name>` (worker/store/acme-challenges.ts). */
   acmeChallenges(licence: string, node: string, kind: NameKind): Promise<string[]> {
     return acmeChallenges(this.db, licence, node, kind);
+  }
+
+  /** Every challenge value at once, for listing the whole zone (AXFR, zone files). */
+  allAcmeChallenges(): Promise<Map<string, string[]>> {
+    return allAcmeChallenges(this.db);
   }
 
   async serial(): Promise<number> {

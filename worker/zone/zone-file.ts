@@ -6,10 +6,12 @@ import type { ManagerConfig } from '../config.ts';
 import type { NodeState } from '../store/store.ts';
 import type { ZoneSource } from './answer.ts';
 import { CANARIES } from '../../dns/canary.ts';
+import { challengeKey } from '../store/acme-challenges.ts';
 import { apexRecords, appsRecords, canaryRecords, nameServerRecords, nodeRecords } from './records.ts';
 
 /** What listing the zone needs from storage; the Store provides it. */
-export interface ZoneListingSource extends Pick<ZoneSource, 'serial' | 'acmeChallenges'> {
+export interface ZoneListingSource extends Pick<ZoneSource, 'serial'> {
+  allAcmeChallenges(): Promise<Map<string, string[]>>;
   listLicences(): Promise<{ licence: string; nodes: number }[]>;
   listNodes(licence: string): Promise<NodeState[]>;
 }
@@ -30,6 +32,7 @@ export async function listZoneRecords(config: ManagerConfig, source: ZoneListing
   for (const label of Object.values(CANARIES)) {
     out.push(...(canaryRecords(config, label, `${label}.${names.zone}`) ?? []));
   }
+  const challenges = await source.allAcmeChallenges();
   for (const { licence, nodes } of await source.listLicences()) {
     if (nodes === 0) continue;
     out.push(...appsRecords(config, names.appsName(licence)));
@@ -38,8 +41,8 @@ export async function listZoneRecords(config: ManagerConfig, source: ZoneListing
       for (const kind of ['external', 'internal'] as const) {
         const name = nodeNames[kind];
         out.push(...nodeRecords(config, kind, state, name));
-        const challenges = (await source.acmeChallenges?.(licence, state.node, kind)) ?? [];
-        out.push(...challenges.map((v): DnsRecord => ({ type: 'TXT', name: `_acme-challenge.${name}`, ttl: config.addressTtl, class: 'IN', data: [v] })));
+        const values = challenges.get(challengeKey(licence, state.node, kind)) ?? [];
+        out.push(...values.map((v): DnsRecord => ({ type: 'TXT', name: `_acme-challenge.${name}`, ttl: config.addressTtl, class: 'IN', data: [v] })));
       }
     }
   }
