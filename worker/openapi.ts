@@ -82,6 +82,23 @@ export function openApiDocument(zone: string) {
         parameters: path(true, true),
         get: { summary: 'Address history, newest first (admin or the node)', security: bearer, responses: { 200: { description: 'history' } } },
       },
+      '/v1/licences/{licence}/nodes/{node}/acme-challenges': {
+        parameters: path(true, true),
+        get: { summary: 'TXT values served at _acme-challenge of both names (the node, or admin)', security: bearer, responses: { 200: { description: 'values per name' }, 401: problem, 403: problem } },
+        put: { summary: 'Add a DNS-01 value for one of the node\'s names; two kept per name (the node, or admin)', security: bearer, requestBody: json({ type: 'object', required: ['name', 'value'], properties: { name: { enum: ['external', 'internal'] }, value: { type: 'string' } } }), responses: { 200: { description: 'values now served, serial' }, 400: problem, 403: problem } },
+        delete: { summary: 'Remove one value, or all of a name (the node, or admin)', security: bearer, requestBody: json({ type: 'object', required: ['name'], properties: { name: { enum: ['external', 'internal'] }, value: { type: 'string' } } }), responses: { 200: { description: 'values now served' }, 404: problem } },
+      },
+      '/v1/licences/{licence}/nodes/{node}/probe-reports': {
+        parameters: path(true, true),
+        post: { summary: 'Post a probe result, with the box hairpin self-test (the node)', security: bearer, requestBody: json({ type: 'object', required: ['result'], properties: { result: { type: 'object', description: 'the probe result (probe/)' }, hairpins: { type: ['boolean', 'null'] }, network: { type: 'object', properties: { asn: { type: 'integer' }, organisation: { type: 'string' }, label: { type: 'string' } } } } }), responses: { 201: { description: 'recorded, with the network the manager attributed it to' }, 400: problem, 403: problem } },
+      },
+      '/v1/compat': { get: { summary: 'ISP compatibility: per network and resolver, verdict counts, hairpin, last seen (support)', security: bearer, parameters: [{ name: 'days', in: 'query', schema: { type: 'integer' } }], responses: { 200: { description: 'aggregates' }, 401: problem, 403: problem } } },
+      '/v1/compat/licences/{licence}': { parameters: path(), get: { summary: 'Compatibility of one licence\'s nodes (support)', security: bearer, responses: { 200: { description: 'per node' }, 401: problem } } },
+      '/v1/compat/licences/{licence}/nodes/{node}': { parameters: path(true, true), get: { summary: 'A node\'s probe reports with their evidence (support)', security: bearer, responses: { 200: { description: 'reports' }, 401: problem } } },
+      '/v1/support-tokens': { post: { summary: 'Issue a read-only support token, a signed JWT (admin)', security: bearer, responses: { 201: { description: '{token, expiresAt}' }, 401: problem } } },
+      '/support': { get: { summary: 'Support page (HTML): verdict shares per ISP, drill-down per licence and node', security: bearer, responses: { 200: { description: 'text/html' }, 401: problem } } },
+      '/register': { post: { summary: 'acme-dns compatible: an account bound to one node name (node credential or admin)', security: bearer, responses: { 201: { description: '{username, password, fulldomain, subdomain, allowfrom}' }, 401: problem } } },
+      '/update': { post: { summary: 'acme-dns compatible: set a TXT value (X-Api-User, X-Api-Key)', parameters: [{ name: 'X-Api-User', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Api-Key', in: 'header', required: true, schema: { type: 'string' } }], requestBody: json({ type: 'object', required: ['subdomain', 'txt'], properties: { subdomain: { type: 'string' }, txt: { type: 'string' } } }), responses: { 200: { description: '{txt}' }, 401: problem, 403: problem } } },
       '/v1/licences/{licence}/nodes/{node}/credential': {
         parameters: path(true, true),
         post: { summary: 'Rotate the node credential (admin); shown once', security: bearer, responses: { 200: { description: '{credential}' }, 404: problem } },
