@@ -1,19 +1,16 @@
 // The Deno entry starts on the same code and gives the same DoH answers as the Node entry, on
 // one shared SQLite file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
+import { deno, haveDeno, root } from '../support/deno.ts';
 import { freePort } from '../support/postgres.ts';
 import { base64url, query } from './api-suite.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const deno = join(root, 'node_modules/.bin/deno');
-const have = existsSync(deno);
-if (!have && process.env.CI) throw new Error('CI needs the deno npm package (npm install)');
+const have = haveDeno();
 
 describe.skipIf(!have)('manager on Deno', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hairpin-deno-'));
