@@ -1,0 +1,88 @@
+// A phone's browser: Debian's Chromium through playwright-core, run inside the phone's namespace
+// (so it uses the phone's routes and, through `ip netns exec`, the phone's resolv.conf). It opens
+// the app from the public app store and makes the app's API calls through the hairpin client,
+// with the Local Network Access permission granted or not. Prints one JSON line.
+//
+//   node lab/browser.ts '{"appOrigin":"https://pl-1001.apps…","mountPoint":"https://i-nur1…:8443/",…}'
+import { chromium } from 'playwright-core';
+
+export interface BrowserRun {
+  appOrigin: string;
+  mountPoint: string;
+  grant: boolean;
+  calls: number;
+  /** base64 SHA-256 SPKI hashes whose certificates Chromium accepts (lab CA, Pebble). */
+  spki: string[];
+  /** The lab's "public" addresses are in 198.18.0.0/15, which Chromium would class as non-public. */
+  publicEndpoints: string[];
+}
+
+export interface BrowserCall { ms: number; origin?: string; code?: string; message?: string }
+
+export interface BrowserResult {
+  calls: BrowserCall[];
+  switches: string[];
+  failures: string[];
+  permission: string;
+  /** Transport failures seen at the internal origin (an LNA denial counts as one). */
+  internalAttempts: number;
+}
+
+async function run(spec: BrowserRun): Promise<BrowserResult> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+      `--ip-address-space-overrides=${spec.publicEndpoints.map((e) => `${e}=public`).join(',')}`,
+      `--ignore-certificate-errors-spki-list=${spec.spki.join(',')}`,
+    ],
+  });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    if (spec.grant) await context.grantPermissions(['local-network-access'], { origin: spec.appOrigin });
+    else {
+      // The shop's user said no earlier: the state is "denied", not "prompt" (Playwright can only grant).
+      // Browser.setPermission acts on the default context unless told which one.
+      const cdp = await context.newCDPSession(page);
+      const { targetInfo } = await cdp.send('Target.getTargetInfo');
+      await cdp.send('Browser.setPermission', { permission: { name: 'local-network-access' }, setting: 'denied', origin: spec.appOrigin, browserContextId: targetInfo.browserContextId! });
+    }
+    await page.goto(`${spec.appOrigin}/`, { timeout: 15_000 });
+    await page.waitForFunction(() => 'hairpin' in window, undefined, { timeout: 15_000 });
+    return await page.evaluate(async ({ mountPoint, calls }) => {
+      const w = window as unknown as Record<string, any>;
+      const log = { switches: [] as string[], failures: [] as string[], internalAttempts: 0 };
+      const client = w.hairpin.createHairpinClient({ mountPoint, storage: null, reprobe: { initialMs: 500, maxMs: 1000 } });
+      const internal: string = client.internalOrigin;
+      client.addEventListener('switch', (e: any) => log.switches.push(`${e.reason}→${e.to === null ? 'none' : new URL(e.to).hostname}`));
+      client.addEventListener('failure', (e: any) => {
+        log.failures.push(`${e.failure.kind}@${new URL(e.failure.origin).hostname}`);
+        if (e.failure.origin === internal) log.internalAttempts++;
+      });
+      const results: Array<{ ms: number; origin?: string; code?: string; message?: string }> = [];
+      for (let i = 0; i < calls; i++) {
+        const t = performance.now();
+        try {
+          const res = await client.fetch('/v1/items');
+          await res.json();
+          results.push({ ms: Math.round(performance.now() - t), origin: new URL(res.url).origin });
+        } catch (e: any) {
+          results.push({ ms: Math.round(performance.now() - t), code: e.code, message: e.message });
+          break;
+        }
+      }
+      client.close();
+      const permission = (await navigator.permissions.query({ name: 'local-network-access' as PermissionName })).state;
+      return { calls: results, switches: log.switches, failures: log.failures, permission, internalAttempts: log.internalAttempts };
+    }, { mountPoint: spec.mountPoint, calls: spec.calls });
+  } finally {
+    await browser.close();
+  }
+}
+
+if (import.meta.main) {
+  const spec = JSON.parse(process.argv[2] ?? '{}') as BrowserRun;
+  console.log(JSON.stringify(await run(spec)));
+}

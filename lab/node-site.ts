@@ -1,0 +1,59 @@
+// The shop's node service: a small demo HTTPS API wrapped in the agent's helpers (Host
+// allow-list, CORS for the app store, private network preflight, the /.well-known/hairpin
+// identity endpoint), serving the SAN certificate `hairpin agent run` keeps in its directory.
+//
+//   node lab/node-site.ts <agent cert dir> <licence> <node> <external> <internal> <apps name> <port>
+import { readFile, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import { certificatePaths } from '../agent/cert/keeper.ts';
+import { withHairpinListener, type ServiceIdentity } from '../agent/http/index.ts';
+
+/** The demo API: a small JSON resource and a blob for transfer measurements. */
+function demoApi(label: string) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'https://node.invalid');
+    if (url.pathname === '/v1/items') {
+      // `?close`: the lab's oracle asks for a connection of its own (lab/phone.ts).
+      if (url.searchParams.has('close')) res.setHeader('connection', 'close');
+      return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify({ node: label, items: [{ sku: 42, stock: 7 }], host: req.headers.host }));
+    }
+    if (url.pathname === '/v1/blob') {
+      const size = Math.min(Number(url.searchParams.get('bytes') ?? 0), 64 << 20);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+      const chunk = Buffer.alloc(64 << 10, 0x61);
+      let left = size;
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      return pump();
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+  };
+}
+
+/** Wait (bounded) for the agent's first certificate. */
+async function certificate(dir: string): Promise<{ key: string; cert: string }> {
+  const paths = certificatePaths(dir);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (await stat(paths.chain).then(() => true, () => false)) return { key: await readFile(paths.key, 'utf8'), cert: await readFile(paths.chain, 'utf8') };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no certificate from the agent in ${dir} after 60 s`);
+}
+
+if (import.meta.main) {
+  const [dir = '', licence = '', node = '', external = '', internal = '', appsName = '', port = ''] = process.argv.slice(2);
+  const identity: ServiceIdentity = { licence, node, names: { external, internal }, appsName, port: Number(port) };
+  const server = createServer(await certificate(dir), withHairpinListener(demoApi(`${licence}/${node}`), identity));
+  server.keepAliveTimeout = 30_000;
+  server.listen(Number(port), '0.0.0.0', () => console.log(`demo API on https://${external}:${port} and https://${internal}:${port}`));
+  process.once('SIGTERM', () => process.exit(0));
+}

@@ -1,0 +1,151 @@
+// The resolvers of the field, each real DNS software with the setting that makes it behave like
+// the network it stands for. Measured answers for a name whose only address is RFC 1918 are in
+// docs/readme/lab.md; lab/run.ts shows them again on every run.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BOXES, INET, RFC1918, SERVICES, ZONE, type BoxPlan } from './plan.ts';
+import { inNs, startDaemon, waitFor, type Daemon } from './shell.ts';
+
+// Short caches: a report must show through within a scenario, and no negative answer may linger.
+const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
+  interface: ${address}
+  port: 53
+  access-control: 0.0.0.0/0 allow
+  do-ip6: no
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: "${join(dir, `${name}.pid`)}"
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  module-config: "iterator"
+  do-not-query-localhost: no
+  qname-minimisation: no
+  cache-max-ttl: 5
+  cache-max-negative-ttl: 1
+  # unbound answers the special-use TLDs (RFC 6761: test., invalid., …) itself, NXDOMAIN, by default
+  local-zone: "${ZONE.split('.').at(-1)}." nodefault
+`;
+
+/** The public resolver: asks the manager's port-53 server for the zone, passes private answers. */
+function publicUnbound(dir: string, name: string, address: string, filterPrivate: boolean): string {
+  return `${UNBOUND_COMMON(dir, name, address)}${filterPrivate ? RFC1918.map((p) => `  private-address: ${p}\n`).join('') : ''}
+stub-zone:
+  name: "${ZONE}"
+  stub-addr: ${SERVICES.manager}
+`;
+}
+
+/** The Orange box: a forwarder to a resolver that passes private answers. */
+function forwardingUnbound(dir: string, name: string, address: string): string {
+  return `${UNBOUND_COMMON(dir, name, address)}
+forward-zone:
+  name: "."
+  forward-addr: ${SERVICES.resolver}
+`;
+}
+
+/** The Free box: BIND's deny-answer-addresses turns an answer with a private address into SERVFAIL. */
+function bindDenying(dir: string, address: string): string {
+  return `options {
+  directory "${dir}";
+  pid-file "${join(dir, 'named.pid')}";
+  listen-on port 53 { ${address}; };
+  listen-on-v6 { none; };
+  recursion yes;
+  allow-query { any; };
+  allow-recursion { any; };
+  forward only;
+  forwarders { ${SERVICES.resolver}; };
+  dnssec-validation no;
+  max-cache-ttl 5;
+  max-ncache-ttl 1;
+  deny-answer-addresses { ${RFC1918.join('; ')}; };
+};
+`;
+}
+
+export interface ResolverSet {
+  daemons: Daemon[];
+}
+
+async function startUnbound(ns: string, dir: string, name: string, conf: string): Promise<Daemon> {
+  const file = join(dir, `${name}.conf`);
+  await writeFile(file, conf);
+  return startDaemon(ns, 'unbound', ['-d', '-c', file], join(dir, `${name}.log`));
+}
+
+async function startBoxResolver(b: BoxPlan, dir: string): Promise<Daemon> {
+  const name = `resolver-${b.key}`;
+  switch (b.resolver) {
+    case 'unbound-forward':
+      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, b.lan.box));
+    case 'bind-deny-answer': {
+      const file = join(dir, `${name}.conf`);
+      await writeFile(file, bindDenying(dir, b.lan.box));
+      return startDaemon(b.ns, 'named', ['-g', '-4', '-c', file], join(dir, `${name}.log`));
+    }
+    case 'dnsmasq-stop-rebind':
+      // --stop-dns-rebind: answers from upstream carrying a private address are rejected.
+      return startDaemon(b.ns, 'dnsmasq', [
+        '--no-daemon', '--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${b.lan.box}`,
+        `--server=${SERVICES.resolver}`, '--stop-dns-rebind', '--cache-size=0', `--pid-file=${join(dir, `${name}.pid`)}`, '--log-queries',
+      ], join(dir, `${name}.log`));
+  }
+}
+
+/** Start the public, carrier and box resolvers; resolves once each answers on port 53. */
+export async function startResolvers(dir: string): Promise<ResolverSet> {
+  const daemons = [
+    await startUnbound(INET, dir, 'resolver-public', publicUnbound(dir, 'resolver-public', SERVICES.resolver, false)),
+    await startUnbound(INET, dir, 'resolver-carrier-filtering', publicUnbound(dir, 'resolver-carrier-filtering', SERVICES.filteringResolver, true)),
+  ];
+  for (const b of BOXES) daemons.push(await startBoxResolver(b, dir));
+  const listening: Array<[string, string]> = [[INET, SERVICES.resolver], [INET, SERVICES.filteringResolver], ...BOXES.map((b): [string, string] => [b.ns, b.lan.box])];
+  for (const [ns, address] of listening) {
+    await waitFor(`resolver ${address}`, async () => {
+      const out = await inNs(ns, 'dig', [`@${address}`, '+time=1', '+tries=1', `${ZONE}`, 'SOA'], { allowFail: true });
+      return /status: (NOERROR|SERVFAIL|NXDOMAIN|REFUSED)/.test(out);
+    }, 15_000, 200);
+  }
+  return { daemons };
+}
+
+/** What one resolver answered for a name whose only address is RFC 1918. */
+export interface ResolverBehaviour {
+  resolver: string;
+  software: string;
+  rcode: string;
+  addresses: string[];
+  /** Extended DNS Error (RFC 8914) as dig prints it, e.g. "15 (Blocked)". */
+  ede: string | null;
+}
+
+/** `dig` from inside a namespace: the rcode, the addresses answered and any EDE. */
+export async function lookup(ns: string, name: string, server: string): Promise<Omit<ResolverBehaviour, 'resolver' | 'software'>> {
+  const out = await inNs(ns, 'dig', [`@${server}`, '+time=2', '+tries=1', name, 'A'], { allowFail: true });
+  const answer = out.split(';; ANSWER SECTION:')[1]?.split('\n\n')[0] ?? '';
+  return {
+    rcode: /status: ([A-Z]+)/.exec(out)?.[1] ?? 'TIMEOUT',
+    addresses: [...answer.matchAll(/\sA\s+([\d.]+)/g)].map((m) => m[1]!),
+    ede: /; EDE: ([^\n]+)/.exec(out)?.[1]?.trim() ?? null,
+  };
+}
+
+const SOFTWARE: Record<BoxPlan['resolver'], string> = {
+  'unbound-forward': 'unbound, forwarding to the public resolver',
+  'bind-deny-answer': 'BIND named, deny-answer-addresses { RFC 1918 }',
+  'dnsmasq-stop-rebind': 'dnsmasq --stop-dns-rebind',
+};
+
+/** Ask every resolver of the field for a node's internal name: the measured row of the README. */
+export async function measureResolvers(internalName: (b: BoxPlan) => string): Promise<ResolverBehaviour[]> {
+  const name = internalName(BOXES[0]!);
+  const rows: ResolverBehaviour[] = [
+    { resolver: `public ${SERVICES.resolver}`, software: 'unbound, no private-address', ...(await lookup(INET, name, SERVICES.resolver)) },
+    { resolver: `carrier ${SERVICES.filteringResolver}`, software: 'unbound, private-address: RFC 1918', ...(await lookup(INET, name, SERVICES.filteringResolver)) },
+  ];
+  for (const b of BOXES) rows.push({ resolver: `${b.key} box ${b.lan.box}`, software: SOFTWARE[b.resolver], ...(await lookup(b.node.ns, internalName(b), b.lan.box)) });
+  return rows;
+}

@@ -1,0 +1,62 @@
+// `hairpin lab` in one place: up, run, down, with every process and namespace removed on the
+// way out, on success, on failure and on SIGINT/SIGTERM.
+import { bringUp, type Field } from './field.ts';
+import { runScenarios, type ScenarioRow } from './scenarios.ts';
+import { lockField } from './lock.ts';
+import { lostDaemons, stopAll } from './shell.ts';
+import { formatNotes, formatResolvers, formatTable } from './table.ts';
+import type { ResolverBehaviour } from './resolvers.ts';
+import { removeTopology } from './topology.ts';
+
+export interface LabReport {
+  passed: boolean;
+  rows: ScenarioRow[];
+  /** Daemons of the field that ended during the run: the rows after that are not the lab's verdict. */
+  lostDaemons: string[];
+  resolvers: ResolverBehaviour[];
+  timings: Record<string, number>;
+  logs: string;
+  elapsedMs: number;
+}
+
+/** End what this run started, then remove whatever carries the lab's prefix. */
+export async function tearDown(): Promise<string[]> {
+  await stopAll();
+  return removeTopology();
+}
+
+/**
+ * Bring the field up, run every scenario, tear it all down.
+ *
+ * ```ts
+ * const report = await runLab({ log: console.error });
+ * console.log(formatTable(report.rows));
+ * ```
+ */
+export async function runLab(options: { log?: (line: string) => void; /** How long to wait for another run to finish (ms). */ waitMs?: number } = {}): Promise<LabReport> {
+  const log = options.log ?? (() => {});
+  const unlock = await lockField(options.waitMs ?? 300_000, log);
+  const started = Date.now();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`lab: ${signal}, tearing down`);
+    void tearDown().finally(unlock).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let field: Field | undefined;
+  try {
+    field = await bringUp(log);
+    const rows = await runScenarios(field, log);
+    const lost = [...lostDaemons()];
+    for (const line of lost) log(`lab: ${line}`);
+    return { passed: rows.every((r) => r.passed) && lost.length === 0, rows, lostDaemons: lost, resolvers: field.resolvers, timings: field.timings, logs: field.dir, elapsedMs: Date.now() - started };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await tearDown();
+    await unlock();
+    log(`lab: torn down (logs kept in ${field?.dir ?? 'nowhere'})`);
+  }
+}
+
+export { formatNotes, formatResolvers, formatTable };
