@@ -38,8 +38,9 @@ function wrk(url: string, script?: string): WrkResult {
   return {
     requests: num(/(\d+) requests in/),
     rps: num(/Requests\/sec:\s+([\d.]+)/),
-    p50: text(/50%\s+(\S+)/),
-    p99: text(/99%\s+(\S+)/),
+    // Anchored to the distribution lines: the DoH URL wrk echoes may itself contain "50%".
+    p50: text(/^\s+50%\s+(\S+)/m),
+    p99: text(/^\s+99%\s+(\S+)/m),
     errors: num(/Non-2xx or 3xx responses: (\d+)/) + num(/Socket errors: connect (\d+)/),
   };
 }
