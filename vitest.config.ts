@@ -13,6 +13,8 @@ export default defineConfig({
           exclude: ['**/node_modules/**', '**/*.workers.test.ts'],
           environment: 'node',
           pool: 'forks',
+          // node:sqlite works and is what the embedded store uses; its "experimental" notice is noise.
+          execArgv: ['--disable-warning=ExperimentalWarning'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
