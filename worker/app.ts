@@ -7,10 +7,10 @@ import { ProblemError } from './problem.ts';
 import { acmeRoutes } from './routes/acme.ts';
 import { acmeDnsRoutes } from './routes/acme-dns.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { compatRoutes } from './routes/compat.ts';
 import { dohRoutes } from './routes/doh.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { nodeRoutes } from './routes/node.ts';
-import { compatRoutes } from './routes/compat.ts';
 import { supportRoutes } from './routes/support.ts';
 
 const API_BODY_LIMIT = 16 * 1024;

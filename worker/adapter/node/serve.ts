@@ -61,7 +61,7 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
     const http1 = createHttp1Server({ keepAliveTimeout: 5_000 }, listener);
     const h2c = createH2cServer({}, listener);
     // Peek at the first bytes of each connection and hand it to the server that speaks them.
-    server = createNetServer({ pauseOnConnect: false }, (socket: Socket) => {
+    server = createNetServer((socket: Socket) => {
       socket.setTimeout(30_000, () => socket.destroy());
       socket.once('data', (first: Buffer) => {
         const isH2 = first.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(first.length, H2_PREFACE.length)));
