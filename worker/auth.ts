@@ -1,7 +1,7 @@
 // Bearer checks: the admin token, and node credentials scoped to exactly one (licence, node).
 import type { Context } from 'hono';
-import { hashCredential, timingSafeEqual } from './credential.ts';
-import type { ManagerEnv } from './context.ts';
+import { timingSafeEqual } from './credential.ts';
+import { credentialHash, type ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
 import type { NodeState } from './store/store.ts';
 
@@ -39,7 +39,7 @@ export async function requireNodeOrAdmin(c: Context<ManagerEnv>, licence: string
     if (!state) throw new ProblemError('not-found', `no node "${node}" in licence "${licence}"`);
     return { caller: { role: 'admin' }, state };
   }
-  const hash = await hashCredential(token);
+  const hash = await credentialHash(c, token);
   if (state && timingSafeEqual(hash, state.credentialHash)) return { caller: { role: 'node', node: state }, state };
   const owner = await store.nodeByCredentialHash(hash);
   if (owner) {

@@ -6,8 +6,8 @@ import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import type { Env } from './config.ts';
-import type { ManagerEnv } from './context.ts';
-import { hashCredential, timingSafeEqual } from './credential.ts';
+import { credentialHash, type ManagerEnv } from './context.ts';
+import { timingSafeEqual } from './credential.ts';
 import { ProblemError } from './problem.ts';
 
 export interface SupportConfig {
@@ -114,7 +114,7 @@ export async function requireSupport(c: Context<ManagerEnv>): Promise<SupportCal
   if (!token) throw new ProblemError('unauthorized', 'send "Authorization: Bearer <support token>" (POST /v1/support-tokens issues one)');
   const caller = await supportCallerFromToken(c, token);
   if (caller) return caller;
-  if (await c.get('deps').store.nodeByCredentialHash(await hashCredential(token))) {
+  if (await c.get('deps').store.nodeByCredentialHash(await credentialHash(c, token))) {
     throw new ProblemError('forbidden', 'a node credential cannot read support data; ask the admin for a support token');
   }
   throw new ProblemError('unauthorized', 'the support token is not valid (expired, or signed with another key)');

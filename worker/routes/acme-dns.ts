@@ -10,8 +10,8 @@
 import { Hono, type Context } from 'hono';
 import { isIpv4, parseIpv6 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
-import { zoneChanged, type ManagerEnv } from '../context.ts';
-import { hashCredential, newCredential, timingSafeEqual } from '../credential.ts';
+import { credentialHash, zoneChanged, type ManagerEnv } from '../context.ts';
+import { newCredential, timingSafeEqual } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
 import { addAcmeChallenge, createAcmeDnsAccount, findAcmeDnsAccount } from '../store/acme-challenges.ts';
 import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
@@ -76,7 +76,7 @@ acmeDnsRoutes.post('/register', async (c) => {
   const password = newCredential();
   const account = {
     username: crypto.randomUUID(),
-    passwordHash: await hashCredential(password),
+    passwordHash: await credentialHash(c, password),
     subdomain: crypto.randomUUID(),
     licence,
     node,
@@ -93,7 +93,7 @@ async function updater(c: Context<ManagerEnv>) {
   const username = c.req.header('x-api-user') ?? '';
   const key = c.req.header('x-api-key') ?? '';
   const account = username ? await findAcmeDnsAccount(c.get('deps').store.db, username) : undefined;
-  if (!account || !timingSafeEqual(await hashCredential(key), account.passwordHash)) {
+  if (!account || !timingSafeEqual(await credentialHash(c, key), account.passwordHash)) {
     throw new ProblemError('unauthorized', 'send the X-Api-User and X-Api-Key that /register returned');
   }
   const source = clientAddress(c);

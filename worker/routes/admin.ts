@@ -1,8 +1,8 @@
 // Admin API: licences and nodes, credentials issued and rotated (shown once).
 import { Hono } from 'hono';
 import { requireAdmin } from '../auth.ts';
-import { zoneChanged, type ManagerEnv } from '../context.ts';
-import { hashCredential, newCredential } from '../credential.ts';
+import { credentialHash, zoneChanged, type ManagerEnv } from '../context.ts';
+import { newCredential } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
 import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
 import { nodeView } from './views.ts';
@@ -57,7 +57,7 @@ adminRoutes.post('/v1/licences/:licence/nodes', async (c) => {
   checkLabels(c, licence, node);
   const { store, config, now } = c.get('deps');
   const credential = newCredential();
-  const serial = await store.createNode(licence, node, await hashCredential(credential), now());
+  const serial = await store.createNode(licence, node, await credentialHash(c, credential), now());
   if (serial === undefined) throw new ProblemError('conflict', `node "${node}" of licence "${licence}" exists; rotate its credential instead`);
   zoneChanged(c, licence, node);
   return c.json(
@@ -89,7 +89,7 @@ adminRoutes.post('/v1/licences/:licence/nodes/:node/credential', async (c) => {
   const { licence, node } = c.req.param();
   const { store, now } = c.get('deps');
   const credential = newCredential();
-  if (!(await store.rotateCredential(licence, node, await hashCredential(credential), now()))) {
+  if (!(await store.rotateCredential(licence, node, await credentialHash(c, credential), now()))) {
     throw new ProblemError('not-found', `no node "${node}" in licence "${licence}"`);
   }
   return c.json({ licence, node, credential }, 200, { 'cache-control': 'no-store' });

@@ -1,4 +1,5 @@
 // The manager on Node: SQLite (or Postgres), HTTP/1.1 + HTTP/2 on one port, and the DNS server.
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createApp } from '../../app.ts';
@@ -90,6 +91,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     zone,
     peerAddress: nodePeerAddress,
     now: Date.now,
+    hashCredential: async (credential) => createHash('sha256').update(credential).digest('hex'),
     onZoneChange: primary.zoneChanged,
   });
   const tls = env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
