@@ -3,7 +3,7 @@
 // round trip more" is measurable. Bounded: ITERATIONS per scenario and SCENARIO_BUDGET_MS each.
 //   npm run bench:client
 import { createHairpinClient, type HairpinClient } from '../client/index.ts';
-import { refusedPort, startSilentListener, startTestNode, type TestNode } from '../client/test-node-server.ts';
+import { refusedPort, startSilentListener, startTestNode, type TestNode } from '../test/support/node-server.ts';
 
 const RTT_MS = 20;
 const RACE_DELAY_MS = 250;

@@ -1,19 +1,20 @@
 // npm run bench:dns: the built-in authoritative server against NSD and Knot, serving the same zone
 // of 100,000 nodes, measured with dnsperf in one run on one machine. Each server gets one worker
 // pinned to core 0; dnsperf runs on core 1. Figures are ratios to NSD, the reference.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeMessage, records } from '../dns/message.ts';
+import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
 import { openStore } from '../worker/adapter/node/store.ts';
 import { configFromEnv } from '../worker/config.ts';
 import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
-import { freePort, startDaemon, type Daemon } from '../test/dns/daemons.ts';
+import { startDaemon, type Daemon } from '../test/dns/daemons.ts';
+import { freePort } from '../test/support/net.ts';
+import { which } from '../test/support/system.ts';
 import { writeKnotConfig } from '../test/dns/knot-config.ts';
 import { query, udpExchange } from '../test/dns/wire-client.ts';
-import { decodeMessage } from '../dns/message.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
@@ -28,7 +29,7 @@ const NODE_ECHO = `const s = require('node:dgram').createSocket('udp4');
 s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
 s.bind(Number(process.argv[1]), '127.0.0.1');`;
 
-const missing = ['dnsperf', 'nsd', 'knotd', 'taskset'].filter((p) => spawnSync('sh', ['-c', `command -v ${p} || test -x /usr/sbin/${p}`]).status !== 0);
+const missing = ['dnsperf', 'nsd', 'knotd', 'taskset'].filter((p) => !which(p) && !which(`/usr/sbin/${p}`));
 if (missing.length > 0) {
   console.error(`bench:dns: ${missing.join(', ')} not installed (scripts/install-system-packages.sh installs them)`);
   process.exit(1);

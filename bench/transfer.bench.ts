@@ -1,9 +1,10 @@
 // Report → answer on a Knot secondary: the manager NOTIFYs, Knot asks for IXFR, and the new
 // address is served. Run alone (`node bench/transfer.bench.ts`) or from `npm run bench:dns`.
-import { spawnSync } from 'node:child_process';
 import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
 import { startTestManager } from '../test/support/manager.ts';
-import { freePort, startKnot, TEST_KEY_SPEC, until } from '../test/dns/transfer-secondaries.ts';
+import { startKnot, TEST_KEY_SPEC, until } from '../test/dns/transfer-secondaries.ts';
+import { freePort } from '../test/support/net.ts';
+import { which } from '../test/support/system.ts';
 import { query, udpExchange } from '../test/dns/wire-client.ts';
 
 const REPORTS = Number(process.env.BENCH_TRANSFER_REPORTS ?? 30);
@@ -50,7 +51,7 @@ export async function reportToKnotSecondary(reports = REPORTS, nodes = NODES): P
   }
 }
 
-if (spawnSync('sh', ['-c', 'command -v knotd || test -x /usr/sbin/knotd']).status !== 0) {
+if (!which('knotd') && !which('/usr/sbin/knotd')) {
   console.log('report → Knot secondary answer: knotd not installed, skipped');
 } else {
   const { times, axfrMs } = await reportToKnotSecondary();

@@ -2,10 +2,11 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, type TestPki } from './test-pki.ts';
-import { startTestNode, type TestNode } from './test-node-server.ts';
+import { launchChromium } from '../test/support/chromium.ts';
+import { createTestPki, type TestPki } from '../test/support/tls.ts';
+import { startTestNode, type TestNode } from '../test/support/node-server.ts';
 
 // Debian's Chromium through playwright-core. Loopback servers play the three parties: the app
 // store (public), the node's external origin (public) and its internal origin (a LAN address, via
@@ -54,16 +55,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', () => resolve()));
   const appPort = (appServer.address() as AddressInfo).port;
   appOrigin = `https://${app}:${appPort}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-      `--host-resolver-rules=MAP ${app} 127.0.0.1, MAP ${names.external} 127.0.0.1, MAP ${names.internal} 127.0.0.2, MAP ${unresolvable} ~NOTFOUND`,
-      `--ip-address-space-overrides=127.0.0.1:${appPort}=public,127.0.0.1:${external.port}=public,127.0.0.2:${internal.port}=local`,
-      `--ignore-certificate-errors-spki-list=${appCert.spki},${nodeCert.spki}`,
-    ],
-  });
+  browser = await launchChromium([
+    `--host-resolver-rules=MAP ${app} 127.0.0.1, MAP ${names.external} 127.0.0.1, MAP ${names.internal} 127.0.0.2, MAP ${unresolvable} ~NOTFOUND`,
+    `--ip-address-space-overrides=127.0.0.1:${appPort}=public,127.0.0.1:${external.port}=public,127.0.0.2:${internal.port}=local`,
+    `--ignore-certificate-errors-spki-list=${appCert.spki},${nodeCert.spki}`,
+  ]);
 }, 60_000);
 
 afterEach(async () => {

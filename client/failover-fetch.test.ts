@@ -4,8 +4,8 @@ import {
   createHairpinClient, HairpinClientError, type HairpinClient, type HairpinClientOptions, type OriginStorage, type OriginSwitchEvent,
   type TransportFailureEvent,
 } from './index.ts';
-import { createTestPki, type TestPki } from './test-pki.ts';
-import { refusedPort, startSilentListener, startTestNode, type TestNode } from './test-node-server.ts';
+import { createTestPki, type TestPki } from '../test/support/tls.ts';
+import { refusedPort, startSilentListener, startTestNode, type TestNode } from '../test/support/node-server.ts';
 
 // Loopback stands in for the two paths: 127.0.0.2 is the LAN (internal) origin, 127.0.0.1 the public one.
 const names = { internal: '127.0.0.2', external: '127.0.0.1' };

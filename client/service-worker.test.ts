@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { routeThroughHairpin, type FetchEventLike, type ServiceWorkerScopeLike } from './service-worker.ts';
-import { startTestNode, type TestNode } from './test-node-server.ts';
+import { startTestNode, type TestNode } from '../test/support/node-server.ts';
 
 // A stand-in for ServiceWorkerGlobalScope: only `location` and the fetch listeners matter.
 function fakeScope(origin: string) {

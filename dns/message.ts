@@ -23,6 +23,9 @@ export const FLAG_CD = packet.CHECKING_DISABLED;
 /** RFC 1035 §4.1.1 header is 12 bytes; anything shorter cannot even carry an ID to answer. */
 export const HEADER_LENGTH = 12;
 
+/** A DNS message's size is a 16-bit length on TCP (RFC 1035 §4.2.2); nothing can be larger. */
+export const MAX_MESSAGE = 65_535;
+
 /** Thrown for bytes that are not a DNS message; callers answer FORMERR or HTTP 400. */
 export class DnsFormatError extends Error {
   readonly code = 'ERR_DNS_FORMAT';

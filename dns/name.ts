@@ -1,13 +1,18 @@
 // Domain-name rules shared by the manager and the probe (RFC 1035 §2.3.4, RFC 1123 §2.1).
 
-/** A host label: letters, digits, inner hyphens, 1–63 characters. */
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A host label: letters, digits, inner hyphens, 1–63 characters (the API documents it too). */
+export const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export const MAX_NAME_LENGTH = 253;
 
 /** Lower-case, no trailing dot: names compare case-insensitively (RFC 4343). */
 export function normalizeName(name: string): string {
   const lower = name.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** Lower-case with the trailing dot: the fully qualified form of master files and DoH JSON. */
+export function absoluteName(name: string): string {
+  return `${normalizeName(name)}.`;
 }
 
 export function isValidLabel(label: string): boolean {

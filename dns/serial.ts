@@ -4,11 +4,6 @@
 const MODULUS = 2 ** 32;
 const HALF = 2 ** 31;
 
-/** A serial is an integer in [0, 2^32 - 1]. */
-export function isSerial(value: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value < MODULUS;
-}
-
 /**
  * Compare two serials (RFC 1982 §3.2): -1 when `a` is older than `b`, 1 when newer, 0 when equal,
  * and undefined when they are exactly 2^31 apart, where the RFC leaves the order undefined.
@@ -35,13 +30,16 @@ export function addSerial(serial: number, n: number): number {
   return (serial + n) % MODULUS;
 }
 
+/** The largest serial, 2^32 - 1. */
+export const MAX_SERIAL = MODULUS - 1;
+
 /**
  * The serial the store moves to on a change. The store skips 0 after 2^32 - 1 (see
- * worker/store/store.ts: `(serial % 4294967295) + 1`) so that 0 never means "a serial"; this is
- * the same step, for walking the journal.
+ * worker/store/store.ts: `(serial % MAX_SERIAL) + 1` in SQL) so that 0 never means "a serial";
+ * this is the same step, for walking the journal.
  */
 export function nextStoreSerial(serial: number): number {
-  return (serial % 4294967295) + 1;
+  return (serial % MAX_SERIAL) + 1;
 }
 
 /** How many increments of one lead from `from` to `to` going forward round the circle. */

@@ -2,6 +2,7 @@
 // Crypto, so it runs wherever the manager runs. dns-packet does not know TSIG, and TSIG must see
 // the exact bytes anyway (the MAC covers the message as sent, compression and all), so this module
 // walks the wire format itself rather than re-encoding decoded messages.
+import { normalizeName } from './name.ts';
 
 /** RR type of TSIG (RFC 8945 §4.2) and the class it is sent in. */
 export const TSIG_TYPE = 250;
@@ -79,7 +80,7 @@ function readName(b: Uint8Array, at: number): string {
 
 /** Canonical wire form (RFC 4034 §6.2): lower case, uncompressed. */
 function nameWire(name: string): Uint8Array {
-  const labels = name.toLowerCase().replace(/\.$/, '').split('.').filter(Boolean);
+  const labels = normalizeName(name).split('.').filter(Boolean);
   const out = new Uint8Array(labels.reduce((n, l) => n + l.length + 1, 1));
   let at = 0;
   for (const label of labels) {
@@ -278,7 +279,7 @@ export interface VerifyOptions {
 export async function verifyMessage(wire: Uint8Array, keys: readonly TsigKey[], options: VerifyOptions = {}): Promise<VerifyResult> {
   const tsig = findTsig(wire);
   if (!tsig) return { status: 'unsigned' };
-  const key = keys.find((k) => k.name.toLowerCase().replace(/\.$/, '') === tsig.keyName && tsig.algorithm === k.algorithm);
+  const key = keys.find((k) => normalizeName(k.name) === tsig.keyName && tsig.algorithm === k.algorithm);
   if (!key) return { status: 'badkey', tsig };
   if (tsig.mac.length < MIN_MAC_LENGTH || tsig.mac.length > SHA256_LENGTH) return { status: tsig.mac.length > SHA256_LENGTH ? 'badsig' : 'badtrunc', tsig, key };
   // The MAC covers the message as it was before signing: original ID, one record fewer.

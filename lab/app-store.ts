@@ -13,7 +13,7 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop app</
 <script type="module">import * as hairpin from '/client.js'; window.hairpin = hairpin; document.getElementById('state').textContent = 'ready';</script>
 </body></html>`;
 
-export async function clientBundle(): Promise<string> {
+async function clientBundle(): Promise<string> {
   const result = await build({
     entryPoints: [fileURLToPath(new URL('../client/index.ts', import.meta.url))],
     bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false,

@@ -4,7 +4,7 @@
 // with the Local Network Access permission granted or not. Prints one JSON line.
 //
 //   node lab/browser.ts '{"appOrigin":"https://pl-1001.apps…","mountPoint":"https://i-nur1…:8443/",…}'
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium.ts';
 
 export interface BrowserRun {
   appOrigin: string;
@@ -29,15 +29,10 @@ export interface BrowserResult {
 }
 
 async function run(spec: BrowserRun): Promise<BrowserResult> {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-      `--ip-address-space-overrides=${spec.publicEndpoints.map((e) => `${e}=public`).join(',')}`,
-      `--ignore-certificate-errors-spki-list=${spec.spki.join(',')}`,
-    ],
-  });
+  const browser = await launchChromium([
+    `--ip-address-space-overrides=${spec.publicEndpoints.map((e) => `${e}=public`).join(',')}`,
+    `--ignore-certificate-errors-spki-list=${spec.spki.join(',')}`,
+  ]);
   try {
     const context = await browser.newContext();
     const page = await context.newPage();

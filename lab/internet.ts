@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INET, SERVICES, ZONE, names, BOXES } from './plan.ts';
 import { inNs, startDaemon, waitFor, type Daemon } from './shell.ts';
-import { createTestPki } from '../client/test-pki.ts';
+import { createTestPki } from '../test/support/tls.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const MANAGER_URL = `http://${SERVICES.manager}`;
@@ -29,7 +29,7 @@ export function startNode(ns: string, script: string, args: string[], log: strin
 }
 
 /** A fetch from inside a namespace (curl, bounded): the lab's own process stays in the host's namespace. */
-export async function curlInNs(ns: string, url: string, extra: string[] = []): Promise<string> {
+async function curlInNs(ns: string, url: string, extra: string[] = []): Promise<string> {
   return inNs(ns, 'curl', ['-sS', '--max-time', '5', ...extra, url]);
 }
 

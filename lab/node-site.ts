@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { certificatePaths } from '../agent/cert/keeper.ts';
 import { withHairpinListener, type ServiceIdentity } from '../agent/http/index.ts';
+import { waitFor } from './shell.ts';
 
 /** The demo API: a small JSON resource and a blob for transfer measurements. */
 function demoApi(label: string) {
@@ -41,12 +42,8 @@ function demoApi(label: string) {
 /** Wait (bounded) for the agent's first certificate. */
 async function certificate(dir: string): Promise<{ key: string; cert: string }> {
   const paths = certificatePaths(dir);
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (await stat(paths.chain).then(() => true, () => false)) return { key: await readFile(paths.key, 'utf8'), cert: await readFile(paths.chain, 'utf8') };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no certificate from the agent in ${dir} after 60 s`);
+  await waitFor(`the agent's certificate in ${dir}`, () => stat(paths.chain).then(() => true), 60_000);
+  return { key: await readFile(paths.key, 'utf8'), cert: await readFile(paths.chain, 'utf8') };
 }
 
 if (import.meta.main) {

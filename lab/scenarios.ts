@@ -10,10 +10,10 @@ import { boxPlan, CELL, NODE_PORT, SERVICES, type BoxKey } from './plan.ts';
 import { inNs } from './shell.ts';
 import { moveToCellular, moveToWifi, setResolver } from './topology.ts';
 
-export const RACE_DELAY_MS = 250;
+const RACE_DELAY_MS = 250;
 /** The lab's re-probe schedule: first after 500 ms, doubling up to 1 s (production: 30 s → 10 min). */
-export const REPROBE = { initialMs: 500, maxMs: 1_000 } as const;
-export const TRANSFER_BYTES = 10_000_000;
+const REPROBE = { initialMs: 500, maxMs: 1_000 } as const;
+const TRANSFER_BYTES = 10_000_000;
 
 export interface Check { what: string; ok: boolean; saw: string }
 

@@ -6,6 +6,7 @@ import { decodeMessage, encodeMessage, type DnsMessage, type DnsRecord } from '.
 import { Rcode } from '../dns/rcode.ts';
 import { resolverTransport, tcpTransport } from './adapter/deno/index.ts';
 import { dohTransport, parseResolvConf, parseResolverAddress, probeNode, VERDICT_CODES } from './index.ts';
+import { frameTcp } from './transport.ts';
 
 interface Listener {
   addr: { port: number };
@@ -90,7 +91,7 @@ Deno.test('deno: the TCP transport against a Deno.listen server; a silent one â†
       const buf = new Uint8Array(4096);
       const n = (await conn.read(buf)) ?? 0;
       const out = encodeMessage(answer(decodeMessage(buf.subarray(2, n)), false));
-      await conn.write(new Uint8Array([out.byteLength >> 8, out.byteLength & 0xff, ...out]));
+      await conn.write(frameTcp(out));
       conn.close();
     }
   })();

@@ -1,6 +1,7 @@
 // The system resolver's configuration (resolv.conf(5)), parsed from text so every runtime's
 // adapter only has to read the file.
 import { isIpv4, isIpv6 } from '../dns/address.ts';
+import { firstAnswering, type DnsTransport } from './transport.ts';
 
 export interface ResolvConf {
   nameservers: string[];
@@ -33,4 +34,17 @@ export function parseResolvConf(text: string): ResolvConf {
     }
   }
   return conf;
+}
+
+/**
+ * The system's resolvers as libc would ask them: resolv.conf's name servers in order, each
+ * reached through the runtime's `resolverTransport`.
+ *
+ * ```ts
+ * resolvConfTransport(await readFile('/etc/resolv.conf', 'utf8'), (spec) => resolverTransport(spec));
+ * ```
+ */
+export function resolvConfTransport(text: string, resolverTransport: (spec: string) => DnsTransport): DnsTransport {
+  const { nameservers } = parseResolvConf(text);
+  return firstAnswering(`system (${nameservers.join(', ') || 'none'})`, nameservers.map((a) => resolverTransport(a)));
 }

@@ -1,5 +1,6 @@
 // The API description served at /openapi.json (OpenAPI 3.1). Kept beside the routes it
 // describes; test/manager/api.test.ts checks every documented path answers.
+import { LABEL } from '../dns/name.ts';
 import { PROBLEMS, PROBLEM_URN } from './problem.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
@@ -21,7 +22,7 @@ export function openApiDocument(zone: string) {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Admin token, or a node credential for its own node' } },
       schemas: {
-        Label: { type: 'string', pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$' },
+        Label: { type: 'string', pattern: LABEL.source },
         Names: { type: 'object', properties: { external: { type: 'string' }, internal: { type: 'string' } } },
         Report: {
           type: 'object',

@@ -27,7 +27,7 @@ export async function waitForTxt(authority: DnsTransport, name: string, value: s
   const started = performance.now();
   const deadline = AbortSignal.timeout(timeoutMs);
   let last = 'no answer yet';
-  for (let look = 1; look <= Math.ceil(timeoutMs / intervalMs) + 1 && !deadline.aborted; look++) {
+  while (!deadline.aborted) {
     const seen = await observe(authority, name, 'TXT', { timeoutMs: Math.min(2000, timeoutMs), attempts: 1, signal: deadline });
     if (seen.answers.some((r) => r.type === 'TXT' && r.data === value)) return Math.round(performance.now() - started);
     last = seen.outcome === 'answer' ? `${seen.rcode}, TXT ${JSON.stringify(seen.answers.map((r) => r.data))}` : seen.outcome;

@@ -17,7 +17,7 @@ import { loadAgentConfig, type AgentConfig } from '../../agent/config.ts';
 import { ManagerError } from '../../agent/manager-client.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { freePort } from '../support/postgres.ts';
+import { freePort } from '../support/net.ts';
 import { makeCertificate } from '../support/tls.ts';
 import { startPebble, type RunningPebble } from './support/pebble.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';

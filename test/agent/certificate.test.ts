@@ -13,8 +13,7 @@ import { resolverTransport } from '../../probe/adapter/node/index.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { startPebble, type RunningPebble } from './support/pebble.ts';
-
-const names = { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' };
+import { names } from './support/names.ts';
 
 describe('renewalTime', () => {
   it('is two thirds of the lifetime, within ±1/30 of it', () => {

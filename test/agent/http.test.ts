@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withHairpinFetch, withHairpinListener, type ServiceIdentity } from '../../agent/http/index.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { makeCertificate } from '../support/tls.ts';
+import { names } from './support/names.ts';
 
 const identity: ServiceIdentity = {
   licence: '1234',
   node: 'nur1',
-  names: { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' },
+  names,
   appsName: 'pl-1234.apps.example.test',
   port: 8443,
 };

@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { startPebble, type RunningPebble } from './support/pebble.ts';
-
-const names = { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' };
+import { names } from './support/names.ts';
 
 describe.skipIf(!haveSystemPrograms('pebble', 'lego', 'openssl'))('lego through the acme-dns API', () => {
   let manager: TestManager;

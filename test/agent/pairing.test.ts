@@ -13,11 +13,10 @@ import { decidePairingUrl, formatDecision } from '../../agent/pairing.ts';
 import { dohTransport } from '../../probe/index.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { freePort } from '../support/postgres.ts';
+import { freePort } from '../support/net.ts';
 import { makeCertificate, type TestCertificate } from '../support/tls.ts';
+import { names } from './support/names.ts';
 import { startResolver, type RunningResolver } from '../probe/resolvers.ts';
-
-const names = { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' };
 
 describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePairingUrl with real resolvers', () => {
   let manager: TestManager;

@@ -1,8 +1,6 @@
 // Real DNS servers and resolvers for tests and the benchmark: each gets its own config in a temp
 // dir and its own loopback port, runs in the foreground, and is killed by whoever started it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { encodeMessage } from '../../dns/message.ts';
 import { query, udpExchange } from './wire-client.ts';
 
@@ -14,21 +12,7 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now (the caller binds it soon after). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const udp = createSocket('udp4');
-    const port = await new Promise<number>((resolve) => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    udp.close();
-    if (tcpFree) return port;
-  }
-  throw new Error('no port free for both UDP and TCP after 20 tries');
-}
+// Still imported from here by test/probe/resolvers.ts; the helper lives in test/support/net.ts.
 
 /**
  * Start `command` and wait until it answers a UDP query for `probeName` on `port` (any answer:

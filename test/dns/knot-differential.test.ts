@@ -11,7 +11,8 @@ import { rcodeName } from '../../dns/rcode.ts';
 import { listZoneRecords, toZoneFile } from '../../worker/zone/zone-file.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { freePort, startDaemon, type Daemon } from './daemons.ts';
+import { freePort } from '../support/net.ts';
+import { startDaemon, type Daemon } from './daemons.ts';
 import { writeKnotConfig } from './knot-config.ts';
 import { query, tcpAsk, udpAsk, type QueryType } from './wire-client.ts';
 

@@ -8,7 +8,8 @@ import { FLAG_RD, headerRcode, records } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { freePort, startDaemon, type Daemon } from './daemons.ts';
+import { freePort } from '../support/net.ts';
+import { startDaemon, type Daemon } from './daemons.ts';
 import { query, tcpAsk, udpAsk } from './wire-client.ts';
 
 const have = haveSystemPrograms('unbound', 'named', 'dnsmasq');

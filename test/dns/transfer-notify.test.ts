@@ -6,7 +6,8 @@ import { decodeMessage, encodeMessage, headerOpcode, records, type DnsRecord } f
 import { signMessage, verifyMessage } from '../../dns/tsig.ts';
 import { parseTsigKey } from '../../worker/transfer/config.ts';
 import { Notifier } from '../../worker/transfer/notify.ts';
-import { freePort, TEST_KEY_SPEC } from './transfer-secondaries.ts';
+import { freePort } from '../support/net.ts';
+import { TEST_KEY_SPEC } from './transfer-secondaries.ts';
 
 const key = parseTsigKey(TEST_KEY_SPEC);
 const soa = (serial: number): DnsRecord => ({ type: 'SOA', name: 'example.test', ttl: 3600, class: 'IN', data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 } });

@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveSystemPrograms } from '../support/system.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
-import { freePort, kdigShort, startBind, startKnot, startNsd, TEST_KEY, TEST_KEY_SPEC, until, type Secondary } from './transfer-secondaries.ts';
+import { freePort } from '../support/net.ts';
+import { kdigShort, startBind, startKnot, startNsd, TEST_KEY, TEST_KEY_SPEC, until, type Secondary } from './transfer-secondaries.ts';
 
 /** A manager that NOTIFYs a secondary it feeds, with one node reported before the secondary starts. */
 interface Fed {

@@ -8,8 +8,6 @@ import { promisify } from 'node:util';
 import { which } from '../support/system.ts';
 import { startDaemon } from './daemons.ts';
 
-export { freePort } from './daemons.ts';
-
 export const TEST_KEY = { name: 'transfer.example.test', secret: 'aGFpcnBpbi10cmFuc2Zlci10ZXN0LWtleS0yNTZiaXQ=' };
 export const TEST_KEY_SPEC = `${TEST_KEY.name}:hmac-sha256:${TEST_KEY.secret}`;
 

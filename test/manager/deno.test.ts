@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { deno, haveDeno, root } from '../support/deno.ts';
-import { freePort } from '../support/postgres.ts';
+import { freePort } from '../support/net.ts';
 import { base64url, query } from './api-suite.ts';
 
 const have = haveDeno();

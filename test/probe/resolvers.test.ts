@@ -10,9 +10,10 @@ import { dohTransport } from '../../probe/doh.ts';
 import { probeNode, type ProbeResult } from '../../probe/probe.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { freePort, startResolver, type ResolverKind, type RunningResolver } from './resolvers.ts';
+import { freePort } from '../support/net.ts';
+import { names } from '../agent/support/names.ts';
+import { startResolver, type ResolverKind, type RunningResolver } from './resolvers.ts';
 
-const names = { internal: 'i-nur1.pl-1234.example.test', external: 'nur1.pl-1234.example.test' };
 const have = haveSystemPrograms('unbound', 'dnsmasq', 'named');
 
 let manager: TestManager;

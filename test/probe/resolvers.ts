@@ -1,13 +1,14 @@
 // Real recursive resolvers on loopback, forwarding the test zone to the authority: unbound,
 // dnsmasq and BIND, plain and with the filters shops meet in the field.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CANARIES } from '../../dns/canary.ts';
 import { observe } from '../../probe/observe.ts';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
+import { freePort } from '../support/net.ts';
+import { waitUntil } from '../support/wait.ts';
 
 export type ResolverKind = 'unbound' | 'unbound-private-address' | 'unbound-private-ula' | 'dnsmasq' | 'dnsmasq-stop-dns-rebind' | 'named' | 'named-deny-answer-addresses';
 
@@ -20,20 +21,6 @@ export interface RunningResolver {
 
 const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 const PRIVATE_V6 = ['fc00::/7', 'fe80::/10'];
-
-/** A port free for both UDP and TCP on 127.0.0.1 (bound then released; good enough on loopback). */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const tcp = createServer();
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    const port = (tcp.address() as AddressInfo).port;
-    const udp = createSocket('udp4');
-    const ok = await new Promise<boolean>((r) => udp.once('error', () => r(false)).bind(port, '127.0.0.1', () => r(true)));
-    await Promise.all([new Promise((r) => tcp.close(r)), ok ? new Promise<void>((r) => udp.close(() => r())) : undefined]);
-    if (ok) return port;
-  }
-  throw new Error('no free port for UDP and TCP');
-}
 
 function config(kind: ResolverKind, dir: string, port: number, zone: string, authority: number): { cmd: string; args: string[] } {
   switch (kind) {
@@ -122,13 +109,15 @@ export async function startResolver(kind: ResolverKind, zone: string, authority:
     rmSync(dir, { recursive: true, force: true });
   };
   const spec = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    const seen = await observe(resolverTransport(spec), `public.canary.${zone}`, 'A', { timeoutMs: 300, attempts: 1 });
-    if (seen.outcome === 'answer') return { kind, spec, close };
-    await new Promise((r) => setTimeout(r, 100));
+  const answers = async () => {
+    if (child.exitCode !== null) throw new Error(`${kind} exited`);
+    return (await observe(resolverTransport(spec), `${CANARIES.public}.${zone}`, 'A', { timeoutMs: 300, attempts: 1 })).outcome === 'answer';
+  };
+  try {
+    await waitUntil(answers, { timeoutMs: 10_000, timeout: () => `${kind} did not answer in time` });
+  } catch {
+    await close();
+    throw new Error(`${kind} did not come up on ${spec}: ${stderr}`);
   }
-  await close();
-  throw new Error(`${kind} did not come up on ${spec}: ${stderr}`);
+  return { kind, spec, close };
 }

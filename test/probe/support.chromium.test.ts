@@ -9,9 +9,9 @@ import { dohTransport } from '../../probe/doh.ts';
 import { probeNode } from '../../probe/probe.ts';
 import { postProbeReport } from '../../probe/report.ts';
 import { VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const have = existsSync(CHROMIUM);
 if (!have && process.env.CI) throw new Error(`CI needs ${CHROMIUM} (scripts/install-system-packages.sh)`);
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
   profile = mkdtempSync(join(tmpdir(), 'hairpin-support-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1600, height: 900 },
   });
 }, 60_000);

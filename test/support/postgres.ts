@@ -4,24 +4,14 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from './net.ts';
+import { waitUntil } from './wait.ts';
 
 export function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0];
   return version ? join(root, version, 'bin') : undefined;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TestPostgres {
@@ -41,16 +31,16 @@ export async function startPostgres(): Promise<TestPostgres> {
   const args = ['-D', join(dir, 'data'), '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off'];
   const child: ChildProcess = spawn(asPostgres[0] ?? join(bin, 'postgres'), [...asPostgres.slice(1), ...(asPostgres.length ? [join(bin, 'postgres')] : []), ...args], { stdio: 'ignore' });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  const pgIsReady = () => {
+    if (child.exitCode !== null) throw new Error('PostgreSQL did not start');
     try {
       execFileSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-      break;
+      return true;
     } catch {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error('PostgreSQL did not start');
-      await new Promise((r) => setTimeout(r, 200));
+      return false;
     }
-  }
+  };
+  await waitUntil(pgIsReady, { everyMs: 200, timeout: () => 'PostgreSQL did not start' });
   return {
     url,
     async stop() {

@@ -2,7 +2,8 @@
 // kill and restart them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './postgres.ts';
+import { freePort } from './net.ts';
+import { waitUntil } from './wait.ts';
 
 const bin = fileURLToPath(new URL('../../bin/hairpin.js', import.meta.url));
 
@@ -23,14 +24,10 @@ export async function spawnManager(env: Record<string, string>, port?: number): 
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  await waitUntil(async () => {
     if (child.exitCode !== null) throw new Error(`manager exited: ${output}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`manager did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+  }, { timeout: () => `manager did not start: ${output}` });
   return {
     child,
     url,

@@ -1,10 +1,66 @@
-// Throwaway certificates made with the openssl CLI: a CA and a leaf for the given names.
+// Throwaway certificates made with the openssl CLI, for tests and the lab only: a CA and leaves
+// for the given names, kept as files in a temp dir (servers that read paths) and as PEM text.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+export interface TestLeaf {
+  key: string;
+  cert: string;
+  keyFile: string;
+  certFile: string;
+  /** base64(sha256(SubjectPublicKeyInfo DER)), what Chromium's --ignore-certificate-errors-spki-list wants. */
+  spki: string;
+}
+
+export interface TestPki {
+  dir: string;
+  caFile: string;
+  caPem: string;
+  /** Issues a leaf for the given DNS names (and IP addresses), signed by the CA. */
+  issue(names: string[], ips?: string[]): TestLeaf;
+  dispose(): void;
+}
+
+/**
+ * @example
+ *   const pki = createTestPki();
+ *   const { key, cert } = pki.issue(['i-nur1.pl-1234.example.test']);
+ *   https.createServer({ key, cert }, handler);
+ *   pki.dispose();
+ */
+export function createTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'hairpin-pki-'));
+  const f = (name: string) => join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
+    '-days', '2', '-subj', '/CN=hairpin test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  let serial = 0;
+  return {
+    dir,
+    caFile: f('ca.pem'),
+    caPem: readFileSync(f('ca.pem'), 'utf8'),
+    issue(names, ips = []) {
+      const n = ++serial;
+      const san = [...names.map((d) => `DNS:${d}`), ...ips.map((a) => `IP:${a}`)].join(',');
+      writeFileSync(f(`leaf${n}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `leaf${n}.key`, '-out', `leaf${n}.csr`,
+        '-subj', `/CN=${names[0] ?? ips[0] ?? 'leaf'}`);
+      ssl('x509', '-req', '-in', `leaf${n}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(1000 + n), '-days', '2',
+        '-out', `leaf${n}.pem`, '-extfile', `leaf${n}.ext`);
+      const der = ssl('pkey', '-in', `leaf${n}.key`, '-pubout', '-outform', 'DER');
+      const spki = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der }).toString('base64');
+      const keyFile = f(`leaf${n}.key`);
+      const certFile = f(`leaf${n}.pem`);
+      return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), keyFile, certFile, spki };
+    },
+    dispose() { rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
 export interface TestCertificate {
+  /** The temp dir holding the files; the caller removes it. */
   dir: string;
   caFile: string;
   certFile: string;
@@ -14,16 +70,9 @@ export interface TestCertificate {
   key: string;
 }
 
+/** One CA and one leaf for the given names: the common case of createTestPki. */
 export function makeCertificate(names: string[], ips: string[] = []): TestCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'hairpin-tls-'));
-  const f = (n: string) => join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=hairpin test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${names[0] ?? 'localhost'}`, '-keyout', f('key.pem'), '-out', f('leaf.csr'));
-  writeFileSync(f('ext.cnf'), `subjectAltName=${[...names.map((n) => `DNS:${n}`), ...ips.map((i) => `IP:${i}`)].join(',')}\n`);
-  ssl('x509', '-req', '-in', f('leaf.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext.cnf'), '-out', f('cert.pem'));
-  return {
-    dir, caFile: f('ca.pem'), certFile: f('cert.pem'), keyFile: f('key.pem'),
-    ca: readFileSync(f('ca.pem'), 'utf8'), cert: readFileSync(f('cert.pem'), 'utf8'), key: readFileSync(f('key.pem'), 'utf8'),
-  };
+  const pki = createTestPki();
+  const leaf = pki.issue(names, ips);
+  return { dir: pki.dir, caFile: pki.caFile, certFile: leaf.certFile, keyFile: leaf.keyFile, ca: pki.caPem, cert: leaf.cert, key: leaf.key };
 }

@@ -19,8 +19,5 @@ export const DEFAULT_LIMITS: DnsServerLimits = {
   cacheEntries: 200_000,
 };
 
-/** A DNS message's size is a 16-bit length on TCP (RFC 1035 §4.2.2); nothing can be larger. */
-export const MAX_MESSAGE = 65_535;
-
 /** UDP without EDNS (RFC 1035 §2.3.4), and the floor of any advertised size (RFC 6891 §6.2.5). */
 export const CLASSIC_UDP_PAYLOAD = 512;

@@ -1,8 +1,8 @@
 // How large an answer may be on each transport, and what to send when it is larger: the header,
 // question and OPT with TC set, so the resolver asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
-import { encodeMessage, findOpt, FLAG_TC, type DnsMessage } from '../../dns/message.ts';
+import { encodeMessage, findOpt, FLAG_TC, MAX_MESSAGE, type DnsMessage } from '../../dns/message.ts';
 import { EDNS_PAYLOAD } from '../zone/answer.ts';
-import { CLASSIC_UDP_PAYLOAD, MAX_MESSAGE } from './limits.ts';
+import { CLASSIC_UDP_PAYLOAD } from './limits.ts';
 
 export type Transport = 'udp' | 'tcp';
 

@@ -22,13 +22,8 @@ export const acmeDnsRoutes = new Hono<ManagerEnv>();
 
 /** An address as 128 bits (IPv4 mapped into ::ffff:0:0/96), for prefix comparison. */
 function addressBits(address: string): bigint | undefined {
-  const groups = isIpv4(address) ? [0, 0, 0, 0, 0, 0xffff, ...ipv4Groups(address)] : parseIpv6(address);
+  const groups = parseIpv6(isIpv4(address) ? `::ffff:${address}` : address);
   return groups?.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-}
-
-function ipv4Groups(address: string): number[] {
-  const [a = 0, b = 0, c = 0, d = 0] = address.split('.').map(Number);
-  return [(a << 8) | b, (c << 8) | d];
 }
 
 /** A CIDR range as (bits, prefix length over 128), or undefined when it is not one. */

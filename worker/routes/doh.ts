@@ -2,16 +2,16 @@
 // zone module.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { decodeMessage, encodeMessage, records, fullRcode, typeCode, typeName, type DnsRecord, type DnsMessage, FLAG_RD, FLAG_TC, FLAG_AD, FLAG_CD, FLAG_RA } from '../../dns/message.ts';
-import { isValidHostName, normalizeName } from '../../dns/name.ts';
+import { decodeMessage, encodeMessage, records, fullRcode, typeCode, typeName, type DnsRecord, type DnsMessage, FLAG_RD, FLAG_TC, FLAG_AD, FLAG_CD, FLAG_RA, MAX_MESSAGE } from '../../dns/message.ts';
+import { absoluteName, isValidHostName, normalizeName } from '../../dns/name.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
 import { responseTtl } from '../zone/answer.ts';
+import { presentationData } from '../zone/zone-file.ts';
 
 export const dohRoutes = new Hono<ManagerEnv>();
 
-/** The largest DNS message there is (a 16-bit length); RFC 8484 §6 wants bounds on input. */
-const MAX_MESSAGE = 65_535;
+// RFC 8484 §6 wants bounds on input: a POST body is at most MAX_MESSAGE, a GET parameter this.
 const MAX_GET_PARAM = 4096;
 const DNS_MESSAGE = 'application/dns-message';
 const DNS_JSON = 'application/dns-json';
@@ -75,21 +75,11 @@ dohRoutes.post(
 dohRoutes.get('/resolve', (c) => answerJson(c));
 
 // The JSON shape of https://developers.google.com/speed/public-dns/docs/doh/json, which
-// Cloudflare's application/dns-json shares.
+// Cloudflare's application/dns-json shares: TXT strings JSON-quoted, everything else in master-file
+// form.
 function jsonRecord(r: DnsRecord) {
-  const absolute = (n: string) => `${normalizeName(n)}.`;
-  let data: string;
-  switch (r.type) {
-    case 'TXT': data = (r.data as (string | Uint8Array)[]).map((s) => JSON.stringify(String(s))).join(' '); break;
-    case 'SOA': {
-      const s = r.data;
-      data = `${absolute(s.mname)} ${absolute(s.rname)} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
-      break;
-    }
-    case 'NS': case 'CNAME': data = absolute(String(r.data)); break;
-    default: data = String(r.data);
-  }
-  return { name: `${normalizeName(r.name)}.`, type: typeCode(r.type) ?? 0, TTL: r.ttl ?? 0, data };
+  const data = r.type === 'TXT' ? (r.data as (string | Uint8Array)[]).map((s) => JSON.stringify(String(s))).join(' ') : presentationData(r);
+  return { name: absoluteName(r.name), type: typeCode(r.type) ?? 0, TTL: r.ttl ?? 0, data };
 }
 
 async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
@@ -110,7 +100,7 @@ async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
     RA: (flags & FLAG_RA) !== 0,
     AD: (flags & FLAG_AD) !== 0,
     CD: (flags & FLAG_CD) !== 0,
-    Question: [{ name: `${normalizeName(name)}.`, type: code }],
+    Question: [{ name: absoluteName(name), type: code }],
     ...(response.answers?.length ? { Answer: records(response.answers).map(jsonRecord) } : {}),
     ...(response.authorities?.length ? { Authority: records(response.authorities).map(jsonRecord) } : {}),
   };

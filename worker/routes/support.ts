@@ -48,6 +48,9 @@ function page(title: string, body: Html): Html {
 <body><nav><a href="/support">ISP compatibility</a></nav><h1>${title}</h1>${body}</body></html>`;
 }
 
+/** `2026-11-25 14:23:32`: an ISO time or epoch ms, to the second, for the "(UTC)" columns. */
+const utc = (at: string | number) => (typeof at === 'number' ? new Date(at).toISOString() : at).replace('T', ' ').slice(0, 19);
+
 const percent = (part: number, whole: number) => (whole === 0 ? '–' : `${Math.round((part / whole) * 100)} %`);
 
 /** Verdict shares as one stacked bar, inline SVG: readable without script or stylesheet. */
@@ -67,7 +70,7 @@ const legend = html`<p class="legend">${VERDICT_CODES.map((v) => html`<span titl
 function entryCells(entry: CompatEntry): Html {
   return html`<td data-field="reports">${entry.reports}</td><td data-field="resolved">${entry.resolved}</td><td>${percent(entry.resolved, entry.reports)}</td>
 ${VERDICT_CODES.map((v) => html`<td data-verdict="${v}">${entry.verdicts[v]}</td>`)}
-<td data-field="hairpins">${entry.hairpins.yes} / ${entry.hairpins.no} / ${entry.hairpins.unknown}</td><td>${entry.lastSeen.replace('T', ' ').slice(0, 19)}</td><td>${bar(entry.verdicts, entry.reports)}</td>`;
+<td data-field="hairpins">${entry.hairpins.yes} / ${entry.hairpins.no} / ${entry.hairpins.unknown}</td><td>${utc(entry.lastSeen)}</td><td>${bar(entry.verdicts, entry.reports)}</td>`;
 }
 
 const entryHeader = html`<th>reports</th><th>resolved</th><th>share</th>${VERDICT_CODES.map((v) => html`<th>${v}</th>`)}<th>hairpins yes/no/?</th><th>last seen (UTC)</th><th>verdict shares</th>`;
@@ -98,7 +101,7 @@ ${networks.map((n) => html`<tr data-network="${n.network}"><td>${n.asn !== null 
 </tbody></table>
 <h2>By licence</h2>
 <table id="licences"><thead><tr><th>licence</th><th>nodes</th><th>reports</th><th>last seen (UTC)</th></tr></thead><tbody>
-${licences.map((l) => html`<tr><td><a href="/support/licences/${encodeURIComponent(l.licence)}">${l.licence}</a></td><td>${l.nodes}</td><td>${l.reports}</td><td>${l.lastSeen.replace('T', ' ').slice(0, 19)}</td></tr>`)}
+${licences.map((l) => html`<tr><td><a href="/support/licences/${encodeURIComponent(l.licence)}">${l.licence}</a></td><td>${l.nodes}</td><td>${l.reports}</td><td>${utc(l.lastSeen)}</td></tr>`)}
 </tbody></table>`));
 });
 
@@ -111,7 +114,7 @@ supportRoutes.get('/support/licences/:licence', async (c) => {
 <table id="nodes"><thead><tr><th>node</th><th>last verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>at (UTC)</th><th>reports</th><th>verdict shares</th></tr></thead><tbody>
 ${nodes.map((n) => html`<tr data-node="${n.node}"><td><a href="/support/licences/${encodeURIComponent(licence)}/nodes/${encodeURIComponent(n.node)}">${n.node}</a></td>
 <td style="color:${COLOURS[n.last.verdict]}">${n.last.verdict}</td><td class="reason">${n.last.reason}</td><td>${n.last.resolver}</td>
-<td>${networkText(n.last.network)}</td><td>${hairpinText(n.last.hairpins)}</td><td>${new Date(n.last.at).toISOString().replace('T', ' ').slice(0, 19)}</td><td>${n.reports}</td><td>${bar(n.verdicts, n.reports)}</td></tr>`)}
+<td>${networkText(n.last.network)}</td><td>${hairpinText(n.last.hairpins)}</td><td>${utc(n.last.at)}</td><td>${n.reports}</td><td>${bar(n.verdicts, n.reports)}</td></tr>`)}
 </tbody></table>`));
 });
 
@@ -122,7 +125,7 @@ supportRoutes.get('/support/licences/:licence/nodes/:node', async (c) => {
   if (reports.length === 0) throw new ProblemError('not-found', `no probe reports for node "${node}" of licence "${licence}"`);
   return c.html(page(`Node ${node} of licence ${licence}`, html`<p><a href="/support/licences/${encodeURIComponent(licence)}">back to licence ${licence}</a></p>
 <table id="reports"><thead><tr><th>at (UTC)</th><th>verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>ms</th></tr></thead><tbody>
-${reports.map((r) => html`<tr><td>${new Date(r.at).toISOString().replace('T', ' ').slice(0, 19)}</td><td style="color:${COLOURS[r.verdict]}">${r.verdict}</td>
+${reports.map((r) => html`<tr><td>${utc(r.at)}</td><td style="color:${COLOURS[r.verdict]}">${r.verdict}</td>
 <td class="reason">${r.reason}<details><summary>evidence</summary><pre>${JSON.stringify(r.evidence, null, 2)}</pre></details></td>
 <td>${r.resolver}</td><td>${networkText(r.network)}</td><td>${hairpinText(r.hairpins)}</td><td>${r.elapsedMs}</td></tr>`)}
 </tbody></table>`));

@@ -32,27 +32,22 @@ export interface ChallengeChange {
  * ```
  */
 export async function acmeChallenges(db: Kysely<Database>, licence: string, node: string, kind: NameKind): Promise<string[]> {
-  const rows = await db
-    .selectFrom('acme_challenges')
-    .select('value')
-    .where('licence', '=', licence)
-    .where('node', '=', node)
-    .where('kind', '=', kind)
-    .orderBy('created_at', 'desc')
-    .orderBy('value', 'desc')
-    .execute();
+  const rows = await newestOf(db, { licence, node, kind }).execute();
   return rows.map((r) => r.value);
 }
 
-function ofName(db: Kysely<Database>, key: ChallengeKey) {
+/** The values of one name, newest first (ties broken by value, so the order is total). */
+function newestOf(db: Kysely<Database>, key: ChallengeKey) {
   return db
     .selectFrom('acme_challenges')
+    .select('value')
     .where('licence', '=', key.licence)
     .where('node', '=', key.node)
-    .where('kind', '=', key.kind);
+    .where('kind', '=', key.kind)
+    .orderBy('created_at', 'desc')
+    .orderBy('value', 'desc');
 }
 
-/** Publish a value (again: a repeat refreshes its age) and trim to the newest two. */
 /** Every challenge value in the zone, keyed by `challengeKey()`: one query for a whole listing. */
 export async function allAcmeChallenges(db: Kysely<Database>): Promise<Map<string, string[]>> {
   const rows = await db
@@ -73,6 +68,7 @@ export function challengeKey(licence: string, node: string, kind: NameKind): str
   return `${licence}/${node}/${kind}`;
 }
 
+/** Publish a value (again: a repeat refreshes its age) and trim to the newest two. */
 export async function addAcmeChallenge(store: Store, key: ChallengeKey, value: string, at: number): Promise<ChallengeChange> {
   const { db } = store;
   const [bump, readSerial] = store.serialQueries();
@@ -87,7 +83,7 @@ export async function addAcmeChallenge(store: Store, key: ChallengeKey, value: s
       .where('licence', '=', key.licence)
       .where('node', '=', key.node)
       .where('kind', '=', key.kind)
-      .where('value', 'not in', ofName(db, key).select('value').orderBy('created_at', 'desc').orderBy('value', 'desc').limit(VALUES_PER_NAME))
+      .where('value', 'not in', newestOf(db, key).limit(VALUES_PER_NAME))
       .compile(),
     bump,
     readSerial,

@@ -1,14 +1,18 @@
 // Everything the manager reads and writes, through Kysely's typed builder so one set of queries
 // serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
+import { MAX_SERIAL } from '../../dns/serial.ts';
 import type { AddressTable, Database } from '../../schema/database.ts';
 import type { AtomicBatch } from './batch.ts';
 import { precompile } from './precompiled.ts';
 import type { NameKind } from '../names.ts';
 import { acmeChallenges, allAcmeChallenges } from './acme-challenges.ts';
 
-/** RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it. */
-const SERIAL_MODULUS = 4294967295;
+/**
+ * RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it
+ * (the same step as nextStoreSerial in dns/serial.ts, which the IXFR journal walks with).
+ */
+const nextSerial = sql<number>`(serial % ${MAX_SERIAL}) + 1`;
 
 export interface NodeRow {
   licence: string;
@@ -117,7 +121,7 @@ export class Store {
   #bumpSerial() {
     return this.db
       .updateTable('zone')
-      .set({ serial: sql<number>`(serial % ${SERIAL_MODULUS}) + 1` })
+      .set({ serial: nextSerial })
       .where('id', '=', 1)
       .compile();
   }
@@ -168,7 +172,7 @@ export class Store {
   #bumpSerialIfInserted(licence: string, node: string, at: number) {
     return this.db
       .updateTable('zone')
-      .set({ serial: sql<number>`(serial % ${SERIAL_MODULUS}) + 1` })
+      .set({ serial: nextSerial })
       .where('id', '=', 1)
       .where(({ exists, selectFrom }) =>
         exists(
@@ -350,7 +354,7 @@ export class Store {
 
     const bump = (p: ReportParams) => this.db
       .updateTable('zone')
-      .set({ serial: sql<number>`(serial % ${SERIAL_MODULUS}) + 1` })
+      .set({ serial: nextSerial })
       .where('id', '=', 1)
       .where(({ exists }) => exists(historyExists(p)));
 

@@ -5,9 +5,8 @@ import { encodeMessage, FLAG_AA, headerOpcode, records, type DnsMessage, type Dn
 import { normalizeName } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
 import { compareSerial } from '../../dns/serial.ts';
-import { findTsig, signMessage, signStream, TsigError, TsigFormatError, TSIG_TYPE, unsignedError, verifyMessage, type TsigRecord } from '../../dns/tsig.ts';
+import { findTsig, signMessage, signStream, TsigError, TsigFormatError, unsignedError, verifyMessage, type TsigRecord } from '../../dns/tsig.ts';
 import type { ManagerConfig } from '../config.ts';
-import { MAX_MESSAGE } from '../dns-server/limits.ts';
 import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
 import type { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
@@ -118,8 +117,8 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
 
     if (!isTransfer) {
       // A signed ordinary query (a secondary's SOA refresh): the zone answers, we sign.
-      const unsigned = { ...query, additionals: (query.additionals ?? []).filter((r) => r.type !== 'TSIG' && (r.type as string) !== `UNKNOWN_${TSIG_TYPE}`) };
-      const limit = context.transport === 'udp' ? payloadLimit(query, 'udp') - TSIG_ROOM : MAX_MESSAGE - TSIG_ROOM;
+      const unsigned = { ...query, additionals: (query.additionals ?? []).filter((r) => r.type !== 'TSIG') };
+      const limit = payloadLimit(query, context.transport === 'udp' ? 'udp' : 'tcp') - TSIG_ROOM;
       const answer = fitResponse(await zone.answer(unsigned), limit);
       return [(await signMessage(answer, transfer.key!, { priorMac: request!.mac })).wire];
     }

@@ -1,7 +1,7 @@
 // The whole zone as a list of records, and that list as an RFC 1035 §5 master file: what NSD and
 // Knot load in the benchmark and the differential test, and what a full transfer (AXFR) sends.
 import type { DnsRecord } from '../../dns/message.ts';
-import { normalizeName } from '../../dns/name.ts';
+import { absoluteName as absolute } from '../../dns/name.ts';
 import type { ManagerConfig } from '../config.ts';
 import type { NodeState } from '../store/store.ts';
 import type { ZoneSource } from './answer.ts';
@@ -49,8 +49,6 @@ export async function listZoneRecords(config: ManagerConfig, source: ZoneListing
   return out;
 }
 
-const absolute = (name: string) => `${normalizeName(name)}.`;
-
 // RFC 1035 §5.1: a character-string is quoted; `"` and `\` are escaped, and so is anything
 // outside printable ASCII, as \DDD (decimal).
 function characterString(value: string | Uint8Array): string {
@@ -64,7 +62,8 @@ function characterString(value: string | Uint8Array): string {
   return `"${text}"`;
 }
 
-function rdata(record: DnsRecord): string {
+/** A record's data in master-file form (RFC 1035 §5.1), for the types the zone serves. */
+export function presentationData(record: DnsRecord): string {
   switch (record.type) {
     case 'A': case 'AAAA': return record.data;
     case 'NS': case 'CNAME': return absolute(record.data);
@@ -90,6 +89,6 @@ function rdata(record: DnsRecord): string {
  * ```
  */
 export function toZoneFile(zone: string, records: readonly DnsRecord[]): string {
-  const lines = records.map((r) => `${absolute(r.name)} ${r.ttl ?? 0} ${r.class ?? 'IN'} ${r.type} ${rdata(r)}`);
+  const lines = records.map((r) => `${absolute(r.name)} ${r.ttl ?? 0} ${r.class ?? 'IN'} ${r.type} ${presentationData(r)}`);
   return `$ORIGIN ${absolute(zone)}\n${lines.join('\n')}\n`;
 }

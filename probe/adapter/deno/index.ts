@@ -2,8 +2,8 @@
 // Deno.listenDatagram when the runtime offers it (it needs --unstable-net), and the system
 // resolver read from /etc/resolv.conf. The probe core is the same as on Node.
 import { asProbeError } from '../../errors.ts';
-import { parseResolvConf } from '../../resolv-conf.ts';
-import { addressLabel, firstAnswering, parseResolverAddress, withTcpFallback, type DnsTransport, type ResolverAddress } from '../../transport.ts';
+import { resolvConfTransport } from '../../resolv-conf.ts';
+import { addressLabel, frameTcp, parseResolverAddress, unframeTcp, withTcpFallback, type DnsTransport, type ResolverAddress } from '../../transport.ts';
 
 interface DenoConn {
   write(p: Uint8Array): Promise<number>;
@@ -48,16 +48,12 @@ export function tcpTransport(address: ResolverAddress): DnsTransport {
         throw asProbeError(label, e, signal);
       }
       return bounded(label, signal, conn, async () => {
-        const framed = new Uint8Array(query.byteLength + 2);
-        framed.set([query.byteLength >> 8, query.byteLength & 0xff]);
-        framed.set(query, 2);
-        await conn.write(framed);
+        await conn.write(frameTcp(query));
         let buffer = new Uint8Array(0);
         const chunk = new Uint8Array(65_537);
         for (;;) {
-          if (buffer.byteLength >= 2 && buffer.byteLength >= ((buffer[0]! << 8) | buffer[1]!) + 2) {
-            return buffer.slice(2, ((buffer[0]! << 8) | buffer[1]!) + 2);
-          }
+          const message = unframeTcp(buffer);
+          if (message) return message;
           const n = await conn.read(chunk);
           if (n === null) throw new Error('connection closed before a full answer');
           const joined = new Uint8Array(buffer.byteLength + n);
@@ -97,6 +93,5 @@ export function resolverTransport(spec: string, options: { protocol?: 'udp' | 't
 }
 
 export async function systemTransport(path = '/etc/resolv.conf'): Promise<DnsTransport> {
-  const conf = parseResolvConf(await Deno.readTextFile(path).catch(() => ''));
-  return firstAnswering(`system (${conf.nameservers.join(', ') || 'none'})`, conf.nameservers.map((a) => resolverTransport(a)));
+  return resolvConfTransport(await Deno.readTextFile(path).catch(() => ''), (spec) => resolverTransport(spec));
 }

@@ -2,8 +2,8 @@
 // and the system resolver read from /etc/resolv.conf and asked on the wire, so rcode, flags and
 // Extended DNS Errors stay visible (getaddrinfo would fold them all into ENOTFOUND).
 import { readFile } from 'node:fs/promises';
-import { parseResolvConf } from '../../resolv-conf.ts';
-import { firstAnswering, parseResolverAddress, withTcpFallback, type DnsTransport } from '../../transport.ts';
+import { resolvConfTransport } from '../../resolv-conf.ts';
+import { parseResolverAddress, withTcpFallback, type DnsTransport } from '../../transport.ts';
 import { tcpTransport } from './tcp.ts';
 import { udpTransport } from './udp.ts';
 
@@ -24,6 +24,5 @@ export function resolverTransport(spec: string, options: { protocol?: 'udp' | 't
 
 /** The system's resolvers, in resolv.conf order, as libc would ask them. */
 export async function systemTransport(path = '/etc/resolv.conf'): Promise<DnsTransport> {
-  const conf = parseResolvConf(await readFile(path, 'utf8').catch(() => ''));
-  return firstAnswering(`system (${conf.nameservers.join(', ') || 'none'})`, conf.nameservers.map((a) => resolverTransport(a)));
+  return resolvConfTransport(await readFile(path, 'utf8').catch(() => ''), (spec) => resolverTransport(spec));
 }

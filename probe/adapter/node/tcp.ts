@@ -1,6 +1,6 @@
 // TCP transport on Node (RFC 7766): a two-byte length prefix each way, one query per connection.
 import { connect } from 'node:net';
-import { addressLabel, type DnsTransport, type ResolverAddress } from '../../transport.ts';
+import { addressLabel, frameTcp, unframeTcp, type DnsTransport, type ResolverAddress } from '../../transport.ts';
 import { settleOnce } from './settle.ts';
 
 export function tcpTransport(address: ResolverAddress): DnsTransport {
@@ -13,19 +13,14 @@ export function tcpTransport(address: ResolverAddress): DnsTransport {
         let buffer = new Uint8Array(0);
         socket.on('error', (e) => settle(e));
         socket.on('close', () => settle(new Error('connection closed before a full answer')));
-        socket.on('connect', () => {
-          const framed = new Uint8Array(query.byteLength + 2);
-          framed.set([query.byteLength >> 8, query.byteLength & 0xff]);
-          framed.set(query, 2);
-          socket.write(framed);
-        });
+        socket.on('connect', () => socket.write(frameTcp(query)));
         socket.on('data', (chunk: Uint8Array) => {
           const joined = new Uint8Array(buffer.byteLength + chunk.byteLength);
           joined.set(buffer);
           joined.set(chunk, buffer.byteLength);
           buffer = joined;
-          const length = buffer.byteLength >= 2 ? (buffer[0]! << 8) | buffer[1]! : -1;
-          if (length >= 0 && buffer.byteLength >= length + 2) settle(undefined, buffer.slice(2, length + 2));
+          const message = unframeTcp(buffer);
+          if (message) settle(undefined, message);
         });
       });
     },

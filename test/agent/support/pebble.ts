@@ -5,8 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { join } from 'node:path';
-import { freePort } from '../../support/postgres.ts';
+import { freePort } from '../../support/net.ts';
 import { makeCertificate } from '../../support/tls.ts';
+import { waitUntil } from '../../support/wait.ts';
 
 export interface RunningPebble {
   directoryUrl: string;
@@ -19,7 +20,7 @@ export interface RunningPebble {
   close(): Promise<void>;
 }
 
-export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = get(url, { ca, timeout: 5_000 }, (res) => {
       let body = '';
@@ -64,18 +65,15 @@ export async function startPebble(dnsPort: number): Promise<RunningPebble> {
     }
     await rm(dir, { recursive: true, force: true });
   };
-  // Up within 10 s, probed every 100 ms.
-  for (let i = 0; ; i++) {
-    try {
-      if ((await httpsGet(directoryUrl, httpsCa)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (i >= 100 || child.exitCode !== null) {
-      await close();
-      throw new Error(`pebble did not start: ${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const up = async () => {
+    if (child.exitCode !== null) throw new Error('pebble exited');
+    return httpsGet(directoryUrl, httpsCa).then((r) => r.status === 200, () => false);
+  };
+  try {
+    await waitUntil(up, { timeoutMs: 10_000, timeout: () => 'pebble did not answer in time' });
+  } catch {
+    await close();
+    throw new Error(`pebble did not start: ${output}`);
   }
   return {
     directoryUrl,

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { freePort } from './net.ts';
 
 /** A stand-in for a node's HTTP(S) service on loopback, for tests and the bench. */
 export interface TestNode {
@@ -112,10 +113,6 @@ export async function startSilentListener(host: string, port = 0): Promise<{ ori
 }
 
 /** A port on `host` where nothing listens (bound once, then released). */
-export async function refusedPort(host: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+export function refusedPort(host: string): Promise<number> {
+  return freePort(host);
 }
