@@ -64,12 +64,13 @@ describe('switching on transport failures', () => {
     const silent = await startSilentListener('127.0.0.2');
     cleanups.push(() => silent.stop());
     const external = await node('127.0.0.1', 'external');
-    const { c } = client({ mountPoint: `${silent.origin}/`, otherOrigin: external.origin, raceDelayMs: 100, probeTimeoutMs: 2_000 });
+    // A probe time bound far above scheduling noise: winning must not wait for it.
+    const { c } = client({ mountPoint: `${silent.origin}/`, otherOrigin: external.origin, raceDelayMs: 100, probeTimeoutMs: 20_000 });
     const t0 = performance.now();
     expect(await served(await c.fetch('/v1/stock'))).toBe('external');
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(95);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('silently dropped mid-session: the attempt time bound fires, classified timeout, GET repeated', async () => {

@@ -9,6 +9,9 @@ import { prepareReplay } from './replay.ts';
 import { defaultStorage, rememberedOrigin, rememberOrigin, type OriginStorage } from './storage.ts';
 import { timeBound, unref } from './time-bound.ts';
 
+/** First re-probe delay after a network change (ms), when shorter than `reprobe.initialMs`. */
+const NETWORK_SETTLE_MS = 1_000;
+
 export interface HairpinClientOptions {
   /** The URL handed out at pairing, e.g. `https://i-nur1.pl-1234.example.test:8443/`. */
   mountPoint: string | URL;
@@ -309,7 +312,9 @@ export class HairpinClient extends EventTarget {
     if (this.#closed || this.#current === this.internalOrigin) return;
     clearTimeout(this.#reprobeTimer);
     this.#reprobeTimer = undefined;
-    if (this.#opts.reprobe) this.#reprobeDelay = this.#opts.reprobe.initialMs;
+    // `online` fires when the interface is up, often before DHCP, DNS or the route have settled:
+    // a probe that fails then is retried within a second or two rather than a whole period later.
+    if (this.#opts.reprobe) this.#reprobeDelay = Math.min(this.#opts.reprobe.initialMs, NETWORK_SETTLE_MS);
     void this.#reprobeInternal();
   }
 

@@ -56,8 +56,8 @@ describe.skipIf(!have)('Knot secondary fed by AXFR/IXFR + NOTIFY with TSIG', () 
   it('serves a new report after NOTIFY, by IXFR from the journal', async () => {
     await until(async () => (await kdigShort(fed.secondary.port, 'i-nur1.pl-1234.example.test', 'A')).includes('10.1.2.3'));
     const answer = await fed.manager.report('1234', 'nur1', fed.credential, { privateIpv4: '10.9.9.9', publicIpv4: '203.0.113.7' });
-    const ms = await until(async () => (await kdigShort(fed.secondary.port, 'i-nur1.pl-1234.example.test', 'A')).join() === '10.9.9.9', 10_000);
-    expect(ms).toBeLessThan(5000);
+    // The SOA refresh is far longer than this bound: only the NOTIFY can bring the change in time.
+    await until(async () => (await kdigShort(fed.secondary.port, 'i-nur1.pl-1234.example.test', 'A')).join() === '10.9.9.9', 10_000);
     expect(fed.secondary.output()).toMatch(new RegExp(`notify, incoming, remote 127\\.0\\.0\\.1@\\d+, serial ${answer.serial}`));
     expect(fed.secondary.output()).toMatch(/IXFR, incoming, remote [\d.@]+, finished/);
     expect(fed.secondary.output()).toMatch(new RegExp(`zone updated, .*serial \\d+ -> ${answer.serial}`));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { which } from '../support/system.ts';
+import { waitUntil } from '../support/wait.ts';
 import { startDaemon } from './daemons.ts';
 
 export const TEST_KEY = { name: 'transfer.example.test', secret: 'aGFpcnBpbi10cmFuc2Zlci10ZXN0LWtleS0yNTZiaXQ=' };
@@ -147,12 +148,7 @@ export async function kdigShort(port: number, name: string, type: string): Promi
   return stdout.split('\n').filter(Boolean);
 }
 
-/** Poll until `check` holds (every 20 ms, at most `ms`); returns the elapsed milliseconds. */
-export async function until(check: () => Promise<boolean>, ms = 15_000): Promise<number> {
-  const start = performance.now();
-  while (!(await check().catch(() => false))) {
-    if (performance.now() - start > ms) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return performance.now() - start;
+/** Poll until `check` holds (every 20 ms, at most `ms`); a failing check (kdig error) counts as not yet. */
+export function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  return waitUntil(() => check().catch(() => false), { timeoutMs: ms, everyMs: 20, timeout: () => `condition not met within ${ms} ms` });
 }
