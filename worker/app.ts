@@ -1,7 +1,6 @@
 // The manager: one Hono app, web-standard only. Runtime entries (adapter/*) build its
 // dependencies and hand them in; nothing here knows whether it runs on Workers, Node or Deno.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ManagerDeps, ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
 import { acmeRoutes } from './routes/acme.ts';
@@ -12,8 +11,6 @@ import { dohRoutes } from './routes/doh.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { nodeRoutes } from './routes/node.ts';
 import { supportRoutes } from './routes/support.ts';
-
-const API_BODY_LIMIT = 16 * 1024;
 
 /**
  * Build the manager app.
@@ -29,8 +26,6 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
     c.set('deps', deps);
     await next();
   });
-  // API bodies are a few hundred bytes; 16 KiB leaves room and bounds what a client can make us parse.
-  app.use('/v1/*', bodyLimit({ maxSize: API_BODY_LIMIT, onError: () => { throw new ProblemError('payload-too-large', `API request bodies are at most ${API_BODY_LIMIT} bytes`); } }));
   app.route('/', metaRoutes);
   app.route('/', dohRoutes);
   app.route('/', adminRoutes);

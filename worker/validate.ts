@@ -1,18 +1,24 @@
 // Request-body checks for the API: small, explicit, and strict about unknown fields so a typo
 // ("privateIPv4") is an error rather than a silently ignored value.
 import { canonicalIpv6, isGlobalIpv6, isIpv4, isNonPublicIpv4, isRfc1918, isUla } from '../dns/address.ts';
+import { readBoundedBody } from './body.ts';
 import { ProblemError, type FieldError } from './problem.ts';
 
 export type JsonObject = Record<string, unknown>;
+
+/** API bodies are a few hundred bytes; 16 KiB leaves room and bounds what a client can make us parse. */
+const JSON_BODY_LIMIT = 16 * 1024;
+const utf8 = new TextDecoder();
 
 export async function readJsonObject(request: Request): Promise<JsonObject> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     throw new ProblemError('unsupported-media-type', `send the body as application/json (got "${type || 'none'}")`);
   }
+  const bytes = await readBoundedBody(request, JSON_BODY_LIMIT, `API request bodies are at most ${JSON_BODY_LIMIT} bytes`);
   let body: unknown;
   try {
-    body = JSON.parse(await request.text());
+    body = JSON.parse(utf8.decode(bytes));
   } catch (e) {
     throw new ProblemError('malformed-json', (e as Error).message);
   }

@@ -32,6 +32,18 @@ export function query(name: string, type: string, options: { edns?: boolean; id?
   return encodeMessage(message);
 }
 
+/** A body in 1 KiB chunks, sent without Content-Length. */
+function streamOf(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, (offset += 1024)));
+    },
+  });
+}
+
 export function managerApiSuite(getTarget: () => ManagerTarget): void {
   const t = () => getTarget();
   const admin = () => ({ authorization: `Bearer ${t().adminToken}`, 'content-type': 'application/json' });
@@ -220,7 +232,17 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       await expectProblem(await report(licence, 'nur1', credential, '[1]'), 400, 'invalid-request');
       await expectProblem(await report(licence, 'nur1', credential, { privateIpv4: '10.1.1.2' }, { 'content-type': 'text/plain' }), 415, 'unsupported-media-type');
       await expectProblem(await report(licence, 'nur1', credential, { privateIpv4: '10.1.1.2', pad: 'x'.repeat(20_000) }), 413, 'payload-too-large');
+      // Without Content-Length (chunked), the bound is counted as the body arrives.
+      const chunked = (text: string) => t().fetch(`/v1/licences/${licence}/nodes/nur1/addresses`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+        body: streamOf(text),
+        duplex: 'half',
+      } as RequestInit);
+      await expectProblem(await chunked(JSON.stringify({ privateIpv4: '10.1.1.2', pad: 'x'.repeat(20_000) })), 413, 'payload-too-large');
       expect((await state(licence, 'nur1')).addresses).toMatchObject({ privateIpv4: '10.1.1.1', publicIpv4: '203.0.113.1' });
+      expect((await chunked(JSON.stringify({ privateIpv4: '10.1.1.3' }))).status).toBe(200);
+      expect((await state(licence, 'nur1')).addresses).toMatchObject({ privateIpv4: '10.1.1.3', publicIpv4: '203.0.113.1' });
     });
 
     it('rejects invalid and over-long labels at enrolment', async () => {

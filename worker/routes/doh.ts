@@ -1,7 +1,7 @@
 // DNS over HTTPS (RFC 8484) and the JSON form Google and Cloudflare serve, both answered by the
 // zone module.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { readBoundedBody } from '../body.ts';
 import { decodeMessage, encodeMessage, records, fullRcode, typeCode, typeName, type DnsRecord, type DnsMessage, FLAG_RD, FLAG_TC, FLAG_AD, FLAG_CD, FLAG_RA, MAX_MESSAGE } from '../../dns/message.ts';
 import { absoluteName, isValidHostName, normalizeName } from '../../dns/name.ts';
 import type { ManagerEnv } from '../context.ts';
@@ -62,15 +62,11 @@ dohRoutes.get('/dns-query', async (c) => {
   return answerDoh(c, decodeBase64Url(dns));
 });
 
-dohRoutes.post(
-  '/dns-query',
-  bodyLimit({ maxSize: MAX_MESSAGE, onError: () => { throw new ProblemError('payload-too-large', `a DNS message is at most ${MAX_MESSAGE} bytes`); } }),
-  async (c) => {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== DNS_MESSAGE) throw new ProblemError('unsupported-media-type', `POST /dns-query takes ${DNS_MESSAGE} (got "${type || 'none'}")`);
-    return answerDoh(c, new Uint8Array(await c.req.arrayBuffer()));
-  },
-);
+dohRoutes.post('/dns-query', async (c) => {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== DNS_MESSAGE) throw new ProblemError('unsupported-media-type', `POST /dns-query takes ${DNS_MESSAGE} (got "${type || 'none'}")`);
+  return answerDoh(c, await readBoundedBody(c.req.raw, MAX_MESSAGE, `a DNS message is at most ${MAX_MESSAGE} bytes`));
+});
 
 dohRoutes.get('/resolve', (c) => answerJson(c));
 

@@ -7,28 +7,12 @@ import { readMigrations } from '../../../schema/read-migrations.ts';
 import type { AtomicBatch } from '../../store/batch.ts';
 import { transactionBatch } from '../../store/batch.ts';
 import { Store } from '../../store/store.ts';
-import { NodeSqliteDialect, openSqlite, runStatement } from './sqlite-driver.ts';
-import type { DatabaseSync } from 'node:sqlite';
+import { sqliteBatch } from './sqlite-batch.ts';
+import { NodeSqliteDialect, openSqlite } from './sqlite-driver.ts';
 
 export interface OpenedStore {
   store: Store;
   close(): Promise<void>;
-}
-
-// A synchronous batch cannot interleave with anything else on this connection, and IMMEDIATE
-// makes a second process wait (busy_timeout) instead of failing.
-function sqliteBatch(db: DatabaseSync): AtomicBatch {
-  return async (queries) => {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const results = queries.map((q) => runStatement(db, q.sql, q.parameters));
-      db.exec('COMMIT');
-      return results;
-    } catch (e) {
-      db.exec('ROLLBACK');
-      throw e;
-    }
-  };
 }
 
 /**
