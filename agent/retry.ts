@@ -24,8 +24,8 @@ export class RetryableError extends Error {
 }
 
 /** Full jitter: uniform in [0, min(max, base·2^n)]. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  return Math.floor(random() * Math.min(policy.maxMs, policy.baseMs * 2 ** attempt));
+export function backoffDelay(attempt: number, { baseMs, maxMs }: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

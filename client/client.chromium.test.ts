@@ -1,10 +1,9 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../test/support/chromium.ts';
+import { browserBundle } from './bundle.ts';
 import { createTestPki, type TestPki } from '../test/support/tls.ts';
 import { startTestNode, type TestNode } from '../test/support/node-server.ts';
 
@@ -27,25 +26,13 @@ beforeAll(async () => {
   pki = createTestPki();
   const appCert = pki.issue([app]);
   const nodeCert = pki.issue([names.external, names.internal]);
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./index.ts', import.meta.url))],
-    bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false,
-  });
-  const clientJs = bundle.outputFiles[0]!.text;
+  const clientJs = await browserBundle();
   internal = await startTestNode({ host: '127.0.0.2', hostname: names.internal, tls: nodeCert, names, label: 'internal' });
   external = await startTestNode({ host: '127.0.0.1', hostname: names.external, tls: nodeCert, names, label: 'external' });
   // The service worker of an app that knows nothing of hairpin: it only calls /api/….
-  const sw = await build({
-    stdin: {
-      contents: `import { routeThroughHairpin } from './index.ts';
-        routeThroughHairpin(self, { mountPoint: ${JSON.stringify(`${internal.origin}/`)}, otherOrigin: ${JSON.stringify(external.origin)}, pathPrefix: '/api/', storage: null });
-        self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));`,
-      resolveDir: fileURLToPath(new URL('.', import.meta.url)),
-      loader: 'ts',
-    },
-    bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false,
-  });
-  const swJs = sw.outputFiles[0]!.text;
+  const swJs = await browserBundle(`import { routeThroughHairpin } from './index.ts';
+    routeThroughHairpin(self, { mountPoint: ${JSON.stringify(`${internal.origin}/`)}, otherOrigin: ${JSON.stringify(external.origin)}, pathPrefix: '/api/', storage: null });
+    self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));`);
   appServer = https.createServer(appCert, (req, res) => {
     if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(clientJs);
     if (req.url === '/sw.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(swJs);

@@ -5,26 +5,17 @@
 //   node lab/app-store.ts 198.18.0.2:443 apps.pem apps.key
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { browserBundle } from '../client/bundle.ts';
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop app</title></head>
 <body><h1>shop app</h1><p id="state">loading</p>
 <script type="module">import * as hairpin from '/client.js'; window.hairpin = hairpin; document.getElementById('state').textContent = 'ready';</script>
 </body></html>`;
 
-async function clientBundle(): Promise<string> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL('../client/index.ts', import.meta.url))],
-    bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false,
-  });
-  return result.outputFiles[0]!.text;
-}
-
 if (import.meta.main) {
   const [listen = '', certFile = '', keyFile = ''] = process.argv.slice(2);
   const i = listen.lastIndexOf(':');
-  const js = await clientBundle();
+  const js = await browserBundle();
   const server = createServer({ cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') }, (req, res) => {
     if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);

@@ -4,33 +4,25 @@ import { isIpv4, isIpv6 } from '../dns/address.ts';
 import { firstAnswering, type DnsTransport } from './transport.ts';
 
 export interface ResolvConf {
+  /** At most three, as glibc reads them. */
   nameservers: string[];
-  /** `options timeout:n` in seconds (glibc default 5). */
-  timeoutSeconds: number;
-  /** `options attempts:n` (glibc default 2). */
-  attempts: number;
 }
 
 /**
+ * Only the name servers: the probe keeps its own time bounds (1.5 s × 2 tries), shorter than
+ * resolv.conf's `timeout`/`attempts`, since pairing waits on it.
+ *
  * ```ts
  * parseResolvConf('nameserver 192.168.1.1\noptions timeout:2').nameservers; // ['192.168.1.1']
  * ```
  */
 export function parseResolvConf(text: string): ResolvConf {
-  const conf: ResolvConf = { nameservers: [], timeoutSeconds: 5, attempts: 2 };
+  const conf: ResolvConf = { nameservers: [] };
   for (const raw of text.split('\n')) {
-    const [keyword, ...rest] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
-    if (keyword === 'nameserver' && rest[0]) {
-      // A scoped link-local address (fe80::1%eth0) names an interface we cannot bind from here.
-      const address = rest[0];
-      if ((isIpv4(address) || isIpv6(address)) && conf.nameservers.length < 3) conf.nameservers.push(address);
-    } else if (keyword === 'options') {
-      for (const option of rest) {
-        const [name, value] = option.split(':');
-        const n = Number(value);
-        if (name === 'timeout' && Number.isInteger(n) && n > 0) conf.timeoutSeconds = Math.min(n, 30);
-        if (name === 'attempts' && Number.isInteger(n) && n > 0) conf.attempts = Math.min(n, 5);
-      }
+    const [keyword, address] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    // A scoped link-local address (fe80::1%eth0) names an interface we cannot bind from here.
+    if (keyword === 'nameserver' && address && (isIpv4(address) || isIpv6(address)) && conf.nameservers.length < 3) {
+      conf.nameservers.push(address);
     }
   }
   return conf;

@@ -13,10 +13,10 @@ describe('resolver addresses and resolv.conf', () => {
     expect(() => parseResolverAddress('192.0.2.1:0')).toThrow(TypeError);
   });
 
-  it('reads nameservers (at most three, as glibc), timeout and attempts', () => {
+  it('reads nameservers (at most three, as glibc), skipping scoped link-local ones', () => {
     const conf = parseResolvConf('# box\nsearch lan\nnameserver 192.168.1.1 ; dhcp\nnameserver fe80::1%eth0\nnameserver 2001:db8::53\nnameserver 192.0.2.53\nnameserver 198.51.100.53\noptions timeout:2 attempts:3 rotate');
-    expect(conf).toEqual({ nameservers: ['192.168.1.1', '2001:db8::53', '192.0.2.53'], timeoutSeconds: 2, attempts: 3 });
-    expect(parseResolvConf('')).toEqual({ nameservers: [], timeoutSeconds: 5, attempts: 2 });
+    expect(conf).toEqual({ nameservers: ['192.168.1.1', '2001:db8::53', '192.0.2.53'] });
+    expect(parseResolvConf('')).toEqual({ nameservers: [] });
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NodeNames } from '../http/policy.ts';
+import { backoffDelay } from '../retry.ts';
 import { orderCertificate, type AcmeOrder } from './acme.ts';
 import { writeFileAtomic } from './files.ts';
 import { ensureKey } from './key.ts';
@@ -58,6 +59,9 @@ export function renewalTime(notBefore: number, notAfter: number, random: () => n
 }
 
 const run = promisify(execFile);
+
+/** Failed renewals: full jitter under 1 min doubling to 1 h. */
+const RENEWAL_RETRY = { baseMs: 60_000, maxMs: 3_600_000 };
 
 /**
  * The certificate at `path` (undefined when there is none), with its renewal time for a given
@@ -150,7 +154,9 @@ export class CertificateKeeper {
 
   /**
    * Keep the certificate current: wake at the renewal time (re-checked at least daily, so a
-   * clock jump or a replaced file is noticed), retry failures from 1 minute doubling to 1 hour.
+   * clock jump or a replaced file is noticed), retry failures with full jitter under a ceiling
+   * from 1 minute doubling to 1 hour, so nodes that failed together (the ACME server down) do not
+   * come back together.
    */
   schedule(onError: (e: unknown) => void = () => {}): void {
     let failures = 0;
@@ -162,7 +168,7 @@ export class CertificateKeeper {
         wait = Date.parse(status.renewAt) - (this.options.now ?? Date.now)();
       } catch (e) {
         onError(e);
-        wait = Math.min(60_000 * 2 ** failures++, 3_600_000);
+        wait = backoffDelay(failures++, RENEWAL_RETRY);
       }
       this.#timer = setTimeout(tick, Math.max(1_000, Math.min(wait, 86_400_000)));
       this.#timer.unref();
