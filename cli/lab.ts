@@ -1,4 +1,4 @@
-// `hairpin lab`: the field lab in Linux network namespaces (root). See docs/readme/lab.md.
+// `hairpin lab`: the field lab in Linux network namespaces (root). See README.md, "The field lab".
 import { parseArgs } from 'node:util';
 import { formatNotes, formatResolvers, formatTable, runLab, tearDown } from '../lab/run.ts';
 import { releaseAll } from '../lab/shell.ts';

@@ -18,6 +18,7 @@ const rows: Array<[string, unknown, FailureKind, boolean]> = [
   ['node unknown CA', undici('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'tls', true],
   ['node expired', undici('CERT_HAS_EXPIRED'), 'tls', true],
   ['node reset', undici('ECONNRESET'), 'network', false],
+  ['connection aborted (socket killed, Wi-Fi lost)', undici('ECONNABORTED'), 'network', false],
   ['node other side closed', undici('UND_ERR_SOCKET', 'other side closed'), 'network', false],
   ['node dual-stack refused', Object.assign(new TypeError('fetch failed'), { cause: new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]) }), 'refused', true],
   ['deno dns', deno('error sending request for url (http://x/): client error (Connect): dns error: failed to lookup address information: Name or service not known'), 'dns', true],

@@ -2,7 +2,7 @@
  * The one place where a runtime's fetch error becomes a transport failure class. Runtimes say
  * what happened in different ways: Node/undici puts an errno-style `code` on `cause`, Deno puts
  * the OS message on `cause`, browsers only say `TypeError: Failed to fetch`. The table in
- * docs/readme/client.md mirrors the rules below.
+ * README.md, "Failure classification", mirrors the rules below.
  */
 
 /** How an attempt failed below HTTP (`identity`: the origin answered, but not as the node; `aborted`: the caller's own abort, never a switch). */
@@ -51,6 +51,7 @@ const byCode: Record<string, Rule> = {
   UND_ERR_BODY_TIMEOUT: { kind: 'timeout', neverSent: false },
   ECONNRESET: { kind: 'network', neverSent: false },
   EPIPE: { kind: 'network', neverSent: false },
+  ECONNABORTED: { kind: 'network', neverSent: false },
   UND_ERR_SOCKET: { kind: 'network', neverSent: false },
   UND_ERR_CLOSED: { kind: 'network', neverSent: false },
   EPROTO: { kind: 'tls', neverSent: true },

@@ -1,5 +1,5 @@
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createHairpinClient, HairpinClientError, type HairpinClient, type HairpinClientOptions, type OriginStorage, type OriginSwitchEvent,
   type TransportFailureEvent,
@@ -177,6 +177,21 @@ describe('repeating only when safe', () => {
     expect(external.hits.get('/drop')).toBeUndefined();
     expect(switches.at(-1)).toMatchObject({ to: external.origin, reason: 'transport-failure', failure: { kind: 'network', neverSent: false } });
     expect(c.current).toBe(external.origin);
+  });
+
+  it('with Local Network Access denied and no other path, a POST that may have arrived is still ERR_NOT_REPEATED', async () => {
+    vi.stubGlobal('navigator', { permissions: { query: async () => ({ state: 'denied' }) } });
+    cleanups.push(() => vi.unstubAllGlobals());
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    const { c } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, localNetworkAccess: 'on' });
+    expect(await served(await c.fetch('/v1/warm'))).toBe('external');
+    const error = await rejection(c.fetch('/drop', { method: 'POST', body: 'sale 42' }));
+    expect(error.code).toBe('ERR_NOT_REPEATED');
+    expect(external.hits.get('/drop')).toBe(1);
+    expect(internal.hits.size).toBe(0);
+    // A GET in the same place has nothing to fear from a repeat: the denial is what it learns.
+    expect((await rejection(c.fetch('/drop'))).code).toBe('ERR_LOCAL_NETWORK_DENIED');
   });
 
   it('the same POST with an Idempotency-Key is repeated on the other origin', async () => {

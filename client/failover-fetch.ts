@@ -7,7 +7,7 @@ import { nodeOrigins } from './origins.ts';
 import { raceWithDelay } from './race.ts';
 import { prepareReplay } from './replay.ts';
 import { defaultStorage, rememberedOrigin, rememberOrigin, type OriginStorage } from './storage.ts';
-import { timeBound, unref } from './time-bound.ts';
+import { nextTurn, timeBound, unref } from './time-bound.ts';
 
 /** First re-probe delay after a network change (ms), when shorter than `reprobe.initialMs`. */
 const NETWORK_SETTLE_MS = 1_000;
@@ -146,12 +146,16 @@ export class HairpinClient extends EventTarget {
       }
       failures.push(outcome);
       const next = this.#other(origin);
+      const repeatable = request.rereadable && (request.safeToRepeat || outcome.neverSent);
       if (attempt === 2 || (next === this.internalOrigin && this.#lna.denied())) {
         this.#setCurrent(null, 'all-failed', outcome);
+        // A first attempt that may have been applied says so, even with no other path left: the
+        // caller must not resend it blindly, which is what an "all failed" would invite.
+        if (attempt === 1 && !repeatable) throw new NotRepeated(outcome);
         throw noPath(failures, this.#lna.denied() ? this.internalOrigin : null);
       }
       this.#setCurrent(next, outcome.kind === 'local-network-denied' ? 'local-network-denied' : 'transport-failure', outcome);
-      if (!request.rereadable || (!request.safeToRepeat && !outcome.neverSent)) throw new NotRepeated(outcome);
+      if (!repeatable) throw new NotRepeated(outcome);
       origin = next;
     }
   }
@@ -228,6 +232,9 @@ export class HairpinClient extends EventTarget {
       const winner = candidates[index]!;
       this.#setCurrent(winner, 'race');
       this.#confirm(winner);
+      // The probe's connection goes back to the pool a turn after its body is read (undici);
+      // sending the first request before then opens a second connection and handshake.
+      await nextTurn();
       return winner;
     } catch (error) {
       const errors = error instanceof AggregateError ? error.errors : [error];

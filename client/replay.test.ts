@@ -20,6 +20,18 @@ describe('prepareReplay', () => {
     expect((await prepareReplay(undefined, { method: 'PUT', body: 'x' })).rereadable).toBe(true);
   });
 
+  it('only the body types fetch reads without consuming are rereadable', async () => {
+    const rereadable = (body: unknown) => prepareReplay(undefined, { method: 'PUT', body: body as BodyInit }).then((r) => r.rereadable);
+    for (const body of [undefined, null, 'x', new Uint8Array([1]), new ArrayBuffer(1), new Blob(['x']), new URLSearchParams('a=1'), new FormData()]) {
+      expect(await rereadable(body), String(body)).toBe(true);
+    }
+    // What Node's fetch accepts beyond the standard: read once, like a stream.
+    async function* chunks() { yield new Uint8Array([1]); }
+    expect(await rereadable(chunks())).toBe(false);
+    const { Readable } = await import('node:stream');
+    expect(await rereadable(Readable.from(['x']))).toBe(false);
+  });
+
   it("buffers a Request's body and drops the caller's signal from the shared init", async () => {
     const { init } = await prepareReplay(new Request('http://x/', { method: 'PUT', body: 'abc' }), undefined);
     expect(new TextDecoder().decode(init.body as ArrayBuffer)).toBe('abc');

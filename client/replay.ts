@@ -5,7 +5,7 @@ export interface Replay {
   init: RequestInit;
   /** Repeating it cannot apply it twice: idempotent method (RFC 9110 §9.2.2) or an `Idempotency-Key` from the caller. */
   safeToRepeat: boolean;
-  /** The body can be sent again (a stream cannot: the first attempt consumed it). */
+  /** The body can be sent again (a stream or an iterable cannot: the first attempt consumed it). */
   rereadable: boolean;
 }
 
@@ -26,10 +26,20 @@ export async function prepareReplay(source: Request | undefined, init: RequestIn
     : {};
   // Each attempt gets its own signal (the caller's, bounded in time).
   const { signal: _callerSignal, ...rest } = init ?? {};
-  const rereadable = !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream);
   return {
     safeToRepeat: IDEMPOTENT.has(method.toUpperCase()) || headers.has('idempotency-key'),
-    rereadable,
+    rereadable: isRereadable(body),
     init: { ...fromSource, ...rest, method, headers, body: body ?? null },
   };
+}
+
+/**
+ * The body types fetch reads without consuming them. Anything else (a web ReadableStream, and
+ * what runtimes accept beyond the standard: Node's Readable, async iterables) is read once.
+ */
+function isRereadable(body: unknown): boolean {
+  return body === undefined || body === null || typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body)
+    || (typeof Blob !== 'undefined' && body instanceof Blob)
+    || (typeof FormData !== 'undefined' && body instanceof FormData)
+    || (typeof URLSearchParams !== 'undefined' && body instanceof URLSearchParams);
 }

@@ -50,7 +50,18 @@ describe('routeThroughHairpin', () => {
     expect(await (await dispatch(new Request(`${external.origin}/v1/x`)))?.json()).toMatchObject({ served: 'internal' });
     expect(dispatch(new Request('https://pl-1234.apps.example.test/index.html'))).toBeUndefined();
     expect(dispatch(new Request('https://cdn.example.test/api/x'))).toBeUndefined();
+    expect(dispatch(new Request('https://pl-1234.apps.example.test/apiary/x'))).toBeUndefined();
     route.stop();
     expect(listeners.size).toBe(0);
+  });
+
+  it('takes the prefix with or without its trailing slash, as whole segments', async () => {
+    const [internal, external] = await nodes();
+    const { scope, dispatch } = fakeScope('https://pl-1234.apps.example.test');
+    const route = routeThroughHairpin(scope, { mountPoint: `${internal.origin}/`, otherOrigin: external.origin, pathPrefix: '/api', storage: null, reprobe: false });
+    stops.push(() => route.stop());
+    expect(await (await dispatch(new Request('https://pl-1234.apps.example.test/api/v1/stock')))?.json()).toMatchObject({ served: 'internal' });
+    expect(internal.hits.get('/v1/stock')).toBe(1);
+    expect(dispatch(new Request('https://pl-1234.apps.example.test/apiary'))).toBeUndefined();
   });
 });

@@ -3,7 +3,8 @@ import { createHairpinClient, type HairpinClient, type HairpinClientOptions } fr
 export interface ServiceWorkerRouteOptions extends HairpinClientOptions {
   /**
    * Requests to this path prefix on the worker's own origin go to the node, the prefix replaced
-   * by the mount point's path: with `/api/`, `/api/v1/stock` → `<node origin>/v1/stock`.
+   * by the mount point's path: with `/api/` (or `/api`), `/api/v1/stock` → `<node origin>/v1/stock`;
+   * the prefix matches whole path segments (`/apiary` is not routed).
    * Requests to either node origin are always routed.
    */
   pathPrefix?: string;
@@ -51,9 +52,15 @@ function nodeUrl(request: Request, ownOrigin: string, client: HairpinClient, pre
   if (request.mode === 'navigate') return undefined;
   const url = new URL(request.url);
   if (client.origins.includes(url.origin)) return url.href;
-  if (!prefix || url.origin !== ownOrigin || !url.pathname.startsWith(prefix)) return undefined;
-  const base = client.mountPoint.pathname.endsWith('/') ? client.mountPoint.pathname : `${client.mountPoint.pathname}/`;
-  return new URL(base + url.pathname.slice(prefix.length).replace(/^\/+/, '') + url.search, client.mountPoint).href;
+  if (!prefix || url.origin !== ownOrigin) return undefined;
+  // Whole path segments: `/api` and `/api/` both take `/api/v1` and `/api`, never `/apiary`.
+  const dir = withSlash(prefix);
+  if (url.pathname !== dir.slice(0, -1) && !url.pathname.startsWith(dir)) return undefined;
+  return new URL(withSlash(client.mountPoint.pathname) + url.pathname.slice(dir.length - 1).replace(/^\/+/, '') + url.search, client.mountPoint).href;
+}
+
+function withSlash(path: string): string {
+  return path.endsWith('/') ? path : `${path}/`;
 }
 
 async function forward(client: HairpinClient, target: string, request: Request): Promise<Response> {

@@ -36,3 +36,9 @@ export function timeBound(parent: AbortSignal | null | undefined, ms: number) {
 export function unref(timer: ReturnType<typeof setTimeout>): void {
   (timer as { unref?: () => void }).unref?.();
 }
+
+/** Resolves after the current turn of the event loop (setImmediate where it exists, else a 0 ms timer). */
+export function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}

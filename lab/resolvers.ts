@@ -1,6 +1,6 @@
 // The resolvers of the field, each real DNS software with the setting that makes it behave like
 // the network it stands for. Measured answers for a name whose only address is RFC 1918 are in
-// docs/readme/lab.md; lab/run.ts shows them again on every run.
+// README.md ("The field lab"); lab/run.ts shows them again on every run.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BOXES, INET, RFC1918, SERVICES, ZONE, type BoxPlan } from './plan.ts';

@@ -1,6 +1,6 @@
 // Node API: a node reports its addresses and reads its own state, with its own credential.
 import { Hono, type Context } from 'hono';
-import { isGlobalIpv6, isIpv4, isNonPublicIpv4, unmapIpv4 } from '../../dns/address.ts';
+import { isGlobalIpv6, isIpv4, isIpv6, isNonPublicIpv4, unmapIpv4 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import { zoneChanged, type ManagerEnv } from '../context.ts';
 import { readJsonObject, parseAddressReport } from '../validate.ts';
@@ -8,12 +8,17 @@ import { nodeView, servedRecords } from './views.ts';
 
 export const nodeRoutes = new Hono<ManagerEnv>();
 
-/** The client's address: from the trusted proxy header when one is configured, else the peer. */
+/**
+ * The client's address: from the trusted proxy header when one is configured, else the peer.
+ * Of a list (X-Forwarded-For), the last entry is the one the proxy in front of us appended; the
+ * ones before it came from the client and may be forged. A value that is not an address is none.
+ */
 export function clientAddress(c: Context<ManagerEnv>): string | undefined {
   const { config, peerAddress } = c.get('deps');
   const header = config.trustedProxyHeader;
-  const raw = header ? c.req.header(header)?.split(',')[0]?.trim() : peerAddress(c);
-  return raw ? unmapIpv4(raw) : undefined;
+  const raw = header ? c.req.header(header)?.split(',').at(-1)?.trim() : peerAddress(c);
+  const address = raw ? unmapIpv4(raw) : undefined;
+  return address !== undefined && (isIpv4(address) || isIpv6(address)) ? address : undefined;
 }
 
 nodeRoutes.put('/v1/licences/:licence/nodes/:node/addresses', async (c) => {

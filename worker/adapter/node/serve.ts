@@ -63,17 +63,25 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
     // Peek at the first bytes of each connection and hand it to the server that speaks them.
     server = createNetServer((socket: Socket) => {
       socket.setTimeout(30_000, () => socket.destroy());
-      socket.once('data', (first: Buffer) => {
-        const isH2 = first.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(first.length, H2_PREFACE.length)));
+      // The first segment may hold only part of the preface ("P" could start a PUT or a POST):
+      // read on until the bytes either are the whole preface or depart from it.
+      let head: Buffer = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        const compared = Math.min(head.length, H2_PREFACE.length);
+        const isH2 = head.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
+        if (isH2 && head.length < H2_PREFACE.length) return;
+        socket.off('data', onData);
         if (isH2) {
-          h2c.emit('connection', withPrefix(socket, first));
+          h2c.emit('connection', withPrefix(socket, head));
         } else {
           socket.pause();
-          socket.unshift(first);
+          socket.unshift(head);
           http1.emit('connection', socket);
           socket.resume();
         }
-      });
+      };
+      socket.on('data', onData);
     });
     server.on('close', () => {
       http1.close();
