@@ -1,6 +1,7 @@
 // The manager: one Hono app, web-standard only. Runtime entries (adapter/*) build its
 // dependencies and hand them in; nothing here knows whether it runs on Workers, Node or Deno.
 import { Hono } from 'hono';
+import { allowedMethods } from './allowed-methods.ts';
 import type { ManagerDeps, ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
 import { acmeRoutes } from './routes/acme.ts';
@@ -34,7 +35,13 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
   app.route('/', supportRoutes);
   app.route('/', acmeRoutes);
   app.route('/', acmeDnsRoutes);
-  app.notFound((c) => new ProblemError('not-found', `nothing at ${c.req.method} ${c.req.path}`).toResponse(c.req.path));
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length === 0) return new ProblemError('not-found', `nothing at ${c.req.method} ${c.req.path}`).toResponse(c.req.path);
+    const response = new ProblemError('method-not-allowed', `${c.req.path} takes ${allowed.join(', ')}, not ${c.req.method}`).toResponse(c.req.path);
+    response.headers.set('allow', allowed.join(', '));
+    return response;
+  });
   app.onError((err, c) => {
     if (err instanceof ProblemError) return err.toResponse(c.req.path);
     console.error(err);

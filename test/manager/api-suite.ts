@@ -302,5 +302,14 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       }
       await expectProblem(await t().fetch('/nowhere'), 404, 'not-found');
     });
+
+    it('answers a known path with the wrong method 405, with Allow', async () => {
+      const res = await t().fetch('/v1/licences/0000/nodes/nur0/addresses', { method: 'POST' });
+      await expectProblem(res, 405, 'method-not-allowed');
+      expect(res.headers.get('allow')).toBe('PUT');
+      const doh = await t().fetch('/dns-query', { method: 'DELETE' });
+      await expectProblem(doh, 405, 'method-not-allowed');
+      expect(doh.headers.get('allow')).toBe('GET, POST, HEAD');
+    });
   });
 }
