@@ -31,6 +31,17 @@ describe('firstAnswering', () => {
     await expect(firstAnswering('s', [dead]).exchange(new Uint8Array(), signal)).rejects.toMatchObject({ code: 'ERR_PROBE_UNREACHABLE' });
     await expect(firstAnswering('s', []).exchange(new Uint8Array(), signal)).rejects.toMatchObject({ code: 'ERR_PROBE_UNREACHABLE' });
   });
+
+  it('moves on after SERVFAIL, NOTIMP or REFUSED as glibc does, and keeps the first refusal when nobody answers better', async () => {
+    const signal = AbortSignal.timeout(1000);
+    // Header bytes: id, flags (QR), then the rcode in the low bits of the fourth byte.
+    const rcode = (code: number, delay = 0) => answer([0, 1, 0x80, code], delay);
+    const ask = (...servers: ReturnType<typeof answer>[]) => firstAnswering('s', servers).exchange(new Uint8Array(), signal).then((r) => r[3]);
+    expect(await ask(rcode(2), rcode(0, 20))).toBe(0); // SERVFAIL → the next server's NOERROR
+    expect(await ask(rcode(5), rcode(3, 20))).toBe(3); // REFUSED → the next server's NXDOMAIN
+    expect(await ask(rcode(4), rcode(2))).toBe(4); // NOTIMP, SERVFAIL: the first refusal
+    expect(await ask(rcode(3), rcode(0))).toBe(3); // NXDOMAIN is an answer: no further
+  });
 });
 
 describe('withTcpFallback', () => {

@@ -2,6 +2,7 @@
 // resolvers. Runtime adapters (probe/adapter/*) implement it; the probe core only sees this.
 import { FLAG_TC } from '../dns/message.ts';
 import { isIpv4, isIpv6 } from '../dns/address.ts';
+import { Rcode } from '../dns/rcode.ts';
 import { ProbeError } from './errors.ts';
 
 /**
@@ -72,10 +73,15 @@ export function withTcpFallback(udp: DnsTransport, tcp: DnsTransport): DnsTransp
   };
 }
 
+/** The answers after which glibc's stub asks the next name server (res_send.c, `next_ns`). */
+const NEXT_SERVER_RCODES: ReadonlySet<number> = new Set([Rcode.SERVFAIL, Rcode.NOTIMP, Rcode.REFUSED]);
+
 /**
- * The stub resolver's rule (resolv.conf(5)): the name servers in order, the next one when one does
- * not answer. All are asked at once so a dead first server costs no extra time; the answer kept is
- * the first in list order that came back. Any answer, SERVFAIL included, counts as an answer.
+ * The stub resolver's rule (resolv.conf(5), glibc): the name servers in order, the next one when
+ * one does not answer or answers SERVFAIL, NOTIMP or REFUSED. All are asked at once so a dead or
+ * filtering first server costs no extra time; the answer kept is the first in list order that
+ * glibc would have accepted, else the first refusal (what the device's lookup ends with, evidence
+ * for the verdict).
  */
 export function firstAnswering(label: string, transports: readonly DnsTransport[]): DnsTransport {
   return {
@@ -85,13 +91,18 @@ export function firstAnswering(label: string, transports: readonly DnsTransport[
       // Unobserved rejections of servers after the one that answered are expected, not errors.
       for (const p of inFlight) p.catch(() => undefined);
       let last: unknown = new ProbeError('ERR_PROBE_UNREACHABLE', `${label}: no name server configured`);
+      let refusal: Uint8Array | undefined;
       for (const p of inFlight) {
         try {
-          return await p;
+          const response = await p;
+          // The rcode is the low four bits of the header's fourth byte (RFC 1035 §4.1.1).
+          if (response.byteLength < 4 || !NEXT_SERVER_RCODES.has(response[3]! & 0x0f)) return response;
+          refusal ??= response;
         } catch (e) {
           last = e;
         }
       }
+      if (refusal) return refusal;
       throw last;
     },
   };
