@@ -37,6 +37,10 @@ export function parseResolvConf(text: string): ResolvConf {
  * ```
  */
 export function resolvConfTransport(text: string, resolverTransport: (spec: string) => DnsTransport): DnsTransport {
-  const { nameservers } = parseResolvConf(text);
+  return nameServersTransport(parseResolvConf(text).nameservers, resolverTransport);
+}
+
+/** The system's name servers from elsewhere than resolv.conf (Windows), asked by the same rule. */
+export function nameServersTransport(nameservers: readonly string[], resolverTransport: (spec: string) => DnsTransport): DnsTransport {
   return firstAnswering(`system (${nameservers.join(', ') || 'none'})`, nameservers.map((a) => resolverTransport(a)));
 }

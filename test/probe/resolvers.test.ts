@@ -1,6 +1,7 @@
 // The probe against real resolvers on loopback, each forwarding the zone to the manager's
 // built-in port-53 server: the verdict and its evidence for unbound, dnsmasq and BIND, plain and filtering.
 import { createSocket, type Socket } from 'node:dgram';
+import { getServers } from 'node:dns';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +193,11 @@ describe('the system resolver, read from a resolv.conf', () => {
     const result = await probeNode({ names, truth: dohTransport(`${manager.url}/dns-query`), resolver });
     expect(result.verdict, result.reason).toBe('ok');
     expect(check(result, 'internal', 'A').resolver.flags).toContain('aa');
+  });
+
+  it('without a resolv.conf (Windows), takes the servers Node itself was configured with', async () => {
+    const resolver = await systemTransport(join(dir, 'no-such-resolv.conf'));
+    expect(resolver.label).toBe(`system (${getServers().join(', ') || 'none'})`);
   });
 });
 

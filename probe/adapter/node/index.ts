@@ -1,8 +1,9 @@
 // The probe's transports on Node: a given resolver over UDP (TCP on truncation) or TCP only,
 // and the system resolver read from /etc/resolv.conf and asked on the wire, so rcode, flags and
 // Extended DNS Errors stay visible (getaddrinfo would fold them all into ENOTFOUND).
+import { getServers } from 'node:dns';
 import { readFile } from 'node:fs/promises';
-import { resolvConfTransport } from '../../resolv-conf.ts';
+import { nameServersTransport, resolvConfTransport } from '../../resolv-conf.ts';
 import { parseResolverAddress, withTcpFallback, type DnsTransport } from '../../transport.ts';
 import { tcpTransport } from './tcp.ts';
 import { udpTransport } from './udp.ts';
@@ -22,7 +23,12 @@ export function resolverTransport(spec: string, options: { protocol?: 'udp' | 't
   return options.protocol === 'tcp' ? tcpTransport(address) : withTcpFallback(udpTransport(address), tcpTransport(address));
 }
 
-/** The system's resolvers, in resolv.conf order, as libc would ask them. */
+/**
+ * The system's resolvers, in resolv.conf order, as libc would ask them. Without a resolv.conf
+ * (Windows), the servers Node's own resolver took from the system.
+ */
 export async function systemTransport(path = '/etc/resolv.conf'): Promise<DnsTransport> {
-  return resolvConfTransport(await readFile(path, 'utf8').catch(() => ''), (spec) => resolverTransport(spec));
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const transport = (spec: string) => resolverTransport(spec);
+  return text === undefined ? nameServersTransport(getServers(), transport) : resolvConfTransport(text, transport);
 }
