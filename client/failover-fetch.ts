@@ -11,6 +11,8 @@ import { nextTurn, timeBound, unref } from './time-bound.ts';
 
 /** First re-probe delay after a network change (ms), when shorter than `reprobe.initialMs`. */
 const NETWORK_SETTLE_MS = 1_000;
+/** The least the path check waits for this origin after the other one answered (ms). */
+const PATH_CHECK_MIN_GRACE_MS = 50;
 
 export interface HairpinClientOptions {
   /** The URL handed out at pairing, e.g. `https://i-nur1.pl-1234.example.test:8443/`. */
@@ -30,6 +32,15 @@ export interface HairpinClientOptions {
    * is just slow, and the attempt goes on (ms, default 1 500; `false` disables).
    */
   stallCheckMs?: number | false;
+  /**
+   * For a request that is safe to repeat: when it has no response headers after this long, ask
+   * both origins who they are. If the other one answers first, this path has died (Wi-Fi gone
+   * mid-session, packets dropped): the attempt is abandoned as a timeout and the request repeated
+   * there at once (this one gets as long again as the other took, at least 50 ms). If this one
+   * answers, the service is only slow and the attempt goes on (ms, default 200; `false` disables). Requests that are not safe to repeat wait for the
+   * stall check instead, which never abandons a live path.
+   */
+  pathCheckMs?: number | false;
   /** Re-probe of the internal origin while on the external one: first delay, doubling up to max (ms, default 30 000 → 600 000); `false` disables. */
   reprobe?: { initialMs?: number; maxMs?: number } | false;
   /** Memory of the last good origin; default `localStorage` where available, `null` for none. */
@@ -47,6 +58,7 @@ type Settings = {
   attemptTimeoutMs: number;
   probeTimeoutMs: number;
   stallCheckMs: number | false;
+  pathCheckMs: number | false;
   reprobe: { initialMs: number; maxMs: number } | false;
 };
 
@@ -94,6 +106,7 @@ export class HairpinClient extends EventTarget {
       attemptTimeoutMs: options.attemptTimeoutMs ?? 15_000,
       probeTimeoutMs: options.probeTimeoutMs ?? 5_000,
       stallCheckMs: options.stallCheckMs ?? 1_500,
+      pathCheckMs: options.pathCheckMs ?? 200,
       reprobe,
     };
     this.#reprobeDelay = reprobe ? reprobe.initialMs : 0;
@@ -139,7 +152,7 @@ export class HairpinClient extends EventTarget {
 
     let origin = this.#current ?? (await this.#raceOnce(callerSignal));
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#attempt(origin, path, request.init, callerSignal);
+      const outcome = await this.#attempt(origin, path, request.init, callerSignal, request.rereadable && request.safeToRepeat);
       if (outcome instanceof Response) {
         this.#confirm(origin);
         return outcome;
@@ -161,9 +174,10 @@ export class HairpinClient extends EventTarget {
   }
 
   /** Returns the Response, or the classified transport failure; rethrows anything else as is. */
-  async #attempt(origin: string, path: string, init: RequestInit, callerSignal: AbortSignal | null): Promise<Response | Failure> {
+  async #attempt(origin: string, path: string, init: RequestInit, callerSignal: AbortSignal | null, repeatable: boolean): Promise<Response | Failure> {
     const bound = timeBound(callerSignal, this.#opts.attemptTimeoutMs);
     const stopStallCheck = this.#stallCheck(origin, bound.expire);
+    const stopPathCheck = repeatable ? this.#pathCheck(origin, bound.expire) : () => {};
     try {
       const response = await this.#base(new URL(path, origin), { ...init, ...this.#lnaInit(origin), signal: bound.signal });
       bound.stopClock();
@@ -173,7 +187,37 @@ export class HairpinClient extends EventTarget {
       return this.#failure(error, origin, callerSignal, bound.timedOut());
     } finally {
       stopStallCheck();
+      stopPathCheck();
     }
+  }
+
+  /** Arms the path check of one repeatable attempt; returns its disarm. */
+  #pathCheck(origin: string, expire: () => void): () => void {
+    const after = this.#opts.pathCheckMs;
+    const other = this.#other(origin);
+    // In a browser page, a probe of the internal origin may raise the Local Network Access prompt:
+    // only the re-probe, paced and stopped by a denial, asks that.
+    if (after === false || (other === this.internalOrigin && this.#lna.applies)) return () => {};
+    const probes = new AbortController();
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const timer = setTimeout(() => {
+      const asked = Date.now();
+      // This origin answering at all means the path lives (the service is only slow).
+      this.#probe(origin, probes.signal).then(() => probes.abort(), () => {});
+      // The other answering, and this one not within as long again, means the path died. The
+      // grace keeps two live paths of similar round trip from being told apart by a coin toss.
+      this.#probe(other, probes.signal).then(() => {
+        if (probes.signal.aborted) return;
+        grace = setTimeout(() => {
+          if (!probes.signal.aborted) expire();
+        }, Math.max(Date.now() - asked, PATH_CHECK_MIN_GRACE_MS));
+      }, () => {});
+    }, after);
+    return () => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+      probes.abort();
+    };
   }
 
   /** Arms the stall check of one attempt; returns its disarm. */
