@@ -73,47 +73,38 @@ describe('switching on transport failures', () => {
     expect(elapsed).toBeLessThan(10_000);
   });
 
-  it('silently dropped mid-session: the attempt time bound fires, classified timeout, GET repeated', async () => {
+  /**
+   * A client in use on the internal origin when, Wi-Fi → cellular while the app runs, the same
+   * address starts swallowing packets; then one GET, timed. Only the given bound can end it.
+   */
+  async function afterSilentDrop(options: Partial<HairpinClientOptions>) {
     const internal = await node('127.0.0.2', 'internal');
     const external = await node('127.0.0.1', 'external');
-    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, attemptTimeoutMs: 300, stallCheckMs: false, pathCheckMs: false });
-    expect(await served(await c.fetch('/v1/warm'))).toBe('internal');
-    // Wi-Fi → cellular while the app runs: the same address now swallows packets.
+    const made = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, ...options });
+    expect(await served(await made.c.fetch('/v1/warm'))).toBe('internal');
     await internal.stop();
     const silent = await startSilentListener('127.0.0.2', internal.port);
     cleanups.push(() => silent.stop());
     const t0 = performance.now();
-    expect(await served(await c.fetch('/v1/x'))).toBe('external');
-    // Nothing else ends an attempt on a listener that never answers.
-    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(await served(await made.c.fetch('/v1/x'))).toBe('external');
+    return { ...made, external, ms: performance.now() - t0 };
+  }
+
+  it('silently dropped mid-session: the attempt time bound fires, classified timeout, GET repeated', async () => {
+    const { failures, ms } = await afterSilentDrop({ attemptTimeoutMs: 300, stallCheckMs: false, pathCheckMs: false });
+    expect(ms).toBeLessThan(5_000);
     expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['timeout', false]]);
   });
 
   it('silently dropped mid-session: the stall check sees the path dead long before the attempt bound', async () => {
-    const internal = await node('127.0.0.2', 'internal');
-    const external = await node('127.0.0.1', 'external');
-    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, attemptTimeoutMs: 20_000, stallCheckMs: 200, pathCheckMs: false });
-    await c.fetch('/v1/warm');
-    await internal.stop();
-    const silent = await startSilentListener('127.0.0.2', internal.port);
-    cleanups.push(() => silent.stop());
-    const t0 = performance.now();
-    expect(await served(await c.fetch('/v1/x'))).toBe('external');
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    const { failures, ms } = await afterSilentDrop({ attemptTimeoutMs: 20_000, stallCheckMs: 200, pathCheckMs: false });
+    expect(ms).toBeLessThan(10_000);
     expect(failures.map((f) => f.failure.kind)).toEqual(['timeout', 'timeout']);
   });
 
   it('silently dropped mid-session: the path check sees the other origin answer and repeats the GET there', async () => {
-    const internal = await node('127.0.0.2', 'internal');
-    const external = await node('127.0.0.1', 'external');
-    const { c, failures, switches } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, attemptTimeoutMs: 20_000, stallCheckMs: false, pathCheckMs: 100 });
-    await c.fetch('/v1/warm');
-    await internal.stop();
-    const silent = await startSilentListener('127.0.0.2', internal.port);
-    cleanups.push(() => silent.stop());
-    const t0 = performance.now();
-    expect(await served(await c.fetch('/v1/x'))).toBe('external');
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    const { failures, switches, external, ms } = await afterSilentDrop({ attemptTimeoutMs: 20_000, stallCheckMs: false, pathCheckMs: 100 });
+    expect(ms).toBeLessThan(10_000);
     expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['timeout', false]]);
     expect(switches.at(-1)).toMatchObject({ to: external.origin, reason: 'transport-failure' });
   });
