@@ -1,8 +1,9 @@
-// The node agent: reports the node's addresses when they change (and hourly), keeps the SAN
-// certificate, decides the pairing URL and tells the manager whether the box hairpins. Each job
-// is its own module; this class wires them to one configuration and one state file.
+// The node agent: reports the node's addresses when they change (and every few minutes, which
+// is how the manager sees a new public address), keeps the SAN certificate, decides the pairing
+// URL and tells the manager whether the box hairpins. Each job is its own module; this class
+// wires them to one configuration and one state file.
 import { mkdir, readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { dohTransport, postProbeReport } from '../probe/index.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
 import { addressesChanged, detectAddresses, type NodeAddresses } from './addresses.ts';
@@ -13,7 +14,14 @@ import { hairpinSelfTest } from './hairpin.ts';
 import type { NodeNames, ServiceIdentity } from './http/policy.ts';
 import { ManagerClient } from './manager-client.ts';
 import { decidePairingUrl, formatDecision, type PairingDecision } from './pairing.ts';
+import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
+import { PollLoop } from './poll-loop.ts';
 import { readState, writeState, type AgentState } from './state.ts';
+
+/** How often the pairing decision is made again when nothing published changed. */
+const PAIRING_EVERY_MS = 3_600_000;
+/** The ceiling on the extra wait between polls after failed reports (agent/poll-loop.ts). */
+const POLL_BACKOFF_MAX_MS = 15 * 60_000;
 
 export interface AgentDeps {
   detect?: () => Promise<NodeAddresses>;
@@ -34,9 +42,8 @@ export class NodeAgent {
   readonly #deps: Required<AgentDeps>;
   #names: NodeNames | undefined;
   #keeper: CertificateKeeper | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #polls: PollLoop | undefined;
   #pairingServer: Server | undefined;
-  #pairingCache: { at: number; decision: Promise<PairingDecision> } | undefined;
   #loaded = false;
   state: AgentState = {};
 
@@ -82,15 +89,18 @@ export class NodeAgent {
     await writeState(this.config.certDir, this.state);
   }
 
-  /** Detect the addresses; report them when they changed or the last report is old. */
-  async checkAddresses(): Promise<{ reported: boolean; addresses: NodeAddresses }> {
+  /**
+   * Detect the addresses; report them when they changed or the last report is old. `changed`:
+   * the report changed what the manager publishes (a new private or public address).
+   */
+  async checkAddresses(): Promise<{ reported: boolean; changed: boolean; addresses: NodeAddresses }> {
     await this.#load();
     const addresses = await this.#deps.detect();
     const now = this.#deps.now();
     const lastGood = this.state.lastGoodReport ? Date.parse(this.state.lastGoodReport.at) : 0;
     const due = now - lastGood >= this.config.reportEverySeconds * 1000;
     const changed = addressesChanged(this.state.addresses, addresses) || !this.state.lastGoodReport?.ok;
-    if (!changed && !due) return { reported: false, addresses };
+    if (!changed && !due) return { reported: false, changed: false, addresses };
     if (changed && this.state.addresses) this.#deps.log(`addresses: ${this.state.addresses.privateIpv4} -> ${addresses.privateIpv4} (${addresses.interface})`);
     this.state.addresses = addresses;
     const at = new Date(now).toISOString();
@@ -102,9 +112,13 @@ export class NodeAgent {
         port: this.config.port,
       });
       this.#names ??= answer.names;
-      this.state.publicIpv4 = answer.addresses?.publicIpv4 ?? null;
+      // The public address is the report's source as the manager saw it, invisible from here:
+      // its answer is where a new WAN address shows.
+      const publicIpv4 = answer.addresses?.publicIpv4 ?? null;
+      if (this.state.publicIpv4 !== undefined && publicIpv4 !== this.state.publicIpv4) this.#deps.log(`public address: ${this.state.publicIpv4 ?? 'none'} -> ${publicIpv4 ?? 'none'} (as the manager sees it)`);
+      this.state.publicIpv4 = publicIpv4;
       this.state.lastReport = this.state.lastGoodReport = { at, ok: true, serial: answer.serial, changed: answer.changed };
-      return { reported: true, addresses };
+      return { reported: true, changed: answer.changed, addresses };
     } catch (e) {
       this.state.lastReport = { at, ok: false, error: (e as Error).message };
       throw e;
@@ -166,52 +180,30 @@ export class NodeAgent {
     this.#deps.log(`agent for ${names.external} / ${names.internal}, manager ${this.config.manager}`);
     const decide = () =>
       this.decidePairing().then((d) => this.#deps.log(`pairing: ${formatDecision(d)}`), (e: Error) => this.#deps.log(`pairing check failed: ${e.message}`));
-    const poll = async () => {
-      let reported = false;
+    const poll = async (): Promise<boolean> => {
+      let ok = true;
+      let changed = false;
       try {
         const result = await this.checkAddresses();
-        reported = result.reported;
-        if (reported) this.#deps.log(`reported ${result.addresses.privateIpv4}${result.addresses.privateIpv6 ? ` ${result.addresses.privateIpv6}` : ''} (serial ${this.state.lastReport?.serial})`);
+        changed = result.changed;
+        if (result.reported) this.#deps.log(`reported ${result.addresses.privateIpv4}${result.addresses.privateIpv6 ? ` ${result.addresses.privateIpv6}` : ''} (serial ${this.state.lastReport?.serial})`);
       } catch (e) {
+        ok = false;
         this.#deps.log(`report failed: ${(e as Error).message}`);
       }
-      // Decide again after a move, and as often as reports repeat: the shop may change its
-      // router or resolver, and support's view of which boxes hairpin should stay current.
+      // Decide again when what the manager publishes changed, and hourly: the shop may change
+      // its router or resolver, and support's view of which boxes hairpin should stay current.
       const decidedAt = this.state.pairing ? Date.parse(this.state.pairing.decidedAt) : 0;
-      if (reported || this.#deps.now() - decidedAt >= this.config.reportEverySeconds * 1000) void decide();
+      if (changed || this.#deps.now() - decidedAt >= PAIRING_EVERY_MS) void decide();
+      return ok;
     };
-    await poll();
+    this.#polls = new PollLoop(poll, { intervalMs: this.config.pollSeconds * 1000, maxBackoffMs: POLL_BACKOFF_MAX_MS });
+    await this.#polls.start();
     (await this.keeper())?.schedule((e) => this.#deps.log(`certificate: ${(e as Error).message}`));
-    this.#timer = setInterval(poll, this.config.pollSeconds * 1000);
-    if (this.config.pairingListen) await this.#listenPairing(this.config.pairingListen);
-  }
-
-  /** `GET /pairing-url` (JSON; `?format=text` for people), recomputed at most once a minute. */
-  async #listenPairing(spec: string): Promise<void> {
-    const url = new URL(`http://${spec}`);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(url.port || 8788);
-    this.#pairingServer = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://agent.invalid');
-      if (url.pathname !== '/pairing-url' || req.method !== 'GET') return void res.writeHead(404).end();
-      const now = this.#deps.now();
-      if (!this.#pairingCache || now - this.#pairingCache.at > 60_000 || url.searchParams.has('fresh')) {
-        this.#pairingCache = { at: now, decision: this.decidePairing() };
-      }
-      this.#pairingCache.decision.then(
-        (d) => {
-          const { probe: _probe, ...shown } = d;
-          if (url.searchParams.get('format') === 'text') res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${formatDecision(d)}\n`);
-          else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(shown));
-        },
-        (e: Error) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: e.message })),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.#pairingServer!.once('error', reject);
-      this.#pairingServer!.listen(port, host, () => resolve());
-    });
-    this.#deps.log(`pairing endpoint: http://${spec}/pairing-url`);
+    if (this.config.pairingListen) {
+      this.#pairingServer = await listenPairingEndpoint(this.config.pairingListen, new SharedDecision(() => this.decidePairing(), this.#deps.now), names);
+      this.#deps.log(`pairing endpoint: http://${this.config.pairingListen}/pairing-url`);
+    }
   }
 
   /** The pairing endpoint's port once listening (tests use port 0). */
@@ -220,8 +212,9 @@ export class NodeAgent {
     return typeof address === 'object' && address ? address.port : undefined;
   }
 
+  /** Stops polling (waiting for a poll in flight), certificate upkeep and the pairing endpoint. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    await this.#polls?.stop();
     this.#keeper?.stop();
     await new Promise<void>((resolve) => (this.#pairingServer ? this.#pairingServer.close(() => resolve()) : resolve()));
   }

@@ -36,7 +36,12 @@ export interface AgentConfig {
   hairpinAddress?: string;
   /** Seconds between address checks (a report goes out only on change or when due). */
   pollSeconds: number;
-  /** Seconds after which an unchanged report is repeated (keeps "last seen" fresh). */
+  /**
+   * Seconds after which an unchanged report is repeated. The manager takes the public address
+   * from the report's source, which the node cannot see change: this bounds how long the
+   * external name points at an old WAN address. An unchanged report is one row update on the
+   * manager (no history row, no serial bump).
+   */
   reportEverySeconds: number;
   /** `host:port` for the local pairing endpoint (GET /pairing-url); off when unset. */
   pairingListen?: string;
@@ -97,7 +102,7 @@ export async function loadAgentConfig(file: string | undefined, env: Record<stri
   if ((merged.port as number) > 65535) throw new AgentConfigError('port must be at most 65535');
   return {
     certDir: join(process.cwd(), 'hairpin-agent'),
-    reportEverySeconds: 3600,
+    reportEverySeconds: 300,
     ...merged,
     // Never faster than every 10 s: the poll is local, but a flapping interface must not turn
     // into a report storm.

@@ -1,5 +1,5 @@
 // `hairpin agent`: the node agent. Configured by a JSON file (--config, or $HAIRPIN_AGENT_CONFIG)
-// and HAIRPIN_AGENT_* variables (see docs/readme/agent.md).
+// and HAIRPIN_AGENT_* variables (see README.md, "The node agent").
 import { parseArgs } from 'node:util';
 import { detectAddresses } from '../agent/addresses.ts';
 import { NodeAgent } from '../agent/agent.ts';
@@ -66,11 +66,14 @@ export async function run(argv: string[]): Promise<number> {
     switch (action) {
       case 'run': {
         const agent = new NodeAgent(config);
-        await agent.start();
-        await new Promise<void>((resolve) => {
+        // Listen first: a SIGTERM while start() is still at work (its first report may already
+        // be in) must stop the agent, not kill the process halfway through a state write.
+        const stopping = new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
+        await agent.start();
+        await stopping;
         await agent.stop();
         return 0;
       }

@@ -98,11 +98,19 @@ export function openApiDocument(zone: string) {
       '/v1/compat/licences/{licence}/nodes/{node}': { parameters: path(true, true), get: { summary: 'A node\'s probe reports with their evidence (support)', security: bearer, responses: { 200: { description: 'reports' }, 401: problem } } },
       '/v1/support-tokens': { post: { summary: 'Issue a read-only support token, a signed JWT (admin)', security: bearer, responses: { 201: { description: '{token, expiresAt}' }, 401: problem } } },
       '/support': { get: { summary: 'Support page (HTML): verdict shares per ISP, drill-down per licence and node', security: bearer, responses: { 200: { description: 'text/html' }, 401: problem } } },
-      '/register': { post: { summary: 'acme-dns compatible: an account bound to one node name (node credential or admin)', security: bearer, responses: { 201: { description: '{username, password, fulldomain, subdomain, allowfrom}' }, 401: problem } } },
+      '/register': { post: { summary: 'acme-dns compatible: an account bound to one node name (node credential or admin); at most 10 per node', security: bearer, responses: { 201: { description: '{username, password, fulldomain, subdomain, allowfrom}' }, 401: problem, 409: problem } } },
       '/update': { post: { summary: 'acme-dns compatible: set a TXT value (X-Api-User, X-Api-Key)', parameters: [{ name: 'X-Api-User', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Api-Key', in: 'header', required: true, schema: { type: 'string' } }], requestBody: json({ type: 'object', required: ['subdomain', 'txt'], properties: { subdomain: { type: 'string' }, txt: { type: 'string' } } }), responses: { 200: { description: '{txt}' }, 401: problem, 403: problem } } },
       '/v1/licences/{licence}/nodes/{node}/credential': {
         parameters: path(true, true),
-        post: { summary: 'Rotate the node credential (admin); shown once', security: bearer, responses: { 200: { description: '{credential}' }, 404: problem } },
+        post: { summary: 'Rotate the node credential (admin); shown once; revokes the node\'s acme-dns accounts', security: bearer, responses: { 200: { description: '{credential, acmeDnsAccountsRevoked}' }, 404: problem } },
+      },
+      '/v1/licences/{licence}/nodes/{node}/acme-dns-accounts': {
+        parameters: path(true, true),
+        get: { summary: 'The node\'s acme-dns accounts, without passwords (node or admin)', security: bearer, responses: { 200: { description: '{licence, node, limit, accounts: [{username, subdomain, name, fulldomain, allowfrom, createdAt}]}' }, 401: problem } },
+      },
+      '/v1/licences/{licence}/nodes/{node}/acme-dns-accounts/{username}': {
+        parameters: [...path(true, true), { name: 'username', in: 'path', required: true, schema: { type: 'string' } }],
+        delete: { summary: 'Delete one acme-dns account (node or admin)', security: bearer, responses: { 204: { description: 'deleted' }, 401: problem, 404: problem } },
       },
     },
   };

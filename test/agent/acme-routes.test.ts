@@ -1,6 +1,8 @@
-// The manager's ACME side: node challenge endpoints, the acme-dns-compatible API, and the zone
-// serving `_acme-challenge.<name>` from both, on a real manager (Node) on SQLite and Postgres.
+// The manager's ACME side: node challenge endpoints, the acme-dns-compatible API (its accounts
+// listed, capped, revoked with the credential or the node), and the zone serving
+// `_acme-challenge.<name>` from both, on a real manager (Node) on SQLite and Postgres.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACME_DNS_ACCOUNTS_PER_NODE } from '../../worker/store/acme-challenges.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -18,7 +20,8 @@ async function call(method: string, path: string, token: string | undefined, bod
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: (await res.json()) as any };
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type'), body: (text ? JSON.parse(text) : undefined) as any };
 }
 
 async function txt(name: string): Promise<string[]> {
@@ -98,8 +101,11 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
       expect(reg.body).toMatchObject({ fulldomain: '_acme-challenge.nur1.pl-1234.example.test', allowfrom: [] });
       const { username, password, subdomain } = reg.body;
       const up = await call('POST', '/update', undefined, { subdomain, txt: V3 }, { 'x-api-user': username, 'x-api-key': password });
-      expect(up).toEqual({ status: 200, body: { txt: V3 } });
+      expect([up.status, up.body]).toEqual([200, { txt: V3 }]);
       expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toContain(V3);
+      // As acme-dns: the body is JSON whatever the Content-Type (fetch sends text/plain for a string).
+      const plain = await call('POST', '/update', undefined, { subdomain, txt: V2 }, { 'x-api-user': username, 'x-api-key': password, 'content-type': 'text/plain;charset=UTF-8' });
+      expect(plain.status).toBe(200);
     });
 
     it('refuses /register for another node, a wrong key, a foreign subdomain, and sources outside allowfrom', async () => {
@@ -112,6 +118,72 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
       expect((await call('POST', '/update', undefined, { subdomain: fenced.subdomain, txt: V1 }, { 'x-api-user': fenced.username, 'x-api-key': fenced.password })).status).toBe(403);
       const loopback = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal', allowfrom: ['127.0.0.0/8', '::1/128'] })).body;
       expect((await call('POST', '/update', undefined, { subdomain: loopback.subdomain, txt: V2 }, { 'x-api-user': loopback.username, 'x-api-key': loopback.password })).status).toBe(200);
+    });
+  });
+  describe('acme-dns accounts: listed, capped, revoked', () => {
+    const register = (credential: string, node: string, name = 'external') => call('POST', '/register', credential, { licence: '1234', node, name });
+    const update = (account: { username: string; password: string; subdomain: string }, value: string) =>
+      call('POST', '/update', undefined, { subdomain: account.subdomain, txt: value }, { 'x-api-user': account.username, 'x-api-key': account.password });
+    const accounts = (credential: string, node: string) => call('GET', `/v1/licences/1234/nodes/${node}/acme-dns-accounts`, credential);
+
+    it('lists a node’s accounts without secrets, and deletes one', async () => {
+      const credential = await manager.enrol('1234', 'nur3');
+      const kept = (await register(credential, 'nur3', 'internal')).body;
+      const dropped = (await register(credential, 'nur3')).body;
+      const listed = await accounts(credential, 'nur3');
+      expect(listed.status).toBe(200);
+      expect(listed.body).toMatchObject({ licence: '1234', node: 'nur3', limit: ACME_DNS_ACCOUNTS_PER_NODE });
+      expect(listed.body.accounts.map((a: { username: string }) => a.username).sort()).toEqual([kept.username, dropped.username].sort());
+      expect(listed.body.accounts.find((a: { username: string }) => a.username === kept.username)).toMatchObject({ name: 'internal', fulldomain: '_acme-challenge.i-nur3.pl-1234.example.test', subdomain: kept.subdomain, allowfrom: [] });
+      expect(JSON.stringify(listed.body)).not.toContain(kept.password);
+      expect((await accounts(nur1, 'nur3')).status).toBe(403);
+
+      const path = `/v1/licences/1234/nodes/nur3/acme-dns-accounts/${dropped.username}`;
+      expect((await call('DELETE', path, nur1)).status).toBe(403);
+      expect((await call('DELETE', path, credential)).status).toBe(204);
+      expect((await call('DELETE', path, ADMIN_TOKEN)).status).toBe(404);
+      expect((await update(dropped, V1)).status).toBe(401);
+      expect((await update(kept, V1)).status).toBe(200);
+    });
+
+    it(`refuses the account after ${ACME_DNS_ACCOUNTS_PER_NODE} with a 409 problem until one is deleted`, async () => {
+      const credential = await manager.enrol('1234', 'nur4');
+      for (let i = 0; i < ACME_DNS_ACCOUNTS_PER_NODE; i++) expect((await register(credential, 'nur4')).status).toBe(201);
+      const refused = await register(credential, 'nur4');
+      expect(refused).toMatchObject({ status: 409, type: 'application/problem+json', body: { type: 'urn:hairpin:problem:conflict', status: 409 } });
+      expect(refused.body.detail).toContain(`${ACME_DNS_ACCOUNTS_PER_NODE} acme-dns accounts`);
+      expect((await register(ADMIN_TOKEN, 'nur4')).status).toBe(409);
+      // Another node's allowance is its own.
+      expect((await register(nur2, 'nur2')).status).toBe(201);
+      const [first] = (await accounts(credential, 'nur4')).body.accounts;
+      expect((await call('DELETE', `/v1/licences/1234/nodes/nur4/acme-dns-accounts/${first.username}`, credential)).status).toBe(204);
+      expect((await register(credential, 'nur4')).status).toBe(201);
+    });
+
+    it('rotating the credential revokes the accounts made with it', async () => {
+      const old = await manager.enrol('1234', 'nur5');
+      const a = (await register(old, 'nur5')).body;
+      const b = (await register(old, 'nur5', 'internal')).body;
+      expect((await update(a, V1)).status).toBe(200);
+      const rotated = await call('POST', '/v1/licences/1234/nodes/nur5/credential', ADMIN_TOKEN);
+      expect(rotated.status).toBe(200);
+      expect(rotated.body).toMatchObject({ licence: '1234', node: 'nur5', acmeDnsAccountsRevoked: 2 });
+      for (const account of [a, b]) expect((await update(account, V2)).status).toBe(401);
+      expect((await register(old, 'nur5')).status).toBe(401);
+      expect((await accounts(rotated.body.credential, 'nur5')).body.accounts).toEqual([]);
+      // The new credential registers afresh.
+      const fresh = (await register(rotated.body.credential, 'nur5')).body;
+      expect((await update(fresh, V2)).status).toBe(200);
+      expect((await call('POST', '/v1/licences/1234/nodes/nobody/credential', ADMIN_TOKEN)).status).toBe(404);
+    });
+
+    it('deleting the node deletes its accounts', async () => {
+      const credential = await manager.enrol('1234', 'nur6');
+      const account = (await register(credential, 'nur6')).body;
+      expect((await call('DELETE', '/v1/licences/1234/nodes/nur6', ADMIN_TOKEN)).status).toBe(204);
+      expect((await update(account, V1)).status).toBe(401);
+      const rows = await manager.store.db.selectFrom('acme_dns_accounts').select('username').where('node', '=', 'nur6').execute();
+      expect(rows).toEqual([]);
     });
   });
 });

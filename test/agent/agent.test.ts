@@ -1,7 +1,9 @@
-// The agent as a whole against a real manager: reports on change only, its state file, the CLI
-// (`hairpin agent status`, `pairing-url --json`), the local pairing endpoint, and — with Pebble
-// installed — `start()` obtaining the certificate with propagation checked over the manager's DoH.
-import { execFile } from 'node:child_process';
+// The agent as a whole against a real manager: reports on change only, a periodic report
+// noticing a new public address, one poll at a time, its state file, the CLI (`hairpin agent
+// run` until SIGTERM, `status`, `pairing-url --json`), the local pairing endpoint, and — with
+// Pebble installed — `start()` obtaining the certificate with propagation checked over the
+// manager's DoH.
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +21,7 @@ import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { freePort } from '../support/net.ts';
 import { makeCertificate } from '../support/tls.ts';
+import { waitUntil } from '../support/wait.ts';
 import { startPebble, type RunningPebble } from './support/pebble.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';
 
@@ -55,6 +58,45 @@ describe('NodeAgent', () => {
     const found = await manager.zone.lookup('i-nur1.pl-1234.example.test');
     expect(found.status === 'exists' && found.records.filter((r) => r.type !== 'TXT').map((r) => r.data)).toEqual(['192.168.1.21', 'fd00::21']);
     expect(await agent.serviceIdentity()).toMatchObject({ appsName: 'pl-1234.apps.example.test', port: 8443 });
+  });
+
+  it('notices a new public address in the answer to a periodic report, and says so', async () => {
+    const nodeCredential = await manager.enrol('1234', 'nur7');
+    const logged: string[] = [];
+    let now = Date.now();
+    const wan = { ...config, node: 'nur7', credential: nodeCredential, certDir: join(dir, 'nur7'), publicIpv4: '203.0.113.7' };
+    const agent = new NodeAgent(wan, { detect: async () => addresses, log: (line) => logged.push(line), now: () => now });
+    expect((await agent.checkAddresses()).reported).toBe(true);
+    // The box got a new WAN address: nothing changed on the node, so only the periodic report
+    // can carry it (here the override stands in for the source address the manager would see).
+    wan.publicIpv4 = '203.0.113.9';
+    expect((await agent.checkAddresses()).reported).toBe(false);
+    now += wan.reportEverySeconds * 1000;
+    expect(await agent.checkAddresses()).toMatchObject({ reported: true, changed: true });
+    expect(agent.state.publicIpv4).toBe('203.0.113.9');
+    expect(logged).toContain('public address: 203.0.113.7 -> 203.0.113.9 (as the manager sees it)');
+  });
+
+  it('never runs two polls at once, even when a poll outlasts the interval', async () => {
+    let running = 0;
+    let most = 0;
+    let polls = 0;
+    const slowDetect = async () => {
+      polls++;
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 100));
+      running--;
+      return addresses;
+    };
+    // 20 ms between polls, each 100 ms long: an interval timer would run five at once.
+    const agent = new NodeAgent({ ...config, certDir: join(dir, 'overlap'), pollSeconds: 0.02 }, { detect: slowDetect, log: () => {} });
+    await agent.start();
+    try {
+      await waitUntil(() => polls >= 4, { timeout: () => `only ${polls} polls` });
+    } finally {
+      await agent.stop();
+    }
+    expect(most).toBe(1);
   });
 
   it("refuses to report another node's addresses with this credential (403, not retried)", async () => {
@@ -103,6 +145,39 @@ describe.skipIf(!haveSystemPrograms('openssl'))('NodeAgent.decidePairing when th
 });
 
 describe('hairpin agent CLI', () => {
+  it('`agent run` reports, then exits 0 on SIGTERM', async () => {
+    const nodeCredential = await manager.enrol('1234', 'nur8');
+    const child = spawn(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', 'run'], {
+      env: {
+        ...process.env,
+        HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'),
+        HAIRPIN_AGENT_NODE: 'nur8',
+        HAIRPIN_AGENT_CREDENTIAL: nodeCredential,
+        HAIRPIN_AGENT_CERT_DIR: join(dir, 'cli-run'),
+        HAIRPIN_AGENT_PRIVATE_IPV4: '192.168.1.30',
+        // Loopback only: the pairing check after the first report asks this resolver, and a
+        // hairpin self-test, if one ran, would connect here.
+        HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}`,
+        HAIRPIN_AGENT_HAIRPIN_ADDRESS: '127.0.0.1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      await waitUntil(async () => {
+        if (child.exitCode !== null) throw new Error(`agent exited early: ${output}`);
+        return (await manager.store.getNode('1234', 'nur8'))?.addresses?.privateIpv4 === '192.168.1.30';
+      }, { timeoutMs: 8_000, everyMs: 50, timeout: () => `the manager got no report: ${output}` });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, output).toEqual({ code: 0, signal: null });
+    expect(output).toContain('reported 192.168.1.30');
+  });
+
   const cli = (...args: string[]) =>
     promisify(execFile)(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', ...args], {
       env: { ...process.env, HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'), HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_PRIVATE_IPV4: '192.168.1.21', HAIRPIN_AGENT_PRIVATE_IPV6: 'fd00::21' },

@@ -7,13 +7,24 @@
 // set the TXT values of that one name and nothing else. The zone answers
 // `_acme-challenge.<node name>` directly from those values, so no CNAME is needed: `fulldomain`
 // is that very name. The two most recent values are kept, as acme-dns does.
+//
+// Accounts are bounded (ACME_DNS_ACCOUNTS_PER_NODE), listed and deleted one by one under
+// /v1/licences/{licence}/nodes/{node}/acme-dns-accounts, and all revoked when the node's
+// credential is rotated (they were made with it) or the node is deleted (foreign key cascade).
 import { Hono, type Context } from 'hono';
 import { isIpv4, parseIpv6 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import { credentialHash, zoneChanged, type ManagerEnv } from '../context.ts';
 import { newCredential, timingSafeEqual } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
-import { addAcmeChallenge, createAcmeDnsAccount, findAcmeDnsAccount } from '../store/acme-challenges.ts';
+import {
+  ACME_DNS_ACCOUNTS_PER_NODE,
+  addAcmeChallenge,
+  createAcmeDnsAccount,
+  deleteAcmeDnsAccount,
+  findAcmeDnsAccount,
+  listAcmeDnsAccounts,
+} from '../store/acme-challenges.ts';
 import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
 import { challengeName, checkChallengeValue, checkNameKind } from './acme.ts';
 import { clientAddress } from './node.ts';
@@ -46,11 +57,11 @@ export function inCidr(address: string, cidr: string): boolean {
 }
 
 /**
- * acme-dns reads the body as JSON whatever its Content-Type, and some of its clients send none
- * (goacmedns, lego's library, sets only the X-Api-* headers): so do we, here only.
+ * acme-dns reads the body as JSON whatever its Content-Type, and its clients send none
+ * (goacmedns, lego's library, sets only the X-Api-* headers) or whatever their HTTP library
+ * defaults to (text/plain for a string body): so do we, here only.
  */
 function readBody(request: Request) {
-  if (request.headers.get('content-type')) return readJsonObject(request);
   const headers = new Headers(request.headers);
   headers.set('content-type', 'application/json');
   return readJsonObject(new Request(request, { headers }));
@@ -79,9 +90,43 @@ acmeDnsRoutes.post('/register', async (c) => {
     allowFrom: allowFrom as string[],
     createdAt: now(),
   };
-  await createAcmeDnsAccount(store.db, account);
+  if (!(await createAcmeDnsAccount(store.db, account))) {
+    throw new ProblemError(
+      'conflict',
+      `node "${node}" of licence "${licence}" has ${ACME_DNS_ACCOUNTS_PER_NODE} acme-dns accounts, the most allowed: delete one (DELETE ${accountsPath(licence, node)}/{username}) or rotate the node's credential, which revokes them all`,
+    );
+  }
   const fulldomain = challengeName(config.names.nodeNames(licence, node), kind);
   return c.json({ username: account.username, password, fulldomain, subdomain: account.subdomain, allowfrom: account.allowFrom }, 201, { 'cache-control': 'no-store' });
+});
+
+function accountsPath(licence: string, node: string): string {
+  return `/v1/licences/${licence}/nodes/${node}/acme-dns-accounts`;
+}
+
+acmeDnsRoutes.get('/v1/licences/:licence/nodes/:node/acme-dns-accounts', async (c) => {
+  const { licence, node } = c.req.param();
+  await requireNodeOrAdmin(c, licence, node);
+  const { store, config } = c.get('deps');
+  const names = config.names.nodeNames(licence, node);
+  const accounts = (await listAcmeDnsAccounts(store.db, licence, node)).map((a) => ({
+    username: a.username,
+    subdomain: a.subdomain,
+    name: a.kind,
+    fulldomain: challengeName(names, a.kind),
+    allowfrom: a.allowFrom,
+    createdAt: new Date(a.createdAt).toISOString(),
+  }));
+  return c.json({ licence, node, limit: ACME_DNS_ACCOUNTS_PER_NODE, accounts });
+});
+
+acmeDnsRoutes.delete('/v1/licences/:licence/nodes/:node/acme-dns-accounts/:username', async (c) => {
+  const { licence, node, username } = c.req.param();
+  await requireNodeOrAdmin(c, licence, node);
+  if (!(await deleteAcmeDnsAccount(c.get('deps').store.db, licence, node, username))) {
+    throw new ProblemError('not-found', `node "${node}" of licence "${licence}" has no acme-dns account "${username}"`);
+  }
+  return c.body(null, 204);
 });
 
 async function updater(c: Context<ManagerEnv>) {

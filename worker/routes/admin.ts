@@ -1,4 +1,5 @@
-// Admin API: licences and nodes, credentials issued and rotated (shown once).
+// Admin API: licences and nodes, credentials issued and rotated (shown once; rotation revokes the
+// node's acme-dns accounts).
 import { Hono } from 'hono';
 import { requireAdmin } from '../auth.ts';
 import { credentialHash, zoneChanged, type ManagerEnv } from '../context.ts';
@@ -89,8 +90,9 @@ adminRoutes.post('/v1/licences/:licence/nodes/:node/credential', async (c) => {
   const { licence, node } = c.req.param();
   const { store, now } = c.get('deps');
   const credential = newCredential();
-  if (!(await store.rotateCredential(licence, node, await credentialHash(c, credential), now()))) {
-    throw new ProblemError('not-found', `no node "${node}" in licence "${licence}"`);
-  }
-  return c.json({ licence, node, credential }, 200, { 'cache-control': 'no-store' });
+  const revoked = await store.rotateCredential(licence, node, await credentialHash(c, credential), now());
+  if (revoked === undefined) throw new ProblemError('not-found', `no node "${node}" in licence "${licence}"`);
+  // The node's acme-dns accounts went with the old credential: say so, since an ACME client's
+  // stored account (lego's ACME_DNS_STORAGE_PATH) must be registered again.
+  return c.json({ licence, node, credential, acmeDnsAccountsRevoked: revoked }, 200, { 'cache-control': 'no-store' });
 });

@@ -1,8 +1,8 @@
 // ACME DNS-01 data: the TXT values served at `_acme-challenge.<node name>` and the acme-dns
 // accounts that may set them. Every change moves the zone serial in the same atomic batch, so
 // secondaries fed by NOTIFY/IXFR see a challenge as soon as the port-53 server does.
-import type { Kysely } from 'kysely';
-import type { Database } from '../../schema/database.ts';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type { AcmeDnsAccountTable, Database } from '../../schema/database.ts';
 import type { NameKind } from '../names.ts';
 import type { Store } from './store.ts';
 
@@ -114,25 +114,49 @@ export interface AcmeDnsAccount extends ChallengeKey {
   createdAt: number;
 }
 
-export async function createAcmeDnsAccount(db: Kysely<Database>, account: AcmeDnsAccount): Promise<void> {
-  await db
+/**
+ * acme-dns accounts per node. A node needs one or two (one per name, or one per ACME client);
+ * the cap bounds what a leaked credential, or a client that registers on every run, can pile up.
+ */
+export const ACME_DNS_ACCOUNTS_PER_NODE = 10;
+
+/**
+ * Store a new account unless the node has `ACME_DNS_ACCOUNTS_PER_NODE` already. The count and the
+ * insert are one statement (INSERT … SELECT … WHERE count < cap): exact on SQLite and D1, whose
+ * writes are serialised; on Postgres two registrations racing for the last slot may both get in,
+ * which still bounds the table. Returns false when nothing was stored (the cap, or the node
+ * deleted meanwhile).
+ */
+export async function createAcmeDnsAccount(db: Kysely<Database>, account: AcmeDnsAccount): Promise<boolean> {
+  const result = await db
     .insertInto('acme_dns_accounts')
-    .values({
-      username: account.username,
-      password_hash: account.passwordHash,
-      subdomain: account.subdomain,
-      licence: account.licence,
-      node: account.node,
-      kind: account.kind,
-      allow_from: JSON.stringify(account.allowFrom),
-      created_at: account.createdAt,
-    })
-    .execute();
+    .columns(['username', 'password_hash', 'subdomain', 'licence', 'node', 'kind', 'allow_from', 'created_at'])
+    .expression(
+      db
+        .selectFrom('nodes')
+        .select([
+          sql<string>`${account.username}`.as('username'),
+          sql<string>`${account.passwordHash}`.as('password_hash'),
+          sql<string>`${account.subdomain}`.as('subdomain'),
+          'licence',
+          'node',
+          sql<string>`${account.kind}`.as('kind'),
+          sql<string>`${JSON.stringify(account.allowFrom)}`.as('allow_from'),
+          sql<number>`${account.createdAt}`.as('created_at'),
+        ])
+        .where('licence', '=', account.licence)
+        .where('node', '=', account.node)
+        .where(
+          (eb) => eb.selectFrom('acme_dns_accounts').select((c) => c.fn.countAll<number>().as('n')).where('licence', '=', account.licence).where('node', '=', account.node),
+          '<',
+          ACME_DNS_ACCOUNTS_PER_NODE,
+        ),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
-export async function findAcmeDnsAccount(db: Kysely<Database>, username: string): Promise<AcmeDnsAccount | undefined> {
-  const row = await db.selectFrom('acme_dns_accounts').selectAll().where('username', '=', username).executeTakeFirst();
-  if (!row) return undefined;
+function toAccount(row: AcmeDnsAccountTable): AcmeDnsAccount {
   return {
     username: row.username,
     passwordHash: row.password_hash,
@@ -143,4 +167,38 @@ export async function findAcmeDnsAccount(db: Kysely<Database>, username: string)
     allowFrom: JSON.parse(row.allow_from) as string[],
     createdAt: Number(row.created_at),
   };
+}
+
+export async function findAcmeDnsAccount(db: Kysely<Database>, username: string): Promise<AcmeDnsAccount | undefined> {
+  const row = await db.selectFrom('acme_dns_accounts').selectAll().where('username', '=', username).executeTakeFirst();
+  return row && toAccount(row);
+}
+
+/** A node's accounts, oldest first. */
+export async function listAcmeDnsAccounts(db: Kysely<Database>, licence: string, node: string): Promise<AcmeDnsAccount[]> {
+  const rows = await db
+    .selectFrom('acme_dns_accounts')
+    .selectAll()
+    .where('licence', '=', licence)
+    .where('node', '=', node)
+    .orderBy('created_at')
+    .orderBy('username')
+    .execute();
+  return rows.map(toAccount);
+}
+
+/** Delete one of a node's accounts; false when the node has no account of that name. */
+export async function deleteAcmeDnsAccount(db: Kysely<Database>, licence: string, node: string, username: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('acme_dns_accounts')
+    .where('licence', '=', licence)
+    .where('node', '=', node)
+    .where('username', '=', username)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Every account of a node, as a query for a store batch (credential rotation revokes them). */
+export function revokeAcmeDnsAccounts(db: Kysely<Database>, licence: string, node: string): CompiledQuery {
+  return db.deleteFrom('acme_dns_accounts').where('licence', '=', licence).where('node', '=', node).compile();
 }

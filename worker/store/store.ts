@@ -6,7 +6,7 @@ import type { AddressTable, Database } from '../../schema/database.ts';
 import type { AtomicBatch } from './batch.ts';
 import { precompile } from './precompiled.ts';
 import type { NameKind } from '../names.ts';
-import { acmeChallenges, allAcmeChallenges } from './acme-challenges.ts';
+import { acmeChallenges, allAcmeChallenges, revokeAcmeDnsAccounts } from './acme-challenges.ts';
 
 /**
  * RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it
@@ -277,14 +277,23 @@ export class Store {
     return Number((results[4]?.rows[0] as { serial: number }).serial);
   }
 
-  async rotateCredential(licence: string, node: string, credentialHash: string, at: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('nodes')
-      .set({ credential_hash: credentialHash, credential_rotated_at: at })
-      .where('licence', '=', licence)
-      .where('node', '=', node)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+  /**
+   * Replace the node's credential and, in the same batch, revoke its acme-dns accounts: they were
+   * registered with the old credential, and a leaked one's accounts must not outlive it. Returns
+   * how many accounts were revoked, or undefined when there is no such node.
+   */
+  async rotateCredential(licence: string, node: string, credentialHash: string, at: number): Promise<number | undefined> {
+    const [rotated, revoked] = await this.batch([
+      this.db
+        .updateTable('nodes')
+        .set({ credential_hash: credentialHash, credential_rotated_at: at })
+        .where('licence', '=', licence)
+        .where('node', '=', node)
+        .compile(),
+      revokeAcmeDnsAccounts(this.db, licence, node),
+    ]);
+    if (Number(rotated?.numAffectedRows ?? 0n) === 0) return undefined;
+    return Number(revoked?.numAffectedRows ?? 0n);
   }
 
   /**

@@ -1,0 +1,90 @@
+// The agent's local pairing endpoint, `GET /pairing-url`. It has no credential, and each decision
+// costs a probe through the shop's resolver, maybe a hairpin self-test and a probe report sent
+// to the manager: so callers share decisions. One is made at a time, reused for a minute, and
+// `?fresh` forces a new one at most every 10 s (later fresh requests get the one just made).
+// Requests whose Host is not an address, localhost, this machine's name or one of the node's
+// names are refused: a page on another name rebinding its DNS to this address (DNS rebinding)
+// would send its own name.
+import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import { hostName, type NodeNames } from './http/policy.ts';
+import { formatDecision, type PairingDecision } from './pairing.ts';
+
+/** How long a decision is reused for a plain request. */
+export const DECISION_MAX_AGE_MS = 60_000;
+/** How soon after the last decision `?fresh` may force another. */
+export const FRESH_MIN_INTERVAL_MS = 10_000;
+
+/**
+ * One decision shared by every caller: concurrent callers wait for the one in flight, and a
+ * settled one (success or failure) is reused while it is young enough for the caller.
+ *
+ * ```ts
+ * const shared = new SharedDecision(() => agent.decidePairing(), Date.now);
+ * await shared.get({ fresh: true }); // a new decision, unless one is in flight or < 10 s old
+ * ```
+ */
+export class SharedDecision<T> {
+  readonly #decide: () => Promise<T>;
+  readonly #now: () => number;
+  #current: { decision: Promise<T>; settledAt: number | undefined } | undefined;
+
+  constructor(decide: () => Promise<T>, now: () => number) {
+    this.#decide = decide;
+    this.#now = now;
+  }
+
+  get({ fresh = false } = {}): Promise<T> {
+    const current = this.#current;
+    const maxAge = fresh ? FRESH_MIN_INTERVAL_MS : DECISION_MAX_AGE_MS;
+    if (current && (current.settledAt === undefined || this.#now() - current.settledAt < maxAge)) return current.decision;
+    const next: { decision: Promise<T>; settledAt: number | undefined } = { decision: this.#decide(), settledAt: undefined };
+    const settled = () => void (next.settledAt = this.#now());
+    next.decision.then(settled, settled);
+    this.#current = next;
+    return next.decision;
+  }
+}
+
+/** The Host names the endpoint answers for; any address literal is accepted besides these. */
+export function pairingHosts(names: NodeNames): Set<string> {
+  const machine = hostname().toLowerCase();
+  return new Set(['localhost', machine, `${machine}.local`, names.external, names.internal].map((h) => hostName(h)!));
+}
+
+function acceptsHost(host: string | undefined, hosts: Set<string>): boolean {
+  const name = hostName(host);
+  return name !== undefined && (isIP(name) !== 0 || hosts.has(name));
+}
+
+/**
+ * Listen on `host:port` (`127.0.0.1:8788`; port 0 for any) and answer `GET /pairing-url` (JSON,
+ * `?format=text` for people, `?fresh` to decide again).
+ */
+export async function listenPairingEndpoint(spec: string, decisions: SharedDecision<PairingDecision>, names: NodeNames): Promise<Server> {
+  const listen = new URL(`http://${spec}`);
+  const hosts = pairingHosts(names);
+  const server = createServer((req, res) => {
+    if (!acceptsHost(req.headers.host, hosts)) {
+      // RFC 9110 §15.5.20, as the node's own service answers names it does not serve.
+      const detail = `this endpoint answers for an address, ${[...hosts].join(', ')}; not "${req.headers.host ?? ''}"`;
+      return void res.writeHead(421, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:hairpin:problem:misdirected-request', status: 421, detail }));
+    }
+    const url = new URL(req.url ?? '/', 'http://agent.invalid');
+    if (url.pathname !== '/pairing-url' || req.method !== 'GET') return void res.writeHead(404).end();
+    decisions.get({ fresh: url.searchParams.has('fresh') }).then(
+      (d) => {
+        const { probe: _probe, ...shown } = d;
+        if (url.searchParams.get('format') === 'text') res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${formatDecision(d)}\n`);
+        else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(shown));
+      },
+      (e: Error) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: e.message })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(listen.port || 8788), listen.hostname.replace(/^\[|\]$/g, ''), () => resolve());
+  });
+  return server;
+}

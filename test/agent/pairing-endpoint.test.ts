@@ -1,0 +1,115 @@
+// The local pairing endpoint shares decisions: one at a time, a minute's reuse, `?fresh` at most
+// every 10 s; and it answers only Host names it serves (DNS rebinding). Decisions are counted,
+// never timed: the clock is a variable the test moves.
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DECISION_MAX_AGE_MS, FRESH_MIN_INTERVAL_MS, listenPairingEndpoint, SharedDecision } from '../../agent/pairing-endpoint.ts';
+import type { PairingDecision } from '../../agent/pairing.ts';
+
+const names = { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' };
+
+/** A decision source that counts calls and settles only when told. */
+function scriptedDecisions() {
+  let now = 1_000_000;
+  let made = 0;
+  const pending: ((d: PairingDecision) => void)[] = [];
+  const shared = new SharedDecision<PairingDecision>(() => {
+    made++;
+    return new Promise((resolve) => pending.push(resolve));
+  }, () => now);
+  const settleAll = () => {
+    for (const resolve of pending.splice(0)) resolve({ url: `https://${names.internal}:8443/`, kind: 'internal', explanation: [`decision ${made}`] } as PairingDecision);
+  };
+  return { shared, settleAll, made: () => made, advance: (ms: number) => void (now += ms) };
+}
+
+describe('SharedDecision', () => {
+  it('coalesces concurrent callers, fresh or not, onto the decision in flight', async () => {
+    const d = scriptedDecisions();
+    const all = Promise.all([d.shared.get(), d.shared.get({ fresh: true }), d.shared.get({ fresh: true })]);
+    d.settleAll();
+    const [a, b, c] = await all;
+    expect(d.made()).toBe(1);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+  });
+
+  it(`lets ?fresh decide again only ${FRESH_MIN_INTERVAL_MS / 1000} s after the last decision, and plain requests after ${DECISION_MAX_AGE_MS / 1000} s`, async () => {
+    const d = scriptedDecisions();
+    const first = d.shared.get();
+    d.settleAll();
+    await first;
+    d.advance(FRESH_MIN_INTERVAL_MS - 1);
+    expect(await d.shared.get({ fresh: true })).toBe(await first);
+    expect(d.made()).toBe(1);
+    d.advance(1);
+    const fresh = d.shared.get({ fresh: true });
+    d.settleAll();
+    expect(await fresh).not.toBe(await first);
+    expect(d.made()).toBe(2);
+    d.advance(DECISION_MAX_AGE_MS - 1);
+    expect(await d.shared.get()).toBe(await fresh);
+    d.advance(1);
+    const later = d.shared.get();
+    d.settleAll();
+    await later;
+    expect(d.made()).toBe(3);
+  });
+
+  it('reuses a failed decision within the window too (failures are not a way around the limit)', async () => {
+    let made = 0;
+    const shared = new SharedDecision(async () => {
+      made++;
+      throw new Error('resolver unreachable');
+    }, () => 0);
+    await expect(shared.get({ fresh: true })).rejects.toThrow('resolver unreachable');
+    await expect(shared.get({ fresh: true })).rejects.toThrow('resolver unreachable');
+    expect(made).toBe(1);
+  });
+});
+
+describe('the pairing endpoint', () => {
+  const d = scriptedDecisions();
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = await listenPairingEndpoint('127.0.0.1:0', d.shared, names);
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server?.close(() => resolve())));
+
+  /** GET with a chosen Host header (fetch would send its own). */
+  const get = (path: string, host = `127.0.0.1:${port}`) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers twenty concurrent ?fresh requests with one decision', async () => {
+    const answers = Array.from({ length: 20 }, () => get('/pairing-url?fresh'));
+    // Settle once the first has arrived: the rest join it in flight or reuse it right after.
+    while (d.made() === 0) await new Promise((r) => setImmediate(r));
+    d.settleAll();
+    const bodies = (await Promise.all(answers)).map((a) => JSON.parse(a.body));
+    expect(d.made()).toBe(1);
+    expect(new Set(bodies.map((b) => b.explanation[0]))).toEqual(new Set(['decision 1']));
+  });
+
+  it('refuses Host names it does not serve (a rebinding page sends its own) with 421', async () => {
+    const refused = await get('/pairing-url?fresh', `attacker.example:${port}`);
+    expect(refused.status).toBe(421);
+    expect(JSON.parse(refused.body)).toMatchObject({ type: 'urn:hairpin:problem:misdirected-request' });
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`, names.internal]) {
+      expect((await get('/pairing-url', host)).status, host).toBe(200);
+    }
+    expect(d.made()).toBe(1);
+  });
+});
