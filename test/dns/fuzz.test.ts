@@ -56,6 +56,8 @@ function packet(rng: ReturnType<typeof random>, pool: Uint8Array[]): Uint8Array 
 describe('fuzz', () => {
   let manager: TestManager;
   let dir: string;
+  /** Hostile messages sent on each transport, printed with their total at the end. */
+  const fired = { udp: 0, tcp: 0 };
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hairpin-fuzz-'));
     // A file store, so the response cache and its plain-question parser are under fire too.
@@ -64,6 +66,7 @@ describe('fuzz', () => {
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3' });
   });
   afterAll(async () => {
+    console.log(`fuzz: ${fired.udp + fired.tcp} hostile messages in all (${fired.udp} UDP, ${fired.tcp} TCP)`);
     await manager?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -81,6 +84,7 @@ describe('fuzz', () => {
     try {
       for (let sent = 0; sent < UDP_PACKETS; sent += BURST) {
         await Promise.all(Array.from({ length: BURST }, () => new Promise((r) => socket.send(packet(rng, pool), manager.dns.udpPort, '127.0.0.1', r))));
+        fired.udp += BURST;
         // A real question after each burst: answered means the burst was read and survived.
         await alive(udpAsk);
       }
@@ -106,6 +110,7 @@ describe('fuzz', () => {
         socket.on('error', () => {});
         socket.on('close', () => { clearTimeout(timer); resolve(); });
       });
+      fired.tcp += perConnection;
     }
     await alive(tcpAsk);
     await alive(udpAsk);

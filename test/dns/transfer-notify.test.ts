@@ -1,5 +1,7 @@
-// NOTIFY sending on its own, against a scripted secondary: bursts coalesce, a lost datagram is
-// retried, answers must verify, a silent secondary is given up on after the bounded attempts.
+// NOTIFY sending on its own, against scripted secondaries: bursts coalesce, a lost datagram is
+// retried, answers must verify, a malformed answer is ignored without costing the others their
+// round, a serial a secondary missed is sent again, a silent one is given up on after the bounded
+// attempts.
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, headerOpcode, records, type DnsRecord } from '../../dns/message.ts';
@@ -51,6 +53,59 @@ describe('NOTIFY (RFC 1996)', () => {
       expect(seen).toHaveLength(2);
     } finally {
       await notifier.close();
+    }
+  });
+
+  it('ignores a malformed answer, keeps notifying the other secondaries, and retries a serial one of them missed', async () => {
+    // Two unsigned secondaries: the first answers its first NOTIFY with bytes that carry the right
+    // ID but do not decode, then is silent while `mute`, then answers; the second always answers.
+    const secondaries = await Promise.all([0, 1].map(async () => {
+      const s = createSocket('udp4');
+      const state = { seen: 0, malformed: 0, mute: false };
+      s.on('message', (raw, peer) => {
+        state.seen++;
+        const id = [raw[0]!, raw[1]!];
+        if (state.malformed > 0 && state.malformed--) return s.send(new Uint8Array([...id, 0xa4, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0x40, 1, 2]), peer.port, peer.address);
+        if (state.mute) return;
+        const message = decodeMessage(raw);
+        s.send(encodeMessage({ id: message.id, type: 'response', flags: (4 << 11) | 0x0400, questions: message.questions }), peer.port, peer.address);
+      });
+      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+      return { socket: s, state, secondary: { address: '127.0.0.1', port: s.address().port } };
+    }));
+    const [flaky, steady] = secondaries as [(typeof secondaries)[0], (typeof secondaries)[0]];
+    let serial = 40;
+    const notifier = new Notifier({ secondaries: secondaries.map((s) => s.secondary), key: undefined, soa: async () => soa(serial), debounceMs: 1, timeoutMs: 500, attempts: 2, pollMs: 0 });
+    // One round, as the poll starts it: awaited once it has begun (the debounce timer fired).
+    const round = async () => {
+      const before = notifier.settled;
+      notifier.zoneChanged();
+      while (notifier.settled === before) await new Promise((r) => setTimeout(r, 5));
+      return notifier.settled;
+    };
+    try {
+      flaky.state.malformed = 1;
+      expect(await round()).toMatchObject([
+        { secondary: flaky.secondary, status: 'acknowledged', attempts: 2 },
+        { secondary: steady.secondary, status: 'acknowledged', attempts: 1 },
+      ]);
+
+      // Serial 40 is announced: nothing more. Serial 41 goes unanswered by the flaky one; the
+      // next round (what the poll runs) sends it to that one again, and to it alone.
+      expect(await round()).toEqual([]);
+      serial = 41;
+      flaky.state.mute = true;
+      expect(await round()).toMatchObject([
+        { secondary: flaky.secondary, serial: 41, status: 'unanswered' },
+        { secondary: steady.secondary, serial: 41, status: 'acknowledged' },
+      ]);
+      flaky.state.mute = false;
+      const steadySeen = steady.state.seen;
+      expect(await round()).toMatchObject([{ secondary: flaky.secondary, serial: 41, status: 'acknowledged', attempts: 1 }]);
+      expect(steady.state.seen).toBe(steadySeen);
+    } finally {
+      await notifier.close();
+      for (const s of secondaries) s.socket.close();
     }
   });
 

@@ -2,6 +2,7 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { decodeMessage, encodeMessage, type DnsMessage, type DnsQuestion, type OptRecord } from '../../dns/message.ts';
+import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
 
 /** Question types, ANY included (dns-packet's types leave the meta-types out). */
 export type QueryType = DnsQuestion['type'] | 'ANY';
@@ -42,7 +43,7 @@ export function tcpExchange(port: number, payload: Uint8Array, expected: number,
   return new Promise((resolve) => {
     const socket = connect(port, host);
     const messages: Uint8Array[] = [];
-    let buffered = Buffer.alloc(0);
+    const frames = new FrameReader();
     const done = () => {
       clearTimeout(timer);
       socket.destroy();
@@ -51,12 +52,8 @@ export function tcpExchange(port: number, payload: Uint8Array, expected: number,
     const timer = setTimeout(done, timeoutMs);
     socket.on('connect', () => socket.write(payload));
     socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.byteLength >= 2 && buffered.byteLength >= 2 + buffered.readUInt16BE(0)) {
-        const length = buffered.readUInt16BE(0);
-        messages.push(new Uint8Array(buffered.subarray(2, 2 + length)));
-        buffered = buffered.subarray(2 + length);
-      }
+      frames.push(chunk);
+      for (let m = frames.next(); m; m = frames.next()) messages.push(new Uint8Array(m));
       if (messages.length >= expected) done();
     });
     socket.on('close', done);

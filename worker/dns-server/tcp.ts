@@ -1,10 +1,13 @@
 // DNS over TCP (RFC 1035 §4.2.2, RFC 7766): two-byte length prefix, several queries per connection
 // (pipelined, answered as they complete, RFC 7766 §6.2.1.1), and bounds on everything a client
-// could make us hold: connections, queries in flight, unread responses, idle time.
+// could make us hold: connections (in all and per source), queries in flight, unread responses,
+// idle time, and the time one message may take to arrive.
 import { createServer, type Server, type Socket } from 'node:net';
+import { FrameReader } from './frame-reader.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
 import { listening } from './listening.ts';
-import type { Responder } from './responder.ts';
+import type { Answered, Responder } from './responder.ts';
+import { sourceKey, SourceSlots } from './source-slots.ts';
 
 export interface RunningTcp {
   server: Server;
@@ -26,58 +29,86 @@ function frame(message: Uint8Array): Buffer {
   return out;
 }
 
+/** Resolves once the socket takes writes again, or is gone. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
 /** One connection: read frames, answer each, keep at most `maxInFlight` unanswered. */
 function serveConnection(socket: Socket, respond: Responder, limits: DnsServerLimits, onError?: (e: unknown) => void): void {
-  let buffered = Buffer.alloc(0);
+  const frames = new FrameReader();
   let inFlight = 0;
   let ended = false;
-  let draining = false;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  // Answers go out one after another, in the order they complete, each message waiting while the
+  // socket's buffer is full: a client that does not read (or reads a transfer slowly) makes us
+  // hold its answers in flight and one message in the socket, not everything it asked for.
+  let writing = Promise.resolve();
   const peer = socket.remoteAddress;
 
   socket.setNoDelay(true);
   socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
   socket.on('error', () => socket.destroy());
 
-  // Reading stops while the client has enough queries unanswered, or does not read its answers:
-  // what we hold per connection is then at most one socket read plus the answers in progress.
+  const stopDeadline = () => {
+    clearTimeout(deadline);
+    deadline = undefined;
+  };
+  socket.on('close', stopDeadline);
+
+  const send = (messages: Answered): Promise<void> => {
+    const written = writing.then(async () => {
+      for (const m of messages ?? []) {
+        if (socket.destroyed) return;
+        if (!socket.write(frame(m))) await drained(socket);
+      }
+    });
+    writing = written.catch(() => {});
+    return written;
+  };
+
+  // New queries are taken while few enough are unanswered and the client reads its answers.
+  const accepting = () => inFlight < limits.maxInFlightPerConnection && !socket.writableNeedDrain;
+
   const flow = () => {
     if (socket.destroyed) return;
-    const stop = inFlight >= limits.maxInFlightPerConnection || draining;
-    if (stop) socket.pause();
-    else {
-      socket.resume();
-      dispatch();
+    while (accepting()) {
+      const message = frames.next();
+      if (!message) break;
+      // A frame is complete: the next one's deadline starts with its own first byte.
+      stopDeadline();
+      inFlight++;
+      Promise.resolve(respond(message, { transport: 'tcp', peer, raw: message }))
+        .then(send)
+        .catch((e: unknown) => onError?.(e))
+        .finally(() => {
+          inFlight--;
+          flow();
+        });
     }
+    // What we hold is then at most one socket read plus the answers in flight.
+    const reading = accepting();
+    if (reading) socket.resume();
+    else socket.pause();
+    // Bytes of an unfinished frame start the message deadline, which runs only while we read:
+    // a pause is our doing, not the client's.
+    if (!reading || ended || frames.buffered === 0) stopDeadline();
+    else deadline ??= setTimeout(() => socket.destroy(), limits.messageTimeoutMs);
     // Half-closed and all answered: a partial frame left over can never complete.
     if (ended && inFlight === 0) socket.end();
   };
 
-  const dispatch = () => {
-    while (inFlight < limits.maxInFlightPerConnection && buffered.byteLength >= 2) {
-      const length = buffered.readUInt16BE(0);
-      if (buffered.byteLength < 2 + length) break;
-      const message = buffered.subarray(2, 2 + length);
-      buffered = buffered.subarray(2 + length);
-      inFlight++;
-      Promise.resolve(respond(message, { transport: 'tcp', peer, raw: message })).then((messages) => {
-        if (socket.destroyed) return;
-        for (const m of messages ?? []) {
-          if (!socket.write(frame(m))) draining = true;
-        }
-      }, onError).finally(() => {
-        inFlight--;
-        flow();
-      });
-    }
-  };
-
-  socket.on('drain', () => {
-    draining = false;
-    flow();
-  });
+  socket.on('drain', flow);
   socket.on('data', (chunk) => {
-    buffered = buffered.byteLength === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    dispatch();
+    frames.push(chunk);
     flow();
   });
   socket.on('end', () => {
@@ -95,10 +126,19 @@ function serveConnection(socket: Socket, respond: Responder, limits: DnsServerLi
 export async function serveTcp(respond: Responder, options: TcpOptions): Promise<RunningTcp> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sockets = new Set<Socket>();
+  const slots = new SourceSlots(limits.maxConnectionsPerSource);
   // allowHalfOpen: a client may send its queries and shut its side; we still owe the answers.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
+    const source = sourceKey(socket.remoteAddress ?? '');
+    if (!socket.remoteAddress || !slots.take(source)) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      slots.release(source);
+    });
     serveConnection(socket, respond, limits, options.onError);
   });
   server.maxConnections = limits.maxConnections;

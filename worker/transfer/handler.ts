@@ -123,9 +123,9 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
       return [(await signMessage(answer, transfer.key!, { priorMac: request!.mac })).wire];
     }
 
-    // Transfers: never over DoH, AXFR never over UDP (RFC 5936 §4.2), only of our zone, only to
-    // secondaries we know (by address when listed, by key when one is configured).
-    if (context.transport === 'https') return refuse(query, request, Rcode.REFUSED);
+    // Transfers: AXFR never over UDP (RFC 5936 §4.2), only of our zone, only to secondaries we
+    // know (by address when listed, by key when one is configured). DoH never asks this handler:
+    // the zone module answers a transfer asked there with NOTIMP.
     if (type === 'AXFR' && context.transport === 'udp') return refuse(query, request, Rcode.NOTIMP);
     if (normalizeName(question!.name) !== config.names.zone || (question!.class ?? 'IN') !== 'IN') return refuse(query, request, Rcode.NOTAUTH);
     const allowedByAddress = transfer.secondaries.length === 0 || isSecondary(transfer, context.peer);

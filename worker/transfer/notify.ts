@@ -2,9 +2,9 @@
 // refresh at once instead of at the SOA refresh timer. Node only (node:dgram): the Workers
 // deployment publishes through a provider API instead (worker/publish/).
 import { createSocket, type Socket } from 'node:dgram';
-import { decodeMessage, encodeMessage, FLAG_AA, fullRcode, headerOpcode, type DnsRecord } from '../../dns/message.ts';
+import { decodeMessage, DnsFormatError, encodeMessage, FLAG_AA, fullRcode, HEADER_LENGTH, headerOpcode, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
 import { Rcode, rcodeName } from '../../dns/rcode.ts';
-import { signMessage, verifyMessage, type TsigKey } from '../../dns/tsig.ts';
+import { signMessage, TsigFormatError, verifyMessage, type TsigKey } from '../../dns/tsig.ts';
 import type { Secondary } from './config.ts';
 
 const OPCODE_NOTIFY = 4;
@@ -20,12 +20,32 @@ export interface NotifierOptions {
   attempts?: number;
   /** Wait for the first answer; doubled for each retry. */
   timeoutMs?: number;
-  /** Backstop for changes nobody signalled (another manager on the same Postgres): poll the serial. */
+  /**
+   * Backstop for changes nobody signalled (another manager on the same database), and the retry
+   * of a serial a secondary left unanswered: poll the serial this often.
+   */
   pollMs?: number;
   log?: (line: string) => void;
 }
 
-export type NotifyOutcome = { secondary: Secondary; serial: number; status: 'acknowledged' | 'rejected' | 'unanswered' | 'superseded'; attempts: number; rcode?: string };
+export type NotifyOutcome = { secondary: Secondary; serial: number; status: 'acknowledged' | 'rejected' | 'unanswered' | 'failed' | 'superseded'; attempts: number; rcode?: string };
+
+/** One secondary's NOTIFY of one serial: in progress (no status yet) or over. */
+interface Announcement {
+  serial: number;
+  status?: NotifyOutcome['status'];
+}
+
+/** Outcomes after which the serial is announced again on the next round (the poll, a change). */
+const RETRIED: ReadonlySet<NotifyOutcome['status'] | undefined> = new Set(['unanswered', 'failed']);
+
+/** An answer that decoded; undecodable datagrams never get this far. */
+interface Reply {
+  wire: Uint8Array;
+  message: DnsMessage;
+}
+
+const secondaryKey = (s: Secondary) => `${s.address}|${s.port}`;
 
 /**
  * ```ts
@@ -37,11 +57,11 @@ export type NotifyOutcome = { secondary: Secondary; serial: number; status: 'ack
 export class Notifier {
   readonly #options: Required<Omit<NotifierOptions, 'key'>> & Pick<NotifierOptions, 'key'>;
   readonly #sockets = new Map<'udp4' | 'udp6', Socket>();
-  readonly #waiting = new Map<string, (reply: Uint8Array | undefined) => void>();
+  readonly #waiting = new Map<string, (reply: Reply | undefined) => void>();
+  /** Per secondary (secondaryKey), the latest serial announced to it: a newer one supersedes it. */
+  readonly #announced = new Map<string, Announcement>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
-  #lastSerial: number | undefined;
-  #generation = 0;
   #closed = false;
   /** Resolves when the round in progress (if any) is over; tests and the benchmark await it. */
   settled: Promise<NotifyOutcome[]> = Promise.resolve([]);
@@ -55,7 +75,8 @@ export class Notifier {
   }
 
   /**
-   * The zone may have changed: NOTIFY the secondaries if the serial moved. The first change arms
+   * The zone may have changed: NOTIFY each secondary that has not had this serial yet, or whose
+   * last NOTIFY went unanswered or failed (so the poll retries it). The first change arms
    * a short timer and later ones ride on it (the round reads the serial when it fires), so a
    * burst is one NOTIFY and a steady stream still gets one every `debounceMs`.
    */
@@ -74,29 +95,50 @@ export class Notifier {
   async #round(): Promise<NotifyOutcome[]> {
     const soa = await this.#options.soa();
     const serial = soa.type === 'SOA' ? (soa.data.serial ?? 0) : 0;
-    if (serial === this.#lastSerial) return [];
-    this.#lastSerial = serial;
-    const generation = ++this.#generation;
-    return Promise.all(this.#options.secondaries.map((s) => this.#notify(s, soa, serial, generation)));
+    const due = this.#options.secondaries.filter((s) => {
+      const last = this.#announced.get(secondaryKey(s));
+      return !last || last.serial !== serial || RETRIED.has(last.status);
+    });
+    // Each secondary on its own: one that throws (a send or signing error) leaves the others be.
+    return Promise.all(due.map(async (secondary) => {
+      const announcement: Announcement = { serial };
+      this.#announced.set(secondaryKey(secondary), announcement);
+      const outcome = await this.#notify(secondary, soa, announcement).catch((e: unknown): NotifyOutcome => {
+        this.#options.log(`notify: ${secondary.address}:${secondary.port}: ${(e as Error).message}`);
+        return { secondary, serial, status: 'failed', attempts: 0 };
+      });
+      announcement.status = outcome.status;
+      return outcome;
+    }));
   }
 
-  async #notify(secondary: Secondary, soa: DnsRecord, serial: number, generation: number): Promise<NotifyOutcome> {
+  /** Whether a reply carries a valid signature answering ours (a malformed TSIG does not). */
+  async #verified(reply: Reply, requestMac: Uint8Array): Promise<boolean> {
+    try {
+      return (await verifyMessage(reply.wire, [this.#options.key!], { priorMac: requestMac })).status === 'ok';
+    } catch (e) {
+      if (e instanceof TsigFormatError) return false;
+      throw e;
+    }
+  }
+
+  async #notify(secondary: Secondary, soa: DnsRecord, announcement: Announcement): Promise<NotifyOutcome> {
     const { attempts, timeoutMs, key, log } = this.#options;
+    const { serial } = announcement;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (this.#closed || generation !== this.#generation) return { secondary, serial, status: 'superseded', attempts: attempt - 1 };
+      if (this.#closed || this.#announced.get(secondaryKey(secondary)) !== announcement) return { secondary, serial, status: 'superseded', attempts: attempt - 1 };
       const id = Math.floor(Math.random() * 65536);
       // RFC 1996 §3.7: the SOA in the answer section is a hint of the new serial.
       const message = encodeMessage({ id, type: 'query', flags: (OPCODE_NOTIFY << 11) | FLAG_AA, questions: [{ name: soa.name, type: 'SOA', class: 'IN' }], answers: [soa] });
       const signed = key ? await signMessage(message, key) : undefined;
       const reply = await this.#exchange(secondary, id, signed?.wire ?? message, timeoutMs * 2 ** (attempt - 1));
       if (!reply) continue;
-      if (key && (await verifyMessage(reply, [key], { priorMac: signed!.mac })).status !== 'ok') {
+      if (key && !(await this.#verified(reply, signed!.mac))) {
         log(`notify: unverifiable answer from ${secondary.address}:${secondary.port}, retrying`);
         continue;
       }
-      const decoded = decodeMessage(reply);
-      if (headerOpcode(decoded) !== OPCODE_NOTIFY) continue;
-      const rcode = fullRcode(decoded);
+      if (headerOpcode(reply.message) !== OPCODE_NOTIFY) continue;
+      const rcode = fullRcode(reply.message);
       if (rcode === Rcode.NOERROR) return { secondary, serial, status: 'acknowledged', attempts: attempt };
       log(`notify: ${secondary.address}:${secondary.port} answered ${rcodeName(rcode)} for serial ${serial}`);
       return { secondary, serial, status: 'rejected', attempts: attempt, rcode: rcodeName(rcode) };
@@ -109,9 +151,21 @@ export class Notifier {
     let socket = this.#sockets.get(family);
     if (!socket) {
       socket = createSocket(family);
-      socket.on('message', (reply, peer) => {
-        if (reply.byteLength < 12) return;
-        this.#waiting.get(`${peer.address}|${peer.port}|${reply.readUInt16BE(0)}`)?.(reply);
+      socket.on('message', (wire, peer) => {
+        if (wire.byteLength < HEADER_LENGTH) return;
+        const waiting = this.#waiting.get(`${peer.address}|${peer.port}|${wire.readUInt16BE(0)}`);
+        if (!waiting) return;
+        let message: DnsMessage;
+        try {
+          message = decodeMessage(wire);
+        } catch (e) {
+          if (!(e instanceof DnsFormatError)) throw e;
+          // Dropped as if lost (anyone can send a datagram with the right address, port and ID):
+          // the real answer may still come, else the attempt times out and is retried.
+          this.#options.log(`notify: malformed answer from ${peer.address}:${peer.port}, ignored`);
+          return;
+        }
+        waiting({ wire, message });
       });
       socket.on('error', (e) => this.#options.log(`notify: ${e.message}`));
       this.#sockets.set(family, socket);
@@ -122,12 +176,13 @@ export class Notifier {
     return socket;
   }
 
-  async #exchange(secondary: Secondary, id: number, wire: Uint8Array, timeoutMs: number): Promise<Uint8Array | undefined> {
+  async #exchange(secondary: Secondary, id: number, wire: Uint8Array, timeoutMs: number): Promise<Reply | undefined> {
+    if (this.#closed) return undefined;
     const socket = await this.#socket(secondary.address.includes(':') ? 'udp6' : 'udp4');
     const key = `${secondary.address}|${secondary.port}|${id}`;
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), timeoutMs);
-      const done = (reply: Uint8Array | undefined) => {
+      const done = (reply: Reply | undefined) => {
         clearTimeout(timer);
         this.#waiting.delete(key);
         resolve(reply);

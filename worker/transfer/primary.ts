@@ -11,7 +11,7 @@ import { Notifier } from './notify.ts';
 
 export interface Primary {
   handlers: DnsHandler[];
-  /** Hook for ManagerDeps.onZoneChange: a report, enrolment or deletion happened. */
+  /** Hook for ManagerDeps.onZoneChange: a report, enrolment, deletion or ACME TXT change happened. */
   zoneChanged(): void;
   close(): Promise<void>;
 }
