@@ -1,6 +1,6 @@
 // `hairpin lab`: the field lab in Linux network namespaces (root). See README.md, "The field lab".
 import { parseArgs } from 'node:util';
-import { formatNotes, formatResolvers, formatTable, runLab, tearDown } from '../lab/run.ts';
+import { formatReport, runLab, tearDown } from '../lab/run.ts';
 import { releaseAll } from '../lab/shell.ts';
 import { bringUp } from '../lab/field.ts';
 import { lockField } from '../lab/lock.ts';
@@ -46,6 +46,6 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const report = await runLab({ log });
-  console.log(values.json ? JSON.stringify(report, null, 2) : `${formatResolvers(report.resolvers)}\n\n${formatTable(report.rows)}\n\n${formatNotes(report.rows)}\n\n${report.rows.filter((r) => r.passed).length}/${report.rows.length} scenarios passed in ${(report.elapsedMs / 1000).toFixed(1)} s`);
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return report.passed ? 0 : 1;
 }

@@ -30,7 +30,7 @@ export async function tearDown(): Promise<string[]> {
  *
  * ```ts
  * const report = await runLab({ log: console.error });
- * console.log(formatTable(report.rows));
+ * console.log(formatReport(report));
  * ```
  */
 export async function runLab(options: { log?: (line: string) => void; /** How long to wait for another run to finish (ms). */ waitMs?: number } = {}): Promise<LabReport> {
@@ -59,4 +59,8 @@ export async function runLab(options: { log?: (line: string) => void; /** How lo
   }
 }
 
-export { formatNotes, formatResolvers, formatTable };
+/** The run as `hairpin lab run` prints it (and the README shows it): resolvers, scenarios, notes, summary. */
+export function formatReport(report: LabReport): string {
+  const passed = report.rows.filter((r) => r.passed).length;
+  return `${formatResolvers(report.resolvers)}\n\n${formatTable(report.rows)}\n\n${formatNotes(report.rows)}\n\n${passed}/${report.rows.length} scenarios passed in ${(report.elapsedMs / 1000).toFixed(1)} s`;
+}

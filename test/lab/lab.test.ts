@@ -1,7 +1,7 @@
 // The field lab, whole: every scenario must pass. Needs root and the network tools; skipped
 // elsewhere, and under CI a missing piece fails instead (haveSystemPrograms throws).
 import { afterAll, describe, expect, it } from 'vitest';
-import { runLab, tearDown, formatResolvers, formatTable, type LabReport } from '../../lab/run.ts';
+import { formatReport, runLab, tearDown, type LabReport } from '../../lab/run.ts';
 import { labNamespaces } from '../../lab/topology.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 
@@ -18,7 +18,7 @@ describe.skipIf(!ready)('hairpin lab', () => {
 
   it('runs every scenario end to end, and each passes', async () => {
     report = await runLab({ log: (line) => console.error(line) });
-    console.log(`${formatResolvers(report.resolvers)}\n\n${formatTable(report.rows)}`);
+    console.log(formatReport(report));
     // A daemon killed from outside (another job's pkill) would make the rows below meaningless.
     expect(report.lostDaemons, 'daemons of the field that ended during the run').toEqual([]);
     for (const row of report.rows) {
