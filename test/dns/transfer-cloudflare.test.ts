@@ -75,7 +75,7 @@ describe('Cloudflare DNS publishing (against a local stand-in)', () => {
 
   beforeAll(async () => {
     server = await serveHttp(cf.app.fetch, { host: '127.0.0.1', port: 0 });
-    manager = await startTestManager();
+    manager = await startTestManager({ HAIRPIN_APPS_TARGET: 'cname:apps-host.example.net' });
     credential = await manager.enrol('1234', 'nur1');
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '203.0.113.7' });
   });
@@ -89,12 +89,18 @@ describe('Cloudflare DNS publishing (against a local stand-in)', () => {
     sleeps.length = 0;
   });
 
-  it('creates the node records, then a second run writes nothing', async () => {
-    expect(await publishNode(api, manager.zone, '1234', 'nur1')).toEqual({ created: 4, updated: 0, deleted: 0, unchanged: 0 });
+  it('creates the node records, its licence\'s app-store name and the canaries, then a second run writes nothing', async () => {
+    // 4 node records, the app-store CNAME, 3 canaries.
+    expect(await publishNode(api, manager.zone, '1234', 'nur1')).toEqual({ created: 8, updated: 0, deleted: 0, unchanged: 0 });
     expect(byName('i-nur1.pl-1234.example.test')).toEqual(['A 10.1.2.3 60', 'TXT "v=hairpin1 a=10.1.2.3" 60']);
     expect(byName('nur1.pl-1234.example.test')).toEqual(['A 203.0.113.7 60', 'TXT "v=hairpin1 a=203.0.113.7" 60']);
+    expect(byName('pl-1234.apps.example.test')).toEqual([expect.stringMatching(/^CNAME apps-host\.example\.net \d+$/)]);
+    expect(byName('private.canary.example.test')).toEqual([expect.stringMatching(/^A 10\.255\.255\.254 /)]);
+    expect(byName('ula.canary.example.test')).toHaveLength(1);
+    expect(byName('public.canary.example.test')).toHaveLength(1);
     expect([...cf.records.values()].every((r) => r.proxied === false && r.comment === COMMENT)).toBe(true);
     cf.log.length = 0;
+    // A report-like run touches the node's names only.
     expect(await publishNode(api, manager.zone, '1234', 'nur1')).toEqual({ created: 0, updated: 0, deleted: 0, unchanged: 4 });
     expect(cf.log.every((l) => l.startsWith('GET'))).toBe(true);
   });
@@ -102,7 +108,8 @@ describe('Cloudflare DNS publishing (against a local stand-in)', () => {
   it('updates in place after a report, and deletes what the zone dropped', async () => {
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.99', privateIpv6: 'fd00::5', publicIpv4: '203.0.113.7' });
     const ids = [...cf.records.values()].filter((r) => r.name === 'i-nur1.pl-1234.example.test').map((r) => r.id).sort();
-    expect(await publishNode(api, manager.zone, '1234', 'nur1')).toEqual({ created: 1, updated: 2, deleted: 0, unchanged: 2 });
+    // The new AAAA is a creation, so the shared names are checked too: 4 more unchanged.
+    expect(await publishNode(api, manager.zone, '1234', 'nur1')).toEqual({ created: 1, updated: 2, deleted: 0, unchanged: 6 });
     expect(byName('i-nur1.pl-1234.example.test')).toEqual(['A 10.1.2.99 60', 'AAAA fd00::5 60', 'TXT "v=hairpin1 a=10.1.2.99 aaaa=fd00::5" 60']);
     expect(ids.every((id) => cf.records.has(id))).toBe(true);
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.99', publicIpv4: '203.0.113.7' });
@@ -135,9 +142,11 @@ describe('Cloudflare DNS publishing (against a local stand-in)', () => {
     const del = (path: string) => fetch(`${manager.url}${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect((await del('/v1/licences/1234/nodes/nur2')).status).toBe(204);
     expect(await publishNode(api, manager.zone, '1234', 'nur2')).toMatchObject({ deleted: 3, created: 0 });
+    expect(byName('pl-1234.apps.example.test')).toHaveLength(1); // nur1 is still there
     expect((await del('/v1/licences/1234')).status).toBe(204);
-    expect(await publishNode(api, manager.zone, '1234', undefined)).toMatchObject({ deleted: 4 });
-    expect(cf.records.size).toBe(0);
+    // nur1's 4 records and the licence's app-store name; the canaries belong to the zone.
+    expect(await publishNode(api, manager.zone, '1234', undefined)).toMatchObject({ deleted: 5 });
+    expect([...cf.records.values()].map((r) => r.name).sort()).toEqual(['private.canary.example.test', 'public.canary.example.test', 'ula.canary.example.test']);
   });
 
   it('paces under a request budget', () => {

@@ -7,7 +7,7 @@
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
 
 /** The record types the manager publishes; it never touches other types at its names. */
-export type PublishedType = 'A' | 'AAAA' | 'TXT';
+export type PublishedType = 'A' | 'AAAA' | 'CNAME' | 'TXT';
 
 export interface CloudflareRecord {
   id: string;
