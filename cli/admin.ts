@@ -8,6 +8,8 @@ const USAGE = `usage: hairpin admin <action> [--manager URL] [--token TOKEN]
   licences                   list licences
   nodes <licence>            list a licence's nodes with their addresses
   delete <licence> [node]    delete a node, or a whole licence
+  support-token [subject]    a read-only token for the support page and /v1/compat
+                             (--ttl SECONDS, default 8 h, at most 30 days)
 
 --manager defaults to $HAIRPIN_MANAGER_URL or http://127.0.0.1:8787; --token to $HAIRPIN_ADMIN_TOKEN.`;
 
@@ -15,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { manager: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean' } },
+    options: { manager: { type: 'string' }, token: { type: 'string' }, ttl: { type: 'string' }, help: { type: 'boolean' } },
   });
   const [action, licence, node] = positionals;
   if (values.help || !action) {
@@ -45,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'licences': result = await call('GET', '/v1/licences'); break;
     case 'nodes': if (!need(licence)) break; result = await call('GET', `/v1/licences/${licence}/nodes`); break;
     case 'delete': if (!need(licence)) break; result = await call('DELETE', node ? `/v1/licences/${licence}/nodes/${node}` : `/v1/licences/${licence}`); break;
+    // The second word is the token's subject here (who it is for), not a licence.
+    case 'support-token': result = await call('POST', '/v1/support-tokens', { ...(licence ? { subject: licence } : {}), ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}) }); break;
   }
   if (!result) {
     console.error(USAGE);
