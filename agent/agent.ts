@@ -168,7 +168,8 @@ export class NodeAgent {
     const { probe, ...shown } = decision;
     this.state.pairing = shown;
     await this.#save();
-    await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins: decision.hairpin?.hairpins ?? null })
+    const network = this.config.networkLabel ? { network: { label: this.config.networkLabel } } : {};
+    await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins: decision.hairpin?.hairpins ?? null, ...network })
       .catch((e: Error) => this.#deps.log(`probe report not sent: ${e.message}`));
     return decision;
   }

@@ -45,6 +45,12 @@ export interface AgentConfig {
   reportEverySeconds: number;
   /** `host:port` for the local pairing endpoint (GET /pairing-url); off when unset. */
   pairingListen?: string;
+  /**
+   * How support sees this shop's network in its probe reports, e.g. "Orange Livebox 6" (at most
+   * 100 characters): the grouping when the manager has no ASN data (Node without
+   * HAIRPIN_ASN_LOOKUP); shown beside the ISP otherwise.
+   */
+  networkLabel?: string;
 }
 
 export class AgentConfigError extends Error {
@@ -54,6 +60,7 @@ export class AgentConfigError extends Error {
 const STRING_KEYS = [
   'manager', 'licence', 'node', 'credential', 'certDir', 'acmeDirectory', 'acmeCaFile', 'acmeEmail', 'authoritativeDns',
   'reloadCommand', 'resolver', 'zone', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'hairpinAddress', 'pairingListen',
+  'networkLabel',
 ] as const;
 const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds'] as const;
 

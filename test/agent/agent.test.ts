@@ -131,11 +131,11 @@ describe.skipIf(!haveSystemPrograms('openssl'))('NodeAgent.decidePairing when th
     try {
       const port = (service.address() as AddressInfo).port;
       // Nothing listens at the resolver address: the internal name cannot resolve there.
-      const agent = new NodeAgent({ ...config, port, hairpinAddress: '127.0.0.1', resolver: `127.0.0.1:${await freePort()}` }, { log: () => {} });
+      const agent = new NodeAgent({ ...config, port, hairpinAddress: '127.0.0.1', resolver: `127.0.0.1:${await freePort()}`, networkLabel: 'Orange Livebox 6' }, { log: () => {} });
       const decision = await agent.decidePairing();
       expect(decision).toMatchObject({ kind: 'external', url: `https://nur1.pl-1234.example.test:${port}/`, hairpin: { hairpins: true } });
-      const rows = await sql<{ hairpins: number | null; verdict: string }>`SELECT hairpins, verdict FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(manager.store.db);
-      expect(rows.rows[0]).toMatchObject({ verdict: 'unreachable' });
+      const rows = await sql<{ hairpins: number | null; verdict: string; network_label: string | null }>`SELECT hairpins, verdict, network_label FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(manager.store.db);
+      expect(rows.rows[0]).toMatchObject({ verdict: 'unreachable', network_label: 'Orange Livebox 6' });
       expect(Number(rows.rows[0]!.hairpins)).toBe(1);
     } finally {
       await new Promise<void>((r) => service.close(() => r()));
