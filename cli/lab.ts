@@ -12,8 +12,9 @@ const USAGE = `usage: hairpin lab [run|up|down] [--json]
   up     build the field and leave it running (inspect with ip netns exec hp-…); "down" removes it
   down   end the lab's processes and remove every namespace named hp-* (leftovers included)
 
---json prints the report as JSON instead of the table. Needs root, ip, nft, tc, unbound, named,
-dnsmasq, pebble, dig, curl (scripts/install-system-packages.sh).`;
+--json prints the report as JSON instead of the table. Needs root, ip, nft, tc, ss, unbound, named,
+dnsmasq, pebble, dig, curl, chromium (scripts/install-system-packages.sh). Ctrl-C during a run
+stops after the current step and tears down; a second Ctrl-C tears down at once.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean' } } });

@@ -3,7 +3,7 @@
 import { bringUp, type Field } from './field.ts';
 import { runScenarios, type ScenarioRow } from './scenarios.ts';
 import { lockField } from './lock.ts';
-import { lostDaemons, stopAll } from './shell.ts';
+import { interrupted, lostDaemons, setInterrupted, stopAll } from './shell.ts';
 import { formatNotes, formatResolvers, formatTable } from './table.ts';
 import type { ResolverBehaviour } from './resolvers.ts';
 import { removeTopology } from './topology.ts';
@@ -37,12 +37,20 @@ export async function runLab(options: { log?: (line: string) => void; /** How lo
   const log = options.log ?? (() => {});
   const unlock = await lockField(options.waitMs ?? 300_000, log);
   const started = Date.now();
+  setInterrupted(undefined);
+  // First signal: stop at the next step and tear down what exists by then (a tear-down now would
+  // race the bring-up, which may still be making namespaces and daemons). Second: at once.
   const onSignal = (signal: NodeJS.Signals) => {
-    log(`lab: ${signal}, tearing down`);
+    if (!interrupted()) {
+      log(`lab: ${signal}, stopping after the current step, then tearing down (again to force)`);
+      setInterrupted(signal);
+      return;
+    }
+    log(`lab: ${signal} again, tearing down now`);
     void tearDown().finally(unlock).finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let field: Field | undefined;
   try {
     field = await bringUp(log);
@@ -56,6 +64,7 @@ export async function runLab(options: { log?: (line: string) => void; /** How lo
     await tearDown();
     await unlock();
     log(`lab: torn down (logs kept in ${field?.dir ?? 'nowhere'})`);
+    if (interrupted()) process.exit(130);
   }
 }
 

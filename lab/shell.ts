@@ -34,6 +34,23 @@ export function inNs(ns: string, program: string, args: string[], options: { inp
 
 /** Processes the lab started, ended by their id (process group) when the lab goes down. */
 const started = new Set<ChildProcess>();
+/**
+ * Set by a Ctrl-C during a run: no daemon starts and no wait goes on after it, so the bring-up
+ * or the scenarios unwind at their next step and the tear-down then sees everything they made.
+ */
+let interruptedBy: NodeJS.Signals | undefined;
+
+export function setInterrupted(signal: NodeJS.Signals | undefined): void {
+  interruptedBy = signal;
+}
+
+export function interrupted(): boolean {
+  return interruptedBy !== undefined;
+}
+
+function refuseIfInterrupted(what: string): void {
+  if (interruptedBy) throw new LabCommandError(`${interruptedBy}: the lab is going down, not ${what}`);
+}
 const stopping = new WeakSet<ChildProcess>();
 /** Daemons that ended while the lab still needed them: something outside the lab ended them. */
 const lost: string[] = [];
@@ -53,6 +70,7 @@ export interface Daemon {
  * ```
  */
 export function startDaemon(ns: string, program: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): Daemon {
+  refuseIfInterrupted(`starting ${program}`);
   const fd = openSync(log, 'a');
   const child = spawn('ip', ['netns', 'exec', ns, program, ...args], { stdio: ['ignore', fd, fd], detached: true, env });
   closeSync(fd);
@@ -108,6 +126,7 @@ export function releaseAll(): void {
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    refuseIfInterrupted(`waiting for ${what}`);
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, everyMs));
   }

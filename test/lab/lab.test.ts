@@ -1,9 +1,12 @@
 // The field lab, whole: every scenario must pass. Needs root and the network tools; skipped
 // elsewhere, and under CI a missing piece fails instead (haveSystemPrograms throws).
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatReport, runLab, tearDown, type LabReport } from '../../lab/run.ts';
 import { labNamespaces } from '../../lab/topology.ts';
 import { haveSystemPrograms } from '../support/system.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const root = process.getuid?.() === 0;
 if (!root && process.env.CI) throw new Error('the field lab runs as root under CI');
@@ -32,4 +35,24 @@ describe.skipIf(!ready)('hairpin lab', () => {
   it('leaves no namespace behind', async () => {
     expect(await labNamespaces()).toEqual([]);
   });
+
+  it('Ctrl-C during the bring-up: stops after the step, tears down, exits 130, leaves nothing behind', async () => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/hairpin.js', import.meta.url)), 'lab', 'run'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // The first step of the bring-up done: namespaces exist and daemons are starting.
+    await waitUntil(() => {
+      if (child.exitCode !== null) throw new Error(`lab run exited early: ${output}`);
+      return /lab: .+ \(\d+ ms\)/.test(output);
+    }, { timeoutMs: 120_000, everyMs: 50, timeout: () => `no bring-up step finished: ${output}` });
+    child.kill('SIGINT');
+    expect(await exited, output).toBe(130);
+    expect(output).toMatch(/stopping after the current step/);
+    expect(await labNamespaces()).toEqual([]);
+    // No process of the run is left (every daemon's command line names the run's directory).
+    const left = spawnSync('pgrep', ['-af', 'hp-lab-'], { encoding: 'utf8' }).stdout.trim();
+    expect(left).toBe('');
+  }, 180_000);
 });
