@@ -10,7 +10,7 @@ import { addressesChanged, detectAddresses, type NodeAddresses } from './address
 import { managerDns01 } from './cert/dns01.ts';
 import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
-import { hairpinSelfTest } from './hairpin.ts';
+import { hairpinSelfTest, type HairpinResult } from './hairpin.ts';
 import type { NodeNames, ServiceIdentity } from './http/policy.ts';
 import { ManagerClient } from './manager-client.ts';
 import { decidePairingUrl, formatDecision, type PairingDecision } from './pairing.ts';
@@ -157,20 +157,29 @@ export class NodeAgent {
     const names = await this.names();
     const resolver = options.resolver ?? this.config.resolver;
     const connectAddress = this.config.hairpinAddress ?? this.state.publicIpv4 ?? undefined;
+    // Beside the probe whatever its outcome: the decision needs it only when the internal name
+    // fails, but support's view of which boxes hairpin should cover every shop.
+    const hairpin = hairpinSelfTest({ origin: `https://${names.external}:${this.config.port}`, licence: this.config.licence, node: this.config.node, ...(connectAddress ? { connectAddress } : {}) });
+    // The poll keeps this current; pairing may come before the first poll (`agent pairing-url`).
+    const addresses = this.state.addresses ?? (await this.#deps.detect().catch(() => undefined));
     const decision = await decidePairingUrl({
       names,
       port: this.config.port,
-      ...(this.state.addresses ? { privateIpv4: this.state.addresses.privateIpv4 } : {}),
+      ...(addresses ? { privateIpv4: addresses.privateIpv4 } : {}),
       truth: dohTransport(new URL('/dns-query', this.config.manager).href),
       ...(resolver ? { resolver } : {}),
-      hairpin: () => hairpinSelfTest({ origin: `https://${names.external}:${this.config.port}`, licence: this.config.licence, node: this.config.node, ...(connectAddress ? { connectAddress } : {}) }),
+      hairpin: () => hairpin,
     });
     const { probe, ...shown } = decision;
     this.state.pairing = shown;
     await this.#save();
     const network = this.config.networkLabel ? { network: { label: this.config.networkLabel } } : {};
-    await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins: decision.hairpin?.hairpins ?? null, ...network })
-      .catch((e: Error) => this.#deps.log(`probe report not sent: ${e.message}`));
+    const report = (result: HairpinResult) =>
+      postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins: result.hairpins, ...network })
+        .catch((e: Error) => this.#deps.log(`probe report not sent: ${e.message}`));
+    // An internal decision does not wait for the self-test (up to its 3 s bound); its report does.
+    if (decision.hairpin) await report(decision.hairpin);
+    else void hairpin.then(report);
     return decision;
   }
 

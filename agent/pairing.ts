@@ -17,7 +17,7 @@ export interface PairingInput {
   truth: DnsTransport;
   /** The shop's resolver, `host[:port]`; default: the system's (/etc/resolv.conf). */
   resolver?: string;
-  /** Runs the hairpin self-test; asked only when the internal name does not resolve. */
+  /** The hairpin self-test's result; awaited only when the internal name does not resolve. */
   hairpin: () => Promise<HairpinResult>;
   timeoutMs?: number;
 }

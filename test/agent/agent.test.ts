@@ -38,7 +38,9 @@ beforeAll(async () => {
   credential = await manager.enrol('1234', 'nur1');
   await manager.enrol('1234', 'nur2');
   dir = await mkdtemp(join(tmpdir(), 'hairpin-agent-'));
-  await writeFile(join(dir, 'agent.json'), JSON.stringify({ manager: manager.url, licence: '1234', node: 'nur1', port: 8443, certDir: join(dir, 'state'), publicIpv4: '203.0.113.7' }));
+  // The hairpin self-test runs at every pairing decision: keep it on loopback, not on the
+  // documentation address reported as public.
+  await writeFile(join(dir, 'agent.json'), JSON.stringify({ manager: manager.url, licence: '1234', node: 'nur1', port: 8443, certDir: join(dir, 'state'), publicIpv4: '203.0.113.7', hairpinAddress: '127.0.0.1' }));
   config = await loadAgentConfig(join(dir, 'agent.json'), { HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}` });
 });
 afterAll(async () => {
@@ -105,6 +107,19 @@ describe('NodeAgent', () => {
     expect(error).toBeInstanceOf(ManagerError);
     expect(error.status).toBe(403);
     expect(agent.state.lastReport).toMatchObject({ ok: false });
+  });
+
+  it('an internal decision does not wait for the hairpin self-test, and its report still carries the result', async () => {
+    const agent = new NodeAgent(config, { detect: async () => addresses, log: () => {} });
+    const before = Date.now();
+    const decision = await agent.decidePairing();
+    expect(decision).toMatchObject({ kind: 'internal', hairpin: null });
+    await waitUntil(async () => {
+      const rows = await sql<{ hairpins: number | null; at: number }>`SELECT hairpins, at FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(manager.store.db);
+      const last = rows.rows[0];
+      // Nothing listens on 127.0.0.1:8443: the self-test says "no hairpin", not "unknown".
+      return last !== undefined && Number(last.at) >= before && last.hairpins !== null && Number(last.hairpins) === 0;
+    }, { timeout: () => 'no probe report with the hairpin result' });
   });
 
   it('serves the pairing decision on its local endpoint and sends the hairpin result', async () => {
