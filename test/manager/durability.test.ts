@@ -50,6 +50,11 @@ async function send(url: string, node: string, credential: string, i: number): P
   }
 }
 
+async function serial(url: string): Promise<number> {
+  const res = await fetch(`${url}/v1/licences/7000/nodes/nur7`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  return ((await res.json()) as { serial: number }).serial;
+}
+
 function storedAddresses(db: string, node: string): Set<string> {
   const sqlite = new DatabaseSync(db, { readOnly: true });
   const rows = sqlite.prepare('SELECT new_private_ipv4 AS a FROM address_history WHERE licence = ? AND node = ?').all('7000', node) as { a: string }[];
@@ -107,5 +112,17 @@ describe('durability', () => {
     expect(results.filter((ok) => !ok)).toEqual([]);
     expect(storedAddresses(db, 'nur9').size).toBe(200);
     expect(storedAddresses(db, 'nur8').size).toBe(200);
+  }, 120_000);
+
+  it('keeps every report when two processes write the same node at once (and the zone serial)', async () => {
+    const db = join(dir, 'same-node.sqlite');
+    const [a, b] = [await start(db), await start(db)];
+    const credential = await enrol(a.url, '7000', 'nur7');
+    const serialBefore = await serial(a.url);
+    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => send(i % 2 === 0 ? a.url : b.url, 'nur7', credential, 5000 + i)));
+    expect(results.filter((ok) => !ok)).toEqual([]);
+    // Every report changed the address: 400 history rows, and the serial moved once for each.
+    expect(storedAddresses(db, 'nur7').size).toBe(400);
+    expect(await serial(b.url)).toBe(serialBefore + 400);
   }, 120_000);
 });
