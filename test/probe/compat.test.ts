@@ -151,6 +151,17 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         expect(node.body.reports[0].evidence.checks.length).toBeGreaterThan(3);
       });
 
+      it('the support page narrows to a period, and finds a licence beyond its recent list', async () => {
+        const headers = { authorization: `Bearer ${await supportToken()}` };
+        const found = await fetch(`${manager.url}/support?licence=1234`, { headers, redirect: 'manual' });
+        expect(found.status).toBe(303);
+        expect(found.headers.get('location')).toBe('/support/licences/1234');
+        const recent = await (await fetch(`${manager.url}/support?days=7`, { headers })).text();
+        expect(recent).toContain('<strong>the last 7 days</strong>');
+        expect(recent).toContain('href="/v1/compat?days=7"');
+        expect(recent).toMatch(/data-network="AS12322"/); // every report here is recent
+      });
+
       it('is for support only: not the public, not a node, not a forged or expired token', async () => {
         expect((await call('/v1/compat')).status).toBe(401);
         const asNode = await call('/v1/compat', credentials.nur1);

@@ -107,7 +107,7 @@ compatRoutes.post('/v1/licences/:licence/nodes/:node/probe-reports', async (c) =
 });
 
 /** `?days=30` bounds the report to recent probes; default all. */
-function since(c: Context<ManagerEnv>): number {
+export function since(c: Context<ManagerEnv>): number {
   const days = Number(c.req.query('days') ?? 0);
   return Number.isFinite(days) && days > 0 ? c.get('deps').now() - days * 86_400_000 : 0;
 }

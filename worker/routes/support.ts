@@ -8,6 +8,7 @@ import { VERDICTS, VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
 import { requireAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
+import { since } from './compat.ts';
 import { ProbeReports, type CompatEntry, type VerdictCounts } from '../store/probe-reports.ts';
 import { issueSupportToken, requireSupport, SUPPORT_COOKIE, supportCallerFromToken } from '../support-auth.ts';
 import { readJsonObject, rejectUnknownFields } from '../validate.ts';
@@ -29,6 +30,9 @@ supportRoutes.post('/v1/support-tokens', async (c) => {
   if (!Number.isInteger(ttl) || (ttl as number) < 60 || (ttl as number) > MAX_TTL) throw new ProblemError('invalid-request', `"ttlSeconds" must be a whole number from 60 to ${MAX_TTL}`);
   return c.json({ subject, ...(await issueSupportToken(c, subject, ttl as number)) }, 201);
 });
+
+/** The support page lists this many licences; the finder opens any other. */
+const RECENT_LICENCES = 50;
 
 /** One colour per verdict: greens pass, reds and oranges are filters, greys are "nothing to see". */
 const COLOURS: Record<Verdict, string> = {
@@ -90,16 +94,23 @@ supportRoutes.get('/support', async (c) => {
     return c.redirect('/support', 303);
   }
   await requireSupport(c);
+  // The licence finder's form: a licence beyond the recent list is one field away.
+  const wanted = c.req.query('licence')?.trim();
+  if (wanted) return c.redirect(`/support/licences/${encodeURIComponent(wanted)}`, 303);
+  const days = Number(c.req.query('days') ?? 0);
   const reports = new ProbeReports(c.get('deps').store);
-  const [networks, licences] = await Promise.all([reports.compat(), reports.licences(50)]);
+  const [networks, licences] = await Promise.all([reports.compat(since(c)), reports.licences(RECENT_LICENCES)]);
+  const period = (d: number, text: string) => (d === days || (d === 0 && !(days > 0)) ? html`<strong>${text}</strong>` : html`<a href="/support${d ? `?days=${d}` : ''}">${text}</a>`);
   return c.html(page('ISP compatibility', html`
-<p>Does the internal name resolve through the shop's resolver, per network and resolver. Same numbers as <a href="/v1/compat">/v1/compat</a>.</p>
+<p>Does the internal name resolve through the shop's resolver, per network and resolver. Same numbers as <a href="/v1/compat${days > 0 ? `?days=${days}` : ''}">/v1/compat</a>.</p>
+<p id="period">Reports of: ${period(0, 'all time')} · ${period(7, 'the last 7 days')} · ${period(30, 'the last 30 days')} · ${period(90, 'the last 90 days')}</p>
 ${legend}
 <table id="networks"><thead><tr><th>network</th>${entryHeader}</tr></thead><tbody>
 ${networks.map((n) => html`<tr data-network="${n.network}"><td>${n.asn !== null ? `AS${n.asn}${n.organisation ? ` — ${n.organisation}` : ''}` : (n.label ?? 'unknown network')}
 <details><summary>${n.resolvers.length} resolver(s)</summary><table><tbody>${n.resolvers.map((r) => html`<tr data-resolver="${r.resolver}"><td>${r.resolver}</td>${entryCells(r)}</tr>`)}</tbody></table></details></td>${entryCells(n)}</tr>`)}
 </tbody></table>
 <h2>By licence</h2>
+<form action="/support" method="get"><label>Licence <input name="licence" required></label> <button>Open</button> — below, the ${RECENT_LICENCES} licences seen most recently.</form>
 <table id="licences"><thead><tr><th>licence</th><th>nodes</th><th>reports</th><th>last seen (UTC)</th></tr></thead><tbody>
 ${licences.map((l) => html`<tr><td><a href="/support/licences/${encodeURIComponent(l.licence)}">${l.licence}</a></td><td>${l.nodes}</td><td>${l.reports}</td><td>${utc(l.lastSeen)}</td></tr>`)}
 </tbody></table>`));
