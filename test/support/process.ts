@@ -11,6 +11,8 @@ export interface ManagerProcess {
   child: ChildProcess;
   url: string;
   port: number;
+  /** Everything it printed so far. */
+  output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function spawnManager(env: Record<string, string>, port?: number): 
     child,
     url,
     port: httpPort,
+    output: () => output,
     stop: (signal = 'SIGTERM') =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
