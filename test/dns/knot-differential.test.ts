@@ -52,8 +52,7 @@ describe.skipIf(!have)('differential: built-in server against Knot on the same r
   let knot: Daemon;
   let dir: string;
   beforeAll(async () => {
-    // A name server with an address: one without would exist (NODATA) here but not in Knot,
-    // which has no records for it (README.md, "The built-in DNS server (port 53)", "How it is tested").
+    // Glue for the name server, and an app-store target: both kinds of records in the comparison.
     manager = await startTestManager({ HAIRPIN_NAMESERVERS: 'ns1.example.test=192.0.2.53', HAIRPIN_APPS_TARGET: '192.0.2.80' });
     const c1 = await manager.enrol('1234', 'nur1');
     await manager.report('1234', 'nur1', c1, { privateIpv4: '10.1.2.3', privateIpv6: 'fd00::5', publicIpv4: '198.51.100.7' });

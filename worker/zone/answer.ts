@@ -60,7 +60,9 @@ export class Zone {
     const canary = canaryRecords(config, key, name);
     if (canary) return exists(canary);
     const glue = nameServerRecords(config, normalizeName(name));
-    if (glue) return exists(glue);
+    // A name server configured without an address has no records here: it does not exist, as in
+    // the zone the secondaries load (NXDOMAIN there too), not NODATA.
+    if (glue && glue.length > 0) return exists(glue);
 
     const challenged = relative[0] === '_acme-challenge' ? normalizeName(name).slice('_acme-challenge.'.length) : undefined;
     const parsed = names.parse(challenged ?? name);
