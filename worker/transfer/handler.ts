@@ -8,7 +8,7 @@ import { compareSerial } from '../../dns/serial.ts';
 import { findTsig, signMessage, signStream, TsigError, TsigFormatError, unsignedError, verifyMessage, type TsigRecord } from '../../dns/tsig.ts';
 import type { ManagerConfig } from '../config.ts';
 import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
-import type { Store } from '../store/store.ts';
+import { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
 import { listZoneRecords } from '../zone/zone-file.ts';
@@ -31,16 +31,13 @@ export interface TransferHandlerOptions {
 const TSIG_ROOM = 256;
 
 /** Reads racing a write could mix two versions; retry until the serial held still (bounded). */
-const SNAPSHOT_ATTEMPTS = 5;
-
-/** The whole zone at one serial: the serial read before and after the listing must agree. */
-async function zoneSnapshot(config: ManagerConfig, store: Store): Promise<DnsRecord[]> {
-  for (let attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
-    const listed = await listZoneRecords(config, store);
-    const soa = listed[0];
-    if (soa?.type === 'SOA' && soa.data.serial === (await store.serial())) return listed;
-  }
-  throw new Error(`zone kept changing during ${SNAPSHOT_ATTEMPTS} listings`);
+/**
+ * The whole zone at one serial, however writers go on: the listing runs in one transaction
+ * (REPEATABLE READ on Postgres; on SQLite the transaction holds the database's lock, and in this
+ * process nothing can write between its statements anyway, since they never yield to I/O).
+ */
+function zoneSnapshot(config: ManagerConfig, store: Store): Promise<DnsRecord[]> {
+  return store.db.transaction().setIsolationLevel('repeatable read').execute((trx) => listZoneRecords(config, new Store(trx, store.batch)));
 }
 
 /** The serial the IXFR client holds: the SOA in the query's authority section (RFC 1995 §3). */
