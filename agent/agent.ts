@@ -4,7 +4,7 @@
 // wires them to one configuration and one state file.
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { dohTransport, postProbeReport } from '../probe/index.ts';
+import { dohTransport, postProbeReport, type ProbeResult } from '../probe/index.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
 import { addressesChanged, detectAddresses, type NodeAddresses } from './addresses.ts';
 import { managerDns01 } from './cert/dns01.ts';
@@ -18,6 +18,8 @@ import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
 import { PollLoop } from './poll-loop.ts';
 import { readState, writeState, type AgentState } from './state.ts';
 
+/** How often an unchanged probe report is sent again. */
+const PROBE_REPORT_EVERY_MS = 86_400_000;
 /** How often the pairing decision is made again when nothing published changed. */
 const PAIRING_EVERY_MS = 3_600_000;
 /** The ceiling on the extra wait between polls after failed reports (agent/poll-loop.ts). */
@@ -173,14 +175,30 @@ export class NodeAgent {
     const { probe, ...shown } = decision;
     this.state.pairing = shown;
     await this.#save();
-    const network = this.config.networkLabel ? { network: { label: this.config.networkLabel } } : {};
-    const report = (result: HairpinResult) =>
-      postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins: result.hairpins, ...network })
-        .catch((e: Error) => this.#deps.log(`probe report not sent: ${e.message}`));
+    const report = (result: HairpinResult) => this.#reportProbe(probe, result.hairpins);
     // An internal decision does not wait for the self-test (up to its 3 s bound); its report does.
     if (decision.hairpin) await report(decision.hairpin);
     else void hairpin.then(report);
     return decision;
+  }
+
+  /**
+   * Send the probe to the manager when what it says changed (verdict, resolver, hairpin) or a day
+   * went by: decisions come hourly, and each report carries a few KB of evidence per node.
+   */
+  async #reportProbe(probe: ProbeResult, hairpins: boolean): Promise<void> {
+    const now = this.#deps.now();
+    const last = this.state.lastProbeReport;
+    const same = last && last.verdict === probe.verdict && last.resolver === probe.resolver && last.hairpins === hairpins;
+    if (same && now - Date.parse(last.at) < PROBE_REPORT_EVERY_MS) return;
+    const network = this.config.networkLabel ? { network: { label: this.config.networkLabel } } : {};
+    try {
+      await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins, ...network });
+      this.state.lastProbeReport = { at: new Date(now).toISOString(), verdict: probe.verdict, resolver: probe.resolver, hairpins };
+      await this.#save();
+    } catch (e) {
+      this.#deps.log(`probe report not sent: ${(e as Error).message}`);
+    }
   }
 
   /** Run: first report, certificate upkeep, pairing decision, then poll addresses. */

@@ -23,6 +23,8 @@ export interface AgentState {
   /** The last successful report (what the manager publishes now). */
   lastGoodReport?: LastReport;
   pairing?: Omit<PairingDecision, 'probe'>;
+  /** What the last probe report sent said: the next one goes only when this changes, or daily. */
+  lastProbeReport?: { at: string; verdict: string; resolver: string; hairpins: boolean };
 }
 
 export function statePath(certDir: string): string {

@@ -110,7 +110,7 @@ describe('NodeAgent', () => {
   });
 
   it('an internal decision does not wait for the hairpin self-test, and its report still carries the result', async () => {
-    const agent = new NodeAgent(config, { detect: async () => addresses, log: () => {} });
+    const agent = new NodeAgent({ ...config, certDir: join(dir, 'internal-decision') }, { detect: async () => addresses, log: () => {} });
     const before = Date.now();
     const decision = await agent.decidePairing();
     expect(decision).toMatchObject({ kind: 'internal', hairpin: null });
@@ -120,6 +120,25 @@ describe('NodeAgent', () => {
       // Nothing listens on 127.0.0.1:8443: the self-test says "no hairpin", not "unknown".
       return last !== undefined && Number(last.at) >= before && last.hairpins !== null && Number(last.hairpins) === 0;
     }, { timeout: () => 'no probe report with the hairpin result' });
+  });
+
+  it('sends a probe report only when what it says changed, or after a day', async () => {
+    let now = Date.parse('2026-11-25T10:00:00Z');
+    const credential = await manager.enrol('1234', 'nur5');
+    const agent = new NodeAgent({ ...config, node: 'nur5', credential, certDir: join(dir, 'dedupe') }, { detect: async () => addresses, log: () => {}, now: () => now });
+    const count = async () => Number((await sql<{ n: number }>`SELECT count(*) AS n FROM probe_reports WHERE licence = '1234' AND node = 'nur5'`.execute(manager.store.db)).rows[0]!.n);
+    // Resolvers that refuse: external decisions, whose reports are sent before decidePairing returns.
+    const [first, second] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
+    const sentBy = async (resolver: string) => {
+      const before = await count();
+      await agent.decidePairing({ resolver });
+      return (await count()) - before;
+    };
+    expect(await sentBy(first)).toBe(1);
+    expect(await sentBy(first)).toBe(0);
+    now += 86_400_000;
+    expect(await sentBy(first)).toBe(1);
+    expect(await sentBy(second)).toBe(1); // another resolver: at once
   });
 
   it('serves the pairing decision on its local endpoint and sends the hairpin result', async () => {

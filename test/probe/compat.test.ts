@@ -12,6 +12,7 @@ import { postProbeReport } from '../../probe/report.ts';
 import type { Verdict } from '../../probe/verdicts.ts';
 import { createApp } from '../../worker/app.ts';
 import { configFromEnv } from '../../worker/config.ts';
+import { PER_NODE_KEPT, ProbeReports } from '../../worker/store/probe-reports.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -149,6 +150,17 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         const node = await call('/v1/compat/licences/1234/nodes/nur3?limit=2', token);
         expect(node.body.reports).toHaveLength(2);
         expect(node.body.reports[0].evidence.checks.length).toBeGreaterThan(3);
+      });
+
+      it(`keeps a node's newest ${PER_NODE_KEPT} reports and drops older ones as new ones come`, async () => {
+        const reports = new ProbeReports(manager.store);
+        const [template] = await reports.forNode('1234', 'nur1', 1);
+        for (let i = 1; i <= PER_NODE_KEPT + 5; i++) await reports.add({ ...template!, id: `many-${i}`, node: 'nur-many', at: i });
+        const kept = await reports.forNode('1234', 'nur-many', 1_000);
+        expect(kept).toHaveLength(PER_NODE_KEPT);
+        expect(Math.min(...kept.map((r) => r.at))).toBe(6);
+        // Other nodes are untouched.
+        expect((await reports.forNode('1234', 'nur1', 1_000)).length).toBeGreaterThan(0);
       });
 
       it('the support page narrows to a period, and finds a licence beyond its recent list', async () => {

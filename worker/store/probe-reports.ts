@@ -135,6 +135,12 @@ export function compatSummary(rows: readonly TallyRow[]): NetworkCompat[] {
  * const networks = await reports.compat();
  * ```
  */
+/**
+ * Reports kept per node. Each carries its evidence (a few KB): without a bound the table grows
+ * with nodes × time. Support reads the recent ones; the compat view counts what is kept.
+ */
+export const PER_NODE_KEPT = 200;
+
 export class ProbeReports {
   readonly #store: Store;
 
@@ -142,8 +148,13 @@ export class ProbeReports {
     this.#store = store;
   }
 
+  /** Stores a report; past PER_NODE_KEPT, the node's oldest go in the same batch. */
   async add(report: ProbeReport): Promise<void> {
     const { db, batch } = this.#store;
+    // The at of the node's newest-but-PER_NODE_KEPT-th report; NULL (nothing older goes) while it has fewer.
+    const cutoff = db.selectFrom('probe_reports').select('at')
+      .where('licence', '=', report.licence).where('node', '=', report.node)
+      .orderBy('at', 'desc').limit(1).offset(PER_NODE_KEPT - 1);
     await batch([
       db.insertInto('probe_reports').values({
         id: report.id,
@@ -163,6 +174,10 @@ export class ProbeReports {
         elapsed_ms: report.elapsedMs,
         evidence: JSON.stringify(report.evidence),
       }).compile(),
+      db.deleteFrom('probe_reports')
+        .where('licence', '=', report.licence).where('node', '=', report.node)
+        .where('at', '<', cutoff)
+        .compile(),
     ]);
   }
 
