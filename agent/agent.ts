@@ -178,7 +178,7 @@ export class NodeAgent {
     const report = (result: HairpinResult) => this.#reportProbe(probe, result.hairpins);
     // An internal decision does not wait for the self-test (up to its 3 s bound); its report does.
     if (decision.hairpin) await report(decision.hairpin);
-    else void hairpin.then(report);
+    else void hairpin.then(report, (e: Error) => this.#deps.log(`hairpin self-test failed: ${e.message}`));
     return decision;
   }
 
