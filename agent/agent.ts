@@ -162,6 +162,8 @@ export class NodeAgent {
     // Beside the probe whatever its outcome: the decision needs it only when the internal name
     // fails, but support's view of which boxes hairpin should cover every shop.
     const hairpin = hairpinSelfTest({ origin: `https://${names.external}:${this.config.port}`, licence: this.config.licence, node: this.config.node, ...(connectAddress ? { connectAddress } : {}) });
+    // Handled here at once: the probe may still be running when it settles.
+    hairpin.catch(() => undefined);
     // The poll keeps this current; pairing may come before the first poll (`agent pairing-url`).
     const addresses = this.state.addresses ?? (await this.#deps.detect().catch(() => undefined));
     const decision = await decidePairingUrl({
