@@ -6,7 +6,7 @@ import { decodeMessage, encodeMessage, type DnsMessage, type DnsRecord } from '.
 import { Rcode } from '../dns/rcode.ts';
 import { resolverTransport, tcpTransport } from './adapter/deno/index.ts';
 import { dohTransport, parseResolvConf, parseResolverAddress, probeNode, VERDICT_CODES } from './index.ts';
-import { frameTcp } from './transport.ts';
+import { frameTcp } from '../dns/tcp-frame.ts';
 
 interface Listener {
   addr: { port: number };

@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { decodeMessage, encodeMessage, type DnsMessage, type DnsQuestion, type OptRecord } from '../../dns/message.ts';
 import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
+import { frameTcp } from '../../dns/tcp-frame.ts';
 
 /** Question types, ANY included (dns-packet's types leave the meta-types out). */
 export type QueryType = DnsQuestion['type'] | 'ANY';
@@ -63,7 +64,7 @@ export function tcpExchange(port: number, payload: Uint8Array, expected: number,
 
 /** Messages with their two-byte length prefixes, back to back (RFC 1035 §4.2.2). */
 export function framed(...messages: Uint8Array[]): Uint8Array {
-  return Buffer.concat(messages.flatMap((m) => [Buffer.from([m.byteLength >> 8, m.byteLength & 0xff]), Buffer.from(m)]));
+  return Buffer.concat(messages.map(frameTcp));
 }
 
 export async function udpAsk(port: number, message: DnsMessage): Promise<DnsMessage | undefined> {

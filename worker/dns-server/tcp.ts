@@ -3,6 +3,7 @@
 // could make us hold: connections (in all and per source), queries in flight, unread responses,
 // idle time, and the time one message may take to arrive.
 import { createServer, type Server, type Socket } from 'node:net';
+import { frameTcp } from '../../dns/tcp-frame.ts';
 import { FrameReader } from './frame-reader.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
 import { listening } from './listening.ts';
@@ -22,12 +23,6 @@ export interface TcpOptions {
   onError?: (e: unknown) => void;
 }
 
-function frame(message: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(message.byteLength + 2);
-  out.writeUInt16BE(message.byteLength, 0);
-  out.set(message, 2);
-  return out;
-}
 
 /** Resolves once the socket takes writes again, or is gone. */
 function drained(socket: Socket): Promise<void> {
@@ -68,7 +63,7 @@ function serveConnection(socket: Socket, respond: Responder, limits: DnsServerLi
     const written = writing.then(async () => {
       for (const m of messages ?? []) {
         if (socket.destroyed) return;
-        if (!socket.write(frame(m))) await drained(socket);
+        if (!socket.write(frameTcp(m))) await drained(socket);
       }
     });
     writing = written.catch(() => {});

@@ -3,7 +3,8 @@
 // resolver read from /etc/resolv.conf. The probe core is the same as on Node.
 import { asProbeError } from '../../errors.ts';
 import { resolvConfTransport } from '../../resolv-conf.ts';
-import { addressLabel, frameTcp, parseResolverAddress, unframeTcp, withTcpFallback, type DnsTransport, type ResolverAddress } from '../../transport.ts';
+import { frameTcp, unframeTcp } from '../../../dns/tcp-frame.ts';
+import { addressLabel, parseResolverAddress, withTcpFallback, type DnsTransport, type ResolverAddress } from '../../transport.ts';
 
 interface DenoConn {
   write(p: Uint8Array): Promise<number>;

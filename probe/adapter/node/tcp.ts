@@ -1,6 +1,7 @@
 // TCP transport on Node (RFC 7766): a two-byte length prefix each way, one query per connection.
 import { connect } from 'node:net';
-import { addressLabel, frameTcp, unframeTcp, type DnsTransport, type ResolverAddress } from '../../transport.ts';
+import { frameTcp, unframeTcp } from '../../../dns/tcp-frame.ts';
+import { addressLabel, type DnsTransport, type ResolverAddress } from '../../transport.ts';
 import { settleOnce } from './settle.ts';
 
 export function tcpTransport(address: ResolverAddress): DnsTransport {
