@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { hostName, type NodeNames } from './http/policy.ts';
+import { hostName, problem, type NodeNames } from './http/policy.ts';
 import { formatDecision, type PairingDecision } from './pairing.ts';
 
 /** How long a decision is reused for a plain request. */
@@ -69,7 +69,7 @@ export async function listenPairingEndpoint(spec: string, decisions: SharedDecis
     if (!acceptsHost(req.headers.host, hosts)) {
       // RFC 9110 §15.5.20, as the node's own service answers names it does not serve.
       const detail = `this endpoint answers for an address, ${[...hosts].join(', ')}; not "${req.headers.host ?? ''}"`;
-      return void res.writeHead(421, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'urn:hairpin:problem:misdirected-request', status: 421, detail }));
+      return void res.writeHead(421, { 'content-type': 'application/problem+json' }).end(problem(421, 'misdirected-request', detail));
     }
     const url = new URL(req.url ?? '/', 'http://agent.invalid');
     if (url.pathname !== '/pairing-url' || req.method !== 'GET') return void res.writeHead(404).end();

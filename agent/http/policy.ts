@@ -75,7 +75,8 @@ export function allowedHosts(identity: ServiceIdentity): Set<string> {
   return new Set([identity.names.external, identity.names.internal, ...(identity.extraHosts ?? [])].map((h) => hostName(h)!));
 }
 
-function problem(status: number, type: string, detail: string): string {
+/** An RFC 9457 problem body with the manager's URN types. */
+export function problem(status: number, type: string, detail: string): string {
   return JSON.stringify({ type: `urn:hairpin:problem:${type}`, status, detail });
 }
 
