@@ -193,47 +193,31 @@ export class HairpinClient extends EventTarget {
 
   /** Arms the path check of one repeatable attempt; returns its disarm. */
   #pathCheck(origin: string, expire: () => void): () => void {
-    const after = this.#opts.pathCheckMs;
     const other = this.#other(origin);
     // In a browser page, a probe of the internal origin may raise the Local Network Access prompt:
     // only the re-probe, paced and stopped by a denial, asks that.
-    if (after === false || (other === this.internalOrigin && this.#lna.applies)) return () => {};
-    const probes = new AbortController();
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    const timer = setTimeout(() => {
+    if (other === this.internalOrigin && this.#lna.applies) return () => {};
+    return armCheck(this.#opts.pathCheckMs, (signal, disarm) => {
       const asked = Date.now();
       // This origin answering at all means the path lives (the service is only slow).
-      this.#probe(origin, probes.signal).then(() => probes.abort(), () => {});
+      this.#probe(origin, signal).then(disarm, () => {});
       // The other answering, and this one not within as long again, means the path died. The
       // grace keeps two live paths of similar round trip from being told apart by a coin toss.
-      this.#probe(other, probes.signal).then(() => {
-        if (probes.signal.aborted) return;
-        grace = setTimeout(() => {
-          if (!probes.signal.aborted) expire();
-        }, Math.max(Date.now() - asked, PATH_CHECK_MIN_GRACE_MS));
+      this.#probe(other, signal).then(() => {
+        const grace = setTimeout(() => signal.aborted || expire(), Math.max(Date.now() - asked, PATH_CHECK_MIN_GRACE_MS));
+        signal.addEventListener('abort', () => clearTimeout(grace), { once: true });
       }, () => {});
-    }, after);
-    return () => {
-      clearTimeout(timer);
-      clearTimeout(grace);
-      probes.abort();
-    };
+    });
   }
 
   /** Arms the stall check of one attempt; returns its disarm. */
   #stallCheck(origin: string, expire: () => void): () => void {
     const after = this.#opts.stallCheckMs;
     if (after === false) return () => {};
-    const probe = new AbortController();
-    const timer = setTimeout(() => {
-      this.#probe(origin, probe.signal, after).catch(() => {
-        if (!probe.signal.aborted) expire();
-      });
-    }, after);
-    return () => {
-      clearTimeout(timer);
-      probe.abort();
-    };
+    // The probe is bounded by as much: a path that cannot answer it in that time is dead.
+    return armCheck(after, (signal) => {
+      this.#probe(origin, signal, after).catch(() => signal.aborted || expire());
+    });
   }
 
   async #failure(error: unknown, origin: string, callerSignal: AbortSignal | null, timedOut: boolean): Promise<Failure> {
@@ -383,6 +367,21 @@ export class HairpinClient extends EventTarget {
       this.#unlisten.push(() => connection.removeEventListener('change', onChange));
     }
   }
+}
+
+/**
+ * Run `check` after `after` ms unless disarmed first (`false`: never). The check gets a signal
+ * that aborts on disarm, and may disarm itself once it knows enough.
+ */
+function armCheck(after: number | false, check: (signal: AbortSignal, disarm: () => void) => void): () => void {
+  if (after === false) return () => {};
+  const checking = new AbortController();
+  const disarm = () => {
+    clearTimeout(timer);
+    checking.abort();
+  };
+  const timer = setTimeout(() => check(checking.signal, disarm), after);
+  return disarm;
 }
 
 /**
