@@ -1,4 +1,4 @@
-// The pairing rule (DESIGN.md "Pairing rule"): hand the app the internal URL when the internal
+// The pairing rule (docs/agent.md, "decides the pairing URL"): hand the app the internal URL when the internal
 // name resolves to the node's private address through the shop's resolver; else the external
 // URL — quietly when the box hairpins, with a warning and advice when it does not. Every
 // decision says why, in sentences support can read to the shop.

@@ -1,5 +1,5 @@
 // `hairpin agent`: the node agent. Configured by a JSON file (--config, or $HAIRPIN_AGENT_CONFIG)
-// and HAIRPIN_AGENT_* variables (see README.md, "The node agent").
+// and HAIRPIN_AGENT_* variables (see docs/agent.md, "Commands").
 import { parseArgs } from 'node:util';
 import { detectAddresses } from '../agent/addresses.ts';
 import { NodeAgent } from '../agent/agent.ts';

@@ -1,4 +1,4 @@
-// `hairpin lab`: the field lab in Linux network namespaces (root). See README.md, "The field lab".
+// `hairpin lab`: the field lab in Linux network namespaces (root). See docs/lab.md.
 import { parseArgs } from 'node:util';
 import { formatReport, runLab, tearDown } from '../lab/run.ts';
 import { releaseAll } from '../lab/shell.ts';

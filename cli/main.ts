@@ -15,5 +15,13 @@ if (!command) {
   console.log(`usage: hairpin <command> [options]\n\n${Object.entries(commands).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`).join('\n')}\n\nhairpin <command> --help for a command's options`);
   process.exitCode = name && name !== '--help' && name !== 'help' ? 2 : 0;
 } else {
-  process.exitCode = await (await command.load()).run(args);
+  try {
+    process.exitCode = await (await command.load()).run(args);
+  } catch (e) {
+    // The exit codes the docs promise: 2 for bad usage (an option parseArgs refuses), 1 for a
+    // command that failed (a manager that cannot be reached, say), with one line, not a stack.
+    const usage = String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+    console.error(`hairpin ${name}: ${(e as Error).message}${usage ? '\n(hairpin ' + name + ' --help for its options)' : ''}`);
+    process.exitCode = usage ? 2 : 1;
+  }
 }

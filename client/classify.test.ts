@@ -5,7 +5,7 @@ const origin = 'https://i-nur1.pl-1234.example.test:8443';
 const undici = (code: string, message = code) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
 const deno = (message: string) => Object.assign(new TypeError('fetch failed'), { cause: new Error(message) });
 
-// One row per runtime shape seen in the wild; the README table mirrors these.
+// One row per runtime shape seen in the wild; the table in client/README.md mirrors these.
 const rows: Array<[string, unknown, FailureKind, boolean]> = [
   ['node ENOTFOUND', undici('ENOTFOUND'), 'dns', true],
   ['node EAI_AGAIN', undici('EAI_AGAIN'), 'dns', true],

@@ -2,7 +2,7 @@
  * The one place where a runtime's fetch error becomes a transport failure class. Runtimes say
  * what happened in different ways: Node/undici puts an errno-style `code` on `cause`, Deno puts
  * the OS message on `cause`, browsers only say `TypeError: Failed to fetch`. The table in
- * README.md, "Failure classification", mirrors the rules below.
+ * client/README.md, "Failure classification",, mirrors the rules below.
  */
 
 /** How an attempt failed below HTTP (`identity`: the origin answered, but not as the node; `aborted`: the caller's own abort, never a switch). */

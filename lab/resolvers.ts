@@ -1,6 +1,6 @@
 // The resolvers of the field, each real DNS software with the setting that makes it behave like
 // the network it stands for. Measured answers for a name whose only address is RFC 1918 are in
-// README.md ("The field lab"); lab/run.ts shows them again on every run.
+// docs/lab.md ("Resolvers, measured"); lab/run.ts shows them again on every run.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BOXES, INET, RFC1918, SERVICES, ZONE, type BoxPlan } from './plan.ts';
@@ -139,7 +139,7 @@ const SOFTWARE: Record<BoxPlan['resolver'], string> = {
   'dnsmasq-stop-rebind': 'dnsmasq --stop-dns-rebind',
 };
 
-/** Ask every resolver of the field for a node's internal name: the measured row of the README. */
+/** Ask every resolver of the field for a node's internal name: the measured rows of docs/lab.md. */
 export async function measureResolvers(internalName: (b: BoxPlan) => string): Promise<ResolverBehaviour[]> {
   const name = internalName(BOXES[0]!);
   const rows: ResolverBehaviour[] = [

@@ -68,7 +68,7 @@ export async function runLab(options: { log?: (line: string) => void; /** How lo
   }
 }
 
-/** The run as `hairpin lab run` prints it (and the README shows it): resolvers, scenarios, notes, summary. */
+/** The run as `hairpin lab run` prints it (and docs/lab.md shows it): resolvers, scenarios, notes, summary. */
 export function formatReport(report: LabReport): string {
   const passed = report.rows.filter((r) => r.passed).length;
   return `${formatResolvers(report.resolvers)}\n\n${formatTable(report.rows)}\n\n${formatNotes(report.rows)}\n\n${passed}/${report.rows.length} scenarios passed in ${(report.elapsedMs / 1000).toFixed(1)} s`;

@@ -1,4 +1,4 @@
-// The scenario table, as printed by `hairpin lab run` and pasted into README.md ("The field lab").
+// The scenario table, as printed by `hairpin lab run` and pasted into docs/lab.md ("The scenarios").
 import type { Measure } from './phone.ts';
 import type { ResolverBehaviour } from './resolvers.ts';
 import type { ScenarioRow } from './scenarios.ts';

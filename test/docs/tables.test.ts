@@ -1,0 +1,25 @@
+// Tables in the docs that list the code's vocabulary are checked against the code, row by row,
+// so they cannot go stale: add a verdict and the docs test fails until the table says what it means.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VERDICT_CODES } from '../../probe/verdicts.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+/** The first column of the Markdown table that follows `heading`, backticks removed. */
+export function firstColumn(file: string, heading: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const start = text.indexOf(heading);
+  if (start < 0) throw new Error(`${file}: no "${heading}"`);
+  const lines = text.slice(start).split('\n').slice(1);
+  const first = lines.findIndex((l) => l.startsWith('|'));
+  const table = lines.slice(first, lines.findIndex((l, i) => i > first && !l.startsWith('|')));
+  return table.slice(2).map((row) => row.split('|')[1]!.trim().replace(/`/g, ''));
+}
+
+describe('docs tables', () => {
+  it('docs/probe.md lists every verdict of probe/verdicts.ts, in its order', () => {
+    expect(firstColumn('docs/probe.md', '## Verdicts')).toEqual(VERDICT_CODES);
+  });
+});
