@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
-import { openStore } from '../worker/adapter/node/store.ts';
+import { openStore } from '../worker/adapter/sqlite/store.ts';
 import { configFromEnv } from '../worker/config.ts';
 import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
 import { startDaemon, type Daemon } from '../test/dns/daemons.ts';

@@ -1,6 +1,6 @@
 // `hairpin zonefile`: the zone as an RFC 1035 master file on stdout, read from the manager's
 // store, for an NSD, Knot or BIND that is fed by file rather than by zone transfer.
-import { openStore } from '../worker/adapter/node/store.ts';
+import { openStore } from '../worker/adapter/sqlite/store.ts';
 import { configFromEnv } from '../worker/config.ts';
 import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
 

@@ -2,9 +2,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../test/support/chromium.ts';
+import { launchChromium } from '../lab/chromium.ts';
 import { browserBundle } from './bundle.ts';
-import { createTestPki, type TestPki } from '../test/support/tls.ts';
+import { createTestPki, type TestPki } from '../lab/pki.ts';
 import { startTestNode, type TestNode } from '../test/support/node-server.ts';
 
 // Debian's Chromium through playwright-core. Loopback servers play the three parties: the app

@@ -4,7 +4,7 @@ import {
   createHairpinClient, HairpinClientError, type HairpinClient, type HairpinClientOptions, type OriginStorage, type OriginSwitchEvent,
   type TransportFailureEvent,
 } from './index.ts';
-import { createTestPki, type TestPki } from '../test/support/tls.ts';
+import { createTestPki, type TestPki } from '../lab/pki.ts';
 import { refusedPort, startSilentListener, startTestNode, type TestNode } from '../test/support/node-server.ts';
 
 // Loopback stands in for the two paths: 127.0.0.2 is the LAN (internal) origin, 127.0.0.1 the public one.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyBoxFirewalls, setCarrierPolicy } from './firewall.ts';
 import { ROOT, MANAGER_URL, PEBBLE_DIRECTORY, startInternet, startNode, type Internet } from './internet.ts';
-import type { PairingDecision } from '../agent/pairing.ts';
+import type { PairingDecision } from '../agent/index.ts';
 import { BOXES, INET, NODE_PORT, SERVICES, WAN_DELAY_MS, names, type BoxKey, type BoxPlan } from './plan.ts';
 import { measureResolvers, startResolvers, type ResolverBehaviour } from './resolvers.ts';
 import { shapeLinks } from './shaping.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INET, SERVICES, ZONE, names, BOXES } from './plan.ts';
 import { inNs, startDaemon, waitFor, type Daemon } from './shell.ts';
-import { createTestPki } from '../test/support/tls.ts';
+import { createTestPki } from './pki.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const MANAGER_URL = `http://${SERVICES.manager}`;

@@ -6,8 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import { certificatePaths } from '../agent/cert/keeper.ts';
-import { withHairpinListener, type ServiceIdentity } from '../agent/http/index.ts';
+import { certificatePaths, withHairpinListener, type ServiceIdentity } from '../agent/index.ts';
 import { waitFor } from './shell.ts';
 
 /** The demo API: a small JSON resource and a blob for transfer measurements. */

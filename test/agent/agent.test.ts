@@ -20,7 +20,7 @@ import { ManagerError } from '../../agent/manager-client.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { freePort } from '../support/net.ts';
-import { makeCertificate } from '../support/tls.ts';
+import { makeCertificate } from '../../lab/pki.ts';
 import { waitUntil } from '../support/wait.ts';
 import { startPebble, type RunningPebble } from './support/pebble.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';

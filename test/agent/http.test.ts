@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withHairpinFetch, withHairpinListener, type ServiceIdentity } from '../../agent/http/index.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { makeCertificate } from '../support/tls.ts';
+import { makeCertificate } from '../../lab/pki.ts';
 import { names } from './support/names.ts';
 
 const identity: ServiceIdentity = {

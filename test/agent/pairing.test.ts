@@ -14,7 +14,7 @@ import { dohTransport } from '../../probe/index.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { freePort } from '../support/net.ts';
-import { makeCertificate, type TestCertificate } from '../support/tls.ts';
+import { makeCertificate, type TestCertificate } from '../../lab/pki.ts';
 import { names } from './support/names.ts';
 import { startResolver, type RunningResolver } from '../probe/resolvers.ts';
 

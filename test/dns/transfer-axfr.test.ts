@@ -4,7 +4,7 @@ import { Buffer } from 'node:buffer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, fullRcode, records, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { findTsig, HMAC_SHA256, signMessage, TsigError, verifyMessage, type TsigKey } from '../../dns/tsig.ts';
+import { findTsig, HMAC_SHA256, signMessage, TsigError, verifyMessage, type TsigKey } from '../../worker/transfer/tsig.ts';
 import { parseSecondary, parseTsigKey, transferConfigFromEnv } from '../../worker/transfer/config.ts';
 import { transferHandler } from '../../worker/transfer/handler.ts';
 import { journalDeltas } from '../../worker/transfer/journal.ts';

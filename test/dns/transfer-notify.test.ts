@@ -5,7 +5,7 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, headerOpcode, records, type DnsRecord } from '../../dns/message.ts';
-import { signMessage, verifyMessage } from '../../dns/tsig.ts';
+import { signMessage, verifyMessage } from '../../worker/transfer/tsig.ts';
 import { parseTsigKey } from '../../worker/transfer/config.ts';
 import { Notifier } from '../../worker/transfer/notify.ts';
 import { freePort } from '../support/net.ts';

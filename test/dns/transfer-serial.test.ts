@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addSerial, compareSerial, nextStoreSerial, serialBefore, serialDistance } from '../../dns/serial.ts';
+import { addSerial, compareSerial, nextStoreSerial, serialBefore, serialDistance } from '../../worker/store/serial.ts';
 
 describe('RFC 1982 serial arithmetic', () => {
   it('orders serials the short way round the circle', () => {

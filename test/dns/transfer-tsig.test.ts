@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { Buffer } from 'node:buffer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, FLAG_AA } from '../../dns/message.ts';
-import { findTsig, HMAC_SHA256, signMessage, TsigError, unsignedError, verifyMessage, type TsigKey } from '../../dns/tsig.ts';
+import { findTsig, HMAC_SHA256, signMessage, TsigError, unsignedError, verifyMessage, type TsigKey } from '../../worker/transfer/tsig.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 
 const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg==';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveSystemPrograms } from '../support/system.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
-import { makeCertificate } from '../support/tls.ts';
+import { makeCertificate } from '../../lab/pki.ts';
 
 const run = promisify(execFile);
 const have = haveSystemPrograms('dig');

@@ -9,7 +9,7 @@ import { dohTransport } from '../../probe/doh.ts';
 import { probeNode } from '../../probe/probe.ts';
 import { postProbeReport } from '../../probe/report.ts';
 import { VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
-import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../lab/chromium.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 
 const have = existsSync(CHROMIUM);

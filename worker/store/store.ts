@@ -1,7 +1,7 @@
 // Everything the manager reads and writes, through Kysely's typed builder so one set of queries
 // serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
-import { MAX_SERIAL } from '../../dns/serial.ts';
+import { MAX_SERIAL } from './serial.ts';
 import type { AddressTable, Database } from '../../schema/database.ts';
 import type { AtomicBatch } from './batch.ts';
 import { precompile } from './precompiled.ts';
@@ -10,7 +10,7 @@ import { acmeChallenges, allAcmeChallenges, revokeAcmeDnsAccounts } from './acme
 
 /**
  * RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it
- * (the same step as nextStoreSerial in dns/serial.ts, which the IXFR journal walks with).
+ * (the same step as nextStoreSerial in worker/store/serial.ts, which the IXFR journal walks with).
  */
 const nextSerial = sql<number>`(serial % ${MAX_SERIAL}) + 1`;
 

@@ -3,7 +3,7 @@
 //   HAIRPIN_TSIG_KEY="transfer.example.test:hmac-sha256:<base64 secret>"
 import { canonicalIpv6, isIpv4, isIpv6, unmapIpv4 } from '../../dns/address.ts';
 import { isValidHostName, normalizeName } from '../../dns/name.ts';
-import { HMAC_SHA256, type TsigKey } from '../../dns/tsig.ts';
+import { HMAC_SHA256, type TsigKey } from './tsig.ts';
 import { ConfigError, type Env } from '../config.ts';
 
 export interface Secondary {

@@ -4,8 +4,8 @@
 import { encodeMessage, FLAG_AA, headerOpcode, records, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
 import { normalizeName } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { compareSerial } from '../../dns/serial.ts';
-import { findTsig, signMessage, signStream, TsigError, TsigFormatError, unsignedError, verifyMessage, type TsigRecord } from '../../dns/tsig.ts';
+import { compareSerial } from '../store/serial.ts';
+import { findTsig, signMessage, signStream, TsigError, TsigFormatError, unsignedError, verifyMessage, type TsigRecord } from './tsig.ts';
 import type { ManagerConfig } from '../config.ts';
 import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
 import { Store } from '../store/store.ts';

@@ -4,7 +4,7 @@
 // crosses one of them has a hole, and the caller falls back to the whole zone in IXFR form,
 // which RFC 1995 §4 allows. Nothing else is written for transfers.
 import type { DnsRecord } from '../../dns/message.ts';
-import { nextStoreSerial, serialDistance } from '../../dns/serial.ts';
+import { nextStoreSerial, serialDistance } from '../store/serial.ts';
 import type { AddressHistoryTable } from '../../schema/database.ts';
 import type { ManagerConfig } from '../config.ts';
 import type { NodeState, Store } from '../store/store.ts';

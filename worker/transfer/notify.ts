@@ -4,7 +4,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeMessage, DnsFormatError, encodeMessage, FLAG_AA, fullRcode, HEADER_LENGTH, headerOpcode, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
 import { Rcode, rcodeName } from '../../dns/rcode.ts';
-import { signMessage, TsigFormatError, verifyMessage, type TsigKey } from '../../dns/tsig.ts';
+import { signMessage, TsigFormatError, verifyMessage, type TsigKey } from './tsig.ts';
 import type { Secondary } from './config.ts';
 
 const OPCODE_NOTIFY = 4;

@@ -6,7 +6,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { join } from 'node:path';
 import { freePort } from '../../support/net.ts';
-import { makeCertificate } from '../../support/tls.ts';
+import { makeCertificate } from '../../../lab/pki.ts';
 import { waitUntil } from '../../support/wait.ts';
 
 export interface RunningPebble {

@@ -3,7 +3,7 @@
 import { createApp } from '../../app.ts';
 import { configFromEnv } from '../../config.ts';
 import { Zone } from '../../zone/answer.ts';
-import { openStore } from '../node/store.ts';
+import { openStore } from '../sqlite/store.ts';
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };

@@ -11,7 +11,7 @@ import type { DnsHandler } from '../../zone/handler.ts';
 import { startDnsServer, type RunningDns } from '../../dns-server/server.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
 import { nodePeerAddress } from './conninfo.ts';
-import { openStore } from './store.ts';
+import { openStore } from '../sqlite/store.ts';
 import { serveHttp, type RunningHttp } from './serve.ts';
 import type { Store } from '../../store/store.ts';
 

@@ -2,7 +2,7 @@
 // Crypto, so it runs wherever the manager runs. dns-packet does not know TSIG, and TSIG must see
 // the exact bytes anyway (the MAC covers the message as sent, compression and all), so this module
 // walks the wire format itself rather than re-encoding decoded messages.
-import { normalizeName } from './name.ts';
+import { normalizeName } from '../../dns/name.ts';
 
 /** RR type of TSIG (RFC 8945 §4.2) and the class it is sent in. */
 export const TSIG_TYPE = 250;
