@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 // software on loopback), and the Workers suite that runs inside workerd against D1.
 export default defineConfig({
   test: {
-    reporters: ['default', './test/support/summary-reporter.ts'],
+    // 'dot' keeps a green run to a few lines; failures are still printed in full.
+    reporters: ['dot', './test/support/summary-reporter.ts'],
+    // What a test prints is shown only when that test fails.
+    silent: 'passed-only',
     projects: [
       {
         test: {

@@ -2,7 +2,10 @@
 // elsewhere, and under CI a missing piece fails instead (haveSystemPrograms throws).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { formatReport, runLab, tearDown, type LabReport } from '../../lab/run.ts';
 import { labNamespaces } from '../../lab/topology.ts';
 import { haveSystemPrograms } from '../support/system.ts';
@@ -10,6 +13,8 @@ import { waitUntil } from '../support/wait.ts';
 
 const root = process.getuid?.() === 0;
 if (!root && process.env.CI) throw new Error('the field lab runs as root under CI');
+// Where the last run's table is kept (printed only when a scenario fails).
+const REPORT_FILE = process.env.HAIRPIN_LAB_REPORT ?? join(tmpdir(), 'hairpin-lab-report.txt');
 const ready = root && haveSystemPrograms('ip', 'nft', 'tc', 'ss', 'unbound', 'named', 'dnsmasq', 'pebble', 'dig', 'curl', 'chromium');
 
 describe.skipIf(!ready)('hairpin lab', () => {
@@ -20,8 +25,12 @@ describe.skipIf(!ready)('hairpin lab', () => {
   });
 
   it('runs every scenario end to end, and each passes', async () => {
-    report = await runLab({ log: (line) => console.error(line) });
-    console.log(formatReport(report));
+    // A green run stays quiet: the bring-up log and the table go to a file, shown only on failure.
+    const log: string[] = [];
+    report = await runLab({ log: (line) => log.push(line) });
+    const table = formatReport(report);
+    await writeFile(REPORT_FILE, `${log.join('\n')}\n\n${table}\n`);
+    onTestFailed(() => console.error(`${log.join('\n')}\n\n${table}`));
     // A daemon killed from outside (another job's pkill) would make the rows below meaningless.
     expect(report.lostDaemons, 'daemons of the field that ended during the run').toEqual([]);
     for (const row of report.rows) {
