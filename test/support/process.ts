@@ -25,9 +25,12 @@ export async function spawnManager(env: Record<string, string>, port?: number): 
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${httpPort}`;
+  const tls = Boolean(env.HAIRPIN_TLS_CERT);
+  const url = `http${tls ? 's' : ''}://127.0.0.1:${httpPort}`;
   await waitUntil(async () => {
     if (child.exitCode !== null) throw new Error(`manager exited: ${output}`);
+    // Over TLS with a test CA fetch() would refuse the certificate: the start-up line says enough.
+    if (tls) return output.includes('dns for zone');
     return fetch(`${url}/healthz`).then((r) => r.ok, () => false);
   }, { timeout: () => `manager did not start: ${output}` });
   return {

@@ -62,6 +62,9 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
     const h2c = createH2cServer({}, listener);
     // Peek at the first bytes of each connection and hand it to the server that speaks them.
     server = createNetServer((socket: Socket) => {
+      // A reset (ECONNRESET) or any other socket error before a server has taken the socket over
+      // would be an unhandled 'error' event: the end of the process, and of DNS with it.
+      socket.on('error', () => socket.destroy());
       socket.setTimeout(30_000, () => socket.destroy());
       // The first segment may hold only part of the preface ("P" could start a PUT or a POST):
       // read on until the bytes either are the whole preface or depart from it.
