@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenPairingEndpoint, SharedDecision } from '../../agent/pairing-endpoint.ts';
 import type { PairingDecision } from '../../agent/pairing.ts';
 import { spawnManager, type ManagerProcess } from '../support/process.ts';
-import { makeCertificate, type TestCertificate } from '../support/tls.ts';
+import { makeCertificate, type TestCertificate } from '../../lab/pki.ts';
 
 const ROUNDS = 100;
 
