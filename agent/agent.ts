@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { dohTransport, postProbeReport, type ProbeResult } from '../probe/index.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
-import { addressesChanged, detectAddresses, type NodeAddresses } from './addresses.ts';
+import { addressesChanged, detectAddresses, formatAddresses, type NodeAddresses } from './addresses.ts';
 import { managerDns01 } from './cert/dns01.ts';
 import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
@@ -53,7 +53,8 @@ export class NodeAgent {
     this.config = config;
     this.client = new ManagerClient({ url: config.manager, licence: config.licence, node: config.node, credential: config.credential });
     this.#deps = {
-      detect: deps.detect ?? (() => detectAddresses({ ...(config.privateIpv4 ? { privateIpv4: config.privateIpv4 } : {}), ...(config.privateIpv6 ? { privateIpv6: config.privateIpv6 } : {}), ...(config.interface ? { interface: config.interface } : {}) })),
+      // The configuration carries the address overrides under their own names.
+      detect: deps.detect ?? (() => detectAddresses(config)),
       log: deps.log ?? ((line) => console.log(line)),
       now: deps.now ?? Date.now,
     };
@@ -103,7 +104,10 @@ export class NodeAgent {
     const due = now - lastGood >= this.config.reportEverySeconds * 1000;
     const changed = addressesChanged(this.state.addresses, addresses) || !this.state.lastGoodReport?.ok;
     if (!changed && !due) return { reported: false, changed: false, addresses };
-    if (changed && this.state.addresses) this.#deps.log(`addresses: ${this.state.addresses.privateIpv4} -> ${addresses.privateIpv4} (${addresses.interface})`);
+    if (changed && this.state.addresses) {
+      this.#deps.log(`addresses: ${this.state.addresses.privateIpv4} -> ${addresses.privateIpv4} (${addresses.interface})`);
+      if (this.state.addresses.publicIpv6 !== addresses.publicIpv6) this.#deps.log(`public IPv6: ${this.state.addresses.publicIpv6 ?? 'none'} -> ${addresses.publicIpv6 ?? 'none'} (${addresses.publicIpv6Reason})`);
+    }
     this.state.addresses = addresses;
     const at = new Date(now).toISOString();
     try {
@@ -111,6 +115,9 @@ export class NodeAgent {
         privateIpv4: addresses.privateIpv4,
         ...(addresses.privateIpv6 ? { privateIpv6: addresses.privateIpv6 } : {}),
         ...(this.config.publicIpv4 ? { publicIpv4: this.config.publicIpv4 } : {}),
+        // Always said, none included: left out, the manager would take the report's source,
+        // which over IPv6 is a temporary privacy address (RFC 8981 prefers them for outgoing).
+        publicIpv6: addresses.publicIpv6 ?? null,
         port: this.config.port,
       });
       this.#names ??= answer.names;
@@ -216,7 +223,7 @@ export class NodeAgent {
       try {
         const result = await this.checkAddresses();
         changed = result.changed;
-        if (result.reported) this.#deps.log(`reported ${result.addresses.privateIpv4}${result.addresses.privateIpv6 ? ` ${result.addresses.privateIpv6}` : ''} (serial ${this.state.lastReport?.serial})`);
+        if (result.reported) this.#deps.log(`reported ${formatAddresses(result.addresses)} (serial ${this.state.lastReport?.serial})`);
       } catch (e) {
         ok = false;
         this.#deps.log(`report failed: ${(e as Error).message}`);

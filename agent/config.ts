@@ -32,6 +32,11 @@ export interface AgentConfig {
   privateIpv6?: string;
   interface?: string;
   publicIpv4?: string;
+  /**
+   * The external name's AAAA: unset, the interface's stable global IPv6 (never a temporary
+   * privacy address); an address, that one; "off", none (the external name is IPv4 only).
+   */
+  publicIpv6?: string;
   /** Address for the hairpin self-test; default the public IPv4 the manager holds. */
   hairpinAddress?: string;
   /** Seconds between address checks (a report goes out only on change or when due). */
@@ -59,7 +64,7 @@ export class AgentConfigError extends Error {
 
 const STRING_KEYS = [
   'manager', 'licence', 'node', 'credential', 'certDir', 'acmeDirectory', 'acmeCaFile', 'acmeEmail', 'authoritativeDns',
-  'reloadCommand', 'resolver', 'zone', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'hairpinAddress', 'pairingListen',
+  'reloadCommand', 'resolver', 'zone', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'publicIpv6', 'hairpinAddress', 'pairingListen',
   'networkLabel',
 ] as const;
 const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds'] as const;

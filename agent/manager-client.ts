@@ -31,6 +31,8 @@ export interface AddressReport {
   privateIpv4: string;
   privateIpv6?: string;
   publicIpv4?: string;
+  /** null: the node has none (the manager then publishes no AAAA, whatever the report's source). */
+  publicIpv6?: string | null;
   port?: number;
 }
 
@@ -38,7 +40,7 @@ export interface NodeView {
   licence: string;
   node: string;
   names: NodeNames;
-  addresses: { privateIpv4: string; privateIpv6: string | null; publicIpv4: string | null; port: number | null; reportedAt: string } | null;
+  addresses: { privateIpv4: string; privateIpv6: string | null; publicIpv4: string | null; publicIpv6: string | null; port: number | null; reportedAt: string } | null;
 }
 
 export interface ReportAnswer extends NodeView {

@@ -1,7 +1,7 @@
 // `hairpin agent`: the node agent. Configured by a JSON file (--config, or $HAIRPIN_AGENT_CONFIG)
 // and HAIRPIN_AGENT_* variables (see docs/agent.md, "Commands").
 import { parseArgs } from 'node:util';
-import { detectAddresses } from '../agent/addresses.ts';
+import { detectAddresses, formatAddresses } from '../agent/addresses.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { certificatePaths, readCertificateStatus } from '../agent/cert/keeper.ts';
 import { envName, loadAgentConfig, type AgentConfig } from '../agent/config.ts';
@@ -14,7 +14,7 @@ const USAGE = `usage: hairpin agent <action> [--config FILE] [--json]
   status                    addresses, last report, certificate expiry, pairing decision
   pairing-url [--resolver HOST[:PORT]]
                             decide the URL to hand an app now, and say why
-  addresses                 the private addresses this machine would report
+  addresses                 the addresses this machine would report (private, ULA, stable global IPv6)
   renew [--force]           obtain or renew the certificate now if due (always with --force)
 
 --config defaults to $HAIRPIN_AGENT_CONFIG; every key can also come from HAIRPIN_AGENT_<KEY>
@@ -32,7 +32,8 @@ async function status(config: AgentConfig, json: boolean): Promise<number> {
   const line = (k: string, v: string) => console.log(`${k.padEnd(14)} ${v}`);
   line('node', view.node);
   line('manager', view.manager);
-  line('addresses', 'error' in detected ? `not detected: ${detected.error}` : `${detected.privateIpv4}${detected.privateIpv6 ? ` ${detected.privateIpv6}` : ''} on ${detected.interface}`);
+  line('addresses', 'error' in detected ? `not detected: ${detected.error}` : `${formatAddresses(detected)} on ${detected.interface}`);
+  if (!('error' in detected)) line('public IPv6', `${detected.publicIpv6 ?? 'none'} (${detected.publicIpv6Reason})`);
   line('last report', state.lastReport ? `${state.lastReport.at} ${state.lastReport.ok ? `ok, serial ${state.lastReport.serial}` : `FAILED: ${state.lastReport.error}`}` : 'none yet');
   line('certificate', !certificate ? `none in ${certificatePaths(config.certDir).chain}` : 'error' in certificate ? certificate.error : `${certificate.names.join(', ')}; expires ${certificate.notAfter}, renewal around ${certificate.renewAt}`);
   line('pairing', state.pairing ? `${state.pairing.url} (${state.pairing.decidedAt})${state.pairing.warning ? `\n${' '.repeat(15)}WARNING: ${state.pairing.warning}` : ''}` : 'not decided yet');
@@ -55,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     config = await loadAgentConfig(values.config ?? process.env.HAIRPIN_AGENT_CONFIG, process.env);
   } catch (e) {
     // Detecting addresses needs no manager: only the overrides matter.
-    if (action === 'addresses') config = Object.fromEntries((['privateIpv4', 'privateIpv6', 'interface'] as const).map((k) => [k, process.env[envName(k)]])) as unknown as AgentConfig;
+    if (action === 'addresses') config = Object.fromEntries((['privateIpv4', 'privateIpv6', 'interface', 'publicIpv6'] as const).map((k) => [k, process.env[envName(k)]])) as unknown as AgentConfig;
     else {
       console.error(`hairpin agent: ${(e as Error).message}`);
       return 2;
@@ -87,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'addresses': {
         const a = await detectAddresses(config);
-        print(a, `${a.privateIpv4}${a.privateIpv6 ? ` ${a.privateIpv6}` : ''} (${a.interface})`);
+        print(a, `${formatAddresses(a)} (${a.interface})`);
         return 0;
       }
       case 'renew': {

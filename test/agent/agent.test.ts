@@ -79,6 +79,27 @@ describe('NodeAgent', () => {
     expect(logged).toContain('public address: 203.0.113.7 -> 203.0.113.9 (as the manager sees it)');
   });
 
+  it('publishes its stable global IPv6 as the external name’s AAAA, follows it, and takes it away when it goes', async () => {
+    const nodeCredential = await manager.enrol('1234', 'nur9');
+    let detected: NodeAddresses = { privateIpv4: '192.168.1.20', publicIpv6: '2001:db8:1:2::20', interface: 'eth0' };
+    const logged: string[] = [];
+    const agent = new NodeAgent({ ...config, node: 'nur9', credential: nodeCredential, certDir: join(dir, 'nur9') }, { detect: async () => detected, log: (line) => logged.push(line) });
+    const aaaa = async () => {
+      const found = await manager.zone.lookup('nur9.pl-1234.example.test');
+      return found.status === 'exists' ? found.records.filter((r) => r.type === 'AAAA').map((r) => r.data) : [];
+    };
+    await agent.checkAddresses();
+    expect(await aaaa()).toEqual(['2001:db8:1:2::20']);
+    detected = { ...detected, publicIpv6: '2001:db8:1:3::20' };
+    expect(await agent.checkAddresses()).toMatchObject({ reported: true, changed: true });
+    expect(await aaaa()).toEqual(['2001:db8:1:3::20']);
+    expect(logged.some((l) => l.startsWith('public IPv6: 2001:db8:1:2::20 -> 2001:db8:1:3::20'))).toBe(true);
+    // Gone (or "off"): the report says null, so the manager drops the AAAA rather than keep it.
+    detected = { privateIpv4: '192.168.1.20', publicIpv6Reason: 'off in the configuration (publicIpv6: "off")', interface: 'eth0' };
+    expect(await agent.checkAddresses()).toMatchObject({ reported: true, changed: true });
+    expect(await aaaa()).toEqual([]);
+  });
+
   it('never runs two polls at once, even when a poll outlasts the interval', async () => {
     let running = 0;
     let most = 0;
