@@ -312,4 +312,30 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       expect(doh.headers.get('allow')).toBe('GET, POST, HEAD');
     });
   });
+
+  describe('support page', () => {
+    it('draws the weekly verdict shares and the ISP × resolver grid from this store, filtered by ISP, verdict and period', async () => {
+      const licence = freshLicence();
+      const { credential } = await enrol(licence, 'nur1');
+      const isp = `label:suite-${licence}`;
+      for (const verdict of ['ok', 'ok', 'filtered-servfail']) {
+        const res = await t().fetch(`/v1/licences/${licence}/nodes/nur1/probe-reports`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ result: { verdict, reason: `suite: ${verdict}`, name: `i-nur1.pl-${licence}.example.test`, resolver: 'system (192.168.1.1)' }, hairpins: false, network: { label: `suite-${licence}` } }),
+        });
+        expect(res.status, await res.clone().text()).toBe(201);
+      }
+      const page = await t().fetch(`/support?isp=${encodeURIComponent(isp)}&verdict=filtered-servfail&days=7`, { headers: { authorization: `Bearer ${t().adminToken}` } });
+      expect(page.status).toBe(200);
+      const text = await page.text();
+      expect(text).not.toMatch(/<script|style="/);
+      expect(text).toMatch(new RegExp(`<figure data-network="${isp}">`));
+      expect(text).toMatch(/<g data-week="\d{4}-\d\d-\d\d" data-reports="3">/);
+      expect(text).toContain(`<g data-network="${isp}" data-reports="3">`);
+      expect(text).toMatch(/<g data-column="verdict" data-count="1">/);
+      expect(text).toMatch(/<g data-column="resolved" data-count="2">/);
+      await expectProblem(await t().fetch('/support?verdict=bogus', { headers: { authorization: `Bearer ${t().adminToken}` } }), 400, 'invalid-request');
+    });
+  });
 }

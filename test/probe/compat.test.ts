@@ -12,7 +12,7 @@ import { postProbeReport } from '../../probe/report.ts';
 import type { Verdict } from '../../probe/verdicts.ts';
 import { createApp } from '../../worker/app.ts';
 import { configFromEnv } from '../../worker/config.ts';
-import { PER_NODE_KEPT, ProbeReports } from '../../worker/store/probe-reports.ts';
+import { PER_NODE_KEPT, ProbeReports, weekStart } from '../../worker/store/probe-reports.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -163,13 +163,27 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         expect((await reports.forNode('1234', 'nur1', 1_000)).length).toBeGreaterThan(0);
       });
 
+      it('counts reports per network, ISO week (Monday 00:00 UTC) and verdict in the database', async () => {
+        const reports = new ProbeReports(manager.store);
+        const [template] = await reports.forNode('1234', 'nur1', 1);
+        const network = { ...template!.network, asn: 64501, label: null };
+        const at = (iso: string) => Date.parse(iso);
+        const sent: [string, Verdict][] = [['2026-11-01T23:59:59.999Z', 'timeout'], ['2026-11-02T00:00:00.000Z', 'ok'], ['2026-11-04T12:00:00Z', 'filtered-servfail'], ['2026-11-08T23:59:59Z', 'ok']];
+        for (const [i, [when, verdict]] of sent.entries()) await reports.add({ ...template!, id: `weekly-${i}`, node: `nur-weekly-${i}`, at: at(when), verdict, network });
+        const weekly = (await reports.weekly(at('2026-10-01T00:00:00Z'))).filter((w) => w.network === 'AS64501');
+        const shown = weekly.map((w) => [new Date(w.week).toISOString().slice(0, 10), w.verdict, w.reports]).sort((a, b) => String(a).localeCompare(String(b)));
+        expect(shown).toEqual([['2026-10-26', 'timeout', 1], ['2026-11-02', 'filtered-servfail', 1], ['2026-11-02', 'ok', 2]]);
+        expect(weekStart(at('2026-11-08T23:59:59Z'))).toBe(at('2026-11-02T00:00:00Z'));
+        expect((await reports.weekly(at('2026-11-02T00:00:00Z'))).filter((w) => w.network === 'AS64501').reduce((n, w) => n + w.reports, 0)).toBe(3);
+      });
+
       it('the support page narrows to a period, and finds a licence beyond its recent list', async () => {
         const headers = { authorization: `Bearer ${await supportToken()}` };
         const found = await fetch(`${manager.url}/support?licence=1234`, { headers, redirect: 'manual' });
         expect(found.status).toBe(303);
         expect(found.headers.get('location')).toBe('/support/licences/1234');
         const recent = await (await fetch(`${manager.url}/support?days=7`, { headers })).text();
-        expect(recent).toContain('<strong>the last 7 days</strong>');
+        expect(recent).toContain('<option value="7" selected>last 7 days</option>');
         expect(recent).toContain('href="/v1/compat?days=7"');
         expect(recent).toMatch(/data-network="AS12322"/); // every report here is recent
       });
@@ -238,7 +252,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         const page = await app.request('/support', { headers: { 'cf-access-jwt-assertion': await assertion(key) } }, bindings);
         expect(page.status).toBe(200);
         expect(page.headers.get('cache-control')).toBe('private, no-store');
-        expect(await page.text()).toMatch(/<svg width="300"/);
+        expect(await page.text()).toMatch(/<svg class="grid" id="grid"/);
         expect(await get('/v1/compat', await assertion(key, { aud: 'other-app' }))).toBe(401);
         expect(await get('/v1/compat', await assertion(key, { iss: 'https://evil.cloudflareaccess.com' }))).toBe(401);
         expect(await get('/v1/compat', await assertion(otherKey))).toBe(401);

@@ -106,10 +106,14 @@ compatRoutes.post('/v1/licences/:licence/nodes/:node/probe-reports', async (c) =
   return c.json({ id: report.id, at: new Date(report.at).toISOString(), verdict: report.verdict, network: report.network }, 201);
 });
 
+/** The start (epoch ms) of the last `days` days; 0 (all time) unless `days` is positive. */
+export function sinceDays(now: number, days: number): number {
+  return Number.isFinite(days) && days > 0 ? now - days * 86_400_000 : 0;
+}
+
 /** `?days=30` bounds the report to recent probes; default all. */
-export function since(c: Context<ManagerEnv>): number {
-  const days = Number(c.req.query('days') ?? 0);
-  return Number.isFinite(days) && days > 0 ? c.get('deps').now() - days * 86_400_000 : 0;
+function since(c: Context<ManagerEnv>): number {
+  return sinceDays(c.get('deps').now(), Number(c.req.query('days') ?? 0));
 }
 
 compatRoutes.get('/v1/compat', async (c) => {

@@ -1,7 +1,8 @@
 // Probe reports in the store, and the ISP compatibility tally built from them. Writes go
 // through store.batch like every other write; reads are plain Kysely, one query each.
+import { sql } from 'kysely';
 import type { ProbeReportTable } from '../../schema/database.ts';
-import { VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
+import { isVerdict, VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
 import type { Store } from './store.ts';
 
 export interface NetworkInfo {
@@ -104,12 +105,19 @@ function add(entry: CompatEntry, row: TallyRow): void {
   if (seen > entry.lastSeen) entry.lastSeen = seen;
 }
 
+type NetworkColumns = Pick<TallyRow, 'asn' | 'network_label'>;
+
+/** A network's stable key: `AS3215`, `label:<text>`, or `unknown`. */
+function networkKey(row: NetworkColumns): string {
+  return row.asn !== null ? `AS${Number(row.asn)}` : row.network_label ? `label:${row.network_label}` : 'unknown';
+}
+
 /** Fold tally rows into networks, each with its resolvers; busiest network first. */
 export function compatSummary(rows: readonly TallyRow[]): NetworkCompat[] {
   const networks = new Map<string, NetworkCompat>();
   for (const row of rows) {
     const asn = row.asn === null ? null : Number(row.asn);
-    const key = asn !== null ? `AS${asn}` : row.network_label ? `label:${row.network_label}` : 'unknown';
+    const key = networkKey(row);
     let network = networks.get(key);
     if (!network) {
       network = { network: key, asn, organisation: row.organisation, label: asn === null ? row.network_label : null, ...emptyEntry(), resolvers: [] };
@@ -124,6 +132,24 @@ export function compatSummary(rows: readonly TallyRow[]): NetworkCompat[] {
   const list = [...networks.values()];
   for (const n of list) n.resolvers.sort((a, b) => b.reports - a.reports || a.resolver.localeCompare(b.resolver));
   return list.sort((a, b) => b.reports - a.reports || a.network.localeCompare(b.network));
+}
+
+/** Weeks start on Monday 00:00 UTC (ISO 8601); the Unix epoch fell on a Thursday. */
+export const WEEK_MS = 7 * 86_400_000;
+const MONDAY_OFFSET_MS = 3 * 86_400_000;
+
+/** The Monday 00:00 UTC (epoch ms) of the week that holds `at`. */
+export function weekStart(at: number): number {
+  return Math.floor((at + MONDAY_OFFSET_MS) / WEEK_MS) * WEEK_MS - MONDAY_OFFSET_MS;
+}
+
+/** Reports of one network with one verdict in one week. */
+export interface WeeklyCount {
+  network: string;
+  /** Monday 00:00 UTC of the week, epoch ms. */
+  week: number;
+  verdict: Verdict;
+  reports: number;
 }
 
 /**
@@ -216,6 +242,31 @@ export class ProbeReports {
       .select(['licence', (eb) => eb.fn.count<number>('node').distinct().as('nodes'), (eb) => eb.fn.countAll<number>().as('reports'), (eb) => eb.fn.max<number>('at').as('last')])
       .groupBy('licence').orderBy('last', 'desc').limit(limit).execute();
     return rows.map((r) => ({ licence: r.licence, nodes: Number(r.nodes), reports: Number(r.reports), lastSeen: new Date(Number(r.last)).toISOString() }));
+  }
+
+  /**
+   * Reports per network, week and verdict since `since` (ms; 0 for all). The week is integer
+   * division of `at` (BIGINT on every store: D1, SQLite and Postgres all divide integers as
+   * integers), so the grouping happens in the database, one row per network × week × verdict.
+   */
+  async weekly(since = 0): Promise<WeeklyCount[]> {
+    const week = sql<number>`(at + ${sql.lit(MONDAY_OFFSET_MS)}) / ${sql.lit(WEEK_MS)}`;
+    const rows = await this.#store.db.selectFrom('probe_reports')
+      .select(['asn', 'network_label', 'verdict', week.as('week'), (eb) => eb.fn.countAll<number>().as('reports')])
+      .where('at', '>=', since)
+      .groupBy(['asn', 'network_label', 'verdict', week])
+      .execute();
+    const counts = new Map<string, WeeklyCount>();
+    for (const row of rows) {
+      if (!isVerdict(row.verdict)) continue;
+      const entry = { network: networkKey(row), week: Number(row.week) * WEEK_MS - MONDAY_OFFSET_MS, verdict: row.verdict, reports: Number(row.reports) };
+      // One network key can come from several rows (an ASN seen with different labels).
+      const key = `${entry.network} ${entry.week} ${entry.verdict}`;
+      const seen = counts.get(key);
+      if (seen) seen.reports += entry.reports;
+      else counts.set(key, entry);
+    }
+    return [...counts.values()];
   }
 
   /** The ISP compatibility report over reports since `since` (ms; 0 for all). */
