@@ -4,6 +4,45 @@
 import * as packet from 'dns-packet';
 import { Buffer } from 'node:buffer';
 import * as recordTypes from 'dns-packet/types.js';
+import { encodeCompressed } from './wire-encode.ts';
+import { decodeName, nameLabels } from './wire-name.ts';
+
+// dns-packet reads a label's bytes as UTF-8 and joins labels with '.', so the one label
+// `example.test` came out as the two labels of our apex (and the probe could take a forged answer
+// for the name it asked). Its name codec, which every section and RDATA decoder calls, is swapped
+// for one that keeps such bytes escaped (wire-name.ts); names written by its RDATA encoders read
+// the same escapes.
+interface NameCodec {
+  decode: ((buf: Buffer, offset?: number) => string) & { bytes: number };
+  encode: ((name: string, buf?: Buffer, offset?: number) => Buffer) & { bytes: number };
+  encodingLength(name: string): number;
+}
+const nameCodec = (packet as unknown as { name: NameCodec }).name;
+nameCodec.decode = Object.assign(
+  (buf: Buffer, offset = 0): string => {
+    const { name, bytes } = decodeName(buf, offset);
+    nameCodec.decode.bytes = bytes;
+    return name;
+  },
+  { bytes: 0 },
+);
+nameCodec.encode = Object.assign(
+  (name: string, buf?: Buffer, offset = 0): Buffer => {
+    const labels = nameLabels(name);
+    const out = buf ?? Buffer.alloc(nameCodec.encodingLength(name));
+    let at = offset;
+    for (const label of labels) {
+      out[at++] = label.length;
+      out.set(label, at);
+      at += label.length;
+    }
+    out[at++] = 0;
+    nameCodec.encode.bytes = at - offset;
+    return out;
+  },
+  { bytes: 0 },
+);
+nameCodec.encodingLength = (name: string) => nameLabels(name).reduce((n, l) => n + l.length + 1, 1);
 
 // dns-packet names record types; we keep its names (UNKNOWN_n for the rest) throughout.
 export type DnsMessage = packet.Packet;
@@ -49,10 +88,9 @@ export function decodeMessage(bytes: Uint8Array): DnsMessage {
   }
 }
 
-/** Encode a message; the result is a plain Uint8Array view (no copy). */
+/** Encode a message, names compressed (RFC 1035 §4.1.4); a plain Uint8Array view (no copy). */
 export function encodeMessage(message: DnsMessage): Uint8Array {
-  const buf = packet.encode(message);
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return encodeCompressed(message);
 }
 
 /** The 4-bit RCODE in the header flags (RFC 1035 §4.1.1). */

@@ -1,13 +1,25 @@
 // Domain-name rules shared by the manager and the probe (RFC 1035 §2.3.4, RFC 1123 §2.1).
+import { splitName } from './wire-name.ts';
 
 /** A host label: letters, digits, inner hyphens, 1–63 characters (the API documents it too). */
 export const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export const MAX_NAME_LENGTH = 253;
 
-/** Lower-case, no trailing dot: names compare case-insensitively (RFC 4343). */
+/**
+ * Lower-case, no trailing dot: names compare case-insensitively (RFC 4343). A name decoded from
+ * the wire keeps a '.' byte inside a label escaped (`\.`, see wire-name.ts): that dot is no
+ * separator, and it is no trailing dot either.
+ */
 export function normalizeName(name: string): string {
   const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  return lower.endsWith('.') && !escapedAt(lower, lower.length - 1) ? lower.slice(0, -1) : lower;
+}
+
+/** Whether the character at `i` follows an odd run of backslashes (is escaped). */
+function escapedAt(text: string, i: number): boolean {
+  let slashes = 0;
+  while (i - slashes - 1 >= 0 && text[i - slashes - 1] === '\\') slashes++;
+  return slashes % 2 === 1;
 }
 
 /** Lower-case with the trailing dot: the fully qualified form of master files and DoH JSON. */
@@ -30,9 +42,9 @@ export function isValidHostName(name: string): boolean {
  * `relativeLabels('i-nur1.pl-1234.example.test', 'example.test')` → `['i-nur1', 'pl-1234']`.
  */
 export function relativeLabels(name: string, apex: string): string[] | undefined {
-  const n = normalizeName(name);
-  const a = normalizeName(apex);
-  if (n === a) return [];
-  if (!n.endsWith(`.${a}`)) return undefined;
-  return n.slice(0, -(a.length + 1)).split('.');
+  const n = splitName(normalizeName(name));
+  const a = splitName(normalizeName(apex));
+  const below = n.length - a.length;
+  if (below < 0 || a.some((label, i) => n[below + i] !== label)) return undefined;
+  return n.slice(0, below);
 }

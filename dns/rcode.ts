@@ -12,6 +12,12 @@ export const Rcode = {
 } as const;
 export type RcodeName = keyof typeof Rcode;
 
+/** Header opcodes (RFC 1035 §4.1.1, RFC 1996 NOTIFY). */
+export const Opcode = {
+  QUERY: 0,
+  NOTIFY: 4,
+} as const;
+
 const rcodeNames = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
 
 /** "NXDOMAIN" for 3; "RCODE42" for codes we have no name for. */

@@ -17,6 +17,8 @@ export interface DnsServerLimits {
   messageTimeoutMs: number;
   /** Cached responses (0: no cache). Each is a few hundred bytes. */
   cacheEntries: number;
+  /** Bytes the cached responses and their keys may take in all, whatever their number. */
+  cacheBytes: number;
 }
 
 export const DEFAULT_LIMITS: DnsServerLimits = {
@@ -30,6 +32,9 @@ export const DEFAULT_LIMITS: DnsServerLimits = {
   // A query is a few hundred bytes, sent in one segment: 2 s leaves room for retransmissions.
   messageTimeoutMs: 2_000,
   cacheEntries: 200_000,
+  // A flood of distinct long names fills the entries with ~600-byte keys and answers: 64 MiB
+  // keeps that to a fixed share of memory (ordinary entries are ~200 bytes: ~330,000 fit).
+  cacheBytes: 64 * 1024 * 1024,
 };
 
 /** UDP without EDNS (RFC 1035 §2.3.4), and the floor of any advertised size (RFC 6891 §6.2.5). */

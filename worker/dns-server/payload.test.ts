@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, FLAG_TC, records, type DnsMessage } from '../../dns/message.ts';
 import { query } from '../../test/dns/wire-client.ts';
-import { fitResponse, payloadLimit } from './payload.ts';
+import { boundMessages, fitResponse, payloadLimit } from './payload.ts';
 
 describe('payloadLimit', () => {
   it('is 512 without EDNS, the advertised size within [512, 1232] with it, 65535 on TCP', () => {
@@ -30,5 +30,27 @@ describe('fitResponse', () => {
     expect(cut.answers).toEqual([]);
     expect(cut.questions).toHaveLength(1);
     expect(cut.additionals?.map((r) => r.type)).toEqual(['OPT']);
+  });
+});
+
+describe('size bounds on every message', () => {
+  const long = (c: string) => `${c.repeat(63)}.${c.repeat(63)}.${c.repeat(63)}.example.test`;
+  it('drops a question section that alone outgrows the limit', () => {
+    const many: DnsMessage = { type: 'response', id: 9, flags: 0, questions: ['a', 'b', 'c'].map((c) => ({ name: long(c), type: 'A' as const, class: 'IN' as const })), answers: [] };
+    const wire = fitResponse(many, 512);
+    expect(wire.byteLength).toBeLessThanOrEqual(512);
+    expect(decodeMessage(wire).questions).toEqual([]);
+  });
+
+  it('turns a handler message over the limit into a bare header: TC on UDP, SERVFAIL on TCP', () => {
+    const big = new Uint8Array(600).fill(7);
+    big.set([0xab, 0xcd, 0x84, 0x00, 0, 1]);
+    const [udp] = boundMessages([big], 512, 'udp');
+    expect(udp!.byteLength).toBe(12);
+    expect(decodeMessage(udp!).flags! & FLAG_TC).toBe(FLAG_TC);
+    const [tcp] = boundMessages([big], 512, 'tcp');
+    expect([tcp![0], tcp![1], tcp![3]! & 0x0f, tcp!.byteLength]).toEqual([0xab, 0xcd, 2, 12]);
+    const small = new Uint8Array(100);
+    expect(boundMessages([small], 512, 'udp')[0]).toBe(small);
   });
 });

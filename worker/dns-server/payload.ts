@@ -1,6 +1,7 @@
 // How large an answer may be on each transport, and what to send when it is larger: the header,
 // question and OPT with TC set, so the resolver asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
-import { encodeMessage, findOpt, FLAG_TC, MAX_MESSAGE, type DnsMessage } from '../../dns/message.ts';
+import { encodeMessage, findOpt, FLAG_TC, HEADER_LENGTH, MAX_MESSAGE, type DnsMessage } from '../../dns/message.ts';
+import { Rcode } from '../../dns/rcode.ts';
 import { EDNS_PAYLOAD } from '../zone/answer.ts';
 import { CLASSIC_UDP_PAYLOAD } from './limits.ts';
 
@@ -29,11 +30,29 @@ export function payloadLimit(query: DnsMessage, transport: Transport): number {
 export function fitResponse(response: DnsMessage, limit: number): Uint8Array {
   const wire = encodeMessage(response);
   if (wire.byteLength <= limit) return wire;
-  return encodeMessage({
+  const truncated: DnsMessage = {
     ...response,
     flags: (response.flags ?? 0) | FLAG_TC,
     answers: [],
     authorities: [],
     additionals: (response.additionals ?? []).filter((r) => r.type === 'OPT'),
+  };
+  const cut = encodeMessage(truncated);
+  // A question section too large for the limit goes as well: the header and OPT always fit.
+  return cut.byteLength <= limit ? cut : encodeMessage({ ...truncated, questions: [] });
+}
+
+/**
+ * Messages a handler produced, each within `limit`: one that is larger (a bug, or a question
+ * section nobody bounded) becomes a bare header, TC on UDP so the client asks over TCP, SERVFAIL
+ * on TCP where no larger message can exist (RFC 1035 §4.2.2: a 16-bit length).
+ */
+export function boundMessages(messages: Uint8Array[], limit: number, transport: Transport): Uint8Array[] {
+  return messages.map((m) => {
+    if (m.byteLength <= limit) return m;
+    const header = m.slice(0, HEADER_LENGTH).fill(0, 4);
+    header[2]! |= transport === 'udp' ? FLAG_TC >> 8 : 0;
+    header[3] = (header[3]! & 0xf0) | (transport === 'udp' ? 0 : Rcode.SERVFAIL);
+    return header;
   });
 }

@@ -1,11 +1,11 @@
 // One query's bytes in, the response messages out, the same for UDP and TCP: the cache for plain
 // questions, then the handlers (transfers, NOTIFY), then the zone, then the size limit.
 import { decodeMessage, DnsFormatError, HEADER_LENGTH, type DnsMessage } from '../../dns/message.ts';
-import { Rcode } from '../../dns/rcode.ts';
+import { Opcode, Rcode } from '../../dns/rcode.ts';
 import { answerWire, formErr, type Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
-import { fitResponse, payloadLimit, type Transport } from './payload.ts';
+import { boundMessages, fitResponse, payloadLimit, type Transport } from './payload.ts';
 import { isPlainQuestion, ResponseCache, type StoreVersion } from './response-cache.ts';
 
 export interface ResponderOptions {
@@ -15,6 +15,7 @@ export interface ResponderOptions {
   /** Enables the response cache; without it every query reads the store. */
   storeVersion?: StoreVersion;
   cacheEntries?: number;
+  cacheBytes?: number;
   /** Where to report a failure that became SERVFAIL (a store error, a handler bug). */
   onError?: (error: unknown) => void;
 }
@@ -36,7 +37,7 @@ export type Answered = Uint8Array[] | undefined;
 export function createResponder(options: ResponderOptions): Responder {
   const { zone, handlers = [], storeVersion } = options;
   const entries = options.cacheEntries ?? DEFAULT_LIMITS.cacheEntries;
-  const cache = storeVersion && entries > 0 ? new ResponseCache(entries) : undefined;
+  const cache = storeVersion && entries > 0 ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes) : undefined;
 
   // Counts that the bytes cannot hold (a question takes at least 5 bytes, a record 11) mark the
   // packet malformed at once: the codec would otherwise spend about a millisecond failing on it,
@@ -46,9 +47,16 @@ export function createResponder(options: ResponderOptions): Responder {
     return count(4) * 5 + (count(6) + count(8) + count(10)) * 11 > bytes.byteLength - HEADER_LENGTH;
   };
 
+  // RFC 9619: a QUERY (or NOTIFY, RFC 1996 §3.7) carries exactly one question; any other count is
+  // FORMERR at once, a bare header that echoes nothing (so never larger than what came in).
+  const notOneQuestion = (bytes: Uint8Array) => {
+    const opcode = (bytes[2]! >> 3) & 0x0f;
+    return (opcode === Opcode.QUERY || opcode === Opcode.NOTIFY) && ((bytes[4]! << 8) | bytes[5]!) !== 1;
+  };
+
   // `byZone`: the zone answered, so the bytes alone decided the answer and it may be cached.
   async function compute(bytes: Uint8Array, context: DnsRequestContext & { transport: Transport }): Promise<{ messages: Uint8Array[] | undefined; byZone?: true }> {
-    if (impossibleCounts(bytes)) return { messages: (bytes[2]! & 0x80) === 0 ? [formErr(bytes)] : undefined };
+    if (impossibleCounts(bytes) || notOneQuestion(bytes)) return { messages: (bytes[2]! & 0x80) === 0 ? [formErr(bytes)] : undefined };
     let query: DnsMessage;
     try {
       query = decodeMessage(bytes);
@@ -60,11 +68,12 @@ export function createResponder(options: ResponderOptions): Responder {
     }
     // Never answer a response: two servers would bounce it forever (and it invites reflection).
     if (query.type === 'response') return { messages: undefined };
+    const limit = payloadLimit(query, context.transport);
     for (const handler of handlers) {
       const messages = await handler(query, context);
-      if (messages) return { messages };
+      if (messages) return { messages: boundMessages(messages, limit, context.transport) };
     }
-    return { messages: [fitResponse(await zone.answer(query), payloadLimit(query, context.transport))], byZone: true };
+    return { messages: [fitResponse(await zone.answer(query), limit)], byZone: true };
   }
 
   const servFail = (bytes: Uint8Array, error: unknown): Answered => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeMessage, type DnsMessage } from '../../dns/message.ts';
 import { query } from '../../test/dns/wire-client.ts';
 import { isPlainQuestion, ResponseCache } from './response-cache.ts';
@@ -58,5 +58,40 @@ describe('ResponseCache', () => {
     expect(cache.get(ResponseCache.key('tcp', q), 1, q)).toBeUndefined();
     for (const name of ['a', 'b', 'c']) cache.set(ResponseCache.key('udp', wire(query(`${name}.example.test`, 'A'))), 1, response);
     expect(cache.size).toBe(2);
+  });
+});
+
+describe('ResponseCache eviction', () => {
+  const q = wire(query('example.test', 'SOA'));
+  const response = Uint8Array.from([0, 0, 0x84, 0, 9, 9, 9]);
+  afterEach(() => vi.restoreAllMocks());
+
+  it('evicts the least recently used entry, not the oldest inserted', () => {
+    const cache = new ResponseCache(3);
+    cache.get('', 1, q);
+    for (const k of ['a', 'b', 'c']) cache.set(k, 1, response);
+    cache.get('a', 1, q);
+    cache.set('d', 1, response);
+    expect([...cache.keys()]).toEqual(['c', 'a', 'd']);
+  });
+
+  it('never walks the map: a flood of distinct names costs the same per insert however long it churns', () => {
+    // Counting operations, not time: every way to walk a Map is watched. Evicting through
+    // `keys().next()` walks V8's deleted entries, a cost that grows with churn.
+    const walks = (['keys', 'values', 'entries', 'forEach', Symbol.iterator] as const).map((m) => vi.spyOn(Map.prototype, m as 'keys'));
+    const cache = new ResponseCache(1_000);
+    cache.get('', 1, q);
+    for (let i = 0; i < 100_000; i++) cache.set(`flood-${i}`, 1, response);
+    expect(cache.size).toBe(1_000);
+    expect(walks.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBe(0);
+  });
+
+  it('holds at most its byte budget, however large the entries', () => {
+    const cache = new ResponseCache(1_000_000, 10_000);
+    cache.get('', 1, q);
+    const big = new Uint8Array(900);
+    for (let i = 0; i < 5_000; i++) cache.set(`name-${i}.example.test`.padEnd(250, 'x'), 1, big);
+    expect(cache.bytes).toBeLessThanOrEqual(10_000);
+    expect(cache.size).toBe(8);
   });
 });

@@ -42,7 +42,21 @@ export function isPlainQuestion(bytes: Uint8Array): boolean {
   return at + 11 + count(at + 9) === n;
 }
 
+interface Entry {
+  key: string;
+  wire: Uint8Array;
+  /** Neighbours in recency order; the list is a ring through the cache's sentinel. */
+  newer: Entry;
+  older: Entry;
+}
+
 /**
+ * A least-recently-used cache: a map to entries threaded on a doubly linked list, so a hit, an
+ * insert and an eviction each touch a fixed number of entries. (Evicting the first key of a Map
+ * in insertion order looked O(1) but is not: V8 leaves deleted entries in place until it
+ * rehashes, and `keys().next()` walks past every one, 28–170 µs an insert once a flood of
+ * distinct names had churned the map.) Bounded by entries and by bytes (keys and responses).
+ *
  * ```ts
  * const cache = new ResponseCache(10_000);
  * const key = ResponseCache.key('udp', query);
@@ -51,13 +65,21 @@ export function isPlainQuestion(bytes: Uint8Array): boolean {
  * ```
  */
 export class ResponseCache {
-  readonly #entries = new Map<string, Uint8Array>();
+  readonly #entries = new Map<string, Entry>();
   readonly #capacity: number;
+  readonly #maxBytes: number;
+  /** The sentinel of the recency ring: `newer` is the least recently used entry, `older` the most. */
+  readonly #ring: Entry;
+  #bytes = 0;
   /** The store version every entry was computed at. */
   #version = Number.NaN;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY) {
     this.#capacity = capacity;
+    this.#maxBytes = maxBytes;
+    const ring = { key: '', wire: new Uint8Array(0) } as Entry;
+    ring.newer = ring.older = ring;
+    this.#ring = ring;
   }
 
   /** The transport is part of the key: the same question may be truncated on UDP only. */
@@ -69,16 +91,23 @@ export class ResponseCache {
     return this.#entries.size;
   }
 
+  /** Bytes held: keys (one per character) and responses. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   get(key: string, version: number, query: Uint8Array): Uint8Array | undefined {
     if (version !== this.#version) {
       // The store moved on: every entry may be stale.
-      this.#entries.clear();
+      this.#clear();
       this.#version = version;
       return undefined;
     }
-    const cached = this.#entries.get(key);
-    if (!cached) return undefined;
-    const wire = cached.slice();
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    this.#unlink(entry);
+    this.#link(entry);
+    const wire = entry.wire.slice();
     wire[0] = query[0]!;
     wire[1] = query[1]!;
     return wire;
@@ -86,13 +115,46 @@ export class ResponseCache {
 
   /** Keep a response computed from the store at `version` (dropped if the store moved since). */
   set(key: string, version: number, wire: Uint8Array): void {
-    if (version !== this.#version) return;
-    if (this.#entries.size >= this.#capacity) {
-      // Oldest first (a Map iterates in insertion order): cheap, and a flood of random names
-      // only ever pushes out entries, never grows the map.
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, wire);
+    if (version !== this.#version || this.#capacity <= 0) return;
+    const cost = key.length + wire.byteLength;
+    if (cost > this.#maxBytes) return;
+    const old = this.#entries.get(key);
+    if (old) this.#remove(old);
+    while (this.#entries.size >= this.#capacity || this.#bytes + cost > this.#maxBytes) this.#remove(this.#ring.newer);
+    const entry = { key, wire } as Entry;
+    this.#entries.set(key, entry);
+    this.#link(entry);
+    this.#bytes += cost;
+  }
+
+  /** Keys from the least to the most recently used (for tests). */
+  *keys(): IterableIterator<string> {
+    for (let e = this.#ring.newer; e !== this.#ring; e = e.newer) yield e.key;
+  }
+
+  /** Puts `entry` at the most recently used end. */
+  #link(entry: Entry): void {
+    const ring = this.#ring;
+    entry.older = ring.older;
+    entry.newer = ring;
+    ring.older.newer = entry;
+    ring.older = entry;
+  }
+
+  #unlink(entry: Entry): void {
+    entry.older.newer = entry.newer;
+    entry.newer.older = entry.older;
+  }
+
+  #remove(entry: Entry): void {
+    this.#unlink(entry);
+    this.#entries.delete(entry.key);
+    this.#bytes -= entry.key.length + entry.wire.byteLength;
+  }
+
+  #clear(): void {
+    this.#entries.clear();
+    this.#ring.newer = this.#ring.older = this.#ring;
+    this.#bytes = 0;
   }
 }

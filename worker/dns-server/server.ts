@@ -45,6 +45,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     handlers: options.handlers ?? [],
     ...(options.storeVersion ? { storeVersion: options.storeVersion } : {}),
     cacheEntries: limits.cacheEntries,
+    cacheBytes: limits.cacheBytes,
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const common = { host: options.host, ...(options.onError ? { onError: options.onError } : {}) };

@@ -9,7 +9,10 @@ import type { ZoneDelta } from './journal.ts';
  */
 export const TRANSFER_MESSAGE_SIZE = 16_384;
 
-/** The bytes a record takes in a message (dns-packet never compresses, so sizes add up). */
+/**
+ * The bytes a record takes in a message of its own: an upper bound on what it adds to a message
+ * (names compressed there can only be shorter), so the sizes add up to at most the bound.
+ */
 function recordSize(record: DnsRecord): number {
   return encodeMessage({ type: 'response', answers: [record] }).byteLength - HEADER_LENGTH;
 }

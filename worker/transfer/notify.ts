@@ -3,11 +3,10 @@
 // deployment publishes through a provider API instead (worker/publish/).
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeMessage, DnsFormatError, encodeMessage, FLAG_AA, fullRcode, HEADER_LENGTH, headerOpcode, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
-import { Rcode, rcodeName } from '../../dns/rcode.ts';
+import { Opcode, Rcode, rcodeName } from '../../dns/rcode.ts';
 import { signMessage, TsigFormatError, verifyMessage, type TsigKey } from './tsig.ts';
 import type { Secondary } from './config.ts';
 
-const OPCODE_NOTIFY = 4;
 
 export interface NotifierOptions {
   secondaries: readonly Secondary[];
@@ -129,7 +128,7 @@ export class Notifier {
       if (this.#closed || this.#announced.get(secondaryKey(secondary)) !== announcement) return { secondary, serial, status: 'superseded', attempts: attempt - 1 };
       const id = Math.floor(Math.random() * 65536);
       // RFC 1996 §3.7: the SOA in the answer section is a hint of the new serial.
-      const message = encodeMessage({ id, type: 'query', flags: (OPCODE_NOTIFY << 11) | FLAG_AA, questions: [{ name: soa.name, type: 'SOA', class: 'IN' }], answers: [soa] });
+      const message = encodeMessage({ id, type: 'query', flags: (Opcode.NOTIFY << 11) | FLAG_AA, questions: [{ name: soa.name, type: 'SOA', class: 'IN' }], answers: [soa] });
       const signed = key ? await signMessage(message, key) : undefined;
       const reply = await this.#exchange(secondary, id, signed?.wire ?? message, timeoutMs * 2 ** (attempt - 1));
       if (!reply) continue;
@@ -137,7 +136,7 @@ export class Notifier {
         log(`notify: unverifiable answer from ${secondary.address}:${secondary.port}, retrying`);
         continue;
       }
-      if (headerOpcode(reply.message) !== OPCODE_NOTIFY) continue;
+      if (headerOpcode(reply.message) !== Opcode.NOTIFY) continue;
       const rcode = fullRcode(reply.message);
       if (rcode === Rcode.NOERROR) return { secondary, serial, status: 'acknowledged', attempts: attempt };
       log(`notify: ${secondary.address}:${secondary.port} answered ${rcodeName(rcode)} for serial ${serial}`);

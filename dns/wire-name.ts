@@ -1,0 +1,121 @@
+// Domain names between the wire (length-prefixed labels, RFC 1035 §3.1) and the strings the rest
+// of the code compares. A label is any 1–63 bytes, a '.' or '\' byte included, so the string form
+// is the presentation format of RFC 1035 §5.1: `\.` and `\\` for those two bytes, `\DDD` for bytes
+// outside printable ASCII. Without the escapes the one label `example.test` would read as the two
+// labels of our zone's apex and be answered as it.
+
+const DOT = 0x2e;
+const BACKSLASH = 0x5c;
+/** RFC 1035 §2.3.4: 63 bytes a label, 255 a name on the wire. */
+export const MAX_LABEL = 63;
+export const MAX_WIRE_NAME = 255;
+
+function escapeByte(byte: number): string {
+  if (byte === DOT || byte === BACKSLASH) return `\\${String.fromCharCode(byte)}`;
+  if (byte <= 0x20 || byte >= 0x7f) return `\\${byte.toString().padStart(3, '0')}`;
+  return String.fromCharCode(byte);
+}
+
+/**
+ * The name at `offset`, following compression pointers (only backwards, as dns-packet does, so a
+ * pointer loop cannot exist); `bytes` is what it takes at `offset` itself.
+ *
+ * ```ts
+ * decodeName(Uint8Array.from([12, ...bytesOf('example.test'), 0]), 0); // { name: 'example\\.test', bytes: 14 }
+ * ```
+ */
+export function decodeName(buf: Uint8Array, offset: number): { name: string; bytes: number } {
+  let at = offset;
+  let floor = offset;
+  let bytes = 0;
+  let total = 0;
+  let jumped = false;
+  let name = '';
+  for (;;) {
+    if (at >= buf.length) throw new Error('Cannot decode name (buffer overflow)');
+    const length = buf[at]!;
+    if (length === 0) {
+      if (!jumped) bytes = at + 1 - offset;
+      break;
+    }
+    if ((length & 0xc0) === 0xc0) {
+      if (at + 1 >= buf.length) throw new Error('Cannot decode name (buffer overflow)');
+      const target = ((length & 0x3f) << 8) | buf[at + 1]!;
+      if (target >= floor) throw new Error('Cannot decode name (bad pointer)');
+      if (!jumped) bytes = at + 2 - offset;
+      jumped = true;
+      at = floor = target;
+      continue;
+    }
+    if ((length & 0xc0) !== 0) throw new Error('Cannot decode name (bad label)');
+    if (at + 1 + length > buf.length) throw new Error('Cannot decode name (buffer overflow)');
+    total += length + 1;
+    if (total + 1 > MAX_WIRE_NAME) throw new Error('Cannot decode name (name too long)');
+    if (name) name += '.';
+    for (let i = at + 1; i <= at + length; i++) name += escapeByte(buf[i]!);
+    at += length + 1;
+  }
+  return { name: name || '.', bytes };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The labels of a name in presentation form, as bytes: `\.`, `\\`, `\DDD` undone; a trailing dot
+ * (or the root, `.` or empty) adds none.
+ *
+ * ```ts
+ * nameLabels('a\\.b.test.').map((l) => l.length); // [3, 4]
+ * ```
+ */
+export function nameLabels(name: string): Uint8Array[] {
+  const labels: Uint8Array[] = [];
+  let current: number[] = [];
+  const close = () => {
+    if (current.length === 0) throw new RangeError(`empty label in ${JSON.stringify(name)}`);
+    if (current.length > MAX_LABEL) throw new RangeError(`label longer than ${MAX_LABEL} bytes in ${JSON.stringify(name)}`);
+    labels.push(Uint8Array.from(current));
+    current = [];
+  };
+  if (name === '.' || name === '') return labels;
+  for (let i = 0; i < name.length; i++) {
+    const char = name.charCodeAt(i);
+    if (char === DOT) {
+      close();
+    } else if (char === BACKSLASH && i + 1 < name.length) {
+      const digits = /^\d{3}/.exec(name.slice(i + 1, i + 4));
+      if (digits && Number(digits[0]) <= 255) {
+        current.push(Number(digits[0]));
+        i += 3;
+      } else {
+        const next = name.codePointAt(i + 1)!;
+        current.push(...encoder.encode(String.fromCodePoint(next)));
+        i += next > 0xffff ? 2 : 1;
+      }
+    } else if (char < 0x80) {
+      current.push(char);
+    } else {
+      const point = name.codePointAt(i)!;
+      current.push(...encoder.encode(String.fromCodePoint(point)));
+      if (point > 0xffff) i++;
+    }
+  }
+  if (current.length > 0) close();
+  if (labels.reduce((n, l) => n + l.length + 1, 1) > MAX_WIRE_NAME) throw new RangeError(`name longer than ${MAX_WIRE_NAME} bytes: ${JSON.stringify(name)}`);
+  return labels;
+}
+
+/** The labels of a name in presentation form, each still escaped: `a\.b.test` → ['a\.b', 'test']. */
+export function splitName(name: string): string[] {
+  const labels: string[] = [];
+  let start = 0;
+  for (let i = 0; i < name.length; i++) {
+    if (name[i] === '\\') i++;
+    else if (name[i] === '.') {
+      labels.push(name.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < name.length) labels.push(name.slice(start));
+  return labels;
+}
