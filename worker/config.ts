@@ -2,7 +2,6 @@
 import { isIpv4, isIpv6, isRfc1918, isUla, canonicalIpv6 } from '../dns/address.ts';
 import { isValidHostName, normalizeName } from '../dns/name.ts';
 import { SEED_TEMPLATES, ZoneNames } from './names.ts';
-import { supportConfigFromEnv, type SupportConfig } from './support-auth.ts';
 
 export interface NameServer {
   name: string;
@@ -39,6 +38,24 @@ export interface ManagerConfig {
 }
 
 export type Env = Record<string, string | undefined>;
+
+/** Who may read the support pages besides the admin (worker/support-auth.ts). */
+export interface SupportConfig {
+  /** HS256 key of support tokens; derived from the admin token when unset. */
+  secret: string | undefined;
+  /** Cloudflare Access team domain (`team.cloudflareaccess.com`, or a URL for tests). */
+  accessTeamDomain: string | undefined;
+  /** The Access application's audience tag. */
+  accessAud: string | undefined;
+}
+
+export function supportConfigFromEnv(env: Env): SupportConfig {
+  return {
+    secret: env.HAIRPIN_SUPPORT_SECRET || undefined,
+    accessTeamDomain: env.HAIRPIN_ACCESS_TEAM_DOMAIN || undefined,
+    accessAud: env.HAIRPIN_ACCESS_AUD || undefined,
+  };
+}
 
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG';

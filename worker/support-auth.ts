@@ -5,19 +5,10 @@
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
-import type { Env } from './config.ts';
+import type { SupportConfig } from './config.ts';
 import { credentialHash, type ManagerEnv } from './context.ts';
 import { timingSafeEqual } from './credential.ts';
 import { ProblemError } from './problem.ts';
-
-export interface SupportConfig {
-  /** HS256 key of support tokens; derived from the admin token when unset. */
-  secret: string | undefined;
-  /** Cloudflare Access team domain (`team.cloudflareaccess.com`, or a URL for tests). */
-  accessTeamDomain: string | undefined;
-  /** The Access application's audience tag. */
-  accessAud: string | undefined;
-}
 
 export type SupportCaller = { via: 'admin' } | { via: 'token' | 'access'; subject: string };
 
@@ -27,14 +18,6 @@ const AUDIENCE = 'hairpin-support';
 const SCOPE = 'support:read';
 /** Labels the derived key so it can never equal a key used for anything else. */
 const DERIVATION_LABEL = 'hairpin support token v1';
-
-export function supportConfigFromEnv(env: Env): SupportConfig {
-  return {
-    secret: env.HAIRPIN_SUPPORT_SECRET || undefined,
-    accessTeamDomain: env.HAIRPIN_ACCESS_TEAM_DOMAIN || undefined,
-    accessAud: env.HAIRPIN_ACCESS_AUD || undefined,
-  };
-}
 
 function supportConfig(c: Context<ManagerEnv>): SupportConfig {
   return c.get('deps').config.support;

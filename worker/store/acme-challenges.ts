@@ -4,7 +4,7 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { AcmeDnsAccountTable, Database } from '../../schema/database.ts';
 import type { NameKind } from '../names.ts';
-import type { Store } from './store.ts';
+import type { StoreWriter } from './batch.ts';
 
 /**
  * Values kept per name, as acme-dns does: an order covering a name and its wildcard, or an
@@ -69,7 +69,7 @@ export function challengeKey(licence: string, node: string, kind: NameKind): str
 }
 
 /** Publish a value (again: a repeat refreshes its age) and trim to the newest two. */
-export async function addAcmeChallenge(store: Store, key: ChallengeKey, value: string, at: number): Promise<ChallengeChange> {
+export async function addAcmeChallenge(store: StoreWriter, key: ChallengeKey, value: string, at: number): Promise<ChallengeChange> {
   const { db } = store;
   const [bump, readSerial] = store.serialQueries();
   const results = await store.batch([
@@ -95,7 +95,7 @@ export async function addAcmeChallenge(store: Store, key: ChallengeKey, value: s
  * Withdraw one value, or every value of the name when `value` is undefined. Returns undefined
  * when there was nothing to withdraw (the serial does not move).
  */
-export async function removeAcmeChallenge(store: Store, key: ChallengeKey, value: string | undefined): Promise<ChallengeChange | undefined> {
+export async function removeAcmeChallenge(store: StoreWriter, key: ChallengeKey, value: string | undefined): Promise<ChallengeChange | undefined> {
   const { db } = store;
   const before = await acmeChallenges(db, key.licence, key.node, key.kind);
   if (value === undefined ? before.length === 0 : !before.includes(value)) return undefined;

@@ -3,7 +3,7 @@
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
 import { MAX_SERIAL } from './serial.ts';
 import type { AddressTable, Database } from '../../schema/database.ts';
-import type { AtomicBatch } from './batch.ts';
+import type { AtomicBatch, StoreWriter } from './batch.ts';
 import { precompile } from './precompiled.ts';
 import type { NameKind } from '../names.ts';
 import { acmeChallenges, allAcmeChallenges, revokeAcmeDnsAccounts } from './acme-challenges.ts';
@@ -106,7 +106,7 @@ function hotReads(db: Kysely<Database>) {
  * await store.createNode('1234', 'nur1', hash, Date.now());
  * ```
  */
-export class Store {
+export class Store implements StoreWriter {
   readonly db: Kysely<Database>;
   /** Runs compiled writes atomically; store extensions (ACME, probe reports) write through it too. */
   readonly batch: AtomicBatch;
