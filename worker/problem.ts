@@ -9,6 +9,7 @@ export const PROBLEMS = {
   'invalid-label': [400, 'A licence or node is not a valid DNS label'],
   'invalid-address': [400, 'An address is not valid for its field'],
   'invalid-dns-message': [400, 'The DNS message cannot be parsed'],
+  'malformed-http': [400, 'The request is not valid HTTP'],
   unauthorized: [401, 'Missing or invalid credential'],
   forbidden: [403, 'This credential may not act on this resource'],
   'not-found': [404, 'No such resource'],
@@ -16,6 +17,7 @@ export const PROBLEMS = {
   conflict: [409, 'The resource exists already'],
   'payload-too-large': [413, 'The request body is too large'],
   'unsupported-media-type': [415, 'Unsupported content type'],
+  'header-too-large': [431, 'The request head is too large'],
   'admin-disabled': [503, 'No admin token is configured on this manager'],
   internal: [500, 'Internal error'],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -41,16 +43,20 @@ export class ProblemError extends Error {
     this.errors = errors;
   }
 
-  toResponse(instance?: string): Response {
-    const body = {
+  /** The RFC 9457 body, also what the Node entry writes itself where no Response exists yet. */
+  toBody(instance?: string): string {
+    return JSON.stringify({
       type: `${PROBLEM_URN}${this.type}`,
       title: PROBLEMS[this.type][1],
       status: this.status,
       detail: this.message,
       ...(instance ? { instance } : {}),
       ...(this.errors ? { errors: this.errors } : {}),
-    };
-    return new Response(JSON.stringify(body), {
+    });
+  }
+
+  toResponse(instance?: string): Response {
+    return new Response(this.toBody(instance), {
       status: this.status,
       headers: { 'content-type': 'application/problem+json', ...(this.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) },
     });

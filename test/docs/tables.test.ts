@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERDICT_CODES } from '../../probe/verdicts.ts';
+import { HTTP_LIMIT_VARIABLES } from '../../worker/adapter/node/http-limits.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -21,5 +22,11 @@ export function firstColumn(file: string, heading: string): string[] {
 describe('docs tables', () => {
   it('docs/probe.md lists every verdict of probe/verdicts.ts, in its order', () => {
     expect(firstColumn('docs/probe.md', '## Verdicts')).toEqual(VERDICT_CODES);
+  });
+
+  it('docs/manager.md lists every HTTP limit of the Node entry, in its order, with its default', () => {
+    const text = readFileSync(join(ROOT, 'docs/manager.md'), 'utf8');
+    expect(firstColumn('docs/manager.md', '## HTTP limits')).toEqual(Object.values(HTTP_LIMIT_VARIABLES).map(([name]) => name));
+    for (const [name, fallback] of Object.values(HTTP_LIMIT_VARIABLES)) expect(text).toContain(`| \`${name}\` | ${fallback} |`);
   });
 });

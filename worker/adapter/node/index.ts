@@ -12,6 +12,7 @@ import { startDnsServer, type RunningDns } from '../../dns-server/server.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
 import { nodePeerAddress } from './conninfo.ts';
 import { openStore } from '../sqlite/store.ts';
+import { httpLimitsFromEnv } from './http-limits.ts';
 import { serveHttp, type RunningHttp } from './serve.ts';
 import type { Store } from '../../store/store.ts';
 
@@ -82,6 +83,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   if (db !== ':memory:' && !/^postgres(ql)?:/.test(db)) await mkdir(dirname(db), { recursive: true });
   const token = await adminToken(env, db, log);
   const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
+  const limits = httpLimitsFromEnv(env);
   const { store, close: closeStore } = await openStore(db);
   const zone = new Zone(config, store);
   const primary = startPrimary({ env, config, store, zone, log });
@@ -100,6 +102,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const http = await serveHttp(app.fetch, {
     host: env.HAIRPIN_HTTP_HOST || '127.0.0.1',
     port: port(env, 'HAIRPIN_HTTP_PORT', 8787),
+    limits,
     ...(tls ? { tls } : {}),
   });
   log(`manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`);

@@ -1,12 +1,16 @@
 // HTTP for the Node entry: HTTP/1.1 and HTTP/2 on one port. dig's DoH client speaks only HTTP/2
 // (h2c with prior knowledge for +http-plain, ALPN h2 for +https) while curl, browsers and most
 // API clients use HTTP/1.1 on a plain port, and RFC 8484 names HTTP/2 the minimum recommended.
-import { getRequestListener } from '@hono/node-server';
-import { createServer as createHttp1Server } from 'node:http';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import { createServer as createHttp1Server, STATUS_CODES } from 'node:http';
 import { createServer as createH2cServer, createSecureServer } from 'node:http2';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { ProblemError } from '../../problem.ts';
+import { ConnectionLimits } from './connection-limits.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.ts';
 
 type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
@@ -15,6 +19,8 @@ export interface HttpOptions {
   port: number;
   /** PEM certificate and key: serve HTTPS (ALPN h2 and http/1.1) instead of plain HTTP. */
   tls?: { cert: string; key: string };
+  /** Deadlines, connection caps, backlog; DEFAULT_HTTP_LIMITS when not given. */
+  limits?: HttpLimits;
 }
 
 export interface RunningHttp {
@@ -46,26 +52,60 @@ function withPrefix(socket: Socket, first: Buffer): Duplex {
   });
   socket.on('end', () => stream.push(null));
   socket.on('close', () => stream.destroy());
-  socket.on('error', (e) => stream.destroy(e));
   // Read by the request's conninfo (client address) through the HTTP/2 session's socket.
   Object.assign(stream, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, remoteFamily: socket.remoteFamily });
   return stream;
 }
 
+/** RFC 9113 §6.5.2: the default is unlimited; a hundred streams at once is the RFC's own floor. */
+const H2_SETTINGS = { maxConcurrentStreams: 100 };
+
+/** An answer written straight to a socket, where the HTTP parser gave up before any Response. */
+function rawProblem(problem: ProblemError): string {
+  const body = problem.toBody();
+  return `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * HTTP/1.1's parser errors (Node's 'clientError') as problem+json where nothing else is being
+ * answered on the connection; Node's own answer there is an empty 400.
+ */
+function answerClientError(connections: ConnectionLimits) {
+  return (error: Error & { code?: string }, socket: Duplex & { destroySoon?(): void }) => {
+    if (error.code === 'ECONNRESET' || !socket.writable || connections.busy(socket)) return void socket.destroy();
+    const problem = error.code === 'HPE_HEADER_OVERFLOW'
+      ? new ProblemError('header-too-large', 'the request line and headers exceed the size allowed')
+      : new ProblemError('malformed-http', `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`);
+    socket.write(rawProblem(problem));
+    socket.destroySoon?.() ?? socket.destroy();
+  };
+}
+
 export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Promise<RunningHttp> {
-  const listener = getRequestListener(fetch);
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
+  const connections = new ConnectionLimits(limits);
+  const listener = connections.track(getRequestListener(fetch, {
+    // What the adapter itself refuses (a Host that does not parse, a backslash in the path) gets
+    // a problem like every other 400; anything else the app did not answer is an internal error.
+    errorHandler: (error) => error instanceof RequestError
+      ? new ProblemError('malformed-http', error.message).toResponse()
+      : new ProblemError('internal', 'the request could not be handled').toResponse(),
+  }));
   let server: Server;
   if (options.tls) {
-    server = createSecureServer({ ...options.tls, allowHTTP1: true }, listener) as unknown as Server;
+    const secure = createSecureServer({ ...options.tls, allowHTTP1: true, settings: H2_SETTINGS, handshakeTimeout: limits.headersTimeoutMs }, listener);
+    secure.on('connection', (socket: Socket) => connections.admit(socket));
+    secure.on('secureConnection', (socket: TLSSocket) => connections.watch(socket));
+    secure.on('clientError', answerClientError(connections));
+    server = secure as unknown as Server;
   } else {
-    const http1 = createHttp1Server({ keepAliveTimeout: 5_000 }, listener);
-    const h2c = createH2cServer({}, listener);
+    const http1 = createHttp1Server({ keepAliveTimeout: limits.idleTimeoutMs }, listener);
+    http1.on('clientError', answerClientError(connections));
+    const h2c = createH2cServer({ settings: H2_SETTINGS }, listener);
     // Peek at the first bytes of each connection and hand it to the server that speaks them.
     server = createNetServer((socket: Socket) => {
-      // A reset (ECONNRESET) or any other socket error before a server has taken the socket over
-      // would be an unhandled 'error' event: the end of the process, and of DNS with it.
-      socket.on('error', () => socket.destroy());
-      socket.setTimeout(30_000, () => socket.destroy());
+      if (!connections.admit(socket)) return;
+      connections.watch(socket);
       // The first segment may hold only part of the preface ("P" could start a PUT or a POST):
       // read on until the bytes either are the whole preface or depart from it.
       let head: Buffer = Buffer.alloc(0);
@@ -76,7 +116,9 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
         if (isH2 && head.length < H2_PREFACE.length) return;
         socket.off('data', onData);
         if (isH2) {
-          h2c.emit('connection', withPrefix(socket, head));
+          const stream = withPrefix(socket, head);
+          connections.share(socket, stream);
+          h2c.emit('connection', stream);
         } else {
           socket.pause();
           socket.unshift(head);
@@ -91,9 +133,10 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
       h2c.close();
     });
   }
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen({ port: options.port, host: options.host, backlog: limits.backlog }, () => resolve());
   });
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {

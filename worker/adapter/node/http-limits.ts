@@ -1,0 +1,47 @@
+// The bounds the Node entry puts on its HTTP port, and the environment variables that tune them.
+// Node enforces headersTimeout/requestTimeout only on a server that listen()s itself; the Node
+// entry's HTTP/1.1 and h2c servers get their sockets from the one listening socket that tells them
+// apart, so these are enforced by ./connection-limits.ts, the same way for every protocol.
+import { ConfigError, type Env } from '../../config.ts';
+
+export interface HttpLimits {
+  /** A new connection must deliver a complete request head within this (ms); TLS handshake too. */
+  headersTimeoutMs: number;
+  /** A request must be answered within this from its head (ms), else its connection or stream ends. */
+  requestTimeoutMs: number;
+  /** A connection with no request in progress after an answer is closed after this (ms). */
+  idleTimeoutMs: number;
+  /** Connections open at once, in all. */
+  maxConnections: number;
+  /** Connections open at once from one source (an IPv4 address, an IPv6 /64). */
+  maxConnectionsPerSource: number;
+  /** The listen backlog asked of the kernel (which caps it at net.core.somaxconn). */
+  backlog: number;
+}
+
+/** Each limit's variable and default: the table docs/manager.md is checked against. */
+export const HTTP_LIMIT_VARIABLES = {
+  headersTimeoutMs: ['HAIRPIN_HTTP_HEADERS_TIMEOUT_MS', 10_000],
+  requestTimeoutMs: ['HAIRPIN_HTTP_REQUEST_TIMEOUT_MS', 30_000],
+  idleTimeoutMs: ['HAIRPIN_HTTP_IDLE_TIMEOUT_MS', 5_000],
+  maxConnections: ['HAIRPIN_HTTP_MAX_CONNECTIONS', 4_096],
+  maxConnectionsPerSource: ['HAIRPIN_HTTP_MAX_CONNECTIONS_PER_SOURCE', 64],
+  backlog: ['HAIRPIN_HTTP_BACKLOG', 4_096],
+} as const satisfies Record<keyof HttpLimits, readonly [string, number]>;
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.fromEntries(
+  Object.entries(HTTP_LIMIT_VARIABLES).map(([key, [, fallback]]) => [key, fallback]),
+) as unknown as HttpLimits;
+
+/** Read the limits from `HAIRPIN_HTTP_*`; each is a whole number ≥ 1. */
+export function httpLimitsFromEnv(env: Env): HttpLimits {
+  const limits = { ...DEFAULT_HTTP_LIMITS };
+  for (const [key, [name]] of Object.entries(HTTP_LIMIT_VARIABLES) as [keyof HttpLimits, readonly [string, number]][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647) throw new ConfigError(`${name} must be a whole number above 0, got "${raw}"`);
+    limits[key] = n;
+  }
+  return limits;
+}
