@@ -12,6 +12,8 @@ packages=(
   iproute2 nftables openssl procps    # the field lab's namespaces, NAT, certificates
   curl                                # the field lab's checks from inside its namespaces
   wrk util-linux                      # HTTP load for npm run bench; taskset
+  ddclient inadyn                     # dyndns2 clients against /nic/update
+  prometheus                          # promtool check metrics on /metrics
 )
 if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
 export DEBIAN_FRONTEND=noninteractive
@@ -22,4 +24,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Debian starts some of these as system services; the tests start their own on loopback.
-for s in unbound bind9 named knot nsd kresd@1 postgresql; do $sudo systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+for s in unbound bind9 named knot nsd kresd@1 postgresql ddclient inadyn prometheus; do $sudo systemctl disable --now "$s" >/dev/null 2>&1 || true; done

@@ -1,6 +1,7 @@
 // The manager: one Hono app, web-standard only. Runtime entries (adapter/*) build its
 // dependencies and hand them in; nothing here knows whether it runs on Workers, Node or Deno.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import { allowedMethods } from './allowed-methods.ts';
 import type { ManagerDeps, ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
@@ -9,9 +10,15 @@ import { acmeDnsRoutes } from './routes/acme-dns.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { compatRoutes } from './routes/compat.ts';
 import { dohRoutes } from './routes/doh.ts';
+import { dyndnsRoutes } from './routes/dyndns.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { nodeRoutes } from './routes/node.ts';
 import { supportRoutes } from './routes/support.ts';
+
+/** The pattern of the route that answered (e.g. `/v1/licences/:licence/nodes`). */
+function routePattern(c: Context<ManagerEnv>): string {
+  return matchedRoutes(c).findLast((r) => r.method !== 'ALL')?.path ?? 'unmatched';
+}
 
 /**
  * Build the manager app.
@@ -26,11 +33,14 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
+    // By route pattern, never by path: the label set stays bounded whatever clients ask for.
+    deps.metrics?.http(c.res.status === 404 || c.res.status === 405 ? 'unmatched' : routePattern(c), c.req.method, c.res.status);
   });
   app.route('/', metaRoutes);
   app.route('/', dohRoutes);
   app.route('/', adminRoutes);
   app.route('/', nodeRoutes);
+  app.route('/', dyndnsRoutes);
   app.route('/', compatRoutes);
   app.route('/', supportRoutes);
   app.route('/', acmeRoutes);

@@ -31,6 +31,8 @@ export interface ManagerConfig {
   trustedProxyHeader: string | undefined;
   /** Admin bearer token; undefined disables admin endpoints. */
   adminToken: string | undefined;
+  /** Bearer token for GET /metrics; undefined: /metrics is off on the API port. */
+  metricsToken: string | undefined;
   /** Who may read support pages besides the admin: support tokens, Cloudflare Access. */
   support: SupportConfig;
   /** URL template answering an address's network (ASN, organisation) where the runtime cannot. */
@@ -144,6 +146,7 @@ export function configFromEnv(env: Env): ManagerConfig {
     apps: appsTarget(env.HAIRPIN_APPS_TARGET),
     trustedProxyHeader: env.HAIRPIN_TRUSTED_PROXY_HEADER || undefined,
     adminToken: env.HAIRPIN_ADMIN_TOKEN || undefined,
+    metricsToken: env.HAIRPIN_METRICS_TOKEN || undefined,
     support: supportConfigFromEnv(env),
     asnLookup: env.HAIRPIN_ASN_LOOKUP || undefined,
   };

@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { ManagerConfig } from './config.ts';
 import { hashCredential } from './credential.ts';
+import type { Metrics } from './metrics.ts';
 import type { Store } from './store/store.ts';
 import type { Zone } from './zone/answer.ts';
 
@@ -13,6 +14,8 @@ export interface ManagerDeps {
   /** The TCP peer's address as the runtime sees it (before any trusted proxy header). */
   peerAddress(c: Context): string | undefined;
   now(): number;
+  /** Counters for /metrics; absent, nothing is counted. */
+  metrics?: Metrics;
   /** A node's records changed (enrolled, reported, deleted; node undefined: whole licence deleted). */
   onZoneChange?(licence: string, node: string | undefined): void | Promise<void>;
   /**

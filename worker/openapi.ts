@@ -51,6 +51,15 @@ export function openApiDocument(zone: string) {
     },
     paths: {
       '/healthz': { get: { summary: 'Liveness and the zone serial', responses: { 200: { description: 'ok' } } } },
+      '/health': { get: { summary: 'The same as /healthz, where acme-dns clients look', responses: { 200: { description: 'ok' } } } },
+      '/metrics': { get: { summary: 'Prometheus text (bearer HAIRPIN_METRICS_TOKEN; 404 when none is set)', responses: { 200: { description: 'text/plain; version=0.0.4' }, 401: problem, 404: problem } } },
+      '/nic/update': {
+        get: {
+          summary: 'dyndns2 update (HTTP basic auth: the external name and the node credential); answers good, nochg, badauth, notfqdn, nohost, numhost, dnserr, abuse, 911',
+          parameters: [{ name: 'hostname', in: 'query', required: true, schema: { type: 'string' } }, { name: 'myip', in: 'query', schema: { type: 'string' } }],
+          responses: { 200: { description: 'text/plain return code(s), one line per host name' }, 401: { description: 'badauth' } },
+        },
+      },
       '/dns-query': {
         get: { summary: 'DoH (RFC 8484) with ?dns=, or the JSON form with ?name=&type=', parameters: [{ name: 'dns', in: 'query', schema: { type: 'string' } }, { name: 'name', in: 'query', schema: { type: 'string' } }, { name: 'type', in: 'query', schema: { type: 'string' } }], responses: { 200: { description: 'application/dns-message or application/dns-json' }, 400: problem, 413: problem } },
         post: { summary: 'DoH (RFC 8484) POST', requestBody: { content: { 'application/dns-message': {} } }, responses: { 200: { description: 'application/dns-message' }, 400: problem, 413: problem, 415: problem } },

@@ -58,12 +58,23 @@ export interface AddressReport {
 
 const REPORT_FIELDS = ['privateIpv4', 'privateIpv6', 'publicIpv4', 'publicIpv6', 'port'] as const;
 
+export type AddressField = 'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6';
+
+/** What each address field accepts, for the JSON report and dyndns2 alike; IPv6 kept canonical. */
+export const ADDRESS_FIELDS: Record<AddressField, { check: (v: string) => boolean; message: string; canonical: (v: string) => string }> = {
+  privateIpv4: { check: isRfc1918, message: 'must be an RFC 1918 IPv4 address: 10/8, 172.16/12 or 192.168/16', canonical: (v) => v },
+  privateIpv6: { check: isUla, message: 'must be a unique local IPv6 address (fc00::/7)', canonical: canonicalIpv6 },
+  publicIpv4: { check: (v) => isIpv4(v) && !isNonPublicIpv4(v), message: 'must be a public IPv4 address, not private, loopback, link-local or CGNAT', canonical: (v) => v },
+  publicIpv6: { check: isGlobalIpv6, message: 'must be a global unicast IPv6 address (2000::/3)', canonical: canonicalIpv6 },
+};
+
 /** Check an address report; all field errors are returned together. */
 export function parseAddressReport(body: JsonObject): AddressReport {
   rejectUnknownFields(body, REPORT_FIELDS);
   const errors: FieldError[] = [];
-  const field = <T>(name: string, check: (v: string) => boolean, message: string, optional: boolean, map: (v: string) => T = (v) => v as T): T | null | undefined => {
+  const field = (name: AddressField, optional: boolean): string | null | undefined => {
     const value = body[name];
+    const { check, message, canonical } = ADDRESS_FIELDS[name];
     if (value === undefined || value === null) {
       if (!optional) errors.push({ field: name, message: 'required' });
       return value as null | undefined;
@@ -72,12 +83,12 @@ export function parseAddressReport(body: JsonObject): AddressReport {
       errors.push({ field: name, message: `${message} (got ${JSON.stringify(value)})` });
       return undefined;
     }
-    return map(value);
+    return canonical(value);
   };
-  const privateIpv4 = field('privateIpv4', isRfc1918, 'must be an RFC 1918 IPv4 address: 10/8, 172.16/12 or 192.168/16', false);
-  const privateIpv6 = field('privateIpv6', isUla, 'must be a unique local IPv6 address (fc00::/7)', true, canonicalIpv6);
-  const publicIpv4 = field('publicIpv4', (v) => isIpv4(v) && !isNonPublicIpv4(v), 'must be a public IPv4 address, not private, loopback, link-local or CGNAT', true);
-  const publicIpv6 = field('publicIpv6', isGlobalIpv6, 'must be a global unicast IPv6 address (2000::/3)', true, canonicalIpv6);
+  const privateIpv4 = field('privateIpv4', false);
+  const privateIpv6 = field('privateIpv6', true);
+  const publicIpv4 = field('publicIpv4', true);
+  const publicIpv6 = field('publicIpv6', true);
   const port = body.port;
   if (port !== undefined && port !== null && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
     errors.push({ field: 'port', message: `must be a whole number from 1 to 65535 (got ${JSON.stringify(port)})` });

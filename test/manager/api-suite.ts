@@ -293,6 +293,7 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
   describe('service endpoints', () => {
     it('serves /healthz and an OpenAPI document whose paths all exist', async () => {
       expect(await (await t().fetch('/healthz')).json()).toMatchObject({ status: 'ok', zone: 'example.test' });
+      expect(await (await t().fetch('/health')).json()).toMatchObject({ status: 'ok', zone: 'example.test' });
       const doc = (await (await t().fetch('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
       expect(doc.openapi).toBe('3.1.0');
       for (const path of Object.keys(doc.paths)) {

@@ -1,7 +1,9 @@
 // The built-in authoritative server: UDP and TCP on one port, both answering through one
 // responder (handlers, then the zone module that DoH also answers through).
+import type { Metrics } from '../metrics.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler } from '../zone/handler.ts';
+import { countedResponder } from './counted.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
 import { createResponder } from './responder.ts';
 import type { StoreVersion } from './response-cache.ts';
@@ -18,6 +20,8 @@ export interface DnsServerOptions {
   storeVersion?: StoreVersion;
   limits?: Partial<DnsServerLimits>;
   onError?: (error: unknown) => void;
+  /** Count answers for /metrics (see counted.ts). */
+  metrics?: Metrics;
 }
 
 export interface RunningDns {
@@ -40,7 +44,7 @@ const FREE_PORT_ATTEMPTS = 20;
  */
 export async function startDnsServer(options: DnsServerOptions): Promise<RunningDns> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const respond = createResponder({
+  const responder = createResponder({
     zone: options.zone,
     handlers: options.handlers ?? [],
     ...(options.storeVersion ? { storeVersion: options.storeVersion } : {}),
@@ -48,6 +52,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     cacheBytes: limits.cacheBytes,
     ...(options.onError ? { onError: options.onError } : {}),
   });
+  const respond = options.metrics ? countedResponder(responder, options.metrics) : responder;
   const common = { host: options.host, ...(options.onError ? { onError: options.onError } : {}) };
   let udp: RunningUdp | undefined;
   let tcp: RunningTcp | undefined;

@@ -43,8 +43,17 @@ function cacheControl(response: DnsMessage): string {
   return ttl === undefined ? 'no-store' : `max-age=${ttl}`;
 }
 
+/** The zone's answer, counted for /metrics with the DNS server's answers. */
+async function answerCounted(c: Context<ManagerEnv>, query: DnsMessage): Promise<DnsMessage> {
+  const started = performance.now();
+  const { zone, metrics } = c.get('deps');
+  const response = await zone.answer(query);
+  metrics?.dnsAnswer('doh', fullRcode(response) & 0x0f, (performance.now() - started) / 1000, false);
+  return response;
+}
+
 async function answerDoh(c: Context<ManagerEnv>, bytes: Uint8Array): Promise<Response> {
-  const response = await c.get('deps').zone.answer(parseQuery(bytes));
+  const response = await answerCounted(c, parseQuery(bytes));
   return new Response(encodeMessage(response) as Uint8Array<ArrayBuffer>, {
     headers: { 'content-type': DNS_MESSAGE, 'cache-control': cacheControl(response) },
   });
@@ -87,7 +96,7 @@ async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
   const code = /^\d+$/.test(typeParam) ? Number(typeParam) : typeCode(typeParam);
   if (code === undefined || code < 1 || code > 65535) throw new ProblemError('invalid-request', `"type" must be a record type name or number 1-65535 (got "${typeParam}")`);
   const query: DnsMessage = { type: 'query', id: 0, flags: FLAG_RD, questions: [{ type: typeName(code) as DnsRecord['type'], name: normalizeName(name), class: 'IN' }] };
-  const response = await c.get('deps').zone.answer(query);
+  const response = await answerCounted(c, query);
   const flags = response.flags ?? 0;
   const body = {
     Status: fullRcode(response),

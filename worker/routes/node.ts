@@ -2,7 +2,8 @@
 import { Hono, type Context } from 'hono';
 import { isGlobalIpv6, isIpv4, isIpv6, isNonPublicIpv4, unmapIpv4 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
-import { zoneChanged, type ManagerEnv } from '../context.ts';
+import type { ManagerEnv } from '../context.ts';
+import { writeReport } from '../report.ts';
 import { readJsonObject, parseAddressReport } from '../validate.ts';
 import { nodeView, servedRecords } from './views.ts';
 
@@ -25,17 +26,13 @@ nodeRoutes.put('/v1/licences/:licence/nodes/:node/addresses', async (c) => {
   const { licence, node } = c.req.param();
   const { state: before } = await requireNodeOrAdmin(c, licence, node);
   const report = parseAddressReport(await readJsonObject(c.req.raw));
-  const { store, config, now } = c.get('deps');
+  const { config } = c.get('deps');
   const source = clientAddress(c) ?? null;
   // The public address defaults to where the report came from, when that is public at all; a
   // report relayed from inside a LAN keeps the public address stored before.
   const publicIpv4 = report.publicIpv4 !== undefined ? report.publicIpv4 : source && isIpv4(source) && !isNonPublicIpv4(source) ? source : undefined;
   const publicIpv6 = report.publicIpv6 !== undefined ? report.publicIpv6 : source && isGlobalIpv6(source) ? source : undefined;
-  const result = await store.report(
-    { licence, node, privateIpv4: report.privateIpv4, privateIpv6: report.privateIpv6, publicIpv4, publicIpv6, port: report.port, sourceAddress: source, at: now() },
-    crypto.randomUUID(),
-  );
-  if (result.changed) zoneChanged(c, licence, node);
+  const result = await writeReport(c, licence, node, { privateIpv4: report.privateIpv4, privateIpv6: report.privateIpv6, publicIpv4, publicIpv6, port: report.port, sourceAddress: source }, 'api');
   const state = { ...before, addresses: result.addresses };
   return c.json({ ...nodeView(config, state), records: servedRecords(config, state), serial: result.serial, changed: result.changed });
 });

@@ -36,21 +36,26 @@ export interface NodeState extends NodeRow {
   addresses: NodeAddresses | undefined;
 }
 
+/** The reported values; for each, undefined keeps the stored value and null clears it. */
 export interface ReportInput {
   licence: string;
   node: string;
-  privateIpv4: string;
-  privateIpv6: string | null;
-  /** undefined keeps the stored value; null clears it. */
+  /** Undefined (kept) only for a node that has reported before: the column cannot be empty. */
+  privateIpv4: string | undefined;
+  privateIpv6: string | null | undefined;
   publicIpv4: string | null | undefined;
   publicIpv6: string | null | undefined;
-  port: number | null;
+  port: number | null | undefined;
   sourceAddress: string | null;
   at: number;
 }
 
+/** The values a report may keep, by their column. */
+const KEPT_COLUMNS = { privateIpv4: 'private_ipv4', privateIpv6: 'private_ipv6', publicIpv4: 'public_ipv4', publicIpv6: 'public_ipv6', port: 'port' } as const;
+type Kept = keyof typeof KEPT_COLUMNS;
+
 /** A report's values as the precompiled report queries take them. */
-type ReportParams = Omit<ReportInput, 'publicIpv4' | 'publicIpv6'> & { publicIpv4: string | null; publicIpv6: string | null; historyId: string };
+type ReportParams = { [K in keyof ReportInput]: K extends Kept ? Exclude<ReportInput[K], undefined> | null : ReportInput[K] } & { historyId: string };
 
 export interface ReportResult {
   serial: number;
@@ -302,16 +307,24 @@ export class Store implements StoreWriter {
    * row's presence is what the serial bump keys on.
    */
   async report(input: ReportInput, historyId: string): Promise<ReportResult> {
-    // Two SQL shapes per public address: "keep the stored one" (undefined) or "set this value".
-    const shape = `${input.publicIpv4 === undefined ? 'keep' : 'set'}/${input.publicIpv6 === undefined ? 'keep' : 'set'}`;
+    // Two SQL shapes per value: "keep the stored one" (undefined) or "set this value"; compiled
+    // once per shape in use (the JSON report uses two or four, dyndns2 a few more).
+    const kept = new Set((Object.keys(KEPT_COLUMNS) as Kept[]).filter((k) => input[k] === undefined));
+    const shape = [...kept].join('/');
     let queries = this.#reportQueries.get(shape);
     if (!queries) {
-      const keep4 = input.publicIpv4 === undefined;
-      const keep6 = input.publicIpv6 === undefined;
-      queries = this.#buildReportQueries(keep4, keep6).map((build) => precompile(build));
+      queries = this.#buildReportQueries(kept).map((build) => precompile(build));
       this.#reportQueries.set(shape, queries);
     }
-    const params: ReportParams = { ...input, publicIpv4: input.publicIpv4 ?? null, publicIpv6: input.publicIpv6 ?? null, historyId };
+    const params: ReportParams = {
+      ...input,
+      privateIpv4: input.privateIpv4 ?? null,
+      privateIpv6: input.privateIpv6 ?? null,
+      publicIpv4: input.publicIpv4 ?? null,
+      publicIpv6: input.publicIpv6 ?? null,
+      port: input.port ?? null,
+      historyId,
+    };
     const results = await this.batch(queries.map((q) => q(params)));
     const row = results[4]?.rows[0] as (AddressTable & { zone_serial: number; history_id: string | null }) | undefined;
     if (!row) throw new Error('report batch returned no row');
@@ -320,10 +333,10 @@ export class Store implements StoreWriter {
 
   readonly #reportQueries = new Map<string, ((p: ReportParams) => CompiledQuery)[]>();
 
-  #buildReportQueries(keep4: boolean, keep6: boolean): ((p: ReportParams) => Compilable<unknown>)[] {
-    // The new public address: the stored one (a.<column>) or the reported value.
-    const keep = (p: ReportParams, kept: boolean, column: 'public_ipv4' | 'public_ipv6') =>
-      kept ? sql<string | null>`a.${sql.ref(column)}` : sql<string | null>`${column === 'public_ipv4' ? p.publicIpv4 : p.publicIpv6}`;
+  #buildReportQueries(kept: ReadonlySet<Kept>): ((p: ReportParams) => Compilable<unknown>)[] {
+    // The new value: the stored one (a.<column>) or the reported value.
+    const value = <K extends 'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6'>(p: ReportParams, key: K) =>
+      kept.has(key) ? sql<string | null>`a.${sql.ref(KEPT_COLUMNS[key])}` : sql<string | null>`${p[key]}`;
 
     const insertHistory = (p: ReportParams) => this.db
       .insertInto('address_history')
@@ -342,19 +355,19 @@ export class Store implements StoreWriter {
             sql<number>`${p.at}`.as('at'),
             sql<string | null>`${p.sourceAddress}`.as('source_address'),
             'a.private_ipv4', 'a.private_ipv6', 'a.public_ipv4', 'a.public_ipv6',
-            sql<string>`${p.privateIpv4}`.as('new_private_ipv4'),
-            sql<string | null>`${p.privateIpv6}`.as('new_private_ipv6'),
-            keep(p, keep4, 'public_ipv4').as('new_public_ipv4'),
-            keep(p, keep6, 'public_ipv6').as('new_public_ipv6'),
+            value(p, 'privateIpv4').as('new_private_ipv4'),
+            value(p, 'privateIpv6').as('new_private_ipv6'),
+            value(p, 'publicIpv4').as('new_public_ipv4'),
+            value(p, 'publicIpv6').as('new_public_ipv6'),
           ])
           .where('n.licence', '=', p.licence)
           .where('n.node', '=', p.node)
           .where((eb) =>
             eb.or([
-              eb('a.private_ipv4', 'is distinct from', p.privateIpv4),
-              eb('a.private_ipv6', 'is distinct from', p.privateIpv6),
-              eb('a.public_ipv4', 'is distinct from', keep(p, keep4, 'public_ipv4')),
-              eb('a.public_ipv6', 'is distinct from', keep(p, keep6, 'public_ipv6')),
+              eb('a.private_ipv4', 'is distinct from', value(p, 'privateIpv4')),
+              eb('a.private_ipv6', 'is distinct from', value(p, 'privateIpv6')),
+              eb('a.public_ipv4', 'is distinct from', value(p, 'publicIpv4')),
+              eb('a.public_ipv6', 'is distinct from', value(p, 'publicIpv6')),
             ]),
           ),
       );
@@ -377,7 +390,11 @@ export class Store implements StoreWriter {
       .values({
         licence: p.licence,
         node: p.node,
-        private_ipv4: p.privateIpv4,
+        // NOT NULL is checked before the conflict branch: a kept value is read back here (a node
+        // with no row yet must report one; the insert then fails, as it should).
+        private_ipv4: kept.has('privateIpv4')
+          ? (eb) => eb.selectFrom('addresses').select('private_ipv4').where('licence', '=', p.licence).where('node', '=', p.node)
+          : (p.privateIpv4 as string),
         private_ipv6: p.privateIpv6,
         public_ipv4: p.publicIpv4,
         public_ipv6: p.publicIpv6,
@@ -387,11 +404,7 @@ export class Store implements StoreWriter {
       })
       .onConflict((oc) =>
         oc.columns(['licence', 'node']).doUpdateSet((eb) => ({
-          private_ipv4: eb.ref('excluded.private_ipv4'),
-          private_ipv6: eb.ref('excluded.private_ipv6'),
-          public_ipv4: keep4 ? eb.ref('addresses.public_ipv4') : eb.ref('excluded.public_ipv4'),
-          public_ipv6: keep6 ? eb.ref('addresses.public_ipv6') : eb.ref('excluded.public_ipv6'),
-          port: eb.ref('excluded.port'),
+          ...Object.fromEntries(Object.entries(KEPT_COLUMNS).map(([key, column]) => [column, eb.ref(`${kept.has(key as Kept) ? 'addresses' : 'excluded'}.${column}`)])),
           source_address: eb.ref('excluded.source_address'),
           reported_at: eb.ref('excluded.reported_at'),
         })),

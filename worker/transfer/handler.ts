@@ -8,6 +8,7 @@ import { compareSerial } from '../store/serial.ts';
 import { findTsig, signMessage, signStream, TsigError, TsigFormatError, unsignedError, verifyMessage, type TsigRecord } from './tsig.ts';
 import type { ManagerConfig } from '../config.ts';
 import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
+import type { Metrics } from '../metrics.ts';
 import { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
@@ -25,6 +26,8 @@ export interface TransferHandlerOptions {
   /** Seconds since the epoch (TSIG time checks). */
   now?: () => number;
   log?: (line: string) => void;
+  /** Counts transfers served and refused for /metrics. */
+  metrics?: Metrics;
 }
 
 /** Bytes our TSIG record adds: owner and algorithm names, fixed fields, a 32-byte MAC. */
@@ -129,6 +132,7 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     const allowedByKey = transfer.key ? request !== undefined : transfer.secondaries.length > 0;
     if (!allowedByAddress || !allowedByKey) {
       log(`${type}: refused to ${context.peer}${transfer.key && !request ? ' (unsigned)' : ''}`);
+      options.metrics?.transfer(type === 'AXFR' ? 'axfr' : 'ixfr', 'refused');
       return refuse(query, request, Rcode.REFUSED);
     }
 
@@ -136,6 +140,7 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     const theirs = type === 'IXFR' ? clientSerial(query) : 0;
     if (theirs === undefined) return refuse(query, request, Rcode.FORMERR);
     const messages = transferMessages(query, await answerRecords(type, theirs, context.transport));
+    options.metrics?.transfer(type === 'AXFR' ? 'axfr' : 'ixfr', 'served');
     return request && transfer.key ? signStream(messages, transfer.key, request.mac, now()) : messages;
   };
 }

@@ -5,6 +5,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { decodeMessage, DnsFormatError, encodeMessage, FLAG_AA, fullRcode, HEADER_LENGTH, headerOpcode, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
 import { Opcode, Rcode, rcodeName } from '../../dns/rcode.ts';
 import { signMessage, TsigFormatError, verifyMessage, type TsigKey } from './tsig.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Secondary } from './config.ts';
 
 
@@ -25,6 +26,8 @@ export interface NotifierOptions {
    */
   pollMs?: number;
   log?: (line: string) => void;
+  /** Counts each secondary's outcome for /metrics. */
+  metrics?: Metrics;
 }
 
 export type NotifyOutcome = { secondary: Secondary; serial: number; status: 'acknowledged' | 'rejected' | 'unanswered' | 'failed' | 'superseded'; attempts: number; rcode?: string };
@@ -54,7 +57,7 @@ const secondaryKey = (s: Secondary) => `${s.address}|${s.port}`;
  * ```
  */
 export class Notifier {
-  readonly #options: Required<Omit<NotifierOptions, 'key'>> & Pick<NotifierOptions, 'key'>;
+  readonly #options: Required<Omit<NotifierOptions, 'key' | 'metrics'>> & Pick<NotifierOptions, 'key' | 'metrics'>;
   readonly #sockets = new Map<'udp4' | 'udp6', Socket>();
   readonly #waiting = new Map<string, (reply: Reply | undefined) => void>();
   /** Per secondary (secondaryKey), the latest serial announced to it: a newer one supersedes it. */
@@ -107,6 +110,7 @@ export class Notifier {
         return { secondary, serial, status: 'failed', attempts: 0 };
       });
       announcement.status = outcome.status;
+      this.#options.metrics?.notify(outcome.status);
       return outcome;
     }));
   }

@@ -1,6 +1,7 @@
 // The Node manager as a primary server: transfer handler for the port-53 server, NOTIFY on every
 // serial change. startNodeManager calls this once and plugs in what it returns.
 import type { ManagerConfig, Env } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler } from '../zone/handler.ts';
@@ -22,14 +23,15 @@ export interface Primary {
  * await startDnsServer({ zone, host, port, handlers: primary.handlers });
  * ```
  */
-export function startPrimary(options: { env: Env; config: ManagerConfig; store: Store; zone: Zone; log: (line: string) => void }): Primary {
-  const { env, config, store, zone, log } = options;
+export function startPrimary(options: { env: Env; config: ManagerConfig; store: Store; zone: Zone; log: (line: string) => void; metrics?: Metrics }): Primary {
+  const { env, config, store, zone, log, metrics } = options;
   const transfer = transferConfigFromEnv(env);
   const notifier = new Notifier({
     secondaries: transfer.secondaries,
     key: transfer.key,
     soa: async () => soaRecord(config, await store.serial()),
     log,
+    ...(metrics ? { metrics } : {}),
   });
   if (transfer.secondaries.length > 0) {
     const targets = transfer.secondaries.map((s) => (s.address.includes(':') ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`));
@@ -38,7 +40,7 @@ export function startPrimary(options: { env: Env; config: ManagerConfig; store: 
     notifier.zoneChanged();
   }
   return {
-    handlers: [transferHandler({ config, store, zone, transfer, log })],
+    handlers: [transferHandler({ config, store, zone, transfer, log, ...(metrics ? { metrics } : {}) })],
     zoneChanged: () => notifier.zoneChanged(),
     close: () => notifier.close(),
   };

@@ -10,7 +10,9 @@ import { startPrimary } from '../../transfer/primary.ts';
 import type { DnsHandler } from '../../zone/handler.ts';
 import { startDnsServer, type RunningDns } from '../../dns-server/server.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
+import { Metrics } from '../../metrics.ts';
 import { nodePeerAddress } from './conninfo.ts';
+import { parseListen, serveMetrics, type RunningMetricsListener } from './metrics-listener.ts';
 import { openStore } from '../sqlite/store.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
 import { serveHttp, type RunningHttp } from './serve.ts';
@@ -31,6 +33,9 @@ export interface RunningManager {
   http: RunningHttp;
   /** The built-in authoritative server (UDP and TCP on one port). */
   dns: RunningDns;
+  metrics: Metrics;
+  /** The token-free /metrics listener, when HAIRPIN_METRICS_LISTEN is set. */
+  metricsListener: RunningMetricsListener | undefined;
   /** The admin token in force (generated when HAIRPIN_ADMIN_TOKEN is unset). */
   adminToken: string;
   close(): Promise<void>;
@@ -86,13 +91,15 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const limits = httpLimitsFromEnv(env);
   const { store, close: closeStore } = await openStore(db);
   const zone = new Zone(config, store);
-  const primary = startPrimary({ env, config, store, zone, log });
+  const metrics = new Metrics(Date.now);
+  const primary = startPrimary({ env, config, store, zone, log, metrics });
   const app = createApp({
     config,
     store,
     zone,
     peerAddress: nodePeerAddress,
     now: Date.now,
+    metrics,
     hashCredential: async (credential) => createHash('sha256').update(credential).digest('hex'),
     onZoneChange: primary.zoneChanged,
   });
@@ -109,20 +116,34 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const dnsHost = env.HAIRPIN_DNS_HOST || '127.0.0.1';
   // The response cache needs a version it can read on every query; SQLite files have one.
   const storeVersion = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
-  const dns = await startDnsServer({
-    zone,
-    host: dnsHost,
-    port: port(env, 'HAIRPIN_DNS_PORT', 5353),
-    handlers: [...primary.handlers, ...(options.dnsHandlers ?? [])],
-    ...(storeVersion ? { storeVersion: storeVersion.version } : {}),
-    onError: (e) => log(`dns: ${(e as Error).stack ?? e}`),
-  }).catch(async (e) => {
-    await http.close();
-    storeVersion?.close();
-    await primary.close();
-    await closeStore();
+  // What is open so far, closed in reverse order by close() or when a later step fails.
+  const closers: (() => unknown)[] = [closeStore, () => primary.close(), () => storeVersion?.close(), () => http.close()];
+  const closeAll = async () => {
+    for (const close of [...closers].reverse()) await close();
+    closers.length = 0;
+  };
+  let dns: RunningDns;
+  let metricsListener: RunningMetricsListener | undefined;
+  try {
+    dns = await startDnsServer({
+      zone,
+      host: dnsHost,
+      port: port(env, 'HAIRPIN_DNS_PORT', 5353),
+      handlers: [...primary.handlers, ...(options.dnsHandlers ?? [])],
+      ...(storeVersion ? { storeVersion: storeVersion.version } : {}),
+      metrics,
+      onError: (e) => log(`dns: ${(e as Error).stack ?? e}`),
+    });
+    closers.push(() => dns.close());
+    if (env.HAIRPIN_METRICS_LISTEN) {
+      metricsListener = await serveMetrics(metrics, parseListen(env.HAIRPIN_METRICS_LISTEN));
+      closers.push(() => metricsListener!.close());
+      log(`metrics: http://${env.HAIRPIN_METRICS_LISTEN}/metrics (no token: the address is the guard)`);
+    }
+  } catch (e) {
+    await closeAll();
     throw e;
-  });
+  }
   log(`dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${storeVersion ? ', response cache on' : ''}`);
   return {
     config,
@@ -130,13 +151,9 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     zone,
     http,
     dns,
+    metrics,
+    metricsListener,
     adminToken: token,
-    async close() {
-      await dns.close();
-      await http.close();
-      storeVersion?.close();
-      await primary.close();
-      await closeStore();
-    },
+    close: closeAll,
   };
 }

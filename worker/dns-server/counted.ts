@@ -1,0 +1,30 @@
+// The responder with its answers counted for /metrics: by transport and RCODE, latency, cache hits.
+import type { Metrics } from '../metrics.ts';
+import type { Answered, Responder } from './responder.ts';
+
+/**
+ * ```ts
+ * const respond = countedResponder(createResponder({ zone }), metrics);
+ * ```
+ * The responder answers a cache hit synchronously and everything else through a promise, so a
+ * synchronous answer is counted as a hit (the rare synchronous SERVFAIL, when the store version
+ * cannot be read, along with them). The hit path allocates nothing here.
+ */
+export function countedResponder(respond: Responder, metrics: Metrics): Responder {
+  const record = (messages: Answered, transport: 'udp' | 'tcp', started: number, hit: boolean) => {
+    const first = messages?.[0];
+    metrics.dnsAnswer(transport, first && first.byteLength > 3 ? first[3]! & 0x0f : undefined, (performance.now() - started) / 1000, hit);
+  };
+  return (bytes, context) => {
+    const started = performance.now();
+    const answered = respond(bytes, context);
+    if (!(answered instanceof Promise)) {
+      record(answered, context.transport, started, answered !== undefined);
+      return answered;
+    }
+    return answered.then((messages) => {
+      record(messages, context.transport, started, false);
+      return messages;
+    });
+  };
+}
