@@ -76,9 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     truth = dohTransport(values.doh ?? new URL('/dns-query', manager).href);
     resolver = !values.resolver
       ? await systemTransport()
-      : /^https?:\/\//.test(values.resolver)
-        ? dohTransport(values.resolver)
-        : resolverTransport(values.resolver, { protocol: values.tcp ? 'tcp' : 'udp' });
+      : resolverTransport(values.resolver, { protocol: values.tcp ? 'tcp' : 'udp' });
   } catch (e) {
     console.error(`hairpin probe: ${(e as Error).message}`);
     return 2;

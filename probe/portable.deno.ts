@@ -61,7 +61,7 @@ function serveDoh(servfailPrivate: boolean) {
 Deno.test('deno: parsers and the verdict vocabulary', () => {
   assertEqual(parseResolvConf('nameserver 10.0.0.1\nnameserver fe80::1%eth0\noptions timeout:1').nameservers, ['10.0.0.1'], 'resolv.conf');
   assertEqual(parseResolverAddress('[::1]:5353'), { host: '::1', port: 5353 }, 'resolver address');
-  assertEqual(VERDICT_CODES.length, 9, 'verdict count');
+  assertEqual(VERDICT_CODES.length, 12, 'verdict count');
 });
 
 Deno.test('deno: DoH truth and DoH resolver → ok; SERVFAIL filter → filtered-servfail', async () => {

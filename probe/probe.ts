@@ -4,7 +4,7 @@
 import { CANARIES } from '../dns/canary.ts';
 import type { RecordType } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
-import { judgeAddress, judgeText, type Judgement } from './classify.ts';
+import { judgeAddress, judgeText, soaEvidence, type Judgement, type ZoneEvidence } from './classify.ts';
 import { observe, type Observation } from './observe.ts';
 import type { DnsTransport } from './transport.ts';
 
@@ -24,6 +24,10 @@ export interface ProbeResult extends Judgement {
   zone: string;
   resolver: string;
   truth: string;
+  /** The zone's SOA as the manager served it when the probe began (negative answers are judged by it). */
+  soa?: ZoneEvidence;
+  /** The resolver's answer to `version.bind CH TXT`, a question it answers itself (or refuses): is it alive? */
+  liveness: Observation;
   checks: Check[];
   startedAt: string;
   elapsedMs: number;
@@ -49,13 +53,22 @@ interface Question {
   type: RecordType;
 }
 
-/** The zone apex: the owner of the SOA the truth puts in a negative answer's authority section. */
-async function discoverZone(truth: DnsTransport, name: string, options: { timeoutMs: number; attempts: number; signal: AbortSignal }): Promise<string | undefined> {
+/**
+ * The zone's SOA from the truth: asked at the apex when known, else at the name (the SOA then
+ * comes in the negative answer's authority section, and its owner is the apex).
+ */
+async function zoneSoa(truth: DnsTransport, name: string, options: { timeoutMs: number; attempts: number; signal: AbortSignal }): Promise<ZoneEvidence | undefined> {
   const seen = await observe(truth, name, 'SOA', options);
-  return seen.authorities.find((r) => r.type === 'SOA')?.name ?? seen.answers.find((r) => r.type === 'SOA')?.name;
+  const record = seen.answers.find((r) => r.type === 'SOA') ?? seen.authorities.find((r) => r.type === 'SOA');
+  return record && soaEvidence(record);
 }
 
-function summary(checks: Check[]): Judgement {
+/** The resolver sent something back to a question it never forwards: it is alive. */
+function alive(liveness: Observation): boolean {
+  return liveness.outcome === 'answer' || liveness.outcome === 'bad-response';
+}
+
+function summary(checks: Check[], liveness: Observation): Judgement {
   const by = (role: CheckRole, type: string) => checks.find((c) => c.role === role && c.type === type);
   const main = by('internal', 'A')!;
   const notes: string[] = [];
@@ -69,7 +82,20 @@ function summary(checks: Check[]): Judgement {
   if (canary && main.verdict !== 'ok') notes.push(`private canary ${canary.verdict}`);
   const pub = by('canary-public', 'A');
   if (pub && pub.verdict !== 'ok') notes.push(`public canary ${pub.verdict}`);
-  return { verdict: main.verdict, reason: notes.length ? `${main.reason} [${notes.join(', ')}]` : main.reason };
+  const reason = notes.length ? `${main.reason} [${notes.join(', ')}]` : main.reason;
+  // A resolver that lets some questions time out and answers SERVFAIL to others has lost its
+  // upstream: the timeout on the address is one more symptom, not the story.
+  const servfail = checks.find((c) => c.resolver.outcome === 'answer' && c.resolver.rcode === 'SERVFAIL' && c.verdict === 'upstream-failure');
+  if (main.verdict === 'timeout' && servfail) {
+    return { verdict: 'upstream-failure', reason: `${reason}; SERVFAIL for ${servfail.name} ${servfail.type}: the resolver cannot reach the zone's name servers` };
+  }
+  // Silent on every name of the zone, TXT control included, yet answering a question it keeps to
+  // itself: the resolver is up and waiting on an upstream that does not answer.
+  const control = by('internal', 'TXT');
+  if (main.verdict === 'timeout' && control?.verdict !== 'ok' && alive(liveness)) {
+    return { verdict: 'upstream-failure', reason: `${reason}; yet it answers version.bind (${liveness.rcode ?? liveness.outcome}) at once: it is up, and the zone's name servers do not answer it` };
+  }
+  return { verdict: main.verdict, reason, ...(main.fixesInSeconds !== undefined ? { fixesInSeconds: main.fixesInSeconds } : {}) };
 }
 
 /**
@@ -92,7 +118,8 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
   const signal = AbortSignal.timeout(options.deadlineMs ?? timeoutMs * attempts + 1000);
   const bounds = { timeoutMs, attempts, signal };
   const internal = normalizeName(options.names.internal);
-  const zone = options.zone ? normalizeName(options.zone) : await discoverZone(options.truth, internal, bounds);
+  const soa = await zoneSoa(options.truth, options.zone ? normalizeName(options.zone) : internal, bounds);
+  const zone = options.zone ? normalizeName(options.zone) : soa?.apex;
 
   const questions: Question[] = [
     { role: 'internal', name: internal, type: 'A' },
@@ -107,24 +134,27 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
       { role: 'canary-public', name: `${CANARIES.public}.${zone}`, type: 'A' },
     );
   }
+  const liveness = observe(options.resolver, 'version.bind', 'TXT', { ...bounds, qclass: 'CH', attempts: 1 });
   const pairs = await Promise.all(questions.map(async (q) => {
     const [truth, resolver] = await Promise.all([observe(options.truth, q.name, q.type, bounds), observe(options.resolver, q.name, q.type, bounds)]);
     return { ...q, truth, resolver };
   }));
-  const control = (role: CheckRole) => {
-    if (role === 'internal') return pairs.find((p) => p.role === 'internal' && p.type === 'TXT')?.resolver;
-    return pairs.find((p) => p.role === 'canary-public')?.resolver;
-  };
+  // Every address is judged against the same control, the internal name's TXT: filters pass it,
+  // a dead upstream does not. The canaries too, so a dead resolver is not "public canary filtered".
+  const context = { control: pairs.find((p) => p.role === 'internal' && p.type === 'TXT')!.resolver, ...(soa ? { zone: soa } : {}) };
   const checks: Check[] = pairs.map((p) => ({
     ...p,
-    ...(p.type === 'TXT' ? judgeText(p.truth, p.resolver) : judgeAddress(p.truth, p.resolver, p.role === 'canary-public' ? undefined : control(p.role))),
+    ...(p.type === 'TXT' ? judgeText(p.truth, p.resolver, context) : judgeAddress(p.truth, p.resolver, context)),
   }));
+  const live = await liveness;
   return {
-    ...summary(checks),
+    ...summary(checks, live),
     name: internal,
     zone: zone ?? '',
     resolver: options.resolver.label,
     truth: options.truth.label,
+    ...(soa ? { soa } : {}),
+    liveness: live,
     checks,
     startedAt,
     elapsedMs: Math.round(performance.now() - started),

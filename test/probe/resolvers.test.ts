@@ -106,25 +106,27 @@ describe.skipIf(!have)('probe through real resolvers', () => {
     expect(check(result, 'external', 'A').verdict).toBe('ok');
   });
 
-  it('a cached old address → mismatch, never ok', async () => {
+  it('a cached old address (TXT cached with it) → stale-cache with the seconds left, never ok', async () => {
     const credential = await manager.enrol('1234', 'nur2');
     await manager.report('1234', 'nur2', credential, { privateIpv4: '10.2.2.2' });
     const spec = resolvers.get('unbound')!.spec;
     expect((await probe(spec, 'i-nur2.pl-1234.example.test')).verdict).toBe('ok');
     await manager.report('1234', 'nur2', credential, { privateIpv4: '10.2.2.3' });
     const result = await probe(spec, 'i-nur2.pl-1234.example.test');
-    expect(result.verdict, result.reason).toBe('mismatch');
+    expect(result.verdict, result.reason).toBe('stale-cache');
     expect(result.reason).toMatch(/10\.2\.2\.2.*10\.2\.2\.3/);
+    expect(result.fixesInSeconds).toBeLessThanOrEqual(60);
   });
 
-  it('a negative answer cached before enrolment → nxdomain, never not-published', async () => {
+  it('a negative answer cached before enrolment → stale-cache (the SOA serial is older), never not-published', async () => {
     const spec = resolvers.get('named')!.spec;
     const before = await probe(spec, 'i-nur3.pl-1234.example.test');
     expect(before.verdict).toBe('not-published');
     const credential = await manager.enrol('1234', 'nur3');
     await manager.report('1234', 'nur3', credential, { privateIpv4: '10.3.3.3' });
     const after = await probe(spec, 'i-nur3.pl-1234.example.test');
-    expect(after.verdict, after.reason).toBe('nxdomain');
+    expect(after.verdict, after.reason).toBe('stale-cache');
+    expect(after.reason).toMatch(/NXDOMAIN cached at serial/);
     expect(check(after, 'internal', 'A').truth.answers.map((r) => r.data)).toEqual(['10.3.3.3']);
   });
 });
@@ -136,9 +138,9 @@ describe.skipIf(!have)('probe through a resolver whose authority is dead', () =>
   });
   afterAll(() => dead?.close());
 
-  it('SERVFAIL on the TXT control too → unreachable, not filtered', async () => {
+  it('SERVFAIL on the TXT control too → upstream-failure, not filtered', async () => {
     const result = await probe(dead.spec);
-    expect(result.verdict, result.reason).toBe('unreachable');
+    expect(result.verdict, result.reason).toBe('upstream-failure');
     expect(result.reason).toMatch(/cannot reach the zone/);
     expect(check(result, 'internal', 'TXT').resolver.rcode).toBe('SERVFAIL');
   });

@@ -10,28 +10,40 @@ import { resolverTransport } from '../../probe/adapter/node/index.ts';
 import { freePort } from '../support/net.ts';
 import { waitUntil } from '../support/wait.ts';
 
-export type ResolverKind = 'unbound' | 'unbound-private-address' | 'unbound-private-ula' | 'dnsmasq' | 'dnsmasq-stop-dns-rebind' | 'named' | 'named-deny-answer-addresses';
+export type ResolverKind =
+  | 'unbound' | 'unbound-private-address' | 'unbound-private-ula' | 'unbound-local-zone' | 'unbound-doh'
+  | 'dnsmasq' | 'dnsmasq-stop-dns-rebind' | 'named' | 'named-deny-answer-addresses';
 
 export interface RunningResolver {
   kind: ResolverKind;
   /** `127.0.0.1:PORT` for resolverTransport. */
   spec: string;
+  /** `unbound-doh`: its DoH URL (HTTP/2 only, in the clear). */
+  doh?: string;
   close(): Promise<void>;
 }
 
 const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 const PRIVATE_V6 = ['fc00::/7', 'fe80::/10'];
 
-function config(kind: ResolverKind, dir: string, port: number, zone: string, authority: number): { cmd: string; args: string[] } {
+function config(kind: ResolverKind, dir: string, port: number, zone: string, authority: number, dohPort: number): { cmd: string; args: string[] } {
   switch (kind) {
     case 'unbound':
     case 'unbound-private-address':
-    case 'unbound-private-ula': {
+    case 'unbound-private-ula':
+    case 'unbound-local-zone':
+    case 'unbound-doh': {
       const ranges = kind === 'unbound-private-address' ? [...PRIVATE_V4, ...PRIVATE_V6] : kind === 'unbound-private-ula' ? PRIVATE_V6 : [];
-      const filter = ranges.map((a) => `  private-address: ${a}`).join('\n');
+      const lines = ranges.map((a) => `private-address: ${a}`);
+      // A shop's own DNS server (an AD domain controller, a router's "local domain") holding a
+      // zone of the same name: its own SOA, none of the manager's names.
+      if (kind === 'unbound-local-zone') lines.push(`local-zone: "${zone}." static`, `local-data: "${zone}. 3600 IN SOA dc1.shop.lan. admin.shop.lan. 1 3600 600 86400 300"`);
+      // unbound's DoH is HTTP/2 only; without a certificate it needs http-notls-downstream
+      // (then HTTP/2 in the clear, by prior knowledge).
+      if (kind === 'unbound-doh') lines.push(`interface: 127.0.0.1@${dohPort}`, `https-port: ${dohPort}`, 'http-notls-downstream: yes', 'http-endpoint: "/dns-query"');
+      const filter = lines.map((l) => `  ${l}`).join('\n');
       writeFileSync(join(dir, 'unbound.conf'), `server:
-  interface: 127.0.0.1
-  port: ${port}
+  interface: 127.0.0.1@${port}
   do-ip6: no
   do-not-query-localhost: no
   access-control: 127.0.0.0/8 allow
@@ -94,10 +106,11 @@ zone "${zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${autho
  * resolverTransport(r.spec);
  * ```
  */
-export async function startResolver(kind: ResolverKind, zone: string, authority: number): Promise<RunningResolver> {
+export async function startResolver(kind: ResolverKind, zone: string, authority: number, options: { deadUpstream?: boolean } = {}): Promise<RunningResolver> {
   const dir = mkdtempSync(join(tmpdir(), `hairpin-${kind}-`));
   const port = await freePort();
-  const { cmd, args } = config(kind, dir, port, zone, authority);
+  const dohPort = kind === 'unbound-doh' ? await freePort() : 0;
+  const { cmd, args } = config(kind, dir, port, zone, authority, dohPort);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });
@@ -111,7 +124,9 @@ export async function startResolver(kind: ResolverKind, zone: string, authority:
   const spec = `127.0.0.1:${port}`;
   const answers = async () => {
     if (child.exitCode !== null) throw new Error(`${kind} exited`);
-    return (await observe(resolverTransport(spec), `${CANARIES.public}.${zone}`, 'A', { timeoutMs: 300, attempts: 1 })).outcome === 'answer';
+    const seen = await observe(resolverTransport(spec), `${CANARIES.public}.${zone}`, 'A', { timeoutMs: 300, attempts: 1 });
+    // With a dead upstream, listening (the question held, not refused) is all there is to see.
+    return seen.outcome === 'answer' || (options.deadUpstream === true && seen.outcome === 'timeout');
   };
   try {
     await waitUntil(answers, { timeoutMs: 10_000, timeout: () => `${kind} did not answer in time` });
@@ -119,5 +134,5 @@ export async function startResolver(kind: ResolverKind, zone: string, authority:
     await close();
     throw new Error(`${kind} did not come up on ${spec}: ${stderr}`);
   }
-  return { kind, spec, close };
+  return { kind, spec, ...(dohPort ? { doh: `http://127.0.0.1:${dohPort}/dns-query` } : {}), close };
 }

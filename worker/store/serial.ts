@@ -1,28 +1,10 @@
-// Zone serial arithmetic (RFC 1982): serials are 32-bit and wrap, so "newer" is decided by the
-// shorter way round the circle, never by plain `<`. A secondary at 4294967295 must see 1 as newer.
+// Zone serial arithmetic (RFC 1982) for the store and its journal: serials are 32-bit and wrap.
+// A secondary at 4294967295 must see 1 as newer.
 
-const MODULUS = 2 ** 32;
-const HALF = 2 ** 31;
+import { SERIAL_HALF as HALF, SERIAL_MODULUS as MODULUS } from '../../dns/serial.ts';
 
-/**
- * Compare two serials (RFC 1982 §3.2): -1 when `a` is older than `b`, 1 when newer, 0 when equal,
- * and undefined when they are exactly 2^31 apart, where the RFC leaves the order undefined.
- *
- * ```ts
- * compareSerial(4294967295, 1); // -1: 1 is two steps past the wrap
- * ```
- */
-export function compareSerial(a: number, b: number): -1 | 0 | 1 | undefined {
-  if (a === b) return 0;
-  const forward = (b - a + MODULUS) % MODULUS;
-  if (forward === HALF) return undefined;
-  return forward < HALF ? -1 : 1;
-}
-
-/** `a` is strictly older than `b` (false when undefined by the RFC). */
-export function serialBefore(a: number, b: number): boolean {
-  return compareSerial(a, b) === -1;
-}
+// The order itself lives beside the probe's DNS vocabulary (dns/serial.ts); the store's steps here.
+export { compareSerial, serialBefore } from '../../dns/serial.ts';
 
 /** RFC 1982 §3.1 addition: `n` must be in [0, 2^31 - 1]. */
 export function addSerial(serial: number, n: number): number {

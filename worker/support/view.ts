@@ -10,7 +10,8 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 /** One colour per verdict: greens pass, reds and oranges are filters, greys are "nothing to see". */
 export const COLOURS: Record<Verdict, string> = {
   ok: '#2e7d32', 'filtered-servfail': '#c62828', 'filtered-nodata': '#ef6c00', 'filtered-refused': '#ad1457',
-  nxdomain: '#6a1b9a', 'not-published': '#9e9e9e', mismatch: '#f9a825', timeout: '#455a64', unreachable: '#212121',
+  overridden: '#4e342e', 'stale-cache': '#90caf9', nxdomain: '#6a1b9a', 'not-published': '#9e9e9e', mismatch: '#f9a825',
+  'upstream-failure': '#78909c', timeout: '#455a64', unreachable: '#212121',
 };
 
 // Phone first: nothing is wider than the screen; wide tables scroll inside their own box.

@@ -42,6 +42,27 @@ describe('zone answers', () => {
     expect(headerRcode(await zone.answer(q('pl-9999.apps.example.test')))).toBe(Rcode.NXDOMAIN);
   });
 
+  it('adds the in-zone target of a CNAME (RFC 1034 §4.3.2 step 3a), with the target\'s rcode (RFC 6604)', async () => {
+    const inZone = new Zone(configFromEnv({ HAIRPIN_APPS_TARGET: 'cname:i-nur1.pl-1234.example.test' }), source);
+    const res = await inZone.answer(q('pl-1234.apps.example.test', 'A'));
+    expect(records(res.answers).map((r) => [r.name, r.type, r.data])).toEqual([
+      ['pl-1234.apps.example.test', 'CNAME', 'i-nur1.pl-1234.example.test'],
+      ['i-nur1.pl-1234.example.test', 'A', '10.1.2.3'],
+    ]);
+    expect(records(res.authorities)).toEqual([]);
+    // NODATA at the target: the chain, then the SOA.
+    const nodata = await inZone.answer(q('pl-1234.apps.example.test', 'AAAA'));
+    expect(records(nodata.answers).map((r) => r.type)).toEqual(['CNAME']);
+    expect(records(nodata.authorities).map((r) => r.type)).toEqual(['SOA']);
+    // A target that does not exist: NXDOMAIN with the CNAME kept.
+    const gone = new Zone(configFromEnv({ HAIRPIN_APPS_TARGET: 'cname:i-nur9.pl-1234.example.test' }), source);
+    const nx = await gone.answer(q('pl-1234.apps.example.test', 'A'));
+    expect(headerRcode(nx)).toBe(Rcode.NXDOMAIN);
+    expect(records(nx.answers).map((r) => r.type)).toEqual(['CNAME']);
+    // The CNAME itself when asked for.
+    expect(records((await inZone.answer(q('pl-1234.apps.example.test', 'CNAME'))).answers).map((r) => r.type)).toEqual(['CNAME']);
+  });
+
   it('has no challenge names until a node sets one', async () => {
     expect(headerRcode(await zone.answer(q('_acme-challenge.nur1.pl-1234.example.test', 'TXT')))).toBe(Rcode.NXDOMAIN);
   });

@@ -30,6 +30,9 @@ export const EDNS_PAYLOAD = 1232;
 
 const UNANSWERABLE_TYPES = new Set(['AXFR', 'IXFR', 'MAILA', 'MAILB']);
 
+/** In-zone CNAMEs followed in one answer; a loop or a longer chain stops there. */
+const MAX_CNAME_CHAIN = 8;
+
 /**
  * The zone, answering from a source.
  *
@@ -121,20 +124,40 @@ export class Zone {
     }
     if (question.class !== 'IN' && question.class !== 'ANY') return fail(Rcode.REFUSED);
 
-    const found = await this.lookup(question.name);
+    let found = await this.lookup(question.name);
     if (found.status === 'refused') return fail(Rcode.REFUSED);
     response.flags! |= FLAG_AA;
     if (UNANSWERABLE_TYPES.has(question.type)) return fail(Rcode.NOTIMP | FLAG_AA);
+    // RFC 1034 §4.3.2 step 3a: a CNAME goes into the answer and the search restarts at its
+    // target while that is in the zone, so one answer carries the whole chain (as Knot and NSD
+    // do); the rcode is the last name's (RFC 6604 §2). A target outside the zone ends the chain.
+    const chain: DnsRecord[] = [];
+    /** The chain ends at a CNAME whose target is not followed (outside the zone, a loop). */
+    let openEnd = false;
+    while (found.status === 'exists' && chain.length < MAX_CNAME_CHAIN) {
+      const cname = question.type === 'CNAME' || String(question.type) === 'ANY' ? undefined : found.records.find((r) => r.type === 'CNAME');
+      if (!cname) break;
+      chain.push(cname);
+      const target = normalizeName(String(cname.data));
+      const next = chain.some((r) => normalizeName(r.name) === target) ? undefined : await this.lookup(target);
+      if (!next || next.status === 'refused') {
+        openEnd = true;
+        break;
+      }
+      found = next;
+    }
+    response.answers = chain;
     if (found.status === 'nxdomain') {
       response.authorities!.push(await this.#negativeSoa());
       return fail(Rcode.NXDOMAIN | FLAG_AA);
     }
+    if (openEnd) return response;
     const answers = selectAnswers(found.records, question.type);
     if (answers.length === 0) {
       response.authorities!.push(await this.#negativeSoa());
       return response;
     }
-    response.answers = answers;
+    response.answers = [...chain, ...answers];
     if (question.type === 'NS') {
       for (const ns of answers) {
         const glue = nameServerRecords(this.config, normalizeName(String(ns.data)));

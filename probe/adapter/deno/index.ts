@@ -1,6 +1,7 @@
 // The probe's transports on Deno: TCP through Deno.connect (stable), UDP through
 // Deno.listenDatagram when the runtime offers it (it needs --unstable-net), and the system
 // resolver read from /etc/resolv.conf. The probe core is the same as on Node.
+import { dohTransport as fetchDohTransport } from '../../doh.ts';
 import { asProbeError } from '../../errors.ts';
 import { resolvConfTransport } from '../../resolv-conf.ts';
 import { frameTcp, unframeTcp } from '../../../dns/tcp-frame.ts';
@@ -17,6 +18,7 @@ interface DenoDatagram {
   close(): void;
 }
 declare const Deno: {
+  createHttpClient(options: { http1?: boolean; http2?: boolean }): { close(): void };
   connect(options: { hostname: string; port: number; transport?: 'tcp' }): Promise<DenoConn>;
   listenDatagram?: (options: { hostname: string; port: number; transport: 'udp' }) => DenoDatagram;
   readTextFile(path: string): Promise<string>;
@@ -86,8 +88,29 @@ export function udpTransport(address: ResolverAddress): DnsTransport {
   };
 }
 
-/** UDP with TCP on truncation when Deno has UDP; TCP alone otherwise (every resolver serves it). */
+/**
+ * Deno's fetch for `http:` URLs with HTTP/2 by prior knowledge only (its plain fetch offers h2 by
+ * ALPN over TLS, but speaks HTTP/1.1 in the clear): for unbound's `http-notls-downstream`.
+ */
+const h2cFetch: typeof fetch = (input, init) => {
+  const client = Deno.createHttpClient({ http1: false, http2: true });
+  return fetch(input, { ...init, client } as RequestInit).finally(() => client.close());
+};
+
+/**
+ * DoH through Deno's fetch (HTTP/2 by ALPN on https, HTTP/1.1 in the clear), else HTTP/2 only.
+ *
+ * ```ts
+ * const unbound = dohTransport('http://127.0.0.1:8443/dns-query');
+ * ```
+ */
+export function dohTransport(url: string): DnsTransport {
+  return fetchDohTransport(url, [fetch, h2cFetch]);
+}
+
+/** A DoH URL; else UDP with TCP on truncation when Deno has UDP, TCP alone otherwise (every resolver serves it). */
 export function resolverTransport(spec: string, options: { protocol?: 'udp' | 'tcp' } = {}): DnsTransport {
+  if (/^https?:\/\//i.test(spec)) return dohTransport(spec);
   const address = parseResolverAddress(spec);
   if (options.protocol === 'tcp' || !Deno.listenDatagram) return tcpTransport(address);
   return withTcpFallback(udpTransport(address), tcpTransport(address));

@@ -3,22 +3,37 @@
 // Extended DNS Errors stay visible (getaddrinfo would fold them all into ENOTFOUND).
 import { getServers } from 'node:dns';
 import { readFile } from 'node:fs/promises';
+import { dohTransport as fetchDohTransport } from '../../doh.ts';
 import { nameServersTransport, resolvConfTransport } from '../../resolv-conf.ts';
 import { parseResolverAddress, withTcpFallback, type DnsTransport } from '../../transport.ts';
+import { http2Fetch } from './http2.ts';
 import { tcpTransport } from './tcp.ts';
 import { udpTransport } from './udp.ts';
 
-export { tcpTransport, udpTransport };
+export { http2Fetch, tcpTransport, udpTransport };
 
 /**
- * A resolver at `host[:port]`.
+ * DoH over HTTP/1.1 (Node's fetch), else HTTP/2 (node:http2): servers speak one or the other.
+ *
+ * ```ts
+ * const unbound = dohTransport('http://127.0.0.1:8443/dns-query'); // HTTP/2 only: found on the first question
+ * ```
+ */
+export function dohTransport(url: string): DnsTransport {
+  return fetchDohTransport(url, [fetch, http2Fetch]);
+}
+
+/**
+ * A resolver at `host[:port]`, or a DoH URL.
  *
  * ```ts
  * const resolver = resolverTransport('127.0.0.1:5353');
  * const tcpOnly = resolverTransport('[::1]:53', { protocol: 'tcp' });
+ * const doh = resolverTransport('https://dns.example.net/dns-query');
  * ```
  */
 export function resolverTransport(spec: string, options: { protocol?: 'udp' | 'tcp' } = {}): DnsTransport {
+  if (/^https?:\/\//i.test(spec)) return dohTransport(spec);
   const address = parseResolverAddress(spec);
   return options.protocol === 'tcp' ? tcpTransport(address) : withTcpFallback(udpTransport(address), tcpTransport(address));
 }
