@@ -187,7 +187,10 @@ try {
   const pinned = (args: string[]) => ['-c', '0', ...args];
   const builtIn = (cache: 'on' | 'off') => async (port: number, httpPort: number) => startDaemon('taskset', pinned([process.execPath, bin, 'manager']), {
     port, probeName: ZONE, timeoutMs: 60_000,
-    env: { HAIRPIN_DB: db, HAIRPIN_ZONE: ZONE, HAIRPIN_ADMIN_TOKEN: ADMIN, HAIRPIN_HTTP_PORT: String(httpPort), HAIRPIN_DNS_PORT: String(port), HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0' },
+    env: { HAIRPIN_DB: db, HAIRPIN_ZONE: ZONE, HAIRPIN_ADMIN_TOKEN: ADMIN, HAIRPIN_HTTP_PORT: String(httpPort), HAIRPIN_DNS_PORT: String(port), HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0',
+      // Every query comes from one address: rate limiting would measure its drops, not answers
+      // (NSD and Knot run without it here too).
+      HAIRPIN_RRL_RATE: '0' },
   });
   const servers: { name: string; warm: boolean; start(port: number, httpPort: number): Promise<Daemon> }[] = [
     { name: 'NSD', warm: true, start: async (port) => startDaemon('taskset', pinned(['nsd', '-d', '-c', await nsdConfig(dir, port, zoneFile)]), { port, probeName: ZONE, timeoutMs: 60_000 }) },

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
 import type { DnsServerLimits } from '../../worker/dns-server/limits.ts';
 import type { Responder } from '../../worker/dns-server/responder.ts';
-import { sourceKey } from '../../worker/dns-server/source-slots.ts';
+import { sourceKey, sourcePrefix } from '../../worker/dns-server/source-slots.ts';
 import { serveTcp, type RunningTcp } from '../../worker/dns-server/tcp.ts';
 import { framed } from './wire-client.ts';
 
@@ -176,10 +176,18 @@ describe('FrameReader', () => {
 
 describe('sourceKey', () => {
   it('is the IPv4 address, mapped or not, and the /64 of an IPv6 one', () => {
-    expect(sourceKey('192.0.2.1')).toBe('192.0.2.1');
-    expect(sourceKey('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(sourceKey('192.0.2.1')).toBe('192.0.2.1/32');
+    expect(sourceKey('::ffff:192.0.2.1')).toBe('192.0.2.1/32');
     expect(sourceKey('2001:db8:1:2:a:b:c:d')).toBe(sourceKey('2001:db8:1:2::ffff'));
     expect(sourceKey('2001:db8:1:2::1')).not.toBe(sourceKey('2001:db8:1:3::1'));
+  });
+
+  it('masks to any prefix: the /24 and /56 that response rate limiting counts by', () => {
+    expect(sourcePrefix('192.0.2.77', 24, 56)).toBe('192.0.2.0/24');
+    expect(sourcePrefix('192.0.2.77', 24, 56)).toBe(sourcePrefix('::ffff:192.0.2.200', 24, 56));
+    expect(sourcePrefix('2001:db8:1:2ff:a:b:c:d', 24, 56)).toBe('2001:db8:1:200:0:0:0:0/56');
+    expect(sourcePrefix('2001:db8:1:2ff::1', 24, 56)).toBe(sourcePrefix('2001:db8:1:200::9', 24, 56));
+    expect(sourcePrefix('2001:db8:1:300::1', 24, 56)).not.toBe(sourcePrefix('2001:db8:1:200::1', 24, 56));
   });
 });
 

@@ -5,6 +5,7 @@ import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler } from '../zone/handler.ts';
 import { countedResponder } from './counted.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
+import type { RateLimitOptions } from './rate-limit.ts';
 import { createResponder } from './responder.ts';
 import type { StoreVersion } from './response-cache.ts';
 import { serveTcp, type RunningTcp } from './tcp.ts';
@@ -19,6 +20,8 @@ export interface DnsServerOptions {
   /** Turns the response cache on (see response-cache.ts); leave undefined when none is sound. */
   storeVersion?: StoreVersion;
   limits?: Partial<DnsServerLimits>;
+  /** Response rate limiting on UDP (rate-limit.ts); off when undefined. */
+  rateLimit?: RateLimitOptions | undefined;
   onError?: (error: unknown) => void;
   /** Count answers for /metrics (see counted.ts). */
   metrics?: Metrics;
@@ -57,7 +60,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   let udp: RunningUdp | undefined;
   let tcp: RunningTcp | undefined;
   for (let attempt = 0; !tcp; attempt++) {
-    udp = await serveUdp(respond, { ...common, port: options.port });
+    udp = await serveUdp(respond, { ...common, port: options.port, rateLimit: options.rateLimit });
     try {
       tcp = await serveTcp(respond, { ...common, port: udp.port, limits });
     } catch (e) {

@@ -3,6 +3,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { listening } from './listening.ts';
+import { ResponseRateLimiter, slipped, type RateLimitOptions } from './rate-limit.ts';
 import type { Answered, Responder } from './responder.ts';
 
 export interface RunningUdp {
@@ -21,14 +22,20 @@ const SOCKET_BUFFER = 4 * 1024 * 1024;
  * await udp.close();
  * ```
  */
-export async function serveUdp(respond: Responder, options: { host: string; port: number; onError?: (e: unknown) => void }): Promise<RunningUdp> {
+export async function serveUdp(
+  respond: Responder,
+  options: { host: string; port: number; rateLimit?: RateLimitOptions | undefined; onError?: (e: unknown) => void },
+): Promise<RunningUdp> {
   const socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4' });
+  const limiter = options.rateLimit && new ResponseRateLimiter(options.rateLimit);
   socket.on('message', (bytes, peer) => {
     // Port 0 cannot be answered; such a source is spoofed or broken.
     if (peer.port === 0) return;
     const reply = (messages: Answered) => {
       const first = messages?.[0];
-      if (first) socket.send(first, peer.port, peer.address);
+      if (!first) return;
+      const verdict = limiter ? limiter.verdict(peer.address) : 'send';
+      if (verdict !== 'drop') socket.send(verdict === 'slip' ? slipped(first) : first, peer.port, peer.address);
     };
     const answered = respond(bytes, { transport: 'udp', peer: peer.address, raw: bytes });
     if (answered instanceof Promise) answered.then(reply, options.onError);

@@ -9,6 +9,7 @@ import { Zone } from '../../zone/answer.ts';
 import { startPrimary } from '../../transfer/primary.ts';
 import type { DnsHandler } from '../../zone/handler.ts';
 import { startDnsServer, type RunningDns } from '../../dns-server/server.ts';
+import { rateLimitFromEnv } from '../../dns-server/rate-limit.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
 import { Metrics } from '../../metrics.ts';
 import { nodePeerAddress } from './conninfo.ts';
@@ -88,6 +89,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   if (db !== ':memory:' && !/^postgres(ql)?:/.test(db)) await mkdir(dirname(db), { recursive: true });
   const token = await adminToken(env, db, log);
   const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
+  const rateLimit = rateLimitFromEnv(env);
   const limits = httpLimitsFromEnv(env);
   const { store, close: closeStore } = await openStore(db);
   const zone = new Zone(config, store);
@@ -132,6 +134,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
       handlers: [...primary.handlers, ...(options.dnsHandlers ?? [])],
       ...(storeVersion ? { storeVersion: storeVersion.version } : {}),
       metrics,
+      rateLimit,
       onError: (e) => log(`dns: ${(e as Error).stack ?? e}`),
     });
     closers.push(() => dns.close());
@@ -144,7 +147,8 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     await closeAll();
     throw e;
   }
-  log(`dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${storeVersion ? ', response cache on' : ''}`);
+  const rrl = rateLimit ? `, response rate limit ${rateLimit.rate}/s per /${rateLimit.ipv4Prefix} and /${rateLimit.ipv6Prefix} (slip ${rateLimit.slip})` : ', no response rate limit';
+  log(`dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${storeVersion ? ', response cache on' : ''}${rrl}`);
   return {
     config,
     store,
