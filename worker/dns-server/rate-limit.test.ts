@@ -90,7 +90,7 @@ async function burst(port: number, source: string, n: number): Promise<{ answere
 describe('response rate limiting in the built-in server', () => {
   let manager: TestManager;
   beforeAll(async () => {
-    manager = await startTestManager({ HAIRPIN_RRL_RATE: '2', HAIRPIN_RRL_SLIP: '2' });
+    manager = await startTestManager({ HAIRPIN_RRL_RATE: '2', HAIRPIN_RRL_SLIP: '2', HAIRPIN_METRICS_TOKEN: 'metrics-token-for-tests' });
     const credential = await manager.enrol('1234', 'nur1');
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3' });
   });
@@ -112,5 +112,8 @@ describe('response rate limiting in the built-in server', () => {
     const other = await burst(port, '127.0.1.1', 1);
     expect(records(decodeMessage(other.answered[0]!).answers)).toHaveLength(1);
     expect(records((await tcpAsk(port, query('i-nur1.pl-1234.example.test', 'A')))?.answers)).toHaveLength(1);
+    // Counted for /metrics.
+    const metrics = await (await fetch(`${manager.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-for-tests' } })).text();
+    expect(Number(/hairpin_dns_rrl_actions_total\{action="slip"\} (\d+)/.exec(metrics)?.[1])).toBe(truncated.length);
   });
 });

@@ -60,7 +60,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   let udp: RunningUdp | undefined;
   let tcp: RunningTcp | undefined;
   for (let attempt = 0; !tcp; attempt++) {
-    udp = await serveUdp(respond, { ...common, port: options.port, rateLimit: options.rateLimit });
+    udp = await serveUdp(respond, { ...common, port: options.port, rateLimit: options.rateLimit, onRateLimited: options.metrics && ((action) => options.metrics!.rrl(action)) });
     try {
       tcp = await serveTcp(respond, { ...common, port: udp.port, limits });
     } catch (e) {

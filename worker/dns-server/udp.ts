@@ -24,7 +24,14 @@ const SOCKET_BUFFER = 4 * 1024 * 1024;
  */
 export async function serveUdp(
   respond: Responder,
-  options: { host: string; port: number; rateLimit?: RateLimitOptions | undefined; onError?: (e: unknown) => void },
+  options: {
+    host: string;
+    port: number;
+    rateLimit?: RateLimitOptions | undefined;
+    /** Told of every response the rate limit dropped or replaced by a slip (for /metrics). */
+    onRateLimited?: ((action: 'slip' | 'drop') => void) | undefined;
+    onError?: (e: unknown) => void;
+  },
 ): Promise<RunningUdp> {
   const socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4' });
   const limiter = options.rateLimit && new ResponseRateLimiter(options.rateLimit);
@@ -35,6 +42,7 @@ export async function serveUdp(
       const first = messages?.[0];
       if (!first) return;
       const verdict = limiter ? limiter.verdict(peer.address) : 'send';
+      if (verdict !== 'send') options.onRateLimited?.(verdict);
       if (verdict !== 'drop') socket.send(verdict === 'slip' ? slipped(first) : first, peer.port, peer.address);
     };
     const answered = respond(bytes, { transport: 'udp', peer: peer.address, raw: bytes });
