@@ -16,6 +16,7 @@ import { ManagerClient } from './manager-client.ts';
 import { decidePairingUrl, formatDecision, type PairingDecision } from './pairing.ts';
 import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
 import { PollLoop } from './poll-loop.ts';
+import { RelayLink } from './relay.ts';
 import { readState, writeState, type AgentState } from './state.ts';
 
 /** How often an unchanged probe report is sent again. */
@@ -46,6 +47,7 @@ export class NodeAgent {
   #keeper: CertificateKeeper | undefined;
   #polls: PollLoop | undefined;
   #pairingServer: Server | undefined;
+  #relay: RelayLink | undefined;
   #loaded = false;
   state: AgentState = {};
 
@@ -237,10 +239,25 @@ export class NodeAgent {
     this.#polls = new PollLoop(poll, { intervalMs: this.config.pollSeconds * 1000, maxBackoffMs: POLL_BACKOFF_MAX_MS });
     await this.#polls.start();
     (await this.keeper())?.schedule((e) => this.#deps.log(`certificate: ${(e as Error).message}`));
+    this.#startRelay(names);
     if (this.config.pairingListen) {
       this.#pairingServer = await listenPairingEndpoint(this.config.pairingListen, new SharedDecision(() => this.decidePairing(), this.#deps.now), names);
       this.#deps.log(`pairing endpoint: http://${this.config.pairingListen}/pairing-url`);
     }
+  }
+
+  /** The node's relay socket (docs/relay.md), unless the manager has no relay or this node turned it off. */
+  #startRelay(names: NodeNames): void {
+    if (!names.relay) return;
+    if (this.config.relay === 'off') return void this.#deps.log(`relay: off by configuration (${names.relay} will answer 503)`);
+    const [host, port] = splitHostPort(this.config.relayTarget ?? `127.0.0.1:${this.config.port}`);
+    this.#relay = new RelayLink({ manager: this.config.manager, licence: this.config.licence, node: this.config.node, credential: this.config.credential, target: { host, port }, log: this.#deps.log });
+    this.#relay.start();
+  }
+
+  /** The relay socket, when this agent keeps one. */
+  get relay(): RelayLink | undefined {
+    return this.#relay;
   }
 
   /** The pairing endpoint's port once listening (tests use port 0). */
@@ -252,7 +269,13 @@ export class NodeAgent {
   /** Stops polling (waiting for a poll in flight), certificate upkeep and the pairing endpoint. */
   async stop(): Promise<void> {
     await this.#polls?.stop();
+    await this.#relay?.stop();
     this.#keeper?.stop();
     await new Promise<void>((resolve) => (this.#pairingServer ? this.#pairingServer.close(() => resolve()) : resolve()));
   }
+}
+
+function splitHostPort(spec: string): [string, number] {
+  const i = spec.lastIndexOf(':');
+  return [spec.slice(0, i).replace(/^\[|\]$/g, ''), Number(spec.slice(i + 1))];
 }

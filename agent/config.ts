@@ -56,6 +56,13 @@ export interface AgentConfig {
    * HAIRPIN_ASN_LOOKUP); shown beside the ISP otherwise.
    */
   networkLabel?: string;
+  /**
+   * `off` turns this node's relay off: the agent opens no socket, so the manager cannot reach the
+   * node through the relay at all (default `on`, when the manager has a relay).
+   */
+  relay?: 'on' | 'off';
+  /** `host:port` of the node's HTTPS service for relayed streams (default `127.0.0.1:<port>`). */
+  relayTarget?: string;
 }
 
 export class AgentConfigError extends Error {
@@ -65,7 +72,7 @@ export class AgentConfigError extends Error {
 const STRING_KEYS = [
   'manager', 'licence', 'node', 'credential', 'certDir', 'acmeDirectory', 'acmeCaFile', 'acmeEmail', 'authoritativeDns',
   'reloadCommand', 'resolver', 'zone', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'publicIpv6', 'hairpinAddress', 'pairingListen',
-  'networkLabel',
+  'networkLabel', 'relay', 'relayTarget',
 ] as const;
 const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds'] as const;
 
@@ -112,6 +119,8 @@ export async function loadAgentConfig(file: string | undefined, env: Record<stri
     throw new AgentConfigError(`missing ${missing.join(', ')} (in the config file, or ${missing.map(envName).join(', ')})`);
   }
   if ((merged.port as number) > 65535) throw new AgentConfigError('port must be at most 65535');
+  if (merged.relay !== undefined && merged.relay !== 'on' && merged.relay !== 'off') throw new AgentConfigError(`relay must be "on" or "off" (got ${JSON.stringify(merged.relay)})`);
+  if (merged.relayTarget !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(merged.relayTarget as string)) throw new AgentConfigError(`relayTarget must be host:port (got ${JSON.stringify(merged.relayTarget)})`);
   return {
     certDir: join(process.cwd(), 'hairpin-agent'),
     reportEverySeconds: 300,

@@ -110,11 +110,11 @@ export class ManagerClient {
     return this.request('PUT', `${this.nodePath}/addresses`, report);
   }
 
-  setChallenge(name: 'external' | 'internal', value: string): Promise<{ values: string[]; serial: number }> {
+  setChallenge(name: keyof NodeNames, value: string): Promise<{ values: string[]; serial: number }> {
     return this.request('PUT', `${this.nodePath}/acme-challenges`, { name, value });
   }
 
-  clearChallenge(name: 'external' | 'internal', value: string): Promise<{ values: string[]; serial: number }> {
+  clearChallenge(name: keyof NodeNames, value: string): Promise<{ values: string[]; serial: number }> {
     return this.request('DELETE', `${this.nodePath}/acme-challenges`, { name, value });
   }
 }

@@ -13,6 +13,7 @@ import { dohRoutes } from './routes/doh.ts';
 import { dyndnsRoutes } from './routes/dyndns.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { nodeRoutes } from './routes/node.ts';
+import { relayByHost, relayRoutes } from './routes/relay.ts';
 import { supportRoutes } from './routes/support.ts';
 
 /** The pattern of the route that answered (e.g. `/v1/licences/:licence/nodes`). */
@@ -36,11 +37,13 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
     // By route pattern, never by path: the label set stays bounded whatever clients ask for.
     deps.metrics?.http(c.res.status === 404 || c.res.status === 405 ? 'unmatched' : routePattern(c), c.req.method, c.res.status);
   });
+  app.use(relayByHost);
   app.route('/', metaRoutes);
   app.route('/', dohRoutes);
   app.route('/', adminRoutes);
   app.route('/', nodeRoutes);
   app.route('/', dyndnsRoutes);
+  app.route('/', relayRoutes);
   app.route('/', compatRoutes);
   app.route('/', supportRoutes);
   app.route('/', acmeRoutes);

@@ -1,7 +1,7 @@
 // The manager's configuration, read the same way from process.env, Deno.env and Worker bindings.
 import { isIpv4, isIpv6, isRfc1918, isUla, canonicalIpv6 } from '../dns/address.ts';
 import { isValidHostName, normalizeName } from '../dns/name.ts';
-import { SEED_TEMPLATES, ZoneNames } from './names.ts';
+import { DEFAULT_RELAY_TEMPLATE, SEED_TEMPLATES, ZoneNames } from './names.ts';
 
 export interface NameServer {
   name: string;
@@ -37,6 +37,17 @@ export interface ManagerConfig {
   support: SupportConfig;
   /** URL template answering an address's network (ASN, organisation) where the runtime cannot. */
   asnLookup: string | undefined;
+  /** The relay (docs/relay.md): on when its names have somewhere to point. */
+  relay: RelayConfig | undefined;
+}
+
+export interface RelayConfig {
+  /** Where every relay name points: the manager's relay listener (or Cloudflare's proxy). */
+  target: AppsTarget;
+  /** Per node: relayed streams open at once; one more is refused (429). */
+  maxStreams: number;
+  /** Per node: bytes per second both ways together, paced (0: no cap). */
+  bytesPerSecond: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -97,17 +108,33 @@ function nameServers(env: Env, zone: string): NameServer[] {
 }
 
 /** `cname:apps-host.example.net` or `192.0.2.10,2001:db8::10`. */
-function appsTarget(value: string | undefined): AppsTarget | undefined {
+function target(key: string, value: string | undefined): AppsTarget | undefined {
   if (!value) return undefined;
   if (value.startsWith('cname:')) {
     const cname = value.slice('cname:'.length);
-    if (!isValidHostName(cname)) throw new ConfigError(`HAIRPIN_APPS_TARGET: invalid CNAME target "${cname}"`);
+    if (!isValidHostName(cname)) throw new ConfigError(`${key}: invalid CNAME target "${cname}"`);
     return { cname: normalizeName(cname), ipv4: [], ipv6: [] };
   }
   const all = list(value);
   const bad = all.find((a) => !isIpv4(a) && !isIpv6(a));
-  if (bad) throw new ConfigError(`HAIRPIN_APPS_TARGET: "${bad}" is neither "cname:<host>" nor an address`);
+  if (bad) throw new ConfigError(`${key}: "${bad}" is neither "cname:<host>" nor an address`);
   return { ipv4: all.filter(isIpv4), ipv6: all.filter(isIpv6).map(canonicalIpv6) };
+}
+
+function count(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${key} must be a whole number, got "${raw}"`);
+  return n;
+}
+
+function relayConfig(env: Env): RelayConfig | undefined {
+  const relayTarget = target('HAIRPIN_RELAY_TARGET', env.HAIRPIN_RELAY_TARGET);
+  if (!relayTarget) return undefined;
+  // 32 streams is a browser's 6 connections per origin for a handful of tabs and apps; 8 MiB/s
+  // (~67 Mbit/s) keeps one shop from saturating a small relay host, as Plex caps its relay.
+  return { target: relayTarget, maxStreams: Math.max(1, count(env, 'HAIRPIN_RELAY_MAX_STREAMS', 32)), bytesPerSecond: count(env, 'HAIRPIN_RELAY_BYTES_PER_SECOND', 8 * 1024 * 1024) };
 }
 
 /**
@@ -125,6 +152,7 @@ export function configFromEnv(env: Env): ManagerConfig {
       external: env.HAIRPIN_EXTERNAL_TEMPLATE || SEED_TEMPLATES.external,
       internal: env.HAIRPIN_INTERNAL_TEMPLATE || SEED_TEMPLATES.internal,
       apps: env.HAIRPIN_APPS_TEMPLATE || SEED_TEMPLATES.apps,
+      ...(env.HAIRPIN_RELAY_TARGET ? { relay: env.HAIRPIN_RELAY_TEMPLATE || DEFAULT_RELAY_TEMPLATE } : {}),
     });
   } catch (e) {
     throw new ConfigError((e as Error).message);
@@ -143,11 +171,12 @@ export function configFromEnv(env: Env): ManagerConfig {
       // Benchmarking range (RFC 2544): resolvers' rebind filters, dnsmasq's included, let it through.
       publicIpv4: address(env, 'HAIRPIN_CANARY_PUBLIC_IPV4', '198.18.0.1', isIpv4, 'an IPv4 address'),
     },
-    apps: appsTarget(env.HAIRPIN_APPS_TARGET),
+    apps: target('HAIRPIN_APPS_TARGET', env.HAIRPIN_APPS_TARGET),
     trustedProxyHeader: env.HAIRPIN_TRUSTED_PROXY_HEADER || undefined,
     adminToken: env.HAIRPIN_ADMIN_TOKEN || undefined,
     metricsToken: env.HAIRPIN_METRICS_TOKEN || undefined,
     support: supportConfigFromEnv(env),
     asnLookup: env.HAIRPIN_ASN_LOOKUP || undefined,
+    relay: relayConfig(env),
   };
 }

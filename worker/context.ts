@@ -23,6 +23,16 @@ export interface ManagerDeps {
    * which answers in microseconds where crypto.subtle takes a thread-pool round trip (~0.2 ms).
    */
   hashCredential?(credential: string): Promise<string>;
+  /** The relay's runtime half (docs/relay.md): the Node hub or the Workers Durable Objects. */
+  relay?: RelayHost;
+}
+
+/** Where nodes' relay sockets live, per runtime. */
+export interface RelayHost {
+  /** Take the node's socket. `request` is its WebSocket upgrade, already authenticated as the node. */
+  accept(request: Request, licence: string, node: string): Promise<Response>;
+  /** Forward a request for the node's relay name `host` through the node's own socket. */
+  forward(request: Request, host: string, licence: string, node: string): Promise<Response>;
 }
 
 export type ManagerEnv = { Variables: { deps: ManagerDeps } };

@@ -9,6 +9,8 @@ export interface NameTemplates {
   internal: string;
   /** e.g. `pl-{licence}.apps.{zone}` */
   apps: string;
+  /** e.g. `relay-{node}-pl-{licence}.{zone}`; absent: no relay names (the relay is off). */
+  relay?: string;
 }
 
 export const SEED_TEMPLATES: NameTemplates = {
@@ -17,11 +19,19 @@ export const SEED_TEMPLATES: NameTemplates = {
   apps: 'pl-{licence}.apps.{zone}',
 };
 
-export type NameKind = 'external' | 'internal';
+export type NameKind = 'external' | 'internal' | 'relay';
+
+/**
+ * One label below the zone by default: Cloudflare's Universal SSL certificate covers `*.{zone}`
+ * and nothing deeper, and on Workers the relay name's TLS ends at Cloudflare's edge.
+ */
+export const DEFAULT_RELAY_TEMPLATE = 'relay-{node}-pl-{licence}.{zone}';
 
 export interface NodeNames {
   external: string;
   internal: string;
+  /** The name the node is reached through the relay by (when the relay is on and the name is valid). */
+  relay?: string;
 }
 
 interface CompiledTemplate {
@@ -68,6 +78,7 @@ export class ZoneNames {
   readonly #internal: CompiledTemplate;
   readonly #external: CompiledTemplate;
   readonly #apps: CompiledTemplate;
+  readonly #relay: CompiledTemplate | undefined;
 
   constructor(zone: string, templates: NameTemplates) {
     this.zone = normalizeName(zone);
@@ -76,6 +87,7 @@ export class ZoneNames {
     this.#internal = compile(templates.internal);
     this.#external = compile(templates.external);
     this.#apps = compile(templates.apps);
+    this.#relay = templates.relay ? compile(templates.relay) : undefined;
   }
 
   #fill(template: string, licence: string, node = ''): string {
@@ -83,10 +95,24 @@ export class ZoneNames {
   }
 
   nodeNames(licence: string, node: string): NodeNames {
+    const relay = this.relayName(licence, node);
     return {
       external: this.#fill(this.templates.external, licence, node),
       internal: this.#fill(this.templates.internal, licence, node),
+      ...(relay ? { relay } : {}),
     };
+  }
+
+  /**
+   * The node's relay name, when the relay is on and the name is a valid host name that reads back
+   * as this node (with hyphens in both labels a template such as `relay-{node}-pl-{licence}` can
+   * be ambiguous: such a node simply has no relay name).
+   */
+  relayName(licence: string, node: string): string | undefined {
+    if (!this.templates.relay) return undefined;
+    const name = this.#fill(this.templates.relay, licence, node);
+    const back = isValidHostName(name) ? this.parse(name) : undefined;
+    return back?.kind === 'relay' && back.licence === licence && back.node === node ? name : undefined;
   }
 
   appsName(licence: string): string {
@@ -115,8 +141,8 @@ export class ZoneNames {
     const labels = relativeLabels(name, this.zone);
     if (!labels || labels.length === 0) return undefined;
     const relative = labels.join('.');
-    for (const kind of ['internal', 'external'] as const) {
-      const m = (kind === 'internal' ? this.#internal : this.#external).regex.exec(relative);
+    for (const [kind, template] of [['internal', this.#internal], ['external', this.#external], ['relay', this.#relay]] as const) {
+      const m = template?.regex.exec(relative);
       if (m?.groups?.node && m.groups.licence) return { kind, licence: m.groups.licence, node: m.groups.node };
     }
     return undefined;
@@ -137,7 +163,8 @@ export class ZoneNames {
     const labels = relativeLabels(name, this.zone);
     if (!labels || labels.length === 0) return undefined;
     const relative = labels.join('.');
-    for (const [of, t] of [['node', this.#external], ['node', this.#internal], ['apps', this.#apps]] as const) {
+    const templates = [['node', this.#external], ['node', this.#internal], ['apps', this.#apps], ...(this.#relay ? [['node', this.#relay] as const] : [])] as const;
+    for (const [of, t] of templates) {
       for (const p of t.suffixPattern) {
         const m = p.exec(relative);
         if (m) return { licence: m.groups?.licence ?? null, of };

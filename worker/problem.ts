@@ -18,6 +18,11 @@ export const PROBLEMS = {
   'payload-too-large': [413, 'The request body is too large'],
   'unsupported-media-type': [415, 'Unsupported content type'],
   'header-too-large': [431, 'The request head is too large'],
+  'upgrade-required': [426, 'This endpoint is a WebSocket'],
+  'relay-busy': [429, 'The node has as many relayed requests open as it may'],
+  'relay-failed': [502, 'The node dropped the relayed request'],
+  'relay-offline': [503, 'The node is not connected to the relay'],
+  'relay-timeout': [504, 'The node did not answer through the relay in time'],
   'admin-disabled': [503, 'No admin token is configured on this manager'],
   internal: [500, 'Internal error'],
 } as const satisfies Record<string, readonly [number, string]>;

@@ -3,7 +3,7 @@
 // protocol; this module decides names, challenge type and the wait for propagation.
 import * as acme from 'acme-client';
 import { Agent } from 'node:https';
-import type { NodeNames } from '../http/policy.ts';
+import { nodeNameList, type NodeNames } from '../http/policy.ts';
 
 export interface AcmeOrder {
   directoryUrl: string;
@@ -27,7 +27,7 @@ export interface AcmeOrder {
  * client checks the SAN, not the CN, so both must be there).
  */
 export async function createNodeCsr(names: NodeNames, keyPem: string): Promise<Buffer> {
-  const [, csr] = await acme.crypto.createCsr({ commonName: names.external, altNames: [names.external, names.internal] }, keyPem);
+  const [, csr] = await acme.crypto.createCsr({ commonName: names.external, altNames: nodeNameList(names) }, keyPem);
   return csr;
 }
 
@@ -79,6 +79,7 @@ export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertific
     const d = domain.toLowerCase();
     if (d === order.names.external) return 'external';
     if (d === order.names.internal) return 'internal';
+    if (d === order.names.relay) return 'relay';
     throw new Error(`the CA asked to validate "${domain}", which is not one of this node's names`);
   };
   const chain = await client.auto({

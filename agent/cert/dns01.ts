@@ -15,7 +15,7 @@ export function managerDns01(manager: ManagerClient, authority: DnsTransport, na
   return {
     async publish(kind, value) {
       await manager.setChallenge(kind, value);
-      await waitForTxt(authority, `_acme-challenge.${names[kind]}`, value, options);
+      await waitForTxt(authority, `_acme-challenge.${names[kind]!}`, value, options);
     },
     async withdraw(kind, value) {
       await manager.clearChallenge(kind, value);

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { NodeNames } from '../http/policy.ts';
+import { nodeNameList, type NodeNames } from '../http/policy.ts';
 import { backoffDelay } from '../retry.ts';
 import { orderCertificate, type AcmeOrder } from './acme.ts';
 import { writeFileAtomic } from './files.ts';
@@ -109,8 +109,8 @@ export class CertificateKeeper {
   /** Why a new certificate is needed now, or undefined when the current one will do. */
   async #reason(status: CertificateStatus | undefined): Promise<string | undefined> {
     if (!status) return 'no certificate yet';
-    const { external, internal } = this.options.names;
-    if (!status.names.includes(external) || !status.names.includes(internal)) return `it names ${status.names.join(', ')}, not both node names`;
+    const wanted = nodeNameList(this.options.names);
+    if (!wanted.every((name) => status.names.includes(name))) return `it names ${status.names.join(', ')}, not every node name (${wanted.join(', ')})`;
     if ((this.options.now ?? Date.now)() >= Date.parse(status.renewAt)) return `renewal time ${status.renewAt} has come`;
     return undefined;
   }

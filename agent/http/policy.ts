@@ -6,6 +6,8 @@
 export interface NodeNames {
   external: string;
   internal: string;
+  /** The relay's name for this node, when the manager runs a relay (reached on port 443). */
+  relay?: string;
 }
 
 export interface ServiceIdentity {
@@ -67,12 +69,18 @@ export function allowedOrigins(identity: ServiceIdentity): Set<string> {
     origin(identity.appsName, 443),
     origin(identity.names.external, port),
     origin(identity.names.internal, port),
+    ...(identity.names.relay ? [origin(identity.names.relay, 443)] : []),
     ...(identity.extraOrigins ?? []).map((o) => new URL(o).origin),
   ].map((o) => o.toLowerCase()));
 }
 
 export function allowedHosts(identity: ServiceIdentity): Set<string> {
-  return new Set([identity.names.external, identity.names.internal, ...(identity.extraHosts ?? [])].map((h) => hostName(h)!));
+  return new Set([...nodeNameList(identity.names), ...(identity.extraHosts ?? [])].map((h) => hostName(h)!));
+}
+
+/** The node's names: external, internal, and the relay's when there is one. */
+export function nodeNameList(names: NodeNames): string[] {
+  return [names.external, names.internal, ...(names.relay ? [names.relay] : [])];
 }
 
 /** An RFC 9457 problem body with the manager's URN types. */
@@ -137,7 +145,7 @@ export function servicePolicy(identity: ServiceIdentity): (facts: RequestFacts) 
       if (facts.method !== 'GET' && facts.method !== 'HEAD') return answer(405, problem(405, 'method-not-allowed', 'use GET'), { allow: 'GET, HEAD' });
       const nonce = facts.query.get('nonce') ?? '';
       if (!NONCE.test(nonce)) return answer(400, problem(400, 'invalid-request', 'send ?nonce= with 1-128 characters of A-Z a-z 0-9 . _ ~ -'));
-      const body = { service: 'hairpin', licence: identity.licence, node: identity.node, names: { external: identity.names.external, internal: identity.names.internal }, nonce };
+      const body = { service: 'hairpin', licence: identity.licence, node: identity.node, names: { external: identity.names.external, internal: identity.names.internal, ...(identity.names.relay ? { relay: identity.names.relay } : {}) }, nonce };
       return answer(200, JSON.stringify(body));
     }
     return { kind: 'pass', headers };

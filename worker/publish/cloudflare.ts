@@ -88,10 +88,10 @@ async function reconcileNames(api: CloudflareApi, zone: Zone, names: readonly st
   for (const [name, existing] of byName) await reconcile(api, existing, await desiredAt(zone, name), result);
 }
 
-/** The names a node owns in the zone: its two names and their ACME challenge names. */
+/** The names a node owns in the zone: its two (or three, with the relay) names and their ACME challenge names. */
 function nodeOwnedNames(zone: Zone, licence: string, node: string): string[] {
-  const { external, internal } = zone.config.names.nodeNames(licence, node);
-  return [external, internal, `_acme-challenge.${external}`, `_acme-challenge.${internal}`];
+  const owned = Object.values(zone.config.names.nodeNames(licence, node));
+  return [...owned, ...owned.map((name) => `_acme-challenge.${name}`)];
 }
 
 /**

@@ -72,7 +72,7 @@ acmeDnsRoutes.post('/register', async (c) => {
   rejectUnknownFields(body, ['licence', 'node', 'name', 'allowfrom']);
   const licence = requireString(body, 'licence');
   const node = requireString(body, 'node');
-  const kind = checkNameKind(body.name);
+  const kind = checkNameKind(body.name, c.get('deps').config.names.nodeNames(licence, node));
   await requireNodeOrAdmin(c, licence, node);
   const allowFrom = body.allowfrom ?? [];
   if (!Array.isArray(allowFrom) || allowFrom.some((r) => typeof r !== 'string' || !parseCidr(r))) {

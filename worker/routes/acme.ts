@@ -24,20 +24,22 @@ export function checkChallengeValue(value: unknown, field: string): string {
   return value;
 }
 
-export function checkNameKind(value: unknown, field = 'name'): NameKind {
-  if (value !== 'external' && value !== 'internal') {
-    throw new ProblemError('invalid-request', `"${field}" must be "external" or "internal" (got ${JSON.stringify(value)})`, [{ field, message: 'external or internal' }]);
+/** The node's name of that kind; `relay` only when the node has a relay name. */
+export function checkNameKind(value: unknown, names: NodeNames, field = 'name'): NameKind {
+  if (value !== 'external' && value !== 'internal' && !(value === 'relay' && names.relay)) {
+    const kinds = names.relay ? '"external", "internal" or "relay"' : '"external" or "internal"';
+    throw new ProblemError('invalid-request', `"${field}" must be ${kinds} (got ${JSON.stringify(value)})`, [{ field, message: kinds }]);
   }
   return value;
 }
 
 export function challengeName(names: NodeNames, kind: NameKind): string {
-  return `_acme-challenge.${names[kind]}`;
+  return `_acme-challenge.${names[kind]!}`;
 }
 
-function parseChallenge(body: JsonObject, valueRequired: boolean): { kind: NameKind; value: string | undefined } {
+function parseChallenge(body: JsonObject, names: NodeNames, valueRequired: boolean): { kind: NameKind; value: string | undefined } {
   rejectUnknownFields(body, ['name', 'value']);
-  const kind = checkNameKind(body.name);
+  const kind = checkNameKind(body.name, names);
   const value = body.value === undefined && !valueRequired ? undefined : checkChallengeValue(body.value, 'value');
   return { kind, value };
 }
@@ -48,14 +50,14 @@ acmeRoutes.get('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) =>
   const { store, config } = c.get('deps');
   const names = config.names.nodeNames(licence, node);
   const view = async (kind: NameKind) => ({ fqdn: challengeName(names, kind), values: await acmeChallenges(store.db, licence, node, kind) });
-  return c.json({ licence, node, external: await view('external'), internal: await view('internal') });
+  return c.json({ licence, node, external: await view('external'), internal: await view('internal'), ...(names.relay ? { relay: await view('relay') } : {}) });
 });
 
 acmeRoutes.put('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
   const { licence, node } = c.req.param();
   await requireNodeOrAdmin(c, licence, node);
-  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), true);
   const { store, config, now } = c.get('deps');
+  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), config.names.nodeNames(licence, node), true);
   const change = await addAcmeChallenge(store, { licence, node, kind }, value!, now());
   zoneChanged(c, licence, node);
   return c.json({ licence, node, name: kind, fqdn: challengeName(config.names.nodeNames(licence, node), kind), ...change });
@@ -64,8 +66,8 @@ acmeRoutes.put('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) =>
 acmeRoutes.delete('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
   const { licence, node } = c.req.param();
   await requireNodeOrAdmin(c, licence, node);
-  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), false);
   const { store, config } = c.get('deps');
+  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), config.names.nodeNames(licence, node), false);
   const change = await removeAcmeChallenge(store, { licence, node, kind }, value);
   if (!change) throw new ProblemError('not-found', `no ${value === undefined ? 'challenge value' : `value "${value}"`} at ${challengeName(config.names.nodeNames(licence, node), kind)}`);
   zoneChanged(c, licence, node);

@@ -22,6 +22,7 @@ export function servedRecords(config: ManagerConfig, state: NodeState): RecordVi
   return [
     ...nodeRecords(config, 'external', state, names.external),
     ...nodeRecords(config, 'internal', state, names.internal),
+    ...(names.relay ? nodeRecords(config, 'relay', state, names.relay) : []),
   ].map(recordView);
 }
 

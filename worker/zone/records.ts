@@ -1,7 +1,7 @@
 // The records the zone holds, built from configuration and a node's stored state. The DNS
 // answers and the API's "records now served" both come from here.
 import type { DnsRecord } from '../../dns/message.ts';
-import type { ManagerConfig } from '../config.ts';
+import type { AppsTarget, ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
 import type { NodeState } from '../store/store.ts';
 import { CANARIES } from '../../dns/canary.ts';
@@ -51,6 +51,9 @@ export function nameServerRecords(config: ManagerConfig, name: string): DnsRecor
  * answer was filtered, not missing: filters strip private A/AAAA, never TXT.
  */
 export function nodeRecords(config: ManagerConfig, kind: NameKind, state: NodeState, name: string): DnsRecord[] {
+  // The relay name leads to the relay, whatever the node reported: the relay finds the node
+  // through the node's own socket, never through an address.
+  if (kind === 'relay') return targetRecords(config.relay?.target, name, config.addressTtl);
   const a = state.addresses;
   const ttl = config.addressTtl;
   const ipv4 = kind === 'internal' ? [a?.privateIpv4 ?? null] : [a?.publicIpv4 ?? null];
@@ -77,8 +80,11 @@ export function canaryRecords(config: ManagerConfig, relative: string, name: str
 }
 
 export function appsRecords(config: ManagerConfig, name: string): DnsRecord[] {
-  const target = config.apps;
+  return targetRecords(config.apps, name, config.zoneTtl);
+}
+
+function targetRecords(target: AppsTarget | undefined, name: string, ttl: number): DnsRecord[] {
   if (!target) return [];
-  if (target.cname) return [{ type: 'CNAME', name, ttl: config.zoneTtl, class: 'IN', data: target.cname }];
-  return addresses(name, config.zoneTtl, target.ipv4, target.ipv6);
+  if (target.cname) return [{ type: 'CNAME', name, ttl, class: 'IN', data: target.cname }];
+  return addresses(name, ttl, target.ipv4, target.ipv6);
 }

@@ -38,8 +38,9 @@ export async function listZoneRecords(config: ManagerConfig, source: ZoneListing
     out.push(...appsRecords(config, names.appsName(licence)));
     for (const state of await source.listNodes(licence)) {
       const nodeNames = names.nodeNames(licence, state.node);
-      for (const kind of ['external', 'internal'] as const) {
+      for (const kind of ['external', 'internal', 'relay'] as const) {
         const name = nodeNames[kind];
+        if (!name) continue;
         out.push(...nodeRecords(config, kind, state, name));
         const values = challenges.get(challengeKey(licence, state.node, kind)) ?? [];
         out.push(...values.map((v): DnsRecord => ({ type: 'TXT', name: `_acme-challenge.${name}`, ttl: config.addressTtl, class: 'IN', data: [v] })));

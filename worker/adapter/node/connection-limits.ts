@@ -102,6 +102,14 @@ export class ConnectionLimits {
     socket.once('close', () => deadlines.closed());
   }
 
+  /**
+   * The connection left HTTP (a WebSocket upgrade): its HTTP deadlines end, and whoever took the
+   * socket bounds it from now on (the relay drops a node silent for 90 s).
+   */
+  upgraded(socket: object): void {
+    deadlinesOf(socket)?.closed();
+  }
+
   /** Let `carrier` (the h2c stream) share the deadlines already started on `socket`. */
   share(socket: Socket, carrier: object): void {
     Object.assign(carrier, { [DEADLINES]: deadlinesOf(socket) });

@@ -17,6 +17,7 @@ import { parseListen, serveMetrics, type RunningMetricsListener } from './metric
 import { openStore } from '../sqlite/store.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
 import { serveHttp, type RunningHttp } from './serve.ts';
+import { listenRelayTls, NodeRelayHub, type RunningRelayListener } from './relay.ts';
 import type { Store } from '../../store/store.ts';
 
 export interface NodeManagerOptions {
@@ -37,6 +38,8 @@ export interface RunningManager {
   metrics: Metrics;
   /** The token-free /metrics listener, when HAIRPIN_METRICS_LISTEN is set. */
   metricsListener: RunningMetricsListener | undefined;
+  /** The relay, when HAIRPIN_RELAY_TARGET turns it on: nodes' sockets, and its TLS port with HAIRPIN_RELAY_PORT. */
+  relay?: { hub: NodeRelayHub; tls?: RunningRelayListener };
   /** The admin token in force (generated when HAIRPIN_ADMIN_TOKEN is unset). */
   adminToken: string;
   close(): Promise<void>;
@@ -95,7 +98,9 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const zone = new Zone(config, store);
   const metrics = new Metrics(Date.now);
   const primary = startPrimary({ env, config, store, zone, log, metrics });
+  const hub = config.relay ? new NodeRelayHub(config.relay) : undefined;
   const app = createApp({
+    ...(hub ? { relay: hub } : {}),
     config,
     store,
     zone,
@@ -113,19 +118,21 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     port: port(env, 'HAIRPIN_HTTP_PORT', 8787),
     limits,
     ...(tls ? { tls } : {}),
+    ...(hub ? { onUpgrade: hub.upgradeListener((request) => app.fetch(request)) } : {}),
   });
   log(`manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`);
   const dnsHost = env.HAIRPIN_DNS_HOST || '127.0.0.1';
   // The response cache needs a version it can read on every query; SQLite files have one.
   const storeVersion = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
   // What is open so far, closed in reverse order by close() or when a later step fails.
-  const closers: (() => unknown)[] = [closeStore, () => primary.close(), () => storeVersion?.close(), () => http.close()];
+  const closers: (() => unknown)[] = [closeStore, () => primary.close(), () => storeVersion?.close(), () => http.close(), () => hub?.close()];
   const closeAll = async () => {
     for (const close of [...closers].reverse()) await close();
     closers.length = 0;
   };
   let dns: RunningDns;
   let metricsListener: RunningMetricsListener | undefined;
+  let relayTls: RunningRelayListener | undefined;
   try {
     dns = await startDnsServer({
       zone,
@@ -143,6 +150,12 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
       closers.push(() => metricsListener!.close());
       log(`metrics: http://${env.HAIRPIN_METRICS_LISTEN}/metrics (no token: the address is the guard)`);
     }
+    if (hub && env.HAIRPIN_RELAY_PORT) {
+      const relayHost = env.HAIRPIN_RELAY_HOST || env.HAIRPIN_HTTP_HOST || '127.0.0.1';
+      relayTls = await listenRelayTls(hub, config.names, { host: relayHost, port: port(env, 'HAIRPIN_RELAY_PORT', 443) });
+      closers.push(() => relayTls!.close());
+      log(`relay: TLS passed through by SNI on ${relayHost}:${relayTls.port}, names ${config.names.templates.relay}`);
+    }
   } catch (e) {
     await closeAll();
     throw e;
@@ -157,6 +170,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     dns,
     metrics,
     metricsListener,
+    ...(hub ? { relay: { hub, ...(relayTls ? { tls: relayTls } : {}) } } : {}),
     adminToken: token,
     close: closeAll,
   };

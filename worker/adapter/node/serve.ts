@@ -2,7 +2,7 @@
 // (h2c with prior knowledge for +http-plain, ALPN h2 for +https) while curl, browsers and most
 // API clients use HTTP/1.1 on a plain port, and RFC 8484 names HTTP/2 the minimum recommended.
 import { getRequestListener, RequestError } from '@hono/node-server';
-import { createServer as createHttp1Server, STATUS_CODES } from 'node:http';
+import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { createServer as createH2cServer, createSecureServer } from 'node:http2';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,8 @@ export interface HttpOptions {
   tls?: { cert: string; key: string };
   /** Deadlines, connection caps, backlog; DEFAULT_HTTP_LIMITS when not given. */
   limits?: HttpLimits;
+  /** HTTP/1.1 upgrades (the relay's WebSocket); without it they are refused. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export interface RunningHttp {
@@ -91,16 +93,22 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
       ? new ProblemError('malformed-http', error.message).toResponse()
       : new ProblemError('internal', 'the request could not be handled').toResponse(),
   }));
+  const onUpgrade = options.onUpgrade && ((req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    connections.upgraded(socket);
+    options.onUpgrade!(req, socket, head);
+  });
   let server: Server;
   if (options.tls) {
     const secure = createSecureServer({ ...options.tls, allowHTTP1: true, settings: H2_SETTINGS, handshakeTimeout: limits.headersTimeoutMs }, listener);
     secure.on('connection', (socket: Socket) => connections.admit(socket));
     secure.on('secureConnection', (socket: TLSSocket) => connections.watch(socket));
     secure.on('clientError', answerClientError(connections));
+    if (onUpgrade) secure.on('upgrade', onUpgrade);
     server = secure as unknown as Server;
   } else {
     const http1 = createHttp1Server({ keepAliveTimeout: limits.idleTimeoutMs }, listener);
     http1.on('clientError', answerClientError(connections));
+    if (onUpgrade) http1.on('upgrade', onUpgrade);
     const h2c = createH2cServer({ settings: H2_SETTINGS }, listener);
     // Peek at the first bytes of each connection and hand it to the server that speaks them.
     server = createNetServer((socket: Socket) => {
@@ -138,18 +146,19 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
     server.once('error', reject);
     server.listen({ port: options.port, host: options.host, backlog: limits.backlog }, () => resolve());
   });
+  return { server, port: (server.address() as AddressInfo).port, close: closeWithConnections(server) };
+}
+
+/** From now on, track the server's connections; the function returned closes it and them. */
+export function closeWithConnections(server: Server): () => Promise<void> {
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
 }
