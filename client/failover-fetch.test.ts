@@ -213,6 +213,29 @@ describe('repeating only when safe', () => {
     expect((await rejection(c.fetch('/drop'))).code).toBe('ERR_LOCAL_NETWORK_DENIED');
   });
 
+  it('a dismissed Local Network Access prompt (state stays prompt) is backed off like a denial: not asked again by calls or re-probes', async () => {
+    vi.stubGlobal('navigator', { permissions: { query: async () => ({ state: 'prompt' }) } });
+    cleanups.push(() => vi.unstubAllGlobals());
+    const internal = await node('127.0.0.2', 'internal');
+    const external = await node('127.0.0.1', 'external');
+    let asked = 0;
+    // What Chromium gives a page whose user closed the prompt: a plain network error.
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      if (String(input instanceof Request ? input.url : input).startsWith(internal.origin)) {
+        asked++;
+        throw new TypeError('Failed to fetch');
+      }
+      return globalThis.fetch(input, init);
+    };
+    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, localNetworkAccess: 'on', fetch, reprobe: { initialMs: 20, maxMs: 40 } });
+    expect(await served(await c.fetch('/v1/a'))).toBe('external');
+    // Several re-probe periods go by, and more calls come.
+    await new Promise((r) => setTimeout(r, 400));
+    for (const path of ['/v1/b', '/v1/c', '/v1/d']) expect(await served(await c.fetch(path))).toBe('external');
+    expect(asked).toBe(1);
+    expect(failures.map((f) => [f.failure.kind, f.failure.detail])).toEqual([['local-network-denied', 'local-network-access prompt dismissed']]);
+  });
+
   it('the same POST with an Idempotency-Key is repeated on the other origin', async () => {
     const internal = await node('127.0.0.2', 'internal');
     const external = await node('127.0.0.1', 'external');

@@ -224,10 +224,12 @@ export class HairpinClient extends EventTarget {
     const failure = classify(error, { origin, callerSignal, timedOut });
     if (!failure || failure.kind === 'aborted') throw error;
     // Chromium reports an LNA denial as a plain network error; only the permission state tells.
-    if (failure.kind === 'network' && origin === this.internalOrigin && this.#lna.applies && (await this.#lna.state()) === 'denied') {
+    // A state still at `prompt` after the failure is a dismissed prompt: backed off like a denial.
+    const lna = failure.kind === 'network' && origin === this.internalOrigin ? await this.#lna.explainFailure() : undefined;
+    if (lna) {
       failure.kind = 'local-network-denied';
       failure.neverSent = true;
-      failure.detail = 'local-network-access permission denied';
+      failure.detail = lna === 'denied' ? 'local-network-access permission denied' : 'local-network-access prompt dismissed';
     }
     this.dispatchEvent(new TransportFailureEvent(failure));
     return failure;

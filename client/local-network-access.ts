@@ -4,6 +4,9 @@
  * (`targetAddressSpace: "local"`). A denial surfaces as a plain `TypeError: Failed to fetch`,
  * so the permission state is what tells it apart from a network failure. Browsers persist a
  * denial, and while it stands the client does not try the internal origin (no prompt loop).
+ * A dismissed prompt leaves the state at `prompt`: a fetch that fails while it reads `prompt` is
+ * taken as a dismissal and backed off like a denial — 10 minutes, doubling to a day — unless the
+ * user grants the permission meanwhile (its change event ends the back-off at once).
  */
 
 export type LocalNetworkPermission = 'granted' | 'denied' | 'prompt' | 'unsupported';
@@ -25,9 +28,18 @@ export interface LocalNetworkAccess {
   readonly init: RequestInit;
   /** The current permission state; `unsupported` where the runtime cannot tell. */
   state(): Promise<LocalNetworkPermission>;
-  /** True when the last known state is `denied`: skip the internal origin without asking. */
+  /** True when the last known state is `denied`, or a dismissal is backed off: skip the internal origin without asking. */
   denied(): boolean;
+  /**
+   * After a failed call to the internal origin: `denied`, `dismissed` (the state still reads
+   * `prompt`, so the user closed the prompt; backed off from now on), or undefined (not LNA).
+   */
+  explainFailure(): Promise<'denied' | 'dismissed' | undefined>;
 }
+
+/** The first back-off after a dismissed prompt, and its ceiling (each dismissal doubles it). */
+const DISMISSED_FIRST_MS = 10 * 60_000;
+const DISMISSED_MAX_MS = 86_400_000;
 
 type PermissionsLike = { query(d: { name: string }): Promise<{ state: string; addEventListener?: (t: 'change', l: () => void) => void }> };
 
@@ -44,6 +56,8 @@ export function createLocalNetworkAccess(options: LocalNetworkAccessOptions): Lo
     || (options.mode === 'auto' && pageOrigin !== undefined && pageOrigin !== options.internalOrigin && typeof permissions?.query === 'function');
   let known: LocalNetworkPermission | undefined;
   let watching = false;
+  let dismissals = 0;
+  let dismissedUntil = 0;
 
   const query = async (): Promise<LocalNetworkPermission> => {
     if (!applies || !permissions) return 'unsupported';
@@ -53,6 +67,7 @@ export function createLocalNetworkAccess(options: LocalNetworkAccessOptions): Lo
         watching = true;
         status.addEventListener?.('change', () => {
           known = asPermission(status.state);
+          if (known === 'granted') dismissals = dismissedUntil = 0;
           options.onChange(known);
         });
       }
@@ -68,7 +83,16 @@ export function createLocalNetworkAccess(options: LocalNetworkAccessOptions): Lo
     init: applies ? ({ targetAddressSpace: options.targetAddressSpace } as RequestInit) : {},
     // Re-queried each time: the state moves from prompt to denied right after a failed fetch.
     state: query,
-    denied: () => known === 'denied',
+    denied: () => known === 'denied' || (known === 'prompt' && Date.now() < dismissedUntil),
+    async explainFailure() {
+      if (!applies) return undefined;
+      const state = await query();
+      if (state === 'denied') return 'denied';
+      if (state !== 'prompt') return undefined;
+      dismissedUntil = Date.now() + Math.min(DISMISSED_FIRST_MS * 2 ** dismissals, DISMISSED_MAX_MS);
+      dismissals++;
+      return 'dismissed';
+    },
   };
 }
 
