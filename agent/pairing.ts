@@ -24,7 +24,10 @@ export interface PairingInput {
 
 export interface PairingDecision {
   url: string;
-  kind: 'internal' | 'external';
+  /** `relay`: neither direct origin works from the LAN; the app gets the external URL and the relay's. */
+  kind: 'internal' | 'external' | 'relay';
+  /** With `relay`: the relay origin the app falls back to (HairpinClientOptions.relayOrigin). */
+  relayUrl?: string;
   /** Present when the LAN path is broken: what the shop sees. */
   warning?: string;
   /** What the shop can change, when there is a warning. */
@@ -104,11 +107,17 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     return { url: origin(input.names.external, input.port), kind: 'external', explanation, hairpin, ...facts };
   }
   explanation.push(`The box does not hairpin: the node ${hairpin.reason}.`);
-  const warning = `The LAN path to the node is broken: ${input.names.internal} does not resolve through the shop's resolver (${verdict}) and the router does not loop ${input.names.external} back. Apps on the shop's Wi-Fi will fail until one of these is fixed; apps on cellular work.`;
-  explanation.push('Handing out the external name anyway: it is the only one that works from outside.');
+  const relay = input.names.relay;
+  const warning = relay
+    ? `The LAN path to the node is broken: ${input.names.internal} does not resolve through the shop's resolver (${verdict}) and the router does not loop ${input.names.external} back. Apps on the shop's Wi-Fi go through the relay (${relay}), slower and capped, until one of these is fixed; apps on cellular use the external name.`
+    : `The LAN path to the node is broken: ${input.names.internal} does not resolve through the shop's resolver (${verdict}) and the router does not loop ${input.names.external} back. Apps on the shop's Wi-Fi will fail until one of these is fixed; apps on cellular work.`;
+  explanation.push(relay
+    ? `Handing out the external name, with the relay ${relay} as the LAN's path: the app uses it only while neither direct name answers.`
+    : 'Handing out the external name anyway: it is the only one that works from outside.');
   return {
     url: origin(input.names.external, input.port),
-    kind: 'external',
+    kind: relay ? 'relay' : 'external',
+    ...(relay ? { relayUrl: origin(relay, 443) } : {}),
     warning,
     advice: adviceFor(verdict, probe.zone || input.names.internal.split('.').slice(1).join('.')),
     explanation,
@@ -119,7 +128,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
 
 /** The decision as text for a terminal: URL, then why, then warning and advice. */
 export function formatDecision(decision: PairingDecision): string {
-  const lines = [decision.url, '', ...decision.explanation.map((e) => `  - ${e}`)];
+  const lines = [decision.url, ...(decision.relayUrl ? [`relay: ${decision.relayUrl}`] : []), '', ...decision.explanation.map((e) => `  - ${e}`)];
   if (decision.warning) lines.push('', `WARNING: ${decision.warning}`, ...(decision.advice ?? []).map((a) => `  * ${a}`));
   return lines.join('\n');
 }

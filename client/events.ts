@@ -6,6 +6,8 @@ export type SwitchReason =
   | 'transport-failure' // the current origin failed below HTTP
   | 'local-network-denied' // the browser refused the internal origin (LNA permission)
   | 'internal-back' // a re-probe found the internal origin working again
+  | 'relay' // both direct origins failed: the relay (a third origin) proved the node's identity
+  | 'direct-back' // while on the relay, a re-probe found a direct origin working again
   | 'all-failed'; // nothing answers: the next call probes both again
 
 /**

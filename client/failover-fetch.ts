@@ -19,6 +19,13 @@ export interface HairpinClientOptions {
   mountPoint: string | URL;
   /** The node's other origin; default: the mount point's sibling name (`i-` prefix added or removed). */
   otherOrigin?: string | URL;
+  /**
+   * The node's relay origin (`https://relay-nur1-pl-1234.example.test`): a third origin, used only
+   * when both direct origins fail (or the internal one is denied and the external one fails),
+   * identity-checked like them, and left as soon as a direct origin answers a re-probe. Default:
+   * what the node's identity answer names, once a direct origin gave one; `false`: never.
+   */
+  relayOrigin?: string | URL | false;
   /** Happy Eyeballs delay before probing the second origin (ms, default 250). */
   raceDelayMs?: number;
   /** Time bound of one request attempt until its response headers (ms, default 15 000). */
@@ -41,7 +48,10 @@ export interface HairpinClientOptions {
    * stall check instead, which never abandons a live path.
    */
   pathCheckMs?: number | false;
-  /** Re-probe of the internal origin while on the external one: first delay, doubling up to max (ms, default 30 000 → 600 000); `false` disables. */
+  /**
+   * Re-probe of the internal origin while on the external one (of both direct origins while on
+   * the relay): first delay, doubling up to max (ms, default 30 000 → 600 000); `false` disables.
+   */
   reprobe?: { initialMs?: number; maxMs?: number } | false;
   /** Memory of the last good origin; default `localStorage` where available, `null` for none. */
   storage?: OriginStorage | null;
@@ -83,6 +93,8 @@ export class HairpinClient extends EventTarget {
   readonly fetch: typeof fetch;
 
   #current: string | null = null;
+  #relay: string | null;
+  readonly #learnRelay: boolean;
   #closed = false;
   #racing: Promise<string> | null = null;
   #reprobeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -100,6 +112,9 @@ export class HairpinClient extends EventTarget {
     this.mountPoint = mountPoint;
     this.origins = origins;
     this.internalOrigin = internal;
+    this.#relay = options.relayOrigin ? new URL(options.relayOrigin).origin : null;
+    this.#learnRelay = options.relayOrigin === undefined;
+    if (this.#relay !== null && origins.includes(this.#relay)) throw new TypeError(`the relay origin must differ from the direct ones (${this.#relay})`);
     const reprobe = options.reprobe === false ? false : { initialMs: options.reprobe?.initialMs ?? 30_000, maxMs: options.reprobe?.maxMs ?? 600_000 };
     this.#opts = {
       raceDelayMs: options.raceDelayMs ?? 250,
@@ -133,6 +148,11 @@ export class HairpinClient extends EventTarget {
     return this.#current;
   }
 
+  /** The relay origin, given or learnt from the node's identity; `null` while none is known. */
+  get relayOrigin(): string | null {
+    return this.#relay;
+  }
+
   /** Stops re-probes and listeners; later calls throw `ERR_CLIENT_CLOSED`. */
   close(): void {
     this.#closed = true;
@@ -144,32 +164,54 @@ export class HairpinClient extends EventTarget {
     if (this.#closed) throw new ClientClosed();
     const source = input instanceof Request ? input : undefined;
     const url = new URL(source ? source.url : String(input), this.mountPoint);
-    if (!this.origins.includes(url.origin)) return this.#base(input, init);
+    if (!this.origins.includes(url.origin) && url.origin !== this.#relay) return this.#base(input, init);
     const callerSignal = init?.signal ?? source?.signal ?? null;
     const request = await prepareReplay(source, init);
     const path = url.pathname + url.search;
     const failures: Failure[] = [];
 
     let origin = this.#current ?? (await this.#raceOnce(callerSignal));
-    for (let attempt = 1; ; attempt++) {
+    const tried = new Set<string>();
+    for (;;) {
+      tried.add(origin);
       const outcome = await this.#attempt(origin, path, request.init, callerSignal, request.rereadable && request.safeToRepeat);
       if (outcome instanceof Response) {
         this.#confirm(origin);
         return outcome;
       }
       failures.push(outcome);
-      const next = this.#other(origin);
       const repeatable = request.rereadable && (request.safeToRepeat || outcome.neverSent);
-      if (attempt === 2 || (next === this.internalOrigin && this.#lna.denied())) {
+      // A request that may have been applied is not repeated anywhere, the relay included.
+      const next = repeatable ? await this.#nextOrigin(origin, tried, failures) : this.#nextDirect(origin, tried);
+      if (next === null) {
         this.#setCurrent(null, 'all-failed', outcome);
         // A first attempt that may have been applied says so, even with no other path left: the
         // caller must not resend it blindly, which is what an "all failed" would invite.
-        if (attempt === 1 && !repeatable) throw new NotRepeated(outcome);
+        if (tried.size === 1 && !repeatable) throw new NotRepeated(outcome);
         throw noPath(failures, this.#lna.denied() ? this.internalOrigin : null);
       }
-      this.#setCurrent(next, outcome.kind === 'local-network-denied' ? 'local-network-denied' : 'transport-failure', outcome);
+      this.#setCurrent(next, next === this.#relay ? 'relay' : outcome.kind === 'local-network-denied' ? 'local-network-denied' : 'transport-failure', outcome);
       if (!repeatable) throw new NotRepeated(outcome);
       origin = next;
+    }
+  }
+
+  /** The other direct origin, unless tried already or denied by the browser. */
+  #nextDirect(origin: string, tried: Set<string>): string | null {
+    if (origin === this.#relay) return null;
+    const other = this.#other(origin);
+    return tried.has(other) || (other === this.internalOrigin && this.#lna.denied()) ? null : other;
+  }
+
+  /** After a failure: the other direct origin; with both gone, the relay once it proved who it is. */
+  async #nextOrigin(origin: string, tried: Set<string>, failures: Failure[]): Promise<string | null> {
+    const direct = this.#nextDirect(origin, tried);
+    if (direct !== null || origin === this.#relay || this.#relay === null || tried.has(this.#relay)) return direct;
+    try {
+      return await this.#probe(this.#relay);
+    } catch (error) {
+      if (typeof error === 'object' && error !== null && 'kind' in error) failures.push(error as Failure);
+      return null;
     }
   }
 
@@ -193,6 +235,8 @@ export class HairpinClient extends EventTarget {
 
   /** Arms the path check of one repeatable attempt; returns its disarm. */
   #pathCheck(origin: string, expire: () => void): () => void {
+    // The relay is used only when neither direct origin answers: nothing to compare it with.
+    if (origin === this.#relay) return () => {};
     const other = this.#other(origin);
     // In a browser page, a probe of the internal origin may raise the Local Network Access prompt:
     // only the re-probe, paced and stopped by a denial, asks that.
@@ -269,6 +313,17 @@ export class HairpinClient extends EventTarget {
     } catch (error) {
       const errors = error instanceof AggregateError ? error.errors : [error];
       failures.push(...errors.filter((e): e is Failure => typeof e === 'object' && e !== null && 'kind' in e));
+      // Both direct origins failed (or the internal one is denied and the other failed): the relay.
+      if (this.#relay !== null) {
+        try {
+          const relay = await this.#probe(this.#relay);
+          this.#setCurrent(relay, 'relay');
+          await nextTurn();
+          return relay;
+        } catch (relayError) {
+          if (typeof relayError === 'object' && relayError !== null && 'kind' in relayError) failures.push(relayError as Failure);
+        }
+      }
       this.#scheduleReprobe();
       throw noPath(failures, this.#lna.denied() ? this.internalOrigin : null);
     }
@@ -278,7 +333,8 @@ export class HairpinClient extends EventTarget {
   async #probe(origin: string, signal?: AbortSignal, timeoutMs = this.#opts.probeTimeoutMs): Promise<string> {
     const bound = timeBound(signal, timeoutMs);
     try {
-      await verifyIdentity(origin, { fetch: this.#base, signal: bound.signal, init: this.#lnaInit(origin) });
+      const identity = await verifyIdentity(origin, { fetch: this.#base, signal: bound.signal, init: this.#lnaInit(origin) });
+      this.#learnRelayFrom(identity.names.relay);
       return origin;
     } catch (error) {
       if (signal?.aborted) throw error;
@@ -291,6 +347,13 @@ export class HairpinClient extends EventTarget {
     } finally {
       bound.clear();
     }
+  }
+
+  /** The relay name a direct origin's identity answer gives (its certificate vouched for the answer). */
+  #learnRelayFrom(name: string | undefined): void {
+    if (!this.#learnRelay || this.#relay !== null || !name || !/^[a-z0-9.-]+$/i.test(name)) return;
+    const relay = `https://${name.toLowerCase()}`;
+    if (!this.origins.includes(relay)) this.#relay = relay;
   }
 
   #lnaInit(origin: string): RequestInit {
@@ -306,16 +369,17 @@ export class HairpinClient extends EventTarget {
     if (from === to) return;
     this.#current = to;
     this.dispatchEvent(new OriginSwitchEvent(from, to, reason, failure));
-    if (to === this.internalOrigin) {
+    if (to === this.internalOrigin || to === this.#relay) {
       clearTimeout(this.#reprobeTimer);
       this.#reprobeTimer = undefined;
       if (this.#opts.reprobe) this.#reprobeDelay = this.#opts.reprobe.initialMs;
-    } else {
-      this.#scheduleReprobe();
     }
+    if (to !== this.internalOrigin) this.#scheduleReprobe();
   }
 
   #confirm(origin: string): void {
+    // The relay is never remembered: the next start tries the direct origins first.
+    if (origin === this.#relay) return;
     if (rememberedOrigin(this.#storage, this.#storageKey) !== origin) rememberOrigin(this.#storage, this.#storageKey, origin);
   }
 
@@ -324,22 +388,29 @@ export class HairpinClient extends EventTarget {
     if (!reprobe || this.#closed || this.#reprobeTimer !== undefined || this.#current === this.internalOrigin) return;
     this.#reprobeTimer = setTimeout(() => {
       this.#reprobeTimer = undefined;
-      void this.#reprobeInternal();
+      void this.#reprobeDirect();
     }, this.#reprobeDelay);
     unref(this.#reprobeTimer);
     this.#reprobeDelay = Math.min(this.#reprobeDelay * 2, reprobe.maxMs);
   }
 
-  async #reprobeInternal(): Promise<void> {
+  /**
+   * Back to the internal origin when it answers; while on the relay, to whichever direct origin
+   * answers first (the internal one first, the external after the race delay).
+   */
+  async #reprobeDirect(): Promise<void> {
     if (this.#closed || this.#current === this.internalOrigin) return;
     if (this.#lna.applies) await this.#lna.state();
+    const onRelay = this.#current !== null && this.#current === this.#relay;
     // While the permission is denied, asking again would only annoy; its change event wakes us up.
-    if (this.#lna.denied()) return;
+    const candidates = [...(this.#lna.denied() ? [] : [this.internalOrigin]), ...(onRelay ? [this.#other(this.internalOrigin)] : [])];
+    if (candidates.length === 0) return;
     try {
-      await this.#probe(this.internalOrigin);
+      const { index } = await raceWithDelay(candidates.map((origin) => (signal: AbortSignal) => this.#probe(origin, signal)), this.#opts.raceDelayMs);
+      const winner = candidates[index]!;
       if (this.#closed) return;
-      this.#setCurrent(this.internalOrigin, 'internal-back');
-      this.#confirm(this.internalOrigin);
+      this.#setCurrent(winner, onRelay ? 'direct-back' : 'internal-back');
+      this.#confirm(winner);
     } catch {
       this.#scheduleReprobe();
     }
@@ -352,7 +423,7 @@ export class HairpinClient extends EventTarget {
     // `online` fires when the interface is up, often before DHCP, DNS or the route have settled:
     // a probe that fails then is retried within a second or two rather than a whole period later.
     if (this.#opts.reprobe) this.#reprobeDelay = Math.min(this.#opts.reprobe.initialMs, NETWORK_SETTLE_MS);
-    void this.#reprobeInternal();
+    void this.#reprobeDirect();
   }
 
   // Browsers tell when the network comes back or changes (Wi-Fi ↔ cellular); elsewhere only the periodic re-probe does.

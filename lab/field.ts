@@ -14,7 +14,9 @@ import { buildTopology, labNamespaces, removeTopology } from './topology.ts';
 /** The agent's pairing decision, as the table shows it. */
 export interface Pairing {
   url: string;
-  kind: 'internal' | 'external-hairpin' | 'external-warning';
+  kind: 'internal' | 'external-hairpin' | 'external-warning' | 'relay';
+  /** With `relay`: the relay origin the app falls back to. */
+  relayUrl?: string;
   verdict: string;
   warning?: string;
   advice?: string[];
@@ -28,8 +30,8 @@ export interface NodeStatus {
 }
 
 function pairingView(d: PairingDecision): Pairing {
-  const kind = d.kind === 'internal' ? 'internal' : d.hairpin?.hairpins ? 'external-hairpin' : 'external-warning';
-  return { url: d.url, kind, verdict: d.internal.verdict, ...(d.warning ? { warning: d.warning } : {}), ...(d.advice ? { advice: d.advice } : {}) };
+  const kind = d.kind === 'internal' || d.kind === 'relay' ? d.kind : d.hairpin?.hairpins ? 'external-hairpin' : 'external-warning';
+  return { url: d.url, kind, ...(d.relayUrl ? { relayUrl: d.relayUrl } : {}), verdict: d.internal.verdict, ...(d.warning ? { warning: d.warning } : {}), ...(d.advice ? { advice: d.advice } : {}) };
 }
 
 export interface Field {

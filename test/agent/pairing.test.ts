@@ -25,6 +25,7 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
   let rebindGuard: RunningResolver;
   let service: Server;
   let servicePort: number;
+  let servicePortRefused: number;
   let tls: TestCertificate;
 
   beforeAll(async () => {
@@ -39,6 +40,7 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
       withHairpinListener((_req, res) => res.end('app'), { licence: '1234', node: 'nur1', names, appsName: 'pl-1234.apps.example.test' }));
     await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
     servicePort = (service.address() as AddressInfo).port;
+    servicePortRefused = await freePort();
   });
   afterAll(async () => {
     await passing?.close();
@@ -83,6 +85,20 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
     expect(d.warning).toContain('LAN path to the node is broken');
     expect(d.advice?.join(' ')).toContain('rebind');
     expect(d.advice?.join(' ')).toContain('example.test');
+  });
+
+  it('reports "relay", with the relay URL, when neither direct name works from the LAN and the node has a relay name', async () => {
+    const d = await decidePairingUrl({
+      names: { ...names, relay: 'relay-nur1-pl-1234.example.test' },
+      port: 8443,
+      privateIpv4: '192.168.1.20',
+      truth: dohTransport(`${manager.url}/dns-query`),
+      resolver: filtering.spec,
+      hairpin: () => hairpinSelfTest({ origin: `https://${names.external}:${servicePortRefused}`, licence: '1234', node: 'nur1', connectAddress: '127.0.0.1' }),
+    });
+    expect(d).toMatchObject({ url: 'https://nur1.pl-1234.example.test:8443/', kind: 'relay', relayUrl: 'https://relay-nur1-pl-1234.example.test/', hairpin: { hairpins: false } });
+    expect(d.warning).toContain('through the relay');
+    expect(formatDecision(d)).toContain('relay: https://relay-nur1-pl-1234.example.test/');
   });
 
   it('does not take another service for the node: the nonce must come back', async () => {

@@ -23,7 +23,7 @@ export interface TestNodeOptions {
   port?: number;
   tls?: { key: string; cert: string };
   /** The names the identity answer lists. */
-  names: { external: string; internal: string };
+  names: { external: string; internal: string; relay?: string };
   /** Label echoed in `/v1/*` answers so tests can tell which origin served them. */
   label: string;
   /** Delay before every answer, standing in for a round trip longer than loopback's (ms). */
