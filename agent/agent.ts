@@ -30,6 +30,22 @@ export interface AgentDeps {
   detect?: () => Promise<NodeAddresses>;
   log?: (line: string) => void;
   now?: () => number;
+  /** For tests: the start jitter's random source and its wait (resolves early when `signal` aborts). */
+  random?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** A wait that stop() can cut short. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 /**
@@ -49,6 +65,7 @@ export class NodeAgent {
   #pairingServer: Server | undefined;
   #relay: RelayLink | undefined;
   #loaded = false;
+  #stopping = new AbortController();
   state: AgentState = {};
 
   constructor(config: AgentConfig, deps: AgentDeps = {}) {
@@ -59,6 +76,8 @@ export class NodeAgent {
       detect: deps.detect ?? (() => detectAddresses(config)),
       log: deps.log ?? ((line) => console.log(line)),
       now: deps.now ?? Date.now,
+      random: deps.random ?? Math.random,
+      sleep: deps.sleep ?? abortableSleep,
     };
   }
 
@@ -212,9 +231,19 @@ export class NodeAgent {
     }
   }
 
-  /** Run: first report, certificate upkeep, pairing decision, then poll addresses. */
+  /**
+   * Run: after the start jitter, first report, certificate upkeep, pairing decision, then poll
+   * addresses. After a manager outage the polls' own backoff (full jitter) spreads the fleet.
+   */
   async start(): Promise<void> {
+    this.#stopping = new AbortController();
     await this.#load();
+    const jitterMs = Math.floor(this.#deps.random() * this.config.startJitterSeconds * 1000);
+    if (jitterMs > 0) {
+      this.#deps.log(`first contact with the manager in ${(jitterMs / 1000).toFixed(1)} s (start jitter, up to ${this.config.startJitterSeconds} s)`);
+      await this.#deps.sleep(jitterMs, this.#stopping.signal);
+    }
+    if (this.#stopping.signal.aborted) return;
     const names = await this.names();
     this.#deps.log(`agent for ${names.external} / ${names.internal}, manager ${this.config.manager}`);
     const decide = () =>
@@ -268,6 +297,7 @@ export class NodeAgent {
 
   /** Stops polling (waiting for a poll in flight), certificate upkeep and the pairing endpoint. */
   async stop(): Promise<void> {
+    this.#stopping.abort();
     await this.#polls?.stop();
     await this.#relay?.stop();
     this.#keeper?.stop();

@@ -48,6 +48,12 @@ export interface AgentConfig {
    * manager (no history row, no serial bump).
    */
   reportEverySeconds: number;
+  /**
+   * The first contact with the manager after start waits a random delay, uniform in [0, this]
+   * seconds (full jitter): a fleet that starts together, as when a regional power cut ends, comes
+   * back spread out instead of at once. 0: none. At most 3600.
+   */
+  startJitterSeconds: number;
   /** `host:port` for the local pairing endpoint (GET /pairing-url); off when unset. */
   pairingListen?: string;
   /**
@@ -74,7 +80,10 @@ const STRING_KEYS = [
   'reloadCommand', 'resolver', 'zone', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'publicIpv6', 'hairpinAddress', 'pairingListen',
   'networkLabel', 'relay', 'relayTarget',
 ] as const;
-const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds'] as const;
+const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds', 'startJitterSeconds'] as const;
+/** Number keys for which 0 means "none". */
+const ZERO_ALLOWED = new Set<string>(['startJitterSeconds']);
+export const DEFAULT_START_JITTER_SECONDS = 30;
 
 /** `certDir` → `HAIRPIN_AGENT_CERT_DIR`. */
 export function envName(key: string): string {
@@ -111,7 +120,7 @@ export async function loadAgentConfig(file: string | undefined, env: Record<stri
     const raw = env[envName(key)] ?? fromFile[key];
     if (raw === undefined || raw === '') continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new AgentConfigError(`${key} must be a positive whole number (got ${JSON.stringify(raw)})`);
+    if (!Number.isInteger(n) || n < (ZERO_ALLOWED.has(key) ? 0 : 1)) throw new AgentConfigError(`${key} must be a ${ZERO_ALLOWED.has(key) ? 'non-negative' : 'positive'} whole number (got ${JSON.stringify(raw)})`);
     merged[key] = n;
   }
   const missing = ['manager', 'licence', 'node', 'credential', 'port'].filter((k) => merged[k] === undefined);
@@ -121,9 +130,11 @@ export async function loadAgentConfig(file: string | undefined, env: Record<stri
   if ((merged.port as number) > 65535) throw new AgentConfigError('port must be at most 65535');
   if (merged.relay !== undefined && merged.relay !== 'on' && merged.relay !== 'off') throw new AgentConfigError(`relay must be "on" or "off" (got ${JSON.stringify(merged.relay)})`);
   if (merged.relayTarget !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(merged.relayTarget as string)) throw new AgentConfigError(`relayTarget must be host:port (got ${JSON.stringify(merged.relayTarget)})`);
+  if ((merged.startJitterSeconds as number | undefined ?? 0) > 3600) throw new AgentConfigError('startJitterSeconds must be at most 3600');
   return {
     certDir: join(process.cwd(), 'hairpin-agent'),
     reportEverySeconds: 300,
+    startJitterSeconds: DEFAULT_START_JITTER_SECONDS,
     ...merged,
     // Never faster than every 10 s: the poll is local, but a flapping interface must not turn
     // into a report storm.

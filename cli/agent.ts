@@ -73,7 +73,8 @@ export async function run(argv: string[]): Promise<number> {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
-        await agent.start();
+        // A stop during the start jitter ends the wait rather than outlasting it.
+        await Promise.race([agent.start(), stopping]);
         await stopping;
         await agent.stop();
         return 0;

@@ -67,6 +67,8 @@ async function startNodeSite(b: BoxPlan, field: { dir: string; internet: Interne
     HAIRPIN_AGENT_NODE: b.node.name,
     HAIRPIN_AGENT_CREDENTIAL: credential,
     HAIRPIN_AGENT_PORT: String(NODE_PORT),
+    // One shop per box here, started by the lab itself: no herd to spread.
+    HAIRPIN_AGENT_START_JITTER_SECONDS: '0',
     HAIRPIN_AGENT_CERT_DIR: certDir,
     HAIRPIN_AGENT_ACME_DIRECTORY: PEBBLE_DIRECTORY,
     HAIRPIN_AGENT_ACME_CA_FILE: field.internet.trustFile,

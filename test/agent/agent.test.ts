@@ -41,7 +41,7 @@ beforeAll(async () => {
   // The hairpin self-test runs at every pairing decision: keep it on loopback, not on the
   // documentation address reported as public.
   await writeFile(join(dir, 'agent.json'), JSON.stringify({ manager: manager.url, licence: '1234', node: 'nur1', port: 8443, certDir: join(dir, 'state'), publicIpv4: '203.0.113.7', hairpinAddress: '127.0.0.1' }));
-  config = await loadAgentConfig(join(dir, 'agent.json'), { HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}` });
+  config = await loadAgentConfig(join(dir, 'agent.json'), { HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}`, HAIRPIN_AGENT_START_JITTER_SECONDS: '0' });
 });
 afterAll(async () => {
   await manager?.close();
@@ -162,6 +162,33 @@ describe('NodeAgent', () => {
     expect(await sentBy(second)).toBe(1); // another resolver: at once
   });
 
+  it('waits its start jitter (uniform, from its random source) before any contact with the manager', async () => {
+    const nodeCredential = await manager.enrol('1234', 'nur31');
+    const waits: number[] = [];
+    let seenDuringWait: unknown = 'not waited';
+    const agent = new NodeAgent({ ...config, node: 'nur31', credential: nodeCredential, certDir: join(dir, 'jitter'), startJitterSeconds: 20, pollSeconds: 3600 }, {
+      detect: async () => addresses,
+      log: () => {},
+      random: () => 0.25,
+      sleep: async (ms) => {
+        waits.push(ms);
+        seenDuringWait = (await manager.store.getNode('1234', 'nur31'))?.addresses ?? null;
+      },
+    });
+    await agent.start();
+    await agent.stop();
+    expect(waits).toEqual([5_000]);
+    expect(seenDuringWait).toBeNull();
+    expect((await manager.store.getNode('1234', 'nur31'))?.addresses?.privateIpv4).toBe(addresses.privateIpv4);
+  });
+
+  it('defaults the start jitter to 30 s, takes 0 for none, refuses more than an hour', async () => {
+    const base = { HAIRPIN_AGENT_MANAGER: manager.url, HAIRPIN_AGENT_LICENCE: '1234', HAIRPIN_AGENT_NODE: 'nur1', HAIRPIN_AGENT_CREDENTIAL: 'x', HAIRPIN_AGENT_PORT: '8443' };
+    expect((await loadAgentConfig(undefined, base)).startJitterSeconds).toBe(30);
+    expect((await loadAgentConfig(undefined, { ...base, HAIRPIN_AGENT_START_JITTER_SECONDS: '0' })).startJitterSeconds).toBe(0);
+    await expect(loadAgentConfig(undefined, { ...base, HAIRPIN_AGENT_START_JITTER_SECONDS: '3601' })).rejects.toThrow(/at most 3600/);
+  });
+
   it('serves the pairing decision on its local endpoint and sends the hairpin result', async () => {
     const agent = new NodeAgent({ ...config, pairingListen: '127.0.0.1:0', pollSeconds: 3600 }, { detect: async () => addresses, log: () => {} });
     await agent.start();
@@ -214,6 +241,7 @@ describe('hairpin agent CLI', () => {
         // hairpin self-test, if one ran, would connect here.
         HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}`,
         HAIRPIN_AGENT_HAIRPIN_ADDRESS: '127.0.0.1',
+        HAIRPIN_AGENT_START_JITTER_SECONDS: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -231,6 +259,28 @@ describe('hairpin agent CLI', () => {
     }
     expect(await exited, output).toEqual({ code: 0, signal: null });
     expect(output).toContain('reported 192.168.1.30');
+  });
+
+  it('`agent run` stopped during its start jitter exits 0 at once, without contacting the manager', async () => {
+    await manager.enrol('1234', 'nur32');
+    const child = spawn(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', 'run'], {
+      env: { ...process.env, HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'), HAIRPIN_AGENT_NODE: 'nur32', HAIRPIN_AGENT_CREDENTIAL: 'hpn_unused', HAIRPIN_AGENT_CERT_DIR: join(dir, 'cli-jitter'), HAIRPIN_AGENT_START_JITTER_SECONDS: '3600' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      await waitUntil(() => {
+        if (child.exitCode !== null) throw new Error(`agent exited early: ${output}`);
+        return output.includes('start jitter');
+      }, { timeout: () => `the agent did not say it waits: ${output}` });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, output).toEqual({ code: 0, signal: null });
+    expect((await manager.store.getNode('1234', 'nur32'))?.addresses ?? null).toBeNull();
   });
 
   const cli = (...args: string[]) =>
