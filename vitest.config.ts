@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/*.workers.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', '**/*.workers.test.ts'],
           environment: 'node',
           pool: 'forks',
           // node:sqlite works and is what the embedded store uses; its "experimental" notice is noise.

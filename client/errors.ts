@@ -24,7 +24,7 @@ export class AllOriginsFailed extends HairpinClientError {
   static override code = 'ERR_ALL_ORIGINS_FAILED';
   override code = 'ERR_ALL_ORIGINS_FAILED';
   readonly failures: readonly Failure[];
-  constructor(failures: readonly Failure[], message = describe('no origin of the node answered', failures)) {
+  constructor(failures: readonly Failure[], message: string = describe('no origin of the node answered', failures)) {
     super(message, { cause: failures[failures.length - 1]?.error });
     this.failures = failures;
   }
