@@ -94,7 +94,8 @@ export function udpTransport(address: ResolverAddress): DnsTransport {
  */
 const h2cFetch: typeof fetch = (input, init) => {
   const client = Deno.createHttpClient({ http1: false, http2: true });
-  return fetch(input, { ...init, client } as RequestInit).finally(() => client.close());
+  // `client` is Deno's own RequestInit field; the DOM RequestInit type does not know it.
+  return fetch(input, { ...init, client } as unknown as RequestInit).finally(() => client.close());
 };
 
 /**
