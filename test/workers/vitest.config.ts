@@ -14,6 +14,9 @@ export default defineProject({
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations(root('schema/migrations')),
           HAIRPIN_ADMIN_TOKEN: 'test-admin-token',
+          // The relay on (relay.workers.test.ts); its names point at Cloudflare's proxy.
+          HAIRPIN_RELAY_TARGET: '192.0.2.80',
+          HAIRPIN_RELAY_MAX_STREAMS: '2',
         },
       },
     })),

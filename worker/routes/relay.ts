@@ -23,7 +23,8 @@ relayRoutes.get('/v1/licences/:licence/nodes/:node/relay', async (c) => {
 /** Requests whose Host is a node's relay name go to that node; everything else to the API. */
 export const relayByHost: MiddlewareHandler<ManagerEnv> = async (c, next) => {
   const { relay, config } = c.get('deps');
-  const rawHost = relay ? c.req.header('host') : undefined;
+  // Workers' requests carry their host in the URL (a Host header too, from the edge).
+  const rawHost = relay ? c.req.header('host') ?? new URL(c.req.url).host : undefined;
   // An IPv6 literal never parses as a relay name, so cutting `:port` off it does no harm.
   const host = rawHost ? normalizeName(rawHost.replace(/:\d+$/, '')) : undefined;
   const parsed = host ? config.names.parse(host) : undefined;

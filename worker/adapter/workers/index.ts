@@ -1,6 +1,6 @@
 // The manager on Cloudflare Workers: D1 through kysely-d1, writes through D1's batch (its only
 // transaction), the client address from CF-Connecting-IP, configuration from bindings.
-import type { D1Database, ExecutionContext } from '@cloudflare/workers-types';
+import type { D1Database, DurableObjectNamespace, ExecutionContext } from '@cloudflare/workers-types';
 import { Kysely } from 'kysely';
 import { D1Dialect } from 'kysely-d1';
 import type { Database } from '../../../schema/database.ts';
@@ -10,9 +10,14 @@ import type { AtomicBatch } from '../../store/batch.ts';
 import { Store } from '../../store/store.ts';
 import { Zone } from '../../zone/answer.ts';
 import { cloudflarePublisher } from '../../publish/cloudflare.ts';
+import { workersRelayHost } from './relay-object.ts';
+
+export { NodeRelay } from './relay-object.ts';
 
 export interface WorkerBindings {
   DB: D1Database;
+  /** The relay's Durable Objects, one per node (wrangler.toml). */
+  RELAY?: DurableObjectNamespace;
   [key: string]: unknown;
 }
 
@@ -40,7 +45,8 @@ function appFor(bindings: WorkerBindings) {
     const zone = new Zone(config, store);
     // With CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID bound, changes go to Cloudflare DNS (waitUntil).
     const onZoneChange = cloudflarePublisher(stringBindings(bindings), zone);
-    app = createApp({ config, store, zone, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, ...(onZoneChange ? { onZoneChange } : {}) });
+    const relay = config.relay && bindings.RELAY ? workersRelayHost(bindings.RELAY) : undefined;
+    app = createApp({ config, store, zone, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, ...(onZoneChange ? { onZoneChange } : {}), ...(relay ? { relay } : {}) });
     apps.set(bindings, app);
   }
   return app;
