@@ -1,24 +1,12 @@
 // `hairpin agent`: the node agent. Configured by a JSON file (--config, or $HAIRPIN_AGENT_CONFIG)
 // and HAIRPIN_AGENT_* variables (see docs/agent.md, "Commands").
-import { parseArgs } from 'node:util';
 import { detectAddresses, formatAddresses } from '../agent/addresses.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { certificatePaths, readCertificateStatus } from '../agent/cert/keeper.ts';
 import { envName, loadAgentConfig, type AgentConfig } from '../agent/config.ts';
 import { formatDecision } from '../agent/pairing.ts';
 import { readState } from '../agent/state.ts';
-
-const USAGE = `usage: hairpin agent <action> [--config FILE] [--json]
-
-  run                       report addresses, keep the certificate, answer pairing (until SIGTERM)
-  status                    addresses, last report, certificate expiry, pairing decision
-  pairing-url [--resolver HOST[:PORT]]
-                            decide the URL to hand an app now, and say why
-  addresses                 the addresses this machine would report (private, ULA, stable global IPv6)
-  renew [--force]           obtain or renew the certificate now if due (always with --force)
-
---config defaults to $HAIRPIN_AGENT_CONFIG; every key can also come from HAIRPIN_AGENT_<KEY>
-(HAIRPIN_AGENT_MANAGER, _LICENCE, _NODE, _CREDENTIAL, _PORT, _CERT_DIR, _ACME_DIRECTORY, …).`;
+import { defineCommand, UsageError } from './command.ts';
 
 async function status(config: AgentConfig, json: boolean): Promise<number> {
   const state = await readState(config.certDir);
@@ -40,30 +28,38 @@ async function status(config: AgentConfig, json: boolean): Promise<number> {
   return 0;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { config: { type: 'string' }, json: { type: 'boolean' }, resolver: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean' } },
-  });
-  const [action] = positionals;
-  if (values.help || !action) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
-  let config: AgentConfig;
-  try {
-    config = await loadAgentConfig(values.config ?? process.env.HAIRPIN_AGENT_CONFIG, process.env);
-  } catch (e) {
-    // Detecting addresses needs no manager: only the overrides matter.
-    if (action === 'addresses') config = Object.fromEntries((['privateIpv4', 'privateIpv6', 'interface', 'publicIpv6'] as const).map((k) => [k, process.env[envName(k)]])) as unknown as AgentConfig;
-    else {
-      console.error(`hairpin agent: ${(e as Error).message}`);
-      return 2;
+export const command = defineCommand({
+  usage: `usage: hairpin agent <action> [--config FILE] [--json]
+
+  run                       report addresses, keep the certificate, answer pairing (until SIGTERM)
+  status                    addresses, last report, certificate expiry, pairing decision
+  pairing-url [--resolver HOST[:PORT]]
+                            decide the URL to hand an app now, and say why
+  addresses                 the addresses this machine would report (private, ULA, stable global IPv6)
+  renew [--force]           obtain or renew the certificate now if due (always with --force)
+
+--config defaults to $HAIRPIN_AGENT_CONFIG; every key can also come from HAIRPIN_AGENT_<KEY>
+(HAIRPIN_AGENT_MANAGER, _LICENCE, _NODE, _CREDENTIAL, _PORT, _CERT_DIR, _ACME_DIRECTORY, …).`,
+  examples: [
+    'hairpin agent run --config /etc/hairpin/agent.json',
+    'hairpin agent status --json',
+    'hairpin agent pairing-url --resolver 192.168.1.1',
+  ],
+  options: { config: { type: 'string' }, json: { type: 'boolean' }, resolver: { type: 'string' }, force: { type: 'boolean' } },
+  async run({ values, positionals }) {
+    const [action] = positionals;
+    if (!action) throw new UsageError('no action given');
+    if (!['run', 'status', 'pairing-url', 'addresses', 'renew'].includes(action)) throw new UsageError(`unknown action "${action}"`);
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    let config: AgentConfig;
+    try {
+      config = await loadAgentConfig((values.config) ?? process.env.HAIRPIN_AGENT_CONFIG, process.env);
+    } catch (e) {
+      // Detecting addresses needs no manager: only the overrides matter.
+      if (action !== 'addresses') throw new UsageError((e as Error).message);
+      config = Object.fromEntries((['privateIpv4', 'privateIpv6', 'interface', 'publicIpv6'] as const).map((k) => [k, process.env[envName(k)]])) as unknown as AgentConfig;
     }
-  }
-  const print = (value: unknown, text: string) => console.log(values.json ? JSON.stringify(value, null, 2) : text);
-  try {
+    const print = (value: unknown, text: string) => console.log(values.json ? JSON.stringify(value, null, 2) : text);
     switch (action) {
       case 'run': {
         const agent = new NodeAgent(config);
@@ -80,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'status':
-        return await status(config, values.json ?? false);
+        return status(config, (values.json) ?? false);
       case 'pairing-url': {
         const agent = new NodeAgent(config);
         const decision = await agent.decidePairing(values.resolver ? { resolver: values.resolver } : {});
@@ -92,18 +88,13 @@ export async function run(argv: string[]): Promise<number> {
         print(a, `${formatAddresses(a)} (${a.interface})`);
         return 0;
       }
-      case 'renew': {
+      default: {
         const keeper = await new NodeAgent(config).keeper();
         if (!keeper) throw new Error('no acmeDirectory configured');
-        const result = await keeper.ensure({ force: values.force ?? false });
+        const result = await keeper.ensure({ force: (values.force) ?? false });
         print(result, result.renewed ? `new certificate (${result.reason}), expires ${result.status.notAfter}` : `not due: expires ${result.status.notAfter}, renewal at ${result.status.renewAt}`);
         return 0;
       }
     }
-  } catch (e) {
-    console.error(`hairpin agent ${action}: ${(e as Error).message}`);
-    return 1;
-  }
-  console.error(USAGE);
-  return 2;
-}
+  },
+});

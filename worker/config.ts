@@ -71,7 +71,8 @@ export function supportConfigFromEnv(env: Env): SupportConfig {
 }
 
 export class ConfigError extends Error {
-  readonly code = 'ERR_CONFIG';
+  static readonly code = 'ERR_CONFIG';
+  readonly code = ConfigError.code;
 }
 
 function list(value: string | undefined): string[] {

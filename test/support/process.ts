@@ -16,9 +16,10 @@ export interface ManagerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnManager(env: Record<string, string>, port?: number): Promise<ManagerProcess> {
+/** `args`: flags after `hairpin manager`. */
+export async function spawnManager(env: Record<string, string>, port?: number, args: string[] = []): Promise<ManagerProcess> {
   const httpPort = port ?? (await freePort());
-  const child = spawn(process.execPath, [bin, 'manager'], {
+  const child = spawn(process.execPath, [bin, 'manager', ...args], {
     env: { ...process.env, HAIRPIN_HTTP_PORT: String(httpPort), HAIRPIN_DNS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

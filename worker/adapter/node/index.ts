@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createApp } from '../../app.ts';
-import { configFromEnv, type Env, type ManagerConfig } from '../../config.ts';
+import { ConfigError, configFromEnv, type Env, type ManagerConfig } from '../../config.ts';
 import { newCredential } from '../../credential.ts';
 import { Zone } from '../../zone/answer.ts';
 import { startPrimary } from '../../transfer/primary.ts';
@@ -48,7 +48,7 @@ export interface RunningManager {
 function port(env: Env, key: string, fallback: number): number {
   const raw = env[key];
   const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${key} must be a port number, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${key} must be a port number, got "${raw}"`);
   return n;
 }
 
