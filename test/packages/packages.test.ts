@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM } from '../../lab/chromium.ts';
@@ -60,7 +61,8 @@ beforeAll(async () => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   // Offline: the client has no dependencies; the probe's (dns-packet and its types, with theirs)
   // are packed from this checkout's node_modules and installed beside it, so npm asks no registry.
-  const dependencies = dependencyClosure(JSON.parse(readFileSync(join(root, 'probe/package.json'), 'utf8')).dependencies);
+  // The app adds `buffer` itself, for the probe in a browser (see below).
+  const dependencies = dependencyClosure({ ...JSON.parse(readFileSync(join(root, 'probe/package.json'), 'utf8')).dependencies, buffer: '*' });
   const packedDependencies = dependencies.map((name) => join(work, JSON.parse(run('npm', ['pack', '--json', '--silent', '--ignore-scripts', '--pack-destination', work, join(root, 'node_modules', name)], root))[0].filename));
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarballs['@hairpin/client']!, tarballs['@hairpin/probe']!, ...packedDependencies], app);
   internal = await startTestNode({ host: names.internal, names, label: 'internal' });
@@ -183,6 +185,41 @@ describe('@hairpin/probe, packed and installed into an empty project', () => {
       const result = await probeNode({ names: { internal: 'i-nur1.pl-1234.example.test' }, truth: dohTransport(process.argv[2]), resolver: resolverTransport(process.argv[3]) });
       console.log(result.verdict);`, `${manager.url}/dns-query`, `127.0.0.1:${manager.dns.udpPort}`);
     expect(out).toBe('ok');
+  });
+
+  it.skipIf(!haveChromium)('bundles for a browser (the buffer package for node:buffer) and probes over DoH in Chromium', async () => {
+    const bundle = await build({
+      stdin: { contents: "import { dohTransport, probeNode } from '@hairpin/probe'; window.probe = (doh) => probeNode({ names: { internal: 'i-nur1.pl-1234.example.test' }, truth: dohTransport(doh), resolver: dohTransport(doh) });", resolveDir: app, loader: 'js' },
+      // dns-packet asks for `buffer`, the probe's codec wrapper for `node:buffer`: both get the polyfill.
+      alias: { 'node:buffer': 'buffer' },
+      bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false,
+    });
+    const code = bundle.outputFiles[0]!.text;
+    // The page's own origin serves the app and passes /dns-query on to the manager (same origin, no CORS).
+    const server = http.createServer(async (req, res) => {
+      if (req.url === '/app.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(code);
+      if (req.url?.startsWith('/dns-query')) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const body = req.method === 'POST' ? Buffer.concat(chunks) : undefined;
+        const answer = await fetch(`${manager.url}${req.url}`, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? '', accept: req.headers.accept ?? '' }, body });
+        return void res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' }).end(Buffer.from(await answer.arrayBuffer()));
+      }
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>probe</title><script type="module" src="/app.js"></script>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await tab.goto(origin);
+      await tab.waitForFunction(() => 'probe' in window);
+      const verdict = await tab.evaluate(async (doh) => ((await (window as unknown as { probe(d: string): Promise<{ verdict: string }> }).probe(doh)).verdict), `${origin}/dns-query`);
+      expect(verdict).toBe('ok');
+    } finally {
+      await browser.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
