@@ -6,6 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { dohTransport, postProbeReport, type ProbeResult } from '../probe/index.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
+import { ADDRESS_WATCH_MS, AddressWatch } from './address-watch.ts';
 import { addressesChanged, detectAddresses, formatAddresses, type NodeAddresses } from './addresses.ts';
 import { managerDns01 } from './cert/dns01.ts';
 import { CertificateKeeper } from './cert/keeper.ts';
@@ -13,7 +14,7 @@ import type { AgentConfig } from './config.ts';
 import { hairpinSelfTest, type HairpinResult } from './hairpin.ts';
 import type { NodeNames, ServiceIdentity } from './http/policy.ts';
 import { ManagerClient } from './manager-client.ts';
-import { decidePairingUrl, formatDecision, type PairingDecision } from './pairing.ts';
+import { decidePairingUrl, formatDecision, TTL_GRACE_SECONDS, type AddressChange, type PairingDecision } from './pairing.ts';
 import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
 import { PollLoop } from './poll-loop.ts';
 import { RelayLink } from './relay.ts';
@@ -25,6 +26,8 @@ const PROBE_REPORT_EVERY_MS = 86_400_000;
 const PAIRING_EVERY_MS = 3_600_000;
 /** The ceiling on the extra wait between polls after failed reports (agent/poll-loop.ts). */
 const POLL_BACKOFF_MAX_MS = 15 * 60_000;
+/** The address records' TTL until a decision has read it from the manager (its default). */
+const DEFAULT_ADDRESS_TTL = 60;
 
 export interface AgentDeps {
   detect?: () => Promise<NodeAddresses>;
@@ -33,6 +36,8 @@ export interface AgentDeps {
   /** For tests: the start jitter's random source and its wait (resolves early when `signal` aborts). */
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** How often the addresses are looked at between polls (agent/address-watch.ts). */
+  watchMs?: number;
 }
 
 /** A wait that stop() can cut short. */
@@ -62,6 +67,8 @@ export class NodeAgent {
   #names: NodeNames | undefined;
   #keeper: CertificateKeeper | undefined;
   #polls: PollLoop | undefined;
+  #watch: AddressWatch | undefined;
+  #recheck: ReturnType<typeof setTimeout> | undefined;
   #pairingServer: Server | undefined;
   #relay: RelayLink | undefined;
   #loaded = false;
@@ -78,6 +85,7 @@ export class NodeAgent {
       now: deps.now ?? Date.now,
       random: deps.random ?? Math.random,
       sleep: deps.sleep ?? abortableSleep,
+      watchMs: deps.watchMs ?? ADDRESS_WATCH_MS,
     };
   }
 
@@ -128,8 +136,11 @@ export class NodeAgent {
     if (changed && this.state.addresses) {
       this.#deps.log(`addresses: ${this.state.addresses.privateIpv4} -> ${addresses.privateIpv4} (${addresses.interface})`);
       if (this.state.addresses.publicIpv6 !== addresses.publicIpv6) this.#deps.log(`public IPv6: ${this.state.addresses.publicIpv6 ?? 'none'} -> ${addresses.publicIpv6 ?? 'none'} (${addresses.publicIpv6Reason})`);
+      const from = this.state.addresses.privateIpv4;
+      if (from !== addresses.privateIpv4) this.state.addressChange = { from, to: addresses.privateIpv4, at: new Date(now).toISOString() };
     }
     this.state.addresses = addresses;
+    this.#watch?.settle(addresses);
     const at = new Date(now).toISOString();
     try {
       const answer = await this.client.reportAddresses({
@@ -194,6 +205,7 @@ export class NodeAgent {
     hairpin.catch(() => undefined);
     // The poll keeps this current; pairing may come before the first poll (`agent pairing-url`).
     const addresses = this.state.addresses ?? (await this.#deps.detect().catch(() => undefined));
+    const freshChange = this.#freshChange();
     const decision = await decidePairingUrl({
       names,
       port: this.config.port,
@@ -201,15 +213,40 @@ export class NodeAgent {
       truth: dohTransport(new URL('/dns-query', this.config.manager).href),
       ...(resolver ? { resolver } : {}),
       hairpin: () => hairpin,
+      ...(this.state.pairing ? { previous: { kind: this.state.pairing.kind } } : {}),
+      ...(freshChange ? { freshChange } : {}),
     });
     const { probe, ...shown } = decision;
     this.state.pairing = shown;
+    const ttl = probe.checks.find((c) => c.role === 'internal' && c.type === 'A')?.truth.answers.find((r) => r.type === 'A')?.ttl;
+    if (ttl !== undefined) this.state.addressTtl = ttl;
     await this.#save();
+    if (decision.recheckAfterSeconds !== undefined) this.#decideAfter(decision.recheckAfterSeconds * 1000);
     const report = (result: HairpinResult) => this.#reportProbe(probe, result.hairpins);
     // An internal decision does not wait for the self-test (up to its 3 s bound); its report does.
     if (decision.hairpin) await report(decision.hairpin);
     else void hairpin.then(report, (e: Error) => this.#deps.log(`hairpin self-test failed: ${e.message}`));
     return decision;
+  }
+
+  /** The node's own address change, while the old record may still be cached (TTL and a grace). */
+  #freshChange(): AddressChange | undefined {
+    const change = this.state.addressChange;
+    if (!change) return undefined;
+    const ttl = this.state.addressTtl ?? DEFAULT_ADDRESS_TTL;
+    const secondsAgo = (this.#deps.now() - Date.parse(change.at)) / 1000;
+    return secondsAgo < ttl + TTL_GRACE_SECONDS ? { from: change.from, secondsAgo, ttl } : undefined;
+  }
+
+  /** Decide again in `ms` (one timer: a later call moves it). Only while the agent runs. */
+  #decideAfter(ms: number): void {
+    if (!this.#polls) return;
+    clearTimeout(this.#recheck);
+    this.#recheck = setTimeout(() => {
+      this.#recheck = undefined;
+      this.decidePairing().then((d) => this.#deps.log(`pairing: ${formatDecision(d)}`), (e: Error) => this.#deps.log(`pairing check failed: ${(e as Error).message}`));
+    }, ms);
+    this.#recheck.unref?.();
   }
 
   /**
@@ -261,12 +298,19 @@ export class NodeAgent {
       }
       // Decide again when what the manager publishes changed, and hourly: the shop may change
       // its router or resolver, and support's view of which boxes hairpin should stay current.
+      // After the node's own address change, only once the old record's TTL has passed: before
+      // that, the shop's resolver may rightly still hand out the old address.
       const decidedAt = this.state.pairing ? Date.parse(this.state.pairing.decidedAt) : 0;
-      if (changed || this.#deps.now() - decidedAt >= PAIRING_EVERY_MS) void decide();
+      const fresh = changed ? this.#freshChange() : undefined;
+      if (fresh) this.#decideAfter(Math.ceil(fresh.ttl + TTL_GRACE_SECONDS - fresh.secondsAgo) * 1000);
+      else if (changed || this.#deps.now() - decidedAt >= PAIRING_EVERY_MS) void decide();
       return ok;
     };
     this.#polls = new PollLoop(poll, { intervalMs: this.config.pollSeconds * 1000, maxBackoffMs: POLL_BACKOFF_MAX_MS });
     await this.#polls.start();
+    // A change of address is reported within seconds, not at the next poll.
+    this.#watch = new AddressWatch(this.#deps.detect, () => this.#polls?.wake(), this.#deps.watchMs);
+    this.#watch.start(this.state.addresses);
     (await this.keeper())?.schedule((e) => this.#deps.log(`certificate: ${(e as Error).message}`));
     this.#startRelay(names);
     if (this.config.pairingListen) {
@@ -298,6 +342,8 @@ export class NodeAgent {
   /** Stops polling (waiting for a poll in flight), certificate upkeep and the pairing endpoint. */
   async stop(): Promise<void> {
     this.#stopping.abort();
+    this.#watch?.stop();
+    clearTimeout(this.#recheck);
     await this.#polls?.stop();
     await this.#relay?.stop();
     this.#keeper?.stop();

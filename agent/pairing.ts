@@ -20,7 +20,24 @@ export interface PairingInput {
   /** The hairpin self-test's result; awaited only when the internal name does not resolve. */
   hairpin: () => Promise<HairpinResult>;
   timeoutMs?: number;
+  /** The decision in force, if any: an internal one is kept through a cache that fixes itself. */
+  previous?: { kind: PairingDecision['kind'] };
+  /** The node's own address change, while the old record may still sit in the shop's resolver. */
+  freshChange?: AddressChange;
 }
+
+/** A change of the node's private address: from what, how long ago, and the record's TTL. */
+export interface AddressChange {
+  from: string;
+  secondsAgo: number;
+  ttl: number;
+}
+
+/**
+ * Past the TTL, a resolver may still hand out the old record for a moment: it counts whole
+ * seconds, and the report needs its round trip before the new record exists at all.
+ */
+export const TTL_GRACE_SECONDS = 2;
 
 export interface PairingDecision {
   url: string;
@@ -39,6 +56,8 @@ export interface PairingDecision {
   decidedAt: string;
   /** The whole probe, for the manager's compatibility report. */
   probe: ProbeResult;
+  /** Decide again after this many seconds: a cache in the shop's resolver is about to expire. */
+  recheckAfterSeconds?: number;
 }
 
 function origin(name: string, port: number): string {
@@ -60,6 +79,12 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
       return ['The resolver answers another address (stale cache or rewritten answer): wait one TTL and pair again, or flush the router\'s DNS cache.', ...rebind.slice(2)];
     case 'nxdomain':
       return ['The resolver claims the name does not exist: it may block the zone or serve a stale negative answer; flush its cache or use another resolver.', ...rebind.slice(1)];
+    case 'overridden':
+      return [`The shop's resolver serves its own data for ${zone} (a local zone of that name, a blocklist): remove it, or forward ${zone} to the public DNS.`, ...rebind.slice(1)];
+    case 'stale-cache':
+      return ['The resolver still holds an answer from before the node reported: it expires by itself (pair again in a minute), or flush the router\'s DNS cache.'];
+    case 'upstream-failure':
+      return ['The shop\'s resolver answers but cannot reach the internet\'s DNS: restart the router, or give the LAN another resolver.', ...rebind.slice(2)];
     default:
       return ['The resolver did not answer: check the LAN\'s DNS settings and the router.', ...rebind.slice(1)];
   }
@@ -94,8 +119,15 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
   }
   const internal = { verdict, reason, resolver: resolver.label, answers };
   const decidedAt = new Date().toISOString();
-  const facts = { internal, decidedAt, probe };
+  const expires = cacheExpiry(input, verdict, answers, probe);
+  const facts = { internal, decidedAt, probe, ...(expires ? { recheckAfterSeconds: expires.seconds } : {}) };
   const explanation: string[] = [];
+  if (expires && input.previous?.kind === 'internal') {
+    // The LAN path worked before and what stands in the way expires by itself: downgrading now
+    // would send the shop to the external name (or a warning) for an hour over a minute's cache.
+    explanation.push(`${input.names.internal} does not resolve to the node through ${resolver.label} yet: ${verdict} (${reason}).`, expires.why, 'Keeping the internal URL; deciding again then.');
+    return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
+  }
   if (verdict === 'ok') {
     explanation.push(`${input.names.internal} resolves to ${answers.join(', ')} through ${resolver.label}: apps in the shop reach the node on the LAN.`);
     return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
@@ -124,6 +156,26 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     hairpin,
     ...facts,
   };
+}
+
+/**
+ * When the probe's failure is a cache that expires by itself — the shop's resolver still holds
+ * the node's old address after its own fresh change, or any `stale-cache` — how long until it does.
+ */
+function cacheExpiry(input: PairingInput, verdict: Verdict, answers: string[], probe: ProbeResult): { seconds: number; why: string } | undefined {
+  if (verdict === 'ok') return undefined;
+  const change = input.freshChange;
+  if (change && (answers.includes(change.from) || verdict === 'stale-cache' || verdict === 'mismatch')) {
+    const seconds = Math.max(1, Math.ceil(change.ttl + TTL_GRACE_SECONDS - change.secondsAgo));
+    if (change.secondsAgo < change.ttl + TTL_GRACE_SECONDS) {
+      return { seconds, why: `The node's own address changed from ${change.from} ${Math.round(change.secondsAgo)} s ago; records live ${change.ttl} s, so the shop's resolver drops the old one within ${seconds} s.` };
+    }
+  }
+  if (verdict === 'stale-cache') {
+    const seconds = (probe.fixesInSeconds ?? 60) + TTL_GRACE_SECONDS;
+    return { seconds, why: `The resolver's cached answer predates the manager's last change and expires within ${seconds} s.` };
+  }
+  return undefined;
 }
 
 /** The decision as text for a terminal: URL, then why, then warning and advice. */

@@ -33,6 +33,7 @@ export class PollLoop {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  #again = false;
 
   /** `poll` resolves true when it succeeded; a throw counts as a failure. */
   constructor(poll: () => Promise<boolean>, options: PollLoopOptions) {
@@ -52,9 +53,22 @@ export class PollLoop {
       const ok = await this.#poll().catch(() => false);
       this.#failures = ok ? 0 : this.#failures + 1;
       this.#running = undefined;
-      if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), pollDelay(this.#failures, this.#options));
+      const again = this.#again;
+      this.#again = false;
+      if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), again ? 0 : pollDelay(this.#failures, this.#options));
     })();
     return this.#running;
+  }
+
+  /** Poll now (something changed): at once when idle, right after the poll in flight otherwise. */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    void this.#tick();
   }
 
   /** No poll starts after this; resolves once the one in flight, if any, has finished. */

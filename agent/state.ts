@@ -23,6 +23,10 @@ export interface AgentState {
   /** The last successful report (what the manager publishes now). */
   lastGoodReport?: LastReport;
   pairing?: Omit<PairingDecision, 'probe'>;
+  /** The node's last change of private address, while it matters to the pairing decision. */
+  addressChange?: { from: string; to: string; at: string };
+  /** The TTL of the internal name's address records, as the manager served it at the last decision. */
+  addressTtl?: number;
   /** What the last probe report sent said: the next one goes only when this changes, or daily. */
   lastProbeReport?: { at: string; verdict: string; resolver: string; hairpins: boolean };
 }
