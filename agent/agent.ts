@@ -12,7 +12,9 @@ import { managerDns01 } from './cert/dns01.ts';
 import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
 import { hairpinSelfTest, type HairpinResult } from './hairpin.ts';
-import type { NodeNames, ServiceIdentity } from './http/policy.ts';
+import type { NodeView } from '../contract/api.ts';
+import type { NodeNames } from '../contract/identity.ts';
+import type { ServiceIdentity } from './http/policy.ts';
 import { ManagerClient } from './manager-client.ts';
 import { decidePairingUrl, formatDecision, TTL_GRACE_SECONDS, type AddressChange, type PairingDecision } from './pairing.ts';
 import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
@@ -64,7 +66,7 @@ export class NodeAgent {
   readonly config: AgentConfig;
   readonly client: ManagerClient;
   readonly #deps: Required<AgentDeps>;
-  #names: NodeNames | undefined;
+  #view: NodeView | undefined;
   #keeper: CertificateKeeper | undefined;
   #polls: PollLoop | undefined;
   #watch: AddressWatch | undefined;
@@ -89,24 +91,23 @@ export class NodeAgent {
     };
   }
 
-  /** The node's names, from the manager (which also proves the credential works). */
-  async names(): Promise<NodeNames> {
-    this.#names ??= (await this.client.nodeState()).names;
-    return this.#names;
+  /**
+   * The node as the manager names it (which also proves the credential works): its names, zone
+   * and app-store name come from the manager's templates, never derived again here.
+   */
+  async view(): Promise<NodeView> {
+    this.#view ??= await this.client.nodeState();
+    return this.#view;
   }
 
-  /** The zone: configured, or the external name less the seed template's `{node}.pl-{licence}.`. */
-  zone(names: NodeNames): string {
-    if (this.config.zone) return this.config.zone;
-    const prefix = `${this.config.node}.pl-${this.config.licence}.`;
-    if (!names.external.startsWith(prefix)) throw new Error(`set "zone" in the agent configuration: ${names.external} does not follow the default template`);
-    return names.external.slice(prefix.length);
+  async names(): Promise<NodeNames> {
+    return (await this.view()).names;
   }
 
   /** What the node's HTTPS helpers (agent/http) need. */
   async serviceIdentity(): Promise<ServiceIdentity> {
-    const names = await this.names();
-    return { licence: this.config.licence, node: this.config.node, names, appsName: `pl-${this.config.licence}.apps.${this.zone(names)}`, port: this.config.port };
+    const { names, appsName } = await this.view();
+    return { licence: this.config.licence, node: this.config.node, names, appsName, port: this.config.port };
   }
 
   /** The state file is shared with other agent processes (the CLI): read it before any write. */
@@ -152,7 +153,7 @@ export class NodeAgent {
         publicIpv6: addresses.publicIpv6 ?? null,
         port: this.config.port,
       });
-      this.#names ??= answer.names;
+      this.#view = answer;
       // The public address is the report's source as the manager saw it, invisible from here:
       // its answer is where a new WAN address shows.
       const publicIpv4 = answer.addresses?.publicIpv4 ?? null;
@@ -195,7 +196,7 @@ export class NodeAgent {
   /** Decide the pairing URL now, and send the probe with the hairpin result to the manager. */
   async decidePairing(options: { resolver?: string } = {}): Promise<PairingDecision> {
     await this.#load();
-    const names = await this.names();
+    const { names, zone } = await this.view();
     const resolver = options.resolver ?? this.config.resolver;
     const connectAddress = this.config.hairpinAddress ?? this.state.publicIpv4 ?? undefined;
     // Beside the probe whatever its outcome: the decision needs it only when the internal name
@@ -208,6 +209,7 @@ export class NodeAgent {
     const freshChange = this.#freshChange();
     const decision = await decidePairingUrl({
       names,
+      zone,
       port: this.config.port,
       ...(addresses ? { privateIpv4: addresses.privateIpv4 } : {}),
       truth: dohTransport(new URL('/dns-query', this.config.manager).href),

@@ -25,8 +25,6 @@ export interface AgentConfig {
   reloadCommand?: string;
   /** The shop's resolver for pairing checks (`host[:port]`); default /etc/resolv.conf's. */
   resolver?: string;
-  /** The zone, for the app store origin; default: the external name less `{node}.pl-{licence}.`. */
-  zone?: string;
   /** Address overrides (see agent/addresses.ts). */
   privateIpv4?: string;
   privateIpv6?: string;
@@ -77,13 +75,15 @@ export class AgentConfigError extends Error {
 
 const STRING_KEYS = [
   'manager', 'licence', 'node', 'credential', 'certDir', 'acmeDirectory', 'acmeCaFile', 'acmeEmail', 'authoritativeDns',
-  'reloadCommand', 'resolver', 'zone', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'publicIpv6', 'hairpinAddress', 'pairingListen',
+  'reloadCommand', 'resolver', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'publicIpv6', 'hairpinAddress', 'pairingListen',
   'networkLabel', 'relay', 'relayTarget',
 ] as const;
 const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds', 'startJitterSeconds'] as const;
 /** Number keys for which 0 means "none". */
 const ZERO_ALLOWED = new Set<string>(['startJitterSeconds']);
 export const DEFAULT_START_JITTER_SECONDS = 30;
+/** Every key of the configuration file (docs/agent.md lists them, checked by test/docs/tables.test.ts). */
+export const CONFIG_KEYS: readonly string[] = [...STRING_KEYS, ...NUMBER_KEYS];
 
 /** `certDir` → `HAIRPIN_AGENT_CERT_DIR`. */
 export function envName(key: string): string {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { IDENTITY_PATH } from './http/policy.ts';
+import { IDENTITY_PATH, identityMismatch } from '../contract/identity.ts';
 
 export interface HairpinTest {
   /** The node's external origin, e.g. `https://nur1.pl-1234.example.test:8443`. */
@@ -58,14 +58,14 @@ export function hairpinSelfTest(test: HairpinTest): Promise<HairpinResult> {
       });
       res.on('end', () => {
         if (res.statusCode !== 200) return resolve(done(false, `${url.host} answered HTTP ${res.statusCode}, not the node's identity`));
-        let id: { service?: unknown; nonce?: unknown; licence?: unknown; node?: unknown };
+        let id: unknown;
         try {
           id = JSON.parse(body);
         } catch {
           return resolve(done(false, `${url.host} answered something that is not the node's identity (not JSON)`));
         }
-        if (id.service !== 'hairpin' || id.nonce !== nonce) return resolve(done(false, `${url.host} answered, but not with this node's nonce: another service is there`));
-        if (id.licence !== test.licence || id.node !== test.node) return resolve(done(false, `${url.host} is node ${String(id.node)} of licence ${String(id.licence)}, not this node`));
+        const mismatch = identityMismatch(id, nonce, test);
+        if (mismatch) return resolve(done(false, `${url.host} answered, but not as this node: ${mismatch}`));
         resolve(done(true, `reached itself at ${url.host}${test.connectAddress ? ` via ${test.connectAddress}` : ''} from inside; the nonce came back`));
       });
     });

@@ -1,15 +1,19 @@
 // The agent's side of the manager API, with the node's own credential. Transport failures, 5xx
 // and 429 are retried (bounded, backoff with jitter); any other 4xx is the agent's mistake or a
 // revoked credential, surfaced at once as a ManagerError carrying the problem type.
+import type { AddressReport, NodeAnswer, ReportAnswer } from '../contract/api.ts';
+import type { NodeNames } from '../contract/identity.ts';
+import { problemTypeOf, type ProblemType } from '../contract/problem.ts';
 import { DEFAULT_RETRY, RetryableError, withRetry, type RetryPolicy } from './retry.ts';
-import type { NodeNames } from './http/policy.ts';
+
+export type { AddressReport, NodeAnswer, ReportAnswer };
 
 export class ManagerError extends Error {
   readonly code = 'ERR_MANAGER';
   readonly status: number;
   /** The RFC 9457 problem type without its URN prefix, e.g. "forbidden". */
-  readonly problem: string | undefined;
-  constructor(message: string, status: number, problem: string | undefined) {
+  readonly problem: ProblemType | undefined;
+  constructor(message: string, status: number, problem: ProblemType | undefined) {
     super(message);
     this.status = status;
     this.problem = problem;
@@ -25,27 +29,6 @@ export interface ManagerClientOptions {
   /** Per-request bound (ms); default 10 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
-}
-
-export interface AddressReport {
-  privateIpv4: string;
-  privateIpv6?: string;
-  publicIpv4?: string;
-  /** null: the node has none (the manager then publishes no AAAA, whatever the report's source). */
-  publicIpv6?: string | null;
-  port?: number;
-}
-
-export interface NodeView {
-  licence: string;
-  node: string;
-  names: NodeNames;
-  addresses: { privateIpv4: string; privateIpv6: string | null; publicIpv4: string | null; publicIpv6: string | null; port: number | null; reportedAt: string } | null;
-}
-
-export interface ReportAnswer extends NodeView {
-  serial: number;
-  changed: boolean;
 }
 
 function retryAfterMs(header: string | null): number | undefined {
@@ -95,14 +78,13 @@ export class ManagerClient {
       }
       const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       if (!res.ok) {
-        const problem = typeof json.type === 'string' ? json.type.replace(/^urn:hairpin:problem:/, '') : undefined;
-        throw new ManagerError(`${method} ${target.pathname}: HTTP ${res.status} ${String(json.detail ?? text)}`, res.status, problem);
+        throw new ManagerError(`${method} ${target.pathname}: HTTP ${res.status} ${String(json.detail ?? text)}`, res.status, problemTypeOf(json));
       }
       return json as T;
     }, retry);
   }
 
-  nodeState(): Promise<NodeView> {
+  nodeState(): Promise<NodeAnswer> {
     return this.request('GET', this.nodePath);
   }
 

@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { PROBLEM_MEDIA_TYPE } from '../contract/problem.ts';
 import { hostName, problem, type NodeNames } from './http/policy.ts';
 import { formatDecision, type PairingDecision } from './pairing.ts';
 
@@ -69,7 +70,7 @@ export async function listenPairingEndpoint(spec: string, decisions: SharedDecis
     if (!acceptsHost(req.headers.host, hosts)) {
       // RFC 9110 §15.5.20, as the node's own service answers names it does not serve.
       const detail = `this endpoint answers for an address, ${[...hosts].join(', ')}; not "${req.headers.host ?? ''}"`;
-      return void res.writeHead(421, { 'content-type': 'application/problem+json' }).end(problem(421, 'misdirected-request', detail));
+      return void res.writeHead(421, { 'content-type': PROBLEM_MEDIA_TYPE }).end(problem('misdirected-request', detail));
     }
     const url = new URL(req.url ?? '/', 'http://agent.invalid');
     if (url.pathname !== '/pairing-url' || req.method !== 'GET') return void res.writeHead(404).end();

@@ -9,6 +9,8 @@ import type { NodeNames } from './http/policy.ts';
 
 export interface PairingInput {
   names: NodeNames;
+  /** The zone apex, as the manager names it (the probe need not ask the SOA for it). */
+  zone: string;
   /** The port the node's HTTPS service is reached on. */
   port: number;
   /** The node's private IPv4: the internal answer must be this address. */
@@ -104,6 +106,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
   const resolver = input.resolver ? resolverTransport(input.resolver) : await systemTransport();
   const probe: ProbeResult = await probeNode({
     names: { internal: input.names.internal, external: input.names.external },
+    zone: input.zone,
     truth: input.truth,
     resolver,
     ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
@@ -151,7 +154,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     kind: relay ? 'relay' : 'external',
     ...(relay ? { relayUrl: origin(relay, 443) } : {}),
     warning,
-    advice: adviceFor(verdict, probe.zone || input.names.internal.split('.').slice(1).join('.')),
+    advice: adviceFor(verdict, input.zone),
     explanation,
     hairpin,
     ...facts,

@@ -3,6 +3,7 @@
 // "filtered" from "cannot reach the zone", and only by its own outcome: a control that timed out
 // or failed vouches for nothing. The zone's SOA (owner, name server, contact, serial) tells a
 // negative answer the zone gave (and how old it is) from one the resolver made up. Pure functions.
+import { parseControl } from '../contract/control.ts';
 import { canonicalIpv6 } from '../dns/address.ts';
 import { serialBefore } from '../dns/serial.ts';
 import type { Observation, RecordEvidence } from './observe.ts';
@@ -66,14 +67,14 @@ function passes(control: Observation | undefined): boolean {
   return answered(control, 'NOERROR') && answerData(control!).length > 0;
 }
 
-/** The addresses the control TXT (`v=hairpin1 a=10.1.2.3`) names for `type`, sorted. */
+/** The addresses the control TXT (contract/control.ts) names for `type`, sorted. */
 function vouchedAddresses(control: Observation, type: string): string[] {
-  const key = type === 'AAAA' ? 'aaaa=' : 'a=';
   return control.answers
     .filter((r) => r.type === 'TXT')
-    .flatMap((r) => r.data.split(/\s+/))
-    .filter((t) => t.startsWith(key))
-    .map((t) => (key === 'aaaa=' ? canonicalIpv6(t.slice(key.length)) : t.slice(key.length)))
+    .flatMap((r) => {
+      const named = parseControl(r.data);
+      return named ? (type === 'AAAA' ? named.aaaa : named.a) : [];
+    })
     .sort();
 }
 

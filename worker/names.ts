@@ -1,5 +1,6 @@
 // The zone's naming scheme: templates such as `i-{node}.pl-{licence}.{zone}` turned into names,
 // and names parsed back into (licence, node). One place, used by the API and by the zone.
+import type { NodeNames } from '../contract/identity.ts';
 import { isValidHostName, isValidLabel, normalizeName, relativeLabels } from '../dns/name.ts';
 
 export interface NameTemplates {
@@ -27,12 +28,6 @@ export type NameKind = 'external' | 'internal' | 'relay';
  */
 export const DEFAULT_RELAY_TEMPLATE = 'relay-{node}-pl-{licence}.{zone}';
 
-export interface NodeNames {
-  external: string;
-  internal: string;
-  /** The name the node is reached through the relay by (when the relay is on and the name is valid). */
-  relay?: string;
-}
 
 interface CompiledTemplate {
   regex: RegExp;

@@ -1,7 +1,11 @@
-// The API description served at /openapi.json (OpenAPI 3.1). Kept beside the routes it
-// describes; test/manager/api.test.ts checks every documented path answers.
+// The API description served at /openapi.json (OpenAPI 3.1). The request bodies are generated
+// from their schemas in contract/api.ts (the ones the manager validates with) and the problem
+// types from contract/problem.ts; the paths are listed beside the routes they describe, and
+// test/manager/api-suite.ts checks every documented path answers.
+import { toJsonSchema } from '@valibot/to-json-schema';
+import { REQUEST_BODIES } from '../contract/api.ts';
+import { PROBLEMS, PROBLEM_URN } from '../contract/problem.ts';
 import { LABEL } from '../dns/name.ts';
-import { PROBLEMS, PROBLEM_URN } from './problem.ts';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const bearer = [{ bearer: [] }];
@@ -10,6 +14,15 @@ const path = (licence = true, node = false) => [
   ...(node ? [{ name: 'node', in: 'path', required: true, schema: { $ref: '#/components/schemas/Label' } }] : []),
 ];
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const body = (name: keyof typeof REQUEST_BODIES) => json({ $ref: `#/components/schemas/${name}` });
+
+/** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of each request body; `check` actions (RFC 1918, ULA) are in the descriptions. */
+function requestBodySchemas(): Record<string, object> {
+  return Object.fromEntries(Object.entries(REQUEST_BODIES).map(([name, schema]) => {
+    const { $schema: _, ...jsonSchema } = toJsonSchema(schema, { target: 'draft-2020-12', errorMode: 'ignore' });
+    return [name, jsonSchema];
+  }));
+}
 
 export function openApiDocument(zone: string) {
   return {
@@ -24,18 +37,7 @@ export function openApiDocument(zone: string) {
       schemas: {
         Label: { type: 'string', pattern: LABEL.source },
         Names: { type: 'object', properties: { external: { type: 'string' }, internal: { type: 'string' } } },
-        Report: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['privateIpv4'],
-          properties: {
-            privateIpv4: { type: 'string', description: 'RFC 1918 address', examples: ['10.1.2.3'] },
-            privateIpv6: { type: ['string', 'null'], description: 'ULA (fc00::/7)' },
-            publicIpv4: { type: ['string', 'null'], description: 'Defaults to the request source when that is public' },
-            publicIpv6: { type: ['string', 'null'], description: 'Global unicast; defaults to the request source when it is one' },
-            port: { type: ['integer', 'null'], minimum: 1, maximum: 65535 },
-          },
-        },
+        ...requestBodySchemas(),
         Problem: {
           type: 'object',
           properties: {
@@ -67,7 +69,7 @@ export function openApiDocument(zone: string) {
       '/resolve': { get: { summary: 'DNS JSON (Google/Cloudflare shape)', parameters: [{ name: 'name', in: 'query', required: true, schema: { type: 'string' } }, { name: 'type', in: 'query', schema: { type: 'string' } }], responses: { 200: { description: 'application/dns-json' }, 400: problem } } },
       '/v1/licences': {
         get: { summary: 'List licences (admin)', security: bearer, responses: { 200: { description: 'licences' }, 401: problem } },
-        post: { summary: 'Create a licence (admin)', security: bearer, requestBody: json({ type: 'object', required: ['licence'], properties: { licence: { $ref: '#/components/schemas/Label' } } }), responses: { 201: { description: 'created' }, 400: problem, 401: problem, 409: problem } },
+        post: { summary: 'Create a licence (admin)', security: bearer, requestBody: body('LicenceCreation'), responses: { 201: { description: 'created' }, 400: problem, 401: problem, 409: problem } },
       },
       '/v1/licences/{licence}': {
         parameters: path(),
@@ -77,7 +79,7 @@ export function openApiDocument(zone: string) {
       '/v1/licences/{licence}/nodes': {
         parameters: path(),
         get: { summary: 'List nodes (admin)', security: bearer, responses: { 200: { description: 'nodes' } } },
-        post: { summary: 'Enrol a node (admin); the credential is shown once', security: bearer, requestBody: json({ type: 'object', required: ['node'], properties: { node: { $ref: '#/components/schemas/Label' } } }), responses: { 201: { description: '{licence,node,names,credential}' }, 400: problem, 401: problem, 409: problem } },
+        post: { summary: 'Enrol a node (admin); the credential is shown once', security: bearer, requestBody: body('NodeEnrolment'), responses: { 201: { description: '{licence,node,names,credential}' }, 400: problem, 401: problem, 409: problem } },
       },
       '/v1/licences/{licence}/nodes/{node}': {
         parameters: path(true, true),
@@ -86,7 +88,7 @@ export function openApiDocument(zone: string) {
       },
       '/v1/licences/{licence}/nodes/{node}/addresses': {
         parameters: path(true, true),
-        put: { summary: 'Report addresses (the node, or admin)', security: bearer, requestBody: json({ $ref: '#/components/schemas/Report' }), responses: { 200: { description: 'names, records now served, serial' }, 400: problem, 401: problem, 403: problem, 415: problem } },
+        put: { summary: 'Report addresses (the node, or admin)', security: bearer, requestBody: body('AddressReport'), responses: { 200: { description: 'names, records now served, serial' }, 400: problem, 401: problem, 403: problem, 415: problem } },
       },
       '/v1/licences/{licence}/nodes/{node}/history': {
         parameters: path(true, true),
@@ -105,7 +107,7 @@ export function openApiDocument(zone: string) {
       '/v1/compat': { get: { summary: 'ISP compatibility: per network and resolver, verdict counts, hairpin, last seen (support)', security: bearer, parameters: [{ name: 'days', in: 'query', schema: { type: 'integer' } }], responses: { 200: { description: 'aggregates' }, 401: problem, 403: problem } } },
       '/v1/compat/licences/{licence}': { parameters: path(), get: { summary: 'Compatibility of one licence\'s nodes (support)', security: bearer, responses: { 200: { description: 'per node' }, 401: problem } } },
       '/v1/compat/licences/{licence}/nodes/{node}': { parameters: path(true, true), get: { summary: 'A node\'s probe reports with their evidence (support)', security: bearer, responses: { 200: { description: 'reports' }, 401: problem } } },
-      '/v1/support-tokens': { post: { summary: 'Issue a read-only support token, a signed JWT (admin)', security: bearer, responses: { 201: { description: '{token, expiresAt}' }, 401: problem } } },
+      '/v1/support-tokens': { post: { summary: 'Issue a read-only support token, a signed JWT (admin)', security: bearer, requestBody: body('SupportTokenRequest'), responses: { 201: { description: '{token, expiresAt}' }, 401: problem } } },
       '/support': { get: { summary: 'Support page (HTML): verdict shares per ISP, drill-down per licence and node', security: bearer, responses: { 200: { description: 'text/html' }, 401: problem } } },
       '/register': { post: { summary: 'acme-dns compatible: an account bound to one node name (node credential or admin); at most 10 per node', security: bearer, responses: { 201: { description: '{username, password, fulldomain, subdomain, allowfrom}' }, 401: problem, 409: problem } } },
       '/update': { post: { summary: 'acme-dns compatible: set a TXT value (X-Api-User, X-Api-Key)', parameters: [{ name: 'X-Api-User', in: 'header', required: true, schema: { type: 'string' } }, { name: 'X-Api-Key', in: 'header', required: true, schema: { type: 'string' } }], requestBody: json({ type: 'object', required: ['subdomain', 'txt'], properties: { subdomain: { type: 'string' }, txt: { type: 'string' } } }), responses: { 200: { description: '{txt}' }, 401: problem, 403: problem } } },

@@ -1,8 +1,11 @@
-// Request-body checks for the API: small, explicit, and strict about unknown fields so a typo
-// ("privateIPv4") is an error rather than a silently ignored value.
-import { canonicalIpv6, isGlobalIpv6, isIpv4, isNonPublicIpv4, isRfc1918, isUla } from '../dns/address.ts';
+// Request bodies of the API: read within a bound, parsed, and checked against their schemas in
+// contract/api.ts, strict about unknown fields so a typo ("privateIPv4") is an error rather than a
+// silently ignored value.
+import * as v from 'valibot';
+import { ADDRESS_FIELDS, AddressReport, type AddressField } from '../contract/api.ts';
+import type { FieldError, ProblemType } from '../contract/problem.ts';
 import { readBoundedBody } from './body.ts';
-import { ProblemError, type FieldError } from './problem.ts';
+import { ProblemError } from './problem.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -47,60 +50,38 @@ export function requireString(body: JsonObject, field: string): string {
   return value;
 }
 
-export interface AddressReport {
-  privateIpv4: string;
-  privateIpv6: string | null;
-  /** undefined: not given (the manager may use the request's source address). */
-  publicIpv4: string | null | undefined;
-  publicIpv6: string | null | undefined;
-  port: number | null;
+/**
+ * Check a body against its schema in contract/api.ts: unknown fields first (`invalid-request`,
+ * so a typo is named as one), then every bad field at once, as `problem`.
+ *
+ * ```ts
+ * const { node } = parseBody(NodeEnrolment, await readJsonObject(c.req.raw));
+ * ```
+ */
+export function parseBody<S extends v.StrictObjectSchema<v.ObjectEntries, v.ErrorMessage<v.StrictObjectIssue> | undefined>>(
+  schema: S,
+  body: JsonObject,
+  problem: ProblemType = 'invalid-request',
+): v.InferOutput<S> {
+  rejectUnknownFields(body, Object.keys(schema.entries));
+  const result = v.safeParse(schema, body, { abortPipeEarly: true });
+  if (result.success) return result.output;
+  const errors: FieldError[] = result.issues.map((issue) => ({
+    field: v.getDotPath(issue) ?? '',
+    message: issue.input === undefined || issue.input === null ? 'required' : `${issue.message} (got ${JSON.stringify(issue.input)})`,
+  }));
+  throw new ProblemError(problem, errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 }
 
-const REPORT_FIELDS = ['privateIpv4', 'privateIpv6', 'publicIpv4', 'publicIpv6', 'port'] as const;
-
-export type AddressField = 'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6';
-
-/** What each address field accepts, for the JSON report and dyndns2 alike; IPv6 kept canonical. */
-export const ADDRESS_FIELDS: Record<AddressField, { check: (v: string) => boolean; message: string; canonical: (v: string) => string }> = {
-  privateIpv4: { check: isRfc1918, message: 'must be an RFC 1918 IPv4 address: 10/8, 172.16/12 or 192.168/16', canonical: (v) => v },
-  privateIpv6: { check: isUla, message: 'must be a unique local IPv6 address (fc00::/7)', canonical: canonicalIpv6 },
-  publicIpv4: { check: (v) => isIpv4(v) && !isNonPublicIpv4(v), message: 'must be a public IPv4 address, not private, loopback, link-local or CGNAT', canonical: (v) => v },
-  publicIpv6: { check: isGlobalIpv6, message: 'must be a global unicast IPv6 address (2000::/3)', canonical: canonicalIpv6 },
-};
-
-/** Check an address report; all field errors are returned together. */
-export function parseAddressReport(body: JsonObject): AddressReport {
-  rejectUnknownFields(body, REPORT_FIELDS);
-  const errors: FieldError[] = [];
-  const field = (name: AddressField, optional: boolean): string | null | undefined => {
-    const value = body[name];
-    const { check, message, canonical } = ADDRESS_FIELDS[name];
-    if (value === undefined || value === null) {
-      if (!optional) errors.push({ field: name, message: 'required' });
-      return value as null | undefined;
-    }
-    if (typeof value !== 'string' || !check(value)) {
-      errors.push({ field: name, message: `${message} (got ${JSON.stringify(value)})` });
-      return undefined;
-    }
-    return canonical(value);
-  };
-  const privateIpv4 = field('privateIpv4', false);
-  const privateIpv6 = field('privateIpv6', true);
-  const publicIpv4 = field('publicIpv4', true);
-  const publicIpv6 = field('publicIpv6', true);
-  const port = body.port;
-  if (port !== undefined && port !== null && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535)) {
-    errors.push({ field: 'port', message: `must be a whole number from 1 to 65535 (got ${JSON.stringify(port)})` });
-  }
-  if (errors.length > 0) {
-    throw new ProblemError('invalid-address', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
-  }
+/** An address report, IPv6 addresses in canonical form; `publicIpv4`/`publicIpv6` undefined when not given. */
+export function parseAddressReport(body: JsonObject) {
+  const report = parseBody(AddressReport, body, 'invalid-address');
+  const canonical = (field: AddressField, a: string | null | undefined) => (a ? ADDRESS_FIELDS[field].canonical(a) : a);
   return {
-    privateIpv4: privateIpv4 as string,
-    privateIpv6: privateIpv6 ?? null,
-    publicIpv4: publicIpv4 as string | null | undefined,
-    publicIpv6: publicIpv6 as string | null | undefined,
-    port: (port as number | null | undefined) ?? null,
+    privateIpv4: report.privateIpv4,
+    privateIpv6: canonical('privateIpv6', report.privateIpv6) ?? null,
+    publicIpv4: report.publicIpv4,
+    publicIpv6: canonical('publicIpv6', report.publicIpv6),
+    port: report.port ?? null,
   };
 }

@@ -2,13 +2,10 @@
 // the request's facts: the Host allow-list, CORS for the app store and the sibling origin on
 // every answer (errors included), the private/local-network preflight, and the identity
 // endpoint. The Node and Fetch wrappers (./node.ts, ./fetch.ts) only translate.
+import { identityBody, IDENTITY_PATH, type NodeNames } from '../../contract/identity.ts';
+import { problemBody, PROBLEM_MEDIA_TYPE, type ProblemType } from '../../contract/problem.ts';
 
-export interface NodeNames {
-  external: string;
-  internal: string;
-  /** The relay's name for this node, when the manager runs a relay (reached on port 443). */
-  relay?: string;
-}
+export { IDENTITY_PATH, type NodeNames };
 
 export interface ServiceIdentity {
   licence: string;
@@ -41,8 +38,6 @@ export type Decision =
   | { kind: 'answer'; status: number; headers: Record<string, string>; body: string | null }
   /** Call the handler, then add these headers to whatever it answers. */
   | { kind: 'pass'; headers: Record<string, string> };
-
-export const IDENTITY_PATH = '/.well-known/hairpin';
 
 /** The nonce is echoed: a bounded, inert alphabet keeps the endpoint from reflecting markup. */
 const NONCE = /^[A-Za-z0-9._~-]{1,128}$/;
@@ -83,9 +78,9 @@ export function nodeNameList(names: NodeNames): string[] {
   return [names.external, names.internal, ...(names.relay ? [names.relay] : [])];
 }
 
-/** An RFC 9457 problem body with the manager's URN types. */
-export function problem(status: number, type: string, detail: string): string {
-  return JSON.stringify({ type: `urn:hairpin:problem:${type}`, status, detail });
+/** An RFC 9457 problem body, its type from the registry the manager uses too (contract/problem.ts). */
+export function problem(type: ProblemType, detail: string): string {
+  return JSON.stringify(problemBody(type, detail));
 }
 
 /**
@@ -112,7 +107,7 @@ export function servicePolicy(identity: ServiceIdentity): (facts: RequestFacts) 
     const answer = (status: number, body: string | null, extra: Record<string, string> = {}): Decision => ({
       kind: 'answer',
       status,
-      headers: { ...headers, ...(body ? { 'content-type': status < 400 ? 'application/json' : 'application/problem+json' } : {}), 'cache-control': 'no-store', ...extra },
+      headers: { ...headers, ...(body ? { 'content-type': status < 400 ? 'application/json' : PROBLEM_MEDIA_TYPE } : {}), 'cache-control': 'no-store', ...extra },
       body,
     });
 
@@ -120,12 +115,12 @@ export function servicePolicy(identity: ServiceIdentity): (facts: RequestFacts) 
     if (!host || !hosts.has(host)) {
       // RFC 9110 §15.5.20: 421 tells the client this server does not serve that name here, so a
       // browser or proxy that coalesced connections retries on a fresh one.
-      return answer(421, problem(421, 'misdirected-request', `this service answers for ${[...hosts].join(', ')}, not "${host ?? ''}"`));
+      return answer(421, problem('misdirected-request', `this service answers for ${[...hosts].join(', ')}, not "${host ?? ''}"`));
     }
 
     const preflightMethod = facts.header('access-control-request-method');
     if (facts.method === 'OPTIONS' && preflightMethod !== undefined) {
-      if (!corsAllowed) return answer(403, problem(403, 'origin-not-allowed', `origin "${requestOrigin ?? ''}" may not call this service`));
+      if (!corsAllowed) return answer(403, problem('origin-not-allowed', `origin "${requestOrigin ?? ''}" may not call this service`));
       const extra: Record<string, string> = {
         'access-control-allow-methods': PREFLIGHT_METHODS,
         'access-control-max-age': '600',
@@ -142,11 +137,10 @@ export function servicePolicy(identity: ServiceIdentity): (facts: RequestFacts) 
     }
 
     if (facts.path === IDENTITY_PATH) {
-      if (facts.method !== 'GET' && facts.method !== 'HEAD') return answer(405, problem(405, 'method-not-allowed', 'use GET'), { allow: 'GET, HEAD' });
+      if (facts.method !== 'GET' && facts.method !== 'HEAD') return answer(405, problem('method-not-allowed', 'use GET'), { allow: 'GET, HEAD' });
       const nonce = facts.query.get('nonce') ?? '';
-      if (!NONCE.test(nonce)) return answer(400, problem(400, 'invalid-request', 'send ?nonce= with 1-128 characters of A-Z a-z 0-9 . _ ~ -'));
-      const body = { service: 'hairpin', licence: identity.licence, node: identity.node, names: { external: identity.names.external, internal: identity.names.internal, ...(identity.names.relay ? { relay: identity.names.relay } : {}) }, nonce };
-      return answer(200, JSON.stringify(body));
+      if (!NONCE.test(nonce)) return answer(400, problem('invalid-request', 'send ?nonce= with 1-128 characters of A-Z a-z 0-9 . _ ~ -'));
+      return answer(200, JSON.stringify(identityBody(identity, nonce)));
     }
     return { kind: 'pass', headers };
   };
@@ -157,7 +151,7 @@ export function failure(headers: Record<string, string>): Extract<Decision, { ki
   return {
     kind: 'answer',
     status: 500,
-    headers: { ...headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
-    body: problem(500, 'internal', 'the service failed to handle this request'),
+    headers: { ...headers, 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store' },
+    body: problem('internal', 'the service failed to handle this request'),
   };
 }

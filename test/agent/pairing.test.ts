@@ -54,6 +54,7 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
   const decide = (resolver: string, hairpinPort: number) =>
     decidePairingUrl({
       names,
+      zone: 'example.test',
       port: 8443,
       privateIpv4: '192.168.1.20',
       truth: dohTransport(`${manager.url}/dns-query`),
@@ -90,6 +91,7 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
   it('reports "relay", with the relay URL, when neither direct name works from the LAN and the node has a relay name', async () => {
     const d = await decidePairingUrl({
       names: { ...names, relay: 'relay-nur1-pl-1234.example.test' },
+      zone: 'example.test',
       port: 8443,
       privateIpv4: '192.168.1.20',
       truth: dohTransport(`${manager.url}/dns-query`),

@@ -64,6 +64,7 @@ const RUNTIME_ADAPTER = /^worker\/adapter\/(node|deno|workers)\//;
 const STORE_ADAPTER = /^worker\/adapter\/sqlite\//;
 /** Code that must run on Workers, Deno, Node and (probe, client) in browsers. */
 const WEB_STANDARD = (f: string) =>
+  f.startsWith('contract/') ||
   (f.startsWith('worker/') && !NODE_WING.test(f) && !f.startsWith('worker/adapter/')) ||
   (f.startsWith('probe/') && !f.startsWith('probe/adapter/')) || f.startsWith('dns/') || (f.startsWith('client/') && f !== 'client/bundle.ts') ||
   (f.startsWith('schema/') && f !== 'schema/read-migrations.ts');

@@ -51,7 +51,8 @@ export function checkDoc(file: string): Finding[] {
   for (const [, span] of text.matchAll(/`([^`\s]+)`/g)) {
     const path = span!.replace(/^\.\//, '').replace(/[.,:;]$/, '');
     const top = path.split('/')[0]!;
-    const citesRepoPath = FOLDERS.includes(top) && path.includes('/') && !/[*{}<>…|]/.test(path);
+    // Build output (`probe/dist/`) is made by a command the doc names, not kept in the repository.
+    const citesRepoPath = FOLDERS.includes(top) && path.includes('/') && !/[*{}<>…|]/.test(path) && !path.includes('/dist/');
     const citesDoc = /^[\w./-]+\.md$/.test(path);
     if (!citesRepoPath && !citesDoc) continue;
     // A path is the repository's (`worker/app.ts`) or, for a doc, also beside the citing file.

@@ -4,7 +4,8 @@
 import { Hono } from 'hono';
 import { requireNodeOrAdmin } from '../auth.ts';
 import { zoneChanged, type ManagerEnv } from '../context.ts';
-import type { NameKind, NodeNames } from '../names.ts';
+import type { NodeNames } from '../../contract/identity.ts';
+import type { NameKind } from '../names.ts';
 import { ProblemError } from '../problem.ts';
 import { addAcmeChallenge, acmeChallenges, removeAcmeChallenge } from '../store/acme-challenges.ts';
 import { readJsonObject, rejectUnknownFields, type JsonObject } from '../validate.ts';

@@ -5,7 +5,8 @@ import { requireAdmin } from '../auth.ts';
 import { credentialHash, zoneChanged, type ManagerEnv } from '../context.ts';
 import { newCredential } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
-import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
+import { LicenceCreation, NodeEnrolment } from '../../contract/api.ts';
+import { parseBody, readJsonObject } from '../validate.ts';
 import { nodeView } from './views.ts';
 
 export const adminRoutes = new Hono<ManagerEnv>();
@@ -17,9 +18,7 @@ function checkLabels(c: { get(k: 'deps'): ManagerEnv['Variables']['deps'] }, lic
 
 adminRoutes.post('/v1/licences', async (c) => {
   requireAdmin(c);
-  const body = await readJsonObject(c.req.raw);
-  rejectUnknownFields(body, ['licence']);
-  const licence = requireString(body, 'licence');
+  const { licence } = parseBody(LicenceCreation, await readJsonObject(c.req.raw));
   checkLabels(c, licence);
   const { store, now } = c.get('deps');
   if (!(await store.createLicence(licence, now()))) throw new ProblemError('conflict', `licence "${licence}" exists`);
@@ -52,9 +51,7 @@ adminRoutes.delete('/v1/licences/:licence', async (c) => {
 adminRoutes.post('/v1/licences/:licence/nodes', async (c) => {
   requireAdmin(c);
   const licence = c.req.param('licence');
-  const body = await readJsonObject(c.req.raw);
-  rejectUnknownFields(body, ['node']);
-  const node = requireString(body, 'node');
+  const { node } = parseBody(NodeEnrolment, await readJsonObject(c.req.raw));
   checkLabels(c, licence, node);
   const { store, config, now } = c.get('deps');
   const credential = newCredential();

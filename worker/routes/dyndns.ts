@@ -11,7 +11,7 @@ import { timingSafeEqual } from '../credential.ts';
 import { credentialHash, type ManagerDeps, type ManagerEnv } from '../context.ts';
 import { WindowLimiter } from '../rate-limit.ts';
 import { writeReport, type ReportValues } from '../report.ts';
-import { ADDRESS_FIELDS, type AddressField } from '../validate.ts';
+import { ADDRESS_FIELDS, type AddressField } from '../../contract/api.ts';
 import { clientAddress } from './node.ts';
 
 export const dyndnsRoutes = new Hono<ManagerEnv>();

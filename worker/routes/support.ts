@@ -14,22 +14,18 @@ import { parseFilters, PERIODS, supportHref, type SupportFilters } from '../supp
 import { networkName, selectNetworks } from '../support/outcomes.ts';
 import { COLOURS, legend, page, utc, type Html } from '../support/view.ts';
 import { issueSupportToken, requireSupport, SUPPORT_COOKIE, supportCallerFromToken } from '../support-auth.ts';
-import { readJsonObject, rejectUnknownFields } from '../validate.ts';
+import { SupportTokenRequest } from '../../contract/api.ts';
+import { parseBody, readJsonObject } from '../validate.ts';
 
 export const supportRoutes = new Hono<ManagerEnv>();
 
 const DEFAULT_TTL = 8 * 3600;
-const MAX_TTL = 30 * 86_400;
 
 supportRoutes.post('/v1/support-tokens', async (c) => {
   requireAdmin(c);
   const body = c.req.header('content-type') ? await readJsonObject(c.req.raw) : {};
-  rejectUnknownFields(body, ['subject', 'ttlSeconds']);
-  const subject = body.subject ?? 'support';
-  const ttl = body.ttlSeconds ?? DEFAULT_TTL;
-  if (typeof subject !== 'string' || subject.length < 1 || subject.length > 200) throw new ProblemError('invalid-request', '"subject" must be a string of 1 to 200 characters');
-  if (!Number.isInteger(ttl) || (ttl as number) < 60 || (ttl as number) > MAX_TTL) throw new ProblemError('invalid-request', `"ttlSeconds" must be a whole number from 60 to ${MAX_TTL}`);
-  return c.json({ subject, ...(await issueSupportToken(c, subject, ttl as number)) }, 201);
+  const { subject = 'support', ttlSeconds = DEFAULT_TTL } = parseBody(SupportTokenRequest, body);
+  return c.json({ subject, ...(await issueSupportToken(c, subject, ttlSeconds)) }, 201);
 });
 
 /** The support page lists this many licences; the finder opens any other. */

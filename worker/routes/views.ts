@@ -1,15 +1,9 @@
-// JSON shapes of nodes and records, shared by the admin and node routes.
+// JSON shapes of nodes and records (contract/api.ts), shared by the admin and node routes.
+import { httpsOrigin, type NodeView, type RecordView } from '../../contract/api.ts';
 import type { DnsRecord } from '../../dns/message.ts';
 import type { ManagerConfig } from '../config.ts';
 import type { NodeState } from '../store/store.ts';
 import { nodeRecords } from '../zone/records.ts';
-
-export interface RecordView {
-  name: string;
-  type: string;
-  ttl: number;
-  data: string;
-}
 
 export function recordView(r: DnsRecord): RecordView {
   const data = Array.isArray(r.data) ? r.data.map(String).join('') : String(r.data);
@@ -26,11 +20,17 @@ export function servedRecords(config: ManagerConfig, state: NodeState): RecordVi
   ].map(recordView);
 }
 
-export function nodeView(config: ManagerConfig, state: NodeState) {
+export function nodeView(config: ManagerConfig, state: NodeState): NodeView {
+  const names = config.names.nodeNames(state.licence, state.node);
+  const appsName = config.names.appsName(state.licence);
+  const port = state.addresses?.port;
   return {
     licence: state.licence,
     node: state.node,
-    names: config.names.nodeNames(state.licence, state.node),
+    names,
+    zone: config.names.zone,
+    appsName,
+    origins: { external: httpsOrigin(names.external, port), internal: httpsOrigin(names.internal, port), apps: httpsOrigin(appsName, null) },
     createdAt: new Date(state.createdAt).toISOString(),
     addresses: state.addresses
       ? {

@@ -1,6 +1,7 @@
 // Everything the manager reads and writes, through Kysely's typed builder so one set of queries
 // serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
 import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
+import type { AddressesView } from '../../contract/api.ts';
 import { MAX_SERIAL } from './serial.ts';
 import type { AddressTable, Database } from '../../schema/database.ts';
 import type { AtomicBatch, StoreWriter } from './batch.ts';
@@ -21,19 +22,14 @@ export interface NodeRow {
   createdAt: number;
 }
 
-export interface NodeAddresses {
-  privateIpv4: string;
-  privateIpv6: string | null;
-  publicIpv4: string | null;
-  publicIpv6: string | null;
-  port: number | null;
-  sourceAddress: string | null;
+/** A node's last report as stored: the API's view of it (contract/api.ts), the time in ms. */
+export interface StoredAddresses extends Omit<AddressesView, 'reportedAt'> {
   reportedAt: number;
 }
 
 /** What a node looks like to the zone: enrolled, and maybe reported. */
 export interface NodeState extends NodeRow {
-  addresses: NodeAddresses | undefined;
+  addresses: StoredAddresses | undefined;
 }
 
 /** The reported values; for each, undefined keeps the stored value and null clears it. */
@@ -60,7 +56,7 @@ type ReportParams = { [K in keyof ReportInput]: K extends Kept ? Exclude<ReportI
 export interface ReportResult {
   serial: number;
   changed: boolean;
-  addresses: NodeAddresses;
+  addresses: StoredAddresses;
 }
 
 export interface HistoryEntry {
@@ -71,7 +67,7 @@ export interface HistoryEntry {
   new: Partial<Record<'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6', string | null>>;
 }
 
-function toAddresses(row: AddressTable): NodeAddresses {
+function toAddresses(row: AddressTable): StoredAddresses {
   return {
     privateIpv4: row.private_ipv4,
     privateIpv6: row.private_ipv6,

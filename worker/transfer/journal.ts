@@ -30,7 +30,7 @@ function stateAt(row: AddressHistoryTable, side: Side): NodeState {
     node: row.node,
     credentialHash: '',
     createdAt: 0,
-    // nodeRecords reads only the addresses; the rest of NodeAddresses does not reach the zone.
+    // nodeRecords reads only the addresses; the rest of StoredAddresses does not reach the zone.
     addresses: privateIpv4 === null ? undefined : {
       privateIpv4,
       privateIpv6: row[`${side}_private_ipv6`],

@@ -1,5 +1,6 @@
 // The records the zone holds, built from configuration and a node's stored state. The DNS
 // answers and the API's "records now served" both come from here.
+import { controlText } from '../../contract/control.ts';
 import type { DnsRecord } from '../../dns/message.ts';
 import type { AppsTarget, ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
@@ -58,7 +59,7 @@ export function nodeRecords(config: ManagerConfig, kind: NameKind, state: NodeSt
   const ttl = config.addressTtl;
   const ipv4 = kind === 'internal' ? [a?.privateIpv4 ?? null] : [a?.publicIpv4 ?? null];
   const ipv6 = kind === 'internal' ? [a?.privateIpv6 ?? null] : [a?.publicIpv6 ?? null];
-  const txt = ['v=hairpin1', ...ipv4.filter(Boolean).map((x) => `a=${x}`), ...ipv6.filter(Boolean).map((x) => `aaaa=${x}`)].join(' ');
+  const txt = controlText({ a: ipv4.filter((x): x is string => Boolean(x)), aaaa: ipv6.filter((x): x is string => Boolean(x)) });
   return [...addresses(name, ttl, ipv4, ipv6), { type: 'TXT', name, ttl, class: 'IN', data: [txt] }];
 }
 

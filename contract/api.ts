@@ -1,0 +1,105 @@
+// The bodies of the manager's API, once: valibot schemas from which the manager validates each
+// request (worker/validate.ts) and builds /openapi.json (worker/openapi.ts), and the types the
+// agent's manager client sends and reads. Checks that JSON Schema cannot say (RFC 1918, ULA)
+// are `check` actions: enforced here, described in the field's description there.
+import * as v from 'valibot';
+import { canonicalIpv6, isGlobalIpv6, isIpv4, isNonPublicIpv4, isRfc1918, isUla } from '../dns/address.ts';
+import { LABEL } from '../dns/name.ts';
+import type { NodeNames } from './identity.ts';
+
+/** A licence or node: the label rules (lower case, and so on) answer `invalid-label`, after this. */
+const label = (what: string) =>
+  v.pipe(v.string(`"${what}" is required and must be a string`), v.minLength(1, `"${what}" is required and must be a string`), v.description(`a DNS label (${LABEL.source})`));
+
+export type AddressField = 'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6';
+
+/** What each address field accepts, for the JSON report and dyndns2 alike; IPv6 kept canonical. */
+export const ADDRESS_FIELDS: Record<AddressField, { check: (v: string) => boolean; message: string; description: string; canonical: (v: string) => string }> = {
+  privateIpv4: { check: isRfc1918, message: 'must be an RFC 1918 IPv4 address: 10/8, 172.16/12 or 192.168/16', description: 'RFC 1918 address', canonical: (a) => a },
+  privateIpv6: { check: isUla, message: 'must be a unique local IPv6 address (fc00::/7)', description: 'ULA (fc00::/7)', canonical: canonicalIpv6 },
+  publicIpv4: { check: (a) => isIpv4(a) && !isNonPublicIpv4(a), message: 'must be a public IPv4 address, not private, loopback, link-local or CGNAT', description: 'Defaults to the request source when that is public', canonical: (a) => a },
+  publicIpv6: { check: isGlobalIpv6, message: 'must be a global unicast IPv6 address (2000::/3)', description: 'Global unicast; defaults to the request source when it is one; null: the node has none', canonical: canonicalIpv6 },
+};
+
+/** A field that must pass its check, with one message for a wrong type and a wrong value alike. */
+const address = (field: AddressField) => {
+  const { check, message, description } = ADDRESS_FIELDS[field];
+  return v.pipe(v.string(message), v.check(check, message), v.description(description));
+};
+
+const PORT_MESSAGE = 'must be a whole number from 1 to 65535';
+
+export const AddressReport = v.strictObject({
+  privateIpv4: v.pipe(address('privateIpv4'), v.examples(['10.1.2.3'])),
+  privateIpv6: v.optional(v.nullable(address('privateIpv6'))),
+  publicIpv4: v.optional(v.nullable(address('publicIpv4'))),
+  publicIpv6: v.optional(v.nullable(address('publicIpv6'))),
+  port: v.optional(v.nullable(v.pipe(v.number(PORT_MESSAGE), v.integer(PORT_MESSAGE), v.minValue(1, PORT_MESSAGE), v.maxValue(65535, PORT_MESSAGE)))),
+});
+/** What a node sends: `PUT /v1/licences/{licence}/nodes/{node}/addresses`. A missing public address defaults to the request's source; `null` clears it. */
+export type AddressReport = v.InferOutput<typeof AddressReport>;
+
+export const LicenceCreation = v.strictObject({ licence: label('licence') });
+export const NodeEnrolment = v.strictObject({ node: label('node') });
+
+/** Support tokens last 8 h unless asked otherwise, at most 30 days. */
+const TTL_MESSAGE = '"ttlSeconds" must be a whole number from 60 to 2592000';
+export const SupportTokenRequest = v.strictObject({
+  subject: v.optional(v.pipe(v.string('"subject" must be a string of 1 to 200 characters'), v.minLength(1, '"subject" must be a string of 1 to 200 characters'), v.maxLength(200, '"subject" must be a string of 1 to 200 characters'))),
+  ttlSeconds: v.optional(v.pipe(v.number(TTL_MESSAGE), v.integer(TTL_MESSAGE), v.minValue(60, TTL_MESSAGE), v.maxValue(30 * 86_400, TTL_MESSAGE))),
+});
+
+/** The request bodies by the name /openapi.json gives them. */
+export const REQUEST_BODIES = { AddressReport, LicenceCreation, NodeEnrolment, SupportTokenRequest };
+
+/** The addresses a node last reported, as the manager answers them. */
+export interface AddressesView {
+  privateIpv4: string;
+  privateIpv6: string | null;
+  publicIpv4: string | null;
+  publicIpv6: string | null;
+  port: number | null;
+  sourceAddress: string | null;
+  reportedAt: string;
+}
+
+/**
+ * A node as the manager answers it (`GET /v1/licences/{licence}/nodes/{node}`): its names, and
+ * what is derived from the manager's templates, so that no one else derives them again.
+ */
+export interface NodeView {
+  licence: string;
+  node: string;
+  names: NodeNames;
+  /** The zone apex the names live under. */
+  zone: string;
+  /** The licence's app-store name (`HAIRPIN_APPS_TEMPLATE`): its https origin may call the node. */
+  appsName: string;
+  /** The node's https origins (with the reported port) and the app store's. */
+  origins: { external: string; internal: string; apps: string };
+  createdAt: string;
+  addresses: AddressesView | null;
+}
+
+export interface RecordView {
+  name: string;
+  type: string;
+  ttl: number;
+  data: string;
+}
+
+/** The answer to a state read or a report: the node, the records now served and the zone serial. */
+export interface NodeAnswer extends NodeView {
+  records: RecordView[];
+  serial: number;
+}
+
+export interface ReportAnswer extends NodeAnswer {
+  /** The report changed what the zone serves (a history row, a serial bump, a NOTIFY). */
+  changed: boolean;
+}
+
+/** `https://host` on 443, `https://host:port` otherwise. */
+export function httpsOrigin(host: string, port: number | null | undefined): string {
+  return !port || port === 443 ? `https://${host}` : `https://${host}:${port}`;
+}
