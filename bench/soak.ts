@@ -9,8 +9,9 @@
 //
 // The short form runs inside npm test (test/dns/soak.test.ts).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect as h2connect, constants as h2 } from 'node:http2';
 import { connect, type Socket } from 'node:net';
@@ -19,7 +20,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeMessage, encodeMessage, FLAG_TC, records, type DnsMessage } from '../dns/message.ts';
 import { frameTcp } from '../dns/tcp-frame.ts';
+import { startDaemon, type Daemon } from '../test/dns/daemons.ts';
+import { writeKnotConfig } from '../test/dns/knot-config.ts';
+import { freePort } from '../test/support/net.ts';
 import { spawnManager, type ManagerProcess } from '../test/support/process.ts';
+import { haveSystemPrograms } from '../test/support/system.ts';
 import { waitUntil } from '../test/support/wait.ts';
 import { query, type QueryType } from '../test/dns/wire-client.ts';
 
@@ -32,6 +37,8 @@ export interface SoakOptions {
   reports: number;
   /** Extra environment for the manager (shorter HTTP deadlines for the short form). */
   managerEnv?: Record<string, string>;
+  /** Start a Knot on the same zone and compare the size of every valid answer with its (knotd needed). */
+  knot?: boolean;
   log?: (line: string) => void;
 }
 
@@ -47,6 +54,9 @@ export interface SoakResult {
   tcpSent: number;
   /** Largest answer bytes / datagram bytes, per kind of hostile datagram that got an answer. */
   amplification: Record<string, number>;
+  /** Valid questions asked of both the manager and Knot, and how many got more bytes from us. */
+  comparedWithKnot: number;
+  largerThanKnot: number;
   /** Answers with records the hostile prefix received in its busiest second (RRL bounds it). */
   fullAnswersPerSecondMax: number;
   /** Bytes the hostile prefix received in its busiest second. */
@@ -61,6 +71,7 @@ const ADMIN = 'soak-admin-token-0123456789abcdef';
 const NODES = 16;
 /** The checker's address: another /24 than the hostile traffic's 127.0.0.1. */
 const CHECKER = '127.0.1.1';
+const bin = fileURLToPath(new URL('../bin/hairpin.js', import.meta.url));
 
 /** xorshift32: the same traffic on every run. */
 function random(seed: number) {
@@ -323,7 +334,24 @@ async function checkerAsk(udp: UdpSocket, port: number, q: DnsMessage): Promise<
 }
 
 /** Real reports and real questions, every answer compared with what was reported. */
-async function checker(manager: { httpPort: number; dnsPort: number }, credentials: string[], reports: number, result: SoakResult, hostile: { running: boolean }): Promise<void> {
+/**
+ * Valid questions whose answers Knot, loaded with the zone as it was before the reports, gives
+ * with the same records: their sizes must not exceed Knot's. Some carry a large EDNS option
+ * (neither server echoes it). ANY is left out: each server may pick another RRset (RFC 8482).
+ */
+function validQuestions(id: number): DnsMessage[] {
+  const out: DnsMessage[] = [];
+  for (const name of [ZONE, `ns1.${ZONE}`, `i-nur1.pl-2.${ZONE}`, `nur1.pl-2.${ZONE}`, `pl-1.${ZONE}`, `nope.${ZONE}`, `private.canary.${ZONE}`]) {
+    for (const type of ['A', 'NS', 'SOA', 'TXT', 'AAAA'] as QueryType[]) {
+      const q = query(name, type, 1232, id++ & 0xffff);
+      if (type === 'NS') (q.additionals![0] as { options: unknown[] }).options = [{ code: 65001, data: Buffer.alloc(900) }];
+      out.push(q);
+    }
+  }
+  return out;
+}
+
+async function checker(manager: { httpPort: number; dnsPort: number }, credentials: string[], reports: number, result: SoakResult, hostile: { running: boolean }, knotPort?: number): Promise<void> {
   const udp = createSocket('udp4');
   await new Promise<void>((resolve) => udp.bind(0, CHECKER, resolve));
   udp.on('error', () => {});
@@ -350,8 +378,32 @@ async function checker(manager: { httpPort: number; dnsPort: number }, credentia
       result.wrongAnswers++;
       if (result.wrongDetails.length < 5) result.wrongDetails.push(`nur${n}: reported ${address}, answered ${got ? JSON.stringify(got) : 'nothing (timeout)'}`);
     }
+    if (knotPort !== undefined) {
+      const questions = validQuestions(id);
+      id += questions.length;
+      const q = questions[i % questions.length]!;
+      const [ours, theirs] = await Promise.all([checkerAsk(udp, manager.dnsPort, q), checkerAsk(udp, knotPort, { ...q, id: (q.id! + 0x8000) & 0xffff })]);
+      if (ours && theirs) {
+        result.comparedWithKnot++;
+        if (ours.byteLength > theirs.byteLength) {
+          result.largerThanKnot++;
+          if (result.wrongDetails.length < 5) result.wrongDetails.push(`${q.questions![0]!.name} ${q.questions![0]!.type}: ${ours.byteLength} bytes, Knot ${theirs.byteLength}`);
+        }
+      }
+    }
   }
   udp.close();
+}
+
+/** A Knot serving the zone file `hairpin zonefile` writes from the manager's store. */
+async function startKnot(dir: string, manager: { db: string }): Promise<Daemon> {
+  const zoneFile = join(dir, `${ZONE}.zone`);
+  const zone = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [bin, 'zonefile'], { env: { ...process.env, HAIRPIN_DB: manager.db, HAIRPIN_ZONE: ZONE } }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+  await writeFile(zoneFile, zone);
+  const port = await freePort();
+  return startDaemon('knotd', ['-c', await writeKnotConfig(dir, port, ZONE, zoneFile)], { port, probeName: ZONE });
 }
 
 /** The port the manager's DNS server took, from its start-up line. */
@@ -364,10 +416,12 @@ function dnsPortOf(manager: ManagerProcess): number {
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {});
   const dir = await mkdtemp(join(tmpdir(), 'hairpin-soak-'));
-  const manager = await spawnManager({ HAIRPIN_DB: join(dir, 'hairpin.sqlite'), HAIRPIN_ZONE: ZONE, HAIRPIN_ADMIN_TOKEN: ADMIN, ...options.managerEnv });
+  const db = join(dir, 'hairpin.sqlite');
+  const manager = Object.assign(await spawnManager({ HAIRPIN_DB: db, HAIRPIN_ZONE: ZONE, HAIRPIN_ADMIN_TOKEN: ADMIN, ...options.managerEnv }), { db });
+  let knot: Daemon | undefined;
   const result: SoakResult = {
     crashes: 0, wrongAnswers: 0, wrongDetails: [], reportsLost: 0, reportsAcknowledged: 0, questionsChecked: 0, udpSent: 0, tcpSent: 0, amplification: {},
-    fullAnswersPerSecondMax: 0, bytesPerSecondMax: 0, rssBeforeKiB: 0, rssAfterKiB: 0, seconds: 0,
+    comparedWithKnot: 0, largerThanKnot: 0, fullAnswersPerSecondMax: 0, bytesPerSecondMax: 0, rssBeforeKiB: 0, rssAfterKiB: 0, seconds: 0,
   };
   try {
     const pid = manager.child.pid!;
@@ -379,6 +433,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (res.status !== 201) throw new Error(`enrol nur${n}: ${res.status}`);
       credentials.push((res.json as { credential: string }).credential);
     }
+    // A node the checker never reports on: the same records in the manager and in Knot.
+    const fixed = await checkerRequest(manager.port, 'POST', '/v1/licences/2/nodes', ADMIN, { node: 'nur1' });
+    const put = await checkerRequest(manager.port, 'PUT', '/v1/licences/2/nodes/nur1/addresses', (fixed.json as { credential: string }).credential, { privateIpv4: '10.2.2.2', publicIpv4: '192.0.2.22' });
+    if (put.status !== 200) throw new Error(`report pl-2/nur1: ${put.status}`);
+    if (options.knot) {
+      knot = await startKnot(dir, manager);
+      log(`soak: knot on ${knot.port}, loaded with the same zone`);
+    }
     result.rssBeforeKiB = rssKiB(pid);
     log(`soak: manager pid ${pid}, dns ${dnsPort}, http ${manager.port}, RSS ${result.rssBeforeKiB} KiB`);
     const start = performance.now();
@@ -386,7 +448,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await Promise.all([
       Promise.all([udpFlood(dnsPort, options.udpPackets, result), tcpAbuse(dnsPort, options.tcpMessages, result), httpAbuse(manager.port, options.httpAbuse)])
         .finally(() => { hostile.running = false; }),
-      checker({ httpPort: manager.port, dnsPort }, credentials, options.reports, result, hostile),
+      checker({ httpPort: manager.port, dnsPort }, credentials, options.reports, result, hostile, knot?.port),
     ]);
     result.seconds = (performance.now() - start) / 1000;
     if (manager.child.exitCode !== null || manager.child.signalCode !== null) result.crashes++;
@@ -397,6 +459,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (health.status !== 200) result.crashes++;
     }
   } finally {
+    await knot?.stop();
     if (manager.child.exitCode !== null && manager.child.exitCode !== 0) result.crashes = Math.max(result.crashes, 1);
     await manager.stop();
     await rm(dir, { recursive: true, force: true });
@@ -412,6 +475,7 @@ export function formatSoak(r: SoakResult): string {
     `wrong answers: ${r.wrongAnswers} of ${r.questionsChecked} checked${r.wrongDetails.length ? ` (${r.wrongDetails.join('; ')})` : ''}`,
     `reports lost: ${r.reportsLost} (${r.reportsAcknowledged} acknowledged)`,
     `worst amplification per datagram kind (answer bytes / datagram bytes): ${amp}`,
+    `valid answers larger than Knot's for the same question: ${r.largerThanKnot} of ${r.comparedWithKnot} compared`,
     `hostile /24, busiest second: ${r.fullAnswersPerSecondMax} answers with records, ${r.bytesPerSecondMax} bytes in all`,
     `manager RSS: ${r.rssBeforeKiB} KiB before, ${r.rssAfterKiB} KiB after`,
   ].join('\n');
@@ -424,8 +488,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     tcpMessages: count('SOAK_TCP', 10_000),
     httpAbuse: count('SOAK_HTTP', 2_000),
     reports: count('SOAK_REPORTS', 2_000),
+    knot: haveSystemPrograms('knotd'),
     log: console.log,
   });
   console.log(formatSoak(result));
-  process.exitCode = result.crashes || result.wrongAnswers || result.reportsLost ? 1 : 0;
+  process.exitCode = result.crashes || result.wrongAnswers || result.reportsLost || result.largerThanKnot ? 1 : 0;
 }
