@@ -45,9 +45,10 @@ export async function withRetry<T>(step: (attempt: number) => Promise<T>, policy
       return await step(attempt);
     } catch (e) {
       if (!(e instanceof RetryableError) || attempt + 1 >= policy.attempts) throw e;
-      // Retry-After (RFC 9110 §10.2.3) is a floor, capped by maxMs so a hostile value cannot park us.
+      // Retry-After (RFC 9110 §10.2.3) is a floor, capped by maxMs so a hostile value cannot park
+      // us; the jitter goes on top of it, or a fleet told "2 s" would all come back at 2 s.
       const floor = Math.min(e.retryAfterMs ?? 0, policy.maxMs);
-      await sleep(Math.max(floor, backoffDelay(attempt, policy, policy.random)));
+      await sleep(floor + backoffDelay(attempt, policy, policy.random));
     }
   }
 }

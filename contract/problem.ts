@@ -25,6 +25,7 @@ export const PROBLEMS = {
   internal: [500, 'Internal error'],
   'relay-failed': [502, 'The node dropped the relayed request'],
   'admin-disabled': [503, 'No admin token is configured on this manager'],
+  overloaded: [503, 'The manager is busy; retry after the delay given'],
   'relay-offline': [503, 'The node is not connected to the relay'],
   'relay-timeout': [504, 'The node did not answer through the relay in time'],
 } as const satisfies Record<string, readonly [number, string]>;

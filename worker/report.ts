@@ -8,7 +8,8 @@ export type ReportValues = Omit<ReportInput, 'licence' | 'node' | 'at'>;
 
 export async function writeReport(c: Context<ManagerEnv>, licence: string, node: string, values: ReportValues, via: 'api' | 'dyndns2'): Promise<ReportResult> {
   const { store, now, metrics } = c.get('deps');
-  const result = await store.report({ licence, node, ...values, at: now() }, crypto.randomUUID());
+  // A report whose client has gone is not written if it has not started (see AtomicBatch).
+  const result = await store.report({ licence, node, ...values, at: now() }, crypto.randomUUID(), c.req.raw.signal);
   metrics?.report(via, result.changed);
   if (result.changed) zoneChanged(c, licence, node);
   return result;

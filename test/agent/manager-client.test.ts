@@ -33,11 +33,17 @@ describe('ManagerClient retries', () => {
     expect(delays).toEqual([100, 200]);
   });
 
-  it('honours Retry-After on 429, capped by the policy', async () => {
+  it('honours Retry-After on 429 and 503 as a floor capped by the policy, with its jitter on top', async () => {
     const delays: number[] = [];
-    const { fetchImpl } = scripted([new Response('', { status: 429, headers: { 'retry-after': '120' } }), ok()]);
+    const { fetchImpl } = scripted([
+      new Response('', { status: 429, headers: { 'retry-after': '120' } }),
+      problem(503, 'overloaded'),
+      new Response('', { status: 503, headers: { 'retry-after': '0' } }),
+      ok(),
+    ]);
     await client(fetchImpl, delays).reportAddresses({ privateIpv4: '10.0.0.2' });
-    expect(delays).toEqual([1000]);
+    // 120 s capped at 1 s, plus full jitter (random() = 1 here) over 100 ms, then 200 ms, 400 ms.
+    expect(delays).toEqual([1000 + 100, 200, 400]);
   });
 
   it('surfaces 403 at once with its problem type, never retried', async () => {

@@ -3,8 +3,11 @@
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Database } from '../../schema/database.ts';
 
-/** Run the queries in order, all or nothing; results in the same order. */
-export type AtomicBatch = (queries: readonly CompiledQuery[]) => Promise<QueryResult<unknown>[]>;
+/**
+ * Run the queries in order, all or nothing; results in the same order. A batch whose `signal` has
+ * aborted (its caller went away) before it starts is not run: it rejects with the signal's reason.
+ */
+export type AtomicBatch = (queries: readonly CompiledQuery[], signal?: AbortSignal) => Promise<QueryResult<unknown>[]>;
 
 /**
  * What a query file (acme-challenges.ts, probe-reports.ts) needs of the Store to write: the
@@ -19,10 +22,12 @@ export interface StoreWriter {
 
 /** For dialects with real transactions (Postgres; SQLite through Kysely). */
 export function transactionBatch(db: Kysely<any>): AtomicBatch {
-  return (queries) =>
-    db.transaction().execute(async (trx) => {
+  return async (queries, signal) => {
+    signal?.throwIfAborted();
+    return db.transaction().execute(async (trx) => {
       const results: QueryResult<unknown>[] = [];
       for (const query of queries) results.push(await trx.executeQuery(query));
       return results;
     });
+  };
 }

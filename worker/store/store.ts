@@ -302,7 +302,7 @@ export class Store implements StoreWriter {
    * current addresses. The batch cannot branch, so "changed" is decided in SQL and the history
    * row's presence is what the serial bump keys on.
    */
-  async report(input: ReportInput, historyId: string): Promise<ReportResult> {
+  async report(input: ReportInput, historyId: string, signal?: AbortSignal): Promise<ReportResult> {
     // Two SQL shapes per value: "keep the stored one" (undefined) or "set this value"; compiled
     // once per shape in use (the JSON report uses two or four, dyndns2 a few more).
     const kept = new Set((Object.keys(KEPT_COLUMNS) as Kept[]).filter((k) => input[k] === undefined));
@@ -321,7 +321,7 @@ export class Store implements StoreWriter {
       port: input.port ?? null,
       historyId,
     };
-    const results = await this.batch(queries.map((q) => q(params)));
+    const results = await this.batch(queries.map((q) => q(params)), signal);
     const row = results[4]?.rows[0] as (AddressTable & { zone_serial: number; history_id: string | null }) | undefined;
     if (!row) throw new Error('report batch returned no row');
     return { serial: Number(row.zone_serial), changed: row.history_id !== null, addresses: toAddresses(row) };

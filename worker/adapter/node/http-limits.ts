@@ -17,6 +17,12 @@ export interface HttpLimits {
   maxConnectionsPerSource: number;
   /** The listen backlog asked of the kernel (which caps it at net.core.somaxconn). */
   backlog: number;
+  /** Requests being handled at once; more are answered 503 at once. */
+  maxRequestsInFlight: number;
+  /** Writes waiting for the store (SQLite's group commit); beyond this, writes are answered 503. */
+  maxQueuedWrites: number;
+  /** The Retry-After of a 503 (s); each answer adds up to as much again at random. */
+  retryAfterSeconds: number;
 }
 
 /** Each limit's variable and default: the table docs/manager.md is checked against. */
@@ -27,6 +33,9 @@ export const HTTP_LIMIT_VARIABLES = {
   maxConnections: ['HAIRPIN_HTTP_MAX_CONNECTIONS', 4_096],
   maxConnectionsPerSource: ['HAIRPIN_HTTP_MAX_CONNECTIONS_PER_SOURCE', 64],
   backlog: ['HAIRPIN_HTTP_BACKLOG', 4_096],
+  maxRequestsInFlight: ['HAIRPIN_HTTP_MAX_IN_FLIGHT', 1_024],
+  maxQueuedWrites: ['HAIRPIN_HTTP_MAX_QUEUED_WRITES', 1_024],
+  retryAfterSeconds: ['HAIRPIN_HTTP_RETRY_AFTER_SECONDS', 2],
 } as const satisfies Record<keyof HttpLimits, readonly [string, number]>;
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.fromEntries(

@@ -16,6 +16,7 @@ import { nodePeerAddress } from './conninfo.ts';
 import { parseListen, serveMetrics, type RunningMetricsListener } from './metrics-listener.ts';
 import { openStore } from '../sqlite/store.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
+import { shedLoad } from './load-shedding.ts';
 import { serveHttp, type RunningHttp } from './serve.ts';
 import { listenRelayTls, NodeRelayHub, type RunningRelayListener } from './relay.ts';
 import type { Store } from '../../store/store.ts';
@@ -94,7 +95,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
   const rateLimit = rateLimitFromEnv(env);
   const limits = httpLimitsFromEnv(env);
-  const { store, close: closeStore } = await openStore(db);
+  const { store, queuedWrites, close: closeStore } = await openStore(db);
   const zone = new Zone(config, store);
   const metrics = new Metrics(Date.now);
   const primary = startPrimary({ env, config, store, zone, log, metrics });
@@ -113,7 +114,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const tls = env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
     ? { cert: await readFile(env.HAIRPIN_TLS_CERT, 'utf8'), key: await readFile(env.HAIRPIN_TLS_KEY, 'utf8') }
     : undefined;
-  const http = await serveHttp(app.fetch, {
+  const http = await serveHttp(shedLoad(app.fetch, limits, { queuedWrites }), {
     host: env.HAIRPIN_HTTP_HOST || '127.0.0.1',
     port: port(env, 'HAIRPIN_HTTP_PORT', 8787),
     limits,

@@ -64,3 +64,19 @@ describe('sqliteBatch (group commit)', () => {
     expect(rows()).toEqual([{ id: 2, v: 'b' }]);
   });
 });
+
+describe('sqliteBatch under load', () => {
+  it('drops unrun the batches whose caller went away while they waited, and counts what waits', async () => {
+    const { batch, rows } = database();
+    const gone = new AbortController();
+    const kept = batch([insert(1, 'kept')]);
+    const dropped = batch([insert(2, 'dropped')], gone.signal);
+    expect(batch.queued).toBe(2);
+    gone.abort(new Error('client went away'));
+    await expect(dropped).rejects.toThrow('client went away');
+    await kept;
+    expect(batch.queued).toBe(0);
+    expect(rows()).toEqual([{ id: 1, v: 'kept' }]);
+    await expect(batch([insert(3, 'late')], gone.signal)).rejects.toThrow('client went away');
+  });
+});

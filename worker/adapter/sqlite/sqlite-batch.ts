@@ -16,6 +16,7 @@ type Outcome = { results: QueryResult<unknown>[] } | { error: unknown };
 
 interface Pending {
   queries: Parameters<AtomicBatch>[0];
+  signal: AbortSignal | undefined;
   resolve(results: QueryResult<unknown>[]): void;
   reject(error: unknown): void;
 }
@@ -24,11 +25,19 @@ interface Pending {
  * An AtomicBatch on one connection. Synchronous execution cannot interleave with anything else on
  * it, and BEGIN IMMEDIATE makes a second process wait (busy_timeout) instead of failing.
  */
-export function sqliteBatch(db: DatabaseSync): AtomicBatch {
+export function sqliteBatch(db: DatabaseSync): AtomicBatch & { readonly queued: number } {
   let pending: Pending[] = [];
   const flush = () => {
-    const group = pending.splice(0, MAX_GROUP);
+    const taken = pending.splice(0, MAX_GROUP);
     if (pending.length > 0) setImmediate(flush);
+    // Work for a caller that has gone (its client disconnected while queued) is dropped unrun:
+    // under a backlog it would only delay the callers still waiting.
+    const group = taken.filter((p) => {
+      if (!p.signal?.aborted) return true;
+      p.reject(p.signal.reason);
+      return false;
+    });
+    if (group.length === 0) return;
     const outcomes = runGroup(db, group);
     group.forEach((p, i) => {
       const outcome = outcomes[i]!;
@@ -36,11 +45,14 @@ export function sqliteBatch(db: DatabaseSync): AtomicBatch {
       else p.resolve(outcome.results);
     });
   };
-  return (queries) =>
+  const batch: AtomicBatch = (queries, signal) =>
     new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
       // setImmediate runs after the I/O callbacks of this turn: every request read in it joins.
-      if (pending.push({ queries, resolve, reject }) === 1) setImmediate(flush);
+      if (pending.push({ queries, signal, resolve, reject }) === 1) setImmediate(flush);
     });
+  // How many batches wait for their group: what the HTTP entry sheds load on.
+  return Object.defineProperty(batch, 'queued', { get: () => pending.length }) as AtomicBatch & { readonly queued: number };
 }
 
 function runGroup(db: DatabaseSync, group: readonly Pending[]): Outcome[] {

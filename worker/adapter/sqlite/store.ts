@@ -12,6 +12,8 @@ import { NodeSqliteDialect, openSqlite } from './sqlite-driver.ts';
 
 export interface OpenedStore {
   store: Store;
+  /** Writes waiting for their turn (SQLite's group commit); 0 where the database queues them. */
+  queuedWrites(): number;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export interface OpenedStore {
 export async function openStore(location: string): Promise<OpenedStore> {
   let db: Kysely<Database>;
   let batch: AtomicBatch;
+  let queuedWrites = () => 0;
   if (/^postgres(ql)?:\/\//.test(location)) {
     const pg = await import('pg');
     // BIGINT columns hold millisecond times and serials, all below 2^53: numbers, not strings.
@@ -34,8 +37,10 @@ export async function openStore(location: string): Promise<OpenedStore> {
   } else {
     const sqlite = openSqlite({ path: location });
     db = new Kysely<Database>({ dialect: new NodeSqliteDialect(sqlite) });
-    batch = sqliteBatch(sqlite);
+    const grouped = sqliteBatch(sqlite);
+    queuedWrites = () => grouped.queued;
+    batch = grouped;
   }
   await migrate(db, await readMigrations());
-  return { store: new Store(db, batch), close: () => db.destroy() };
+  return { store: new Store(db, batch), queuedWrites, close: () => db.destroy() };
 }

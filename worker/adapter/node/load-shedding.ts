@@ -1,0 +1,40 @@
+// Load shedding for the Node entry: past a bound, answer 503 with Retry-After at once. Work taken
+// on beyond what can be finished in time is worse than work refused: its clients time out and
+// retry, the kernel's accept queue overflows, and every caller waits longer (a herd of nodes
+// reporting at once after a regional power cut is the case this is for).
+import { ProblemError } from '../../problem.ts';
+import type { HttpLimits } from './http-limits.ts';
+
+type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+export interface LoadGauges {
+  /** Writes waiting for the store. */
+  queuedWrites(): number;
+}
+
+function overloaded(limits: HttpLimits, why: string): Response {
+  const response = new ProblemError('overloaded', why).toResponse();
+  // Spread over [base, 2·base] so the refused do not all come back in the same second.
+  response.headers.set('retry-after', String(limits.retryAfterSeconds + Math.floor(Math.random() * (limits.retryAfterSeconds + 1))));
+  return response;
+}
+
+/**
+ * Wrap the app's fetch: more than `maxRequestsInFlight` requests at once, or a write while
+ * `maxQueuedWrites` wait for the store, get 503 `overloaded` with Retry-After.
+ */
+export function shedLoad(fetch: FetchHandler, limits: HttpLimits, gauges: LoadGauges): FetchHandler {
+  let inFlight = 0;
+  return async (request) => {
+    if (inFlight >= limits.maxRequestsInFlight) return overloaded(limits, `${limits.maxRequestsInFlight} requests are in progress; retry later`);
+    if (request.method !== 'GET' && request.method !== 'HEAD' && gauges.queuedWrites() >= limits.maxQueuedWrites) {
+      return overloaded(limits, `${limits.maxQueuedWrites} writes are waiting; retry later`);
+    }
+    inFlight++;
+    try {
+      return await fetch(request);
+    } finally {
+      inFlight--;
+    }
+  };
+}
