@@ -13,7 +13,10 @@ export interface HttpLimits {
   idleTimeoutMs: number;
   /** Connections open at once, in all. */
   maxConnections: number;
-  /** Connections open at once from one source (an IPv4 address, an IPv6 /64). */
+  /**
+   * Connections open at once from one source (an IPv4 address, an IPv6 /64). Not applied behind
+   * a trusted proxy (HAIRPIN_TRUSTED_PROXY_HEADER): every connection comes from the proxy then.
+   */
   maxConnectionsPerSource: number;
   /** The listen backlog asked of the kernel (which caps it at net.core.somaxconn). */
   backlog: number;
@@ -31,7 +34,7 @@ export const HTTP_LIMIT_VARIABLES = {
   requestTimeoutMs: ['HAIRPIN_HTTP_REQUEST_TIMEOUT_MS', 30_000],
   idleTimeoutMs: ['HAIRPIN_HTTP_IDLE_TIMEOUT_MS', 5_000],
   maxConnections: ['HAIRPIN_HTTP_MAX_CONNECTIONS', 4_096],
-  maxConnectionsPerSource: ['HAIRPIN_HTTP_MAX_CONNECTIONS_PER_SOURCE', 64],
+  maxConnectionsPerSource: ['HAIRPIN_HTTP_MAX_CONNECTIONS_PER_SOURCE', 256],
   backlog: ['HAIRPIN_HTTP_BACKLOG', 4_096],
   maxRequestsInFlight: ['HAIRPIN_HTTP_MAX_IN_FLIGHT', 1_024],
   maxQueuedWrites: ['HAIRPIN_HTTP_MAX_QUEUED_WRITES', 1_024],
@@ -45,6 +48,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.fromEntries(
 /** Read the limits from `HAIRPIN_HTTP_*`; each is a whole number ≥ 1. */
 export function httpLimitsFromEnv(env: Env): HttpLimits {
   const limits = { ...DEFAULT_HTTP_LIMITS };
+  if (env.HAIRPIN_TRUSTED_PROXY_HEADER) limits.maxConnectionsPerSource = Number.MAX_SAFE_INTEGER;
   for (const [key, [name]] of Object.entries(HTTP_LIMIT_VARIABLES) as [keyof HttpLimits, readonly [string, number]][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
