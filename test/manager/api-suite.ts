@@ -330,7 +330,7 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       const page = await t().fetch(`/support?isp=${encodeURIComponent(isp)}&verdict=filtered-servfail&days=7`, { headers: { authorization: `Bearer ${t().adminToken}` } });
       expect(page.status).toBe(200);
       const text = await page.text();
-      expect(text).not.toMatch(/<script|style="/);
+      expect(text).not.toMatch(/<script|<style|style="/);
       expect(text).toMatch(new RegExp(`<figure data-network="${isp}">`));
       expect(text).toMatch(/<g data-week="\d{4}-\d\d-\d\d" data-reports="3">/);
       expect(text).toContain(`<g data-network="${isp}" data-reports="3">`);

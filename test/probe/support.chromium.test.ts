@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dohTransport } from '../../probe/doh.ts';
 import { probeNode, type ProbeResult } from '../../probe/probe.ts';
 import { postProbeReport } from '../../probe/report.ts';
@@ -82,6 +82,10 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
 }, 90_000);
 
+afterEach(() => {
+  expect(violations.splice(0)).toEqual([]);
+});
+
 afterAll(async () => {
   await context?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
@@ -94,8 +98,19 @@ async function compat(query = ''): Promise<Compat> {
   return (await fetch(`${manager.url}/v1/compat${query}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Compat>;
 }
 
+/** What a strict edge would send: no script at all, styles from this origin only (no inline style, no nonce). */
+const STRICT_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const violations: string[] = [];
+
 async function open(path: string, width: number): Promise<Page> {
   const page = await context.newPage();
+  // The pages must stay whole under a strict Content-Security-Policy: it is added to every page
+  // here, and any violation Chromium reports fails the test (afterEach).
+  await page.route(`${manager.url}/support**`, async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } });
+  });
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
   await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });
   const response = await page.goto(`${manager.url}${path}`);
   expect(response?.status()).toBe(200);
@@ -133,6 +148,8 @@ describe.skipIf(!have)('support page in Chromium', () => {
     it(`at ${width} px: charts and grid drawn with the numbers of /v1/compat, no horizontal scroll`, async () => {
       const page = await open('/support', width);
       await expectNoHorizontalScroll(page);
+      // The stylesheet applied (a file of its own, allowed by style-src 'self').
+      expect(await page.$eval('#weekly', (e) => getComputedStyle(e).display)).toBe('grid');
       const api = await compat();
       // One weekly chart per ISP (the 8 busiest), each with the page's week axis and the week's total.
       const charts = await page.$$eval('#weekly figure[data-network]', (figs) => figs.map((f) => ({

@@ -12,7 +12,7 @@ import { ProbeReports, weekStart, type VerdictCounts } from '../store/probe-repo
 import { resolverGrid, weekRange, weeklyCharts } from '../support/charts.ts';
 import { parseFilters, PERIODS, supportHref, type SupportFilters } from '../support/filters.ts';
 import { networkName, selectNetworks } from '../support/outcomes.ts';
-import { COLOURS, legend, page, utc, type Html } from '../support/view.ts';
+import { COLOURS, legend, page, STYLESHEET, STYLESHEET_PATH, utc, type Html } from '../support/view.ts';
 import { issueSupportToken, requireSupport, SUPPORT_COOKIE, supportCallerFromToken } from '../support-auth.ts';
 import { SupportTokenRequest } from '../../contract/api.ts';
 import { parseBody, readJsonObject } from '../validate.ts';
@@ -41,8 +41,11 @@ const MAX_WEEKS = 26;
 // Support pages name licences and shops' networks: never kept by a shared cache.
 supportRoutes.use('/support/*', async (c, next) => {
   await next();
-  c.header('cache-control', 'private, no-store');
+  if (c.req.path !== STYLESHEET_PATH) c.header('cache-control', 'private, no-store');
 });
+
+// The pages' stylesheet: nothing private in it, so no support role needed, and cached a while.
+supportRoutes.get(STYLESHEET_PATH, (c) => c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
 
 supportRoutes.get('/support', async (c) => {
   const token = c.req.query('token');

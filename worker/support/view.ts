@@ -1,7 +1,8 @@
-// The support pages' shell: one stylesheet, the verdict colours, the legend. No script and no
-// style attributes (colours are classes of the stylesheet, SVG presentation attributes are not
-// styles), so a strict Content-Security-Policy leaves the pages whole.
-import { html, raw } from 'hono/html';
+// The support pages' shell: one stylesheet, the verdict colours, the legend. No script, no inline
+// style (the stylesheet is a file of its own, colours are its classes, and SVG presentation
+// attributes are not styles), so a strict Content-Security-Policy (`style-src 'self'`, no
+// script at all) leaves the pages whole without a nonce.
+import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { VERDICTS, VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
 
@@ -15,7 +16,7 @@ export const COLOURS: Record<Verdict, string> = {
 };
 
 // Phone first: nothing is wider than the screen; wide tables scroll inside their own box.
-const STYLE = `*{box-sizing:border-box}body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:.75rem;max-width:80rem;color:#222}
+export const STYLESHEET = `*{box-sizing:border-box}body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:.75rem;max-width:80rem;color:#222}
 h1{font-size:1.35rem;margin:.5rem 0}h2{font-size:1.1rem;margin:1.5rem 0 .25rem}a{color:#1565c0}p{margin:.4rem 0}
 .scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:.5rem 0 1rem}
 th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}th:first-child,td:first-child{text-align:left}
@@ -28,9 +29,11 @@ figure{margin:0}.columns{display:flex;flex-wrap:wrap;gap:0 3rem;align-items:flex
 svg.chart{display:block;width:100%;height:auto}svg.grid{display:block;max-width:100%;height:auto}svg a text{fill:#1565c0}
 ${VERDICT_CODES.map((v) => `.v-${v}{background:${COLOURS[v]}}.t-${v}{color:${COLOURS[v]}}`).join('')}`;
 
+export const STYLESHEET_PATH = '/support/style.css';
+
 export function page(title: string, body: Html): Html {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} — hairpin support</title><style>${raw(STYLE)}</style></head>
+<title>${title} — hairpin support</title><link rel="stylesheet" href="${STYLESHEET_PATH}"></head>
 <body><nav><a href="/support">ISP compatibility</a></nav><h1>${title}</h1>${body}</body></html>`;
 }
 
