@@ -6,6 +6,7 @@ import { certificatePaths, readCertificateStatus } from '../agent/cert/keeper.ts
 import { envName, loadAgentConfig, type AgentConfig } from '../agent/config.ts';
 import { formatDecision } from '../agent/pairing.ts';
 import { readState } from '../agent/state.ts';
+import { loggerFromEnv } from '../log/logger.ts';
 import { defineCommand, UsageError } from './command.ts';
 
 async function status(config: AgentConfig, json: boolean): Promise<number> {
@@ -62,7 +63,9 @@ export const command = defineCommand({
     const print = (value: unknown, text: string) => console.log(values.json ? JSON.stringify(value, null, 2) : text);
     switch (action) {
       case 'run': {
-        const agent = new NodeAgent(config);
+        // Its lines carry what the manager and the network said: escaped and throttled.
+        const logger = loggerFromEnv(process.env);
+        const agent = new NodeAgent(config, { log: (line) => logger.info(line) });
         // Listen first: a SIGTERM while start() is still at work (its first report may already
         // be in) must stop the agent, not kill the process halfway through a state write.
         const stopping = new Promise<void>((resolve) => {
@@ -73,6 +76,7 @@ export const command = defineCommand({
         await Promise.race([agent.start(), stopping]);
         await stopping;
         await agent.stop();
+        logger.flush();
         return 0;
       }
       case 'status':

@@ -3,7 +3,7 @@
 import { Hono, type Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { allowedMethods } from './allowed-methods.ts';
-import type { ManagerDeps, ManagerEnv } from './context.ts';
+import { logFailure, type ManagerDeps, type ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
 import { acmeRoutes } from './routes/acme.ts';
 import { acmeDnsRoutes } from './routes/acme-dns.ts';
@@ -12,7 +12,7 @@ import { compatRoutes } from './routes/compat.ts';
 import { dohRoutes } from './routes/doh.ts';
 import { dyndnsRoutes } from './routes/dyndns.ts';
 import { metaRoutes } from './routes/meta.ts';
-import { nodeRoutes } from './routes/node.ts';
+import { clientAddress, nodeRoutes } from './routes/node.ts';
 import { relayByHost, relayRoutes } from './routes/relay.ts';
 import { supportRoutes } from './routes/support.ts';
 
@@ -33,9 +33,12 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
   const app = new Hono<ManagerEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);
+    const started = performance.now();
     await next();
     // By route pattern, never by path: the label set stays bounded whatever clients ask for.
-    deps.metrics?.http(c.res.status === 404 || c.res.status === 405 ? 'unmatched' : routePattern(c), c.req.method, c.res.status);
+    const route = c.res.status === 404 || c.res.status === 405 ? 'unmatched' : routePattern(c);
+    deps.metrics?.http(route, c.req.method, c.res.status);
+    deps.logger?.access({ method: c.req.method, path: c.req.path, route, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10, client: clientAddress(c) ?? null });
   });
   app.use(relayByHost);
   app.route('/', metaRoutes);
@@ -57,7 +60,7 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
   });
   app.onError((err, c) => {
     if (err instanceof ProblemError) return err.toResponse(c.req.path);
-    console.error(err);
+    logFailure(deps, 'request failed', { method: c.req.method, path: c.req.path, error: err.stack ?? err.message });
     return new ProblemError('internal', 'the manager failed to handle this request; it has been logged').toResponse(c.req.path);
   });
   return app;

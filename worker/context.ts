@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { ManagerConfig } from './config.ts';
 import { hashCredential } from './credential.ts';
+import type { Fields, Logger } from '../log/logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { Store } from './store/store.ts';
 import type { Zone } from './zone/answer.ts';
@@ -14,6 +15,8 @@ export interface ManagerDeps {
   /** The TCP peer's address as the runtime sees it (before any trusted proxy header). */
   peerAddress(c: Context): string | undefined;
   now(): number;
+  /** Access lines and failures; absent, errors go to the console. */
+  logger?: Logger;
   /** Counters for /metrics; absent, nothing is counted. */
   metrics?: Metrics;
   /** A node's records changed (enrolled, reported, deleted; node undefined: whole licence deleted). */
@@ -46,10 +49,16 @@ export function credentialHash(c: Context<ManagerEnv>, credential: string): Prom
 export function zoneChanged(c: Context<ManagerEnv>, licence: string, node?: string): void {
   const pending = c.get('deps').onZoneChange?.(licence, node);
   if (!pending) return;
-  const logged = pending.catch((e: unknown) => console.error(`zone change hook failed for ${licence}/${node ?? '*'}:`, e));
+  const logged = pending.catch((e: unknown) => logFailure(c.get('deps'), 'zone change hook failed', { licence, node, error: (e as Error).stack ?? String(e) }));
   try {
     c.executionCtx.waitUntil(logged);
   } catch {
     // Node and Deno have no ExecutionContext (Hono throws): the promise simply runs on.
   }
+}
+
+/** A failure worth an operator's eye: through the logger (escaped, throttled), else the console. */
+export function logFailure(deps: ManagerDeps, msg: string, fields: Fields): void {
+  if (deps.logger) deps.logger.error(msg, fields);
+  else console.error(msg, fields);
 }

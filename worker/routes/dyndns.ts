@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { isIpv4, isIpv6, unmapIpv4 } from '../../dns/address.ts';
 import { isValidHostName, normalizeName } from '../../dns/name.ts';
 import { timingSafeEqual } from '../credential.ts';
-import { credentialHash, type ManagerDeps, type ManagerEnv } from '../context.ts';
+import { credentialHash, logFailure, type ManagerDeps, type ManagerEnv } from '../context.ts';
 import { WindowLimiter } from '../rate-limit.ts';
 import { writeReport, type ReportValues } from '../report.ts';
 import { ADDRESS_FIELDS, type AddressField } from '../../contract/api.ts';
@@ -123,7 +123,7 @@ dyndnsRoutes.get('/nic/update', async (c) => {
   try {
     changed = (await writeReport(c, owner.licence, owner.node, report, 'dyndns2')).changed;
   } catch (error) {
-    console.error(error);
+    logFailure(deps, 'dyndns2: update failed', { error: (error as Error).stack ?? String(error) });
     return reply(c, '911');
   }
   const answer = changed ? 'good' : 'nochg';

@@ -8,6 +8,7 @@ import { compareSerial } from '../store/serial.ts';
 import { findTsig, signMessage, signStream, TsigError, TsigFormatError, unsignedError, verifyMessage, type TsigRecord } from './tsig.ts';
 import type { ManagerConfig } from '../config.ts';
 import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
+import type { Fields } from '../../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
@@ -25,7 +26,8 @@ export interface TransferHandlerOptions {
   transfer: TransferConfig;
   /** Seconds since the epoch (TSIG time checks). */
   now?: () => number;
-  log?: (line: string) => void;
+  /** Wire-derived values go in `fields`, escaped there, the line itself constant (throttled by it). */
+  log?: (line: string, fields?: Fields) => void;
   /** Counts transfers served and refused for /metrics. */
   metrics?: Metrics;
 }
@@ -109,7 +111,7 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
         return [(await signMessage(wire, verified.key!, { priorMac: request.mac, error: TsigError.BADTIME, otherData: other, time: request.timeSigned })).wire];
       }
       if (verified.status !== 'ok') {
-        log(`tsig: ${verified.status} from ${context.peer} (key ${request.keyName})`);
+        log('tsig: rejected', { status: verified.status, peer: context.peer, key: request.keyName });
         const error = verified.status === 'badkey' ? TsigError.BADKEY : TsigError.BADSIG;
         return [unsignedError(encodeMessage(response(query, Rcode.NOTAUTH)), request, error, now())];
       }
@@ -131,7 +133,7 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     const allowedByAddress = transfer.secondaries.length === 0 || isSecondary(transfer, context.peer);
     const allowedByKey = transfer.key ? request !== undefined : transfer.secondaries.length > 0;
     if (!allowedByAddress || !allowedByKey) {
-      log(`${type}: refused to ${context.peer}${transfer.key && !request ? ' (unsigned)' : ''}`);
+      log(`${type}: refused`, { peer: context.peer, signed: request !== undefined });
       options.metrics?.transfer(type === 'AXFR' ? 'axfr' : 'ixfr', 'refused');
       return refuse(query, request, Rcode.REFUSED);
     }

@@ -1,6 +1,7 @@
 // The Node manager as a primary server: transfer handler for the port-53 server, NOTIFY on every
 // serial change. startNodeManager calls this once and plugs in what it returns.
 import type { ManagerConfig, Env } from '../config.ts';
+import type { Fields } from '../../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
@@ -23,7 +24,7 @@ export interface Primary {
  * await startDnsServer({ zone, host, port, handlers: primary.handlers });
  * ```
  */
-export function startPrimary(options: { env: Env; config: ManagerConfig; store: Store; zone: Zone; log: (line: string) => void; metrics?: Metrics }): Primary {
+export function startPrimary(options: { env: Env; config: ManagerConfig; store: Store; zone: Zone; log: (line: string, fields?: Fields) => void; metrics?: Metrics }): Primary {
   const { env, config, store, zone, log, metrics } = options;
   const transfer = transferConfigFromEnv(env);
   const notifier = new Notifier({

@@ -11,6 +11,7 @@ import type { DnsHandler } from '../../zone/handler.ts';
 import { startDnsServer, type RunningDns } from '../../dns-server/server.ts';
 import { rateLimitFromEnv } from '../../dns-server/rate-limit.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
+import { loggerFromEnv, type Fields } from '../../../log/logger.ts';
 import { Metrics } from '../../metrics.ts';
 import { nodePeerAddress } from './conninfo.ts';
 import { parseListen, serveMetrics, type RunningMetricsListener } from './metrics-listener.ts';
@@ -24,6 +25,7 @@ import type { Store } from '../../store/store.ts';
 export interface NodeManagerOptions {
   env: Env;
   /** Where to say things an operator must see once (the generated admin token). */
+  /** Where finished log lines go (default stdout); format and level from HAIRPIN_LOG_*. */
   log?: (line: string) => void;
   /** Consulted before the zone on port 53 (zone transfers, NOTIFY); see worker/zone/handler.ts. */
   dnsHandlers?: DnsHandler[];
@@ -88,7 +90,8 @@ async function adminToken(env: Env, db: string, log: (line: string) => void): Pr
  */
 export async function startNodeManager(options: NodeManagerOptions): Promise<RunningManager> {
   const { env } = options;
-  const log = options.log ?? ((line) => console.log(line));
+  const logger = loggerFromEnv(env, options.log);
+  const log = (line: string, fields?: Fields) => logger.info(line, fields);
   const db = env.HAIRPIN_DB || 'data/hairpin.sqlite';
   if (db !== ':memory:' && !/^postgres(ql)?:/.test(db)) await mkdir(dirname(db), { recursive: true });
   const token = await adminToken(env, db, log);
@@ -108,6 +111,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     peerAddress: nodePeerAddress,
     now: Date.now,
     metrics,
+    logger,
     hashCredential: async (credential) => createHash('sha256').update(credential).digest('hex'),
     onZoneChange: primary.zoneChanged,
   });
@@ -126,7 +130,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   // The response cache needs a version it can read on every query; SQLite files have one.
   const storeVersion = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
   // What is open so far, closed in reverse order by close() or when a later step fails.
-  const closers: (() => unknown)[] = [closeStore, () => primary.close(), () => storeVersion?.close(), () => http.close(), () => hub?.close()];
+  const closers: (() => unknown)[] = [() => logger.flush(), closeStore, () => primary.close(), () => storeVersion?.close(), () => http.close(), () => hub?.close()];
   const closeAll = async () => {
     for (const close of [...closers].reverse()) await close();
     closers.length = 0;
@@ -143,7 +147,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
       ...(storeVersion ? { storeVersion: storeVersion.version } : {}),
       metrics,
       rateLimit,
-      onError: (e) => log(`dns: ${(e as Error).stack ?? e}`),
+      onError: (e) => logger.error('dns: failed to answer', { error: (e as Error).stack ?? String(e) }),
     });
     closers.push(() => dns.close());
     if (env.HAIRPIN_METRICS_LISTEN) {

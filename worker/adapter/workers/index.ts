@@ -4,6 +4,7 @@ import type { D1Database, DurableObjectNamespace, ExecutionContext } from '@clou
 import { Kysely } from 'kysely';
 import { D1Dialect } from 'kysely-d1';
 import type { Database } from '../../../schema/database.ts';
+import { loggerFromEnv } from '../../../log/logger.ts';
 import { createApp } from '../../app.ts';
 import { configFromEnv, type Env } from '../../config.ts';
 import type { AtomicBatch } from '../../store/batch.ts';
@@ -46,7 +47,9 @@ function appFor(bindings: WorkerBindings) {
     // With CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID bound, changes go to Cloudflare DNS (waitUntil).
     const onZoneChange = cloudflarePublisher(stringBindings(bindings), zone);
     const relay = config.relay && bindings.RELAY ? workersRelayHost(bindings.RELAY) : undefined;
-    app = createApp({ config, store, zone, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, ...(onZoneChange ? { onZoneChange } : {}), ...(relay ? { relay } : {}) });
+    // JSON lines: Workers Logs index their fields.
+    const logger = loggerFromEnv({ ...stringBindings(bindings), HAIRPIN_LOG_FORMAT: 'json' });
+    app = createApp({ config, store, zone, logger, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, ...(onZoneChange ? { onZoneChange } : {}), ...(relay ? { relay } : {}) });
     apps.set(bindings, app);
   }
   return app;
