@@ -68,9 +68,10 @@ export async function listenPairingEndpoint(spec: string, decisions: SharedDecis
   const hosts = pairingHosts(names);
   const server = createServer((req, res) => {
     if (!acceptsHost(req.headers.host, hosts)) {
-      // RFC 9110 §15.5.20, as the node's own service answers names it does not serve.
-      const detail = `this endpoint answers for an address, ${[...hosts].join(', ')}; not "${req.headers.host ?? ''}"`;
-      return void res.writeHead(421, { 'content-type': PROBLEM_MEDIA_TYPE }).end(problem('misdirected-request', detail));
+      // RFC 9110 §15.5.20, as the node's own service answers names it does not serve. The body
+      // says nothing of this machine: the page reading it may be a rebinding attacker's, which
+      // must learn neither the host name nor the node's names.
+      return void res.writeHead(421, { 'content-type': PROBLEM_MEDIA_TYPE }).end(problem('misdirected-request', 'this endpoint does not answer for that host name'));
     }
     const url = new URL(req.url ?? '/', 'http://agent.invalid');
     if (url.pathname !== '/pairing-url' || req.method !== 'GET') return void res.writeHead(404).end();

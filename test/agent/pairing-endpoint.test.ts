@@ -2,6 +2,7 @@
 // every 10 s; and it answers only Host names it serves (DNS rebinding). Decisions are counted,
 // never timed: the clock is a variable the test moves.
 import { request } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,8 @@ describe('the pairing endpoint', () => {
     const refused = await get('/pairing-url?fresh', `attacker.example:${port}`);
     expect(refused.status).toBe(421);
     expect(JSON.parse(refused.body)).toMatchObject({ type: 'urn:hairpin:problem:misdirected-request' });
+    // Nothing a rebinding page could use: not this machine's name, not the node's names.
+    for (const secret of [hostname(), names.internal, names.external, 'attacker.example']) expect(refused.body).not.toContain(secret);
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`, names.internal]) {
       expect((await get('/pairing-url', host)).status, host).toBe(200);
     }

@@ -1,5 +1,6 @@
 // Kysely on node:sqlite (built into Node >= 22.13 and Deno >= 2.2), so the embedded default needs
 // no native addon to compile. Written in the shape of Kysely's own SqliteDialect pieces.
+import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
@@ -24,6 +25,9 @@ export interface NodeSqliteOptions {
 
 /** Open the file with the settings every hairpin process shares. */
 export function openSqlite(options: NodeSqliteOptions): DatabaseSync {
+  // Created 0600 whatever the umask: the file holds credential hashes and every node's addresses.
+  // SQLite gives the -wal and -shm files the database file's mode.
+  if (options.path !== ':memory:') closeSync(openSync(options.path, 'a', 0o600));
   const db = new DatabaseSync(options.path);
   // WAL lets readers run beside the one writer; the busy timeout lets two processes share a file.
   db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
