@@ -88,10 +88,37 @@ export interface RecordView {
   data: string;
 }
 
+/**
+ * What the reachability check's TCP connect saw (`POST …/reachability`, docs/ipv6.md): the
+ * handshake completed; a reset; nothing within the bound (a firewall dropping); an ICMP error.
+ */
+export const REACH_OUTCOMES = ['open', 'refused', 'filtered', 'unreachable'] as const;
+export type ReachOutcome = (typeof REACH_OUTCOMES)[number];
+
+/** One family's last check; `current` is false once the node reported another address or port. */
+export interface ReachCheckView {
+  family: 'ipv4' | 'ipv6';
+  address: string;
+  port: number;
+  outcome: ReachOutcome;
+  detail: string;
+  elapsedMs: number;
+  checkedAt: string;
+  current: boolean;
+}
+
+/** Per family, the last check, or null where none was made. */
+export interface ReachabilityView {
+  ipv4: ReachCheckView | null;
+  ipv6: ReachCheckView | null;
+}
+
 /** The answer to a state read or a report: the node, the records now served and the zone serial. */
 export interface NodeAnswer extends NodeView {
   records: RecordView[];
   serial: number;
+  /** On a state read: the last reachability check. */
+  reachability?: ReachabilityView;
 }
 
 export interface ReportAnswer extends NodeAnswer {

@@ -87,6 +87,13 @@ export interface ProbeReportTable {
   evidence: string;
 }
 
+export interface ReachabilityTable {
+  licence: string;
+  node: string;
+  started_at: number;
+  results: string | null;
+}
+
 export interface Database {
   licences: LicenceTable;
   nodes: NodeTable;
@@ -96,4 +103,5 @@ export interface Database {
   probe_reports: ProbeReportTable;
   acme_challenges: AcmeChallengeTable;
   acme_dns_accounts: AcmeDnsAccountTable;
+  reachability: ReachabilityTable;
 }

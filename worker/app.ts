@@ -14,6 +14,7 @@ import { dyndnsRoutes } from './routes/dyndns.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { clientAddress, nodeRoutes } from './routes/node.ts';
 import { relayByHost, relayRoutes } from './routes/relay.ts';
+import { reachabilityRoutes } from './routes/reachability.ts';
 import { supportRoutes } from './routes/support.ts';
 
 /** The pattern of the route that answered (e.g. `/v1/licences/:licence/nodes`). */
@@ -47,6 +48,7 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
   app.route('/', nodeRoutes);
   app.route('/', dyndnsRoutes);
   app.route('/', relayRoutes);
+  app.route('/', reachabilityRoutes);
   app.route('/', compatRoutes);
   app.route('/', supportRoutes);
   app.route('/', acmeRoutes);

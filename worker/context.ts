@@ -5,6 +5,7 @@ import type { ManagerConfig } from './config.ts';
 import { hashCredential } from './credential.ts';
 import type { Fields, Logger } from '../log/logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { TcpConnect } from './reachability/check.ts';
 import type { Store } from './store/store.ts';
 import type { Zone } from './zone/answer.ts';
 
@@ -19,6 +20,8 @@ export interface ManagerDeps {
   logger?: Logger;
   /** Counters for /metrics; absent, nothing is counted. */
   metrics?: Metrics;
+  /** Outgoing TCP for the reachability check (Node: node:net; Workers: cloudflare:sockets); absent: the check answers 501. */
+  tcpConnect?: TcpConnect;
   /** A node's records changed (enrolled, reported, deleted; node undefined: whole licence deleted). */
   onZoneChange?(licence: string, node: string | undefined): void | Promise<void>;
   /**

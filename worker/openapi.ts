@@ -90,6 +90,10 @@ export function openApiDocument(zone: string) {
         parameters: path(true, true),
         put: { summary: 'Report addresses (the node, or admin)', security: bearer, requestBody: body('AddressReport'), responses: { 200: { description: 'names, records now served, serial' }, 400: problem, 401: problem, 403: problem, 415: problem } },
       },
+      '/v1/licences/{licence}/nodes/{node}/reachability': {
+        parameters: path(true, true),
+        post: { summary: 'Reachability check: TCP connect from the manager to the node\'s own reported public IPv4 and IPv6 and port; no body (one per node per minute)', security: bearer, responses: { 200: { description: 'per family: address, port, outcome (open, refused, filtered, unreachable), current' }, 400: problem, 403: problem, 409: problem, 429: problem, 501: problem } },
+      },
       '/v1/licences/{licence}/nodes/{node}/history': {
         parameters: path(true, true),
         get: { summary: 'Address history, newest first (admin or the node)', security: bearer, responses: { 200: { description: 'history' } } },

@@ -272,6 +272,20 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       expect((await state(licence, 'nur2')).addresses).toBeNull();
     });
 
+    it('the reachability check takes no target, and one asking per node per minute', async () => {
+      const licence = freshLicence();
+      const a = await enrol(licence, 'nur1');
+      await report(licence, 'nur1', a.credential, { privateIpv4: '10.0.0.9' });
+      const check = (body?: unknown) => t().fetch(`/v1/licences/${licence}/nodes/nur1/reachability`, {
+        method: 'POST', headers: { authorization: `Bearer ${a.credential}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      await expectProblem(await check({ address: '127.0.0.1', port: 22 }), 400, 'invalid-request');
+      // Nothing public reported (the report came from a private source): nothing to connect to.
+      await expectProblem(await check(), 409, 'no-public-address');
+      const again = await expectProblem(await check(), 429, 'rate-limited');
+      expect(again.detail).toMatch(/per node per minute/);
+    });
+
     it('rejects malformed DoH requests with 400, 413 and 415', async () => {
       await expectProblem(await t().fetch('/dns-query?dns=%%%'), 400, 'invalid-dns-message');
       await expectProblem(await t().fetch('/dns-query?dns=AAAA'), 400, 'invalid-dns-message');

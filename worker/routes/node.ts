@@ -3,6 +3,8 @@ import { Hono, type Context } from 'hono';
 import { isGlobalIpv6, isIpv4, isIpv6, isNonPublicIpv4, unmapIpv4 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
+import { reachView } from '../reachability/check.ts';
+import { ReachabilityStore } from '../reachability/store.ts';
 import { writeReport } from '../report.ts';
 import { readJsonObject, parseAddressReport } from '../validate.ts';
 import { nodeView, servedRecords } from './views.ts';
@@ -41,7 +43,8 @@ nodeRoutes.get('/v1/licences/:licence/nodes/:node', async (c) => {
   const { licence, node } = c.req.param();
   const { state } = await requireNodeOrAdmin(c, licence, node);
   const { store, config } = c.get('deps');
-  return c.json({ ...nodeView(config, state), records: servedRecords(config, state), serial: await store.serial() });
+  const reachability = reachView(await new ReachabilityStore(store).last(licence, node), state.addresses);
+  return c.json({ ...nodeView(config, state), records: servedRecords(config, state), reachability, serial: await store.serial() });
 });
 
 nodeRoutes.get('/v1/licences/:licence/nodes/:node/history', async (c) => {

@@ -258,11 +258,12 @@ export class Store implements StoreWriter {
     if (!existed) return undefined;
     const results = await this.batch([
       this.db.deleteFrom('addresses').where('licence', '=', licence).where('node', '=', node).compile(),
+      this.db.deleteFrom('reachability').where('licence', '=', licence).where('node', '=', node).compile(),
       this.db.deleteFrom('nodes').where('licence', '=', licence).where('node', '=', node).compile(),
       this.#bumpSerial(),
       this.#selectSerial(),
     ]);
-    return Number((results[3]?.rows[0] as { serial: number }).serial);
+    return Number((results[4]?.rows[0] as { serial: number }).serial);
   }
 
   /** Delete a licence with all its nodes. Returns the new serial, or undefined if there was none. */
@@ -270,12 +271,13 @@ export class Store implements StoreWriter {
     if (!(await this.licenceExists(licence))) return undefined;
     const results = await this.batch([
       this.db.deleteFrom('addresses').where('licence', '=', licence).compile(),
+      this.db.deleteFrom('reachability').where('licence', '=', licence).compile(),
       this.db.deleteFrom('nodes').where('licence', '=', licence).compile(),
       this.db.deleteFrom('licences').where('licence', '=', licence).compile(),
       this.#bumpSerial(),
       this.#selectSerial(),
     ]);
-    return Number((results[4]?.rows[0] as { serial: number }).serial);
+    return Number((results[5]?.rows[0] as { serial: number }).serial);
   }
 
   /**

@@ -4,9 +4,11 @@ import { createApp } from '../../app.ts';
 import { configFromEnv } from '../../config.ts';
 import { Zone } from '../../zone/answer.ts';
 import { openStore } from '../sqlite/store.ts';
+import type { ConnectResult, TcpConnect } from '../../reachability/check.ts';
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
+  connect(options: { hostname: string; port: number }): Promise<{ close(): void }>;
   serve(
     options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
     handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
@@ -18,7 +20,25 @@ if (!env.HAIRPIN_ADMIN_TOKEN) throw new Error('set HAIRPIN_ADMIN_TOKEN for the D
 const config = configFromEnv(env);
 const { store } = await openStore(env.HAIRPIN_DB || 'data/hairpin.sqlite');
 const peers = new WeakMap<Request, string>();
-const app = createApp({ config, store, zone: new Zone(config, store), peerAddress: (c) => peers.get(c.req.raw), now: Date.now });
+
+/** The reachability check's connect: Deno.connect, raced with the bound (a late connection is closed). */
+const tcpConnect: TcpConnect = (hostname, port, timeoutMs) =>
+  new Promise<ConnectResult>((resolve) => {
+    const timer = setTimeout(() => resolve({ outcome: 'filtered', detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    Deno.connect({ hostname, port }).then(
+      (conn) => {
+        conn.close();
+        clearTimeout(timer);
+        resolve({ outcome: 'open', detail: 'TCP handshake completed' });
+      },
+      (e: Error) => {
+        clearTimeout(timer);
+        resolve({ outcome: e.name === 'ConnectionRefused' ? 'refused' : 'unreachable', detail: `${e.name}: ${e.message}` });
+      },
+    );
+  });
+
+const app = createApp({ config, store, zone: new Zone(config, store), peerAddress: (c) => peers.get(c.req.raw), now: Date.now, tcpConnect });
 
 Deno.serve(
   {

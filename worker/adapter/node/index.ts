@@ -15,6 +15,7 @@ import { loggerFromEnv, type Fields } from '../../../log/logger.ts';
 import { Metrics } from '../../metrics.ts';
 import { nodePeerAddress } from './conninfo.ts';
 import { parseListen, serveMetrics, type RunningMetricsListener } from './metrics-listener.ts';
+import { nodeTcpConnect } from './tcp-connect.ts';
 import { openStore } from '../sqlite/store.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
 import { shedLoad } from './load-shedding.ts';
@@ -112,6 +113,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     now: Date.now,
     metrics,
     logger,
+    tcpConnect: nodeTcpConnect,
     hashCredential: async (credential) => createHash('sha256').update(credential).digest('hex'),
     onZoneChange: primary.zoneChanged,
   });

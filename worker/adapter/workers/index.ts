@@ -12,6 +12,7 @@ import { Store } from '../../store/store.ts';
 import { Zone } from '../../zone/answer.ts';
 import { cloudflarePublisher } from '../../publish/cloudflare.ts';
 import { workersRelayHost } from './relay-object.ts';
+import { workersTcpConnect } from './tcp-connect.ts';
 
 export { NodeRelay } from './relay-object.ts';
 
@@ -49,7 +50,7 @@ function appFor(bindings: WorkerBindings) {
     const relay = config.relay && bindings.RELAY ? workersRelayHost(bindings.RELAY) : undefined;
     // JSON lines: Workers Logs index their fields.
     const logger = loggerFromEnv({ ...stringBindings(bindings), HAIRPIN_LOG_FORMAT: 'json' });
-    app = createApp({ config, store, zone, logger, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, ...(onZoneChange ? { onZoneChange } : {}), ...(relay ? { relay } : {}) });
+    app = createApp({ config, store, zone, logger, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, tcpConnect: workersTcpConnect, ...(onZoneChange ? { onZoneChange } : {}), ...(relay ? { relay } : {}) });
     apps.set(bindings, app);
   }
   return app;
