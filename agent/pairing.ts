@@ -45,7 +45,11 @@ export interface PairingDecision {
   url: string;
   /** `relay`: neither direct origin works from the LAN; the app gets the external URL and the relay's. */
   kind: 'internal' | 'external' | 'relay';
-  /** With `relay`: the relay origin the app falls back to (HairpinClientOptions.relayOrigin). */
+  /**
+   * The relay origin, whenever the node has one, whatever the kind: the app's last resort
+   * (HairpinClientOptions.relayOrigin) if both direct names fail later (a browser's Local
+   * Network Access denied where the box does not hairpin, a router changed).
+   */
   relayUrl?: string;
   /** Present when the LAN path is broken: what the shop sees. */
   warning?: string;
@@ -123,7 +127,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
   const internal = { verdict, reason, resolver: resolver.label, answers };
   const decidedAt = new Date().toISOString();
   const expires = cacheExpiry(input, verdict, answers, probe);
-  const facts = { internal, decidedAt, probe, ...(expires ? { recheckAfterSeconds: expires.seconds } : {}) };
+  const facts = { internal, decidedAt, probe, ...(expires ? { recheckAfterSeconds: expires.seconds } : {}), ...(input.names.relay ? { relayUrl: origin(input.names.relay, 443) } : {}) };
   const explanation: string[] = [];
   if (expires && input.previous?.kind === 'internal') {
     // The LAN path worked before and what stands in the way expires by itself: downgrading now
@@ -152,7 +156,6 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
   return {
     url: origin(input.names.external, input.port),
     kind: relay ? 'relay' : 'external',
-    ...(relay ? { relayUrl: origin(relay, 443) } : {}),
     warning,
     advice: adviceFor(verdict, input.zone),
     explanation,

@@ -19,18 +19,32 @@ export function splice(socket: Socket, stream: RelayStream, first?: Uint8Array):
     socket.pause();
     writer.write(chunk).then(() => socket.resume(), failed);
   });
-  socket.on('end', () => void writer.close().catch(() => {}));
+  // A clean end (FIN) is a half-close: the END frame follows the data already written, and the
+  // other direction goes on. Only a close without it (reset, error) kills the stream — a reset
+  // right after the end would overtake data still waiting for credit (a `Connection: close` answer).
+  let ended = false;
+  socket.on('end', () => {
+    ended = true;
+    void writer.close().catch(() => {});
+  });
   socket.on('error', failed);
-  socket.on('close', () => stream.reset('connection closed'));
+  socket.on('close', () => {
+    if (!ended) stream.reset('connection closed');
+  });
   void (async () => {
     const reader = stream.readable.getReader();
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        if (!socket.write(value)) await new Promise((resolve) => socket.once('drain', resolve));
+        // Gone already: drain what still comes, so the other side can finish its stream.
+        if (socket.destroyed) continue;
+        if (!socket.write(value)) await new Promise((resolve) => {
+          socket.once('drain', resolve);
+          socket.once('close', resolve);
+        });
       }
-      socket.end();
+      if (!socket.destroyed) socket.end();
     } catch {
       socket.destroy();
     }

@@ -34,7 +34,7 @@ function nodeService(names: { external: string; internal: string; relay: string 
     }
     if (url.pathname === '/blob') {
       const size = Number(url.searchParams.get('bytes'));
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size), ...(url.searchParams.has('close') ? { connection: 'close' } : {}) });
       return void res.end(Buffer.alloc(size, 0x61));
     }
     if (url.pathname === '/hold') return void held.push(res.writeHead(200, { 'content-type': 'text/plain' }));
@@ -122,6 +122,10 @@ describe('relay on the Node manager', () => {
     expect(res.status).toBe(200);
     expect(res.peerSan).toContain(`DNS:${relayName('nur1')}`);
     expect(JSON.parse(res.body.toString())).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), host: relayName('nur1') });
+    // The service closes the connection after its answer, with more unread than one window: the
+    // close is a clean end, and every byte still arrives.
+    const closing = await viaRelayTls(relayName('nur1'), '/blob?bytes=300000&close');
+    expect(closing.body.length).toBe(300_000);
     const identity = await viaRelayTls(relayName('nur1'), '/.well-known/hairpin?nonce=abc');
     expect(JSON.parse(identity.body.toString()).names.relay).toBe(relayName('nur1'));
   });
