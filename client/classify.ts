@@ -45,6 +45,11 @@ const byCode: Record<string, Rule> = {
   EHOSTDOWN: { kind: 'unreachable', neverSent: true },
   ENETDOWN: { kind: 'unreachable', neverSent: true },
   EADDRNOTAVAIL: { kind: 'unreachable', neverSent: true },
+  // IPv6 paths fail in their own words: a box firewall's ICMPv6 "administratively prohibited"
+  // is EACCES on Linux, a local firewall's reject EPERM, a host with IPv6 off EAFNOSUPPORT.
+  EACCES: { kind: 'unreachable', neverSent: true },
+  EPERM: { kind: 'unreachable', neverSent: true },
+  EAFNOSUPPORT: { kind: 'unreachable', neverSent: true },
   UND_ERR_CONNECT_TIMEOUT: { kind: 'timeout', neverSent: true },
   ETIMEDOUT: { kind: 'timeout', neverSent: false },
   UND_ERR_HEADERS_TIMEOUT: { kind: 'timeout', neverSent: false },
@@ -64,7 +69,7 @@ const tlsCode = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CER
 const byMessage: Array<[RegExp, Rule]> = [
   [/dns error|failed to lookup address|name or service not known|name resolution/i, { kind: 'dns', neverSent: true }],
   [/connection refused|os error 111\b|os error 61\b|os error 10061\b/i, { kind: 'refused', neverSent: true }],
-  [/no route to host|network is unreachable|host is down|os error (101|113|112|65|51)\b/i, { kind: 'unreachable', neverSent: true }],
+  [/no route to host|network is unreachable|host is down|permission denied|address family not supported|cannot assign requested address|os error (101|113|112|65|51|13|1|97|99)\b/i, { kind: 'unreachable', neverSent: true }],
   [/invalid peer certificate|certificate|tls handshake|handshake failure|unknownissuer|notvalidforname/i, { kind: 'tls', neverSent: true }],
   [/tcp connect error|client error \(connect\)/i, { kind: 'unreachable', neverSent: true }],
   [/timed out|timeout/i, { kind: 'timeout', neverSent: false }],
