@@ -5,7 +5,9 @@
 import { ProblemError } from '../../problem.ts';
 import type { HttpLimits } from './http-limits.ts';
 
-type FetchHandler = (request: Request) => Response | Promise<Response>;
+// The env argument is the runtime's (@hono/node-server passes the socket there, which the
+// peer address is read from): passed through untouched.
+type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
 export interface LoadGauges {
   /** Writes waiting for the store. */
@@ -25,14 +27,14 @@ function overloaded(limits: HttpLimits, why: string): Response {
  */
 export function shedLoad(fetch: FetchHandler, limits: HttpLimits, gauges: LoadGauges): FetchHandler {
   let inFlight = 0;
-  return async (request) => {
+  return async (request, env) => {
     if (inFlight >= limits.maxRequestsInFlight) return overloaded(limits, `${limits.maxRequestsInFlight} requests are in progress; retry later`);
     if (request.method !== 'GET' && request.method !== 'HEAD' && gauges.queuedWrites() >= limits.maxQueuedWrites) {
       return overloaded(limits, `${limits.maxQueuedWrites} writes are waiting; retry later`);
     }
     inFlight++;
     try {
-      return await fetch(request);
+      return await fetch(request, env);
     } finally {
       inFlight--;
     }
