@@ -5,10 +5,10 @@
 // Requests whose Host is not an address, localhost, this machine's name or one of the node's
 // names are refused: a page on another name rebinding its DNS to this address (DNS rebinding)
 // would send its own name.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { PROBLEM_MEDIA_TYPE } from '../contract/problem.ts';
+import { PROBLEM_MEDIA_TYPE, PROBLEMS, type ProblemType } from '../contract/problem.ts';
 import { hostName, problem, type NodeNames } from './http/policy.ts';
 import { formatDecision, type PairingDecision } from './pairing.ts';
 
@@ -66,22 +66,26 @@ function acceptsHost(host: string | undefined, hosts: Set<string>): boolean {
 export async function listenPairingEndpoint(spec: string, decisions: SharedDecision<PairingDecision>, names: NodeNames): Promise<Server> {
   const listen = new URL(`http://${spec}`);
   const hosts = pairingHosts(names);
+  // Every refusal is problem+json, with the types the node's own service and the manager use.
+  const refuse = (res: ServerResponse, type: ProblemType, detail: string, headers: Record<string, string> = {}) =>
+    void res.writeHead(PROBLEMS[type][0], { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store', ...headers }).end(problem(type, detail));
   const server = createServer((req, res) => {
     if (!acceptsHost(req.headers.host, hosts)) {
       // RFC 9110 §15.5.20, as the node's own service answers names it does not serve. The body
       // says nothing of this machine: the page reading it may be a rebinding attacker's, which
       // must learn neither the host name nor the node's names.
-      return void res.writeHead(421, { 'content-type': PROBLEM_MEDIA_TYPE }).end(problem('misdirected-request', 'this endpoint does not answer for that host name'));
+      return refuse(res, 'misdirected-request', 'this endpoint does not answer for that host name');
     }
     const url = new URL(req.url ?? '/', 'http://agent.invalid');
-    if (url.pathname !== '/pairing-url' || req.method !== 'GET') return void res.writeHead(404).end();
+    if (url.pathname !== '/pairing-url') return refuse(res, 'not-found', 'this endpoint serves GET /pairing-url only');
+    if (req.method !== 'GET') return refuse(res, 'method-not-allowed', 'use GET', { allow: 'GET' });
     decisions.get({ fresh: url.searchParams.has('fresh') }).then(
       (d) => {
         const { probe: _probe, ...shown } = d;
         if (url.searchParams.get('format') === 'text') res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${formatDecision(d)}\n`);
         else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(shown));
       },
-      (e: Error) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: e.message })),
+      (e: Error) => refuse(res, 'pairing-unavailable', e.message),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -27,6 +27,7 @@ import { spawnManager, type ManagerProcess } from '../test/support/process.ts';
 import { haveSystemPrograms } from '../test/support/system.ts';
 import { waitUntil } from '../test/support/wait.ts';
 import { query, type QueryType } from '../test/dns/wire-client.ts';
+import { seededRandom } from '../test/support/random.ts';
 
 export interface SoakOptions {
   udpPackets: number;
@@ -73,17 +74,6 @@ const NODES = 16;
 const CHECKER = '127.0.1.1';
 const bin = fileURLToPath(new URL('../bin/hairpin.js', import.meta.url));
 
-/** xorshift32: the same traffic on every run. */
-function random(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-  return { int: (n: number) => next() % n, bytes: (n: number) => Uint8Array.from({ length: n }, () => next() & 0xff) };
-}
 
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
@@ -93,7 +83,7 @@ const KINDS: Kind[] = ['random', 'truncated', 'loop', 'multi-question', 'valid-h
 /** Kinds that are no valid question: never answered with more bytes than they had. */
 export const MALFORMED: readonly Kind[] = ['random', 'truncated', 'loop', 'multi-question', 'bad-opcode', 'dot-label', 'response'];
 
-function hostileDatagram(kind: Kind, id: number, r: ReturnType<typeof random>): Uint8Array {
+function hostileDatagram(kind: Kind, id: number, r: ReturnType<typeof seededRandom>): Uint8Array {
   const withId = (b: Uint8Array) => {
     b[0] = id >> 8;
     b[1] = id & 0xff;
@@ -144,7 +134,7 @@ async function udpFlood(port: number, total: number, result: SoakResult): Promis
     if (!what) return;
     result.amplification[what.kind] = Math.max(result.amplification[what.kind] ?? 0, answer.byteLength / what.size);
   });
-  const r = random(0x50a4);
+  const r = seededRandom(0x50a4);
   const BURST = 200;
   for (let i = 0; i < total; i += BURST) {
     for (let j = i; j < Math.min(total, i + BURST); j++) {
@@ -183,7 +173,7 @@ function tcpSession(port: number, use: (socket: Socket) => void, timeoutMs = 500
 
 /** Hostile DNS over TCP: batches of framed messages (broken framing too), resets, slow senders. */
 async function tcpAbuse(port: number, total: number, result: SoakResult): Promise<void> {
-  const r = random(0x7c9);
+  const r = seededRandom(0x7c9);
   const PER_CONNECTION = 50;
   const sessions = Math.ceil(total / PER_CONNECTION);
   let next = 0;

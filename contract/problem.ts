@@ -31,6 +31,7 @@ export const PROBLEMS = {
   overloaded: [503, 'The manager is busy; retry after the delay given'],
   'relay-offline': [503, 'The node is not connected to the relay'],
   'relay-timeout': [504, 'The node did not answer through the relay in time'],
+  'pairing-unavailable': [503, 'No pairing decision could be made just now'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ProblemType = keyof typeof PROBLEMS;

@@ -26,6 +26,20 @@ function scriptedDecisions() {
   return { shared, settleAll, made: () => made, advance: (ms: number) => void (now += ms) };
 }
 
+/** One request to the endpoint, with a chosen Host header and method (fetch would send its own Host). */
+function ask(port: number, path: string, options: { host?: string; method?: string } = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('SharedDecision', () => {
   it('coalesces concurrent callers, fresh or not, onto the decision in flight', async () => {
     const d = scriptedDecisions();
@@ -82,17 +96,7 @@ describe('the pairing endpoint', () => {
   afterAll(() => new Promise<void>((resolve) => server?.close(() => resolve())));
 
   /** GET with a chosen Host header (fetch would send its own). */
-  const get = (path: string, host = `127.0.0.1:${port}`) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = (path: string, host = `127.0.0.1:${port}`) => ask(port, path, { host });
 
   it('answers twenty concurrent ?fresh requests with one decision', async () => {
     const answers = Array.from({ length: 20 }, () => get('/pairing-url?fresh'));
@@ -114,5 +118,26 @@ describe('the pairing endpoint', () => {
       expect((await get('/pairing-url', host)).status, host).toBe(200);
     }
     expect(d.made()).toBe(1);
+  });
+
+  it('answers every refusal as problem+json: another path, another method, a failed decision', async () => {
+    const other = await get('/');
+    expect(other.status).toBe(404);
+    expect(JSON.parse(other.body)).toMatchObject({ type: 'urn:hairpin:problem:not-found', status: 404 });
+    const post = await ask(port, '/pairing-url', { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET');
+    expect(JSON.parse(post.body)).toMatchObject({ type: 'urn:hairpin:problem:method-not-allowed' });
+
+    const failing = new SharedDecision<PairingDecision>(() => Promise.reject(new Error('no resolver answered')), () => 0);
+    const broken = await listenPairingEndpoint('127.0.0.1:0', failing, names);
+    try {
+      const failed = await ask((broken.address() as AddressInfo).port, '/pairing-url');
+      expect(failed.status).toBe(503);
+      expect(failed.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(failed.body)).toMatchObject({ type: 'urn:hairpin:problem:pairing-unavailable', detail: 'no resolver answered' });
+    } finally {
+      await new Promise<void>((resolve) => broken.close(() => resolve()));
+    }
   });
 });

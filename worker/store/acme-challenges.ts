@@ -156,17 +156,8 @@ export async function createAcmeDnsAccount(db: Kysely<Database>, account: AcmeDn
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
-function toAccount(row: AcmeDnsAccountTable): AcmeDnsAccount {
-  return {
-    username: row.username,
-    passwordHash: row.password_hash,
-    subdomain: row.subdomain,
-    licence: row.licence,
-    node: row.node,
-    kind: row.kind as NameKind,
-    allowFrom: JSON.parse(row.allow_from) as string[],
-    createdAt: Number(row.created_at),
-  };
+function toAccount({ username, subdomain, licence, node, ...row }: AcmeDnsAccountTable): AcmeDnsAccount {
+  return { username, subdomain, licence, node, passwordHash: row.password_hash, kind: row.kind as NameKind, allowFrom: JSON.parse(row.allow_from) as string[], createdAt: Number(row.created_at) };
 }
 
 export async function findAcmeDnsAccount(db: Kysely<Database>, username: string): Promise<AcmeDnsAccount | undefined> {
