@@ -5,7 +5,7 @@ import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INET, SERVICES, ZONE, names, BOXES } from './plan.ts';
+import { ADDRESS_TTL_SECONDS, INET, SERVICES, ZONE, names, BOXES } from './plan.ts';
 import { inNs, startDaemon, waitFor, type Daemon } from './shell.ts';
 import { createTestPki } from './pki.ts';
 
@@ -49,7 +49,7 @@ export async function startInternet(dir: string): Promise<Internet> {
       HAIRPIN_NAMESERVERS: `ns1.${ZONE}=${SERVICES.manager}`,
       HAIRPIN_APPS_TARGET: SERVICES.apps,
       HAIRPIN_CANARY_PUBLIC_IPV4: SERVICES.canaryPublic,
-      HAIRPIN_ADDRESS_TTL: '5',
+      HAIRPIN_ADDRESS_TTL: String(ADDRESS_TTL_SECONDS),
     });
     daemons.push(manager);
 

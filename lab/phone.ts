@@ -17,6 +17,8 @@ export interface ClientRun {
   reprobe?: { initialMs: number; maxMs: number } | false;
   /** The origin known to work: timed first in the same (warmed) process, on a connection closed after. */
   oracle?: string;
+  /** Stop making calls once this long has passed since the session began (ms). */
+  durationMs?: number;
 }
 
 export interface CallRecord { at: number; ms: number; ok: boolean; origin?: string; error?: string }
@@ -65,7 +67,7 @@ async function runClient(run: ClientRun): Promise<ClientResult> {
     failures.push({ at: Date.now(), what: `${f.kind}@${new URL(f.origin).hostname}` });
   });
   const calls: CallRecord[] = [];
-  for (let i = 0; i < run.calls; i++) {
+  for (let i = 0; i < run.calls && !(run.durationMs && Date.now() - startedAt >= run.durationMs); i++) {
     const at = Date.now();
     try {
       const res = await client.fetch('/v1/items', { signal: AbortSignal.timeout(15_000) });

@@ -10,6 +10,9 @@ export const WAN_DELAY_MS = 10;
 export const WAN_RATE = '50mbit';
 export const LAN_RATE = '1gbit';
 
+/** The manager's address TTL: production's, so the DHCP row measures what a shop would see. */
+export const ADDRESS_TTL_SECONDS = 60;
+
 export const INET = 'hp-inet';
 /** Services of the internet, on the loopback interface of `hp-inet` (this kernel has no dummy driver). */
 export const SERVICES = {

@@ -1,12 +1,13 @@
 // The scenarios: each drives the field end to end from a phone and judges what it saw. Each
 // returns a row of the table (lab/table.ts); `checks` lists what was required and whether it held.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Field } from './field.ts';
 import { setCarrierPolicy } from './firewall.ts';
 import { ROOT } from './internet.ts';
 import type { BrowserResult, BrowserRun } from './browser.ts';
 import type { ClientResult, ClientRun, Measure } from './phone.ts';
-import { boxPlan, CELL, NODE_PORT, SERVICES, type BoxKey } from './plan.ts';
+import { ADDRESS_TTL_SECONDS, boxPlan, CELL, NODE_PORT, SERVICES, type BoxKey } from './plan.ts';
 import { inNs } from './shell.ts';
 import { moveToCellular, moveToWifi, setResolver } from './topology.ts';
 
@@ -38,8 +39,8 @@ function check(what: string, ok: boolean, saw: string): Check {
   return { what, ok, saw };
 }
 
-async function phone<T>(field: Field, ns: string, args: string[]): Promise<T> {
-  const out = await inNs(ns, 'env', [`NODE_EXTRA_CA_CERTS=${field.internet.trustFile}`, process.execPath, join(ROOT, 'lab/phone.ts'), ...args], { timeoutMs: 60_000 });
+async function phone<T>(field: Field, ns: string, args: string[], timeoutMs = 60_000): Promise<T> {
+  const out = await inNs(ns, 'env', [`NODE_EXTRA_CA_CERTS=${field.internet.trustFile}`, process.execPath, join(ROOT, 'lab/phone.ts'), ...args], { timeoutMs });
   return JSON.parse(out.trim().split('\n').at(-1)!) as T;
 }
 
@@ -260,6 +261,54 @@ async function browserScenario(field: Field, id: string, key: BoxKey, grant: boo
   };
 }
 
+/**
+ * The Orange node's DHCP lease moves it to another address mid-session, with production timers:
+ * the manager's 60 s TTL, the agent's defaults, the client's default re-probe (30 s → 10 min).
+ * The shop's resolver keeps the old address up to a TTL, so the app's calls fail until then; the
+ * goal is the first good call within TTL + 10 s of the move, and a pairing URL that never changed
+ * (the agent must not read its own fresh change as a broken LAN). Runs last: it moves the node.
+ */
+async function dhcpScenario(field: Field): Promise<ScenarioRow> {
+  const b = boxPlan('orange');
+  const pairing = field.nodes.orange.pairing;
+  const internal = origin(pairing.url);
+  const moved = b.lan.node.replace(/\.\d+$/, '.11');
+  const goalMs = (ADDRESS_TTL_SECONDS + 10) * 1000;
+  // Long enough to see the first good call after the TTL (and the agent decide again), bounded.
+  const session = phone<ClientResult>(field, b.phone.ns, ['client', clientRun(pairing.url, {
+    calls: 1_000, intervalMs: 500, durationMs: goalMs + 12_000, reprobe: { initialMs: 30_000, maxMs: 600_000 },
+  })], goalMs + 60_000);
+  await new Promise((r) => setTimeout(r, 3_000));
+  const movedAt = Date.now();
+  // A new lease: the old address goes, the new one comes, the default route is set again.
+  await inNs(b.node.ns, 'ip', ['addr', 'del', `${b.lan.node}/24`, 'dev', 'eth0']);
+  await inNs(b.node.ns, 'ip', ['addr', 'add', `${moved}/24`, 'dev', 'eth0']);
+  await inNs(b.node.ns, 'ip', ['route', 'replace', 'default', 'via', b.lan.box]);
+  const result = await session;
+  const after = result.calls.filter((c) => c.at >= movedAt);
+  const firstGood = after.find((c) => c.ok);
+  const firstGoodMs = firstGood ? firstGood.at + firstGood.ms - movedAt : null;
+  const log = await readFile(join(field.dir, `agent-${b.key}.log`), 'utf8');
+  const reportedLine = log.split('\n').find((l) => l.includes(`-> ${moved}`)) ?? '';
+  const state = JSON.parse(await readFile(join(field.dir, `agent-${b.key}`, 'agent-state.json'), 'utf8')) as { addressChange?: { at: string }; pairing?: { url: string; internal: { verdict: string; answers: string[] } } };
+  const reportedMs = state.addressChange ? Date.parse(state.addressChange.at) - movedAt : null;
+  const decisions = log.split('\n').filter((l) => l.startsWith('pairing: ')).map((l) => l.slice('pairing: '.length));
+  const checks = [
+    check(`first good call within TTL + 10 s (${goalMs / 1000} s) of the move`, firstGoodMs !== null && firstGoodMs <= goalMs, firstGoodMs === null ? 'none' : `${(firstGoodMs / 1000).toFixed(1)} s`),
+    check('the first good call after the move is on the internal origin (new address)', firstGood?.origin === internal, host(firstGood?.origin)),
+    check('the agent reported the new address within seconds', reportedMs !== null && reportedMs >= 0 && reportedMs < 10_000, reportedMs === null ? 'no report' : `${(reportedMs / 1000).toFixed(1)} s after the move`),
+    check('the pairing URL never changed', state.pairing?.url === pairing.url && decisions.every((d) => d === pairing.url), `${state.pairing?.url} (${decisions.length} decision(s) logged: ${[...new Set(decisions)].join(', ') || 'none'})`),
+    check('no "LAN path broken" warning', !log.includes('LAN path to the node is broken'), 'agent log'),
+  ];
+  const notes = [
+    `moved ${b.lan.node} → ${moved} ${movedAt - result.startedAt} ms into the session; ${after.filter((c) => !c.ok).length} call(s) failed while the shop's resolver held the old address`,
+    `agent: ${reportedLine.trim() || 'no change logged'}; last decision ${state.pairing?.internal.verdict} (${state.pairing?.internal.answers.join(', ')})`,
+  ];
+  const r = row({ id: '10', title: `Node's address changes mid-session (DHCP), production TTL ${ADDRESS_TTL_SECONDS} s and timers (times from the move)`, where: `${b.phone.ns} (Wi-Fi)`, url: pairing.url, pairing: `orange ${pairing.kind}`, oracleMs: null, transfer: { chosen: null, other: null }, checks, notes }, { ...result, calls: after });
+  r.firstGoodMs = firstGoodMs;
+  return r;
+}
+
 export async function runScenarios(field: Field, log: (line: string) => void = () => {}): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
   const add = (r: ScenarioRow) => {
@@ -276,5 +325,6 @@ export async function runScenarios(field: Field, log: (line: string) => void = (
   add(await browserScenario(field, '9a', 'orange', true));
   add(await browserScenario(field, '9b', 'free', false));
   add(await browserScenario(field, '9c', 'orange', false));
+  add(await dhcpScenario(field));
   return rows;
 }
