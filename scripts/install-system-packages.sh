@@ -6,6 +6,7 @@ packages=(
   bind9-dnsutils knot-dnsutils        # dig (+https, +http-plain), kdig
   unbound dnsmasq-base bind9 knot-resolver # resolvers in front of the built-in server
   knot nsd dnsperf                    # authoritative peers, secondaries, benchmark
+  knot-dnssecutils                    # kzonecheck: the benchmark checks its zone file
   pebble lego certbot                 # ACME test CA and clients
   postgresql                          # the Postgres store
   chromium                            # browser tests through playwright-core
