@@ -12,7 +12,7 @@ import { managerDns01 } from './cert/dns01.ts';
 import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
 import { hairpinSelfTest, type HairpinResult } from './hairpin.ts';
-import type { NodeView } from '../contract/api.ts';
+import type { NodeView, ReachCheckView } from '../contract/api.ts';
 import type { NodeNames } from '../contract/identity.ts';
 import type { ServiceIdentity } from './http/policy.ts';
 import { ManagerClient } from './manager-client.ts';
@@ -193,6 +193,16 @@ export class NodeAgent {
     return this.#keeper;
   }
 
+  /**
+   * The manager's last check of the node's IPv6 from outside; a new one when that is about another
+   * address (or none was made). Errors leave it unknown: the decision does not wait on it.
+   */
+  async #ipv6Reach(): Promise<ReachCheckView | null> {
+    const last = (await this.client.nodeState().catch(() => undefined))?.reachability?.ipv6 ?? null;
+    if (last?.current) return last;
+    return (await this.client.checkReachability().catch(() => undefined))?.reachability.ipv6 ?? last;
+  }
+
   /** Decide the pairing URL now, and send the probe with the hairpin result to the manager. */
   async decidePairing(options: { resolver?: string } = {}): Promise<PairingDecision> {
     await this.#load();
@@ -207,6 +217,7 @@ export class NodeAgent {
     // The poll keeps this current; pairing may come before the first poll (`agent pairing-url`).
     const addresses = this.state.addresses ?? (await this.#deps.detect().catch(() => undefined));
     const freshChange = this.#freshChange();
+    const ipv6 = addresses?.publicIpv6 ? { address: addresses.publicIpv6, reach: await this.#ipv6Reach() } : undefined;
     const decision = await decidePairingUrl({
       names,
       zone,
@@ -217,6 +228,7 @@ export class NodeAgent {
       hairpin: () => hairpin,
       ...(this.state.pairing ? { previous: { kind: this.state.pairing.kind } } : {}),
       ...(freshChange ? { freshChange } : {}),
+      ...(ipv6 ? { ipv6 } : {}),
     });
     const { probe, ...shown } = decision;
     this.state.pairing = shown;

@@ -1,7 +1,7 @@
 // The agent's side of the manager API, with the node's own credential. Transport failures, 5xx
 // and 429 are retried (bounded, backoff with jitter); any other 4xx is the agent's mistake or a
 // revoked credential, surfaced at once as a ManagerError carrying the problem type.
-import type { AddressReport, NodeAnswer, ReportAnswer } from '../contract/api.ts';
+import type { AddressReport, NodeAnswer, ReachabilityView, ReportAnswer } from '../contract/api.ts';
 import type { NodeNames } from '../contract/identity.ts';
 import { problemTypeOf, type ProblemType } from '../contract/problem.ts';
 import { DEFAULT_RETRY, RetryableError, withRetry, type RetryPolicy } from './retry.ts';
@@ -56,8 +56,9 @@ export class ManagerClient {
     return `/v1/licences/${encodeURIComponent(this.options.licence)}/nodes/${encodeURIComponent(this.options.node)}`;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const { url, credential, retry = DEFAULT_RETRY, timeoutMs = 10_000 } = this.options;
+  async request<T>(method: string, path: string, body?: unknown, retryPolicy?: RetryPolicy): Promise<T> {
+    const { url, credential, timeoutMs = 10_000 } = this.options;
+    const retry = retryPolicy ?? this.options.retry ?? DEFAULT_RETRY;
     const fetchImpl = this.options.fetch ?? fetch;
     const target = new URL(path, url);
     return withRetry(async () => {
@@ -86,6 +87,14 @@ export class ManagerClient {
 
   nodeState(): Promise<NodeAnswer> {
     return this.request('GET', this.nodePath);
+  }
+
+  /**
+   * Ask the manager to connect to the node's public addresses from outside (docs/ipv6.md). Tried
+   * once: it is rate-limited per node, and a 429 means a result from the last minute exists.
+   */
+  checkReachability(): Promise<{ reachability: ReachabilityView }> {
+    return this.request('POST', `${this.nodePath}/reachability`, undefined, { attempts: 1, baseMs: 0, maxMs: 0 });
   }
 
   reportAddresses(report: AddressReport): Promise<ReportAnswer> {

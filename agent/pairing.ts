@@ -4,6 +4,7 @@
 // decision says why, in sentences support can read to the shop.
 import { probeNode, type DnsTransport, type ProbeResult, type Verdict } from '../probe/index.ts';
 import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
+import type { ReachCheckView } from '../contract/api.ts';
 import type { HairpinResult } from './hairpin.ts';
 import type { NodeNames } from './http/policy.ts';
 
@@ -26,6 +27,8 @@ export interface PairingInput {
   previous?: { kind: PairingDecision['kind'] };
   /** The node's own address change, while the old record may still sit in the shop's resolver. */
   freshChange?: AddressChange;
+  /** The node's stable global IPv6 (the external name's AAAA), and the manager's last check of it from outside. */
+  ipv6?: { address: string; reach?: ReachCheckView | null };
 }
 
 /** A change of the node's private address: from what, how long ago, and the record's TTL. */
@@ -146,6 +149,10 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     return { url: origin(input.names.external, input.port), kind: 'external', explanation, hairpin, ...facts };
   }
   explanation.push(`The box does not hairpin: the node ${hairpin.reason}.`);
+  if (input.ipv6) {
+    // Same /64 as the shop's devices: on-link, no box in the way, no NAT to loop back.
+    explanation.push(`The node has the global IPv6 address ${input.ipv6.address}, the AAAA of ${input.names.external}: devices on the shop's Wi-Fi that have IPv6 reach it directly, with no NAT; IPv4-only devices need the paths below.`);
+  }
   const relay = input.names.relay;
   const warning = relay
     ? `The LAN path to the node is broken: ${input.names.internal} does not resolve through the shop's resolver (${verdict}) and the router does not loop ${input.names.external} back. Apps on the shop's Wi-Fi go through the relay (${relay}), slower and capped, until one of these is fixed; apps on cellular use the external name.`
@@ -157,11 +164,31 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     url: origin(input.names.external, input.port),
     kind: relay ? 'relay' : 'external',
     warning,
-    advice: adviceFor(verdict, input.zone),
+    advice: [...adviceFor(verdict, input.zone), ...ipv6FirewallAdvice(input)],
     explanation,
     hairpin,
     ...facts,
   };
+}
+
+/**
+ * When the manager's check found the node's IPv6 address closed from outside: where each common
+ * box opens its IPv6 firewall for one device and port (they drop unsolicited inbound IPv6 by
+ * default; the LAN still reaches the node, cellular phones do not).
+ */
+export function ipv6FirewallAdvice(input: Pick<PairingInput, 'ipv6' | 'port'>): string[] {
+  const reach = input.ipv6?.reach;
+  if (!input.ipv6 || !reach || !reach.current || reach.outcome === 'open') return [];
+  const rule = `TCP port ${input.port} to ${input.ipv6.address}`;
+  return [
+    `The box blocks inbound IPv6 to the node (the manager's check from outside: ${reach.outcome}, ${reach.detail}): IPv6 phones on cellular cannot reach it. Open ${rule} in the box's IPv6 firewall — ` +
+      `Livebox: Advanced settings › Firewall › IPv6 ("Pare-feu IPv6"), a custom inbound rule; ` +
+      `Freebox: Freebox OS › Settings › Network › IPv6 ("Firewall IPv6"), allow the port; ` +
+      `Bbox: Services › Firewall › IPv6 rules ("Pare-feu IPv6"), an inbound rule; ` +
+      `SFR Box: Network v6 › IPv6 firewall ("Pare-feu IPv6"), allow inbound to the node; ` +
+      `Fritz!Box: Internet › Permit Access › Port Sharing, the node's device, "IPv6" with the port (and "Open firewall for delegated IPv6 prefixes" off unless wanted); ` +
+      `OpenWrt: Network › Firewall › Traffic Rules, accept from wan to lan, family IPv6, ${rule} (uci: config rule, option family 'ipv6', option dest_port '${input.port}', option target 'ACCEPT').`,
+  ];
 }
 
 /**

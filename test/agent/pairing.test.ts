@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hairpinSelfTest } from '../../agent/hairpin.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';
-import { decidePairingUrl, formatDecision } from '../../agent/pairing.ts';
+import { decidePairingUrl, formatDecision, ipv6FirewallAdvice } from '../../agent/pairing.ts';
 import { dohTransport } from '../../probe/index.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
@@ -51,7 +51,7 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
     if (tls) await rm(tls.dir, { recursive: true, force: true });
   });
 
-  const decide = (resolver: string, hairpinPort: number) =>
+  const decide = (resolver: string, hairpinPort: number, extra: Partial<Parameters<typeof decidePairingUrl>[0]> = {}) =>
     decidePairingUrl({
       names,
       zone: 'example.test',
@@ -60,6 +60,7 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
       truth: dohTransport(`${manager.url}/dns-query`),
       resolver,
       hairpin: () => hairpinSelfTest({ origin: `https://${names.external}:${hairpinPort}`, licence: '1234', node: 'nur1', connectAddress: '127.0.0.1', timeoutMs: 2000 }),
+      ...extra,
     });
 
   it('hands out the internal URL when the resolver passes the private answer', async () => {
@@ -88,16 +89,20 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
     expect(d.advice?.join(' ')).toContain('example.test');
   });
 
+  it('with a global IPv6 the box blocks from outside: the LAN path over IPv6 is said, and the advice names each box’s IPv6 firewall setting', async () => {
+    const reach = { family: 'ipv6' as const, address: '2001:db8:7::20', port: 8443, outcome: 'filtered' as const, detail: 'no answer within 3000 ms', elapsedMs: 3000, checkedAt: new Date().toISOString(), current: true };
+    const d = await decide(filtering.spec, servicePortRefused, { ipv6: { address: '2001:db8:7::20', reach } });
+    expect(d.explanation.join(' ')).toContain('global IPv6 address 2001:db8:7::20');
+    const advice = d.advice?.join(' ') ?? '';
+    for (const box of ['Livebox', 'Freebox', 'Bbox', 'SFR Box', 'Fritz!Box', 'OpenWrt']) expect(advice).toContain(box);
+    expect(advice).toContain('TCP port 8443 to 2001:db8:7::20');
+    // Open from outside, or a check about an older address: no firewall advice.
+    expect(ipv6FirewallAdvice({ port: 8443, ipv6: { address: '2001:db8:7::20', reach: { ...reach, outcome: 'open' } } })).toEqual([]);
+    expect(ipv6FirewallAdvice({ port: 8443, ipv6: { address: '2001:db8:7::20', reach: { ...reach, current: false } } })).toEqual([]);
+  });
+
   it('reports "relay", with the relay URL, when neither direct name works from the LAN and the node has a relay name', async () => {
-    const d = await decidePairingUrl({
-      names: { ...names, relay: 'relay-nur1-pl-1234.example.test' },
-      zone: 'example.test',
-      port: 8443,
-      privateIpv4: '192.168.1.20',
-      truth: dohTransport(`${manager.url}/dns-query`),
-      resolver: filtering.spec,
-      hairpin: () => hairpinSelfTest({ origin: `https://${names.external}:${servicePortRefused}`, licence: '1234', node: 'nur1', connectAddress: '127.0.0.1' }),
-    });
+    const d = await decide(filtering.spec, servicePortRefused, { names: { ...names, relay: 'relay-nur1-pl-1234.example.test' } });
     expect(d).toMatchObject({ url: 'https://nur1.pl-1234.example.test:8443/', kind: 'relay', relayUrl: 'https://relay-nur1-pl-1234.example.test/', hairpin: { hairpins: false } });
     expect(d.warning).toContain('through the relay');
     expect(formatDecision(d)).toContain('relay: https://relay-nur1-pl-1234.example.test/');
