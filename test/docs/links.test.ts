@@ -59,6 +59,10 @@ export function checkDoc(file: string): Finding[] {
     const found = [join(ROOT, path), join(ROOT, `${path}.ts`), join(here, path)].some((p) => existsSync(p));
     if (!found) findings.push({ file, cites: span!, problem: 'names a file the repository does not hold' });
   }
+  // A doc named in prose, `(docs/relay.md)` say, must be there as much as a linked one.
+  for (const [path] of text.matchAll(/\b(?:docs|client|probe)\/[\w.-]+\.md\b/g)) {
+    if (!existsSync(join(ROOT, path!))) findings.push({ file, cites: path!, problem: 'names a document the repository does not hold' });
+  }
   for (const [name] of text.matchAll(/\b[A-Z][A-Za-z-]*\.md\b/g)) {
     if (![join(ROOT, name), join(ROOT, 'docs', name), join(here, name)].some((p) => existsSync(p))) {
       findings.push({ file, cites: name, problem: 'names a document the repository does not hold' });
