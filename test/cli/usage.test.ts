@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function hairpin(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(`${root}node_modules/.bin/node`, [`${root}bin/hairpin.js`, ...args], {
-      timeout: 30_000,
+      timeout: 90_000,
       env: { PATH: process.env.PATH, HOME: dir, ...env },
       cwd: dir,
     });
@@ -51,7 +51,8 @@ describe('hairpin', () => {
   it('every command: a bad flag exits 2 with one line and the usage, -h exits 0 with examples and exit codes', async () => {
     const commands = [...(await hairpin(['--help'])).stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
     expect(commands).toEqual(['manager', 'admin', 'agent', 'probe', 'zonefile', 'lab']);
-    for (const command of commands) {
+    // Commands side by side (each a process start, seconds on a loaded machine), checks in order.
+    await Promise.all(commands.map(async (command) => {
       const bad = await hairpin([command, '--bogus']);
       expect(bad.code, command).toBe(2);
       expect(bad.stderr, command).not.toMatch(NO_STACK);
@@ -64,17 +65,17 @@ describe('hairpin', () => {
         expect(shown.code, `${command} ${help}`).toBe(0);
         expect(shown.stdout, command).toMatch(/\nExamples:\n {2}\S[\s\S]*\nExit codes:\n {2}0 /);
       }
-    }
-  });
+    }));
+  }, 180_000);
 
   it('bad arguments and settings exit 2 too, without a stack trace', async () => {
-    for (const args of [['admin'], ['admin', 'enrol', '1234'], ['admin', 'frobnicate'], ['agent'], ['agent', 'status'], ['probe'], ['probe', '--timeout', 'soon', 'x.example.test'], ['lab', 'sideways'], ['zonefile', 'extra'], ['manager', '--http-port', 'eighty', '--db', ':memory:'], ['manager', 'now']]) {
+    await Promise.all([['admin'], ['admin', 'enrol', '1234'], ['admin', 'frobnicate'], ['agent'], ['agent', 'status'], ['probe'], ['probe', '--timeout', 'soon', 'x.example.test'], ['lab', 'sideways'], ['zonefile', 'extra'], ['manager', '--http-port', 'eighty', '--db', ':memory:'], ['manager', 'now']].map(async (args) => {
       const bad = await hairpin(args, { HAIRPIN_ADMIN_TOKEN: 'x' });
       expect(bad.code, args.join(' ')).toBe(2);
       expect(bad.stderr, args.join(' ')).not.toMatch(NO_STACK);
       expect(bad.stderr).toMatch(/^hairpin \w+: .+\n\nusage: /);
-    }
-  });
+    }));
+  }, 180_000);
 
   it('names a manager it cannot reach in one line, found from HAIRPIN_HTTP_PORT', async () => {
     const port = await freePort();
@@ -126,7 +127,7 @@ describe('hairpin manager settings', () => {
     } finally {
       await flagged.stop();
     }
-  });
+  }, 180_000);
 
   it('rejects an unknown setting in the file, naming the line', async () => {
     const file = join(dir, 'typo.env');
