@@ -3,7 +3,8 @@
 // pinned to core 0; dnsperf runs on core 1. Figures are ratios to NSD, the reference. Before
 // anything is timed the zone file must pass nsd-checkzone and kzonecheck, and every server must
 // give the same rcodes and answers on a sample of the query file: otherwise it exits non-zero.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,22 +100,24 @@ function queryFile(count: number): string {
 interface Throughput { qps: number; lost: number; avgMs: number }
 interface Latency { p50: number; p90: number; p99: number; p999: number }
 
-function dnsperf(port: number, file: string, extra: string[]): string {
-  return execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-T', '1', '-c', '8', ...extra], {
+/** Asynchronous, so that the bench can write reports while dnsperf runs. */
+async function dnsperf(port: number, file: string, extra: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-T', '1', '-c', '8', ...extra], {
     encoding: 'utf8', maxBuffer: 1 << 30,
   });
+  return stdout;
 }
 
 /** Saturation for `seconds`: as many queries as one worker answers, 200 outstanding. */
-function throughput(port: number, file: string, seconds: number): Throughput {
-  const out = dnsperf(port, file, ['-l', String(seconds), '-q', '200']);
+async function throughput(port: number, file: string, seconds: number): Promise<Throughput> {
+  const out = await dnsperf(port, file, ['-l', String(seconds), '-q', '200']);
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
   return { qps: num(/Queries per second:\s+([\d.]+)/), lost: num(/Queries lost:\s+(\d+)/), avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000 };
 }
 
 /** Latency at a given steady rate, from dnsperf's per-query lines (-v). */
-function latency(port: number, file: string, qps: number): Latency {
-  const out = dnsperf(port, file, ['-l', String(Math.min(SECONDS, 5)), '-q', '100', '-Q', String(qps), '-v']);
+async function latency(port: number, file: string, qps: number): Promise<Latency> {
+  const out = await dnsperf(port, file, ['-l', String(Math.min(SECONDS, 5)), '-q', '100', '-Q', String(qps), '-v']);
   const samples = [...out.matchAll(/^> \S+ .* ([\d.]+)$/gm)].map((m) => Number(m[1]) * 1000).sort((a, b) => a - b);
   const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? Number.NaN;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999) };
@@ -179,16 +182,59 @@ zone:
   return conf;
 }
 
+/** A random-subdomain flood: distinct names nobody enrolled, each asked once per pass (NXDOMAIN). */
+function floodFile(count: number): string {
+  const lines: string[] = [];
+  for (let k = 0; k < count; k++) lines.push(`r${Math.random().toString(36).slice(2, 12)}.pl-${licenceOf(k % NODES)}.${ZONE} A`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Enrols a node through the HTTP API and returns its credential. */
+async function enrol(base: string, licence: string, node: string): Promise<string> {
+  const enrolled = await fetch(`${base}/v1/licences/${licence}/nodes`, {
+    method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ node }),
+  });
+  if (!enrolled.ok) throw new Error(`enrol ${node}: ${enrolled.status}`);
+  return ((await enrolled.json()) as { credential: string }).credential;
+}
+
+const REPORTS_PER_SECOND = 100;
+const REPORTERS = 100;
+
+/**
+ * Reports through the HTTP API at REPORTS_PER_SECOND, each a real change (a new address), spread
+ * over REPORTERS enrolled nodes, until `stop()`; it resolves to the reports acknowledged.
+ */
+function writeReports(base: string, credentials: string[]): { stop(): Promise<number> } {
+  let sent = 0;
+  let acknowledged = 0;
+  const pending = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const n = sent % credentials.length;
+    const address = `10.98.${(sent >> 8) & 0xff}.${sent & 0xff}`;
+    sent++;
+    const put = fetch(`${base}/v1/licences/9998/nodes/nur${n}/addresses`, {
+      method: 'PUT', headers: { authorization: `Bearer ${credentials[n]}`, 'content-type': 'application/json' }, body: JSON.stringify({ privateIpv4: address }),
+    }).then(async (res) => { await res.arrayBuffer(); if (res.ok) acknowledged++; }, () => undefined);
+    pending.add(put);
+    void put.finally(() => pending.delete(put));
+  }, 1000 / REPORTS_PER_SECOND);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(pending);
+      return acknowledged;
+    },
+  };
+}
+
 /**
  * Time from a report (HTTP PUT) to the built-in server's answer carrying it, over `rounds`
  * reports: the answer is asked for as soon as the PUT returns, and again until it changes.
  */
 async function reportToAnswer(httpPort: number, dnsPort: number, rounds: number): Promise<number[]> {
   const base = `http://127.0.0.1:${httpPort}`;
-  const enrolled = await fetch(`${base}/v1/licences/9999/nodes`, {
-    method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ node: 'nur1' }),
-  });
-  const { credential } = (await enrolled.json()) as { credential: string };
+  const credential = await enrol(base, '9999', 'nur1');
   const times: number[] = [];
   const ask = encodeMessage(query(`i-nur1.pl-9999.${ZONE}`, 'A'));
   for (let r = 1; r <= rounds; r++) {
@@ -224,6 +270,8 @@ try {
   const queries = join(dir, 'queries.txt');
   const questions = queryFile(QUERIES);
   await writeFile(queries, questions);
+  const flood = join(dir, 'flood.txt');
+  await writeFile(flood, floodFile(Math.max(QUERIES, 200_000)));
   console.log(`zone file: ${zoneRecords.length} records in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   checkZone(zoneFile);
   console.log('zone file: accepted by nsd-checkzone and kzonecheck');
@@ -249,53 +297,77 @@ try {
 
   // All run at once, idle but one: rounds interleave them so that a change in the machine's load
   // (other work on a shared host) falls on all alike; only medians over the rounds are reported.
-  const running: { name: string; port: number; httpPort: number; dns: boolean; rounds: Throughput[] }[] = [];
+  interface Row { name: string; port: number; httpPort: number; dns: boolean; rounds: Throughput[]; file: string; reference: string; reports?: string[]; written: number[]; warm: boolean }
+  const running: Row[] = [];
   for (const server of servers) {
     const [port, httpPort] = [await freePort(), await freePort()];
     daemons.push(await server.start(port, httpPort));
-    running.push({ name: server.name, port, httpPort, dns: server.dns ?? true, rounds: [] });
+    running.push({ name: server.name, port, httpPort, dns: server.dns ?? true, rounds: [], file: queries, reference: 'NSD', written: [], warm: server.warm });
     // One pass over the query file first: NSD and Knot hold the zone in memory already, the
     // built-in server's response cache fills here (every question is asked again later).
     if (server.warm) {
       const warmUp = performance.now();
-      dnsperf(port, queries, ['-n', '1', '-q', '200']);
+      // (Again, untimed, before each of its rounds below: the reports row empties its cache.)
+      await dnsperf(port, queries, ['-n', '1', '-q', '200']);
       console.log(`${server.name}: warm-up pass over ${QUERIES} questions in ${((performance.now() - warmUp) / 1000).toFixed(1)} s`);
     }
   }
   await compareAnswers(running.filter((r) => r.dns), questions.trimEnd().split('\n'));
+  // Two more rows per round on the same daemons: the built-in server while reports arrive (the
+  // normal state of a deployment), against NSD's plain round; and a flood of distinct random names
+  // (a random-subdomain attack: every question misses any cache), each against NSD on the same flood.
+  const cached = running.find((r) => r.name === 'built-in (cache on)')!;
+  const reporters = await Promise.all(Array.from({ length: REPORTERS }, (_, n) => enrol(`http://127.0.0.1:${cached.httpPort}`, '9998', `nur${n}`)));
+  running.push({ ...cached, name: `built-in (cache on), ${REPORTS_PER_SECOND} reports/s`, dns: false, rounds: [], reports: reporters, written: [], warm: false });
+  for (const name of ['NSD', 'Knot', 'built-in (cache on)']) {
+    const plain = running.find((r) => r.name === name)!;
+    running.push({ ...plain, name: `${name}, random names`, dns: false, rounds: [], file: flood, reference: 'NSD, random names', written: [], warm: false });
+  }
   const ROUNDS = 5;
   const loads: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const r of running) {
-      r.rounds.push(throughput(r.port, queries, Math.max(1, Math.round(SECONDS / ROUNDS))));
+      if (r.warm && r.name.startsWith('built-in')) await dnsperf(r.port, queries, ['-n', '1', '-q', '200']);
+      const writer = r.reports && writeReports(`http://127.0.0.1:${r.httpPort}`, r.reports);
+      const started = performance.now();
+      r.rounds.push(await throughput(r.port, r.file, Math.max(1, Math.round(SECONDS / ROUNDS))));
+      if (writer) r.written.push((await writer.stop()) / ((performance.now() - started) / 1000));
     }
     loads.push(loadavg()[0]!);
     console.log(`round ${round} (load average ${loads.at(-1)!.toFixed(2)}): ${running.map((r) => `${r.name} ${r.rounds.at(-1)!.qps.toFixed(0)} q/s`).join(', ')}`);
   }
-  const nsdRounds = running.find((r) => r.name === 'NSD')!.rounds;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const results = running.map((r) => {
     const qps = median(r.rounds.map((x) => x.qps));
     // Each round's ratio compares two runs a few seconds apart: the median of those is the
     // figure least moved by the host's load drifting.
-    const ratio = median(r.rounds.map((x, i) => x.qps / nsdRounds[i]!.qps));
+    const reference = running.find((x) => x.name === r.reference)!.rounds;
+    const ratio = median(r.rounds.map((x, i) => x.qps / reference[i]!.qps));
     // Latency at half of the server's own median throughput: a loaded server, not a queue.
     const rate = Math.max(1, Math.round(qps / 2));
-    return { name: r.name, qps, lost: median(r.rounds.map((x) => x.lost)), ratio, rate, latency: latency(r.port, queries, rate) };
+    return { name: r.name, qps, lost: median(r.rounds.map((x) => x.lost)), ratio, reference: r.reference, rate, written: r.written };
   });
-  const cached = running.find((r) => r.name === 'built-in (cache on)')!;
+  const latencies = new Map<string, Latency>();
+  for (const r of results) {
+    const row = running.find((x) => x.name === r.name)!;
+    if (row.file === queries && !row.reports) latencies.set(r.name, await latency(row.port, queries, r.rate));
+  }
   const reportTimes = await reportToAnswer(cached.httpPort, cached.port, 50);
 
-  const nsd = results.find((r) => r.name === 'NSD')!;
+  const nsdP99 = latencies.get('NSD')!.p99;
   const f = (n: number, digits = 3) => (Number.isFinite(n) ? n.toFixed(digits) : '?');
   console.log(`\nDNS benchmark: ${NODES} nodes (${zoneRecords.length} records), ${ROUNDS} interleaved rounds of ${Math.max(1, Math.round(SECONDS / ROUNDS))} s per server, one worker each on core 0, dnsperf on core 1, load average per round ${loads.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log('| server | median queries/s | vs NSD (median of rounds) | lost (median) | latency at q/s | p50 ms | p90 ms | p99 ms | p99.9 ms | p99 vs NSD |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| server | median queries/s | ratio (median of rounds) | against | lost (median) | latency at q/s | p50 ms | p90 ms | p99 ms | p99.9 ms | p99 vs NSD |');
+  console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    const l = r.latency;
-    console.log(`| ${r.name} | ${r.qps.toFixed(0)} | ${f(r.ratio, 2)} | ${r.lost} | ${r.rate} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.p999)} | ${f(l.p99 / nsd.latency.p99, 2)} |`);
+    const l = latencies.get(r.name);
+    const lat = l ? `${r.rate} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.p999)} | ${f(l.p99 / nsdP99, 2)}` : '— | — | — | — | — | —';
+    console.log(`| ${r.name} | ${r.qps.toFixed(0)} | ${f(r.ratio, 2)} | ${r.reference} | ${r.lost} | ${lat} |`);
   }
   console.log(`latency columns: dnsperf at a steady half of each server's own median queries/s for ${Math.min(SECONDS, 5)} s`);
+  for (const r of results.filter((x) => x.written.length > 0)) {
+    console.log(`${r.name}: reports acknowledged per second during its rounds: ${r.written.map((w) => w.toFixed(0)).join(' ')}`);
+  }
   const pct = (p: number) => f(reportTimes[Math.min(reportTimes.length - 1, Math.floor(p * reportTimes.length))] ?? Number.NaN, 1);
   console.log(`\nreport → new answer (built-in, HTTP PUT then UDP query until it carries the address), ${reportTimes.length} reports: p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, max ${pct(1)} ms`);
   // Knot as a secondary (NOTIFY + IXFR from the manager): bench/transfer.bench.ts measures and prints it.
