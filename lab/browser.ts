@@ -9,6 +9,8 @@ import { launchChromium } from './chromium.ts';
 export interface BrowserRun {
   appOrigin: string;
   mountPoint: string;
+  /** The relay origin pairing handed out, when it did. */
+  relayOrigin?: string;
   grant: boolean;
   calls: number;
   /** base64 SHA-256 SPKI hashes whose certificates Chromium accepts (lab CA, Pebble). */
@@ -46,10 +48,10 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
     }
     await page.goto(`${spec.appOrigin}/`, { timeout: 15_000 });
     await page.waitForFunction(() => 'hairpin' in window, undefined, { timeout: 15_000 });
-    return await page.evaluate(async ({ mountPoint, calls }) => {
+    return await page.evaluate(async ({ mountPoint, relayOrigin, calls }) => {
       const w = window as unknown as Record<string, any>;
       const log = { switches: [] as string[], failures: [] as string[], internalAttempts: 0 };
-      const client = w.hairpin.createHairpinClient({ mountPoint, storage: null, reprobe: { initialMs: 500, maxMs: 1000 } });
+      const client = w.hairpin.createHairpinClient({ mountPoint, storage: null, reprobe: { initialMs: 500, maxMs: 1000 }, ...(relayOrigin ? { relayOrigin } : {}) });
       const internal: string = client.internalOrigin;
       client.addEventListener('switch', (e: any) => log.switches.push(`${e.reason}→${e.to === null ? 'none' : new URL(e.to).hostname}`));
       client.addEventListener('failure', (e: any) => {
@@ -71,7 +73,7 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
       client.close();
       const permission = (await navigator.permissions.query({ name: 'local-network-access' as PermissionName })).state;
       return { calls: results, switches: log.switches, failures: log.failures, permission, internalAttempts: log.internalAttempts };
-    }, { mountPoint: spec.mountPoint, calls: spec.calls });
+    }, { mountPoint: spec.mountPoint, relayOrigin: spec.relayOrigin ?? null, calls: spec.calls });
   } finally {
     await browser.close();
   }

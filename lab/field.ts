@@ -23,7 +23,7 @@ export interface Pairing {
 }
 
 export interface NodeStatus {
-  names: { external: string; internal: string };
+  names: { external: string; internal: string; relay?: string };
   /** From enrolment to the demo API serving the agent's first certificate (report, DNS-01 through the manager, Pebble). */
   certificateMs: number;
   pairing: Pairing;
@@ -48,9 +48,9 @@ export interface Field {
 const HAIRPIN = join(ROOT, 'bin/hairpin.js');
 
 /** Enrol a node as the admin does: `hairpin admin enrol` from a machine on the internet. */
-async function enrol(b: BoxPlan, adminToken: string): Promise<{ credential: string; names: { external: string; internal: string } }> {
+async function enrol(b: BoxPlan, adminToken: string): Promise<{ credential: string; names: { external: string; internal: string; relay?: string } }> {
   const out = await inNs(INET, process.execPath, [HAIRPIN, 'admin', 'enrol', b.node.licence, b.node.name, '--manager', MANAGER_URL, '--token', adminToken]);
-  return JSON.parse(out) as { credential: string; names: { external: string; internal: string } };
+  return JSON.parse(out) as { credential: string; names: { external: string; internal: string; relay?: string } };
 }
 
 /**
@@ -76,7 +76,7 @@ async function startNodeSite(b: BoxPlan, field: { dir: string; internet: Interne
     NODE_EXTRA_CA_CERTS: field.internet.trustFile,
   };
   field.daemons.push(startNode(b.node.ns, HAIRPIN, ['agent', 'run'], join(field.dir, `agent-${b.key}.log`), env));
-  field.daemons.push(startNode(b.node.ns, join(ROOT, 'lab/node-site.ts'), [certDir, b.node.licence, b.node.name, nodeNames.external, nodeNames.internal, names.apps(b.node.licence), String(NODE_PORT)], join(field.dir, `node-${b.key}.log`)));
+  field.daemons.push(startNode(b.node.ns, join(ROOT, 'lab/node-site.ts'), [certDir, b.node.licence, b.node.name, nodeNames.external, nodeNames.internal, names.apps(b.node.licence), String(NODE_PORT), ...(nodeNames.relay ? [nodeNames.relay] : [])], join(field.dir, `node-${b.key}.log`)));
   await waitFor(`node ${b.key} serving (logs: agent-${b.key}.log, node-${b.key}.log)`, async () => (await readFile(join(field.dir, `node-${b.key}.log`), 'utf8')).includes('demo API on'), 60_000, 200);
   const certificateMs = Date.now() - started;
   const out = await inNs(b.node.ns, 'env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, HAIRPIN, 'agent', 'pairing-url', '--json'], { timeoutMs: 30_000 });

@@ -2,7 +2,7 @@
 // allow-list, CORS for the app store, private network preflight, the /.well-known/hairpin
 // identity endpoint), serving the SAN certificate `hairpin agent run` keeps in its directory.
 //
-//   node lab/node-site.ts <agent cert dir> <licence> <node> <external> <internal> <apps name> <port>
+//   node lab/node-site.ts <agent cert dir> <licence> <node> <external> <internal> <apps name> <port> [relay name]
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -46,8 +46,8 @@ async function certificate(dir: string): Promise<{ key: string; cert: string }> 
 }
 
 if (import.meta.main) {
-  const [dir = '', licence = '', node = '', external = '', internal = '', appsName = '', port = ''] = process.argv.slice(2);
-  const identity: ServiceIdentity = { licence, node, names: { external, internal }, appsName, port: Number(port) };
+  const [dir = '', licence = '', node = '', external = '', internal = '', appsName = '', port = '', relay] = process.argv.slice(2);
+  const identity: ServiceIdentity = { licence, node, names: { external, internal, ...(relay ? { relay } : {}) }, appsName, port: Number(port) };
   const server = createServer(await certificate(dir), withHairpinListener(demoApi(`${licence}/${node}`), identity));
   server.keepAliveTimeout = 30_000;
   server.listen(Number(port), '0.0.0.0', () => console.log(`demo API on https://${external}:${port} and https://${internal}:${port}`));

@@ -19,6 +19,8 @@ export interface ClientRun {
   oracle?: string;
   /** Stop making calls once this long has passed since the session began (ms). */
   durationMs?: number;
+  /** The relay origin pairing handed out with the URL, when it did. */
+  relayOrigin?: string;
 }
 
 export interface CallRecord { at: number; ms: number; ok: boolean; origin?: string; error?: string }
@@ -55,6 +57,7 @@ async function runClient(run: ClientRun): Promise<ClientResult> {
     attemptTimeoutMs: 5_000,
     probeTimeoutMs: 3_000,
     reprobe: run.reprobe ?? { initialMs: 500, maxMs: 1_000 },
+    ...(run.relayOrigin ? { relayOrigin: run.relayOrigin } : {}),
   });
   const switches: SwitchRecord[] = [];
   const failures: ClientResult['failures'] = [];
