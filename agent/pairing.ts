@@ -178,7 +178,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
  */
 export function ipv6FirewallAdvice(input: Pick<PairingInput, 'ipv6' | 'port'>): string[] {
   const reach = input.ipv6?.reach;
-  if (!input.ipv6 || !reach || !reach.current || reach.outcome === 'open') return [];
+  if (!input.ipv6 || !reach?.current || reach.outcome === 'open') return [];
   const rule = `TCP port ${input.port} to ${input.ipv6.address}`;
   return [
     `The box blocks inbound IPv6 to the node (the manager's check from outside: ${reach.outcome}, ${reach.detail}): IPv6 phones on cellular cannot reach it. Open ${rule} in the box's IPv6 firewall — ` +

@@ -42,7 +42,6 @@ export class RelayLink {
   readonly #options: RelayLinkOptions;
   readonly #log: (line: string) => void;
   #socket: WebSocket | undefined;
-  #mux: RelayMux | undefined;
   #stopped = true;
   #failures = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -97,7 +96,6 @@ export class RelayLink {
     const socket = new WebSocket(url, { headers: { authorization: `Bearer ${credential}` }, maxPayload: MAX_FRAME, perMessageDeflate: false, handshakeTimeout: 15_000 });
     this.#socket = socket;
     const mux = new RelayMux((frame) => socket.send(frame), { onOpen: (stream, open) => this.#serve(stream, open) });
-    this.#mux = mux;
     let alive = true;
     socket.on('open', () => {
       this.#failures = 0;

@@ -364,7 +364,7 @@ async function checker(manager: { httpPort: number; dnsPort: number }, credentia
     const answer = await checkerAsk(udp, manager.dnsPort, query(`i-nur${n}.pl-1.${ZONE}`, 'A', 1232, id++ & 0xffff));
     const got = answer && records(decodeMessage(answer).answers).map((r) => String(r.data));
     result.questionsChecked++;
-    if (!got || got.length !== 1 || got[0] !== address) {
+    if (got?.length !== 1 || got[0] !== address) {
       result.wrongAnswers++;
       if (result.wrongDetails.length < 5) result.wrongDetails.push(`nur${n}: reported ${address}, answered ${got ? JSON.stringify(got) : 'nothing (timeout)'}`);
     }

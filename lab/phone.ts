@@ -6,7 +6,7 @@
 //   node lab/phone.ts client '{"mountPoint":"https://i-nur1…:8443/","calls":20,"intervalMs":50}'
 //   node lab/phone.ts oracle https://nur1…:8443/
 //   node lab/phone.ts transfer https://nur1…:8443 10000000
-import { createHairpinClient, OriginSwitchEvent, TransportFailureEvent, HairpinClientError } from '../client/index.ts';
+import { createHairpinClient, type OriginSwitchEvent, type TransportFailureEvent, HairpinClientError } from '../client/index.ts';
 
 export interface ClientRun {
   mountPoint: string;

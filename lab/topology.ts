@@ -7,7 +7,7 @@ import { PREFIX, sh, waitFor } from './shell.ts';
 
 /** `ip -n <ns> -batch -`: one process per namespace instead of one per command. */
 async function ipBatch(ns: string, lines: string[]): Promise<void> {
-  await sh('ip', ['-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
+  await sh('ip', ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
 async function sysctl(ns: string, settings: Record<string, string>): Promise<void> {

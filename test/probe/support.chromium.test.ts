@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dohTransport } from '../../probe/doh.ts';
 import { probeNode, type ProbeResult } from '../../probe/probe.ts';
 import { postProbeReport } from '../../probe/report.ts';
-import { type Verdict } from '../../probe/verdicts.ts';
+import type { Verdict } from '../../probe/verdicts.ts';
 import { ProbeReports, WEEK_MS } from '../../worker/store/probe-reports.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../lab/chromium.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';

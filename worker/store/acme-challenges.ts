@@ -88,7 +88,7 @@ export async function addAcmeChallenge(store: StoreWriter, key: ChallengeKey, va
     bump,
     readSerial,
   ]);
-  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[3]?.rows[0] as { serial: number }).serial) };
+  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[3]!.rows[0] as { serial: number }).serial) };
 }
 
 /**
@@ -103,7 +103,7 @@ export async function removeAcmeChallenge(store: StoreWriter, key: ChallengeKey,
   if (value !== undefined) remove = remove.where('value', '=', value);
   const [bump, readSerial] = store.serialQueries();
   const results = await store.batch([remove.compile(), bump, readSerial]);
-  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[2]?.rows[0] as { serial: number }).serial) };
+  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[2]!.rows[0] as { serial: number }).serial) };
 }
 
 export interface AcmeDnsAccount extends ChallengeKey {

@@ -165,7 +165,7 @@ export class Store implements StoreWriter {
       this.#selectSerial(),
     ]);
     if (Number(results[1]?.numAffectedRows ?? 0n) === 0) return undefined;
-    return Number((results[3]?.rows[0] as { serial: number }).serial);
+    return Number((results[3]!.rows[0] as { serial: number }).serial);
   }
 
   // The serial moves only when the node row is new: created_at equal to this call's time and
@@ -263,7 +263,7 @@ export class Store implements StoreWriter {
       this.#bumpSerial(),
       this.#selectSerial(),
     ]);
-    return Number((results[4]?.rows[0] as { serial: number }).serial);
+    return Number((results[4]!.rows[0] as { serial: number }).serial);
   }
 
   /** Delete a licence with all its nodes. Returns the new serial, or undefined if there was none. */
@@ -277,7 +277,7 @@ export class Store implements StoreWriter {
       this.#bumpSerial(),
       this.#selectSerial(),
     ]);
-    return Number((results[5]?.rows[0] as { serial: number }).serial);
+    return Number((results[5]!.rows[0] as { serial: number }).serial);
   }
 
   /**

@@ -13,7 +13,12 @@ function database() {
   const counted = new Proxy(db, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
-      if (key === 'exec') return (sql: string) => (sql === 'COMMIT' && commits.count++, target.exec(sql));
+      if (key === 'exec') {
+        return (sql: string) => {
+          if (sql === 'COMMIT') commits.count++;
+          return target.exec(sql);
+        };
+      }
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });

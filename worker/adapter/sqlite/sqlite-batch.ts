@@ -26,7 +26,7 @@ interface Pending {
  * it, and BEGIN IMMEDIATE makes a second process wait (busy_timeout) instead of failing.
  */
 export function sqliteBatch(db: DatabaseSync): AtomicBatch & { readonly queued: number } {
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   const flush = () => {
     const taken = pending.splice(0, MAX_GROUP);
     if (pending.length > 0) setImmediate(flush);
