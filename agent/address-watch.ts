@@ -22,7 +22,11 @@ export class AddressWatch {
   #timer: ReturnType<typeof setInterval> | undefined;
   #looking = false;
 
-  constructor(detect: () => Promise<NodeAddresses>, onChange: (addresses: NodeAddresses) => void, intervalMs = ADDRESS_WATCH_MS) {
+  constructor(
+    detect: () => Promise<NodeAddresses>,
+    onChange: (addresses: NodeAddresses) => void,
+    intervalMs = ADDRESS_WATCH_MS,
+  ) {
     this.#detect = detect;
     this.#onChange = onChange;
     this.#intervalMs = intervalMs;

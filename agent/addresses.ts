@@ -3,9 +3,9 @@
 // (agent/public-ipv6.ts). Linux tells us the default route in /proc/net/route and the IPv6
 // address flags in /proc/net/if_inet6; os.networkInterfaces() gives the addresses.
 import { readFile } from 'node:fs/promises';
-import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { canonicalIpv6, isGlobalIpv6, isRfc1918, isUla } from '../dns/address.ts';
-import { choosePublicIpv6, parseIfInet6, type KernelIpv6Address } from './public-ipv6.ts';
+import { choosePublicIpv6, type KernelIpv6Address, parseIfInet6 } from './public-ipv6.ts';
 
 export interface NodeAddresses {
   privateIpv4: string;
@@ -76,40 +76,78 @@ function addressesOn(infos: NetworkInterfaceInfo[] | undefined): { ipv4?: string
  * address flags (pure: tests give all three). Order: the override; the default route's
  * interfaces; any other non-virtual interface.
  */
-export function chooseAddresses(routeText: string, interfaces: Interfaces, override: AddressOverride = {}, kernelIpv6?: KernelIpv6Address[]): NodeAddresses {
+export function chooseAddresses(
+  routeText: string,
+  interfaces: Interfaces,
+  override: AddressOverride = {},
+  kernelIpv6?: KernelIpv6Address[],
+): NodeAddresses {
   const candidates = override.interface
     ? [override.interface]
-    : [...defaultRouteInterfaces(routeText), ...Object.keys(interfaces).sort()].filter((name, i, all) => !isVirtualInterface(name) && all.indexOf(name) === i);
+    : [...defaultRouteInterfaces(routeText), ...Object.keys(interfaces).sort()].filter(
+        (name, i, all) => !isVirtualInterface(name) && all.indexOf(name) === i,
+      );
   const withPublic = (found: Omit<NodeAddresses, 'publicIpv6' | 'publicIpv6Reason'>): NodeAddresses => {
-    const choice = publicIpv6Of(found.interface === 'config' ? candidates[0] : found.interface, interfaces, override, kernelIpv6);
+    const choice = publicIpv6Of(
+      found.interface === 'config' ? candidates[0] : found.interface,
+      interfaces,
+      override,
+      kernelIpv6,
+    );
     return { ...found, ...(choice.address ? { publicIpv6: choice.address } : {}), publicIpv6Reason: choice.reason };
   };
   if (override.privateIpv4) {
-    if (!isRfc1918(override.privateIpv4)) throw new AddressError(`configured privateIpv4 "${override.privateIpv4}" is not an RFC 1918 address`);
-    if (override.privateIpv6 && !isUla(override.privateIpv6)) throw new AddressError(`configured privateIpv6 "${override.privateIpv6}" is not a ULA (fc00::/7)`);
-    return withPublic({ privateIpv4: override.privateIpv4, ...(override.privateIpv6 ? { privateIpv6: canonicalIpv6(override.privateIpv6) } : {}), interface: 'config' });
+    if (!isRfc1918(override.privateIpv4))
+      throw new AddressError(`configured privateIpv4 "${override.privateIpv4}" is not an RFC 1918 address`);
+    if (override.privateIpv6 && !isUla(override.privateIpv6))
+      throw new AddressError(`configured privateIpv6 "${override.privateIpv6}" is not a ULA (fc00::/7)`);
+    return withPublic({
+      privateIpv4: override.privateIpv4,
+      ...(override.privateIpv6 ? { privateIpv6: canonicalIpv6(override.privateIpv6) } : {}),
+      interface: 'config',
+    });
   }
   for (const name of candidates) {
     const found = addressesOn(interfaces[name]);
-    if (found.ipv4) return withPublic({ privateIpv4: found.ipv4, ...(found.ipv6 ? { privateIpv6: found.ipv6 } : {}), interface: name });
+    if (found.ipv4)
+      return withPublic({
+        privateIpv4: found.ipv4,
+        ...(found.ipv6 ? { privateIpv6: found.ipv6 } : {}),
+        interface: name,
+      });
   }
   throw new AddressError(
     `no RFC 1918 IPv4 address on ${override.interface ? `interface ${override.interface}` : `the default route's interface or any other (looked at ${candidates.join(', ') || 'none'})`}; ` +
-    'set "privateIpv4" in the agent configuration (HAIRPIN_AGENT_PRIVATE_IPV4)',
+      'set "privateIpv4" in the agent configuration (HAIRPIN_AGENT_PRIVATE_IPV4)',
   );
 }
 
-function publicIpv6Of(iface: string | undefined, interfaces: Interfaces, override: AddressOverride, kernelIpv6: KernelIpv6Address[] | undefined) {
-  if (override.publicIpv6 === 'off') return { address: undefined, reason: 'off in the configuration (publicIpv6: "off")' };
+function publicIpv6Of(
+  iface: string | undefined,
+  interfaces: Interfaces,
+  override: AddressOverride,
+  kernelIpv6: KernelIpv6Address[] | undefined,
+) {
+  if (override.publicIpv6 === 'off')
+    return { address: undefined, reason: 'off in the configuration (publicIpv6: "off")' };
   if (override.publicIpv6) {
-    if (!isGlobalIpv6(override.publicIpv6)) throw new AddressError(`configured publicIpv6 "${override.publicIpv6}" is neither "off" nor a global unicast IPv6 address (2000::/3)`);
+    if (!isGlobalIpv6(override.publicIpv6))
+      throw new AddressError(
+        `configured publicIpv6 "${override.publicIpv6}" is neither "off" nor a global unicast IPv6 address (2000::/3)`,
+      );
     return { address: canonicalIpv6(override.publicIpv6), reason: 'from the configuration' };
   }
-  return iface ? choosePublicIpv6(iface, interfaces, kernelIpv6) : { address: undefined, reason: 'no interface to look on' };
+  return iface
+    ? choosePublicIpv6(iface, interfaces, kernelIpv6)
+    : { address: undefined, reason: 'no interface to look on' };
 }
 
 /** The addresses of this machine now. */
-export async function detectAddresses(override: AddressOverride = {}, routeFile = '/proc/net/route', ipv6File = '/proc/net/if_inet6'): Promise<NodeAddresses> {
+export async function detectAddresses(
+  override: AddressOverride = {},
+  routeFile = '/proc/net/route',
+  ipv6File = '/proc/net/if_inet6',
+): Promise<NodeAddresses> {
   const routeText = await readFile(routeFile, 'utf8').catch(() => '');
   // Absent off Linux, or with IPv6 disabled: the choice falls back to the interface list.
   const kernelIpv6 = await readFile(ipv6File, 'utf8').then(parseIfInet6, () => undefined);

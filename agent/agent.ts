@@ -4,23 +4,29 @@
 // wires them to one configuration and one state file.
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { dohTransport, postProbeReport, type ProbeResult } from '../probe/index.ts';
+import type { NodeView, ReachCheckView } from '../contract/api.ts';
+import type { NodeNames } from '../contract/identity.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
+import { dohTransport, type ProbeResult, postProbeReport } from '../probe/index.ts';
 import { ADDRESS_WATCH_MS, AddressWatch } from './address-watch.ts';
 import { addressesChanged, detectAddresses, formatAddresses, type NodeAddresses } from './addresses.ts';
 import { managerDns01 } from './cert/dns01.ts';
 import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
-import { hairpinSelfTest, type HairpinResult } from './hairpin.ts';
-import type { NodeView, ReachCheckView } from '../contract/api.ts';
-import type { NodeNames } from '../contract/identity.ts';
+import { type HairpinResult, hairpinSelfTest } from './hairpin.ts';
 import type { ServiceIdentity } from './http/policy.ts';
 import { ManagerClient } from './manager-client.ts';
-import { decidePairingUrl, formatDecision, TTL_GRACE_SECONDS, type AddressChange, type PairingDecision } from './pairing.ts';
+import {
+  type AddressChange,
+  decidePairingUrl,
+  formatDecision,
+  type PairingDecision,
+  TTL_GRACE_SECONDS,
+} from './pairing.ts';
 import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
 import { PollLoop } from './poll-loop.ts';
 import { RelayLink } from './relay.ts';
-import { readState, writeState, type AgentState } from './state.ts';
+import { type AgentState, readState, writeState } from './state.ts';
 
 /** How often an unchanged probe report is sent again. */
 const PROBE_REPORT_EVERY_MS = 86_400_000;
@@ -79,7 +85,12 @@ export class NodeAgent {
 
   constructor(config: AgentConfig, deps: AgentDeps = {}) {
     this.config = config;
-    this.client = new ManagerClient({ url: config.manager, licence: config.licence, node: config.node, credential: config.credential });
+    this.client = new ManagerClient({
+      url: config.manager,
+      licence: config.licence,
+      node: config.node,
+      credential: config.credential,
+    });
     this.#deps = {
       // The configuration carries the address overrides under their own names.
       detect: deps.detect ?? (() => detectAddresses(config)),
@@ -135,10 +146,16 @@ export class NodeAgent {
     const changed = addressesChanged(this.state.addresses, addresses) || !this.state.lastGoodReport?.ok;
     if (!changed && !due) return { reported: false, changed: false, addresses };
     if (changed && this.state.addresses) {
-      this.#deps.log(`addresses: ${this.state.addresses.privateIpv4} -> ${addresses.privateIpv4} (${addresses.interface})`);
-      if (this.state.addresses.publicIpv6 !== addresses.publicIpv6) this.#deps.log(`public IPv6: ${this.state.addresses.publicIpv6 ?? 'none'} -> ${addresses.publicIpv6 ?? 'none'} (${addresses.publicIpv6Reason})`);
+      this.#deps.log(
+        `addresses: ${this.state.addresses.privateIpv4} -> ${addresses.privateIpv4} (${addresses.interface})`,
+      );
+      if (this.state.addresses.publicIpv6 !== addresses.publicIpv6)
+        this.#deps.log(
+          `public IPv6: ${this.state.addresses.publicIpv6 ?? 'none'} -> ${addresses.publicIpv6 ?? 'none'} (${addresses.publicIpv6Reason})`,
+        );
       const from = this.state.addresses.privateIpv4;
-      if (from !== addresses.privateIpv4) this.state.addressChange = { from, to: addresses.privateIpv4, at: new Date(now).toISOString() };
+      if (from !== addresses.privateIpv4)
+        this.state.addressChange = { from, to: addresses.privateIpv4, at: new Date(now).toISOString() };
     }
     this.state.addresses = addresses;
     this.#watch?.settle(addresses);
@@ -157,9 +174,17 @@ export class NodeAgent {
       // The public address is the report's source as the manager saw it, invisible from here:
       // its answer is where a new WAN address shows.
       const publicIpv4 = answer.addresses?.publicIpv4 ?? null;
-      if (this.state.publicIpv4 !== undefined && publicIpv4 !== this.state.publicIpv4) this.#deps.log(`public address: ${this.state.publicIpv4 ?? 'none'} -> ${publicIpv4 ?? 'none'} (as the manager sees it)`);
+      if (this.state.publicIpv4 !== undefined && publicIpv4 !== this.state.publicIpv4)
+        this.#deps.log(
+          `public address: ${this.state.publicIpv4 ?? 'none'} -> ${publicIpv4 ?? 'none'} (as the manager sees it)`,
+        );
       this.state.publicIpv4 = publicIpv4;
-      this.state.lastReport = this.state.lastGoodReport = { at, ok: true, serial: answer.serial, changed: answer.changed };
+      this.state.lastReport = this.state.lastGoodReport = {
+        at,
+        ok: true,
+        serial: answer.serial,
+        changed: answer.changed,
+      };
       return { reported: true, changed: answer.changed, addresses };
     } catch (e) {
       this.state.lastReport = { at, ok: false, error: (e as Error).message };
@@ -211,7 +236,12 @@ export class NodeAgent {
     const connectAddress = this.config.hairpinAddress ?? this.state.publicIpv4 ?? undefined;
     // Beside the probe whatever its outcome: the decision needs it only when the internal name
     // fails, but support's view of which boxes hairpin should cover every shop.
-    const hairpin = hairpinSelfTest({ origin: `https://${names.external}:${this.config.port}`, licence: this.config.licence, node: this.config.node, ...(connectAddress ? { connectAddress } : {}) });
+    const hairpin = hairpinSelfTest({
+      origin: `https://${names.external}:${this.config.port}`,
+      licence: this.config.licence,
+      node: this.config.node,
+      ...(connectAddress ? { connectAddress } : {}),
+    });
     // Handled here at once: the probe may still be running when it settles.
     hairpin.catch(() => undefined);
     // The poll keeps this current; pairing may come before the first poll (`agent pairing-url`).
@@ -232,7 +262,9 @@ export class NodeAgent {
     });
     const { probe, ...shown } = decision;
     this.state.pairing = shown;
-    const ttl = probe.checks.find((c) => c.role === 'internal' && c.type === 'A')?.truth.answers.find((r) => r.type === 'A')?.ttl;
+    const ttl = probe.checks
+      .find((c) => c.role === 'internal' && c.type === 'A')
+      ?.truth.answers.find((r) => r.type === 'A')?.ttl;
     if (ttl !== undefined) this.state.addressTtl = ttl;
     await this.#save();
     if (decision.recheckAfterSeconds !== undefined) this.#decideAfter(decision.recheckAfterSeconds * 1000);
@@ -258,7 +290,10 @@ export class NodeAgent {
     clearTimeout(this.#recheck);
     this.#recheck = setTimeout(() => {
       this.#recheck = undefined;
-      this.decidePairing().then((d) => this.#deps.log(`pairing: ${formatDecision(d)}`), (e: Error) => this.#deps.log(`pairing check failed: ${(e as Error).message}`));
+      this.decidePairing().then(
+        (d) => this.#deps.log(`pairing: ${formatDecision(d)}`),
+        (e: Error) => this.#deps.log(`pairing check failed: ${(e as Error).message}`),
+      );
     }, ms);
     this.#recheck.unref?.();
   }
@@ -270,12 +305,22 @@ export class NodeAgent {
   async #reportProbe(probe: ProbeResult, hairpins: boolean): Promise<void> {
     const now = this.#deps.now();
     const last = this.state.lastProbeReport;
-    const same = last && last.verdict === probe.verdict && last.resolver === probe.resolver && last.hairpins === hairpins;
+    const same =
+      last && last.verdict === probe.verdict && last.resolver === probe.resolver && last.hairpins === hairpins;
     if (same && now - Date.parse(last.at) < PROBE_REPORT_EVERY_MS) return;
     const network = this.config.networkLabel ? { network: { label: this.config.networkLabel } } : {};
     try {
-      await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, { result: probe, hairpins, ...network });
-      this.state.lastProbeReport = { at: new Date(now).toISOString(), verdict: probe.verdict, resolver: probe.resolver, hairpins };
+      await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, {
+        result: probe,
+        hairpins,
+        ...network,
+      });
+      this.state.lastProbeReport = {
+        at: new Date(now).toISOString(),
+        verdict: probe.verdict,
+        resolver: probe.resolver,
+        hairpins,
+      };
       await this.#save();
     } catch (e) {
       this.#deps.log(`probe report not sent: ${(e as Error).message}`);
@@ -291,21 +336,27 @@ export class NodeAgent {
     await this.#load();
     const jitterMs = Math.floor(this.#deps.random() * this.config.startJitterSeconds * 1000);
     if (jitterMs > 0) {
-      this.#deps.log(`first contact with the manager in ${(jitterMs / 1000).toFixed(1)} s (start jitter, up to ${this.config.startJitterSeconds} s)`);
+      this.#deps.log(
+        `first contact with the manager in ${(jitterMs / 1000).toFixed(1)} s (start jitter, up to ${this.config.startJitterSeconds} s)`,
+      );
       await this.#deps.sleep(jitterMs, this.#stopping.signal);
     }
     if (this.#stopping.signal.aborted) return;
     const names = await this.names();
     this.#deps.log(`agent for ${names.external} / ${names.internal}, manager ${this.config.manager}`);
     const decide = () =>
-      this.decidePairing().then((d) => this.#deps.log(`pairing: ${formatDecision(d)}`), (e: Error) => this.#deps.log(`pairing check failed: ${e.message}`));
+      this.decidePairing().then(
+        (d) => this.#deps.log(`pairing: ${formatDecision(d)}`),
+        (e: Error) => this.#deps.log(`pairing check failed: ${e.message}`),
+      );
     const poll = async (): Promise<boolean> => {
       let ok = true;
       let changed = false;
       try {
         const result = await this.checkAddresses();
         changed = result.changed;
-        if (result.reported) this.#deps.log(`reported ${formatAddresses(result.addresses)} (serial ${this.state.lastReport?.serial})`);
+        if (result.reported)
+          this.#deps.log(`reported ${formatAddresses(result.addresses)} (serial ${this.state.lastReport?.serial})`);
       } catch (e) {
         ok = false;
         this.#deps.log(`report failed: ${(e as Error).message}`);
@@ -328,7 +379,11 @@ export class NodeAgent {
     (await this.keeper())?.schedule((e) => this.#deps.log(`certificate: ${(e as Error).message}`));
     this.#startRelay(names);
     if (this.config.pairingListen) {
-      this.#pairingServer = await listenPairingEndpoint(this.config.pairingListen, new SharedDecision(() => this.decidePairing(), this.#deps.now), names);
+      this.#pairingServer = await listenPairingEndpoint(
+        this.config.pairingListen,
+        new SharedDecision(() => this.decidePairing(), this.#deps.now),
+        names,
+      );
       this.#deps.log(`pairing endpoint: http://${this.config.pairingListen}/pairing-url`);
     }
   }
@@ -336,9 +391,17 @@ export class NodeAgent {
   /** The node's relay socket (docs/relay.md), unless the manager has no relay or this node turned it off. */
   #startRelay(names: NodeNames): void {
     if (!names.relay) return;
-    if (this.config.relay === 'off') return void this.#deps.log(`relay: off by configuration (${names.relay} will answer 503)`);
+    if (this.config.relay === 'off')
+      return void this.#deps.log(`relay: off by configuration (${names.relay} will answer 503)`);
     const [host, port] = splitHostPort(this.config.relayTarget ?? `127.0.0.1:${this.config.port}`);
-    this.#relay = new RelayLink({ manager: this.config.manager, licence: this.config.licence, node: this.config.node, credential: this.config.credential, target: { host, port }, log: this.#deps.log });
+    this.#relay = new RelayLink({
+      manager: this.config.manager,
+      licence: this.config.licence,
+      node: this.config.node,
+      credential: this.config.credential,
+      target: { host, port },
+      log: this.#deps.log,
+    });
     this.#relay.start();
   }
 
@@ -361,7 +424,9 @@ export class NodeAgent {
     await this.#polls?.stop();
     await this.#relay?.stop();
     this.#keeper?.stop();
-    await new Promise<void>((resolve) => (this.#pairingServer ? this.#pairingServer.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.#pairingServer ? this.#pairingServer.close(() => resolve()) : resolve(),
+    );
   }
 }
 

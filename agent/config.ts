@@ -74,9 +74,27 @@ export class AgentConfigError extends Error {
 }
 
 const STRING_KEYS = [
-  'manager', 'licence', 'node', 'credential', 'certDir', 'acmeDirectory', 'acmeCaFile', 'acmeEmail', 'authoritativeDns',
-  'reloadCommand', 'resolver', 'privateIpv4', 'privateIpv6', 'interface', 'publicIpv4', 'publicIpv6', 'hairpinAddress', 'pairingListen',
-  'networkLabel', 'relay', 'relayTarget',
+  'manager',
+  'licence',
+  'node',
+  'credential',
+  'certDir',
+  'acmeDirectory',
+  'acmeCaFile',
+  'acmeEmail',
+  'authoritativeDns',
+  'reloadCommand',
+  'resolver',
+  'privateIpv4',
+  'privateIpv6',
+  'interface',
+  'publicIpv4',
+  'publicIpv6',
+  'hairpinAddress',
+  'pairingListen',
+  'networkLabel',
+  'relay',
+  'relayTarget',
 ] as const;
 const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds', 'startJitterSeconds'] as const;
 /** Number keys for which 0 means "none". */
@@ -97,7 +115,10 @@ export function envName(key: string): string {
  * const config = await loadAgentConfig('/etc/hairpin/agent.json', process.env);
  * ```
  */
-export async function loadAgentConfig(file: string | undefined, env: Record<string, string | undefined>): Promise<AgentConfig> {
+export async function loadAgentConfig(
+  file: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<AgentConfig> {
   let fromFile: Record<string, unknown> = {};
   if (file) {
     try {
@@ -108,7 +129,8 @@ export async function loadAgentConfig(file: string | undefined, env: Record<stri
   }
   const known = new Set<string>([...STRING_KEYS, ...NUMBER_KEYS]);
   const unknown = Object.keys(fromFile).filter((k) => !known.has(k));
-  if (unknown.length) throw new AgentConfigError(`unknown key${unknown.length > 1 ? 's' : ''} in ${file}: ${unknown.join(', ')}`);
+  if (unknown.length)
+    throw new AgentConfigError(`unknown key${unknown.length > 1 ? 's' : ''} in ${file}: ${unknown.join(', ')}`);
   const merged: Record<string, unknown> = {};
   for (const key of STRING_KEYS) {
     const value = env[envName(key)] ?? fromFile[key];
@@ -120,17 +142,28 @@ export async function loadAgentConfig(file: string | undefined, env: Record<stri
     const raw = env[envName(key)] ?? fromFile[key];
     if (raw === undefined || raw === '') continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < (ZERO_ALLOWED.has(key) ? 0 : 1)) throw new AgentConfigError(`${key} must be a ${ZERO_ALLOWED.has(key) ? 'non-negative' : 'positive'} whole number (got ${JSON.stringify(raw)})`);
+    if (!Number.isInteger(n) || n < (ZERO_ALLOWED.has(key) ? 0 : 1))
+      throw new AgentConfigError(
+        `${key} must be a ${ZERO_ALLOWED.has(key) ? 'non-negative' : 'positive'} whole number (got ${JSON.stringify(raw)})`,
+      );
     merged[key] = n;
   }
   const missing = ['manager', 'licence', 'node', 'credential', 'port'].filter((k) => merged[k] === undefined);
   if (missing.length) {
-    throw new AgentConfigError(`missing ${missing.join(', ')} (in the config file, or ${missing.map(envName).join(', ')})`);
+    throw new AgentConfigError(
+      `missing ${missing.join(', ')} (in the config file, or ${missing.map(envName).join(', ')})`,
+    );
   }
   if ((merged.port as number) > 65535) throw new AgentConfigError('port must be at most 65535');
-  if (merged.relay !== undefined && merged.relay !== 'on' && merged.relay !== 'off') throw new AgentConfigError(`relay must be "on" or "off" (got ${JSON.stringify(merged.relay)})`);
-  if (merged.relayTarget !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(merged.relayTarget as string)) throw new AgentConfigError(`relayTarget must be host:port (got ${JSON.stringify(merged.relayTarget)})`);
-  if ((merged.startJitterSeconds as number | undefined ?? 0) > 3600) throw new AgentConfigError('startJitterSeconds must be at most 3600');
+  if (merged.relay !== undefined && merged.relay !== 'on' && merged.relay !== 'off')
+    throw new AgentConfigError(`relay must be "on" or "off" (got ${JSON.stringify(merged.relay)})`);
+  if (
+    merged.relayTarget !== undefined &&
+    !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(merged.relayTarget as string)
+  )
+    throw new AgentConfigError(`relayTarget must be host:port (got ${JSON.stringify(merged.relayTarget)})`);
+  if (((merged.startJitterSeconds as number | undefined) ?? 0) > 3600)
+    throw new AgentConfigError('startJitterSeconds must be at most 3600');
   return {
     certDir: join(process.cwd(), 'hairpin-agent'),
     reportEverySeconds: 300,

@@ -1,14 +1,29 @@
 // The node agent as a library (Node only): what `hairpin agent` uses, for a node service that
 // embeds it instead of running the CLI beside it.
-export { NodeAgent, type AgentDeps } from './agent.ts';
-export { loadAgentConfig, envName, AgentConfigError, type AgentConfig } from './config.ts';
-export { detectAddresses, chooseAddresses, defaultRouteInterfaces, AddressError, type NodeAddresses, type AddressOverride } from './addresses.ts';
-export { ManagerClient, ManagerError, type AddressReport, type ManagerClientOptions } from './manager-client.ts';
-export { withRetry, RetryableError, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
-export { hairpinSelfTest, type HairpinTest, type HairpinResult } from './hairpin.ts';
-export { decidePairingUrl, formatDecision, type PairingInput, type PairingDecision } from './pairing.ts';
-export { CertificateKeeper, readCertificateStatus, renewalTime, certificatePaths, type CertificateStatus, type KeeperOptions } from './cert/keeper.ts';
-export { orderCertificate, createNodeCsr, type AcmeOrder } from './cert/acme.ts';
+
+export {
+  AddressError,
+  type AddressOverride,
+  chooseAddresses,
+  defaultRouteInterfaces,
+  detectAddresses,
+  type NodeAddresses,
+} from './addresses.ts';
+export { type AgentDeps, NodeAgent } from './agent.ts';
+export { type AcmeOrder, createNodeCsr, orderCertificate } from './cert/acme.ts';
 export { managerDns01 } from './cert/dns01.ts';
-export { waitForTxt, PropagationError } from './cert/propagation.ts';
+export {
+  CertificateKeeper,
+  type CertificateStatus,
+  certificatePaths,
+  type KeeperOptions,
+  readCertificateStatus,
+  renewalTime,
+} from './cert/keeper.ts';
+export { PropagationError, waitForTxt } from './cert/propagation.ts';
+export { type AgentConfig, AgentConfigError, envName, loadAgentConfig } from './config.ts';
+export { type HairpinResult, type HairpinTest, hairpinSelfTest } from './hairpin.ts';
 export * from './http/index.ts';
+export { type AddressReport, ManagerClient, type ManagerClientOptions, ManagerError } from './manager-client.ts';
+export { decidePairingUrl, formatDecision, type PairingDecision, type PairingInput } from './pairing.ts';
+export { DEFAULT_RETRY, RetryableError, type RetryPolicy, withRetry } from './retry.ts';

@@ -3,8 +3,8 @@
 // revoked credential, surfaced at once as a ManagerError carrying the problem type.
 import type { AddressReport, NodeAnswer, ReachabilityView, ReportAnswer } from '../contract/api.ts';
 import type { NodeNames } from '../contract/identity.ts';
-import { problemTypeOf, type ProblemType } from '../contract/problem.ts';
-import { DEFAULT_RETRY, RetryableError, withRetry, type RetryPolicy } from './retry.ts';
+import { type ProblemType, problemTypeOf } from '../contract/problem.ts';
+import { DEFAULT_RETRY, RetryableError, type RetryPolicy, withRetry } from './retry.ts';
 
 export type { AddressReport, NodeAnswer, ReportAnswer };
 
@@ -66,7 +66,10 @@ export class ManagerClient {
       try {
         res = await fetchImpl(target, {
           method,
-          headers: { authorization: `Bearer ${credential}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            authorization: `Bearer ${credential}`,
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(timeoutMs),
         });
@@ -75,11 +78,18 @@ export class ManagerClient {
       }
       const text = await res.text();
       if (res.status === 429 || res.status >= 500) {
-        throw new RetryableError(`${method} ${target.href}: HTTP ${res.status}`, retryAfterMs(res.headers.get('retry-after')));
+        throw new RetryableError(
+          `${method} ${target.href}: HTTP ${res.status}`,
+          retryAfterMs(res.headers.get('retry-after')),
+        );
       }
       const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       if (!res.ok) {
-        throw new ManagerError(`${method} ${target.pathname}: HTTP ${res.status} ${String(json.detail ?? text)}`, res.status, problemTypeOf(json));
+        throw new ManagerError(
+          `${method} ${target.pathname}: HTTP ${res.status} ${String(json.detail ?? text)}`,
+          res.status,
+          problemTypeOf(json),
+        );
       }
       return json as T;
     }, retry);

@@ -9,7 +9,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { PROBLEM_MEDIA_TYPE, PROBLEMS, type ProblemType } from '../contract/problem.ts';
-import { hostName, problem, type NodeNames } from './http/policy.ts';
+import { hostName, type NodeNames, problem } from './http/policy.ts';
 import { formatDecision, type PairingDecision } from './pairing.ts';
 
 /** How long a decision is reused for a plain request. */
@@ -39,8 +39,12 @@ export class SharedDecision<T> {
   get({ fresh = false } = {}): Promise<T> {
     const current = this.#current;
     const maxAge = fresh ? FRESH_MIN_INTERVAL_MS : DECISION_MAX_AGE_MS;
-    if (current && (current.settledAt === undefined || this.#now() - current.settledAt < maxAge)) return current.decision;
-    const next: { decision: Promise<T>; settledAt: number | undefined } = { decision: this.#decide(), settledAt: undefined };
+    if (current && (current.settledAt === undefined || this.#now() - current.settledAt < maxAge))
+      return current.decision;
+    const next: { decision: Promise<T>; settledAt: number | undefined } = {
+      decision: this.#decide(),
+      settledAt: undefined,
+    };
     const settled = () => void (next.settledAt = this.#now());
     next.decision.then(settled, settled);
     this.#current = next;
@@ -63,12 +67,18 @@ function acceptsHost(host: string | undefined, hosts: Set<string>): boolean {
  * Listen on `host:port` (`127.0.0.1:8788`; port 0 for any) and answer `GET /pairing-url` (JSON,
  * `?format=text` for people, `?fresh` to decide again).
  */
-export async function listenPairingEndpoint(spec: string, decisions: SharedDecision<PairingDecision>, names: NodeNames): Promise<Server> {
+export async function listenPairingEndpoint(
+  spec: string,
+  decisions: SharedDecision<PairingDecision>,
+  names: NodeNames,
+): Promise<Server> {
   const listen = new URL(`http://${spec}`);
   const hosts = pairingHosts(names);
   // Every refusal is problem+json, with the types the node's own service and the manager use.
   const refuse = (res: ServerResponse, type: ProblemType, detail: string, headers: Record<string, string> = {}) =>
-    void res.writeHead(PROBLEMS[type][0], { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store', ...headers }).end(problem(type, detail));
+    void res
+      .writeHead(PROBLEMS[type][0], { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store', ...headers })
+      .end(problem(type, detail));
   const server = createServer((req, res) => {
     if (!acceptsHost(req.headers.host, hosts)) {
       // RFC 9110 §15.5.20, as the node's own service answers names it does not serve. The body
@@ -82,8 +92,12 @@ export async function listenPairingEndpoint(spec: string, decisions: SharedDecis
     decisions.get({ fresh: url.searchParams.has('fresh') }).then(
       (d) => {
         const { probe: _probe, ...shown } = d;
-        if (url.searchParams.get('format') === 'text') res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${formatDecision(d)}\n`);
-        else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(shown));
+        if (url.searchParams.get('format') === 'text')
+          res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${formatDecision(d)}\n`);
+        else
+          res
+            .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+            .end(JSON.stringify(shown));
       },
       (e: Error) => refuse(res, 'pairing-unavailable', e.message),
     );

@@ -2,9 +2,10 @@
 // name resolves to the node's private address through the shop's resolver; else the external
 // URL — quietly when the box hairpins, with a warning and advice when it does not. Every
 // decision says why, in sentences support can read to the shop.
-import { probeNode, type DnsTransport, type ProbeResult, type Verdict } from '../probe/index.ts';
-import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
+
 import type { ReachCheckView } from '../contract/api.ts';
+import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
+import { type DnsTransport, type ProbeResult, probeNode, type Verdict } from '../probe/index.ts';
 import type { HairpinResult } from './hairpin.ts';
 import type { NodeNames } from './http/policy.ts';
 
@@ -77,25 +78,41 @@ function origin(name: string, port: number): string {
 function adviceFor(verdict: Verdict, zone: string): string[] {
   const rebind = [
     `Add a DNS-rebind exception for ${zone} on the router (Fritz!Box: "DNS rebind protection" exceptions; OpenWrt/dnsmasq: rebind_domain / --rebind-domain-ok=/${zone}/; pfSense or Unbound: private-domain: "${zone}").`,
-    'Or give the LAN another resolver that passes private answers (the router\'s DHCP DNS setting).',
+    "Or give the LAN another resolver that passes private answers (the router's DHCP DNS setting).",
     'Or enable NAT loopback (hairpinning) on the router, so the external name works from inside.',
   ];
   if (verdict.startsWith('filtered-')) return rebind;
   switch (verdict) {
     case 'not-published':
-      return ['The manager has no private address for this node yet: check that the agent reports (hairpin agent status).'];
+      return [
+        'The manager has no private address for this node yet: check that the agent reports (hairpin agent status).',
+      ];
     case 'mismatch':
-      return ['The resolver answers another address (stale cache or rewritten answer): wait one TTL and pair again, or flush the router\'s DNS cache.', ...rebind.slice(2)];
+      return [
+        "The resolver answers another address (stale cache or rewritten answer): wait one TTL and pair again, or flush the router's DNS cache.",
+        ...rebind.slice(2),
+      ];
     case 'nxdomain':
-      return ['The resolver claims the name does not exist: it may block the zone or serve a stale negative answer; flush its cache or use another resolver.', ...rebind.slice(1)];
+      return [
+        'The resolver claims the name does not exist: it may block the zone or serve a stale negative answer; flush its cache or use another resolver.',
+        ...rebind.slice(1),
+      ];
     case 'overridden':
-      return [`The shop's resolver serves its own data for ${zone} (a local zone of that name, a blocklist): remove it, or forward ${zone} to the public DNS.`, ...rebind.slice(1)];
+      return [
+        `The shop's resolver serves its own data for ${zone} (a local zone of that name, a blocklist): remove it, or forward ${zone} to the public DNS.`,
+        ...rebind.slice(1),
+      ];
     case 'stale-cache':
-      return ['The resolver still holds an answer from before the node reported: it expires by itself (pair again in a minute), or flush the router\'s DNS cache.'];
+      return [
+        "The resolver still holds an answer from before the node reported: it expires by itself (pair again in a minute), or flush the router's DNS cache.",
+      ];
     case 'upstream-failure':
-      return ['The shop\'s resolver answers but cannot reach the internet\'s DNS: restart the router, or give the LAN another resolver.', ...rebind.slice(2)];
+      return [
+        "The shop's resolver answers but cannot reach the internet's DNS: restart the router, or give the LAN another resolver.",
+        ...rebind.slice(2),
+      ];
     default:
-      return ['The resolver did not answer: check the LAN\'s DNS settings and the router.', ...rebind.slice(1)];
+      return ["The resolver did not answer: check the LAN's DNS settings and the router.", ...rebind.slice(1)];
   }
 }
 
@@ -130,19 +147,33 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
   const internal = { verdict, reason, resolver: resolver.label, answers };
   const decidedAt = new Date().toISOString();
   const expires = cacheExpiry(input, verdict, answers, probe);
-  const facts = { internal, decidedAt, probe, ...(expires ? { recheckAfterSeconds: expires.seconds } : {}), ...(input.names.relay ? { relayUrl: origin(input.names.relay, 443) } : {}) };
+  const facts = {
+    internal,
+    decidedAt,
+    probe,
+    ...(expires ? { recheckAfterSeconds: expires.seconds } : {}),
+    ...(input.names.relay ? { relayUrl: origin(input.names.relay, 443) } : {}),
+  };
   const explanation: string[] = [];
   if (expires && input.previous?.kind === 'internal') {
     // The LAN path worked before and what stands in the way expires by itself: downgrading now
     // would send the shop to the external name (or a warning) for an hour over a minute's cache.
-    explanation.push(`${input.names.internal} does not resolve to the node through ${resolver.label} yet: ${verdict} (${reason}).`, expires.why, 'Keeping the internal URL; deciding again then.');
+    explanation.push(
+      `${input.names.internal} does not resolve to the node through ${resolver.label} yet: ${verdict} (${reason}).`,
+      expires.why,
+      'Keeping the internal URL; deciding again then.',
+    );
     return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
   }
   if (verdict === 'ok') {
-    explanation.push(`${input.names.internal} resolves to ${answers.join(', ')} through ${resolver.label}: apps in the shop reach the node on the LAN.`);
+    explanation.push(
+      `${input.names.internal} resolves to ${answers.join(', ')} through ${resolver.label}: apps in the shop reach the node on the LAN.`,
+    );
     return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
   }
-  explanation.push(`${input.names.internal} does not resolve to the node through ${resolver.label}: ${verdict} (${reason}).`);
+  explanation.push(
+    `${input.names.internal} does not resolve to the node through ${resolver.label}: ${verdict} (${reason}).`,
+  );
   const hairpin = await input.hairpin();
   if (hairpin.hairpins) {
     explanation.push(`The box hairpins: the node ${hairpin.reason}. Apps in the shop can use the external name.`);
@@ -151,15 +182,19 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
   explanation.push(`The box does not hairpin: the node ${hairpin.reason}.`);
   if (input.ipv6) {
     // Same /64 as the shop's devices: on-link, no box in the way, no NAT to loop back.
-    explanation.push(`The node has the global IPv6 address ${input.ipv6.address}, the AAAA of ${input.names.external}: devices on the shop's Wi-Fi that have IPv6 reach it directly, with no NAT; IPv4-only devices need the paths below.`);
+    explanation.push(
+      `The node has the global IPv6 address ${input.ipv6.address}, the AAAA of ${input.names.external}: devices on the shop's Wi-Fi that have IPv6 reach it directly, with no NAT; IPv4-only devices need the paths below.`,
+    );
   }
   const relay = input.names.relay;
   const warning = relay
     ? `The LAN path to the node is broken: ${input.names.internal} does not resolve through the shop's resolver (${verdict}) and the router does not loop ${input.names.external} back. Apps on the shop's Wi-Fi go through the relay (${relay}), slower and capped, until one of these is fixed; apps on cellular use the external name.`
     : `The LAN path to the node is broken: ${input.names.internal} does not resolve through the shop's resolver (${verdict}) and the router does not loop ${input.names.external} back. Apps on the shop's Wi-Fi will fail until one of these is fixed; apps on cellular work.`;
-  explanation.push(relay
-    ? `Handing out the external name, with the relay ${relay} as the LAN's path: the app uses it only while neither direct name answers.`
-    : 'Handing out the external name anyway: it is the only one that works from outside.');
+  explanation.push(
+    relay
+      ? `Handing out the external name, with the relay ${relay} as the LAN's path: the app uses it only while neither direct name answers.`
+      : 'Handing out the external name anyway: it is the only one that works from outside.',
+  );
   return {
     url: origin(input.names.external, input.port),
     kind: relay ? 'relay' : 'external',
@@ -195,25 +230,42 @@ export function ipv6FirewallAdvice(input: Pick<PairingInput, 'ipv6' | 'port'>): 
  * When the probe's failure is a cache that expires by itself — the shop's resolver still holds
  * the node's old address after its own fresh change, or any `stale-cache` — how long until it does.
  */
-function cacheExpiry(input: PairingInput, verdict: Verdict, answers: string[], probe: ProbeResult): { seconds: number; why: string } | undefined {
+function cacheExpiry(
+  input: PairingInput,
+  verdict: Verdict,
+  answers: string[],
+  probe: ProbeResult,
+): { seconds: number; why: string } | undefined {
   if (verdict === 'ok') return undefined;
   const change = input.freshChange;
   if (change && (answers.includes(change.from) || verdict === 'stale-cache' || verdict === 'mismatch')) {
     const seconds = Math.max(1, Math.ceil(change.ttl + TTL_GRACE_SECONDS - change.secondsAgo));
     if (change.secondsAgo < change.ttl + TTL_GRACE_SECONDS) {
-      return { seconds, why: `The node's own address changed from ${change.from} ${Math.round(change.secondsAgo)} s ago; records live ${change.ttl} s, so the shop's resolver drops the old one within ${seconds} s.` };
+      return {
+        seconds,
+        why: `The node's own address changed from ${change.from} ${Math.round(change.secondsAgo)} s ago; records live ${change.ttl} s, so the shop's resolver drops the old one within ${seconds} s.`,
+      };
     }
   }
   if (verdict === 'stale-cache') {
     const seconds = (probe.fixesInSeconds ?? 60) + TTL_GRACE_SECONDS;
-    return { seconds, why: `The resolver's cached answer predates the manager's last change and expires within ${seconds} s.` };
+    return {
+      seconds,
+      why: `The resolver's cached answer predates the manager's last change and expires within ${seconds} s.`,
+    };
   }
   return undefined;
 }
 
 /** The decision as text for a terminal: URL, then why, then warning and advice. */
 export function formatDecision(decision: PairingDecision): string {
-  const lines = [decision.url, ...(decision.relayUrl ? [`relay: ${decision.relayUrl}`] : []), '', ...decision.explanation.map((e) => `  - ${e}`)];
-  if (decision.warning) lines.push('', `WARNING: ${decision.warning}`, ...(decision.advice ?? []).map((a) => `  * ${a}`));
+  const lines = [
+    decision.url,
+    ...(decision.relayUrl ? [`relay: ${decision.relayUrl}`] : []),
+    '',
+    ...decision.explanation.map((e) => `  - ${e}`),
+  ];
+  if (decision.warning)
+    lines.push('', `WARNING: ${decision.warning}`, ...(decision.advice ?? []).map((a) => `  * ${a}`));
   return lines.join('\n');
 }

@@ -15,7 +15,10 @@ export interface PollLoopOptions {
 }
 
 /** The wait after `failures` failed polls in a row: the interval, plus full jitter over interval·2^(n−1). */
-export function pollDelay(failures: number, { intervalMs, maxBackoffMs, random = Math.random }: PollLoopOptions): number {
+export function pollDelay(
+  failures: number,
+  { intervalMs, maxBackoffMs, random = Math.random }: PollLoopOptions,
+): number {
   if (failures === 0) return intervalMs;
   return intervalMs + backoffDelay(failures - 1, { baseMs: intervalMs, maxMs: maxBackoffMs }, random);
 }
@@ -55,7 +58,8 @@ export class PollLoop {
       this.#running = undefined;
       const again = this.#again;
       this.#again = false;
-      if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), again ? 0 : pollDelay(this.#failures, this.#options));
+      if (!this.#stopped)
+        this.#timer = setTimeout(() => void this.#tick(), again ? 0 : pollDelay(this.#failures, this.#options));
     })();
     return this.#running;
   }

@@ -3,8 +3,9 @@
 // or RFC 7217 stable-privacy SLAAC) and temporary ones (RFC 8981 privacy addresses) that change
 // every day and die within a week — publishing one of those would break the name within days.
 // os.networkInterfaces() does not say which is which; Linux does, in /proc/net/if_inet6.
-import { canonicalIpv6, isGlobalIpv6, parseIpv6 } from '../dns/address.ts';
+
 import type { NetworkInterfaceInfo } from 'node:os';
+import { canonicalIpv6, isGlobalIpv6, parseIpv6 } from '../dns/address.ts';
 
 /** One line of /proc/net/if_inet6: the address and its kernel flags (include/uapi/linux/if_addr.h). */
 export interface KernelIpv6Address {
@@ -59,19 +60,45 @@ export interface PublicIpv6Choice {
  * a single global address, or the modified EUI-64 one among several; otherwise none, since a
  * temporary address cannot be told from a stable-privacy one there.
  */
-export function choosePublicIpv6(iface: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>, kernel: KernelIpv6Address[] | undefined): PublicIpv6Choice {
+export function choosePublicIpv6(
+  iface: string,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
+  kernel: KernelIpv6Address[] | undefined,
+): PublicIpv6Choice {
   if (kernel && kernel.length > 0) {
     const globals = kernel.filter((a) => a.interface === iface && isGlobalIpv6(a.address));
-    const usable = globals.filter((a) => (a.flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED)) === 0);
-    usable.sort((a, b) => (b.flags & IFA_F_PERMANENT) - (a.flags & IFA_F_PERMANENT) || (a.address < b.address ? -1 : 1));
+    const usable = globals.filter(
+      (a) => (a.flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED)) === 0,
+    );
+    usable.sort(
+      (a, b) => (b.flags & IFA_F_PERMANENT) - (a.flags & IFA_F_PERMANENT) || (a.address < b.address ? -1 : 1),
+    );
     const best = usable[0];
-    if (best) return { address: best.address, reason: `${best.flags & IFA_F_PERMANENT ? 'static' : 'SLAAC'} global address on ${iface}` };
-    return { address: undefined, reason: globals.length ? `only temporary, deprecated or tentative global addresses on ${iface}` : `no global IPv6 address on ${iface}` };
+    if (best)
+      return {
+        address: best.address,
+        reason: `${best.flags & IFA_F_PERMANENT ? 'static' : 'SLAAC'} global address on ${iface}`,
+      };
+    return {
+      address: undefined,
+      reason: globals.length
+        ? `only temporary, deprecated or tentative global addresses on ${iface}`
+        : `no global IPv6 address on ${iface}`,
+    };
   }
-  const globals = [...new Set((interfaces[iface] ?? []).filter((i) => i.family === 'IPv6' && !i.internal && isGlobalIpv6(i.address)).map((i) => canonicalIpv6(i.address)))];
+  const globals = [
+    ...new Set(
+      (interfaces[iface] ?? [])
+        .filter((i) => i.family === 'IPv6' && !i.internal && isGlobalIpv6(i.address))
+        .map((i) => canonicalIpv6(i.address)),
+    ),
+  ];
   if (globals.length === 0) return { address: undefined, reason: `no global IPv6 address on ${iface}` };
   if (globals.length === 1) return { address: globals[0], reason: `the only global address on ${iface}` };
   const eui64 = globals.filter(isEui64);
   if (eui64.length === 1) return { address: eui64[0], reason: `the EUI-64 global address on ${iface}` };
-  return { address: undefined, reason: `${globals.length} global addresses on ${iface} and no address flags to tell the temporary ones (set "publicIpv6")` };
+  return {
+    address: undefined,
+    reason: `${globals.length} global addresses on ${iface} and no address flags to tell the temporary ones (set "publicIpv6")`,
+  };
 }

@@ -8,7 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import WebSocket from 'ws';
-import { HEARTBEAT_PING, MAX_FRAME, relayedHeaders, type OpenFrame } from '../relay/frames.ts';
+import { HEARTBEAT_PING, MAX_FRAME, type OpenFrame, relayedHeaders } from '../relay/frames.ts';
 import { RelayMux, type RelayStream } from '../relay/mux.ts';
 import { splice } from '../relay/splice.ts';
 import { backoffDelay } from './retry.ts';
@@ -93,7 +93,12 @@ export class RelayLink {
     const { manager, licence, node, credential } = this.#options;
     const url = new URL(`/v1/licences/${encodeURIComponent(licence)}/nodes/${encodeURIComponent(node)}/relay`, manager);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${credential}` }, maxPayload: MAX_FRAME, perMessageDeflate: false, handshakeTimeout: 15_000 });
+    const socket = new WebSocket(url, {
+      headers: { authorization: `Bearer ${credential}` },
+      maxPayload: MAX_FRAME,
+      perMessageDeflate: false,
+      handshakeTimeout: 15_000,
+    });
     this.#socket = socket;
     const mux = new RelayMux((frame) => socket.send(frame), { onOpen: (stream, open) => this.#serve(stream, open) });
     let alive = true;
@@ -121,7 +126,9 @@ export class RelayLink {
       alive = true;
       if (!isBinary) return;
       try {
-        mux.receive(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+        mux.receive(
+          Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data,
+        );
       } catch (e) {
         this.#log(`relay: ${(e as Error).message}; reconnecting`);
         socket.terminate();
@@ -156,22 +163,44 @@ export class RelayLink {
       socket.once('error', (e) => stream.reset(`the node's service: ${e.message}`));
       return;
     }
-    if (open.mode !== 'http' || typeof open.path !== 'string' || !open.path.startsWith('/') || !Array.isArray(open.headers)) {
+    if (
+      open.mode !== 'http' ||
+      typeof open.path !== 'string' ||
+      !open.path.startsWith('/') ||
+      !Array.isArray(open.headers)
+    ) {
       return stream.reset('unknown stream');
     }
-    const headers = relayedHeaders(open.headers.filter((h): h is [string, string] => Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'string'));
+    const headers = relayedHeaders(
+      open.headers.filter(
+        (h): h is [string, string] => Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'string',
+      ),
+    );
     const hostHeader = headers.find(([name]) => name.toLowerCase() === 'host')?.[1] ?? '';
     // The service is checked as the relay name the caller asked for (its certificate names it).
     const servername = hostHeader.replace(/:\d+$/, '');
-    const upstream = httpsRequest({ host, port, method: open.method, path: open.path, headers: headers.flat(), servername, timeout: 60_000, ...(this.#options.ca ? { ca: this.#options.ca } : {}) });
+    const upstream = httpsRequest({
+      host,
+      port,
+      method: open.method,
+      path: open.path,
+      headers: headers.flat(),
+      servername,
+      timeout: 60_000,
+      ...(this.#options.ca ? { ca: this.#options.ca } : {}),
+    });
     upstream.on('response', (res) => {
       const head: Array<[string, string]> = [];
       for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) head.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
       stream.sendHead({ status: res.statusCode ?? 502, headers: relayedHeaders(head) });
-      (Readable.toWeb(res) as ReadableStream<Uint8Array>).pipeTo(stream.writable).catch(() => stream.reset('response body failed'));
+      (Readable.toWeb(res) as ReadableStream<Uint8Array>)
+        .pipeTo(stream.writable)
+        .catch(() => stream.reset('response body failed'));
     });
     upstream.on('timeout', () => upstream.destroy(new Error('no answer in time')));
     upstream.on('error', (e) => stream.reset(`the node's service: ${e.message}`));
-    Readable.fromWeb(stream.readable as import('node:stream/web').ReadableStream<Uint8Array>).on('error', () => upstream.destroy()).pipe(upstream);
+    Readable.fromWeb(stream.readable as import('node:stream/web').ReadableStream<Uint8Array>)
+      .on('error', () => upstream.destroy())
+      .pipe(upstream);
   }
 }

@@ -24,7 +24,11 @@ export class RetryableError extends Error {
 }
 
 /** Full jitter: uniform in [0, min(max, base·2^n)]. */
-export function backoffDelay(attempt: number, { baseMs, maxMs }: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  { baseMs, maxMs }: Pick<RetryPolicy, 'baseMs' | 'maxMs'>,
+  random: () => number = Math.random,
+): number {
   return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
@@ -38,7 +42,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * await withRetry(() => client.reportAddresses(addresses), DEFAULT_RETRY);
  * ```
  */
-export async function withRetry<T>(step: (attempt: number) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+export async function withRetry<T>(
+  step: (attempt: number) => Promise<T>,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<T> {
   const sleep = policy.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -36,7 +36,10 @@ export function statePath(certDir: string): string {
 }
 
 export async function readState(certDir: string): Promise<AgentState> {
-  return readFile(statePath(certDir), 'utf8').then((t) => JSON.parse(t) as AgentState, () => ({}));
+  return readFile(statePath(certDir), 'utf8').then(
+    (t) => JSON.parse(t) as AgentState,
+    () => ({}),
+  );
 }
 
 export async function writeState(certDir: string, state: AgentState): Promise<void> {

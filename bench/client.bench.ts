@@ -38,7 +38,14 @@ function newClient(mountPoint: string, otherOrigin: string): HairpinClient {
 }
 
 /** A fresh client per iteration: each measures a cold start (nothing known good, nothing remembered). */
-async function coldStart(scenario: string, mountPoint: string, otherOrigin: string, good: string, budget: Row['budget'], failing?: string): Promise<Row> {
+async function coldStart(
+  scenario: string,
+  mountPoint: string,
+  otherOrigin: string,
+  good: string,
+  budget: Row['budget'],
+  failing?: string,
+): Promise<Row> {
   const oracle: number[] = [];
   const client: number[] = [];
   const fail: number[] = [];
@@ -46,7 +53,15 @@ async function coldStart(scenario: string, mountPoint: string, otherOrigin: stri
   for (let i = 0; i < ITERATIONS && performance.now() < deadline; i++) {
     oracle.push(await timed(() => get(fetch, `${good}/v1/stock`)));
     // What the failure itself costs (the resolver's NXDOMAIN, the RST): no client can beat it.
-    if (failing) fail.push(await timed(() => fetch(failing).then(() => undefined, () => undefined)));
+    if (failing)
+      fail.push(
+        await timed(() =>
+          fetch(failing).then(
+            () => undefined,
+            () => undefined,
+          ),
+        ),
+      );
     const c = newClient(mountPoint, otherOrigin);
     try {
       client.push(await timed(() => get(c.fetch, '/v1/stock')));
@@ -54,7 +69,13 @@ async function coldStart(scenario: string, mountPoint: string, otherOrigin: stri
       c.close();
     }
   }
-  return { scenario, oracleMs: median(oracle), clientMs: median(client), budget, ...(failing ? { failMs: median(fail) } : {}) };
+  return {
+    scenario,
+    oracleMs: median(oracle),
+    clientMs: median(client),
+    budget,
+    ...(failing ? { failMs: median(fail) } : {}),
+  };
 }
 
 /**
@@ -90,30 +111,61 @@ async function flip(internal: TestNode, external: TestNode, how: 'refused' | 'si
 
 async function main(): Promise<void> {
   const internal = await startTestNode({ host: '127.0.0.2', names, label: 'internal', delayMs: RTT_MS });
-  const external = await startTestNode({ host: '127.0.0.1', names: { ...names, internal: 'i-nur1.pl-1234.invalid' }, label: 'external', delayMs: RTT_MS });
+  const external = await startTestNode({
+    host: '127.0.0.1',
+    names: { ...names, internal: 'i-nur1.pl-1234.invalid' },
+    label: 'external',
+    delayMs: RTT_MS,
+  });
   const silent = await startSilentListener('127.0.0.2');
   const rows: Row[] = [];
   try {
     const refused = await refusedPort('127.0.0.3');
-    rows.push(await coldStart('internal refused', `http://127.0.0.3:${refused}/`, external.origin, external.origin, 'rtt', `http://127.0.0.3:${refused}/`));
-    rows.push(await coldStart('internal unknown host', 'http://i-nur1.pl-1234.invalid:18443/', external.origin, external.origin, 'rtt', 'http://i-nur1.pl-1234.invalid:18443/'));
-    rows.push(await coldStart('internal silently dropping', `${silent.origin}/`, external.origin, external.origin, 300));
+    rows.push(
+      await coldStart(
+        'internal refused',
+        `http://127.0.0.3:${refused}/`,
+        external.origin,
+        external.origin,
+        'rtt',
+        `http://127.0.0.3:${refused}/`,
+      ),
+    );
+    rows.push(
+      await coldStart(
+        'internal unknown host',
+        'http://i-nur1.pl-1234.invalid:18443/',
+        external.origin,
+        external.origin,
+        'rtt',
+        'http://i-nur1.pl-1234.invalid:18443/',
+      ),
+    );
+    rows.push(
+      await coldStart('internal silently dropping', `${silent.origin}/`, external.origin, external.origin, 300),
+    );
     rows.push(await coldStart('both up', `${internal.origin}/`, external.origin, internal.origin, 'rtt'));
     rows.push(await flip(internal, external, 'refused'));
     rows.push(await flip(internal, external, 'silent'));
   } finally {
     await Promise.allSettled([internal.stop(), external.stop(), silent.stop()]);
   }
-  console.log(`hairpin client: time to first good answer (median of ≤${ITERATIONS} cold starts, ≤${FLIPS} flips; emulated RTT ${RTT_MS} ms, race delay ${RACE_DELAY_MS} ms)\n`);
+  console.log(
+    `hairpin client: time to first good answer (median of ≤${ITERATIONS} cold starts, ≤${FLIPS} flips; emulated RTT ${RTT_MS} ms, race delay ${RACE_DELAY_MS} ms)\n`,
+  );
   console.log('| scenario | oracle ms | client ms | ratio | extra ms | failure ms | budget ms | within |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const extra = r.clientMs - r.oracleMs;
     const budgetMs = (r.budget === 'rtt' ? r.oracleMs : r.budget) + (r.failMs ?? 0);
     const fail = r.failMs === undefined ? '–' : r.failMs.toFixed(1);
-    console.log(`| ${r.scenario} | ${r.oracleMs.toFixed(1)} | ${r.clientMs.toFixed(1)} | ${(r.clientMs / r.oracleMs).toFixed(2)} | ${extra.toFixed(1)} | ${fail} | ${budgetMs.toFixed(1)} | ${extra <= budgetMs + 5 ? 'yes' : 'NO'} |`);
+    console.log(
+      `| ${r.scenario} | ${r.oracleMs.toFixed(1)} | ${r.clientMs.toFixed(1)} | ${(r.clientMs / r.oracleMs).toFixed(2)} | ${extra.toFixed(1)} | ${fail} | ${budgetMs.toFixed(1)} | ${extra <= budgetMs + 5 ? 'yes' : 'NO'} |`,
+    );
   }
-  console.log('\nbudget: one round trip (the oracle\'s own time) plus what the failure itself takes, for fast failures; 300 ms for a silent drop,');
+  console.log(
+    "\nbudget: one round trip (the oracle's own time) plus what the failure itself takes, for fast failures; 300 ms for a silent drop,",
+  );
   console.log('at start or mid-session (a request safe to repeat); "within" allows 5 ms of timer jitter.');
 }
 

@@ -4,20 +4,20 @@
 // anything is timed the zone file must pass nsd-checkzone and kzonecheck, and every server must
 // give the same rcodes and answers on a sample of the query file: otherwise it exits non-zero.
 import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage, fullRcode, records } from '../dns/message.ts';
+import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
+import { writeKnotConfig } from '../test/dns/knot-config.ts';
+import { type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
+import { freePort } from '../test/support/net.ts';
+import { which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
 import { configFromEnv } from '../worker/config.ts';
 import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
-import { startDaemon, type Daemon } from '../test/dns/daemons.ts';
-import { freePort } from '../test/support/net.ts';
-import { which } from '../test/support/system.ts';
-import { writeKnotConfig } from '../test/dns/knot-config.ts';
-import { query, udpAsk, udpExchange, type QueryType } from '../test/dns/wire-client.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
@@ -35,7 +35,9 @@ const NODE_ECHO = `const s = require('node:dgram').createSocket('udp4');
 s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
 s.bind(Number(process.argv[1]), '127.0.0.1');`;
 
-const missing = ['dnsperf', 'nsd', 'knotd', 'nsd-checkzone', 'kzonecheck', 'taskset'].filter((p) => !which(p) && !which(`/usr/sbin/${p}`));
+const missing = ['dnsperf', 'nsd', 'knotd', 'nsd-checkzone', 'kzonecheck', 'taskset'].filter(
+  (p) => !which(p) && !which(`/usr/sbin/${p}`),
+);
 if (missing.length > 0) {
   console.error(`bench:dns: ${missing.join(', ')} not installed (scripts/install-system-packages.sh installs them)`);
   process.exit(1);
@@ -60,15 +62,45 @@ async function fillStore(db: string): Promise<void> {
       for (let start = 0; start < NODES; start += chunk) {
         const ids = Array.from({ length: Math.min(chunk, NODES - start) }, (_, k) => start + k);
         const licences = [...new Set(ids.map(licenceOf))];
-        await trx.insertInto('licences').values(licences.map((licence) => ({ licence, created_at: at }))).onConflict((oc) => oc.doNothing()).execute();
-        await trx.insertInto('nodes').values(ids.map((i) => ({ licence: licenceOf(i), node: nodeOf(i), credential_hash: `bench-${i}`, created_at: at, credential_rotated_at: at }))).execute();
-        await trx.insertInto('addresses').values(ids.map((i) => ({
-          licence: licenceOf(i), node: nodeOf(i),
-          private_ipv4: `10.${(i >> 16) & 0xff}.${octets(i)}`, private_ipv6: i % 4 === 0 ? ula(i) : null,
-          public_ipv4: `198.18.${octets(i)}`, public_ipv6: null, port: 443, source_address: null, reported_at: at,
-        }))).execute();
+        await trx
+          .insertInto('licences')
+          .values(licences.map((licence) => ({ licence, created_at: at })))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        await trx
+          .insertInto('nodes')
+          .values(
+            ids.map((i) => ({
+              licence: licenceOf(i),
+              node: nodeOf(i),
+              credential_hash: `bench-${i}`,
+              created_at: at,
+              credential_rotated_at: at,
+            })),
+          )
+          .execute();
+        await trx
+          .insertInto('addresses')
+          .values(
+            ids.map((i) => ({
+              licence: licenceOf(i),
+              node: nodeOf(i),
+              private_ipv4: `10.${(i >> 16) & 0xff}.${octets(i)}`,
+              private_ipv6: i % 4 === 0 ? ula(i) : null,
+              public_ipv4: `198.18.${octets(i)}`,
+              public_ipv6: null,
+              port: 443,
+              source_address: null,
+              reported_at: at,
+            })),
+          )
+          .execute();
       }
-      await trx.updateTable('zone').set((eb) => ({ serial: eb('serial', '+', 1) })).where('id', '=', 1).execute();
+      await trx
+        .updateTable('zone')
+        .set((eb) => ({ serial: eb('serial', '+', 1) }))
+        .where('id', '=', 1)
+        .execute();
     });
   } finally {
     await close();
@@ -79,7 +111,11 @@ async function fillStore(db: string): Promise<void> {
 function queryFile(count: number): string {
   let x = 0x9e3779b9;
   const rand = (n: number) => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     return x % n;
   };
   const lines: string[] = [];
@@ -97,14 +133,28 @@ function queryFile(count: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface Throughput { qps: number; lost: number; avgMs: number }
-interface Latency { p50: number; p90: number; p99: number; p999: number }
+interface Throughput {
+  qps: number;
+  lost: number;
+  avgMs: number;
+}
+interface Latency {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+}
 
 /** Asynchronous, so that the bench can write reports while dnsperf runs. */
 async function dnsperf(port: number, file: string, extra: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-T', '1', '-c', '8', ...extra], {
-    encoding: 'utf8', maxBuffer: 1 << 30,
-  });
+  const { stdout } = await promisify(execFile)(
+    'taskset',
+    ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-T', '1', '-c', '8', ...extra],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    },
+  );
   return stdout;
 }
 
@@ -112,7 +162,11 @@ async function dnsperf(port: number, file: string, extra: string[]): Promise<str
 async function throughput(port: number, file: string, seconds: number): Promise<Throughput> {
   const out = await dnsperf(port, file, ['-l', String(seconds), '-q', '200']);
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
-  return { qps: num(/Queries per second:\s+([\d.]+)/), lost: num(/Queries lost:\s+(\d+)/), avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000 };
+  return {
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    lost: num(/Queries lost:\s+(\d+)/),
+    avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+  };
 }
 
 /** Latency at a given steady rate, from dnsperf's per-query lines (-v). */
@@ -125,10 +179,15 @@ async function latency(port: number, file: string, qps: number): Promise<Latency
 
 /** Both peers' own zone checkers must accept the zone file, or the comparison is with error replies. */
 function checkZone(zoneFile: string): void {
-  for (const [tool, args] of [['nsd-checkzone', [ZONE, zoneFile]], ['kzonecheck', ['-o', ZONE, zoneFile]]] as const) {
+  for (const [tool, args] of [
+    ['nsd-checkzone', [ZONE, zoneFile]],
+    ['kzonecheck', ['-o', ZONE, zoneFile]],
+  ] as const) {
     const run = spawnSync(which(tool) ?? `/usr/sbin/${tool}`, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
     if (run.status !== 0) {
-      console.error(`bench:dns: ${tool} rejects the zone file (exit ${run.status}):\n${`${run.stdout}${run.stderr}`.split('\n').slice(0, 20).join('\n')}`);
+      console.error(
+        `bench:dns: ${tool} rejects the zone file (exit ${run.status}):\n${`${run.stdout}${run.stderr}`.split('\n').slice(0, 20).join('\n')}`,
+      );
       process.exit(1);
     }
   }
@@ -139,7 +198,12 @@ async function answerOf(port: number, line: string): Promise<string> {
   const [name, type] = line.split(' ') as [string, QueryType];
   const reply = await udpAsk(port, query(name, type, 1232));
   if (!reply) return 'no reply';
-  const answers = records(reply.answers).map((a) => `${a.name.toLowerCase()} ${a.type} ${JSON.stringify(a.data, (_, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString() : v))}`).sort();
+  const answers = records(reply.answers)
+    .map(
+      (a) =>
+        `${a.name.toLowerCase()} ${a.type} ${JSON.stringify(a.data, (_, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString() : v))}`,
+    )
+    .sort();
   return `rcode ${fullRcode(reply)}: ${answers.join('; ')}`;
 }
 
@@ -148,19 +212,26 @@ async function compareAnswers(servers: { name: string; port: number }[], lines: 
   const differences: string[] = [];
   for (const line of lines.slice(0, SAMPLE)) {
     const seen = await Promise.all(servers.map(async (s) => ({ name: s.name, answer: await answerOf(s.port, line) })));
-    if (seen.some((x) => x.answer !== seen[0]!.answer)) differences.push(`${line}\n${seen.map((x) => `  ${x.name}: ${x.answer}`).join('\n')}`);
+    if (seen.some((x) => x.answer !== seen[0]!.answer))
+      differences.push(`${line}\n${seen.map((x) => `  ${x.name}: ${x.answer}`).join('\n')}`);
   }
   if (differences.length > 0) {
-    console.error(`bench:dns: the servers disagree on ${differences.length} of ${Math.min(SAMPLE, lines.length)} sampled questions:\n${differences.slice(0, 20).join('\n')}`);
+    console.error(
+      `bench:dns: the servers disagree on ${differences.length} of ${Math.min(SAMPLE, lines.length)} sampled questions:\n${differences.slice(0, 20).join('\n')}`,
+    );
     process.exit(1);
   }
-  console.log(`answers: all servers agree on ${Math.min(SAMPLE, lines.length)} sampled questions (rcode and answer records)`);
+  console.log(
+    `answers: all servers agree on ${Math.min(SAMPLE, lines.length)} sampled questions (rcode and answer records)`,
+  );
 }
 
 async function nsdConfig(dir: string, port: number, zoneFile: string): Promise<string> {
   const conf = join(dir, 'nsd.conf');
   // Debian builds NSD with response rate limiting on: off here, or it would drop our load.
-  await writeFile(conf, `server:
+  await writeFile(
+    conf,
+    `server:
   ip-address: 127.0.0.1@${port}
   server-count: 1
   username: ""
@@ -178,21 +249,25 @@ remote-control:
 zone:
   name: ${ZONE}
   zonefile: "${zoneFile}"
-`);
+`,
+  );
   return conf;
 }
 
 /** A random-subdomain flood: distinct names nobody enrolled, each asked once per pass (NXDOMAIN). */
 function floodFile(count: number): string {
   const lines: string[] = [];
-  for (let k = 0; k < count; k++) lines.push(`r${Math.random().toString(36).slice(2, 12)}.pl-${licenceOf(k % NODES)}.${ZONE} A`);
+  for (let k = 0; k < count; k++)
+    lines.push(`r${Math.random().toString(36).slice(2, 12)}.pl-${licenceOf(k % NODES)}.${ZONE} A`);
   return `${lines.join('\n')}\n`;
 }
 
 /** Enrols a node through the HTTP API and returns its credential. */
 async function enrol(base: string, licence: string, node: string): Promise<string> {
   const enrolled = await fetch(`${base}/v1/licences/${licence}/nodes`, {
-    method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ node }),
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ node }),
   });
   if (!enrolled.ok) throw new Error(`enrol ${node}: ${enrolled.status}`);
   return ((await enrolled.json()) as { credential: string }).credential;
@@ -214,8 +289,16 @@ function writeReports(base: string, credentials: string[]): { stop(): Promise<nu
     const address = `10.98.${(sent >> 8) & 0xff}.${sent & 0xff}`;
     sent++;
     const put = fetch(`${base}/v1/licences/9998/nodes/nur${n}/addresses`, {
-      method: 'PUT', headers: { authorization: `Bearer ${credentials[n]}`, 'content-type': 'application/json' }, body: JSON.stringify({ privateIpv4: address }),
-    }).then(async (res) => { await res.arrayBuffer(); if (res.ok) acknowledged++; }, () => undefined);
+      method: 'PUT',
+      headers: { authorization: `Bearer ${credentials[n]}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ privateIpv4: address }),
+    }).then(
+      async (res) => {
+        await res.arrayBuffer();
+        if (res.ok) acknowledged++;
+      },
+      () => undefined,
+    );
     pending.add(put);
     void put.finally(() => pending.delete(put));
   }, 1000 / REPORTS_PER_SECOND);
@@ -241,7 +324,9 @@ async function reportToAnswer(httpPort: number, dnsPort: number, rounds: number)
     const address = `10.99.${r >> 8}.${r & 0xff}`;
     const start = performance.now();
     const res = await fetch(`${base}/v1/licences/9999/nodes/nur1/addresses`, {
-      method: 'PUT', headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' }, body: JSON.stringify({ privateIpv4: address }),
+      method: 'PUT',
+      headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ privateIpv4: address }),
     });
     if (!res.ok) throw new Error(`report: ${res.status}`);
     for (let attempt = 0; attempt < 100; attempt++) {
@@ -263,7 +348,10 @@ try {
 
   t = performance.now();
   const { store, close } = await openStore(db);
-  const zoneRecords = await listZoneRecords(configFromEnv({ HAIRPIN_ZONE: ZONE, HAIRPIN_NAMESERVERS: NAMESERVERS }), store);
+  const zoneRecords = await listZoneRecords(
+    configFromEnv({ HAIRPIN_ZONE: ZONE, HAIRPIN_NAMESERVERS: NAMESERVERS }),
+    store,
+  );
   await close();
   const zoneFile = join(dir, `${ZONE}.zone`);
   await writeFile(zoneFile, toZoneFile(ZONE, zoneRecords));
@@ -277,51 +365,136 @@ try {
   console.log('zone file: accepted by nsd-checkzone and kzonecheck');
 
   const pinned = (args: string[]) => ['-c', '0', ...args];
-  const builtIn = (cache: 'on' | 'off') => async (port: number, httpPort: number) => startDaemon('taskset', pinned([process.execPath, bin, 'manager']), {
-    port, probeName: ZONE, timeoutMs: 60_000,
-    env: { HAIRPIN_DB: db, HAIRPIN_ZONE: ZONE, HAIRPIN_NAMESERVERS: NAMESERVERS, HAIRPIN_ADMIN_TOKEN: ADMIN, HAIRPIN_HTTP_PORT: String(httpPort), HAIRPIN_DNS_PORT: String(port), HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0',
-      // Every query comes from one address: rate limiting would measure its drops, not answers
-      // (NSD and Knot run without it here too).
-      HAIRPIN_RRL_RATE: '0' },
-  });
-  const servers: { name: string; warm: boolean; dns?: false; start(port: number, httpPort: number): Promise<Daemon> }[] = [
-    { name: 'NSD', warm: true, start: async (port) => startDaemon('taskset', pinned(['nsd', '-d', '-c', await nsdConfig(dir, port, zoneFile)]), { port, probeName: ZONE, timeoutMs: 60_000 }) },
-    { name: 'Knot', warm: true, start: async (port) => startDaemon('taskset', pinned(['knotd', '-c', await writeKnotConfig(dir, port, ZONE, zoneFile)]), { port, probeName: ZONE, timeoutMs: 60_000 }) },
+  const builtIn = (cache: 'on' | 'off') => async (port: number, httpPort: number) =>
+    startDaemon('taskset', pinned([process.execPath, bin, 'manager']), {
+      port,
+      probeName: ZONE,
+      timeoutMs: 60_000,
+      env: {
+        HAIRPIN_DB: db,
+        HAIRPIN_ZONE: ZONE,
+        HAIRPIN_NAMESERVERS: NAMESERVERS,
+        HAIRPIN_ADMIN_TOKEN: ADMIN,
+        HAIRPIN_HTTP_PORT: String(httpPort),
+        HAIRPIN_DNS_PORT: String(port),
+        HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0',
+        // Every query comes from one address: rate limiting would measure its drops, not answers
+        // (NSD and Knot run without it here too).
+        HAIRPIN_RRL_RATE: '0',
+      },
+    });
+  const servers: {
+    name: string;
+    warm: boolean;
+    dns?: false;
+    start(port: number, httpPort: number): Promise<Daemon>;
+  }[] = [
+    {
+      name: 'NSD',
+      warm: true,
+      start: async (port) =>
+        startDaemon('taskset', pinned(['nsd', '-d', '-c', await nsdConfig(dir, port, zoneFile)]), {
+          port,
+          probeName: ZONE,
+          timeoutMs: 60_000,
+        }),
+    },
+    {
+      name: 'Knot',
+      warm: true,
+      start: async (port) =>
+        startDaemon('taskset', pinned(['knotd', '-c', await writeKnotConfig(dir, port, ZONE, zoneFile)]), {
+          port,
+          probeName: ZONE,
+          timeoutMs: 60_000,
+        }),
+    },
     { name: 'built-in (cache on)', warm: true, start: builtIn('on') },
     // Without the cache every query is a cold one: measured as it is, no warm-up pass.
     { name: 'built-in (cache off)', warm: false, start: builtIn('off') },
     // Not DNS: the query sent back with QR set. What one Node process moves through dgram,
     // the ceiling for any server written on it.
-    { name: 'Node dgram echo (floor)', warm: false, dns: false, start: (port) => startDaemon('taskset', pinned([process.execPath, '-e', NODE_ECHO, String(port)]), { port, probeName: ZONE }) },
+    {
+      name: 'Node dgram echo (floor)',
+      warm: false,
+      dns: false,
+      start: (port) =>
+        startDaemon('taskset', pinned([process.execPath, '-e', NODE_ECHO, String(port)]), { port, probeName: ZONE }),
+    },
   ];
 
   // All run at once, idle but one: rounds interleave them so that a change in the machine's load
   // (other work on a shared host) falls on all alike; only medians over the rounds are reported.
-  interface Row { name: string; port: number; httpPort: number; dns: boolean; rounds: Throughput[]; file: string; reference: string; reports?: string[]; written: number[]; warm: boolean }
+  interface Row {
+    name: string;
+    port: number;
+    httpPort: number;
+    dns: boolean;
+    rounds: Throughput[];
+    file: string;
+    reference: string;
+    reports?: string[];
+    written: number[];
+    warm: boolean;
+  }
   const running: Row[] = [];
   for (const server of servers) {
     const [port, httpPort] = [await freePort(), await freePort()];
     daemons.push(await server.start(port, httpPort));
-    running.push({ name: server.name, port, httpPort, dns: server.dns ?? true, rounds: [], file: queries, reference: 'NSD', written: [], warm: server.warm });
+    running.push({
+      name: server.name,
+      port,
+      httpPort,
+      dns: server.dns ?? true,
+      rounds: [],
+      file: queries,
+      reference: 'NSD',
+      written: [],
+      warm: server.warm,
+    });
     // One pass over the query file first: NSD and Knot hold the zone in memory already, the
     // built-in server's response cache fills here (every question is asked again later).
     if (server.warm) {
       const warmUp = performance.now();
       // (Again, untimed, before each of its rounds below: the reports row empties its cache.)
       await dnsperf(port, queries, ['-n', '1', '-q', '200']);
-      console.log(`${server.name}: warm-up pass over ${QUERIES} questions in ${((performance.now() - warmUp) / 1000).toFixed(1)} s`);
+      console.log(
+        `${server.name}: warm-up pass over ${QUERIES} questions in ${((performance.now() - warmUp) / 1000).toFixed(1)} s`,
+      );
     }
   }
-  await compareAnswers(running.filter((r) => r.dns), questions.trimEnd().split('\n'));
+  await compareAnswers(
+    running.filter((r) => r.dns),
+    questions.trimEnd().split('\n'),
+  );
   // Two more rows per round on the same daemons: the built-in server while reports arrive (the
   // normal state of a deployment), against NSD's plain round; and a flood of distinct random names
   // (a random-subdomain attack: every question misses any cache), each against NSD on the same flood.
   const cached = running.find((r) => r.name === 'built-in (cache on)')!;
-  const reporters = await Promise.all(Array.from({ length: REPORTERS }, (_, n) => enrol(`http://127.0.0.1:${cached.httpPort}`, '9998', `nur${n}`)));
-  running.push({ ...cached, name: `built-in (cache on), ${REPORTS_PER_SECOND} reports/s`, dns: false, rounds: [], reports: reporters, written: [], warm: false });
+  const reporters = await Promise.all(
+    Array.from({ length: REPORTERS }, (_, n) => enrol(`http://127.0.0.1:${cached.httpPort}`, '9998', `nur${n}`)),
+  );
+  running.push({
+    ...cached,
+    name: `built-in (cache on), ${REPORTS_PER_SECOND} reports/s`,
+    dns: false,
+    rounds: [],
+    reports: reporters,
+    written: [],
+    warm: false,
+  });
   for (const name of ['NSD', 'Knot', 'built-in (cache on)']) {
     const plain = running.find((r) => r.name === name)!;
-    running.push({ ...plain, name: `${name}, random names`, dns: false, rounds: [], file: flood, reference: 'NSD, random names', written: [], warm: false });
+    running.push({
+      ...plain,
+      name: `${name}, random names`,
+      dns: false,
+      rounds: [],
+      file: flood,
+      reference: 'NSD, random names',
+      written: [],
+      warm: false,
+    });
   }
   const ROUNDS = 5;
   const loads: number[] = [];
@@ -334,7 +507,9 @@ try {
       if (writer) r.written.push((await writer.stop()) / ((performance.now() - started) / 1000));
     }
     loads.push(loadavg()[0]!);
-    console.log(`round ${round} (load average ${loads.at(-1)!.toFixed(2)}): ${running.map((r) => `${r.name} ${r.rounds.at(-1)!.qps.toFixed(0)} q/s`).join(', ')}`);
+    console.log(
+      `round ${round} (load average ${loads.at(-1)!.toFixed(2)}): ${running.map((r) => `${r.name} ${r.rounds.at(-1)!.qps.toFixed(0)} q/s`).join(', ')}`,
+    );
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const results = running.map((r) => {
@@ -345,7 +520,15 @@ try {
     const ratio = median(r.rounds.map((x, i) => x.qps / reference[i]!.qps));
     // Latency at half of the server's own median throughput: a loaded server, not a queue.
     const rate = Math.max(1, Math.round(qps / 2));
-    return { name: r.name, qps, lost: median(r.rounds.map((x) => x.lost)), ratio, reference: r.reference, rate, written: r.written };
+    return {
+      name: r.name,
+      qps,
+      lost: median(r.rounds.map((x) => x.lost)),
+      ratio,
+      reference: r.reference,
+      rate,
+      written: r.written,
+    };
   });
   const latencies = new Map<string, Latency>();
   for (const r of results) {
@@ -356,20 +539,33 @@ try {
 
   const nsdP99 = latencies.get('NSD')!.p99;
   const f = (n: number, digits = 3) => (Number.isFinite(n) ? n.toFixed(digits) : '?');
-  console.log(`\nDNS benchmark: ${NODES} nodes (${zoneRecords.length} records), ${ROUNDS} interleaved rounds of ${Math.max(1, Math.round(SECONDS / ROUNDS))} s per server, one worker each on core 0, dnsperf on core 1, load average per round ${loads.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log('| server | median queries/s | ratio (median of rounds) | against | lost (median) | latency at q/s | p50 ms | p90 ms | p99 ms | p99.9 ms | p99 vs NSD |');
+  console.log(
+    `\nDNS benchmark: ${NODES} nodes (${zoneRecords.length} records), ${ROUNDS} interleaved rounds of ${Math.max(1, Math.round(SECONDS / ROUNDS))} s per server, one worker each on core 0, dnsperf on core 1, load average per round ${loads.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  console.log(
+    '| server | median queries/s | ratio (median of rounds) | against | lost (median) | latency at q/s | p50 ms | p90 ms | p99 ms | p99.9 ms | p99 vs NSD |',
+  );
   console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const l = latencies.get(r.name);
-    const lat = l ? `${r.rate} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.p999)} | ${f(l.p99 / nsdP99, 2)}` : '— | — | — | — | — | —';
+    const lat = l
+      ? `${r.rate} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.p999)} | ${f(l.p99 / nsdP99, 2)}`
+      : '— | — | — | — | — | —';
     console.log(`| ${r.name} | ${r.qps.toFixed(0)} | ${f(r.ratio, 2)} | ${r.reference} | ${r.lost} | ${lat} |`);
   }
-  console.log(`latency columns: dnsperf at a steady half of each server's own median queries/s for ${Math.min(SECONDS, 5)} s`);
+  console.log(
+    `latency columns: dnsperf at a steady half of each server's own median queries/s for ${Math.min(SECONDS, 5)} s`,
+  );
   for (const r of results.filter((x) => x.written.length > 0)) {
-    console.log(`${r.name}: reports acknowledged per second during its rounds: ${r.written.map((w) => w.toFixed(0)).join(' ')}`);
+    console.log(
+      `${r.name}: reports acknowledged per second during its rounds: ${r.written.map((w) => w.toFixed(0)).join(' ')}`,
+    );
   }
-  const pct = (p: number) => f(reportTimes[Math.min(reportTimes.length - 1, Math.floor(p * reportTimes.length))] ?? Number.NaN, 1);
-  console.log(`\nreport → new answer (built-in, HTTP PUT then UDP query until it carries the address), ${reportTimes.length} reports: p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, max ${pct(1)} ms`);
+  const pct = (p: number) =>
+    f(reportTimes[Math.min(reportTimes.length - 1, Math.floor(p * reportTimes.length))] ?? Number.NaN, 1);
+  console.log(
+    `\nreport → new answer (built-in, HTTP PUT then UDP query until it carries the address), ${reportTimes.length} reports: p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, max ${pct(1)} ms`,
+  );
   // Knot as a secondary (NOTIFY + IXFR from the manager): bench/transfer.bench.ts measures and prints it.
   await import('./transfer.bench.ts');
 } finally {

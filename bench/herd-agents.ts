@@ -37,24 +37,31 @@ process.once('message', async (job: Job) => {
   const agents = job.nodes.map((n) => {
     const certDir = join(job.dir, n.node);
     mkdirSync(certDir, { recursive: true });
-    return new NodeAgent({
-      manager: job.manager,
-      licence: n.licence,
-      node: n.node,
-      credential: n.credential,
-      port: 9,
-      certDir,
-      // The pairing check asks the manager's own DNS; the hairpin self-test meets a closed port.
-      resolver: `127.0.0.1:${job.dnsPort}`,
-      hairpinAddress: '127.0.0.1',
-      pollSeconds: 3600,
-      reportEverySeconds: 3600,
-      startJitterSeconds: Number(process.env.BENCH_START_JITTER ?? DEFAULT_START_JITTER_SECONDS),
-    }, { detect: async () => ({ privateIpv4: n.privateIpv4, interface: 'eth0' }), log: () => {} });
+    return new NodeAgent(
+      {
+        manager: job.manager,
+        licence: n.licence,
+        node: n.node,
+        credential: n.credential,
+        port: 9,
+        certDir,
+        // The pairing check asks the manager's own DNS; the hairpin self-test meets a closed port.
+        resolver: `127.0.0.1:${job.dnsPort}`,
+        hairpinAddress: '127.0.0.1',
+        pollSeconds: 3600,
+        reportEverySeconds: 3600,
+        startJitterSeconds: Number(process.env.BENCH_START_JITTER ?? DEFAULT_START_JITTER_SECONDS),
+      },
+      { detect: async () => ({ privateIpv4: n.privateIpv4, interface: 'eth0' }), log: () => {} },
+    );
   });
   const outcomes = await Promise.allSettled(agents.map((a) => a.start()));
-  const acknowledged = agents.flatMap((a, i) => (a.state.lastGoodReport?.ok ? [[job.nodes[i]!.node, a.state.addresses?.privateIpv4]] : []));
-  const failed = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason?.message ?? o));
+  const acknowledged = agents.flatMap((a, i) =>
+    a.state.lastGoodReport?.ok ? [[job.nodes[i]!.node, a.state.addresses?.privateIpv4]] : [],
+  );
+  const failed = outcomes
+    .filter((o) => o.status === 'rejected')
+    .map((o) => String((o as PromiseRejectedResult).reason?.message ?? o));
   process.send!({ acknowledged, failed: failed.length, firstFailure: failed[0], statuses });
   await Promise.all(agents.map((a) => a.stop()));
   process.disconnect();

@@ -3,9 +3,9 @@
 // server's /healthz, the framework's floor on this machine in this run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { encodeMessage, FLAG_RD } from '../dns/message.ts';
 import { spawnManager } from '../test/support/process.ts';
 
@@ -59,11 +59,20 @@ try {
     });
     credentials.push(((await res.json()) as { credential: string }).credential);
   }
-  const dns = Buffer.from(encodeMessage({ type: 'query', id: 1, flags: FLAG_RD, questions: [{ type: 'A', name: 'i-nur1.pl-9000.example.test', class: 'IN' }] })).toString('base64url');
+  const dns = Buffer.from(
+    encodeMessage({
+      type: 'query',
+      id: 1,
+      flags: FLAG_RD,
+      questions: [{ type: 'A', name: 'i-nur1.pl-9000.example.test', class: 'IN' }],
+    }),
+  ).toString('base64url');
 
   // Every report changes the address (a history row, a serial bump): the expensive path.
   const reportScript = join(dir, 'report.lua');
-  writeFileSync(reportScript, `
+  writeFileSync(
+    reportScript,
+    `
 local credentials = {${credentials.map((c) => `"${c}"`).join(',')}}
 local n = 0
 request = function()
@@ -73,7 +82,8 @@ request = function()
   return wrk.format("PUT", "/v1/licences/9000/nodes/nur" .. i .. "/addresses",
     { ["authorization"] = "Bearer " .. credentials[i + 1], ["content-type"] = "application/json" }, body)
 end
-`);
+`,
+  );
 
   const floor = wrk(`${manager.url}/healthz`);
   const dohGet = wrk(`${manager.url}/dns-query?dns=${dns}`);
@@ -90,11 +100,17 @@ end
   console.log('| endpoint | req/s | ratio to /healthz | p50 | p99 | errors |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const [name, r] of rows) {
-    console.log(`| ${name} | ${Math.round(r.rps)} | ${(r.rps / floor.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+    console.log(
+      `| ${name} | ${Math.round(r.rps)} | ${(r.rps / floor.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${r.errors} |`,
+    );
   }
   const acknowledged = reports.requests - reports.errors;
-  console.log(`\nreports acknowledged (200): ${acknowledged}; history rows written: ${stored}; lost: ${Math.max(0, acknowledged - stored)}`);
-  console.log(`goal: >= 2,000 reports/s on one core with nothing lost -> ${reports.rps >= 2000 && stored >= acknowledged ? 'met' : 'NOT met'}`);
+  console.log(
+    `\nreports acknowledged (200): ${acknowledged}; history rows written: ${stored}; lost: ${Math.max(0, acknowledged - stored)}`,
+  );
+  console.log(
+    `goal: >= 2,000 reports/s on one core with nothing lost -> ${reports.rps >= 2000 && stored >= acknowledged ? 'met' : 'NOT met'}`,
+  );
 } finally {
   await manager.stop();
   rmSync(dir, { recursive: true, force: true });

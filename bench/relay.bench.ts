@@ -4,10 +4,10 @@
 // rounds; ratios relay/direct. Both paths are first checked to give the same answers.
 // Bounded: ROUNDS rounds, each a fixed count of requests and one download per path.
 //   npm run bench:relay
-import { createServer, request, Agent, type Server } from 'node:https';
+import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { RelayLink } from '../agent/relay.ts';
 import { withHairpinListener } from '../agent/http/index.ts';
+import { RelayLink } from '../agent/relay.ts';
 import { createTestPki } from '../lab/pki.ts';
 import { startTestManager } from '../test/support/manager.ts';
 
@@ -16,7 +16,11 @@ const SEQUENTIAL = 200;
 const PARALLEL = 8;
 const PARALLEL_TOTAL = 400;
 const DOWNLOAD_BYTES = 32 * 1024 * 1024;
-const names = { external: 'nur1.pl-9001.example.test', internal: 'i-nur1.pl-9001.example.test', relay: 'relay-nur1-pl-9001.example.test' };
+const names = {
+  external: 'nur1.pl-9001.example.test',
+  internal: 'i-nur1.pl-9001.example.test',
+  relay: 'relay-nur1-pl-9001.example.test',
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -33,17 +37,25 @@ function path(label: string, port: number, servername: string, ca: string): Path
   const agent = new Agent({ keepAlive: true, maxSockets: PARALLEL, ca });
   return {
     label,
-    get: (p) => new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, servername, headers: { host: servername }, path: p, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${label} ${p}: HTTP ${res.statusCode}`))));
-        res.on('error', reject);
-      });
-      req.setTimeout(30_000, () => req.destroy(new Error(`${label} ${p}: timed out`)));
-      req.on('error', reject);
-      req.end();
-    }),
+    get: (p) =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, servername, headers: { host: servername }, path: p, agent },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              res.statusCode === 200
+                ? resolve(Buffer.concat(chunks))
+                : reject(new Error(`${label} ${p}: HTTP ${res.statusCode}`)),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.setTimeout(30_000, () => req.destroy(new Error(`${label} ${p}: timed out`)));
+        req.on('error', reject);
+        req.end();
+      }),
     close: () => agent.destroy(),
   };
 }
@@ -57,9 +69,11 @@ async function round(p: Path) {
   }
   let next = 0;
   const t1 = performance.now();
-  await Promise.all(Array.from({ length: PARALLEL }, async () => {
-    while (next++ < PARALLEL_TOTAL) await p.get('/v1/items');
-  }));
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (next++ < PARALLEL_TOTAL) await p.get('/v1/items');
+    }),
+  );
   const perSecond = PARALLEL_TOTAL / ((performance.now() - t1) / 1000);
   const t2 = performance.now();
   const bytes = (await p.get(`/v1/blob?bytes=${DOWNLOAD_BYTES}`)).length;
@@ -70,29 +84,46 @@ async function round(p: Path) {
 const pki = createTestPki();
 const leaf = pki.issue(Object.values(names));
 const blob = Buffer.alloc(1 << 20, 0x61);
-const service: Server = createServer({ key: leaf.key, cert: leaf.cert }, withHairpinListener((req, res) => {
-  const url = new URL(req.url ?? '/', 'https://node.invalid');
-  if (url.pathname === '/v1/blob') {
-    let left = Number(url.searchParams.get('bytes'));
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(left) });
-    const pump = () => {
-      while (left > 0) {
-        const n = Math.min(left, blob.length);
-        left -= n;
-        if (!res.write(n === blob.length ? blob : blob.subarray(0, n))) return void res.once('drain', pump);
+const service: Server = createServer(
+  { key: leaf.key, cert: leaf.cert },
+  withHairpinListener(
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://node.invalid');
+      if (url.pathname === '/v1/blob') {
+        let left = Number(url.searchParams.get('bytes'));
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(left) });
+        const pump = () => {
+          while (left > 0) {
+            const n = Math.min(left, blob.length);
+            left -= n;
+            if (!res.write(n === blob.length ? blob : blob.subarray(0, n))) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        return pump();
       }
-      res.end();
-    };
-    return pump();
-  }
-  res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[{"sku":42,"stock":7}]}');
-}, { licence: '9001', node: 'nur1', names, appsName: 'pl-9001.apps.example.test', port: 8443 }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[{"sku":42,"stock":7}]}');
+    },
+    { licence: '9001', node: 'nur1', names, appsName: 'pl-9001.apps.example.test', port: 8443 },
+  ),
+);
 // Longer than the run: an idle close racing a reused keep-alive connection is not what is measured.
 service.keepAliveTimeout = 120_000;
 await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
-const manager = await startTestManager({ HAIRPIN_RELAY_TARGET: '127.0.0.1', HAIRPIN_RELAY_PORT: '0', HAIRPIN_RELAY_BYTES_PER_SECOND: '0', HAIRPIN_RELAY_MAX_STREAMS: '64' });
+const manager = await startTestManager({
+  HAIRPIN_RELAY_TARGET: '127.0.0.1',
+  HAIRPIN_RELAY_PORT: '0',
+  HAIRPIN_RELAY_BYTES_PER_SECOND: '0',
+  HAIRPIN_RELAY_MAX_STREAMS: '64',
+});
 const credential = await manager.enrol('9001', 'nur1');
-const link = new RelayLink({ manager: manager.url, licence: '9001', node: 'nur1', credential, target: { host: '127.0.0.1', port: (service.address() as AddressInfo).port } });
+const link = new RelayLink({
+  manager: manager.url,
+  licence: '9001',
+  node: 'nur1',
+  credential,
+  target: { host: '127.0.0.1', port: (service.address() as AddressInfo).port },
+});
 link.start();
 await link.whenConnected();
 const direct = path('direct', (service.address() as AddressInfo).port, names.external, pki.caPem);
@@ -106,7 +137,8 @@ try {
     // Interleaved, alternating who goes first: drift on a shared machine hits both.
     for (const p of r % 2 ? [relayed, direct] : [direct, relayed]) results[p.label]!.push(await round(p));
   }
-  const m = (label: string, key: 'latencyMs' | 'perSecond' | 'mbPerSecond') => median(results[label]!.map((x) => x[key]));
+  const m = (label: string, key: 'latencyMs' | 'perSecond' | 'mbPerSecond') =>
+    median(results[label]!.map((x) => x[key]));
   const row = (what: string, key: 'latencyMs' | 'perSecond' | 'mbPerSecond', digits: number) =>
     `| ${what} | ${m('direct', key).toFixed(digits)} | ${m('relay', key).toFixed(digits)} | ${(m('relay', key) / m('direct', key)).toFixed(2)}× |`;
   console.log(`relay vs direct on loopback, ${ROUNDS} interleaved rounds (medians of rounds)\n`);

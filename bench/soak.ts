@@ -8,26 +8,27 @@
 //   SOAK_UDP=50000 SOAK_TCP=2000 npm run soak
 //
 // The short form runs inside npm test (test/dns/soak.test.ts).
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+
 import { execFile } from 'node:child_process';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect as h2connect, constants as h2 } from 'node:http2';
+import { constants as h2, connect as h2connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeMessage, encodeMessage, FLAG_TC, records, type DnsMessage } from '../dns/message.ts';
+import { type DnsMessage, decodeMessage, encodeMessage, FLAG_TC, records } from '../dns/message.ts';
 import { frameTcp } from '../dns/tcp-frame.ts';
-import { startDaemon, type Daemon } from '../test/dns/daemons.ts';
+import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeKnotConfig } from '../test/dns/knot-config.ts';
+import { type QueryType, query } from '../test/dns/wire-client.ts';
 import { freePort } from '../test/support/net.ts';
-import { spawnManager, type ManagerProcess } from '../test/support/process.ts';
+import { type ManagerProcess, spawnManager } from '../test/support/process.ts';
+import { seededRandom } from '../test/support/random.ts';
 import { haveSystemPrograms } from '../test/support/system.ts';
 import { waitUntil } from '../test/support/wait.ts';
-import { query, type QueryType } from '../test/dns/wire-client.ts';
-import { seededRandom } from '../test/support/random.ts';
 
 export interface SoakOptions {
   udpPackets: number;
@@ -74,14 +75,38 @@ const NODES = 16;
 const CHECKER = '127.0.1.1';
 const bin = fileURLToPath(new URL('../bin/hairpin.js', import.meta.url));
 
-
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 /** The kinds of hostile datagram, each made from the sequence number `i` (its ID). */
-type Kind = 'random' | 'truncated' | 'loop' | 'multi-question' | 'valid-huge-edns' | 'bad-opcode' | 'dot-label' | 'response';
-const KINDS: Kind[] = ['random', 'truncated', 'loop', 'multi-question', 'valid-huge-edns', 'bad-opcode', 'dot-label', 'response'];
+type Kind =
+  | 'random'
+  | 'truncated'
+  | 'loop'
+  | 'multi-question'
+  | 'valid-huge-edns'
+  | 'bad-opcode'
+  | 'dot-label'
+  | 'response';
+const KINDS: Kind[] = [
+  'random',
+  'truncated',
+  'loop',
+  'multi-question',
+  'valid-huge-edns',
+  'bad-opcode',
+  'dot-label',
+  'response',
+];
 /** Kinds that are no valid question: never answered with more bytes than they had. */
-export const MALFORMED: readonly Kind[] = ['random', 'truncated', 'loop', 'multi-question', 'bad-opcode', 'dot-label', 'response'];
+export const MALFORMED: readonly Kind[] = [
+  'random',
+  'truncated',
+  'loop',
+  'multi-question',
+  'bad-opcode',
+  'dot-label',
+  'response',
+];
 
 function hostileDatagram(kind: Kind, id: number, r: ReturnType<typeof seededRandom>): Uint8Array {
   const withId = (b: Uint8Array) => {
@@ -89,20 +114,45 @@ function hostileDatagram(kind: Kind, id: number, r: ReturnType<typeof seededRand
     b[1] = id & 0xff;
     return b;
   };
-  const valid = () => encodeMessage(query(['example.test', 'i-nur1.pl-1.example.test', 'x.example.test'][r.int(3)]!, (['A', 'NS', 'SOA', 'TXT', 'ANY'] as QueryType[])[r.int(5)]!, r.int(2) ? 1232 : undefined, id));
+  const valid = () =>
+    encodeMessage(
+      query(
+        ['example.test', 'i-nur1.pl-1.example.test', 'x.example.test'][r.int(3)]!,
+        (['A', 'NS', 'SOA', 'TXT', 'ANY'] as QueryType[])[r.int(5)]!,
+        r.int(2) ? 1232 : undefined,
+        id,
+      ),
+    );
   switch (kind) {
-    case 'random': return withId(r.bytes(12 + r.int(500)));
-    case 'truncated': { const v = valid(); return withId(v.slice(0, 12 + r.int(v.byteLength - 12))); }
-    case 'loop': return withId(Uint8Array.from([0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]));
+    case 'random':
+      return withId(r.bytes(12 + r.int(500)));
+    case 'truncated': {
+      const v = valid();
+      return withId(v.slice(0, 12 + r.int(v.byteLength - 12)));
+    }
+    case 'loop':
+      return withId(Uint8Array.from([0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]));
     case 'multi-question': {
       const count = 2 + r.int(200);
-      const name = [63, ...r.bytes(63).map((b) => 97 + (b % 26)), 7, ...Buffer.from('example'), 4, ...Buffer.from('test'), 0];
+      const name = [
+        63,
+        ...r.bytes(63).map((b) => 97 + (b % 26)),
+        7,
+        ...Buffer.from('example'),
+        4,
+        ...Buffer.from('test'),
+        0,
+      ];
       const rest = Array.from({ length: count - 1 }, () => [0xc0, 12, 0, 2, 0, 1]).flat();
-      return withId(Uint8Array.from([0, 0, 1, 0, count >> 8, count & 0xff, 0, 0, 0, 0, 0, 0, ...name, 0, 2, 0, 1, ...rest]));
+      return withId(
+        Uint8Array.from([0, 0, 1, 0, count >> 8, count & 0xff, 0, 0, 0, 0, 0, 0, ...name, 0, 2, 0, 1, ...rest]),
+      );
     }
     case 'valid-huge-edns': {
       const q = query('example.test', r.int(2) ? 'NS' : 'ANY', 65535, id);
-      (q.additionals![0] as { options: unknown[] }).options = [{ code: 65001, data: Buffer.from(r.bytes(r.int(1000))) }];
+      (q.additionals![0] as { options: unknown[] }).options = [
+        { code: 65001, data: Buffer.from(r.bytes(r.int(1000))) },
+      ];
       return encodeMessage(q);
     }
     case 'bad-opcode': {
@@ -110,8 +160,15 @@ function hostileDatagram(kind: Kind, id: number, r: ReturnType<typeof seededRand
       q[2] = (q[2]! & 0x87) | ((1 + r.int(15)) << 3);
       return q;
     }
-    case 'dot-label': return withId(Uint8Array.from([0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 12, ...Buffer.from('example.test'), 0, 0, 1, 0, 1]));
-    case 'response': { const v = valid(); v[2]! |= 0x80; return v; }
+    case 'dot-label':
+      return withId(
+        Uint8Array.from([0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 12, ...Buffer.from('example.test'), 0, 0, 1, 0, 1]),
+      );
+    case 'response': {
+      const v = valid();
+      v[2]! |= 0x80;
+      return v;
+    }
   }
 }
 
@@ -180,16 +237,25 @@ async function tcpAbuse(port: number, total: number, result: SoakResult): Promis
   const worker = async () => {
     for (let s = next++; s < sessions; s = next++) {
       await tcpSession(port, (socket) => {
-        const messages = Array.from({ length: PER_CONNECTION }, (_, i) => hostileDatagram(KINDS[(s + i) % KINDS.length]!, i, r));
+        const messages = Array.from({ length: PER_CONNECTION }, (_, i) =>
+          hostileDatagram(KINDS[(s + i) % KINDS.length]!, i, r),
+        );
         result.tcpSent += messages.length;
         const bytes = Buffer.concat(messages.map((m) => Buffer.from(frameTcp(m))));
         switch (s % 4) {
-          case 0: socket.end(bytes); break;
+          case 0:
+            socket.end(bytes);
+            break;
           // A frame cut short, then a reset.
-          case 1: socket.write(bytes.subarray(0, r.int(bytes.byteLength)), () => socket.resetAndDestroy()); break;
+          case 1:
+            socket.write(bytes.subarray(0, r.int(bytes.byteLength)), () => socket.resetAndDestroy());
+            break;
           // A length prefix promising more than ever comes, then silence until the server cuts it.
-          case 2: socket.write(Buffer.concat([bytes, Buffer.from([0xff, 0xff, 1, 2, 3])])); break;
-          default: socket.write(bytes, () => setTimeout(() => socket.resetAndDestroy(), r.int(50)));
+          case 2:
+            socket.write(Buffer.concat([bytes, Buffer.from([0xff, 0xff, 1, 2, 3])]));
+            break;
+          default:
+            socket.write(bytes, () => setTimeout(() => socket.resetAndDestroy(), r.int(50)));
         }
       });
     }
@@ -209,16 +275,24 @@ async function httpAbuse(httpPort: number, count: number): Promise<void> {
   };
   // Slow clients: a header byte every 300 ms, until the server's header deadline cuts them.
   const slow = async () => {
-    await Promise.all(Array.from({ length: Math.min(count, 40) }, () => tcpSession(httpPort, (socket) => {
-      const line = Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-      let at = 0;
-      const timer = setInterval(() => {
-        if (socket.destroyed) return clearInterval(timer);
-        socket.write(line.subarray(at % line.byteLength, (at % line.byteLength) + 1));
-        at++;
-      }, 300);
-      socket.on('close', () => clearInterval(timer));
-    }, 15_000)));
+    await Promise.all(
+      Array.from({ length: Math.min(count, 40) }, () =>
+        tcpSession(
+          httpPort,
+          (socket) => {
+            const line = Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+            let at = 0;
+            const timer = setInterval(() => {
+              if (socket.destroyed) return clearInterval(timer);
+              socket.write(line.subarray(at % line.byteLength, (at % line.byteLength) + 1));
+              at++;
+            }, 300);
+            socket.on('close', () => clearInterval(timer));
+          },
+          15_000,
+        ),
+      ),
+    );
   };
   const http2 = async () => {
     for (let round = 0; round < Math.max(1, Math.floor(count / 100)); round++) {
@@ -241,7 +315,11 @@ async function httpAbuse(httpPort: number, count: number): Promise<void> {
           }
           // A SETTINGS flood.
           for (let i = 0; i < 100 && !session.destroyed; i++) {
-            try { session.settings({ initialWindowSize: 65535 + i }); } catch { break; }
+            try {
+              session.settings({ initialWindowSize: 65535 + i });
+            } catch {
+              break;
+            }
           }
           setTimeout(done, 200);
         });
@@ -252,20 +330,40 @@ async function httpAbuse(httpPort: number, count: number): Promise<void> {
 }
 
 /** An HTTP request from the checker's own address, so per-source caps on the abuse leave it be. */
-function checkerRequest(httpPort: number, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+function checkerRequest(
+  httpPort: number,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ host: '127.0.0.1', port: httpPort, localAddress: CHECKER, method, path, timeout: 10_000,
-      headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let json: unknown;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-      res.on('error', () => resolve({ status: 0, json: undefined }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: httpPort,
+        localAddress: CHECKER,
+        method,
+        path,
+        timeout: 10_000,
+        headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+        res.on('error', () => resolve({ status: 0, json: undefined }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, json: undefined }));
     req.on('timeout', () => req.destroy());
     req.end(payload);
@@ -273,9 +371,18 @@ function checkerRequest(httpPort: number, method: string, path: string, token: s
 }
 
 /** One UDP exchange from the checker's socket, matched by ID; undefined after `timeoutMs`. */
-function udpOnce(udp: UdpSocket, port: number, wire: Uint8Array, id: number, timeoutMs: number): Promise<Uint8Array | undefined> {
+function udpOnce(
+  udp: UdpSocket,
+  port: number,
+  wire: Uint8Array,
+  id: number,
+  timeoutMs: number,
+): Promise<Uint8Array | undefined> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { udp.off('message', on); resolve(undefined); }, timeoutMs);
+    const timer = setTimeout(() => {
+      udp.off('message', on);
+      resolve(undefined);
+    }, timeoutMs);
     const on = (m: Buffer) => {
       if (m.readUInt16BE(0) !== id) return;
       clearTimeout(timer);
@@ -292,7 +399,10 @@ function tcpOnce(port: number, wire: Uint8Array, timeoutMs: number): Promise<Uin
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = connect({ port, host: '127.0.0.1', localAddress: CHECKER });
-    const timer = setTimeout(() => { socket.destroy(); resolve(undefined); }, timeoutMs);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(undefined);
+    }, timeoutMs);
     const done = (answer: Uint8Array | undefined) => {
       clearTimeout(timer);
       socket.destroy();
@@ -302,7 +412,8 @@ function tcpOnce(port: number, wire: Uint8Array, timeoutMs: number): Promise<Uin
     socket.on('data', (d) => {
       chunks.push(d);
       const all = Buffer.concat(chunks);
-      if (all.byteLength >= 2 && all.byteLength >= 2 + all.readUInt16BE(0)) done(new Uint8Array(all.subarray(2, 2 + all.readUInt16BE(0))));
+      if (all.byteLength >= 2 && all.byteLength >= 2 + all.readUInt16BE(0))
+        done(new Uint8Array(all.subarray(2, 2 + all.readUInt16BE(0))));
     });
     socket.on('connect', () => socket.write(frameTcp(wire)));
   });
@@ -331,17 +442,33 @@ async function checkerAsk(udp: UdpSocket, port: number, q: DnsMessage): Promise<
  */
 function validQuestions(id: number): DnsMessage[] {
   const out: DnsMessage[] = [];
-  for (const name of [ZONE, `ns1.${ZONE}`, `i-nur1.pl-2.${ZONE}`, `nur1.pl-2.${ZONE}`, `pl-1.${ZONE}`, `nope.${ZONE}`, `private.canary.${ZONE}`]) {
+  for (const name of [
+    ZONE,
+    `ns1.${ZONE}`,
+    `i-nur1.pl-2.${ZONE}`,
+    `nur1.pl-2.${ZONE}`,
+    `pl-1.${ZONE}`,
+    `nope.${ZONE}`,
+    `private.canary.${ZONE}`,
+  ]) {
     for (const type of ['A', 'NS', 'SOA', 'TXT', 'AAAA'] as QueryType[]) {
       const q = query(name, type, 1232, id++ & 0xffff);
-      if (type === 'NS') (q.additionals![0] as { options: unknown[] }).options = [{ code: 65001, data: Buffer.alloc(900) }];
+      if (type === 'NS')
+        (q.additionals![0] as { options: unknown[] }).options = [{ code: 65001, data: Buffer.alloc(900) }];
       out.push(q);
     }
   }
   return out;
 }
 
-async function checker(manager: { httpPort: number; dnsPort: number }, credentials: string[], reports: number, result: SoakResult, hostile: { running: boolean }, knotPort?: number): Promise<void> {
+async function checker(
+  manager: { httpPort: number; dnsPort: number },
+  credentials: string[],
+  reports: number,
+  result: SoakResult,
+  hostile: { running: boolean },
+  knotPort?: number,
+): Promise<void> {
   const udp = createSocket('udp4');
   await new Promise<void>((resolve) => udp.bind(0, CHECKER, resolve));
   udp.on('error', () => {});
@@ -352,7 +479,13 @@ async function checker(manager: { httpPort: number; dnsPort: number }, credentia
     const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     let acknowledged = false;
     for (let attempt = 0; attempt < 5 && !acknowledged; attempt++) {
-      const res = await checkerRequest(manager.httpPort, 'PUT', `/v1/licences/1/nodes/nur${n}/addresses`, credentials[n]!, { privateIpv4: address });
+      const res = await checkerRequest(
+        manager.httpPort,
+        'PUT',
+        `/v1/licences/1/nodes/nur${n}/addresses`,
+        credentials[n]!,
+        { privateIpv4: address },
+      );
       acknowledged = res.status === 200;
       if (!acknowledged) await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -366,18 +499,27 @@ async function checker(manager: { httpPort: number; dnsPort: number }, credentia
     result.questionsChecked++;
     if (got?.length !== 1 || got[0] !== address) {
       result.wrongAnswers++;
-      if (result.wrongDetails.length < 5) result.wrongDetails.push(`nur${n}: reported ${address}, answered ${got ? JSON.stringify(got) : 'nothing (timeout)'}`);
+      if (result.wrongDetails.length < 5)
+        result.wrongDetails.push(
+          `nur${n}: reported ${address}, answered ${got ? JSON.stringify(got) : 'nothing (timeout)'}`,
+        );
     }
     if (knotPort !== undefined) {
       const questions = validQuestions(id);
       id += questions.length;
       const q = questions[i % questions.length]!;
-      const [ours, theirs] = await Promise.all([checkerAsk(udp, manager.dnsPort, q), checkerAsk(udp, knotPort, { ...q, id: (q.id! + 0x8000) & 0xffff })]);
+      const [ours, theirs] = await Promise.all([
+        checkerAsk(udp, manager.dnsPort, q),
+        checkerAsk(udp, knotPort, { ...q, id: (q.id! + 0x8000) & 0xffff }),
+      ]);
       if (ours && theirs) {
         result.comparedWithKnot++;
         if (ours.byteLength > theirs.byteLength) {
           result.largerThanKnot++;
-          if (result.wrongDetails.length < 5) result.wrongDetails.push(`${q.questions![0]!.name} ${q.questions![0]!.type}: ${ours.byteLength} bytes, Knot ${theirs.byteLength}`);
+          if (result.wrongDetails.length < 5)
+            result.wrongDetails.push(
+              `${q.questions![0]!.name} ${q.questions![0]!.type}: ${ours.byteLength} bytes, Knot ${theirs.byteLength}`,
+            );
         }
       }
     }
@@ -389,7 +531,12 @@ async function checker(manager: { httpPort: number; dnsPort: number }, credentia
 async function startKnot(dir: string, manager: { db: string }): Promise<Daemon> {
   const zoneFile = join(dir, `${ZONE}.zone`);
   const zone = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [bin, 'zonefile'], { env: { ...process.env, HAIRPIN_DB: manager.db, HAIRPIN_ZONE: ZONE } }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    execFile(
+      process.execPath,
+      [bin, 'zonefile'],
+      { env: { ...process.env, HAIRPIN_DB: manager.db, HAIRPIN_ZONE: ZONE } },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    );
   });
   await writeFile(zoneFile, zone);
   const port = await freePort();
@@ -407,15 +554,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {});
   const dir = await mkdtemp(join(tmpdir(), 'hairpin-soak-'));
   const db = join(dir, 'hairpin.sqlite');
-  const manager = Object.assign(await spawnManager({ HAIRPIN_DB: db, HAIRPIN_ZONE: ZONE, HAIRPIN_ADMIN_TOKEN: ADMIN, ...options.managerEnv }), { db });
+  const manager = Object.assign(
+    await spawnManager({ HAIRPIN_DB: db, HAIRPIN_ZONE: ZONE, HAIRPIN_ADMIN_TOKEN: ADMIN, ...options.managerEnv }),
+    { db },
+  );
   let knot: Daemon | undefined;
   const result: SoakResult = {
-    crashes: 0, wrongAnswers: 0, wrongDetails: [], reportsLost: 0, reportsAcknowledged: 0, questionsChecked: 0, udpSent: 0, tcpSent: 0, amplification: {},
-    comparedWithKnot: 0, largerThanKnot: 0, fullAnswersPerSecondMax: 0, bytesPerSecondMax: 0, rssBeforeKiB: 0, rssAfterKiB: 0, seconds: 0,
+    crashes: 0,
+    wrongAnswers: 0,
+    wrongDetails: [],
+    reportsLost: 0,
+    reportsAcknowledged: 0,
+    questionsChecked: 0,
+    udpSent: 0,
+    tcpSent: 0,
+    amplification: {},
+    comparedWithKnot: 0,
+    largerThanKnot: 0,
+    fullAnswersPerSecondMax: 0,
+    bytesPerSecondMax: 0,
+    rssBeforeKiB: 0,
+    rssAfterKiB: 0,
+    seconds: 0,
   };
   try {
     const pid = manager.child.pid!;
-    await waitUntil(() => /dns for zone/.test(manager.output()), { timeout: () => `the manager did not start its DNS server:\n${manager.output()}` });
+    await waitUntil(() => /dns for zone/.test(manager.output()), {
+      timeout: () => `the manager did not start its DNS server:\n${manager.output()}`,
+    });
     const dnsPort = dnsPortOf(manager);
     const credentials: string[] = [];
     for (let n = 0; n < NODES; n++) {
@@ -425,7 +591,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     // A node the checker never reports on: the same records in the manager and in Knot.
     const fixed = await checkerRequest(manager.port, 'POST', '/v1/licences/2/nodes', ADMIN, { node: 'nur1' });
-    const put = await checkerRequest(manager.port, 'PUT', '/v1/licences/2/nodes/nur1/addresses', (fixed.json as { credential: string }).credential, { privateIpv4: '10.2.2.2', publicIpv4: '192.0.2.22' });
+    const put = await checkerRequest(
+      manager.port,
+      'PUT',
+      '/v1/licences/2/nodes/nur1/addresses',
+      (fixed.json as { credential: string }).credential,
+      { privateIpv4: '10.2.2.2', publicIpv4: '192.0.2.22' },
+    );
     if (put.status !== 200) throw new Error(`report pl-2/nur1: ${put.status}`);
     if (options.knot) {
       knot = await startKnot(dir, manager);
@@ -436,8 +608,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const start = performance.now();
     const hostile = { running: true };
     await Promise.all([
-      Promise.all([udpFlood(dnsPort, options.udpPackets, result), tcpAbuse(dnsPort, options.tcpMessages, result), httpAbuse(manager.port, options.httpAbuse)])
-        .finally(() => { hostile.running = false; }),
+      Promise.all([
+        udpFlood(dnsPort, options.udpPackets, result),
+        tcpAbuse(dnsPort, options.tcpMessages, result),
+        httpAbuse(manager.port, options.httpAbuse),
+      ]).finally(() => {
+        hostile.running = false;
+      }),
       checker({ httpPort: manager.port, dnsPort }, credentials, options.reports, result, hostile, knot?.port),
     ]);
     result.seconds = (performance.now() - start) / 1000;
@@ -458,7 +635,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 }
 
 export function formatSoak(r: SoakResult): string {
-  const amp = Object.entries(r.amplification).map(([k, v]) => `${k} ${v.toFixed(2)}x`).join(', ');
+  const amp = Object.entries(r.amplification)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}x`)
+    .join(', ');
   return [
     `soak: ${r.udpSent} hostile UDP datagrams, ${r.tcpSent} hostile TCP messages, in ${r.seconds.toFixed(1)} s`,
     `crashes: ${r.crashes}`,

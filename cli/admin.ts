@@ -4,7 +4,8 @@ import { defineCommand, fetchOrExplain, managerUrl, UsageError } from './command
 /** Times in the API are epoch milliseconds (`…At`); people read ISO 8601. */
 function isoDates(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => isoDates(v));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoDates(v, k)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoDates(v, k)]));
   return /At$/.test(key) && typeof value === 'number' ? new Date(value).toISOString() : value;
 }
 
@@ -30,14 +31,25 @@ else http://127.0.0.1:$HAIRPIN_HTTP_PORT (8787); --token to $HAIRPIN_ADMIN_TOKEN
   options: { manager: { type: 'string' }, token: { type: 'string' }, ttl: { type: 'string' } },
   async run({ values, positionals }) {
     const [action, licence, node, ...extra] = positionals;
-    const arity: Record<string, [number, number]> = { enrol: [2, 2], rotate: [2, 2], licences: [0, 0], nodes: [1, 1], delete: [1, 2], 'support-token': [0, 1] };
+    const arity: Record<string, [number, number]> = {
+      enrol: [2, 2],
+      rotate: [2, 2],
+      licences: [0, 0],
+      nodes: [1, 1],
+      delete: [1, 2],
+      'support-token': [0, 1],
+    };
     if (!action) throw new UsageError('no action given');
     const [min, max] = arity[action] ?? [];
     if (min === undefined) throw new UsageError(`unknown action "${action}"`);
     const given = [licence, node].filter((x) => x !== undefined).length + extra.length;
-    if (given < min || given > max!) throw new UsageError(`${action} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${given}`);
-    if (values.ttl !== undefined && !/^\d+$/.test(values.ttl)) throw new UsageError('--ttl is a whole number of seconds');
-    const token = (values.token) ?? process.env.HAIRPIN_ADMIN_TOKEN;
+    if (given < min || given > max!)
+      throw new UsageError(
+        `${action} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${given}`,
+      );
+    if (values.ttl !== undefined && !/^\d+$/.test(values.ttl))
+      throw new UsageError('--ttl is a whole number of seconds');
+    const token = values.token ?? process.env.HAIRPIN_ADMIN_TOKEN;
     if (!token) throw new UsageError('no admin token (--token or HAIRPIN_ADMIN_TOKEN)');
     const base = managerUrl(values.manager, process.env);
     let url: URL;
@@ -62,15 +74,25 @@ else http://127.0.0.1:$HAIRPIN_HTTP_PORT (8787); --token to $HAIRPIN_ADMIN_TOKEN
       return { ok: res.ok, status: res.status, body: parsed as { detail?: string } | null };
     };
     const segment = encodeURIComponent;
-    const result = await ({
-      enrol: () => call('POST', `/v1/licences/${segment(licence!)}/nodes`, { node }),
-      rotate: () => call('POST', `/v1/licences/${segment(licence!)}/nodes/${segment(node!)}/credential`),
-      licences: () => call('GET', '/v1/licences'),
-      nodes: () => call('GET', `/v1/licences/${segment(licence!)}/nodes`),
-      delete: () => call('DELETE', node ? `/v1/licences/${segment(licence!)}/nodes/${segment(node)}` : `/v1/licences/${segment(licence!)}`),
-      // The second word is the token's subject here (who it is for), not a licence.
-      'support-token': () => call('POST', '/v1/support-tokens', { ...(licence ? { subject: licence } : {}), ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}) }),
-    } as Record<string, () => ReturnType<typeof call>>)[action]!();
+    const result = await (
+      {
+        enrol: () => call('POST', `/v1/licences/${segment(licence!)}/nodes`, { node }),
+        rotate: () => call('POST', `/v1/licences/${segment(licence!)}/nodes/${segment(node!)}/credential`),
+        licences: () => call('GET', '/v1/licences'),
+        nodes: () => call('GET', `/v1/licences/${segment(licence!)}/nodes`),
+        delete: () =>
+          call(
+            'DELETE',
+            node ? `/v1/licences/${segment(licence!)}/nodes/${segment(node)}` : `/v1/licences/${segment(licence!)}`,
+          ),
+        // The second word is the token's subject here (who it is for), not a licence.
+        'support-token': () =>
+          call('POST', '/v1/support-tokens', {
+            ...(licence ? { subject: licence } : {}),
+            ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}),
+          }),
+      } as Record<string, () => ReturnType<typeof call>>
+    )[action]!();
     if (result.body !== null) console.log(JSON.stringify(isoDates(result.body), null, 2));
     if (!result.ok) console.error(`hairpin admin: ${result.status} ${result.body?.detail ?? ''}`);
     return result.ok ? 0 : 1;

@@ -3,7 +3,7 @@
 import { detectAddresses, formatAddresses } from '../agent/addresses.ts';
 import { NodeAgent } from '../agent/agent.ts';
 import { certificatePaths, readCertificateStatus } from '../agent/cert/keeper.ts';
-import { envName, loadAgentConfig, type AgentConfig } from '../agent/config.ts';
+import { type AgentConfig, envName, loadAgentConfig } from '../agent/config.ts';
 import { formatDecision } from '../agent/pairing.ts';
 import { readState } from '../agent/state.ts';
 import { loggerFromEnv } from '../log/logger.ts';
@@ -11,9 +11,23 @@ import { defineCommand, UsageError } from './command.ts';
 
 async function status(config: AgentConfig, json: boolean): Promise<number> {
   const state = await readState(config.certDir);
-  const detected = await detectAddresses(config).then((a) => a, (e: Error) => ({ error: e.message }));
-  const certificate = await readCertificateStatus(certificatePaths(config.certDir).chain).then((s) => s ?? null, (e: Error) => ({ error: e.message }));
-  const view = { node: `${config.node} (licence ${config.licence})`, manager: config.manager, detected, reported: state.addresses ?? null, lastReport: state.lastReport ?? null, certificate, pairing: state.pairing ?? null };
+  const detected = await detectAddresses(config).then(
+    (a) => a,
+    (e: Error) => ({ error: e.message }),
+  );
+  const certificate = await readCertificateStatus(certificatePaths(config.certDir).chain).then(
+    (s) => s ?? null,
+    (e: Error) => ({ error: e.message }),
+  );
+  const view = {
+    node: `${config.node} (licence ${config.licence})`,
+    manager: config.manager,
+    detected,
+    reported: state.addresses ?? null,
+    lastReport: state.lastReport ?? null,
+    certificate,
+    pairing: state.pairing ?? null,
+  };
   if (json) {
     console.log(JSON.stringify(view, null, 2));
     return 0;
@@ -21,11 +35,31 @@ async function status(config: AgentConfig, json: boolean): Promise<number> {
   const line = (k: string, v: string) => console.log(`${k.padEnd(14)} ${v}`);
   line('node', view.node);
   line('manager', view.manager);
-  line('addresses', 'error' in detected ? `not detected: ${detected.error}` : `${formatAddresses(detected)} on ${detected.interface}`);
+  line(
+    'addresses',
+    'error' in detected ? `not detected: ${detected.error}` : `${formatAddresses(detected)} on ${detected.interface}`,
+  );
   if (!('error' in detected)) line('public IPv6', `${detected.publicIpv6 ?? 'none'} (${detected.publicIpv6Reason})`);
-  line('last report', state.lastReport ? `${state.lastReport.at} ${state.lastReport.ok ? `ok, serial ${state.lastReport.serial}` : `FAILED: ${state.lastReport.error}`}` : 'none yet');
-  line('certificate', !certificate ? `none in ${certificatePaths(config.certDir).chain}` : 'error' in certificate ? certificate.error : `${certificate.names.join(', ')}; expires ${certificate.notAfter}, renewal around ${certificate.renewAt}`);
-  line('pairing', state.pairing ? `${state.pairing.url} (${state.pairing.decidedAt})${state.pairing.warning ? `\n${' '.repeat(15)}WARNING: ${state.pairing.warning}` : ''}` : 'not decided yet');
+  line(
+    'last report',
+    state.lastReport
+      ? `${state.lastReport.at} ${state.lastReport.ok ? `ok, serial ${state.lastReport.serial}` : `FAILED: ${state.lastReport.error}`}`
+      : 'none yet',
+  );
+  line(
+    'certificate',
+    !certificate
+      ? `none in ${certificatePaths(config.certDir).chain}`
+      : 'error' in certificate
+        ? certificate.error
+        : `${certificate.names.join(', ')}; expires ${certificate.notAfter}, renewal around ${certificate.renewAt}`,
+  );
+  line(
+    'pairing',
+    state.pairing
+      ? `${state.pairing.url} (${state.pairing.decidedAt})${state.pairing.warning ? `\n${' '.repeat(15)}WARNING: ${state.pairing.warning}` : ''}`
+      : 'not decided yet',
+  );
   return 0;
 }
 
@@ -46,19 +80,27 @@ export const command = defineCommand({
     'hairpin agent status --json',
     'hairpin agent pairing-url --resolver 192.168.1.1',
   ],
-  options: { config: { type: 'string' }, json: { type: 'boolean' }, resolver: { type: 'string' }, force: { type: 'boolean' } },
+  options: {
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+    resolver: { type: 'string' },
+    force: { type: 'boolean' },
+  },
   async run({ values, positionals }) {
     const [action] = positionals;
     if (!action) throw new UsageError('no action given');
-    if (!['run', 'status', 'pairing-url', 'addresses', 'renew'].includes(action)) throw new UsageError(`unknown action "${action}"`);
+    if (!['run', 'status', 'pairing-url', 'addresses', 'renew'].includes(action))
+      throw new UsageError(`unknown action "${action}"`);
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     let config: AgentConfig;
     try {
-      config = await loadAgentConfig((values.config) ?? process.env.HAIRPIN_AGENT_CONFIG, process.env);
+      config = await loadAgentConfig(values.config ?? process.env.HAIRPIN_AGENT_CONFIG, process.env);
     } catch (e) {
       // Detecting addresses needs no manager: only the overrides matter.
       if (action !== 'addresses') throw new UsageError((e as Error).message);
-      config = Object.fromEntries((['privateIpv4', 'privateIpv6', 'interface', 'publicIpv6'] as const).map((k) => [k, process.env[envName(k)]])) as unknown as AgentConfig;
+      config = Object.fromEntries(
+        (['privateIpv4', 'privateIpv6', 'interface', 'publicIpv6'] as const).map((k) => [k, process.env[envName(k)]]),
+      ) as unknown as AgentConfig;
     }
     const print = (value: unknown, text: string) => console.log(values.json ? JSON.stringify(value, null, 2) : text);
     switch (action) {
@@ -80,7 +122,7 @@ export const command = defineCommand({
         return 0;
       }
       case 'status':
-        return status(config, (values.json) ?? false);
+        return status(config, values.json ?? false);
       case 'pairing-url': {
         const agent = new NodeAgent(config);
         const decision = await agent.decidePairing(values.resolver ? { resolver: values.resolver } : {});
@@ -95,8 +137,13 @@ export const command = defineCommand({
       default: {
         const keeper = await new NodeAgent(config).keeper();
         if (!keeper) throw new Error('no acmeDirectory configured');
-        const result = await keeper.ensure({ force: (values.force) ?? false });
-        print(result, result.renewed ? `new certificate (${result.reason}), expires ${result.status.notAfter}` : `not due: expires ${result.status.notAfter}, renewal at ${result.status.renewAt}`);
+        const result = await keeper.ensure({ force: values.force ?? false });
+        print(
+          result,
+          result.renewed
+            ? `new certificate (${result.reason}), expires ${result.status.notAfter}`
+            : `not due: expires ${result.status.notAfter}, renewal at ${result.status.renewAt}`,
+        );
         return 0;
       }
     }

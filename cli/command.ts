@@ -1,9 +1,11 @@
 // One argument-handling path for every `hairpin <command>`: options parsed strictly, -h/--help
 // with examples and exit codes, usage errors as one line and the usage (exit 2), failures as one
 // line (exit 1), never a stack trace (HAIRPIN_DEBUG=1 prints it).
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 
-type Values<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
+type Values<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>
+>['values'];
 
 export type Parsed<O extends ParseArgsOptionsConfig> = { values: Values<O>; positionals: string[] };
 
@@ -36,7 +38,10 @@ export class UnreachableError extends Error {
 
 export function helpText(name: string, command: Command<any>): string {
   const exits = ['0  done', '1  failed (the reason on stderr)', '2  bad usage', ...(command.exitCodes ?? [])];
-  return `${command.usage}\n\nExamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}\n\nExit codes:\n${exits.map((e) => `  ${e}`).join('\n')}\n\n-h, --help prints this.`.replace(/^usage: hairpin \S+/, `usage: hairpin ${name}`);
+  return `${command.usage}\n\nExamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}\n\nExit codes:\n${exits.map((e) => `  ${e}`).join('\n')}\n\n-h, --help prints this.`.replace(
+    /^usage: hairpin \S+/,
+    `usage: hairpin ${name}`,
+  );
 }
 
 const NETWORK_ERRORS: Record<string, string> = {
@@ -77,12 +82,21 @@ export function managerUrl(flag: string | undefined, env: NodeJS.ProcessEnv): st
  * process.exitCode = await runCommand('admin', adminCommand, ['enrol', '1234', 'nur1']);
  * ```
  */
-export async function runCommand<O extends ParseArgsOptionsConfig>(name: string, command: Command<O>, argv: string[]): Promise<number> {
+export async function runCommand<O extends ParseArgsOptionsConfig>(
+  name: string,
+  command: Command<O>,
+  argv: string[],
+): Promise<number> {
   const usage = () => helpText(name, command);
   try {
     let parsed: Parsed<O> & { values: { help?: boolean } };
     try {
-      parsed = parseArgs({ args: argv, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as typeof parsed;
+      parsed = parseArgs({
+        args: argv,
+        options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+        allowPositionals: true,
+        strict: true,
+      }) as typeof parsed;
     } catch (e) {
       // node:util's messages are one line and name the option; drop the "To specify a positional…" tail.
       throw new UsageError((e as Error).message.split('. To specify')[0]!.replace(/\n.*/s, ''));

@@ -1,9 +1,10 @@
 // `hairpin lab`: the field lab in Linux network namespaces (root). See docs/lab.md.
-import { formatReport, runLab, tearDown } from '../lab/run.ts';
-import { releaseAll } from '../lab/shell.ts';
+
 import { bringUp } from '../lab/field.ts';
 import { lockField } from '../lab/lock.ts';
 import { BOXES } from '../lab/plan.ts';
+import { formatReport, runLab, tearDown } from '../lab/run.ts';
+import { releaseAll } from '../lab/shell.ts';
 import { defineCommand, UsageError } from './command.ts';
 
 export const command = defineCommand({
@@ -16,7 +17,11 @@ export const command = defineCommand({
 --json prints the report as JSON instead of the table. Needs root, ip, nft, tc, ss, unbound, named,
 dnsmasq, pebble, dig, curl, chromium (scripts/install-system-packages.sh). Ctrl-C during a run
 stops after the current step and tears down; a second Ctrl-C tears down at once.`,
-  examples: ['sudo hairpin lab', 'sudo hairpin lab run --json > lab.json', 'sudo hairpin lab up && sudo hairpin lab down'],
+  examples: [
+    'sudo hairpin lab',
+    'sudo hairpin lab run --json > lab.json',
+    'sudo hairpin lab up && sudo hairpin lab down',
+  ],
   exitCodes: ['1  also when a scenario failed (the table says which)'],
   options: { json: { type: 'boolean' } },
   async run({ values, positionals }) {
@@ -27,7 +32,13 @@ stops after the current step and tears down; a second Ctrl-C tears down at once.
     const log = (line: string) => console.error(line);
     if (action === 'down') {
       const removed = await tearDown();
-      console.log(values.json ? JSON.stringify({ removed }) : removed.length ? `removed ${removed.join(' ')}` : 'nothing to remove');
+      console.log(
+        values.json
+          ? JSON.stringify({ removed })
+          : removed.length
+            ? `removed ${removed.join(' ')}`
+            : 'nothing to remove',
+      );
       return 0;
     }
     if (action === 'up') {
@@ -35,7 +46,11 @@ stops after the current step and tears down; a second Ctrl-C tears down at once.
       await lockField(0, log);
       try {
         const field = await bringUp(log);
-        console.log(values.json ? JSON.stringify({ nodes: field.nodes, logs: field.dir, timings: field.timings }, null, 2) : `field up; logs in ${field.dir}\n${BOXES.map((b) => `  ${b.title}: pairing hands out ${field.nodes[b.key].pairing.url}`).join('\n')}\n"hairpin lab down" removes it`);
+        console.log(
+          values.json
+            ? JSON.stringify({ nodes: field.nodes, logs: field.dir, timings: field.timings }, null, 2)
+            : `field up; logs in ${field.dir}\n${BOXES.map((b) => `  ${b.title}: pairing hands out ${field.nodes[b.key].pairing.url}`).join('\n')}\n"hairpin lab down" removes it`,
+        );
         releaseAll(); // the daemons outlive this process until "hairpin lab down"
         return 0;
       } catch (error) {

@@ -1,7 +1,13 @@
 // `hairpin manager`: the embedded default. Settings from flags, the environment and an optional
 // config file (worker/adapter/node/settings.ts), with the same names.
 import { startNodeManager } from '../worker/adapter/node/index.ts';
-import { flagName, managerSettings, MANAGER_VARIABLES, SettingsError, variableName } from '../worker/adapter/node/settings.ts';
+import {
+  flagName,
+  MANAGER_VARIABLES,
+  managerSettings,
+  SettingsError,
+  variableName,
+} from '../worker/adapter/node/settings.ts';
 import { ConfigError } from '../worker/config.ts';
 import { defineCommand, UsageError } from './command.ts';
 
@@ -23,7 +29,8 @@ ${MANAGER_VARIABLES.map((v) => `  --${flagName(v)}`).join('\n')}`,
   ],
   options: { ...options, config: { type: 'string' } },
   async run({ values, positionals }) {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (settings are flags: --zone example.net)`);
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument "${positionals[0]}" (settings are flags: --zone example.net)`);
     const { config: file, ...given } = values as Record<string, string | undefined>;
     const flags = Object.fromEntries(Object.entries(given).map(([flag, value]) => [variableName(flag), value]));
     const manager = await managerSettings({ env: process.env, flags, file })

@@ -2,11 +2,10 @@
 import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
 import { dohTransport } from '../probe/doh.ts';
 import type { Observation } from '../probe/observe.ts';
-import { probeNode, type ProbeResult } from '../probe/probe.ts';
+import { type ProbeResult, probeNode } from '../probe/probe.ts';
 import { postProbeReport } from '../probe/report.ts';
 import type { DnsTransport } from '../probe/transport.ts';
 import { defineCommand, managerUrl, UsageError } from './command.ts';
-
 
 function observed(o: Observation): string {
   if (o.outcome !== 'answer') return o.outcome;
@@ -19,9 +18,25 @@ function observed(o: Observation): string {
 /** The readable form: one line per question, truth beside the resolver. */
 export function formatProbe(result: ProbeResult): string {
   const rows = [['check', 'name', 'type', 'verdict', 'resolver answered', 'manager answered', 'ms']];
-  for (const c of result.checks) rows.push([c.role, c.name, c.type, c.verdict, observed(c.resolver), observed(c.truth), String(c.resolver.elapsedMs)]);
+  for (const c of result.checks)
+    rows.push([
+      c.role,
+      c.name,
+      c.type,
+      c.verdict,
+      observed(c.resolver),
+      observed(c.truth),
+      String(c.resolver.elapsedMs),
+    ]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  const table = rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
   return `${result.name} through ${result.resolver} (truth: ${result.truth})\n\nverdict: ${result.verdict} — ${result.reason}\n\n${table}\n\n${result.elapsedMs} ms`;
 }
 
@@ -45,9 +60,16 @@ node credential from $HAIRPIN_NODE_CREDENTIAL (never on the command line: it wou
   ],
   exitCodes: ['1  also for any verdict but ok'],
   options: {
-    resolver: { type: 'string' }, doh: { type: 'string' }, external: { type: 'string' }, tcp: { type: 'boolean' },
-    timeout: { type: 'string' }, json: { type: 'boolean' },
-    report: { type: 'boolean' }, licence: { type: 'string' }, node: { type: 'string' }, 'network-label': { type: 'string' },
+    resolver: { type: 'string' },
+    doh: { type: 'string' },
+    external: { type: 'string' },
+    tcp: { type: 'boolean' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    report: { type: 'boolean' },
+    licence: { type: 'string' },
+    node: { type: 'string' },
+    'network-label': { type: 'string' },
   },
   async run({ values, positionals }) {
     const [name] = positionals;
@@ -55,9 +77,11 @@ node credential from $HAIRPIN_NODE_CREDENTIAL (never on the command line: it wou
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const manager = managerUrl(undefined, process.env);
     const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 30_000)) throw new UsageError('--timeout is milliseconds, 1 to 30000');
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 30_000))
+      throw new UsageError('--timeout is milliseconds, 1 to 30000');
     const credential = process.env.HAIRPIN_NODE_CREDENTIAL;
-    if (values.report && (!values.licence || !values.node || !credential)) throw new UsageError('--report needs --licence, --node and $HAIRPIN_NODE_CREDENTIAL');
+    if (values.report && (!values.licence || !values.node || !credential))
+      throw new UsageError('--report needs --licence, --node and $HAIRPIN_NODE_CREDENTIAL');
     let resolver: DnsTransport;
     let truth: DnsTransport;
     try {
@@ -77,7 +101,10 @@ node credential from $HAIRPIN_NODE_CREDENTIAL (never on the command line: it wou
     console.log(values.json ? JSON.stringify(result, null, 2) : formatProbe(result));
     if (values.report) {
       const label = values['network-label'];
-      const { id } = await postProbeReport(manager, values.licence!, values.node!, credential!, { result, ...(label ? { network: { label } } : {}) });
+      const { id } = await postProbeReport(manager, values.licence!, values.node!, credential!, {
+        result,
+        ...(label ? { network: { label } } : {}),
+      });
       console.error(`reported to ${manager} as ${id}`);
     }
     return result.verdict === 'ok' ? 0 : 1;

@@ -6,7 +6,8 @@ import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
 import { defineCommand, UsageError } from './command.ts';
 
 export const command = defineCommand({
-  usage: 'usage: hairpin zonefile > example.test.zone\n\nReads HAIRPIN_DB (default data/hairpin.sqlite) and HAIRPIN_ZONE like `hairpin manager`, writes the zone to stdout.',
+  usage:
+    'usage: hairpin zonefile > example.test.zone\n\nReads HAIRPIN_DB (default data/hairpin.sqlite) and HAIRPIN_ZONE like `hairpin manager`, writes the zone to stdout.',
   examples: ['HAIRPIN_DB=/var/lib/hairpin/hairpin.sqlite HAIRPIN_ZONE=example.net hairpin zonefile > example.net.zone'],
   options: {},
   async run({ positionals }) {

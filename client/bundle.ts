@@ -20,7 +20,11 @@ export async function browserBundle(script?: string): Promise<string> {
     ...(script === undefined
       ? { entryPoints: [`${clientDir}index.ts`] }
       : { stdin: { contents: script, resolveDir: clientDir, loader: 'ts' as const } }),
-    bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
   });
   return result.outputFiles[0]!.text;
 }

@@ -6,7 +6,16 @@
  */
 
 /** How an attempt failed below HTTP (`identity`: the origin answered, but not as the node; `aborted`: the caller's own abort, never a switch). */
-export type FailureKind = 'dns' | 'refused' | 'unreachable' | 'timeout' | 'tls' | 'network' | 'local-network-denied' | 'identity' | 'aborted';
+export type FailureKind =
+  | 'dns'
+  | 'refused'
+  | 'unreachable'
+  | 'timeout'
+  | 'tls'
+  | 'network'
+  | 'local-network-denied'
+  | 'identity'
+  | 'aborted';
 
 export interface Failure {
   kind: FailureKind;
@@ -63,19 +72,28 @@ const byCode: Record<string, Rule> = {
 };
 
 // A TLS failure happens during the handshake, before any HTTP byte is written.
-const tlsCode = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
+const tlsCode =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
 
 // Deno (hyper/rustls) and browsers only give text. Order matters: first match wins.
 const byMessage: Array<[RegExp, Rule]> = [
   [/dns error|failed to lookup address|name or service not known|name resolution/i, { kind: 'dns', neverSent: true }],
   [/connection refused|os error 111\b|os error 61\b|os error 10061\b/i, { kind: 'refused', neverSent: true }],
-  [/no route to host|network is unreachable|host is down|permission denied|address family not supported|cannot assign requested address|os error (101|113|112|65|51|13|1|97|99)\b/i, { kind: 'unreachable', neverSent: true }],
-  [/invalid peer certificate|certificate|tls handshake|handshake failure|unknownissuer|notvalidforname/i, { kind: 'tls', neverSent: true }],
+  [
+    /no route to host|network is unreachable|host is down|permission denied|address family not supported|cannot assign requested address|os error (101|113|112|65|51|13|1|97|99)\b/i,
+    { kind: 'unreachable', neverSent: true },
+  ],
+  [
+    /invalid peer certificate|certificate|tls handshake|handshake failure|unknownissuer|notvalidforname/i,
+    { kind: 'tls', neverSent: true },
+  ],
   [/tcp connect error|client error \(connect\)/i, { kind: 'unreachable', neverSent: true }],
   [/timed out|timeout/i, { kind: 'timeout', neverSent: false }],
   // Undici without a cause, Chromium, Firefox, Safari, React Native, Deno's outer message.
-  [/^(fetch failed|failed to fetch|networkerror when attempting to fetch resource\.?|load failed|network request failed)$|connection (closed|reset)|error sending request/i,
-    { kind: 'network', neverSent: false }],
+  [
+    /^(fetch failed|failed to fetch|networkerror when attempting to fetch resource\.?|load failed|network request failed)$|connection (closed|reset)|error sending request/i,
+    { kind: 'network', neverSent: false },
+  ],
 ];
 
 /**

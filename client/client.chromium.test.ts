@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../lab/chromium.ts';
-import { browserBundle } from './bundle.ts';
 import { createTestPki, type TestPki } from '../lab/pki.ts';
 import { startTestNode, type TestNode } from '../test/support/node-server.ts';
+import { browserBundle } from './bundle.ts';
 
 // Debian's Chromium through playwright-core. Loopback servers play the three parties: the app
 // store (public), the node's external origin (public) and its internal origin (a LAN address, via
@@ -27,8 +27,20 @@ beforeAll(async () => {
   const appCert = pki.issue([app]);
   const nodeCert = pki.issue([names.external, names.internal]);
   const clientJs = await browserBundle();
-  internal = await startTestNode({ host: '127.0.0.2', hostname: names.internal, tls: nodeCert, names, label: 'internal' });
-  external = await startTestNode({ host: '127.0.0.1', hostname: names.external, tls: nodeCert, names, label: 'external' });
+  internal = await startTestNode({
+    host: '127.0.0.2',
+    hostname: names.internal,
+    tls: nodeCert,
+    names,
+    label: 'internal',
+  });
+  external = await startTestNode({
+    host: '127.0.0.1',
+    hostname: names.external,
+    tls: nodeCert,
+    names,
+    label: 'external',
+  });
   // The service worker of an app that knows nothing of hairpin: it only calls /api/….
   const swJs = await browserBundle(`import { routeThroughHairpin } from './index.ts';
     routeThroughHairpin(self, { mountPoint: ${JSON.stringify(`${internal.origin}/`)}, otherOrigin: ${JSON.stringify(external.origin)}, pathPrefix: '/api/', storage: null });
@@ -36,8 +48,11 @@ beforeAll(async () => {
   appServer = https.createServer(appCert, (req, res) => {
     if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(clientJs);
     if (req.url === '/sw.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(swJs);
-    res.writeHead(200, { 'content-type': 'text/html' })
-      .end('<!doctype html><title>app</title><script type="module">import * as h from "/client.js"; window.hairpin = h;</script>');
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(
+        '<!doctype html><title>app</title><script type="module">import * as h from "/client.js"; window.hairpin = h;</script>',
+      );
   });
   await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', () => resolve()));
   const appPort = (appServer.address() as AddressInfo).port;
@@ -71,23 +86,40 @@ async function openApp(grant: boolean): Promise<Page> {
   return page;
 }
 
-type PageState = { current: string | null; switches: string[]; failures: string[]; internalCalls: number; permission: string };
+type PageState = {
+  current: string | null;
+  switches: string[];
+  failures: string[];
+  internalCalls: number;
+  permission: string;
+};
 
 /** Creates `window.client` in the page; every fetch it makes to the internal origin is counted. */
 async function startClient(page: Page, mountPoint: string, { reprobeMs = 200, raceDelayMs = 250 } = {}): Promise<void> {
-  await page.evaluate(({ mountPoint, otherOrigin, internalOrigin, reprobeMs, raceDelayMs }) => {
-    const w = window as unknown as Record<string, any>;
-    w.log = { switches: [] as string[], failures: [] as string[], internalCalls: 0 };
-    w.client = w.hairpin.createHairpinClient({
-      mountPoint, otherOrigin, storage: null, raceDelayMs, reprobe: { initialMs: reprobeMs, maxMs: 2 * reprobeMs },
-      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
-        if (String(input).startsWith(internalOrigin)) w.log.internalCalls++;
-        return fetch(input, init);
-      },
-    });
-    w.client.addEventListener('switch', (e: any) => w.log.switches.push(`${e.reason}:${e.to === null ? 'none' : new URL(e.to).hostname}`));
-    w.client.addEventListener('failure', (e: any) => w.log.failures.push(`${e.failure.kind}@${new URL(e.failure.origin).hostname}`));
-  }, { mountPoint, otherOrigin: external.origin, internalOrigin: internal.origin, reprobeMs, raceDelayMs });
+  await page.evaluate(
+    ({ mountPoint, otherOrigin, internalOrigin, reprobeMs, raceDelayMs }) => {
+      const w = window as unknown as Record<string, any>;
+      w.log = { switches: [] as string[], failures: [] as string[], internalCalls: 0 };
+      w.client = w.hairpin.createHairpinClient({
+        mountPoint,
+        otherOrigin,
+        storage: null,
+        raceDelayMs,
+        reprobe: { initialMs: reprobeMs, maxMs: 2 * reprobeMs },
+        fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+          if (String(input).startsWith(internalOrigin)) w.log.internalCalls++;
+          return fetch(input, init);
+        },
+      });
+      w.client.addEventListener('switch', (e: any) =>
+        w.log.switches.push(`${e.reason}:${e.to === null ? 'none' : new URL(e.to).hostname}`),
+      );
+      w.client.addEventListener('failure', (e: any) =>
+        w.log.failures.push(`${e.failure.kind}@${new URL(e.failure.origin).hostname}`),
+      );
+    },
+    { mountPoint, otherOrigin: external.origin, internalOrigin: internal.origin, reprobeMs, raceDelayMs },
+  );
 }
 
 async function call(page: Page, path: string): Promise<{ served?: string; code?: string; message?: string }> {
@@ -118,11 +150,17 @@ describe('Chromium', () => {
     expect(await call(page, '/v1/b')).toEqual({ served: 'external' });
     expect(await call(page, '/v1/c')).toEqual({ served: 'external' });
     await internal.start();
-    await page.waitForFunction((origin) => (window as any).client.current === origin, internal.origin, { timeout: 10_000 });
+    await page.waitForFunction((origin) => (window as any).client.current === origin, internal.origin, {
+      timeout: 10_000,
+    });
     expect(await call(page, '/v1/d')).toEqual({ served: 'internal' });
     const s = await state(page);
     expect(s.permission).toBe('granted');
-    expect(s.switches).toEqual([`race:${names.internal}`, `transport-failure:${names.external}`, `internal-back:${names.internal}`]);
+    expect(s.switches).toEqual([
+      `race:${names.internal}`,
+      `transport-failure:${names.external}`,
+      `internal-back:${names.internal}`,
+    ]);
     expect(s.failures[0]).toBe(`network@${names.internal}`);
   });
 
@@ -166,8 +204,11 @@ describe('Chromium', () => {
     await page.context().setOffline(true);
     await page.waitForFunction(() => !navigator.onLine);
     await page.context().setOffline(false);
-    await page.waitForFunction((origin) => (window as any).client.current === origin, internal.origin, { timeout: 10_000 })
-      .catch(async (error: Error) => { throw new Error(`${error.message}\npage state: ${JSON.stringify(await state(page))}`); });
+    await page
+      .waitForFunction((origin) => (window as any).client.current === origin, internal.origin, { timeout: 10_000 })
+      .catch(async (error: Error) => {
+        throw new Error(`${error.message}\npage state: ${JSON.stringify(await state(page))}`);
+      });
     expect((await state(page)).switches.at(-1)).toBe(`internal-back:${names.internal}`);
   });
 
@@ -180,9 +221,14 @@ describe('Chromium', () => {
     await page.waitForFunction(() => !navigator.onLine);
     await page.context().setOffline(false);
     // The probe the event starts fails: the shop's network has not settled yet.
-    await page.waitForFunction((host) => (window as any).log.failures.filter((f: string) => f.endsWith(`@${host}`)).length >= 2, names.internal);
+    await page.waitForFunction(
+      (host) => (window as any).log.failures.filter((f: string) => f.endsWith(`@${host}`)).length >= 2,
+      names.internal,
+    );
     await internal.start();
-    await page.waitForFunction((origin) => (window as any).client.current === origin, internal.origin, { timeout: 10_000 });
+    await page.waitForFunction((origin) => (window as any).client.current === origin, internal.origin, {
+      timeout: 10_000,
+    });
     expect((await state(page)).switches.at(-1)).toBe(`internal-back:${names.internal}`);
   });
 
@@ -211,9 +257,14 @@ describe('Chromium service worker', () => {
     expect(registered).toBe(true);
     await page.reload();
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-    const api = (path: string) => page.evaluate(async (p) => {
-      try { return (await (await fetch(p)).json()).served as string; } catch (e) { return `error: ${String(e)}`; }
-    }, path);
+    const api = (path: string) =>
+      page.evaluate(async (p) => {
+        try {
+          return (await (await fetch(p)).json()).served as string;
+        } catch (e) {
+          return `error: ${String(e)}`;
+        }
+      }, path);
     expect(await api('/api/v1/stock')).toBe('internal');
     await internal.stop();
     expect(await api('/api/v1/stock')).toBe('external');

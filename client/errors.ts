@@ -38,10 +38,13 @@ export class LocalNetworkDenied extends AllOriginsFailed {
   static override code = 'ERR_LOCAL_NETWORK_DENIED';
   override code = 'ERR_LOCAL_NETWORK_DENIED';
   constructor(failures: readonly Failure[]) {
-    super(failures, describe(
-      'no origin of the node answered and the browser denied the "local-network-access" permission for the internal one; allow "Local network access" for this site to use the LAN path',
+    super(
       failures,
-    ));
+      describe(
+        'no origin of the node answered and the browser denied the "local-network-access" permission for the internal one; allow "Local network access" for this site to use the LAN path',
+        failures,
+      ),
+    );
   }
 }
 
@@ -55,7 +58,13 @@ export class NotRepeated extends HairpinClientError {
   override code = 'ERR_NOT_REPEATED';
   readonly failure: Failure;
   constructor(failure: Failure) {
-    super(describe('request not repeated on the other origin: it may have reached the node (send an Idempotency-Key to allow it)', [failure]), { cause: failure.error });
+    super(
+      describe(
+        'request not repeated on the other origin: it may have reached the node (send an Idempotency-Key to allow it)',
+        [failure],
+      ),
+      { cause: failure.error },
+    );
     this.failure = failure;
   }
 }
@@ -81,5 +90,7 @@ export class ClientClosed extends HairpinClientError {
 }
 
 function describe(head: string, failures: readonly Failure[]): string {
-  return failures.length === 0 ? head : `${head} (${failures.map((f) => `${f.origin}: ${f.kind}, ${f.detail}`).join('; ')})`;
+  return failures.length === 0
+    ? head
+    : `${head} (${failures.map((f) => `${f.origin}: ${f.kind}, ${f.detail}`).join('; ')})`;
 }

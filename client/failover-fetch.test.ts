@@ -1,11 +1,16 @@
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  createHairpinClient, HairpinClientError, type HairpinClient, type HairpinClientOptions, type OriginStorage, type OriginSwitchEvent,
-  type TransportFailureEvent,
-} from './index.ts';
 import { createTestPki, type TestPki } from '../lab/pki.ts';
 import { refusedPort, startSilentListener, startTestNode, type TestNode } from '../test/support/node-server.ts';
+import {
+  createHairpinClient,
+  type HairpinClient,
+  HairpinClientError,
+  type HairpinClientOptions,
+  type OriginStorage,
+  type OriginSwitchEvent,
+  type TransportFailureEvent,
+} from './index.ts';
 
 // Loopback stands in for the two paths: 127.0.0.2 is the LAN (internal) origin, 127.0.0.1 the public one.
 const names = { internal: '127.0.0.2', external: '127.0.0.1' };
@@ -14,13 +19,21 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function node(host: string, label: string, extra: Partial<Parameters<typeof startTestNode>[0]> = {}): Promise<TestNode> {
+async function node(
+  host: string,
+  label: string,
+  extra: Partial<Parameters<typeof startTestNode>[0]> = {},
+): Promise<TestNode> {
   const n = await startTestNode({ host, names, label, ...extra });
   cleanups.push(() => n.stop());
   return n;
 }
 
-function client(options: HairpinClientOptions): { c: HairpinClient; switches: OriginSwitchEvent[]; failures: TransportFailureEvent[] } {
+function client(options: HairpinClientOptions): {
+  c: HairpinClient;
+  switches: OriginSwitchEvent[];
+  failures: TransportFailureEvent[];
+} {
   const c = createHairpinClient({ storage: null, reprobe: false, ...options });
   const switches: OriginSwitchEvent[] = [];
   const failures: TransportFailureEvent[] = [];
@@ -35,7 +48,10 @@ async function served(res: Response): Promise<string> {
 }
 
 async function rejection(p: Promise<unknown>): Promise<HairpinClientError> {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(HairpinClientError);
   return error as HairpinClientError;
 }
@@ -57,7 +73,12 @@ describe('switching on transport failures', () => {
     expect(await served(await c.fetch('/v1/a'))).toBe('internal');
     await internal.stop();
     expect(await served(await c.fetch('/v1/b'))).toBe('external');
-    expect(switches.at(-1)).toMatchObject({ from: internal.origin, to: external.origin, reason: 'transport-failure', failure: { kind: 'refused' } });
+    expect(switches.at(-1)).toMatchObject({
+      from: internal.origin,
+      to: external.origin,
+      reason: 'transport-failure',
+      failure: { kind: 'refused' },
+    });
   });
 
   it('internal accepts and never answers: the external origin wins the race after the delay', async () => {
@@ -65,7 +86,12 @@ describe('switching on transport failures', () => {
     cleanups.push(() => silent.stop());
     const external = await node('127.0.0.1', 'external');
     // A probe time bound far above scheduling noise: winning must not wait for it.
-    const { c } = client({ mountPoint: `${silent.origin}/`, otherOrigin: external.origin, raceDelayMs: 100, probeTimeoutMs: 20_000 });
+    const { c } = client({
+      mountPoint: `${silent.origin}/`,
+      otherOrigin: external.origin,
+      raceDelayMs: 100,
+      probeTimeoutMs: 20_000,
+    });
     const t0 = performance.now();
     expect(await served(await c.fetch('/v1/stock'))).toBe('external');
     const elapsed = performance.now() - t0;
@@ -103,7 +129,11 @@ describe('switching on transport failures', () => {
   });
 
   it('silently dropped mid-session: the path check sees the other origin answer and repeats the GET there', async () => {
-    const { failures, switches, external, ms } = await afterSilentDrop({ attemptTimeoutMs: 20_000, stallCheckMs: false, pathCheckMs: 100 });
+    const { failures, switches, external, ms } = await afterSilentDrop({
+      attemptTimeoutMs: 20_000,
+      stallCheckMs: false,
+      pathCheckMs: 100,
+    });
     expect(ms).toBeLessThan(10_000);
     expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['timeout', false]]);
     expect(switches.at(-1)).toMatchObject({ to: external.origin, reason: 'transport-failure' });
@@ -112,7 +142,12 @@ describe('switching on transport failures', () => {
   it('the path check leaves a request that is not safe to repeat to the stall check', async () => {
     const internal = await node('127.0.0.2', 'internal');
     const external = await node('127.0.0.1', 'external');
-    const { c } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, stallCheckMs: false, pathCheckMs: 50 });
+    const { c } = client({
+      mountPoint: `${internal.origin}/`,
+      otherOrigin: external.origin,
+      stallCheckMs: false,
+      pathCheckMs: 50,
+    });
     await c.fetch('/v1/warm');
     const hits = internal.hits.get('/.well-known/hairpin') ?? 0;
     // A slow POST: no identity probe is sent on its behalf, and it is answered where it was sent.
@@ -124,7 +159,11 @@ describe('switching on transport failures', () => {
     const internal = await node('127.0.0.2', 'internal');
     const external = await node('127.0.0.1', 'external');
     // Both checks fire (100 ms stall check, 200 ms path check) and both find this path alive.
-    const { c, switches, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, stallCheckMs: 100 });
+    const { c, switches, failures } = client({
+      mountPoint: `${internal.origin}/`,
+      otherOrigin: external.origin,
+      stallCheckMs: 100,
+    });
     expect(await served(await c.fetch('/slow/600'))).toBe('internal');
     expect(switches.map((s) => s.reason)).toEqual(['race']);
     expect(failures).toEqual([]);
@@ -132,8 +171,13 @@ describe('switching on transport failures', () => {
   });
 
   it('internal name does not resolve (.invalid): classified dns, never sent', async () => {
-    const external = await node('127.0.0.1', 'external', { names: { internal: 'i-nur1.pl-1234.invalid', external: '127.0.0.1' } });
-    const { c, failures } = client({ mountPoint: 'http://i-nur1.pl-1234.invalid:18443/', otherOrigin: external.origin });
+    const external = await node('127.0.0.1', 'external', {
+      names: { internal: 'i-nur1.pl-1234.invalid', external: '127.0.0.1' },
+    });
+    const { c, failures } = client({
+      mountPoint: 'http://i-nur1.pl-1234.invalid:18443/',
+      otherOrigin: external.origin,
+    });
     expect(await served(await c.fetch('/v1/stock'))).toBe('external');
     expect(failures.map((f) => [f.failure.kind, f.failure.neverSent])).toEqual([['dns', true]]);
     expect(c.internalOrigin).toBe('http://i-nur1.pl-1234.invalid:18443');
@@ -145,7 +189,10 @@ describe('switching on transport failures', () => {
     const { c, switches } = client({ mountPoint: `http://127.0.0.2:${a}/`, otherOrigin: `http://127.0.0.1:${b}` });
     const error = await rejection(c.fetch('/v1/x'));
     expect(error.code).toBe('ERR_ALL_ORIGINS_FAILED');
-    expect((error as unknown as { failures: Array<{ kind: string }> }).failures.map((f) => f.kind)).toEqual(['refused', 'refused']);
+    expect((error as unknown as { failures: Array<{ kind: string }> }).failures.map((f) => f.kind)).toEqual([
+      'refused',
+      'refused',
+    ]);
     expect(switches).toEqual([]);
     expect(c.current).toBeNull();
   });
@@ -161,7 +208,9 @@ describe('TLS', () => {
 
   it('a certificate for the wrong name is a TLS failure: switch, never sent', async () => {
     const internal = await node('127.0.0.2', 'internal', { tls: pki.issue(['someone-else.example.test']) });
-    const external = await node('127.0.0.1', 'external', { tls: pki.issue(['nur1.pl-1234.example.test'], ['127.0.0.1']) });
+    const external = await node('127.0.0.1', 'external', {
+      tls: pki.issue(['nur1.pl-1234.example.test'], ['127.0.0.1']),
+    });
     const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
     const res = await c.fetch('/v1/sales', { method: 'POST', body: 'x' });
     expect(await served(res)).toBe('external');
@@ -194,7 +243,11 @@ describe('repeating only when safe', () => {
     expect(error.code).toBe('ERR_NOT_REPEATED');
     expect(internal.hits.get('/drop')).toBe(1);
     expect(external.hits.get('/drop')).toBeUndefined();
-    expect(switches.at(-1)).toMatchObject({ to: external.origin, reason: 'transport-failure', failure: { kind: 'network', neverSent: false } });
+    expect(switches.at(-1)).toMatchObject({
+      to: external.origin,
+      reason: 'transport-failure',
+      failure: { kind: 'network', neverSent: false },
+    });
     expect(c.current).toBe(external.origin);
   });
 
@@ -227,13 +280,21 @@ describe('repeating only when safe', () => {
       }
       return globalThis.fetch(input, init);
     };
-    const { c, failures } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, localNetworkAccess: 'on', fetch, reprobe: { initialMs: 20, maxMs: 40 } });
+    const { c, failures } = client({
+      mountPoint: `${internal.origin}/`,
+      otherOrigin: external.origin,
+      localNetworkAccess: 'on',
+      fetch,
+      reprobe: { initialMs: 20, maxMs: 40 },
+    });
     expect(await served(await c.fetch('/v1/a'))).toBe('external');
     // Several re-probe periods go by, and more calls come.
     await new Promise((r) => setTimeout(r, 400));
     for (const path of ['/v1/b', '/v1/c', '/v1/d']) expect(await served(await c.fetch(path))).toBe('external');
     expect(asked).toBe(1);
-    expect(failures.map((f) => [f.failure.kind, f.failure.detail])).toEqual([['local-network-denied', 'local-network-access prompt dismissed']]);
+    expect(failures.map((f) => [f.failure.kind, f.failure.detail])).toEqual([
+      ['local-network-denied', 'local-network-access prompt dismissed'],
+    ]);
   });
 
   it('the same POST with an Idempotency-Key is repeated on the other origin', async () => {
@@ -241,7 +302,9 @@ describe('repeating only when safe', () => {
     const external = await node('127.0.0.1', 'external');
     const { c } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
     await c.fetch('/v1/warm');
-    const error = await rejection(c.fetch('/drop', { method: 'POST', body: 'sale 42', headers: { 'Idempotency-Key': 'k-42' } }));
+    const error = await rejection(
+      c.fetch('/drop', { method: 'POST', body: 'sale 42', headers: { 'Idempotency-Key': 'k-42' } }),
+    );
     // The external stand-in drops /drop too: what matters is that the request reached it, body intact.
     expect(error.code).toBe('ERR_ALL_ORIGINS_FAILED');
     expect(internal.hits.get('/drop')).toBe(1);
@@ -266,7 +329,12 @@ describe('streams', () => {
     const { c } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin });
     await c.fetch('/v1/warm');
     await internal.stop();
-    const body = new ReadableStream({ start: (ctl) => { ctl.enqueue(new TextEncoder().encode('sale 44')); ctl.close(); } });
+    const body = new ReadableStream({
+      start: (ctl) => {
+        ctl.enqueue(new TextEncoder().encode('sale 44'));
+        ctl.close();
+      },
+    });
     const error = await rejection(c.fetch('/v1/sales', { method: 'PUT', body, duplex: 'half' } as RequestInit));
     expect(error.code).toBe('ERR_NOT_REPEATED');
     expect(c.current).toBe(external.origin);
@@ -295,7 +363,9 @@ describe('caller abort, pass-through, identity, memory, return to internal', () 
   });
 
   it('an origin that answers but is not the node loses the race', async () => {
-    const impostor = await node('127.0.0.2', 'portal', { names: { internal: 'captive.example.test', external: 'captive.example.test' } });
+    const impostor = await node('127.0.0.2', 'portal', {
+      names: { internal: 'captive.example.test', external: 'captive.example.test' },
+    });
     const external = await node('127.0.0.1', 'external');
     const { c, failures } = client({ mountPoint: `${impostor.origin}/`, otherOrigin: external.origin });
     expect(await served(await c.fetch('/v1/x'))).toBe('external');
@@ -312,7 +382,12 @@ describe('caller abort, pass-through, identity, memory, return to internal', () 
     await first.c.fetch('/v1/x');
     expect([...memory.values()]).toEqual([external.origin]);
     await internal.start();
-    const second = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, storage, raceDelayMs: 1_000 });
+    const second = client({
+      mountPoint: `${internal.origin}/`,
+      otherOrigin: external.origin,
+      storage,
+      raceDelayMs: 1_000,
+    });
     expect(await served(await second.c.fetch('/v1/y'))).toBe('external');
   });
 
@@ -320,7 +395,11 @@ describe('caller abort, pass-through, identity, memory, return to internal', () 
     const internal = await node('127.0.0.2', 'internal');
     const external = await node('127.0.0.1', 'external');
     await internal.stop();
-    const { c, switches } = client({ mountPoint: `${internal.origin}/`, otherOrigin: external.origin, reprobe: { initialMs: 50, maxMs: 200 } });
+    const { c, switches } = client({
+      mountPoint: `${internal.origin}/`,
+      otherOrigin: external.origin,
+      reprobe: { initialMs: 50, maxMs: 200 },
+    });
     expect(await served(await c.fetch('/v1/a'))).toBe('external');
     await internal.start();
     for (let i = 0; i < 100 && c.current !== internal.origin; i++) await new Promise((r) => setTimeout(r, 20));
@@ -329,7 +408,11 @@ describe('caller abort, pass-through, identity, memory, return to internal', () 
   });
 
   it('close() stops re-probes and refuses further calls with ERR_CLIENT_CLOSED', async () => {
-    const { c } = client({ mountPoint: 'http://127.0.0.2:18443/', otherOrigin: 'http://127.0.0.1:18443', reprobe: { initialMs: 10 } });
+    const { c } = client({
+      mountPoint: 'http://127.0.0.2:18443/',
+      otherOrigin: 'http://127.0.0.1:18443',
+      reprobe: { initialMs: 10 },
+    });
     c.close();
     expect((await rejection(c.fetch('/v1/x'))).code).toBe('ERR_CLIENT_CLOSED');
   });

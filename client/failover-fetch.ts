@@ -1,12 +1,12 @@
 import { classify, type Failure } from './classify.ts';
 import { AllOriginsFailed, ClientClosed, IdentityMismatch, LocalNetworkDenied, NotRepeated } from './errors.ts';
-import { OriginSwitchEvent, TransportFailureEvent, type SwitchReason } from './events.ts';
+import { OriginSwitchEvent, type SwitchReason, TransportFailureEvent } from './events.ts';
 import { verifyIdentity } from './identity.ts';
 import { createLocalNetworkAccess, type LocalNetworkAccess } from './local-network-access.ts';
 import { nodeOrigins } from './origins.ts';
 import { raceWithDelay } from './race.ts';
 import { prepareReplay } from './replay.ts';
-import { defaultStorage, rememberedOrigin, rememberOrigin, type OriginStorage } from './storage.ts';
+import { defaultStorage, type OriginStorage, rememberedOrigin, rememberOrigin } from './storage.ts';
 import { nextTurn, timeBound, unref } from './time-bound.ts';
 
 /** First re-probe delay after a network change (ms), when shorter than `reprobe.initialMs`. */
@@ -114,8 +114,12 @@ export class HairpinClient extends EventTarget {
     this.internalOrigin = internal;
     this.#relay = options.relayOrigin ? new URL(options.relayOrigin).origin : null;
     this.#learnRelay = options.relayOrigin === undefined;
-    if (this.#relay !== null && origins.includes(this.#relay)) throw new TypeError(`the relay origin must differ from the direct ones (${this.#relay})`);
-    const reprobe = options.reprobe === false ? false : { initialMs: options.reprobe?.initialMs ?? 30_000, maxMs: options.reprobe?.maxMs ?? 600_000 };
+    if (this.#relay !== null && origins.includes(this.#relay))
+      throw new TypeError(`the relay origin must differ from the direct ones (${this.#relay})`);
+    const reprobe =
+      options.reprobe === false
+        ? false
+        : { initialMs: options.reprobe?.initialMs ?? 30_000, maxMs: options.reprobe?.maxMs ?? 600_000 };
     this.#opts = {
       raceDelayMs: options.raceDelayMs ?? 250,
       attemptTimeoutMs: options.attemptTimeoutMs ?? 15_000,
@@ -136,7 +140,8 @@ export class HairpinClient extends EventTarget {
       targetAddressSpace: options.targetAddressSpace ?? 'local',
       onChange: (state) => {
         if (state === 'granted') this.#networkChanged();
-        else if (state === 'denied' && this.#current === internal) this.#setCurrent(this.#other(internal), 'local-network-denied');
+        else if (state === 'denied' && this.#current === internal)
+          this.#setCurrent(this.#other(internal), 'local-network-denied');
       },
     });
     this.fetch = (input, init) => this.#fetch(input, init);
@@ -174,7 +179,13 @@ export class HairpinClient extends EventTarget {
     const tried = new Set<string>();
     for (;;) {
       tried.add(origin);
-      const outcome = await this.#attempt(origin, path, request.init, callerSignal, request.rereadable && request.safeToRepeat);
+      const outcome = await this.#attempt(
+        origin,
+        path,
+        request.init,
+        callerSignal,
+        request.rereadable && request.safeToRepeat,
+      );
       if (outcome instanceof Response) {
         this.#confirm(origin);
         return outcome;
@@ -190,7 +201,15 @@ export class HairpinClient extends EventTarget {
         if (tried.size === 1 && !repeatable) throw new NotRepeated(outcome);
         throw noPath(failures, this.#lna.denied() ? this.internalOrigin : null);
       }
-      this.#setCurrent(next, next === this.#relay ? 'relay' : outcome.kind === 'local-network-denied' ? 'local-network-denied' : 'transport-failure', outcome);
+      this.#setCurrent(
+        next,
+        next === this.#relay
+          ? 'relay'
+          : outcome.kind === 'local-network-denied'
+            ? 'local-network-denied'
+            : 'transport-failure',
+        outcome,
+      );
       if (!repeatable) throw new NotRepeated(outcome);
       origin = next;
     }
@@ -216,12 +235,22 @@ export class HairpinClient extends EventTarget {
   }
 
   /** Returns the Response, or the classified transport failure; rethrows anything else as is. */
-  async #attempt(origin: string, path: string, init: RequestInit, callerSignal: AbortSignal | null, repeatable: boolean): Promise<Response | Failure> {
+  async #attempt(
+    origin: string,
+    path: string,
+    init: RequestInit,
+    callerSignal: AbortSignal | null,
+    repeatable: boolean,
+  ): Promise<Response | Failure> {
     const bound = timeBound(callerSignal, this.#opts.attemptTimeoutMs);
     const stopStallCheck = this.#stallCheck(origin, bound.expire);
     const stopPathCheck = repeatable ? this.#pathCheck(origin, bound.expire) : () => {};
     try {
-      const response = await this.#base(new URL(path, origin), { ...init, ...this.#lnaInit(origin), signal: bound.signal });
+      const response = await this.#base(new URL(path, origin), {
+        ...init,
+        ...this.#lnaInit(origin),
+        signal: bound.signal,
+      });
       bound.stopClock();
       return response;
     } catch (error) {
@@ -247,10 +276,16 @@ export class HairpinClient extends EventTarget {
       this.#probe(origin, signal).then(disarm, () => {});
       // The other answering, and this one not within as long again, means the path died. The
       // grace keeps two live paths of similar round trip from being told apart by a coin toss.
-      this.#probe(other, signal).then(() => {
-        const grace = setTimeout(() => signal.aborted || expire(), Math.max(Date.now() - asked, PATH_CHECK_MIN_GRACE_MS));
-        signal.addEventListener('abort', () => clearTimeout(grace), { once: true });
-      }, () => {});
+      this.#probe(other, signal).then(
+        () => {
+          const grace = setTimeout(
+            () => signal.aborted || expire(),
+            Math.max(Date.now() - asked, PATH_CHECK_MIN_GRACE_MS),
+          );
+          signal.addEventListener('abort', () => clearTimeout(grace), { once: true });
+        },
+        () => {},
+      );
     });
   }
 
@@ -264,16 +299,23 @@ export class HairpinClient extends EventTarget {
     });
   }
 
-  async #failure(error: unknown, origin: string, callerSignal: AbortSignal | null, timedOut: boolean): Promise<Failure> {
+  async #failure(
+    error: unknown,
+    origin: string,
+    callerSignal: AbortSignal | null,
+    timedOut: boolean,
+  ): Promise<Failure> {
     const failure = classify(error, { origin, callerSignal, timedOut });
     if (!failure || failure.kind === 'aborted') throw error;
     // Chromium reports an LNA denial as a plain network error; only the permission state tells.
     // A state still at `prompt` after the failure is a dismissed prompt: backed off like a denial.
-    const lna = failure.kind === 'network' && origin === this.internalOrigin ? await this.#lna.explainFailure() : undefined;
+    const lna =
+      failure.kind === 'network' && origin === this.internalOrigin ? await this.#lna.explainFailure() : undefined;
     if (lna) {
       failure.kind = 'local-network-denied';
       failure.neverSent = true;
-      failure.detail = lna === 'denied' ? 'local-network-access permission denied' : 'local-network-access prompt dismissed';
+      failure.detail =
+        lna === 'denied' ? 'local-network-access permission denied' : 'local-network-access prompt dismissed';
     }
     this.dispatchEvent(new TransportFailureEvent(failure));
     return failure;
@@ -281,7 +323,9 @@ export class HairpinClient extends EventTarget {
 
   /** One shared race at a time: concurrent calls wait for the same winner. */
   #raceOnce(callerSignal: AbortSignal | null): Promise<string> {
-    const race = (this.#racing ??= this.#race().finally(() => { this.#racing = null; }));
+    const race = (this.#racing ??= this.#race().finally(() => {
+      this.#racing = null;
+    }));
     if (!callerSignal) return race;
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(callerSignal.reason);
@@ -298,11 +342,20 @@ export class HairpinClient extends EventTarget {
     const failures: Failure[] = [];
     const candidates = order.filter((origin) => {
       if (origin !== this.internalOrigin || !this.#lna.denied()) return true;
-      failures.push({ kind: 'local-network-denied', origin, neverSent: true, detail: 'local-network-access permission denied', error: undefined });
+      failures.push({
+        kind: 'local-network-denied',
+        origin,
+        neverSent: true,
+        detail: 'local-network-access permission denied',
+        error: undefined,
+      });
       return false;
     });
     try {
-      const { index } = await raceWithDelay(candidates.map((origin) => (signal: AbortSignal) => this.#probe(origin, signal)), this.#opts.raceDelayMs);
+      const { index } = await raceWithDelay(
+        candidates.map((origin) => (signal: AbortSignal) => this.#probe(origin, signal)),
+        this.#opts.raceDelayMs,
+      );
       const winner = candidates[index]!;
       this.#setCurrent(winner, 'race');
       this.#confirm(winner);
@@ -321,7 +374,8 @@ export class HairpinClient extends EventTarget {
           await nextTurn();
           return relay;
         } catch (relayError) {
-          if (typeof relayError === 'object' && relayError !== null && 'kind' in relayError) failures.push(relayError as Failure);
+          if (typeof relayError === 'object' && relayError !== null && 'kind' in relayError)
+            failures.push(relayError as Failure);
         }
       }
       this.#scheduleReprobe();
@@ -333,7 +387,11 @@ export class HairpinClient extends EventTarget {
   async #probe(origin: string, signal?: AbortSignal, timeoutMs = this.#opts.probeTimeoutMs): Promise<string> {
     const bound = timeBound(signal, timeoutMs);
     try {
-      const identity = await verifyIdentity(origin, { fetch: this.#base, signal: bound.signal, init: this.#lnaInit(origin) });
+      const identity = await verifyIdentity(origin, {
+        fetch: this.#base,
+        signal: bound.signal,
+        init: this.#lnaInit(origin),
+      });
       this.#learnRelayFrom(identity.names.relay);
       return origin;
     } catch (error) {
@@ -380,7 +438,8 @@ export class HairpinClient extends EventTarget {
   #confirm(origin: string): void {
     // The relay is never remembered: the next start tries the direct origins first.
     if (origin === this.#relay) return;
-    if (rememberedOrigin(this.#storage, this.#storageKey) !== origin) rememberOrigin(this.#storage, this.#storageKey, origin);
+    if (rememberedOrigin(this.#storage, this.#storageKey) !== origin)
+      rememberOrigin(this.#storage, this.#storageKey, origin);
   }
 
   #scheduleReprobe(): void {
@@ -403,10 +462,16 @@ export class HairpinClient extends EventTarget {
     if (this.#lna.applies) await this.#lna.state();
     const onRelay = this.#current !== null && this.#current === this.#relay;
     // While the permission is denied, asking again would only annoy; its change event wakes us up.
-    const candidates = [...(this.#lna.denied() ? [] : [this.internalOrigin]), ...(onRelay ? [this.#other(this.internalOrigin)] : [])];
+    const candidates = [
+      ...(this.#lna.denied() ? [] : [this.internalOrigin]),
+      ...(onRelay ? [this.#other(this.internalOrigin)] : []),
+    ];
     if (candidates.length === 0) return;
     try {
-      const { index } = await raceWithDelay(candidates.map((origin) => (signal: AbortSignal) => this.#probe(origin, signal)), this.#opts.raceDelayMs);
+      const { index } = await raceWithDelay(
+        candidates.map((origin) => (signal: AbortSignal) => this.#probe(origin, signal)),
+        this.#opts.raceDelayMs,
+      );
       const winner = candidates[index]!;
       if (this.#closed) return;
       this.#setCurrent(winner, onRelay ? 'direct-back' : 'internal-back');
@@ -428,7 +493,11 @@ export class HairpinClient extends EventTarget {
 
   // Browsers tell when the network comes back or changes (Wi-Fi ↔ cellular); elsewhere only the periodic re-probe does.
   #listenForNetworkChanges(): void {
-    const g = globalThis as { addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener']; navigator?: { connection?: EventTarget } };
+    const g = globalThis as {
+      addEventListener?: EventTarget['addEventListener'];
+      removeEventListener?: EventTarget['removeEventListener'];
+      navigator?: { connection?: EventTarget };
+    };
     const onChange = () => this.#networkChanged();
     if (typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function') {
       g.addEventListener('online', onChange);
@@ -470,6 +539,15 @@ function noPath(failures: readonly Failure[], lnaDeniedOrigin: string | null): A
   if (lnaDeniedOrigin === null) return new AllOriginsFailed(failures);
   const denied = failures.some((f) => f.kind === 'local-network-denied')
     ? failures
-    : [...failures, { kind: 'local-network-denied' as const, origin: lnaDeniedOrigin, neverSent: true, detail: 'local-network-access permission denied', error: undefined }];
+    : [
+        ...failures,
+        {
+          kind: 'local-network-denied' as const,
+          origin: lnaDeniedOrigin,
+          neverSent: true,
+          detail: 'local-network-access permission denied',
+          error: undefined,
+        },
+      ];
   return new LocalNetworkDenied(denied);
 }

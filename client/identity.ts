@@ -49,8 +49,11 @@ export async function verifyIdentity(
   if (id?.service !== 'hairpin') throw new IdentityMismatch(origin, 'service is not "hairpin"');
   if (id.nonce !== nonce) throw new IdentityMismatch(origin, 'nonce not echoed');
   const host = url.hostname.toLowerCase();
-  const names = [id.names?.external, id.names?.internal, id.names?.relay].filter((n): n is string => typeof n === 'string').map((n) => n.toLowerCase());
-  if (!names.includes(host)) throw new IdentityMismatch(origin, `${host} is not one of its names (${names.join(', ')})`);
+  const names = [id.names?.external, id.names?.internal, id.names?.relay]
+    .filter((n): n is string => typeof n === 'string')
+    .map((n) => n.toLowerCase());
+  if (!names.includes(host))
+    throw new IdentityMismatch(origin, `${host} is not one of its names (${names.join(', ')})`);
   return id as NodeIdentity;
 }
 

@@ -8,11 +8,19 @@
  *   const client = createHairpinClient({ mountPoint: 'https://i-nur1.pl-1234.example.test:8443/' });
  *   const stock = await (await client.fetch('/v1/stock')).json();
  */
-export { createHairpinClient, HairpinClient, type HairpinClientOptions } from './failover-fetch.ts';
+
 export { classify, type Failure, type FailureKind } from './classify.ts';
-export { AllOriginsFailed, ClientClosed, HairpinClientError, IdentityMismatch, LocalNetworkDenied, NotRepeated } from './errors.ts';
-export { OriginSwitchEvent, TransportFailureEvent, type SwitchReason } from './events.ts';
-export { verifyIdentity, IDENTITY_PATH, type NodeIdentity } from './identity.ts';
+export {
+  AllOriginsFailed,
+  ClientClosed,
+  HairpinClientError,
+  IdentityMismatch,
+  LocalNetworkDenied,
+  NotRepeated,
+} from './errors.ts';
+export { OriginSwitchEvent, type SwitchReason, TransportFailureEvent } from './events.ts';
+export { createHairpinClient, HairpinClient, type HairpinClientOptions } from './failover-fetch.ts';
+export { IDENTITY_PATH, type NodeIdentity, verifyIdentity } from './identity.ts';
 export { nodeOrigins } from './origins.ts';
-export type { OriginStorage } from './storage.ts';
 export { routeThroughHairpin, type ServiceWorkerRouteOptions } from './service-worker.ts';
+export type { OriginStorage } from './storage.ts';

@@ -41,7 +41,9 @@ export interface LocalNetworkAccess {
 const DISMISSED_FIRST_MS = 10 * 60_000;
 const DISMISSED_MAX_MS = 86_400_000;
 
-type PermissionsLike = { query(d: { name: string }): Promise<{ state: string; addEventListener?: (t: 'change', l: () => void) => void }> };
+type PermissionsLike = {
+  query(d: { name: string }): Promise<{ state: string; addEventListener?: (t: 'change', l: () => void) => void }>;
+};
 
 /**
  * @example
@@ -52,8 +54,12 @@ export function createLocalNetworkAccess(options: LocalNetworkAccessOptions): Lo
   const g = globalThis as { location?: { origin?: unknown }; navigator?: { permissions?: PermissionsLike } };
   const permissions = g.navigator?.permissions;
   const pageOrigin = typeof g.location?.origin === 'string' ? g.location.origin : undefined;
-  const applies = options.mode === 'on'
-    || (options.mode === 'auto' && pageOrigin !== undefined && pageOrigin !== options.internalOrigin && typeof permissions?.query === 'function');
+  const applies =
+    options.mode === 'on' ||
+    (options.mode === 'auto' &&
+      pageOrigin !== undefined &&
+      pageOrigin !== options.internalOrigin &&
+      typeof permissions?.query === 'function');
   let known: LocalNetworkPermission | undefined;
   let watching = false;
   let dismissals = 0;

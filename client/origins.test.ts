@@ -17,7 +17,10 @@ describe('nodeOrigins', () => {
   });
 
   it('takes an explicit other origin, and refuses the same one twice', () => {
-    expect(nodeOrigins('http://127.0.0.2:1/', 'http://127.0.0.1:2/x').origins).toEqual(['http://127.0.0.2:1', 'http://127.0.0.1:2']);
+    expect(nodeOrigins('http://127.0.0.2:1/', 'http://127.0.0.1:2/x').origins).toEqual([
+      'http://127.0.0.2:1',
+      'http://127.0.0.1:2',
+    ]);
     expect(() => nodeOrigins('https://a.example.test/', 'https://a.example.test/b')).toThrow(TypeError);
   });
 });

@@ -29,7 +29,8 @@ export function nodeOrigins(mountPoint: string | URL, otherOrigin?: string | URL
 function siblingOrigin(mount: URL): string {
   const url = new URL(mount.origin);
   const [first, ...rest] = url.hostname.split('.');
-  if (!first || rest.length === 0) throw new TypeError(`cannot derive the other origin of ${mount.origin}: pass otherOrigin`);
+  if (!first || rest.length === 0)
+    throw new TypeError(`cannot derive the other origin of ${mount.origin}: pass otherOrigin`);
   url.hostname = [first.toLowerCase().startsWith('i-') ? first.slice(2) : `i-${first}`, ...rest].join('.');
   return url.origin;
 }

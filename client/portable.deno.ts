@@ -20,7 +20,13 @@ function serveNode(hostname: string, label: string) {
   const server = Deno.serve({ hostname, port: 0, onListen: () => {} }, (request) => {
     const url = new URL(request.url);
     if (url.pathname === '/.well-known/hairpin') {
-      return Response.json({ service: 'hairpin', licence: '1234', node: 'nur1', names, nonce: url.searchParams.get('nonce') });
+      return Response.json({
+        service: 'hairpin',
+        licence: '1234',
+        node: 'nur1',
+        names,
+        nonce: url.searchParams.get('nonce'),
+      });
     }
     const status = /^\/status\/(\d{3})$/.exec(url.pathname);
     if (status) return new Response(`status from ${label}`, { status: Number(status[1]) });
@@ -33,7 +39,10 @@ async function withNodes(fn: (internal: string, external: string, stopInternal: 
   const internal = serveNode('127.0.0.2', 'internal');
   const external = serveNode('127.0.0.1', 'external');
   let internalUp = true;
-  const stopInternal = async () => { internalUp = false; await internal.server.shutdown(); };
+  const stopInternal = async () => {
+    internalUp = false;
+    await internal.server.shutdown();
+  };
   try {
     await fn(internal.origin, external.origin, stopInternal);
   } finally {
@@ -71,7 +80,10 @@ Deno.test('deno: mid-session refusal repeats a GET on the other origin', async (
       await stopInternal();
       assert((await (await c.fetch('/v1/b')).json()).served === 'external', 'then external');
       const last = switches.at(-1);
-      assert(last?.reason === 'transport-failure' && last.failure?.kind === 'refused', `switch reason ${last?.reason} ${last?.failure?.kind}`);
+      assert(
+        last?.reason === 'transport-failure' && last.failure?.kind === 'refused',
+        `switch reason ${last?.reason} ${last?.failure?.kind}`,
+      );
     } finally {
       c.close();
     }
@@ -98,7 +110,10 @@ Deno.test('deno: unresolvable name → dns; both down → ERR_ALL_ORIGINS_FAILED
   const kinds: string[] = [];
   c.addEventListener('failure', (e) => kinds.push((e as unknown as { failure: { kind: string } }).failure.kind));
   try {
-    const error = await c.fetch('/v1/x').then(() => undefined, (e: unknown) => e);
+    const error = await c.fetch('/v1/x').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert(error instanceof HairpinClientError && error.code === 'ERR_ALL_ORIGINS_FAILED', `error ${String(error)}`);
     assert(kinds.join() === 'dns,refused', `kinds ${kinds.join()}`);
   } finally {

@@ -1,23 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { raceWithDelay } from './race.ts';
 
-const after = <T>(ms: number, value: T, fail = false) => (signal: AbortSignal) =>
-  new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => (fail ? reject(value) : resolve(value)), ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); });
-  });
+const after =
+  <T>(ms: number, value: T, fail = false) =>
+  (signal: AbortSignal) =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => (fail ? reject(value) : resolve(value)), ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      });
+    });
 
 describe('raceWithDelay', () => {
   it('the first attempt wins when it answers within the delay; the second never starts', async () => {
     let started = 0;
-    const second = (s: AbortSignal) => { started++; return after(1, 'b')(s); };
+    const second = (s: AbortSignal) => {
+      started++;
+      return after(1, 'b')(s);
+    };
     expect(await raceWithDelay([after(10, 'a'), second], 100)).toEqual({ index: 0, value: 'a' });
     expect(started).toBe(0);
   });
 
   it('starts the second after the delay and keeps the first to answer, aborting the other', async () => {
     let aborted = false;
-    const slow = (s: AbortSignal) => { s.addEventListener('abort', () => { aborted = true; }); return after(5_000, 'a')(s); };
+    const slow = (s: AbortSignal) => {
+      s.addEventListener('abort', () => {
+        aborted = true;
+      });
+      return after(5_000, 'a')(s);
+    };
     const t0 = performance.now();
     expect(await raceWithDelay([slow, after(10, 'b')], 50)).toEqual({ index: 1, value: 'b' });
     expect(performance.now() - t0).toBeLessThan(500);

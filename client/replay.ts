@@ -22,7 +22,13 @@ export async function prepareReplay(source: Request | undefined, init: RequestIn
   let body = init?.body;
   if (body === undefined && source?.body) body = await source.arrayBuffer();
   const fromSource: RequestInit = source
-    ? { credentials: source.credentials, cache: source.cache, redirect: source.redirect, referrerPolicy: source.referrerPolicy, keepalive: source.keepalive }
+    ? {
+        credentials: source.credentials,
+        cache: source.cache,
+        redirect: source.redirect,
+        referrerPolicy: source.referrerPolicy,
+        keepalive: source.keepalive,
+      }
     : {};
   // Each attempt gets its own signal (the caller's, bounded in time).
   const { signal: _callerSignal, ...rest } = init ?? {};
@@ -38,8 +44,14 @@ export async function prepareReplay(source: Request | undefined, init: RequestIn
  * what runtimes accept beyond the standard: Node's Readable, async iterables) is read once.
  */
 function isRereadable(body: unknown): boolean {
-  return body === undefined || body === null || typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body)
-    || (typeof Blob !== 'undefined' && body instanceof Blob)
-    || (typeof FormData !== 'undefined' && body instanceof FormData)
-    || (typeof URLSearchParams !== 'undefined' && body instanceof URLSearchParams);
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    (typeof Blob !== 'undefined' && body instanceof Blob) ||
+    (typeof FormData !== 'undefined' && body instanceof FormData) ||
+    (typeof URLSearchParams !== 'undefined' && body instanceof URLSearchParams)
+  );
 }

@@ -31,7 +31,10 @@ export interface ServiceWorkerScopeLike {
  *   import { routeThroughHairpin } from './client/index.ts';
  *   routeThroughHairpin(self, { mountPoint: 'https://i-nur1.pl-1234.example.test:8443/', pathPrefix: '/api/' });
  */
-export function routeThroughHairpin(scope: ServiceWorkerScopeLike, options: ServiceWorkerRouteOptions): { client: HairpinClient; stop(): void } {
+export function routeThroughHairpin(
+  scope: ServiceWorkerScopeLike,
+  options: ServiceWorkerRouteOptions,
+): { client: HairpinClient; stop(): void } {
   const client = createHairpinClient(options);
   const listener = (event: FetchEventLike) => {
     const target = nodeUrl(event.request, scope.location.origin, client, options.pathPrefix);
@@ -47,7 +50,12 @@ export function routeThroughHairpin(scope: ServiceWorkerScopeLike, options: Serv
   };
 }
 
-function nodeUrl(request: Request, ownOrigin: string, client: HairpinClient, prefix: string | undefined): string | undefined {
+function nodeUrl(
+  request: Request,
+  ownOrigin: string,
+  client: HairpinClient,
+  prefix: string | undefined,
+): string | undefined {
   // A navigation is the page itself, never an API call.
   if (request.mode === 'navigate') return undefined;
   const url = new URL(request.url);
@@ -56,7 +64,10 @@ function nodeUrl(request: Request, ownOrigin: string, client: HairpinClient, pre
   // Whole path segments: `/api` and `/api/` both take `/api/v1` and `/api`, never `/apiary`.
   const dir = withSlash(prefix);
   if (url.pathname !== dir.slice(0, -1) && !url.pathname.startsWith(dir)) return undefined;
-  return new URL(withSlash(client.mountPoint.pathname) + url.pathname.slice(dir.length - 1).replace(/^\/+/, '') + url.search, client.mountPoint).href;
+  return new URL(
+    withSlash(client.mountPoint.pathname) + url.pathname.slice(dir.length - 1).replace(/^\/+/, '') + url.search,
+    client.mountPoint,
+  ).href;
 }
 
 function withSlash(path: string): string {

@@ -9,16 +9,43 @@ import type { NodeNames } from './identity.ts';
 
 /** A licence or node: the label rules (lower case, and so on) answer `invalid-label`, after this. */
 const label = (what: string) =>
-  v.pipe(v.string(`"${what}" is required and must be a string`), v.minLength(1, `"${what}" is required and must be a string`), v.description(`a DNS label (${LABEL.source})`));
+  v.pipe(
+    v.string(`"${what}" is required and must be a string`),
+    v.minLength(1, `"${what}" is required and must be a string`),
+    v.description(`a DNS label (${LABEL.source})`),
+  );
 
 export type AddressField = 'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6';
 
 /** What each address field accepts, for the JSON report and dyndns2 alike; IPv6 kept canonical. */
-export const ADDRESS_FIELDS: Record<AddressField, { check: (v: string) => boolean; message: string; description: string; canonical: (v: string) => string }> = {
-  privateIpv4: { check: isRfc1918, message: 'must be an RFC 1918 IPv4 address: 10/8, 172.16/12 or 192.168/16', description: 'RFC 1918 address', canonical: (a) => a },
-  privateIpv6: { check: isUla, message: 'must be a unique local IPv6 address (fc00::/7)', description: 'ULA (fc00::/7)', canonical: canonicalIpv6 },
-  publicIpv4: { check: (a) => isIpv4(a) && !isNonPublicIpv4(a), message: 'must be a public IPv4 address, not private, loopback, link-local or CGNAT', description: 'Defaults to the request source when that is public', canonical: (a) => a },
-  publicIpv6: { check: isGlobalIpv6, message: 'must be a global unicast IPv6 address (2000::/3)', description: 'Global unicast; defaults to the request source when it is one; null: the node has none', canonical: canonicalIpv6 },
+export const ADDRESS_FIELDS: Record<
+  AddressField,
+  { check: (v: string) => boolean; message: string; description: string; canonical: (v: string) => string }
+> = {
+  privateIpv4: {
+    check: isRfc1918,
+    message: 'must be an RFC 1918 IPv4 address: 10/8, 172.16/12 or 192.168/16',
+    description: 'RFC 1918 address',
+    canonical: (a) => a,
+  },
+  privateIpv6: {
+    check: isUla,
+    message: 'must be a unique local IPv6 address (fc00::/7)',
+    description: 'ULA (fc00::/7)',
+    canonical: canonicalIpv6,
+  },
+  publicIpv4: {
+    check: (a) => isIpv4(a) && !isNonPublicIpv4(a),
+    message: 'must be a public IPv4 address, not private, loopback, link-local or CGNAT',
+    description: 'Defaults to the request source when that is public',
+    canonical: (a) => a,
+  },
+  publicIpv6: {
+    check: isGlobalIpv6,
+    message: 'must be a global unicast IPv6 address (2000::/3)',
+    description: 'Global unicast; defaults to the request source when it is one; null: the node has none',
+    canonical: canonicalIpv6,
+  },
 };
 
 /** A field that must pass its check, with one message for a wrong type and a wrong value alike. */
@@ -34,7 +61,16 @@ export const AddressReport = v.strictObject({
   privateIpv6: v.optional(v.nullable(address('privateIpv6'))),
   publicIpv4: v.optional(v.nullable(address('publicIpv4'))),
   publicIpv6: v.optional(v.nullable(address('publicIpv6'))),
-  port: v.optional(v.nullable(v.pipe(v.number(PORT_MESSAGE), v.integer(PORT_MESSAGE), v.minValue(1, PORT_MESSAGE), v.maxValue(65535, PORT_MESSAGE)))),
+  port: v.optional(
+    v.nullable(
+      v.pipe(
+        v.number(PORT_MESSAGE),
+        v.integer(PORT_MESSAGE),
+        v.minValue(1, PORT_MESSAGE),
+        v.maxValue(65535, PORT_MESSAGE),
+      ),
+    ),
+  ),
 });
 /** What a node sends: `PUT /v1/licences/{licence}/nodes/{node}/addresses`. A missing public address defaults to the request's source; `null` clears it. */
 export type AddressReport = v.InferOutput<typeof AddressReport>;
@@ -45,8 +81,21 @@ export const NodeEnrolment = v.strictObject({ node: label('node') });
 /** Support tokens last 8 h unless asked otherwise, at most 30 days. */
 const TTL_MESSAGE = '"ttlSeconds" must be a whole number from 60 to 2592000';
 export const SupportTokenRequest = v.strictObject({
-  subject: v.optional(v.pipe(v.string('"subject" must be a string of 1 to 200 characters'), v.minLength(1, '"subject" must be a string of 1 to 200 characters'), v.maxLength(200, '"subject" must be a string of 1 to 200 characters'))),
-  ttlSeconds: v.optional(v.pipe(v.number(TTL_MESSAGE), v.integer(TTL_MESSAGE), v.minValue(60, TTL_MESSAGE), v.maxValue(30 * 86_400, TTL_MESSAGE))),
+  subject: v.optional(
+    v.pipe(
+      v.string('"subject" must be a string of 1 to 200 characters'),
+      v.minLength(1, '"subject" must be a string of 1 to 200 characters'),
+      v.maxLength(200, '"subject" must be a string of 1 to 200 characters'),
+    ),
+  ),
+  ttlSeconds: v.optional(
+    v.pipe(
+      v.number(TTL_MESSAGE),
+      v.integer(TTL_MESSAGE),
+      v.minValue(60, TTL_MESSAGE),
+      v.maxValue(30 * 86_400, TTL_MESSAGE),
+    ),
+  ),
 });
 
 /** The request bodies by the name /openapi.json gives them. */

@@ -23,14 +23,25 @@ export interface NodeIdentity {
 
 export function identityBody(node: { licence: string; node: string; names: NodeNames }, nonce: string): NodeIdentity {
   const { external, internal, relay } = node.names;
-  return { service: 'hairpin', licence: node.licence, node: node.node, names: { external, internal, ...(relay ? { relay } : {}) }, nonce };
+  return {
+    service: 'hairpin',
+    licence: node.licence,
+    node: node.node,
+    names: { external, internal, ...(relay ? { relay } : {}) },
+    nonce,
+  };
 }
 
 /** Why `body` is not this node's answer to `nonce`, or undefined when it is. */
-export function identityMismatch(body: unknown, nonce: string, node?: { licence: string; node: string }): string | undefined {
+export function identityMismatch(
+  body: unknown,
+  nonce: string,
+  node?: { licence: string; node: string },
+): string | undefined {
   const id = body as Partial<NodeIdentity> | null;
   if (id?.service !== 'hairpin') return 'service is not "hairpin"';
   if (id.nonce !== nonce) return 'nonce not echoed';
-  if (node && (id.licence !== node.licence || id.node !== node.node)) return `it is ${String(id.licence)}/${String(id.node)}, not ${node.licence}/${node.node}`;
+  if (node && (id.licence !== node.licence || id.node !== node.node))
+    return `it is ${String(id.licence)}/${String(id.node)}, not ${node.licence}/${node.node}`;
   return undefined;
 }

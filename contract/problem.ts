@@ -67,7 +67,11 @@ export function isProblemType(value: unknown): value is ProblemType {
  * // { type: 'urn:hairpin:problem:forbidden', title: '…', status: 403, detail: 'this credential belongs to 1234/nur2' }
  * ```
  */
-export function problemBody(type: ProblemType, detail: string, extra: { instance?: string; errors?: FieldError[] } = {}): ProblemBody {
+export function problemBody(
+  type: ProblemType,
+  detail: string,
+  extra: { instance?: string; errors?: FieldError[] } = {},
+): ProblemBody {
   const [status, title] = PROBLEMS[type];
   return {
     type: `${PROBLEM_URN}${type}`,

@@ -26,8 +26,12 @@ export function isRfc1918(value: string): boolean {
 export function isNonPublicIpv4(value: string): boolean {
   const [a, b] = ipv4Octets(value) as [number, number];
   return (
-    isRfc1918(value) || a === 0 || a === 127 || a >= 224 ||
-    (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127)
+    isRfc1918(value) ||
+    a === 0 ||
+    a === 127 ||
+    a >= 224 ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127)
   );
 }
 
@@ -83,10 +87,16 @@ export function canonicalIpv6(value: string): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = g.map((x) => x.toString(16));

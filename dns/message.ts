@@ -1,8 +1,9 @@
 // The project's one door to the DNS wire format. dns-packet does the encoding; this module pins
 // down the parts of it we rely on (flags, EDNS, errors) so the manager and the probe never touch
 // the codec's quirks directly.
-import * as packet from 'dns-packet';
+
 import { Buffer } from 'node:buffer';
+import * as packet from 'dns-packet';
 import * as recordTypes from 'dns-packet/types.js';
 import { encodeCompressed } from './wire-encode.ts';
 import { decodeName, nameLabels } from './wire-name.ts';

@@ -4,7 +4,8 @@
 /** RFC 1035 §4.2.2: over TCP each message goes with a two-byte length in front. */
 export function frameTcp(message: Uint8Array): Uint8Array {
   // A larger message would go out with its length wrapped, and the stream would desynchronise.
-  if (message.byteLength > 0xffff) throw new RangeError(`a DNS message of ${message.byteLength} bytes cannot be framed (at most 65535)`);
+  if (message.byteLength > 0xffff)
+    throw new RangeError(`a DNS message of ${message.byteLength} bytes cannot be framed (at most 65535)`);
   const framed = new Uint8Array(message.byteLength + 2);
   framed.set([message.byteLength >> 8, message.byteLength & 0xff]);
   framed.set(message, 2);

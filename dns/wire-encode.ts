@@ -4,8 +4,9 @@
 // RFC 1035 types (NS, CNAME, PTR, SOA, MX; RFC 3597 §4 forbids compressing any other type's) are
 // written by us, each name as a pointer to the longest suffix already in the message; every other
 // RDATA (and OPT) is dns-packet's.
-import * as packet from 'dns-packet';
+
 import { Buffer } from 'node:buffer';
+import * as packet from 'dns-packet';
 import * as classes from 'dns-packet/classes.js';
 import * as recordTypes from 'dns-packet/types.js';
 import { nameLabels } from './wire-name.ts';
@@ -57,7 +58,8 @@ class Writer {
     const keys: string[] = new Array(labels.length + 1);
     keys[labels.length] = '';
     for (let i = labels.length - 1; i >= 0; i--) {
-      keys[i] = `${String.fromCharCode(labels[i]!.length)}${Buffer.from(labels[i]!).toString('latin1').toLowerCase()}${keys[i + 1]}`;
+      keys[i] =
+        `${String.fromCharCode(labels[i]!.length)}${Buffer.from(labels[i]!).toString('latin1').toLowerCase()}${keys[i + 1]}`;
     }
     for (let i = 0; i < labels.length; i++) {
       const earlier = this.#names.get(keys[i]!);
@@ -139,7 +141,12 @@ class Writer {
  */
 export function encodeCompressed(message: Message): Uint8Array {
   const w = new Writer();
-  const sections = [message.questions ?? [], message.answers ?? [], message.authorities ?? [], message.additionals ?? []];
+  const sections = [
+    message.questions ?? [],
+    message.answers ?? [],
+    message.authorities ?? [],
+    message.additionals ?? [],
+  ];
   w.u16(message.id ?? 0);
   w.u16(((message.flags ?? 0) & 0x7fff) | (message.type === 'response' ? 0x8000 : 0));
   for (const section of sections) w.u16(section.length);

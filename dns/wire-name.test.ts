@@ -5,7 +5,10 @@ import { frameTcp } from './tcp-frame.ts';
 import { decodeName, nameLabels } from './wire-name.ts';
 
 const wireName = (...labels: (string | number[])[]) =>
-  Uint8Array.from([...labels.flatMap((l) => (typeof l === 'string' ? [l.length, ...Buffer.from(l)] : [l.length, ...l])), 0]);
+  Uint8Array.from([
+    ...labels.flatMap((l) => (typeof l === 'string' ? [l.length, ...Buffer.from(l)] : [l.length, ...l])),
+    0,
+  ]);
 
 describe('names with every byte a label may hold', () => {
   it('escapes a dot, a backslash and unprintable bytes inside a label', () => {
@@ -19,7 +22,10 @@ describe('names with every byte a label may hold', () => {
       const wire = wireName(...labels);
       expect(nameLabels(decodeName(wire, 0).name).map((l) => Buffer.from(l).toString())).toEqual(labels);
     }
-    expect(nameLabels('a\\000b.test.').map((l) => [...l])).toEqual([[0x61, 0, 0x62], [0x74, 0x65, 0x73, 0x74]]);
+    expect(nameLabels('a\\000b.test.').map((l) => [...l])).toEqual([
+      [0x61, 0, 0x62],
+      [0x74, 0x65, 0x73, 0x74],
+    ]);
   });
 
   it('refuses labels over 63 bytes and names over 255 when encoding', () => {

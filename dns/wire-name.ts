@@ -73,7 +73,8 @@ export function nameLabels(name: string): Uint8Array[] {
   let current: number[] = [];
   const close = () => {
     if (current.length === 0) throw new RangeError(`empty label in ${JSON.stringify(name)}`);
-    if (current.length > MAX_LABEL) throw new RangeError(`label longer than ${MAX_LABEL} bytes in ${JSON.stringify(name)}`);
+    if (current.length > MAX_LABEL)
+      throw new RangeError(`label longer than ${MAX_LABEL} bytes in ${JSON.stringify(name)}`);
     labels.push(Uint8Array.from(current));
     current = [];
   };
@@ -101,7 +102,8 @@ export function nameLabels(name: string): Uint8Array[] {
     }
   }
   if (current.length > 0) close();
-  if (labels.reduce((n, l) => n + l.length + 1, 1) > MAX_WIRE_NAME) throw new RangeError(`name longer than ${MAX_WIRE_NAME} bytes: ${JSON.stringify(name)}`);
+  if (labels.reduce((n, l) => n + l.length + 1, 1) > MAX_WIRE_NAME)
+    throw new RangeError(`name longer than ${MAX_WIRE_NAME} bytes: ${JSON.stringify(name)}`);
   return labels;
 }
 

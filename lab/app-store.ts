@@ -16,10 +16,13 @@ if (import.meta.main) {
   const [listen = '', certFile = '', keyFile = ''] = process.argv.slice(2);
   const i = listen.lastIndexOf(':');
   const js = await browserBundle();
-  const server = createServer({ cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') }, (req, res) => {
-    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-  });
+  const server = createServer(
+    { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') },
+    (req, res) => {
+      if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+    },
+  );
   server.listen(Number(listen.slice(i + 1)), listen.slice(0, i), () => console.log(`app store on https://${listen}`));
   process.once('SIGTERM', () => process.exit(0));
 }

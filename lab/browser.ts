@@ -19,7 +19,12 @@ export interface BrowserRun {
   publicEndpoints: string[];
 }
 
-export interface BrowserCall { ms: number; origin?: string; code?: string; message?: string }
+export interface BrowserCall {
+  ms: number;
+  origin?: string;
+  code?: string;
+  message?: string;
+}
 
 export interface BrowserResult {
   calls: BrowserCall[];
@@ -44,36 +49,58 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
       // Browser.setPermission acts on the default context unless told which one.
       const cdp = await context.newCDPSession(page);
       const { targetInfo } = await cdp.send('Target.getTargetInfo');
-      await cdp.send('Browser.setPermission', { permission: { name: 'local-network-access' }, setting: 'denied', origin: spec.appOrigin, browserContextId: targetInfo.browserContextId! });
+      await cdp.send('Browser.setPermission', {
+        permission: { name: 'local-network-access' },
+        setting: 'denied',
+        origin: spec.appOrigin,
+        browserContextId: targetInfo.browserContextId!,
+      });
     }
     await page.goto(`${spec.appOrigin}/`, { timeout: 15_000 });
     await page.waitForFunction(() => 'hairpin' in window, undefined, { timeout: 15_000 });
-    return await page.evaluate(async ({ mountPoint, relayOrigin, calls }) => {
-      const w = window as unknown as Record<string, any>;
-      const log = { switches: [] as string[], failures: [] as string[], internalAttempts: 0 };
-      const client = w.hairpin.createHairpinClient({ mountPoint, storage: null, reprobe: { initialMs: 500, maxMs: 1000 }, ...(relayOrigin ? { relayOrigin } : {}) });
-      const internal: string = client.internalOrigin;
-      client.addEventListener('switch', (e: any) => log.switches.push(`${e.reason}→${e.to === null ? 'none' : new URL(e.to).hostname}`));
-      client.addEventListener('failure', (e: any) => {
-        log.failures.push(`${e.failure.kind}@${new URL(e.failure.origin).hostname}`);
-        if (e.failure.origin === internal) log.internalAttempts++;
-      });
-      const results: Array<{ ms: number; origin?: string; code?: string; message?: string }> = [];
-      for (let i = 0; i < calls; i++) {
-        const t = performance.now();
-        try {
-          const res = await client.fetch('/v1/items');
-          await res.json();
-          results.push({ ms: Math.round(performance.now() - t), origin: new URL(res.url).origin });
-        } catch (e: any) {
-          results.push({ ms: Math.round(performance.now() - t), code: e.code, message: e.message });
-          break;
+    return await page.evaluate(
+      async ({ mountPoint, relayOrigin, calls }) => {
+        const w = window as unknown as Record<string, any>;
+        const log = { switches: [] as string[], failures: [] as string[], internalAttempts: 0 };
+        const client = w.hairpin.createHairpinClient({
+          mountPoint,
+          storage: null,
+          reprobe: { initialMs: 500, maxMs: 1000 },
+          ...(relayOrigin ? { relayOrigin } : {}),
+        });
+        const internal: string = client.internalOrigin;
+        client.addEventListener('switch', (e: any) =>
+          log.switches.push(`${e.reason}→${e.to === null ? 'none' : new URL(e.to).hostname}`),
+        );
+        client.addEventListener('failure', (e: any) => {
+          log.failures.push(`${e.failure.kind}@${new URL(e.failure.origin).hostname}`);
+          if (e.failure.origin === internal) log.internalAttempts++;
+        });
+        const results: Array<{ ms: number; origin?: string; code?: string; message?: string }> = [];
+        for (let i = 0; i < calls; i++) {
+          const t = performance.now();
+          try {
+            const res = await client.fetch('/v1/items');
+            await res.json();
+            results.push({ ms: Math.round(performance.now() - t), origin: new URL(res.url).origin });
+          } catch (e: any) {
+            results.push({ ms: Math.round(performance.now() - t), code: e.code, message: e.message });
+            break;
+          }
         }
-      }
-      client.close();
-      const permission = (await navigator.permissions.query({ name: 'local-network-access' as PermissionName })).state;
-      return { calls: results, switches: log.switches, failures: log.failures, permission, internalAttempts: log.internalAttempts };
-    }, { mountPoint: spec.mountPoint, relayOrigin: spec.relayOrigin ?? null, calls: spec.calls });
+        client.close();
+        const permission = (await navigator.permissions.query({ name: 'local-network-access' as PermissionName }))
+          .state;
+        return {
+          calls: results,
+          switches: log.switches,
+          failures: log.failures,
+          permission,
+          internalAttempts: log.internalAttempts,
+        };
+      },
+      { mountPoint: spec.mountPoint, relayOrigin: spec.relayOrigin ?? null, calls: spec.calls },
+    );
   } finally {
     await browser.close();
   }

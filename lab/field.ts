@@ -2,13 +2,13 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyBoxFirewalls, setCarrierPolicy } from './firewall.ts';
-import { ROOT, MANAGER_URL, PEBBLE_DIRECTORY, startInternet, startNode, type Internet } from './internet.ts';
 import type { PairingDecision } from '../agent/index.ts';
-import { BOXES, INET, NODE_PORT, SERVICES, WAN_DELAY_MS, names, type BoxKey, type BoxPlan } from './plan.ts';
-import { measureResolvers, startResolvers, type ResolverBehaviour } from './resolvers.ts';
+import { applyBoxFirewalls, setCarrierPolicy } from './firewall.ts';
+import { type Internet, MANAGER_URL, PEBBLE_DIRECTORY, ROOT, startInternet, startNode } from './internet.ts';
+import { BOXES, type BoxKey, type BoxPlan, INET, NODE_PORT, names, SERVICES, WAN_DELAY_MS } from './plan.ts';
+import { measureResolvers, type ResolverBehaviour, startResolvers } from './resolvers.ts';
 import { shapeLinks } from './shaping.ts';
-import { inNs, waitFor, type Daemon } from './shell.ts';
+import { type Daemon, inNs, waitFor } from './shell.ts';
 import { buildTopology, labNamespaces, removeTopology } from './topology.ts';
 
 /** The agent's pairing decision, as the table shows it. */
@@ -30,8 +30,20 @@ export interface NodeStatus {
 }
 
 function pairingView(d: PairingDecision): Pairing {
-  const kind = d.kind === 'internal' || d.kind === 'relay' ? d.kind : d.hairpin?.hairpins ? 'external-hairpin' : 'external-warning';
-  return { url: d.url, kind, ...(d.relayUrl ? { relayUrl: d.relayUrl } : {}), verdict: d.internal.verdict, ...(d.warning ? { warning: d.warning } : {}), ...(d.advice ? { advice: d.advice } : {}) };
+  const kind =
+    d.kind === 'internal' || d.kind === 'relay'
+      ? d.kind
+      : d.hairpin?.hairpins
+        ? 'external-hairpin'
+        : 'external-warning';
+  return {
+    url: d.url,
+    kind,
+    ...(d.relayUrl ? { relayUrl: d.relayUrl } : {}),
+    verdict: d.internal.verdict,
+    ...(d.warning ? { warning: d.warning } : {}),
+    ...(d.advice ? { advice: d.advice } : {}),
+  };
 }
 
 export interface Field {
@@ -48,8 +60,21 @@ export interface Field {
 const HAIRPIN = join(ROOT, 'bin/hairpin.js');
 
 /** Enrol a node as the admin does: `hairpin admin enrol` from a machine on the internet. */
-async function enrol(b: BoxPlan, adminToken: string): Promise<{ credential: string; names: { external: string; internal: string; relay?: string } }> {
-  const out = await inNs(INET, process.execPath, [HAIRPIN, 'admin', 'enrol', b.node.licence, b.node.name, '--manager', MANAGER_URL, '--token', adminToken]);
+async function enrol(
+  b: BoxPlan,
+  adminToken: string,
+): Promise<{ credential: string; names: { external: string; internal: string; relay?: string } }> {
+  const out = await inNs(INET, process.execPath, [
+    HAIRPIN,
+    'admin',
+    'enrol',
+    b.node.licence,
+    b.node.name,
+    '--manager',
+    MANAGER_URL,
+    '--token',
+    adminToken,
+  ]);
   return JSON.parse(out) as { credential: string; names: { external: string; internal: string; relay?: string } };
 }
 
@@ -57,7 +82,10 @@ async function enrol(b: BoxPlan, adminToken: string): Promise<{ credential: stri
  * One shop's node, as its installer sets it up: `hairpin agent run` (reports, keeps the
  * certificate), the demo API on the agent's certificate, then `hairpin agent pairing-url`.
  */
-async function startNodeSite(b: BoxPlan, field: { dir: string; internet: Internet; daemons: Daemon[] }): Promise<NodeStatus> {
+async function startNodeSite(
+  b: BoxPlan,
+  field: { dir: string; internet: Internet; daemons: Daemon[] },
+): Promise<NodeStatus> {
   const started = Date.now();
   const { credential, names: nodeNames } = await enrol(b, field.internet.adminToken);
   const certDir = join(field.dir, `agent-${b.key}`);
@@ -76,10 +104,36 @@ async function startNodeSite(b: BoxPlan, field: { dir: string; internet: Interne
     NODE_EXTRA_CA_CERTS: field.internet.trustFile,
   };
   field.daemons.push(startNode(b.node.ns, HAIRPIN, ['agent', 'run'], join(field.dir, `agent-${b.key}.log`), env));
-  field.daemons.push(startNode(b.node.ns, join(ROOT, 'lab/node-site.ts'), [certDir, b.node.licence, b.node.name, nodeNames.external, nodeNames.internal, names.apps(b.node.licence), String(NODE_PORT), ...(nodeNames.relay ? [nodeNames.relay] : [])], join(field.dir, `node-${b.key}.log`)));
-  await waitFor(`node ${b.key} serving (logs: agent-${b.key}.log, node-${b.key}.log)`, async () => (await readFile(join(field.dir, `node-${b.key}.log`), 'utf8')).includes('demo API on'), 60_000, 200);
+  field.daemons.push(
+    startNode(
+      b.node.ns,
+      join(ROOT, 'lab/node-site.ts'),
+      [
+        certDir,
+        b.node.licence,
+        b.node.name,
+        nodeNames.external,
+        nodeNames.internal,
+        names.apps(b.node.licence),
+        String(NODE_PORT),
+        ...(nodeNames.relay ? [nodeNames.relay] : []),
+      ],
+      join(field.dir, `node-${b.key}.log`),
+    ),
+  );
+  await waitFor(
+    `node ${b.key} serving (logs: agent-${b.key}.log, node-${b.key}.log)`,
+    async () => (await readFile(join(field.dir, `node-${b.key}.log`), 'utf8')).includes('demo API on'),
+    60_000,
+    200,
+  );
   const certificateMs = Date.now() - started;
-  const out = await inNs(b.node.ns, 'env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, HAIRPIN, 'agent', 'pairing-url', '--json'], { timeoutMs: 30_000 });
+  const out = await inNs(
+    b.node.ns,
+    'env',
+    [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, HAIRPIN, 'agent', 'pairing-url', '--json'],
+    { timeoutMs: 30_000 },
+  );
   return { names: nodeNames, certificateMs, pairing: pairingView(JSON.parse(out) as PairingDecision) };
 }
 
@@ -110,11 +164,25 @@ export async function bringUp(log: (line: string) => void = () => {}): Promise<F
   daemons.push(...(await step('resolvers', () => startResolvers(dir))).daemons);
   await step('port forwards (delaying relays)', async () => {
     for (const b of BOXES) {
-      daemons.push(startNode(b.ns, join(ROOT, 'lab/relay.ts'), [`${b.wan.box}:${NODE_PORT}`, `${b.lan.node}:${NODE_PORT}`, String(WAN_DELAY_MS), b.lan.prefix.replace(/0\/24$/, '')], join(dir, `relay-${b.key}.log`)));
+      daemons.push(
+        startNode(
+          b.ns,
+          join(ROOT, 'lab/relay.ts'),
+          [
+            `${b.wan.box}:${NODE_PORT}`,
+            `${b.lan.node}:${NODE_PORT}`,
+            String(WAN_DELAY_MS),
+            b.lan.prefix.replace(/0\/24$/, ''),
+          ],
+          join(dir, `relay-${b.key}.log`),
+        ),
+      );
     }
   });
   const nodes = await step('enrol, agent (report, certificate), demo API, pairing', async () => {
-    const statuses = await Promise.all(BOXES.map(async (b) => [b.key, await startNodeSite(b, { dir, internet, daemons })] as const));
+    const statuses = await Promise.all(
+      BOXES.map(async (b) => [b.key, await startNodeSite(b, { dir, internet, daemons })] as const),
+    );
     return Object.fromEntries(statuses) as Record<BoxKey, NodeStatus>;
   });
   const resolvers = await step('resolver behaviour', () => measureResolvers(names.internal));

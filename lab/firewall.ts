@@ -1,6 +1,6 @@
 // nftables inside the namespaces: each box's NAT, its port forward and whether it hairpins; the
 // carrier's treatment of RFC 1918 destinations for phones on "cellular".
-import { BOXES, CELL, INET, NODE_PORT, RFC1918, type BoxPlan } from './plan.ts';
+import { BOXES, type BoxPlan, CELL, INET, NODE_PORT, RFC1918 } from './plan.ts';
 import { inNs } from './shell.ts';
 
 function nft(ns: string, ruleset: string): Promise<string> {

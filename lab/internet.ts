@@ -1,13 +1,13 @@
 // The internet's services, each started the way its operator would: the manager through the
 // `hairpin manager` CLI (HTTP API + port-53 server), Pebble as the ACME CA, and the app store
 // that serves the web app from `pl-{licence}.apps.<zone>`.
-import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADDRESS_TTL_SECONDS, INET, SERVICES, ZONE, names, BOXES } from './plan.ts';
-import { inNs, startDaemon, waitFor, type Daemon } from './shell.ts';
 import { createTestPki } from './pki.ts';
+import { ADDRESS_TTL_SECONDS, BOXES, INET, names, SERVICES, ZONE } from './plan.ts';
+import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const MANAGER_URL = `http://${SERVICES.manager}`;
@@ -24,7 +24,13 @@ export interface Internet {
 }
 
 /** Run the Node 22 this lab runs on, inside a namespace. */
-export function startNode(ns: string, script: string, args: string[], log: string, env: NodeJS.ProcessEnv = {}): Daemon {
+export function startNode(
+  ns: string,
+  script: string,
+  args: string[],
+  log: string,
+  env: NodeJS.ProcessEnv = {},
+): Daemon {
   return startDaemon(ns, process.execPath, [script, ...args], log, { ...process.env, ...env });
 }
 
@@ -59,41 +65,82 @@ export async function startInternet(dir: string): Promise<Internet> {
     const pebbleTls = pki.issue([], [SERVICES.pebble]);
     await writeFile(join(dir, 'pebble.pem'), pebbleTls.cert);
     await writeFile(join(dir, 'pebble.key'), pebbleTls.key);
-    await writeFile(join(dir, 'pebble.json'), JSON.stringify({
-      pebble: {
-        listenAddress: `${SERVICES.pebble}:14000`,
-        managementListenAddress: `${SERVICES.pebble}:15000`,
-        certificate: join(dir, 'pebble.pem'),
-        privateKey: join(dir, 'pebble.key'),
-        httpPort: 5002,
-        tlsPort: 5001,
-        ocspResponderURL: '',
-        externalAccountBindingRequired: false,
-      },
-    }));
+    await writeFile(
+      join(dir, 'pebble.json'),
+      JSON.stringify({
+        pebble: {
+          listenAddress: `${SERVICES.pebble}:14000`,
+          managementListenAddress: `${SERVICES.pebble}:15000`,
+          certificate: join(dir, 'pebble.pem'),
+          privateKey: join(dir, 'pebble.key'),
+          httpPort: 5002,
+          tlsPort: 5001,
+          ocspResponderURL: '',
+          externalAccountBindingRequired: false,
+        },
+      }),
+    );
     // DNS-01 is checked against the zone's authoritative server, as public CAs do.
-    daemons.push(startDaemon(INET, 'pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `${SERVICES.manager}:53`], join(dir, 'pebble.log'), {
-      ...process.env,
-      PEBBLE_VA_NOSLEEP: '1',
-      PEBBLE_WFE_NONCEREJECT: '0',
-      PEBBLE_AUTHZREUSE: '0',
-    }));
+    daemons.push(
+      startDaemon(
+        INET,
+        'pebble',
+        ['-config', join(dir, 'pebble.json'), '-dnsserver', `${SERVICES.manager}:53`],
+        join(dir, 'pebble.log'),
+        {
+          ...process.env,
+          PEBBLE_VA_NOSLEEP: '1',
+          PEBBLE_WFE_NONCEREJECT: '0',
+          PEBBLE_AUTHZREUSE: '0',
+        },
+      ),
+    );
 
     const apps = BOXES.map((b) => names.apps(b.node.licence));
     const appTls = pki.issue(apps);
     await writeFile(join(dir, 'apps.pem'), appTls.cert);
     await writeFile(join(dir, 'apps.key'), appTls.key);
     await writeFile(join(dir, 'lab-ca.pem'), pki.caPem);
-    daemons.push(startNode(INET, join(ROOT, 'lab/app-store.ts'), [`${SERVICES.apps}:443`, join(dir, 'apps.pem'), join(dir, 'apps.key')], join(dir, 'app-store.log')));
+    daemons.push(
+      startNode(
+        INET,
+        join(ROOT, 'lab/app-store.ts'),
+        [`${SERVICES.apps}:443`, join(dir, 'apps.pem'), join(dir, 'apps.key')],
+        join(dir, 'app-store.log'),
+      ),
+    );
 
-    await waitFor('manager /healthz', async () => (await curlInNs(INET, `${MANAGER_URL}/healthz`)).length > 0, 20_000, 200);
+    await waitFor(
+      'manager /healthz',
+      async () => (await curlInNs(INET, `${MANAGER_URL}/healthz`)).length > 0,
+      20_000,
+      200,
+    );
     const mgmt = ['--cacert', join(dir, 'lab-ca.pem')];
-    await waitFor('pebble', async () => (await curlInNs(INET, PEBBLE_DIRECTORY, mgmt)).includes('newAccount'), 20_000, 200);
+    await waitFor(
+      'pebble',
+      async () => (await curlInNs(INET, PEBBLE_DIRECTORY, mgmt)).includes('newAccount'),
+      20_000,
+      200,
+    );
     const root = await curlInNs(INET, `https://${SERVICES.pebble}:15000/roots/0`, mgmt);
     const intermediate = await curlInNs(INET, `https://${SERVICES.pebble}:15000/intermediates/0`, mgmt);
     const trustFile = join(dir, 'trust.pem');
     await writeFile(trustFile, `${pki.caPem.trim()}\n${root.trim()}\n`);
-    await waitFor('app store', async () => (await curlInNs(INET, `https://${apps[0]}/`, ['--cacert', trustFile, '--resolve', `${apps[0]}:443:${SERVICES.apps}`])).includes('<html'), 20_000, 200);
+    await waitFor(
+      'app store',
+      async () =>
+        (
+          await curlInNs(INET, `https://${apps[0]}/`, [
+            '--cacert',
+            trustFile,
+            '--resolve',
+            `${apps[0]}:443:${SERVICES.apps}`,
+          ])
+        ).includes('<html'),
+      20_000,
+      200,
+    );
     return {
       adminToken,
       trustFile,
@@ -107,5 +154,7 @@ export async function startInternet(dir: string): Promise<Internet> {
 }
 
 function spkiOf(pem: string): string {
-  return createHash('sha256').update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  return createHash('sha256')
+    .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
 }

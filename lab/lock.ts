@@ -32,7 +32,8 @@ export async function lockField(timeoutMs: number, log: (line: string) => void):
       await rm(LOCK, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`another lab run (pid ${holder}) holds ${LOCK}; "hairpin lab down" ends a field left up`);
+    if (Date.now() > deadline)
+      throw new Error(`another lab run (pid ${holder}) holds ${LOCK}; "hairpin lab down" ends a field left up`);
     if (!said) log(`lab: waiting for the lab run of pid ${holder} to finish`);
     said = true;
     await new Promise((r) => setTimeout(r, 500));

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import { certificatePaths, withHairpinListener, type ServiceIdentity } from '../agent/index.ts';
+import { certificatePaths, type ServiceIdentity, withHairpinListener } from '../agent/index.ts';
 import { waitFor } from './shell.ts';
 
 /** The demo API: a small JSON resource and a blob for transfer measurements. */
@@ -16,7 +16,8 @@ function demoApi(label: string) {
     if (url.pathname === '/v1/items') {
       // `?close`: the lab's oracle asks for a connection of its own (lab/phone.ts).
       if (url.searchParams.has('close')) res.setHeader('connection', 'close');
-      return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      return void res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
         .end(JSON.stringify({ node: label, items: [{ sku: 42, stock: 7 }], host: req.headers.host }));
     }
     if (url.pathname === '/v1/blob') {
@@ -46,10 +47,19 @@ async function certificate(dir: string): Promise<{ key: string; cert: string }> 
 }
 
 if (import.meta.main) {
-  const [dir = '', licence = '', node = '', external = '', internal = '', appsName = '', port = '', relay] = process.argv.slice(2);
-  const identity: ServiceIdentity = { licence, node, names: { external, internal, ...(relay ? { relay } : {}) }, appsName, port: Number(port) };
+  const [dir = '', licence = '', node = '', external = '', internal = '', appsName = '', port = '', relay] =
+    process.argv.slice(2);
+  const identity: ServiceIdentity = {
+    licence,
+    node,
+    names: { external, internal, ...(relay ? { relay } : {}) },
+    appsName,
+    port: Number(port),
+  };
   const server = createServer(await certificate(dir), withHairpinListener(demoApi(`${licence}/${node}`), identity));
   server.keepAliveTimeout = 30_000;
-  server.listen(Number(port), '0.0.0.0', () => console.log(`demo API on https://${external}:${port} and https://${internal}:${port}`));
+  server.listen(Number(port), '0.0.0.0', () =>
+    console.log(`demo API on https://${external}:${port} and https://${internal}:${port}`),
+  );
   process.once('SIGTERM', () => process.exit(0));
 }

@@ -6,7 +6,12 @@
 //   node lab/phone.ts client '{"mountPoint":"https://i-nur1…:8443/","calls":20,"intervalMs":50}'
 //   node lab/phone.ts oracle https://nur1…:8443/
 //   node lab/phone.ts transfer https://nur1…:8443 10000000
-import { createHairpinClient, type OriginSwitchEvent, type TransportFailureEvent, HairpinClientError } from '../client/index.ts';
+import {
+  createHairpinClient,
+  HairpinClientError,
+  type OriginSwitchEvent,
+  type TransportFailureEvent,
+} from '../client/index.ts';
 
 export interface ClientRun {
   mountPoint: string;
@@ -23,8 +28,20 @@ export interface ClientRun {
   relayOrigin?: string;
 }
 
-export interface CallRecord { at: number; ms: number; ok: boolean; origin?: string; error?: string }
-export interface SwitchRecord { at: number; from: string | null; to: string | null; reason: string; failure?: string }
+export interface CallRecord {
+  at: number;
+  ms: number;
+  ok: boolean;
+  origin?: string;
+  error?: string;
+}
+export interface SwitchRecord {
+  at: number;
+  from: string | null;
+  to: string | null;
+  reason: string;
+  failure?: string;
+}
 
 export interface ClientResult {
   startedAt: number;
@@ -35,7 +52,12 @@ export interface ClientResult {
   oracle: Measure | null;
 }
 
-export interface Measure { ok: boolean; ms: number; error?: string; bytes?: number }
+export interface Measure {
+  ok: boolean;
+  ms: number;
+  error?: string;
+  bytes?: number;
+}
 
 function describe(error: unknown): string {
   if (error instanceof HairpinClientError) return `${error.code}: ${error.message}`;
@@ -63,7 +85,13 @@ async function runClient(run: ClientRun): Promise<ClientResult> {
   const failures: ClientResult['failures'] = [];
   client.addEventListener('switch', (e) => {
     const s = e as OriginSwitchEvent;
-    switches.push({ at: Date.now(), from: s.from, to: s.to, reason: s.reason, ...(s.failure ? { failure: `${s.failure.kind}@${new URL(s.failure.origin).hostname}` } : {}) });
+    switches.push({
+      at: Date.now(),
+      from: s.from,
+      to: s.to,
+      reason: s.reason,
+      ...(s.failure ? { failure: `${s.failure.kind}@${new URL(s.failure.origin).hostname}` } : {}),
+    });
   });
   client.addEventListener('failure', (e) => {
     const f = (e as TransportFailureEvent).failure;
@@ -83,7 +111,14 @@ async function runClient(run: ClientRun): Promise<ClientResult> {
   }
   client.close();
   const first = calls.find((c) => c.ok);
-  return { startedAt, calls, switches, failures, firstGoodMs: first ? first.at + first.ms - startedAt : null, oracle: measured };
+  return {
+    startedAt,
+    calls,
+    switches,
+    failures,
+    firstGoodMs: first ? first.at + first.ms - startedAt : null,
+    oracle: measured,
+  };
 }
 
 /**
@@ -117,10 +152,13 @@ if (import.meta.main) {
   // Node loads its fetch (undici) on first use, ~100 ms: pay it before any clock starts.
   await (await fetch('data:,warm')).text();
   const result =
-    mode === 'client' ? await runClient(JSON.parse(arg) as ClientRun)
-    : mode === 'oracle' ? await oracle(arg)
-    : mode === 'transfer' ? await transfer(arg, Number(extra ?? 10_000_000), 8_000)
-    : undefined;
+    mode === 'client'
+      ? await runClient(JSON.parse(arg) as ClientRun)
+      : mode === 'oracle'
+        ? await oracle(arg)
+        : mode === 'transfer'
+          ? await transfer(arg, Number(extra ?? 10_000_000), 8_000)
+          : undefined;
   if (!result) {
     console.error('usage: node lab/phone.ts client <json> | oracle <url> | transfer <origin> [bytes]');
     process.exit(2);

@@ -34,8 +34,27 @@ export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'hairpin-pki-'));
   const f = (name: string) => join(dir, name);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
-    '-days', '2', '-subj', '/CN=hairpin test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=hairpin test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  );
   let serial = 0;
   return {
     dir,
@@ -44,18 +63,51 @@ export function createTestPki(): TestPki {
     issue(names, ips = []) {
       const n = ++serial;
       const san = [...names.map((d) => `DNS:${d}`), ...ips.map((a) => `IP:${a}`)].join(',');
-      writeFileSync(f(`leaf${n}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `leaf${n}.key`, '-out', `leaf${n}.csr`,
-        '-subj', `/CN=${names[0] ?? ips[0] ?? 'leaf'}`);
-      ssl('x509', '-req', '-in', `leaf${n}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(1000 + n), '-days', '2',
-        '-out', `leaf${n}.pem`, '-extfile', `leaf${n}.ext`);
+      writeFileSync(
+        f(`leaf${n}.ext`),
+        `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+      );
+      ssl(
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `leaf${n}.key`,
+        '-out',
+        `leaf${n}.csr`,
+        '-subj',
+        `/CN=${names[0] ?? ips[0] ?? 'leaf'}`,
+      );
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `leaf${n}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        String(1000 + n),
+        '-days',
+        '2',
+        '-out',
+        `leaf${n}.pem`,
+        '-extfile',
+        `leaf${n}.ext`,
+      );
       const der = ssl('pkey', '-in', `leaf${n}.key`, '-pubout', '-outform', 'DER');
       const spki = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der }).toString('base64');
       const keyFile = f(`leaf${n}.key`);
       const certFile = f(`leaf${n}.pem`);
       return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), keyFile, certFile, spki };
     },
-    dispose() { rmSync(dir, { recursive: true, force: true }); },
+    dispose() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -74,5 +126,13 @@ export interface TestCertificate {
 export function makeCertificate(names: string[], ips: string[] = []): TestCertificate {
   const pki = createTestPki();
   const leaf = pki.issue(names, ips);
-  return { dir: pki.dir, caFile: pki.caFile, certFile: leaf.certFile, keyFile: leaf.keyFile, ca: pki.caPem, cert: leaf.cert, key: leaf.key };
+  return {
+    dir: pki.dir,
+    caFile: pki.caFile,
+    certFile: leaf.certFile,
+    keyFile: leaf.keyFile,
+    ca: pki.caPem,
+    cert: leaf.cert,
+    key: leaf.key,
+  };
 }

@@ -54,7 +54,10 @@ function box(key: BoxKey, n: number, title: string, hairpin: boolean, resolver: 
     wan: { box: `198.18.${n}.2`, inet: `198.18.${n}.1`, inetIf: `wan-${key}` },
     lan: { prefix: `192.168.${n}.0/24`, box: `192.168.${n}.1`, node: `192.168.${n}.10`, phone: `192.168.${n}.20` },
     node: { ns: `hp-${key}-node`, licence, name: 'nur1' },
-    phone: { ns: `hp-${key}-phone`, wwan: { phone: `198.18.${n + 10}.2`, inet: `198.18.${n + 10}.1`, inetIf: `cell-${key}` } },
+    phone: {
+      ns: `hp-${key}-phone`,
+      wwan: { phone: `198.18.${n + 10}.2`, inet: `198.18.${n + 10}.1`, inetIf: `cell-${key}` },
+    },
   };
 }
 

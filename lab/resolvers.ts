@@ -3,8 +3,8 @@
 // docs/lab.md ("Resolvers, measured"); lab/run.ts shows them again on every run.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BOXES, INET, RFC1918, SERVICES, ZONE, type BoxPlan } from './plan.ts';
-import { inNs, startDaemon, waitFor, type Daemon } from './shell.ts';
+import { BOXES, type BoxPlan, INET, RFC1918, SERVICES, ZONE } from './plan.ts';
+import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
 
 // Short caches: a report must show through within a scenario, and no negative answer may linger.
 const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
@@ -88,10 +88,23 @@ async function startBoxResolver(b: BoxPlan, dir: string): Promise<Daemon> {
     }
     case 'dnsmasq-stop-rebind':
       // --stop-dns-rebind: answers from upstream carrying a private address are rejected.
-      return startDaemon(b.ns, 'dnsmasq', [
-        '--no-daemon', '--no-resolv', '--no-hosts', '--bind-interfaces', `--listen-address=${b.lan.box}`,
-        `--server=${SERVICES.resolver}`, '--stop-dns-rebind', '--cache-size=0', `--pid-file=${join(dir, `${name}.pid`)}`, '--log-queries',
-      ], join(dir, `${name}.log`));
+      return startDaemon(
+        b.ns,
+        'dnsmasq',
+        [
+          '--no-daemon',
+          '--no-resolv',
+          '--no-hosts',
+          '--bind-interfaces',
+          `--listen-address=${b.lan.box}`,
+          `--server=${SERVICES.resolver}`,
+          '--stop-dns-rebind',
+          '--cache-size=0',
+          `--pid-file=${join(dir, `${name}.pid`)}`,
+          '--log-queries',
+        ],
+        join(dir, `${name}.log`),
+      );
   }
 }
 
@@ -99,15 +112,31 @@ async function startBoxResolver(b: BoxPlan, dir: string): Promise<Daemon> {
 export async function startResolvers(dir: string): Promise<ResolverSet> {
   const daemons = [
     await startUnbound(INET, dir, 'resolver-public', publicUnbound(dir, 'resolver-public', SERVICES.resolver, false)),
-    await startUnbound(INET, dir, 'resolver-carrier-filtering', publicUnbound(dir, 'resolver-carrier-filtering', SERVICES.filteringResolver, true)),
+    await startUnbound(
+      INET,
+      dir,
+      'resolver-carrier-filtering',
+      publicUnbound(dir, 'resolver-carrier-filtering', SERVICES.filteringResolver, true),
+    ),
   ];
   for (const b of BOXES) daemons.push(await startBoxResolver(b, dir));
-  const listening: Array<[string, string]> = [[INET, SERVICES.resolver], [INET, SERVICES.filteringResolver], ...BOXES.map((b): [string, string] => [b.ns, b.lan.box])];
+  const listening: Array<[string, string]> = [
+    [INET, SERVICES.resolver],
+    [INET, SERVICES.filteringResolver],
+    ...BOXES.map((b): [string, string] => [b.ns, b.lan.box]),
+  ];
   for (const [ns, address] of listening) {
-    await waitFor(`resolver ${address}`, async () => {
-      const out = await inNs(ns, 'dig', [`@${address}`, '+time=1', '+tries=1', `${ZONE}`, 'SOA'], { allowFail: true });
-      return /status: (NOERROR|SERVFAIL|NXDOMAIN|REFUSED)/.test(out);
-    }, 15_000, 200);
+    await waitFor(
+      `resolver ${address}`,
+      async () => {
+        const out = await inNs(ns, 'dig', [`@${address}`, '+time=1', '+tries=1', `${ZONE}`, 'SOA'], {
+          allowFail: true,
+        });
+        return /status: (NOERROR|SERVFAIL|NXDOMAIN|REFUSED)/.test(out);
+      },
+      15_000,
+      200,
+    );
   }
   return { daemons };
 }
@@ -123,7 +152,11 @@ export interface ResolverBehaviour {
 }
 
 /** `dig` from inside a namespace: the rcode, the addresses answered and any EDE. */
-export async function lookup(ns: string, name: string, server: string): Promise<Omit<ResolverBehaviour, 'resolver' | 'software'>> {
+export async function lookup(
+  ns: string,
+  name: string,
+  server: string,
+): Promise<Omit<ResolverBehaviour, 'resolver' | 'software'>> {
   const out = await inNs(ns, 'dig', [`@${server}`, '+time=2', '+tries=1', name, 'A'], { allowFail: true });
   const answer = out.split(';; ANSWER SECTION:')[1]?.split('\n\n')[0] ?? '';
   return {
@@ -143,9 +176,22 @@ const SOFTWARE: Record<BoxPlan['resolver'], string> = {
 export async function measureResolvers(internalName: (b: BoxPlan) => string): Promise<ResolverBehaviour[]> {
   const name = internalName(BOXES[0]!);
   const rows: ResolverBehaviour[] = [
-    { resolver: `public ${SERVICES.resolver}`, software: 'unbound, no private-address', ...(await lookup(INET, name, SERVICES.resolver)) },
-    { resolver: `carrier ${SERVICES.filteringResolver}`, software: 'unbound, private-address: RFC 1918', ...(await lookup(INET, name, SERVICES.filteringResolver)) },
+    {
+      resolver: `public ${SERVICES.resolver}`,
+      software: 'unbound, no private-address',
+      ...(await lookup(INET, name, SERVICES.resolver)),
+    },
+    {
+      resolver: `carrier ${SERVICES.filteringResolver}`,
+      software: 'unbound, private-address: RFC 1918',
+      ...(await lookup(INET, name, SERVICES.filteringResolver)),
+    },
   ];
-  for (const b of BOXES) rows.push({ resolver: `${b.key} box ${b.lan.box}`, software: SOFTWARE[b.resolver], ...(await lookup(b.node.ns, internalName(b), b.lan.box)) });
+  for (const b of BOXES)
+    rows.push({
+      resolver: `${b.key} box ${b.lan.box}`,
+      software: SOFTWARE[b.resolver],
+      ...(await lookup(b.node.ns, internalName(b), b.lan.box)),
+    });
   return rows;
 }

@@ -1,11 +1,11 @@
 // `hairpin lab` in one place: up, run, down, with every process and namespace removed on the
 // way out, on success, on failure and on SIGINT/SIGTERM.
 import { bringUp, type Field } from './field.ts';
-import { runScenarios, type ScenarioRow } from './scenarios.ts';
 import { lockField } from './lock.ts';
+import type { ResolverBehaviour } from './resolvers.ts';
+import { runScenarios, type ScenarioRow } from './scenarios.ts';
 import { interrupted, lostDaemons, setInterrupted, stopAll } from './shell.ts';
 import { formatNotes, formatResolvers, formatTable } from './table.ts';
-import type { ResolverBehaviour } from './resolvers.ts';
 import { removeTopology } from './topology.ts';
 
 export interface LabReport {
@@ -33,7 +33,12 @@ export async function tearDown(): Promise<string[]> {
  * console.log(formatReport(report));
  * ```
  */
-export async function runLab(options: { log?: (line: string) => void; /** How long to wait for another run to finish (ms). */ waitMs?: number } = {}): Promise<LabReport> {
+export async function runLab(
+  options: {
+    log?: (line: string) => void /** How long to wait for another run to finish (ms). */;
+    waitMs?: number;
+  } = {},
+): Promise<LabReport> {
   const log = options.log ?? (() => {});
   const unlock = await lockField(options.waitMs ?? 300_000, log);
   const started = Date.now();
@@ -47,7 +52,9 @@ export async function runLab(options: { log?: (line: string) => void; /** How lo
       return;
     }
     log(`lab: ${signal} again, tearing down now`);
-    void tearDown().finally(unlock).finally(() => process.exit(130));
+    void tearDown()
+      .finally(unlock)
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -57,7 +64,15 @@ export async function runLab(options: { log?: (line: string) => void; /** How lo
     const rows = await runScenarios(field, log);
     const lost = [...lostDaemons()];
     for (const line of lost) log(`lab: ${line}`);
-    return { passed: rows.every((r) => r.passed) && lost.length === 0, rows, lostDaemons: lost, resolvers: field.resolvers, timings: field.timings, logs: field.dir, elapsedMs: Date.now() - started };
+    return {
+      passed: rows.every((r) => r.passed) && lost.length === 0,
+      rows,
+      lostDaemons: lost,
+      resolvers: field.resolvers,
+      timings: field.timings,
+      logs: field.dir,
+      elapsedMs: Date.now() - started,
+    };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -2,12 +2,12 @@
 // returns a row of the table (lab/table.ts); `checks` lists what was required and whether it held.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BrowserResult, BrowserRun } from './browser.ts';
 import type { Field } from './field.ts';
 import { setCarrierPolicy } from './firewall.ts';
 import { ROOT } from './internet.ts';
-import type { BrowserResult, BrowserRun } from './browser.ts';
 import type { ClientResult, ClientRun, Measure } from './phone.ts';
-import { ADDRESS_TTL_SECONDS, boxPlan, CELL, NODE_PORT, SERVICES, type BoxKey } from './plan.ts';
+import { ADDRESS_TTL_SECONDS, type BoxKey, boxPlan, CELL, NODE_PORT, SERVICES } from './plan.ts';
 import { inNs } from './shell.ts';
 import { moveToCellular, moveToWifi, setResolver } from './topology.ts';
 
@@ -16,7 +16,11 @@ const RACE_DELAY_MS = 250;
 const REPROBE = { initialMs: 500, maxMs: 1_000 } as const;
 const TRANSFER_BYTES = 10_000_000;
 
-export interface Check { what: string; ok: boolean; saw: string }
+export interface Check {
+  what: string;
+  ok: boolean;
+  saw: string;
+}
 
 export interface ScenarioRow {
   id: string;
@@ -40,7 +44,12 @@ function check(what: string, ok: boolean, saw: string): Check {
 }
 
 async function phone<T>(field: Field, ns: string, args: string[], timeoutMs = 60_000): Promise<T> {
-  const out = await inNs(ns, 'env', [`NODE_EXTRA_CA_CERTS=${field.internet.trustFile}`, process.execPath, join(ROOT, 'lab/phone.ts'), ...args], { timeoutMs });
+  const out = await inNs(
+    ns,
+    'env',
+    [`NODE_EXTRA_CA_CERTS=${field.internet.trustFile}`, process.execPath, join(ROOT, 'lab/phone.ts'), ...args],
+    { timeoutMs },
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!) as T;
 }
 
@@ -48,10 +57,20 @@ const origin = (url: string) => new URL(url).origin;
 const host = (url: string | null | undefined) => (url ? new URL(url).hostname : '—');
 
 function clientRun(mountPoint: string, extra: Partial<ClientRun> = {}): string {
-  return JSON.stringify({ mountPoint, calls: 10, intervalMs: 20, raceDelayMs: RACE_DELAY_MS, reprobe: REPROBE, ...extra } satisfies ClientRun);
+  return JSON.stringify({
+    mountPoint,
+    calls: 10,
+    intervalMs: 20,
+    raceDelayMs: RACE_DELAY_MS,
+    reprobe: REPROBE,
+    ...extra,
+  } satisfies ClientRun);
 }
 
-function row(base: Omit<ScenarioRow, 'passed' | 'calls' | 'switches' | 'firstGoodMs'>, result: ClientResult): ScenarioRow {
+function row(
+  base: Omit<ScenarioRow, 'passed' | 'calls' | 'switches' | 'firstGoodMs'>,
+  result: ClientResult,
+): ScenarioRow {
   const ok = result.calls.filter((c) => c.ok).length;
   return {
     ...base,
@@ -69,7 +88,8 @@ async function transfers(field: Field, ns: string, chosen: string, other: string
   return { chosen: chosenTransfer, other: otherTransfer };
 }
 
-const failuresSeen = (result: ClientResult) => result.failures.map((f) => `${f.what} at ${f.at - result.startedAt} ms`).join(', ');
+const failuresSeen = (result: ClientResult) =>
+  result.failures.map((f) => `${f.what} at ${f.at - result.startedAt} ms`).join(', ');
 
 function served(result: ClientResult, expected: string): boolean {
   return result.calls.every((c) => !c.ok || c.origin === expected);
@@ -82,7 +102,13 @@ function sibling(url: string): string {
 }
 
 /** A LAN phone on Wi-Fi, with the URL its box's node handed out. */
-async function lanScenario(field: Field, id: string, key: BoxKey, expectKind: string, title: string): Promise<ScenarioRow> {
+async function lanScenario(
+  field: Field,
+  id: string,
+  key: BoxKey,
+  expectKind: string,
+  title: string,
+): Promise<ScenarioRow> {
   const b = boxPlan(key);
   const pairing = field.nodes[key].pairing;
   const chosen = origin(pairing.url);
@@ -90,20 +116,57 @@ async function lanScenario(field: Field, id: string, key: BoxKey, expectKind: st
   const result = await phone<ClientResult>(field, b.phone.ns, ['client', clientRun(pairing.url, { oracle: chosen })]);
   const transfer = await transfers(field, b.phone.ns, chosen, other);
   const checks = [
-    check(`pairing hands out the ${expectKind} URL`, pairing.kind === expectKind, `${pairing.kind} (${pairing.verdict})`),
-    check('every call succeeds', result.calls.every((c) => c.ok), `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`),
-    check('every call is served by the handed-out origin', served(result, chosen), [...new Set(result.calls.map((c) => host(c.origin)))].join(',')),
+    check(
+      `pairing hands out the ${expectKind} URL`,
+      pairing.kind === expectKind,
+      `${pairing.kind} (${pairing.verdict})`,
+    ),
+    check(
+      'every call succeeds',
+      result.calls.every((c) => c.ok),
+      `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`,
+    ),
+    check(
+      'every call is served by the handed-out origin',
+      served(result, chosen),
+      [...new Set(result.calls.map((c) => host(c.origin)))].join(','),
+    ),
   ];
   const notes: string[] = [];
   if (key === 'orange') {
-    checks.push(check('the external name fails from inside (no hairpin)', !transfer.other!.ok, transfer.other!.error ?? 'it worked'));
+    checks.push(
+      check(
+        'the external name fails from inside (no hairpin)',
+        !transfer.other!.ok,
+        transfer.other!.error ?? 'it worked',
+      ),
+    );
     notes.push(`external name from the Orange LAN: ${transfer.other!.error}`);
   }
-  return row({ id, title, where: `${b.phone.ns} (Wi-Fi)`, url: pairing.url, pairing: `${pairing.kind}: ${pairing.verdict}`, oracleMs: result.oracle?.ms ?? null, transfer, checks, notes }, result);
+  return row(
+    {
+      id,
+      title,
+      where: `${b.phone.ns} (Wi-Fi)`,
+      url: pairing.url,
+      pairing: `${pairing.kind}: ${pairing.verdict}`,
+      oracleMs: result.oracle?.ms ?? null,
+      transfer,
+      checks,
+      notes,
+    },
+    result,
+  );
 }
 
 /** The cellular-only phone with a given carrier resolver and RFC 1918 policy, app paired at the Orange shop. */
-async function cellularScenario(field: Field, id: string, title: string, resolver: string, policy: 'reject' | 'drop'): Promise<ScenarioRow> {
+async function cellularScenario(
+  field: Field,
+  id: string,
+  title: string,
+  resolver: string,
+  policy: 'reject' | 'drop',
+): Promise<ScenarioRow> {
   await setCarrierPolicy(policy);
   await setResolver(CELL.ns, resolver);
   try {
@@ -118,15 +181,42 @@ async function cellularScenario(field: Field, id: string, title: string, resolve
     // Waiting for the internal attempt's own time bound (3 s here) would blow either bound.
     const bound = policy === 'reject' ? RACE_DELAY_MS : RACE_DELAY_MS + 400;
     const checks = [
-      check('every call succeeds', result.calls.every((c) => c.ok), `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`),
-      check('served by the external origin', served(result, external), [...new Set(result.calls.map((c) => host(c.origin)))].join(',')),
+      check(
+        'every call succeeds',
+        result.calls.every((c) => c.ok),
+        `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`,
+      ),
+      check(
+        'served by the external origin',
+        served(result, external),
+        [...new Set(result.calls.map((c) => host(c.origin)))].join(','),
+      ),
       check(`first good answer within oracle + ${bound} ms`, extra <= bound, `+${extra} ms`),
     ];
     if (policy === 'reject') {
-      checks.push(check('the internal origin fails at once (before the race delay)', internalFailure !== undefined && internalFailure.at - result.startedAt < RACE_DELAY_MS, failuresSeen(result) || 'no failure seen'));
+      checks.push(
+        check(
+          'the internal origin fails at once (before the race delay)',
+          internalFailure !== undefined && internalFailure.at - result.startedAt < RACE_DELAY_MS,
+          failuresSeen(result) || 'no failure seen',
+        ),
+      );
     }
     const notes = [`internal origin: ${failuresSeen(result) || 'no failure before the external origin won'}`];
-    return row({ id, title, where: `${CELL.ns} (cellular, ${policy}, resolver ${resolver})`, url: pairing.url, pairing: `orange ${pairing.kind}`, oracleMs: result.oracle?.ms ?? null, transfer, checks, notes }, result);
+    return row(
+      {
+        id,
+        title,
+        where: `${CELL.ns} (cellular, ${policy}, resolver ${resolver})`,
+        url: pairing.url,
+        pairing: `orange ${pairing.kind}`,
+        oracleMs: result.oracle?.ms ?? null,
+        transfer,
+        checks,
+        notes,
+      },
+      result,
+    );
   } finally {
     await setCarrierPolicy('reject');
     await setResolver(CELL.ns, SERVICES.resolver);
@@ -141,7 +231,10 @@ async function roamingScenarios(field: Field): Promise<ScenarioRow[]> {
   const external = sibling(pairing.url);
   // ~5 s of calls: 1.2 s on Wi-Fi, 1.5 s on cellular, then long enough back on Wi-Fi for the
   // re-probe (at most REPROBE.maxMs away) to bring the client home and for calls to follow.
-  const session = phone<ClientResult>(field, b.phone.ns, ['client', clientRun(pairing.url, { calls: 90, intervalMs: 50 })]);
+  const session = phone<ClientResult>(field, b.phone.ns, [
+    'client',
+    clientRun(pairing.url, { calls: 90, intervalMs: 50 }),
+  ]);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   await sleep(1_200);
   const leftAt = Date.now();
@@ -156,26 +249,78 @@ async function roamingScenarios(field: Field): Promise<ScenarioRow[]> {
   const back = result.switches.find((s) => s.at >= backAt && s.to === internal);
   const backMs = back ? back.at - backAt : null;
   const transferCell = { chosen: null, other: null };
-  const cellRow = row({
-    id: '6', title: 'Phone moves from Wi-Fi to cellular mid-session (times from the move)', where: `${b.phone.ns} (Wi-Fi → cellular)`, url: pairing.url, pairing: `orange ${pairing.kind}`,
-    oracleMs: null, transfer: transferCell,
-    checks: [
-      check('no call fails (idempotent GETs)', result.calls.every((c) => c.ok), `${result.calls.filter((c) => !c.ok).map((c) => c.error).join('; ') || 'none failed'}`),
-      check('switched to the external origin on cellular', toExternal !== undefined, toExternal ? `${toExternal.reason} after ${toExternal.at - leftAt} ms (${toExternal.failure ?? ''})` : 'no switch'),
-      check('calls on cellular served by the external origin', onCell.length > 0 && onCell.filter((c) => c.at > (toExternal?.at ?? Infinity)).every((c) => c.origin === external), `${onCell.length} calls on cellular`),
-    ],
-    notes: [`left Wi-Fi ${leftAt - result.startedAt} ms into the session`],
-  }, { ...result, calls: result.calls.filter((c) => c.at < backAt) });
-  const wifiRow = row({
-    id: '7', title: 'Back on Wi-Fi: returns to the internal origin (times from the move)', where: `${b.phone.ns} (cellular → Wi-Fi)`, url: pairing.url, pairing: `orange ${pairing.kind}`,
-    oracleMs: null, transfer: transferCell,
-    checks: [
-      check('no call fails', result.calls.every((c) => c.ok), `${result.calls.filter((c) => !c.ok).length} failed`),
-      check(`back on the internal origin within the re-probe interval (${REPROBE.maxMs} ms + probe)`, backMs !== null && backMs <= REPROBE.maxMs + 500, back ? `${back.reason} after ${backMs} ms` : 'never came back'),
-      check('last call served by the internal origin', result.calls.at(-1)?.origin === internal, host(result.calls.at(-1)?.origin)),
-    ],
-    notes: [],
-  }, { ...result, calls: result.calls.filter((c) => c.at >= backAt), switches: result.switches.filter((s) => s.at >= backAt) });
+  const cellRow = row(
+    {
+      id: '6',
+      title: 'Phone moves from Wi-Fi to cellular mid-session (times from the move)',
+      where: `${b.phone.ns} (Wi-Fi → cellular)`,
+      url: pairing.url,
+      pairing: `orange ${pairing.kind}`,
+      oracleMs: null,
+      transfer: transferCell,
+      checks: [
+        check(
+          'no call fails (idempotent GETs)',
+          result.calls.every((c) => c.ok),
+          `${
+            result.calls
+              .filter((c) => !c.ok)
+              .map((c) => c.error)
+              .join('; ') || 'none failed'
+          }`,
+        ),
+        check(
+          'switched to the external origin on cellular',
+          toExternal !== undefined,
+          toExternal
+            ? `${toExternal.reason} after ${toExternal.at - leftAt} ms (${toExternal.failure ?? ''})`
+            : 'no switch',
+        ),
+        check(
+          'calls on cellular served by the external origin',
+          onCell.length > 0 &&
+            onCell.filter((c) => c.at > (toExternal?.at ?? Infinity)).every((c) => c.origin === external),
+          `${onCell.length} calls on cellular`,
+        ),
+      ],
+      notes: [`left Wi-Fi ${leftAt - result.startedAt} ms into the session`],
+    },
+    { ...result, calls: result.calls.filter((c) => c.at < backAt) },
+  );
+  const wifiRow = row(
+    {
+      id: '7',
+      title: 'Back on Wi-Fi: returns to the internal origin (times from the move)',
+      where: `${b.phone.ns} (cellular → Wi-Fi)`,
+      url: pairing.url,
+      pairing: `orange ${pairing.kind}`,
+      oracleMs: null,
+      transfer: transferCell,
+      checks: [
+        check(
+          'no call fails',
+          result.calls.every((c) => c.ok),
+          `${result.calls.filter((c) => !c.ok).length} failed`,
+        ),
+        check(
+          `back on the internal origin within the re-probe interval (${REPROBE.maxMs} ms + probe)`,
+          backMs !== null && backMs <= REPROBE.maxMs + 500,
+          back ? `${back.reason} after ${backMs} ms` : 'never came back',
+        ),
+        check(
+          'last call served by the internal origin',
+          result.calls.at(-1)?.origin === internal,
+          host(result.calls.at(-1)?.origin),
+        ),
+      ],
+      notes: [],
+    },
+    {
+      ...result,
+      calls: result.calls.filter((c) => c.at >= backAt),
+      switches: result.switches.filter((s) => s.at >= backAt),
+    },
+  );
   // For these two rows the "first good answer" is counted from the move: the first call that
   // succeeded over cellular (on the external origin), and the switch back to the internal one.
   const firstOnCell = onCell.find((c) => c.ok && c.origin === external);
@@ -193,21 +338,59 @@ async function thirdBoxScenario(field: Field): Promise<ScenarioRow> {
   const pairing = field.nodes.third.pairing;
   const relay = pairing.relayUrl ? origin(pairing.relayUrl) : '';
   const inside = boxPlan('third').phone.ns;
-  const result = await phone<ClientResult>(field, inside, ['client', clientRun(pairing.url, { oracle: relay, relayOrigin: relay })]);
+  const result = await phone<ClientResult>(field, inside, [
+    'client',
+    clientRun(pairing.url, { oracle: relay, relayOrigin: relay }),
+  ]);
   const transfer = await transfers(field, inside, relay, origin(pairing.url));
-  const outside = await phone<ClientResult>(field, CELL.ns, ['client', clientRun(pairing.url, { calls: 3, relayOrigin: relay })]);
-  return row({
-    id: '8', title: 'Third box: no hairpin, filtering resolver: the shop\'s Wi-Fi through the relay', where: `${inside} (Wi-Fi)`, url: pairing.url, pairing: `${pairing.kind}: ${pairing.verdict}`,
-    oracleMs: result.oracle?.ms ?? null, transfer,
-    checks: [
-      check('pairing hands out the relay, with its warning and advice', pairing.kind === 'relay' && !!pairing.relayUrl && !!pairing.warning, `${pairing.kind} ${pairing.relayUrl ?? 'no relay'}`),
-      check('every call from the shop\'s Wi-Fi succeeds', result.calls.every((c) => c.ok), `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`),
-      check('served by the relay origin', served(result, relay), [...new Set(result.calls.map((c) => host(c.origin)))].join(',')),
-      check('10 MB through the relay', transfer.chosen?.ok === true, transfer.chosen?.error ?? `${transfer.chosen?.ms} ms`),
-      check('from outside, the external origin serves (not the relay)', outside.calls.every((c) => c.ok) && served(outside, origin(pairing.url)), [...new Set(outside.calls.map((c) => host(c.origin) + (c.ok ? '' : ` ${c.error}`)))].join(',')),
-    ],
-    notes: [`the external name from the third box's Wi-Fi: ${transfer.other?.error ?? 'it worked'}`, `warning: ${pairing.warning}`, ...(pairing.advice ?? []).map((a) => `advice: ${a}`)],
-  }, result);
+  const outside = await phone<ClientResult>(field, CELL.ns, [
+    'client',
+    clientRun(pairing.url, { calls: 3, relayOrigin: relay }),
+  ]);
+  return row(
+    {
+      id: '8',
+      title: "Third box: no hairpin, filtering resolver: the shop's Wi-Fi through the relay",
+      where: `${inside} (Wi-Fi)`,
+      url: pairing.url,
+      pairing: `${pairing.kind}: ${pairing.verdict}`,
+      oracleMs: result.oracle?.ms ?? null,
+      transfer,
+      checks: [
+        check(
+          'pairing hands out the relay, with its warning and advice',
+          pairing.kind === 'relay' && !!pairing.relayUrl && !!pairing.warning,
+          `${pairing.kind} ${pairing.relayUrl ?? 'no relay'}`,
+        ),
+        check(
+          "every call from the shop's Wi-Fi succeeds",
+          result.calls.every((c) => c.ok),
+          `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`,
+        ),
+        check(
+          'served by the relay origin',
+          served(result, relay),
+          [...new Set(result.calls.map((c) => host(c.origin)))].join(','),
+        ),
+        check(
+          '10 MB through the relay',
+          transfer.chosen?.ok === true,
+          transfer.chosen?.error ?? `${transfer.chosen?.ms} ms`,
+        ),
+        check(
+          'from outside, the external origin serves (not the relay)',
+          outside.calls.every((c) => c.ok) && served(outside, origin(pairing.url)),
+          [...new Set(outside.calls.map((c) => host(c.origin) + (c.ok ? '' : ` ${c.error}`)))].join(','),
+        ),
+      ],
+      notes: [
+        `the external name from the third box's Wi-Fi: ${transfer.other?.error ?? 'it worked'}`,
+        `warning: ${pairing.warning}`,
+        ...(pairing.advice ?? []).map((a) => `advice: ${a}`),
+      ],
+    },
+    result,
+  );
 }
 
 /**
@@ -226,17 +409,30 @@ async function relayCostScenario(field: Field): Promise<ScenarioRow> {
   const checks = [
     check('first answer through the relay', viaRelay.ok, viaRelay.error ?? `${viaRelay.ms} ms`),
     check('first answer on the direct external path', direct.ok, direct.error ?? `${direct.ms} ms`),
-    check('10 MB through the relay and direct', transfer.chosen?.ok === true && transfer.other?.ok === true, `${transfer.chosen?.ms} ms vs ${transfer.other?.ms} ms`),
+    check(
+      '10 MB through the relay and direct',
+      transfer.chosen?.ok === true && transfer.other?.ok === true,
+      `${transfer.chosen?.ms} ms vs ${transfer.other?.ms} ms`,
+    ),
   ];
   return {
-    id: '11', title: 'Relay vs direct external path, same phone: first answer and 10 MB', where: `${CELL.ns} (cellular, third box's node)`, url: relay, pairing: `${pairing.kind}: relay vs external`,
-    calls: { ok: [viaRelay, direct].filter((m) => m.ok).length, failed: [viaRelay, direct].filter((m) => !m.ok).length },
+    id: '11',
+    title: 'Relay vs direct external path, same phone: first answer and 10 MB',
+    where: `${CELL.ns} (cellular, third box's node)`,
+    url: relay,
+    pairing: `${pairing.kind}: relay vs external`,
+    calls: {
+      ok: [viaRelay, direct].filter((m) => m.ok).length,
+      failed: [viaRelay, direct].filter((m) => !m.ok).length,
+    },
     switches: [],
     firstGoodMs: viaRelay.ok ? viaRelay.ms : null,
     oracleMs: direct.ok ? direct.ms : null,
     transfer,
     checks,
-    notes: [`first answer: relay/direct ${ratio(viaRelay, direct)}×; 10 MB: relay/direct ${ratio(transfer.chosen, transfer.other)}× (relay capped at the manager's HAIRPIN_RELAY_BYTES_PER_SECOND, default 8 MiB/s)`],
+    notes: [
+      `first answer: relay/direct ${ratio(viaRelay, direct)}×; 10 MB: relay/direct ${ratio(transfer.chosen, transfer.other)}× (relay capped at the manager's HAIRPIN_RELAY_BYTES_PER_SECOND, default 8 MiB/s)`,
+    ],
     passed: checks.every((c) => c.ok),
   };
 }
@@ -260,41 +456,81 @@ async function browserScenario(field: Field, id: string, key: BoxKey, grant: boo
     spki: field.internet.spkiHashes,
     publicEndpoints: [`${SERVICES.apps}:443`, `${b.wan.box}:${NODE_PORT}`, `${SERVICES.manager}:443`],
   };
-  const out = await inNs(b.phone.ns, process.execPath, [join(ROOT, 'lab/browser.ts'), JSON.stringify(spec)], { timeoutMs: 90_000 });
+  const out = await inNs(b.phone.ns, process.execPath, [join(ROOT, 'lab/browser.ts'), JSON.stringify(spec)], {
+    timeoutMs: 90_000,
+  });
   const result = JSON.parse(out.trim().split('\n').at(-1)!) as BrowserResult;
   const ok = result.calls.filter((c) => c.origin);
   const failed = result.calls.filter((c) => !c.origin);
   const internal = origin(key === 'orange' ? pairing.url : sibling(pairing.url));
   const external = origin(key === 'orange' ? sibling(pairing.url) : pairing.url);
-  const checks: Check[] = [check(`permission ${grant ? 'granted' : 'denied'}`, result.permission === (grant ? 'granted' : 'denied'), result.permission)];
+  const checks: Check[] = [
+    check(
+      `permission ${grant ? 'granted' : 'denied'}`,
+      result.permission === (grant ? 'granted' : 'denied'),
+      result.permission,
+    ),
+  ];
   let title: string;
   if (grant) {
     title = 'Chromium, Orange LAN, Local Network Access granted';
-    checks.push(check('every call succeeds on the internal origin', failed.length === 0 && ok.every((c) => c.origin === internal), result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(',')));
+    checks.push(
+      check(
+        'every call succeeds on the internal origin',
+        failed.length === 0 && ok.every((c) => c.origin === internal),
+        result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(','),
+      ),
+    );
   } else if (key === 'free') {
     title = 'Chromium, Free LAN, Local Network Access denied';
     checks.push(
-      check('every call succeeds on the external origin (hairpin)', failed.length === 0 && ok.every((c) => c.origin === external), result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(',')),
-      check('the internal origin is refused once, not asked again', result.internalAttempts <= 1, `${result.internalAttempts} internal attempt(s): ${result.failures.join(', ') || 'none'}`),
-      check('first call without the race delay', (result.calls[0]?.ms ?? Infinity) < 1_000, `${result.calls[0]?.ms} ms`),
+      check(
+        'every call succeeds on the external origin (hairpin)',
+        failed.length === 0 && ok.every((c) => c.origin === external),
+        result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(','),
+      ),
+      check(
+        'the internal origin is refused once, not asked again',
+        result.internalAttempts <= 1,
+        `${result.internalAttempts} internal attempt(s): ${result.failures.join(', ') || 'none'}`,
+      ),
+      check(
+        'first call without the race delay',
+        (result.calls[0]?.ms ?? Infinity) < 1_000,
+        `${result.calls[0]?.ms} ms`,
+      ),
     );
   } else {
     title = 'Chromium, Orange LAN, Local Network Access denied, no hairpin: through the relay';
     checks.push(
-      check('every call succeeds on the relay origin', failed.length === 0 && ok.length > 0 && ok.every((c) => c.origin === relay), result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(',')),
-      check('the internal origin is refused once, not asked again', result.internalAttempts <= 1, `${result.internalAttempts} internal attempt(s): ${result.failures.join(', ') || 'none'}`),
+      check(
+        'every call succeeds on the relay origin',
+        failed.length === 0 && ok.length > 0 && ok.every((c) => c.origin === relay),
+        result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(','),
+      ),
+      check(
+        'the internal origin is refused once, not asked again',
+        result.internalAttempts <= 1,
+        `${result.internalAttempts} internal attempt(s): ${result.failures.join(', ') || 'none'}`,
+      ),
       check('first answer within 2 s', (result.calls[0]?.ms ?? Infinity) < 2_000, `${result.calls[0]?.ms} ms`),
     );
   }
   return {
-    id, title, where: `${b.phone.ns} (Chromium, app from ${new URL(spec.appOrigin).hostname})`, url: pairing.url, pairing: `${pairing.kind}, LNA ${grant ? 'granted' : 'denied'}`,
+    id,
+    title,
+    where: `${b.phone.ns} (Chromium, app from ${new URL(spec.appOrigin).hostname})`,
+    url: pairing.url,
+    pairing: `${pairing.kind}, LNA ${grant ? 'granted' : 'denied'}`,
     calls: { ok: ok.length, failed: failed.length },
     switches: result.switches,
     firstGoodMs: ok[0] ? result.calls.slice(0, result.calls.indexOf(ok[0]) + 1).reduce((a, c) => a + c.ms, 0) : null,
     oracleMs: null,
     transfer: { chosen: null, other: null },
     checks,
-    notes: failed.length ? [`error shown to the app after ${failed[0]!.ms} ms: ${failed[0]!.code}: ${failed[0]!.message}`] : [],
+    notes: failed.length
+      ? [`error shown to the app after ${failed[0]!.ms} ms: ${failed[0]!.code}: ${failed[0]!.message}`]
+      : [],
     passed: checks.every((c) => c.ok),
   };
 }
@@ -313,9 +549,20 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
   const moved = b.lan.node.replace(/\.\d+$/, '.11');
   const goalMs = (ADDRESS_TTL_SECONDS + 10) * 1000;
   // Long enough to see the first good call after the TTL (and the agent decide again), bounded.
-  const session = phone<ClientResult>(field, b.phone.ns, ['client', clientRun(pairing.url, {
-    calls: 1_000, intervalMs: 500, durationMs: goalMs + 12_000, reprobe: { initialMs: 30_000, maxMs: 600_000 },
-  })], goalMs + 60_000);
+  const session = phone<ClientResult>(
+    field,
+    b.phone.ns,
+    [
+      'client',
+      clientRun(pairing.url, {
+        calls: 1_000,
+        intervalMs: 500,
+        durationMs: goalMs + 12_000,
+        reprobe: { initialMs: 30_000, maxMs: 600_000 },
+      }),
+    ],
+    goalMs + 60_000,
+  );
   await new Promise((r) => setTimeout(r, 3_000));
   const movedAt = Date.now();
   // A new lease: the old address goes, the new one comes, the default route is set again.
@@ -328,21 +575,56 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
   const firstGoodMs = firstGood ? firstGood.at + firstGood.ms - movedAt : null;
   const log = await readFile(join(field.dir, `agent-${b.key}.log`), 'utf8');
   const reportedLine = log.split('\n').find((l) => l.includes(`-> ${moved}`)) ?? '';
-  const state = JSON.parse(await readFile(join(field.dir, `agent-${b.key}`, 'agent-state.json'), 'utf8')) as { addressChange?: { at: string }; pairing?: { url: string; internal: { verdict: string; answers: string[] } } };
+  const state = JSON.parse(await readFile(join(field.dir, `agent-${b.key}`, 'agent-state.json'), 'utf8')) as {
+    addressChange?: { at: string };
+    pairing?: { url: string; internal: { verdict: string; answers: string[] } };
+  };
   const reportedMs = state.addressChange ? Date.parse(state.addressChange.at) - movedAt : null;
-  const decisions = log.split('\n').filter((l) => l.startsWith('pairing: ')).map((l) => l.slice('pairing: '.length));
+  const decisions = log
+    .split('\n')
+    .filter((l) => l.startsWith('pairing: '))
+    .map((l) => l.slice('pairing: '.length));
   const checks = [
-    check(`first good call within TTL + 10 s (${goalMs / 1000} s) of the move`, firstGoodMs !== null && firstGoodMs <= goalMs, firstGoodMs === null ? 'none' : `${(firstGoodMs / 1000).toFixed(1)} s`),
-    check('the first good call after the move is on the internal origin (new address)', firstGood?.origin === internal, host(firstGood?.origin)),
-    check('the agent reported the new address within seconds', reportedMs !== null && reportedMs >= 0 && reportedMs < 10_000, reportedMs === null ? 'no report' : `${(reportedMs / 1000).toFixed(1)} s after the move`),
-    check('the pairing URL never changed', state.pairing?.url === pairing.url && decisions.every((d) => d === pairing.url), `${state.pairing?.url} (${decisions.length} decision(s) logged: ${[...new Set(decisions)].join(', ') || 'none'})`),
+    check(
+      `first good call within TTL + 10 s (${goalMs / 1000} s) of the move`,
+      firstGoodMs !== null && firstGoodMs <= goalMs,
+      firstGoodMs === null ? 'none' : `${(firstGoodMs / 1000).toFixed(1)} s`,
+    ),
+    check(
+      'the first good call after the move is on the internal origin (new address)',
+      firstGood?.origin === internal,
+      host(firstGood?.origin),
+    ),
+    check(
+      'the agent reported the new address within seconds',
+      reportedMs !== null && reportedMs >= 0 && reportedMs < 10_000,
+      reportedMs === null ? 'no report' : `${(reportedMs / 1000).toFixed(1)} s after the move`,
+    ),
+    check(
+      'the pairing URL never changed',
+      state.pairing?.url === pairing.url && decisions.every((d) => d === pairing.url),
+      `${state.pairing?.url} (${decisions.length} decision(s) logged: ${[...new Set(decisions)].join(', ') || 'none'})`,
+    ),
     check('no "LAN path broken" warning', !log.includes('LAN path to the node is broken'), 'agent log'),
   ];
   const notes = [
     `moved ${b.lan.node} → ${moved} ${movedAt - result.startedAt} ms into the session; ${after.filter((c) => !c.ok).length} call(s) failed while the shop's resolver held the old address`,
     `agent: ${reportedLine.trim() || 'no change logged'}; last decision ${state.pairing?.internal.verdict} (${state.pairing?.internal.answers.join(', ')})`,
   ];
-  const r = row({ id: '10', title: `Node's address changes mid-session (DHCP), production TTL ${ADDRESS_TTL_SECONDS} s and timers (times from the move)`, where: `${b.phone.ns} (Wi-Fi)`, url: pairing.url, pairing: `orange ${pairing.kind}`, oracleMs: null, transfer: { chosen: null, other: null }, checks, notes }, { ...result, calls: after });
+  const r = row(
+    {
+      id: '10',
+      title: `Node's address changes mid-session (DHCP), production TTL ${ADDRESS_TTL_SECONDS} s and timers (times from the move)`,
+      where: `${b.phone.ns} (Wi-Fi)`,
+      url: pairing.url,
+      pairing: `orange ${pairing.kind}`,
+      oracleMs: null,
+      transfer: { chosen: null, other: null },
+      checks,
+      notes,
+    },
+    { ...result, calls: after },
+  );
   r.firstGoodMs = firstGoodMs;
   return r;
 }
@@ -356,7 +638,15 @@ export async function runScenarios(field: Field, log: (line: string) => void = (
   add(await lanScenario(field, '1', 'orange', 'internal', 'Orange LAN: internal URL'));
   add(await lanScenario(field, '2', 'free', 'external-hairpin', 'Free LAN: external URL through the hairpin'));
   add(await cellularScenario(field, '3', 'Cellular, resolver passes private answers', SERVICES.resolver, 'reject'));
-  add(await cellularScenario(field, '4', 'Cellular, resolver filters private answers', SERVICES.filteringResolver, 'reject'));
+  add(
+    await cellularScenario(
+      field,
+      '4',
+      'Cellular, resolver filters private answers',
+      SERVICES.filteringResolver,
+      'reject',
+    ),
+  );
   add(await cellularScenario(field, '5', 'Cellular, RFC 1918 silently dropped', SERVICES.resolver, 'drop'));
   for (const r of await roamingScenarios(field)) add(r);
   add(await thirdBoxScenario(field));

@@ -9,7 +9,20 @@ import { inNs } from './shell.ts';
 async function tbf(ns: string, dev: string, rate: string): Promise<void> {
   const bits = Number(rate.replace(/[a-z]+$/, '')) * (rate.endsWith('gbit') ? 1e9 : 1e6);
   const burst = Math.max(32_000, Math.round(bits / 8 / 1000));
-  await inNs(ns, 'tc', ['qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', String(burst), 'latency', '50ms']);
+  await inNs(ns, 'tc', [
+    'qdisc',
+    'replace',
+    'dev',
+    dev,
+    'root',
+    'tbf',
+    'rate',
+    rate,
+    'burst',
+    String(burst),
+    'latency',
+    '50ms',
+  ]);
 }
 
 /** WAN: ~50 Mbit/s each way on every box's uplink; LAN: ~1 Gbit/s toward node and phone. */

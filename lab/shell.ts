@@ -1,7 +1,7 @@
 // Commands inside the lab's namespaces. Everything the lab runs goes through here, so that every
 // process it starts is known by its id and can be ended on the way out, also on failure or Ctrl-C.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 
 /** The prefix of every namespace the lab makes; `hairpin lab down` removes whatever carries it. */
 export const PREFIX = 'hp-';
@@ -17,18 +17,33 @@ export class LabCommandError extends Error {
  * await sh('ip', ['netns', 'add', 'hp-inet']);
  * ```
  */
-export function sh(program: string, args: string[], options: { input?: string; timeoutMs?: number; allowFail?: boolean } = {}): Promise<string> {
+export function sh(
+  program: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number; allowFail?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(program, args, { timeout: options.timeoutMs ?? 20_000, maxBuffer: 16 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error && !options.allowFail) reject(new LabCommandError(`${program} ${args.join(' ')}: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      program,
+      args,
+      { timeout: options.timeoutMs ?? 20_000, maxBuffer: 16 << 20, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error && !options.allowFail)
+          reject(new LabCommandError(`${program} ${args.join(' ')}: ${stderr.trim() || error.message}`));
+        else resolve(stdout);
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 
 /** Run a program inside a namespace (`ip netns exec` also bind-mounts /etc/netns/<ns>/resolv.conf). */
-export function inNs(ns: string, program: string, args: string[], options: { input?: string; timeoutMs?: number; allowFail?: boolean } = {}): Promise<string> {
+export function inNs(
+  ns: string,
+  program: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number; allowFail?: boolean } = {},
+): Promise<string> {
   return sh('ip', ['netns', 'exec', ns, program, ...args], options);
 }
 
@@ -69,10 +84,20 @@ export interface Daemon {
  * await resolver.stop();
  * ```
  */
-export function startDaemon(ns: string, program: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): Daemon {
+export function startDaemon(
+  ns: string,
+  program: string,
+  args: string[],
+  log: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Daemon {
   refuseIfInterrupted(`starting ${program}`);
   const fd = openSync(log, 'a');
-  const child = spawn('ip', ['netns', 'exec', ns, program, ...args], { stdio: ['ignore', fd, fd], detached: true, env });
+  const child = spawn('ip', ['netns', 'exec', ns, program, ...args], {
+    stdio: ['ignore', fd, fd],
+    detached: true,
+    env,
+  });
   closeSync(fd);
   started.add(child);
   child.once('exit', (code, signal) => {
@@ -123,7 +148,12 @@ export function releaseAll(): void {
 }
 
 /** Wait until `check` resolves true, polling; bounded by `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 100): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 10_000,
+  everyMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     refuseIfInterrupted(`waiting for ${what}`);

@@ -2,7 +2,7 @@
 // and each namespace's resolv.conf. Links are created straight inside their namespaces
 // (`ip link add … netns A peer … netns B`), so no interface ever appears in the host's namespace.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { BOXES, CELL, INET, SERVICES, namespaces, type BoxPlan } from './plan.ts';
+import { BOXES, type BoxPlan, CELL, INET, namespaces, SERVICES } from './plan.ts';
 import { PREFIX, sh, waitFor } from './shell.ts';
 
 /** `ip -n <ns> -batch -`: one process per namespace instead of one per command. */
@@ -22,7 +22,10 @@ async function veth(a: { ns: string; name: string }, b: { ns: string; name: stri
 export async function setResolver(ns: string, address: string): Promise<void> {
   await mkdir(`/etc/netns/${ns}`, { recursive: true });
   // Written in place: a running process's glibc notices the change (mtime) on its next lookup.
-  await writeFile(`/etc/netns/${ns}/resolv.conf`, `# hairpin lab\nnameserver ${address}\noptions timeout:2 attempts:1\n`);
+  await writeFile(
+    `/etc/netns/${ns}/resolv.conf`,
+    `# hairpin lab\nnameserver ${address}\noptions timeout:2 attempts:1\n`,
+  );
 }
 
 async function buildBox(b: BoxPlan): Promise<void> {
@@ -41,7 +44,12 @@ async function buildBox(b: BoxPlan): Promise<void> {
     `addr add ${b.wan.box}/24 dev wan0`,
     `route add default via ${b.wan.inet}`,
   ]);
-  await ipBatch(b.node.ns, ['link set lo up', 'link set eth0 up', `addr add ${b.lan.node}/24 dev eth0`, `route add default via ${b.lan.box}`]);
+  await ipBatch(b.node.ns, [
+    'link set lo up',
+    'link set eth0 up',
+    `addr add ${b.lan.node}/24 dev eth0`,
+    `route add default via ${b.lan.box}`,
+  ]);
   await ipBatch(b.phone.ns, [
     'link set lo up',
     'link set wlan0 up',
@@ -54,7 +62,12 @@ async function buildBox(b: BoxPlan): Promise<void> {
     `rule add from ${b.phone.wwan.phone} lookup 100`,
     `route add default via ${b.phone.wwan.inet} dev wwan0 table 100`,
   ]);
-  await ipBatch(INET, [`link set ${b.wan.inetIf} up`, `addr add ${b.wan.inet}/24 dev ${b.wan.inetIf}`, `link set ${b.phone.wwan.inetIf} up`, `addr add ${b.phone.wwan.inet}/24 dev ${b.phone.wwan.inetIf}`]);
+  await ipBatch(INET, [
+    `link set ${b.wan.inetIf} up`,
+    `addr add ${b.wan.inet}/24 dev ${b.wan.inetIf}`,
+    `link set ${b.phone.wwan.inetIf} up`,
+    `addr add ${b.phone.wwan.inet}/24 dev ${b.phone.wwan.inetIf}`,
+  ]);
   await sysctl(b.ns, { 'net.ipv4.ip_forward': '1' });
   await setResolver(b.node.ns, b.lan.box);
   await setResolver(b.phone.ns, b.lan.box);
@@ -70,17 +83,26 @@ export async function buildTopology(): Promise<void> {
   for (const b of BOXES) await buildBox(b);
   await sh('ip', ['netns', 'add', CELL.ns]);
   await veth({ ns: CELL.ns, name: 'wwan0' }, { ns: INET, name: CELL.inetIf });
-  await ipBatch(CELL.ns, ['link set lo up', 'link set wwan0 up', `addr add ${CELL.phone}/24 dev wwan0`, `route add default via ${CELL.inet}`]);
+  await ipBatch(CELL.ns, [
+    'link set lo up',
+    'link set wwan0 up',
+    `addr add ${CELL.phone}/24 dev wwan0`,
+    `route add default via ${CELL.inet}`,
+  ]);
   await ipBatch(INET, [`link set ${CELL.inetIf} up`, `addr add ${CELL.inet}/24 dev ${CELL.inetIf}`]);
   await setResolver(CELL.ns, SERVICES.resolver);
   // IPv4 only: the lab's question is the RFC 1918 path; IPv6 would add DAD waits and AAAA noise.
-  for (const ns of namespaces()) await sysctl(ns, { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' });
+  for (const ns of namespaces())
+    await sysctl(ns, { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' });
 }
 
 /** The namespaces that carry the lab's prefix, whoever made them (leftovers of a killed run). */
 export async function labNamespaces(): Promise<string[]> {
   const out = await sh('ip', ['netns', 'list'], { allowFail: true });
-  return out.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(PREFIX));
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(PREFIX));
 }
 
 /**
@@ -89,7 +111,8 @@ export async function labNamespaces(): Promise<string[]> {
  */
 export async function removeTopology(): Promise<string[]> {
   const found = await labNamespaces();
-  const pidsIn = async (ns: string) => (await sh('ip', ['netns', 'pids', ns], { allowFail: true })).split('\n').filter(Boolean);
+  const pidsIn = async (ns: string) =>
+    (await sh('ip', ['netns', 'pids', ns], { allowFail: true })).split('\n').filter(Boolean);
   for (const ns of found) {
     for (const pid of await pidsIn(ns)) {
       try {
@@ -99,7 +122,9 @@ export async function removeTopology(): Promise<string[]> {
       }
     }
     // A namespace goes away with its last process: wait (bounded) for the kills to land.
-    await waitFor(`processes in ${ns} to end`, async () => (await pidsIn(ns)).length === 0, 5_000, 50).catch(() => undefined);
+    await waitFor(`processes in ${ns} to end`, async () => (await pidsIn(ns)).length === 0, 5_000, 50).catch(
+      () => undefined,
+    );
     await sh('ip', ['netns', 'delete', ns], { allowFail: true });
     await rm(`/etc/netns/${ns}`, { recursive: true, force: true });
   }

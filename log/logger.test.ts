@@ -12,7 +12,9 @@ function capture(format: 'text' | 'json', options: { now?: () => number } = {}) 
 
 describe('logger', () => {
   it('escapes controls, DEL, C1, U+2028 and lone surrogates in text, in the message and the fields', () => {
-    expect(escapeText('a\nb\r\t\u001b[31m\u007f\u0085\u2028\\ \ud800z')).toBe('a\\nb\\r\\t\\x1b[31m\\x7f\\x85\\u2028\\\\ \\ud800z');
+    expect(escapeText('a\nb\r\t\u001b[31m\u007f\u0085\u2028\\ \ud800z')).toBe(
+      'a\\nb\\r\\t\\x1b[31m\\x7f\\x85\\u2028\\\\ \\ud800z',
+    );
     const { lines, log } = capture('text');
     log.warn(`tsig: ${FORGED}`, { key: FORGED, bytes: new Uint8Array([0, 10, 255]) });
     expect(lines).toHaveLength(1);
@@ -26,7 +28,13 @@ describe('logger', () => {
     log.error('tsig: rejected', { key: FORGED, status: 'badkey' });
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/[\n\r\u001b\u2028\u0085]/);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', msg: 'tsig: rejected', key: FORGED, status: 'badkey', time: expect.stringMatching(/Z$/) });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'error',
+      msg: 'tsig: rejected',
+      key: FORGED,
+      status: 'badkey',
+      time: expect.stringMatching(/Z$/),
+    });
   });
 
   it('throttles a repeated message to 20 lines a minute and says how many it suppressed', () => {

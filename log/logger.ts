@@ -37,7 +37,8 @@ export interface LoggerOptions {
 export const DEFAULT_THROTTLE = { lines: 20, windowMs: 60_000, maxKeys: 1000 };
 
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Text form: `\n`, `\x1b`, `\u2028`…; a backslash doubled so that escapes read back unambiguously. */
 export function escapeText(value: string): string {
@@ -93,13 +94,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       write(jsonLine(record));
       return;
     }
-    const rest = Object.entries(fields ?? {}).map(([k, v]) => ` ${escapeText(k)}=${textValue(v)}`).join('');
+    const rest = Object.entries(fields ?? {})
+      .map(([k, v]) => ` ${escapeText(k)}=${textValue(v)}`)
+      .join('');
     write(`${time} ${level.toUpperCase()} ${escapeText(msg)}${rest}`);
   };
 
   const summarize = () => {
     for (const entry of seen.values()) {
-      if (entry.suppressed > 0) emit(entry.level, entry.msg, { suppressed: entry.suppressed, windowSeconds: Math.round(throttle.windowMs / 1000) });
+      if (entry.suppressed > 0)
+        emit(entry.level, entry.msg, {
+          suppressed: entry.suppressed,
+          windowSeconds: Math.round(throttle.windowMs / 1000),
+        });
     }
     seen.clear();
   };
@@ -116,7 +123,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       // Too many distinct messages this window (a flood that varies the text): one shared bucket.
       const full = seen.size >= throttle.maxKeys;
       const bucket = full ? `${level} *` : key;
-      entry = seen.get(bucket) ?? { level, msg: full ? 'distinct messages over the limit' : msg, lines: full ? throttle.lines : 0, suppressed: 0 };
+      entry = seen.get(bucket) ?? {
+        level,
+        msg: full ? 'distinct messages over the limit' : msg,
+        lines: full ? throttle.lines : 0,
+        suppressed: 0,
+      };
       seen.set(bucket, entry);
     }
     if (entry.lines >= throttle.lines) {
@@ -144,8 +156,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function loggerFromEnv(env: Record<string, string | undefined>, write?: (line: string) => void): Logger {
   const format = env.HAIRPIN_LOG_FORMAT || 'text';
   const level = env.HAIRPIN_LOG_LEVEL || 'info';
-  if (format !== 'text' && format !== 'json') throw new LogConfigError(`HAIRPIN_LOG_FORMAT must be text or json, got "${format}"`);
-  if (!(level in LEVELS)) throw new LogConfigError(`HAIRPIN_LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
+  if (format !== 'text' && format !== 'json')
+    throw new LogConfigError(`HAIRPIN_LOG_FORMAT must be text or json, got "${format}"`);
+  if (!(level in LEVELS))
+    throw new LogConfigError(`HAIRPIN_LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
   return createLogger({ format, level: level as Level, ...(write ? { write } : {}) });
 }
 

@@ -85,14 +85,21 @@ function sameNameControl(control: Observation | undefined, seen: Observation): b
 
 function describeControl(control: Observation | undefined): string {
   if (!control) return 'no control was asked';
-  if (control.outcome !== 'answer') return `the ${control.type} control ${control.outcome === 'timeout' ? 'timed out' : `failed (${control.outcome})`}`;
+  if (control.outcome !== 'answer')
+    return `the ${control.type} control ${control.outcome === 'timeout' ? 'timed out' : `failed (${control.outcome})`}`;
   return `${control.rcode} for the ${control.type} control`;
 }
 
 function transportFailure(seen: Observation): Judgement | undefined {
-  if (seen.outcome === 'timeout') return { verdict: 'timeout', reason: `${seen.transport} did not answer ${seen.name} ${seen.type} in ${seen.attempts} tries (${seen.elapsedMs} ms)` };
-  if (seen.outcome === 'unreachable') return { verdict: 'unreachable', reason: `${seen.transport} cannot be reached: ${seen.error ?? 'no route'}` };
-  if (seen.outcome === 'bad-response') return { verdict: 'unreachable', reason: `${seen.transport} sent no usable answer: ${seen.error ?? 'malformed'}` };
+  if (seen.outcome === 'timeout')
+    return {
+      verdict: 'timeout',
+      reason: `${seen.transport} did not answer ${seen.name} ${seen.type} in ${seen.attempts} tries (${seen.elapsedMs} ms)`,
+    };
+  if (seen.outcome === 'unreachable')
+    return { verdict: 'unreachable', reason: `${seen.transport} cannot be reached: ${seen.error ?? 'no route'}` };
+  if (seen.outcome === 'bad-response')
+    return { verdict: 'unreachable', reason: `${seen.transport} sent no usable answer: ${seen.error ?? 'malformed'}` };
   return undefined;
 }
 
@@ -108,11 +115,17 @@ function judgeNegativeSoa(seen: Observation, zone: ZoneEvidence | undefined, wha
   if (!soa) {
     if (seen.rcode !== 'NXDOMAIN') return undefined;
     // RFC 2308 §3: a negative answer from the zone (cached or not) carries the zone's SOA.
-    return { verdict: 'overridden', reason: `${what} without the zone's SOA: the resolver made the answer up (local zone, blocklist or rewrite)${ede(seen)}` };
+    return {
+      verdict: 'overridden',
+      reason: `${what} without the zone's SOA: the resolver made the answer up (local zone, blocklist or rewrite)${ede(seen)}`,
+    };
   }
   const own = soa.apex === zone.apex && soa.mname === zone.mname && soa.rname === zone.rname;
   if (!own) {
-    return { verdict: 'overridden', reason: `${what} with the SOA of ${soa.apex} (${soa.mname} ${soa.rname} ${soa.serial}), not the zone's (${zone.apex} ${zone.mname} ${zone.rname}): the resolver serves its own zone${ede(seen)}` };
+    return {
+      verdict: 'overridden',
+      reason: `${what} with the SOA of ${soa.apex} (${soa.mname} ${soa.rname} ${soa.serial}), not the zone's (${zone.apex} ${zone.mname} ${zone.rname}): the resolver serves its own zone${ede(seen)}`,
+    };
   }
   if (serialBefore(soa.serial, zone.serial)) {
     const seconds = soaRecord!.ttl;
@@ -135,52 +148,95 @@ function judgeNegativeSoa(seen: Observation, zone: ZoneEvidence | undefined, wha
 export function judgeAddress(truth: Observation, seen: Observation, context: JudgeContext = {}): Judgement {
   const { control, zone } = context;
   if (truth.outcome !== 'answer') {
-    return { verdict: 'unreachable', reason: `the manager (${truth.transport}) did not answer, so nothing can be compared: ${truth.error ?? truth.outcome}` };
+    return {
+      verdict: 'unreachable',
+      reason: `the manager (${truth.transport}) did not answer, so nothing can be compared: ${truth.error ?? truth.outcome}`,
+    };
   }
   const expected = answerData(truth);
   if (expected.length === 0) {
-    const why = truth.rcode === 'NXDOMAIN' ? 'the name does not exist (node not enrolled?)' : `the name has no ${truth.type} record (no address reported yet?)`;
+    const why =
+      truth.rcode === 'NXDOMAIN'
+        ? 'the name does not exist (node not enrolled?)'
+        : `the name has no ${truth.type} record (no address reported yet?)`;
     return { verdict: 'not-published', reason: `the manager says ${truth.rcode}: ${why}` };
   }
   const controlPasses = passes(control);
   if (seen.outcome === 'timeout' && answered(control, 'SERVFAIL')) {
-    return { verdict: 'upstream-failure', reason: `no answer for ${seen.type} in ${seen.attempts} tries and SERVFAIL for the ${control!.type} control: the resolver cannot reach the zone's name servers${ede(control!)}` };
+    return {
+      verdict: 'upstream-failure',
+      reason: `no answer for ${seen.type} in ${seen.attempts} tries and SERVFAIL for the ${control!.type} control: the resolver cannot reach the zone's name servers${ede(control!)}`,
+    };
   }
   const failed = transportFailure(seen);
   if (failed) return failed;
   switch (seen.rcode) {
     case 'SERVFAIL':
       if (controlPasses || policyEde(seen)) {
-        return { verdict: 'filtered-servfail', reason: `SERVFAIL for ${expected.join(', ')} while ${controlPasses ? `the ${control!.type} control passes` : 'the resolver names a policy'}: the resolver filters private answers${ede(seen)}` };
+        return {
+          verdict: 'filtered-servfail',
+          reason: `SERVFAIL for ${expected.join(', ')} while ${controlPasses ? `the ${control!.type} control passes` : 'the resolver names a policy'}: the resolver filters private answers${ede(seen)}`,
+        };
       }
-      return { verdict: 'upstream-failure', reason: `SERVFAIL for ${seen.type}, and ${describeControl(control)}: the resolver cannot reach the zone's name servers${ede(seen)}` };
-    case 'REFUSED':
-      if (controlPasses || policyEde(seen)) return { verdict: 'filtered-refused', reason: `REFUSED for ${expected.join(', ')} while ${controlPasses ? `the ${control!.type} control passes` : 'the resolver names a policy'}${ede(seen)}` };
-      return { verdict: 'unreachable', reason: `REFUSED for ${seen.type}, and ${describeControl(control)}: the resolver does not serve this client${ede(seen)}` };
-    case 'NXDOMAIN':
-      return judgeNegativeSoa(seen, zone, 'NXDOMAIN') ?? {
-        verdict: 'nxdomain',
-        reason: controlPasses
-          ? `NXDOMAIN for ${seen.type} but the ${control!.type} on the same name resolves: the resolver rewrites the answer${ede(seen)}`
-          : `NXDOMAIN although the manager publishes ${expected.join(', ')}: the resolver blocks or rewrites the name${ede(seen)}`,
+      return {
+        verdict: 'upstream-failure',
+        reason: `SERVFAIL for ${seen.type}, and ${describeControl(control)}: the resolver cannot reach the zone's name servers${ede(seen)}`,
       };
+    case 'REFUSED':
+      if (controlPasses || policyEde(seen))
+        return {
+          verdict: 'filtered-refused',
+          reason: `REFUSED for ${expected.join(', ')} while ${controlPasses ? `the ${control!.type} control passes` : 'the resolver names a policy'}${ede(seen)}`,
+        };
+      return {
+        verdict: 'unreachable',
+        reason: `REFUSED for ${seen.type}, and ${describeControl(control)}: the resolver does not serve this client${ede(seen)}`,
+      };
+    case 'NXDOMAIN':
+      return (
+        judgeNegativeSoa(seen, zone, 'NXDOMAIN') ?? {
+          verdict: 'nxdomain',
+          reason: controlPasses
+            ? `NXDOMAIN for ${seen.type} but the ${control!.type} on the same name resolves: the resolver rewrites the answer${ede(seen)}`
+            : `NXDOMAIN although the manager publishes ${expected.join(', ')}: the resolver blocks or rewrites the name${ede(seen)}`,
+        }
+      );
     case 'NOERROR':
       break;
     default:
-      return { verdict: 'unreachable', reason: `${seen.rcode} from ${seen.transport}: it does not answer this question${ede(seen)}` };
+      return {
+        verdict: 'unreachable',
+        reason: `${seen.rcode} from ${seen.transport}: it does not answer this question${ede(seen)}`,
+      };
   }
   const got = answerData(seen);
   if (got.length === 0) return judgeEmpty(seen, expected, context);
-  if (got.join() === expected.join()) return { verdict: 'ok', reason: `${seen.type} ${got.join(', ')} as published${seen.chain ? ` (through ${seen.chain.join(' → ')})` : ''}` };
+  if (got.join() === expected.join())
+    return {
+      verdict: 'ok',
+      reason: `${seen.type} ${got.join(', ')} as published${seen.chain ? ` (through ${seen.chain.join(' → ')})` : ''}`,
+    };
   const partial = got.every((a) => expected.includes(a));
-  if (!partial && sameNameControl(control, seen) && answered(control, 'NOERROR') && vouchedAddresses(control!, seen.type).join() === got.join()) {
+  if (
+    !partial &&
+    sameNameControl(control, seen) &&
+    answered(control, 'NOERROR') &&
+    vouchedAddresses(control!, seen.type).join() === got.join()
+  ) {
     // The same resolver serves the old address and the old TXT that names it: both cached from
     // before the report, both gone within their TTL.
     const seconds = Math.min(...seen.answers.filter((r) => r.type === seen.type).map((r) => r.ttl));
-    return { verdict: 'stale-cache', reason: `${seen.type} ${got.join(', ')} and a TXT control naming it, where the manager now publishes ${expected.join(', ')}: cached from before the report, expires in ${seconds} s`, fixesInSeconds: seconds };
+    return {
+      verdict: 'stale-cache',
+      reason: `${seen.type} ${got.join(', ')} and a TXT control naming it, where the manager now publishes ${expected.join(', ')}: cached from before the report, expires in ${seconds} s`,
+      fixesInSeconds: seconds,
+    };
   }
   if (!partial && seen.flags?.includes('aa')) {
-    return { verdict: 'overridden', reason: `an authoritative answer (AA) with ${got.join(', ')} where the manager publishes ${expected.join(', ')}: the resolver serves its own zone` };
+    return {
+      verdict: 'overridden',
+      reason: `an authoritative answer (AA) with ${got.join(', ')} where the manager publishes ${expected.join(', ')}: the resolver serves its own zone`,
+    };
   }
   return {
     verdict: 'mismatch',
@@ -205,24 +261,53 @@ function judgeEmpty(seen: Observation, expected: string[], { control, zone }: Ju
     const vouched = vouchedAddresses(control!, seen.type);
     if (vouched.join() !== expected.join()) {
       const seconds = Math.min(...control!.answers.map((r) => r.ttl));
-      return { verdict: 'stale-cache', reason: `no ${seen.type}, and the TXT control it serves names ${vouched.join(', ') || 'no address'}, not ${expected.join(', ')}: cached from before the report, within ${seconds} s`, fixesInSeconds: seconds };
+      return {
+        verdict: 'stale-cache',
+        reason: `no ${seen.type}, and the TXT control it serves names ${vouched.join(', ') || 'no address'}, not ${expected.join(', ')}: cached from before the report, within ${seconds} s`,
+        fixesInSeconds: seconds,
+      };
     }
   }
-  return filtered(soa ? 'a NODATA with the zone\'s current SOA (synthesised by the filter)' : 'NOERROR with empty answer and authority (stripped)');
+  return filtered(
+    soa
+      ? "a NODATA with the zone's current SOA (synthesised by the filter)"
+      : 'NOERROR with empty answer and authority (stripped)',
+  );
 }
 
 /** Judge the TXT control itself: it passes filters, so anything but equality is news. */
 export function judgeText(truth: Observation, seen: Observation, context: JudgeContext = {}): Judgement {
-  if (truth.outcome !== 'answer') return { verdict: 'unreachable', reason: `the manager (${truth.transport}) did not answer` };
+  if (truth.outcome !== 'answer')
+    return { verdict: 'unreachable', reason: `the manager (${truth.transport}) did not answer` };
   const expected = answerData(truth);
   if (expected.length === 0) return { verdict: 'not-published', reason: `the manager says ${truth.rcode} for TXT` };
   const failed = transportFailure(seen);
   if (failed) return failed;
-  if (seen.rcode === 'NXDOMAIN') return judgeNegativeSoa(seen, context.zone, 'NXDOMAIN for the TXT control') ?? { verdict: 'nxdomain', reason: `NXDOMAIN for the TXT control${ede(seen)}` };
-  if (seen.rcode === 'SERVFAIL') return { verdict: 'upstream-failure', reason: `SERVFAIL for the TXT control: the resolver cannot reach the zone${ede(seen)}` };
-  if (seen.rcode !== 'NOERROR') return { verdict: 'unreachable', reason: `${seen.rcode} for the TXT control${ede(seen)}` };
+  if (seen.rcode === 'NXDOMAIN')
+    return (
+      judgeNegativeSoa(seen, context.zone, 'NXDOMAIN for the TXT control') ?? {
+        verdict: 'nxdomain',
+        reason: `NXDOMAIN for the TXT control${ede(seen)}`,
+      }
+    );
+  if (seen.rcode === 'SERVFAIL')
+    return {
+      verdict: 'upstream-failure',
+      reason: `SERVFAIL for the TXT control: the resolver cannot reach the zone${ede(seen)}`,
+    };
+  if (seen.rcode !== 'NOERROR')
+    return { verdict: 'unreachable', reason: `${seen.rcode} for the TXT control${ede(seen)}` };
   const got = answerData(seen);
   if (got.join() === expected.join()) return { verdict: 'ok', reason: 'TXT control as published' };
-  if (got.length === 0) return judgeNegativeSoa(seen, context.zone, 'NODATA for the TXT control') ?? { verdict: 'filtered-nodata', reason: `no TXT where the manager publishes "${expected.join('" "')}"${ede(seen)}` };
-  return { verdict: 'mismatch', reason: `TXT "${got.join('" "')}" where the manager publishes "${expected.join('" "')}"` };
+  if (got.length === 0)
+    return (
+      judgeNegativeSoa(seen, context.zone, 'NODATA for the TXT control') ?? {
+        verdict: 'filtered-nodata',
+        reason: `no TXT where the manager publishes "${expected.join('" "')}"${ede(seen)}`,
+      }
+    );
+  return {
+    verdict: 'mismatch',
+    reason: `TXT "${got.join('" "')}" where the manager publishes "${expected.join('" "')}"`,
+  };
 }

@@ -4,7 +4,7 @@
 // prior knowledge), while others speak only HTTP/1.1: a runtime adapter may hand several fetch
 // functions (HTTP/1.1 or ALPN first, then HTTP/2 only), tried in order until one speaks the
 // server's protocol; the one that did is kept for the next questions.
-import { ProbeError, asProbeError } from './errors.ts';
+import { asProbeError, ProbeError } from './errors.ts';
 import type { DnsTransport } from './transport.ts';
 
 const DNS_MESSAGE = 'application/dns-message';
@@ -28,12 +28,13 @@ export function dohTransport(url: string, fetchImpl: typeof fetch | readonly (ty
   const label = new URL(url).href;
   const fetchers = typeof fetchImpl === 'function' ? [fetchImpl] : [...fetchImpl];
   let speaks = 0;
-  const send = async (fetcher: typeof fetch, query: Uint8Array, signal: AbortSignal) => fetcher(label, {
-    method: 'POST',
-    headers: { 'content-type': DNS_MESSAGE, accept: DNS_MESSAGE },
-    body: query as Uint8Array<ArrayBuffer>,
-    signal,
-  });
+  const send = async (fetcher: typeof fetch, query: Uint8Array, signal: AbortSignal) =>
+    fetcher(label, {
+      method: 'POST',
+      headers: { 'content-type': DNS_MESSAGE, accept: DNS_MESSAGE },
+      body: query as Uint8Array<ArrayBuffer>,
+      signal,
+    });
   return {
     label,
     async exchange(query, signal) {

@@ -1,11 +1,24 @@
 // The portable probe: web-standard APIs only. Runtime transports live in probe/adapter/<runtime>.
-export { VERDICTS, VERDICT_CODES, isVerdict, type Verdict } from './verdicts.ts';
-export { ProbeError, type ProbeErrorCode } from './errors.ts';
-export { parseResolverAddress, withTcpFallback, firstAnswering, type DnsTransport, type ResolverAddress } from './transport.ts';
-export { parseResolvConf, type ResolvConf } from './resolv-conf.ts';
-export { observe, type Observation, type ObserveOptions, type RecordEvidence, type ExtendedErrorEvidence } from './observe.ts';
-export { judgeAddress, judgeText, type Judgement } from './classify.ts';
-export { dohTransport } from './doh.ts';
+
 export { CANARIES } from '../dns/canary.ts';
-export { probeNode, type ProbeResult, type ProbeOptions, type Check, type CheckRole } from './probe.ts';
-export { postProbeReport, type ProbeReportBody } from './report.ts';
+export { type Judgement, judgeAddress, judgeText } from './classify.ts';
+export { dohTransport } from './doh.ts';
+export { ProbeError, type ProbeErrorCode } from './errors.ts';
+export {
+  type ExtendedErrorEvidence,
+  type Observation,
+  type ObserveOptions,
+  observe,
+  type RecordEvidence,
+} from './observe.ts';
+export { type Check, type CheckRole, type ProbeOptions, type ProbeResult, probeNode } from './probe.ts';
+export { type ProbeReportBody, postProbeReport } from './report.ts';
+export { parseResolvConf, type ResolvConf } from './resolv-conf.ts';
+export {
+  type DnsTransport,
+  firstAnswering,
+  parseResolverAddress,
+  type ResolverAddress,
+  withTcpFallback,
+} from './transport.ts';
+export { isVerdict, VERDICT_CODES, VERDICTS, type Verdict } from './verdicts.ts';

@@ -12,7 +12,13 @@ function forger(question: (asked: string) => Uint8Array): DnsTransport {
     exchange: async (bytes) => {
       const q = decodeMessage(bytes);
       const asked = q.questions![0]!.name;
-      const answer = encodeMessage({ id: q.id, type: 'response', flags: 0x8180, questions: [], answers: [{ type: 'A', name: asked, ttl: 60, data: '10.6.6.6' }] });
+      const answer = encodeMessage({
+        id: q.id,
+        type: 'response',
+        flags: 0x8180,
+        questions: [],
+        answers: [{ type: 'A', name: asked, ttl: 60, data: '10.6.6.6' }],
+      });
       const name = question(asked);
       // Header with QDCOUNT 1, the question as given, then the answer section as encoded.
       const header = answer.slice(0, 12);
@@ -26,12 +32,22 @@ const wireName = (labels: string[]) => Uint8Array.from([...labels.flatMap((l) =>
 
 describe('the probe judges a response question by its real labels', () => {
   it('rejects a question that is the asked name as one label', async () => {
-    const seen = await observe(forger((asked) => wireName([asked])), 'i-nur1.pl-1234.example.test', 'A', { attempts: 1, timeoutMs: 500 });
+    const seen = await observe(
+      forger((asked) => wireName([asked])),
+      'i-nur1.pl-1234.example.test',
+      'A',
+      { attempts: 1, timeoutMs: 500 },
+    );
     expect(seen.outcome).toBe('bad-response');
   });
 
   it('takes the same answer with the question in its real labels', async () => {
-    const seen = await observe(forger((asked) => wireName(asked.split('.'))), 'i-nur1.pl-1234.example.test', 'A', { attempts: 1, timeoutMs: 500 });
+    const seen = await observe(
+      forger((asked) => wireName(asked.split('.'))),
+      'i-nur1.pl-1234.example.test',
+      'A',
+      { attempts: 1, timeoutMs: 500 },
+    );
     expect(seen.outcome).toBe('answer');
     expect(seen.answers.map((r) => r.data)).toEqual(['10.6.6.6']);
   });

@@ -3,12 +3,24 @@
 // whatever happens. A CNAME chain the answer leaves open is followed through the same transport.
 // Never throws: every failure becomes an observation.
 import {
-  FLAG_AA, FLAG_AD, FLAG_CD, FLAG_RA, FLAG_RD, FLAG_TC, decodeMessage, encodeMessage, findOpt, fullRcode, records,
-  type DnsMessage, type DnsRecord, type RecordType,
+  type DnsMessage,
+  type DnsRecord,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AA,
+  FLAG_AD,
+  FLAG_CD,
+  FLAG_RA,
+  FLAG_RD,
+  FLAG_TC,
+  findOpt,
+  fullRcode,
+  type RecordType,
+  records,
 } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
 import { EDE_OPTION, ExtendedError, rcodeName } from '../dns/rcode.ts';
-import { ProbeError, asProbeError, timeoutError } from './errors.ts';
+import { asProbeError, ProbeError, timeoutError } from './errors.ts';
 import type { DnsTransport } from './transport.ts';
 
 export interface RecordEvidence {
@@ -60,7 +72,14 @@ export interface ObserveOptions {
 /** The payload size DNS Flag Day 2020 settled on: no fragmentation on real paths. */
 const EDNS_PAYLOAD = 1232;
 
-const FLAG_NAMES: [number, string][] = [[FLAG_AA, 'aa'], [FLAG_TC, 'tc'], [FLAG_RD, 'rd'], [FLAG_RA, 'ra'], [FLAG_AD, 'ad'], [FLAG_CD, 'cd']];
+const FLAG_NAMES: [number, string][] = [
+  [FLAG_AA, 'aa'],
+  [FLAG_TC, 'tc'],
+  [FLAG_RD, 'rd'],
+  [FLAG_RA, 'ra'],
+  [FLAG_AD, 'ad'],
+  [FLAG_CD, 'cd'],
+];
 const EDE_NAMES = new Map<number, string>(Object.entries(ExtendedError).map(([k, v]) => [v, k]));
 
 /** The longest CNAME chain followed (unbound's MAX_RESTART_COUNT is 11; 8 is plenty for a zone). */
@@ -73,13 +92,29 @@ function buildQuery(id: number, name: string, type: RecordType, edns: boolean, q
     id,
     flags: FLAG_RD,
     questions: [{ name, type, class: qclass }],
-    additionals: edns ? [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] : [],
+    additionals: edns
+      ? [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: EDNS_PAYLOAD,
+            extendedRcode: 0,
+            ednsVersion: 0,
+            flags: 0,
+            flag_do: false,
+            options: [],
+          },
+        ]
+      : [],
   });
 }
 
 export function recordEvidence(r: DnsRecord): RecordEvidence {
   let data: string;
-  if (r.type === 'TXT') data = (r.data as (string | Uint8Array)[]).map((s) => (typeof s === 'string' ? s : new TextDecoder().decode(s))).join('');
+  if (r.type === 'TXT')
+    data = (r.data as (string | Uint8Array)[])
+      .map((s) => (typeof s === 'string' ? s : new TextDecoder().decode(s)))
+      .join('');
   else if (r.type === 'SOA') data = `${r.data.mname} ${r.data.rname} ${r.data.serial}`;
   else data = typeof r.data === 'string' ? r.data : JSON.stringify(r.data);
   return { name: normalizeName(r.name), type: r.type, ttl: r.ttl ?? 0, data };
@@ -107,13 +142,23 @@ function checkResponse(bytes: Uint8Array, id: number, name: string, type: string
   }
   const q = message.questions?.[0];
   // RFC 5452 §4: a response counts only if ID and question match the query.
-  if (message.type !== 'response' || message.id !== id || !q || normalizeName(q.name) !== normalizeName(name) || q.type !== type) {
+  if (
+    message.type !== 'response' ||
+    message.id !== id ||
+    !q ||
+    normalizeName(q.name) !== normalizeName(name) ||
+    q.type !== type
+  ) {
     throw new ProbeError('ERR_PROBE_BAD_RESPONSE', 'the response does not match the query (ID or question)');
   }
   return message;
 }
 
-const OUTCOME = { ERR_PROBE_TIMEOUT: 'timeout', ERR_PROBE_UNREACHABLE: 'unreachable', ERR_PROBE_BAD_RESPONSE: 'bad-response' } as const;
+const OUTCOME = {
+  ERR_PROBE_TIMEOUT: 'timeout',
+  ERR_PROBE_UNREACHABLE: 'unreachable',
+  ERR_PROBE_BAD_RESPONSE: 'bad-response',
+} as const;
 
 /**
  * Ask one question, bounded in time, following a CNAME chain the answer leaves open (a forwarder
@@ -124,7 +169,12 @@ const OUTCOME = { ERR_PROBE_TIMEOUT: 'timeout', ERR_PROBE_UNREACHABLE: 'unreacha
  * seen.rcode; // 'NOERROR'
  * ```
  */
-export async function observe(transport: DnsTransport, name: string, type: RecordType, options: ObserveOptions = {}): Promise<Observation> {
+export async function observe(
+  transport: DnsTransport,
+  name: string,
+  type: RecordType,
+  options: ObserveOptions = {},
+): Promise<Observation> {
   let seen = await observeOnce(transport, name, type, options);
   const chain: string[] = [];
   for (;;) {
@@ -160,7 +210,12 @@ function openChainEnd(seen: Observation): string | undefined {
   return end;
 }
 
-async function observeOnce(transport: DnsTransport, name: string, type: RecordType, options: ObserveOptions): Promise<Observation> {
+async function observeOnce(
+  transport: DnsTransport,
+  name: string,
+  type: RecordType,
+  options: ObserveOptions,
+): Promise<Observation> {
   const timeoutMs = options.timeoutMs ?? 1500;
   let attempts = Math.max(1, options.attempts ?? 2);
   const started = performance.now();
@@ -171,9 +226,16 @@ async function observeOnce(transport: DnsTransport, name: string, type: RecordTy
   while (tries < attempts && !options.signal?.aborted) {
     tries++;
     const id = crypto.getRandomValues(new Uint16Array(1))[0]!;
-    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
+      : AbortSignal.timeout(timeoutMs);
     try {
-      const message = checkResponse(await transport.exchange(buildQuery(id, name, type, edns, options.qclass ?? 'IN'), signal), id, name, type);
+      const message = checkResponse(
+        await transport.exchange(buildQuery(id, name, type, edns, options.qclass ?? 'IN'), signal),
+        id,
+        name,
+        type,
+      );
       const rcode = rcodeName(fullRcode(message));
       if (edns && rcode === 'FORMERR') {
         // RFC 6891 §7: FORMERR to a query with an OPT means "no EDNS here": ask again without,
@@ -202,5 +264,11 @@ async function observeOnce(transport: DnsTransport, name: string, type: RecordTy
       if (failure.code === 'ERR_PROBE_TIMEOUT') edns = false;
     }
   }
-  return { ...base, outcome: OUTCOME[failure.code], attempts: tries, elapsedMs: Math.round(performance.now() - started), error: failure.message };
+  return {
+    ...base,
+    outcome: OUTCOME[failure.code],
+    attempts: tries,
+    elapsedMs: Math.round(performance.now() - started),
+    error: failure.message,
+  };
 }

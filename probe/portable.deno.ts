@@ -2,20 +2,27 @@
 // the vitest suite test/probe/portable.test.ts runs it). A canned zone is served over DoH by
 // Deno.serve (the truth, and a filtering "resolver"), over TCP by Deno.listen and over UDP by
 // Deno.listenDatagram (which needs --unstable-net).
-import { decodeMessage, encodeMessage, type DnsMessage, type DnsRecord } from '../dns/message.ts';
+import { type DnsMessage, type DnsRecord, decodeMessage, encodeMessage } from '../dns/message.ts';
 import { Rcode } from '../dns/rcode.ts';
+import { frameTcp } from '../dns/tcp-frame.ts';
 import { resolverTransport, tcpTransport } from './adapter/deno/index.ts';
 import { dohTransport, parseResolvConf, parseResolverAddress, probeNode, VERDICT_CODES } from './index.ts';
-import { frameTcp } from '../dns/tcp-frame.ts';
 
 interface Listener {
   addr: { port: number };
-  accept(): Promise<{ read(p: Uint8Array): Promise<number | null>; write(p: Uint8Array): Promise<number>; close(): void }>;
+  accept(): Promise<{
+    read(p: Uint8Array): Promise<number | null>;
+    write(p: Uint8Array): Promise<number>;
+    close(): void;
+  }>;
   close(): void;
 }
 declare const Deno: {
   test(name: string, fn: () => Promise<void> | void): void;
-  serve(options: { hostname: string; port: number; onListen?: () => void }, handler: (r: Request) => Response | Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> };
+  serve(
+    options: { hostname: string; port: number; onListen?: () => void },
+    handler: (r: Request) => Response | Promise<Response>,
+  ): { addr: { port: number }; shutdown(): Promise<void> };
   listen(options: { hostname: string; port: number }): Listener;
   listenDatagram?: (options: { hostname: string; port: number; transport: 'udp' }) => {
     addr: { port: number };
@@ -26,26 +33,45 @@ declare const Deno: {
 };
 
 function assertEqual(actual: unknown, expected: unknown, what: string): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  if (JSON.stringify(actual) !== JSON.stringify(expected))
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
 const zone = 'example.test';
 const internal = `i-nur1.pl-1234.${zone}`;
 const rr = (name: string, type: 'A' | 'AAAA' | 'TXT', data: string): DnsRecord =>
-  (type === 'TXT' ? { name, type, ttl: 60, class: 'IN', data: [data] } : { name, type, ttl: 60, class: 'IN', data }) as DnsRecord;
+  (type === 'TXT'
+    ? { name, type, ttl: 60, class: 'IN', data: [data] }
+    : { name, type, ttl: 60, class: 'IN', data }) as DnsRecord;
 const records: DnsRecord[] = [
-  rr(internal, 'A', '10.1.2.3'), rr(internal, 'TXT', 'v=hairpin1 a=10.1.2.3'),
-  rr(`private.canary.${zone}`, 'A', '10.255.255.254'), rr(`ula.canary.${zone}`, 'AAAA', 'fd68:6169:7270:696e::1'),
+  rr(internal, 'A', '10.1.2.3'),
+  rr(internal, 'TXT', 'v=hairpin1 a=10.1.2.3'),
+  rr(`private.canary.${zone}`, 'A', '10.255.255.254'),
+  rr(`ula.canary.${zone}`, 'AAAA', 'fd68:6169:7270:696e::1'),
   rr(`public.canary.${zone}`, 'A', '198.18.0.1'),
 ];
-const soa: DnsRecord = { name: zone, type: 'SOA', ttl: 60, class: 'IN', data: { mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 } };
+const soa: DnsRecord = {
+  name: zone,
+  type: 'SOA',
+  ttl: 60,
+  class: 'IN',
+  data: { mname: `ns1.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 },
+};
 
 /** Answer like the manager; `servfailPrivate` answers like BIND with deny-answer-addresses. */
 function answer(query: DnsMessage, servfailPrivate: boolean): DnsMessage {
   const q = query.questions![0]!;
   const found = records.filter((r) => r.name === q.name && r.type === q.type);
-  const base: DnsMessage = { id: query.id, type: 'response', flags: 0x0400, questions: [q], answers: [], authorities: [] };
-  if (servfailPrivate && found.some((r) => r.type === 'A' && String(r.data).startsWith('10.'))) return { ...base, flags: Rcode.SERVFAIL };
+  const base: DnsMessage = {
+    id: query.id,
+    type: 'response',
+    flags: 0x0400,
+    questions: [q],
+    answers: [],
+    authorities: [],
+  };
+  if (servfailPrivate && found.some((r) => r.type === 'A' && String(r.data).startsWith('10.')))
+    return { ...base, flags: Rcode.SERVFAIL };
   if (found.length > 0) return { ...base, answers: found };
   const exists = records.some((r) => r.name === q.name) || q.name === zone;
   return { ...base, flags: 0x0400 | (exists ? 0 : Rcode.NXDOMAIN), authorities: [soa] };
@@ -54,12 +80,18 @@ function answer(query: DnsMessage, servfailPrivate: boolean): DnsMessage {
 function serveDoh(servfailPrivate: boolean) {
   return Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: () => {} }, async (request) => {
     const query = decodeMessage(new Uint8Array(await request.arrayBuffer()));
-    return new Response(encodeMessage(answer(query, servfailPrivate)) as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/dns-message' } });
+    return new Response(encodeMessage(answer(query, servfailPrivate)) as Uint8Array<ArrayBuffer>, {
+      headers: { 'content-type': 'application/dns-message' },
+    });
   });
 }
 
 Deno.test('deno: parsers and the verdict vocabulary', () => {
-  assertEqual(parseResolvConf('nameserver 10.0.0.1\nnameserver fe80::1%eth0\noptions timeout:1').nameservers, ['10.0.0.1'], 'resolv.conf');
+  assertEqual(
+    parseResolvConf('nameserver 10.0.0.1\nnameserver fe80::1%eth0\noptions timeout:1').nameservers,
+    ['10.0.0.1'],
+    'resolv.conf',
+  );
   assertEqual(parseResolverAddress('[::1]:5353'), { host: '::1', port: 5353 }, 'resolver address');
   assertEqual(VERDICT_CODES.length, 12, 'verdict count');
 });
@@ -71,7 +103,11 @@ Deno.test('deno: DoH truth and DoH resolver → ok; SERVFAIL filter → filtered
     const doh = dohTransport(`http://127.0.0.1:${truth.addr.port}/dns-query`);
     const ok = await probeNode({ names: { internal }, truth: doh, resolver: doh });
     assertEqual([ok.verdict, ok.zone], ['ok', zone], 'plain');
-    const filtered = await probeNode({ names: { internal }, truth: doh, resolver: dohTransport(`http://127.0.0.1:${filtering.addr.port}/dns-query`) });
+    const filtered = await probeNode({
+      names: { internal },
+      truth: doh,
+      resolver: dohTransport(`http://127.0.0.1:${filtering.addr.port}/dns-query`),
+    });
     assertEqual(filtered.verdict, 'filtered-servfail', 'filtered');
     assertEqual(filtered.checks.find((c) => c.type === 'TXT')?.verdict, 'ok', 'TXT control');
   } finally {
@@ -104,10 +140,20 @@ Deno.test('deno: the TCP transport against a Deno.listen server; a silent one �
   })();
   try {
     const doh = dohTransport(`http://127.0.0.1:${truth.addr.port}/dns-query`);
-    const tcp = await probeNode({ names: { internal }, truth: doh, resolver: tcpTransport({ host: '127.0.0.1', port: server.addr.port }) });
+    const tcp = await probeNode({
+      names: { internal },
+      truth: doh,
+      resolver: tcpTransport({ host: '127.0.0.1', port: server.addr.port }),
+    });
     assertEqual(tcp.verdict, 'ok', 'tcp');
     const started = Date.now();
-    const quiet = await probeNode({ names: { internal }, zone, truth: doh, resolver: tcpTransport({ host: '127.0.0.1', port: silent.addr.port }), timeoutMs: 500 });
+    const quiet = await probeNode({
+      names: { internal },
+      zone,
+      truth: doh,
+      resolver: tcpTransport({ host: '127.0.0.1', port: silent.addr.port }),
+      timeoutMs: 500,
+    });
     assertEqual(quiet.verdict, 'timeout', 'silent');
     if (Date.now() - started > 5000) throw new Error('the silent resolver took longer than 5 s');
   } finally {

@@ -4,8 +4,8 @@
 import { CANARIES } from '../dns/canary.ts';
 import type { RecordType } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
-import { judgeAddress, judgeText, soaEvidence, type Judgement, type ZoneEvidence } from './classify.ts';
-import { observe, type Observation } from './observe.ts';
+import { type Judgement, judgeAddress, judgeText, soaEvidence, type ZoneEvidence } from './classify.ts';
+import { type Observation, observe } from './observe.ts';
 import type { DnsTransport } from './transport.ts';
 
 export type CheckRole = 'internal' | 'external' | 'canary-private' | 'canary-ula' | 'canary-public';
@@ -57,7 +57,11 @@ interface Question {
  * The zone's SOA from the truth: asked at the apex when known, else at the name (the SOA then
  * comes in the negative answer's authority section, and its owner is the apex).
  */
-async function zoneSoa(truth: DnsTransport, name: string, options: { timeoutMs: number; attempts: number; signal: AbortSignal }): Promise<ZoneEvidence | undefined> {
+async function zoneSoa(
+  truth: DnsTransport,
+  name: string,
+  options: { timeoutMs: number; attempts: number; signal: AbortSignal },
+): Promise<ZoneEvidence | undefined> {
   const seen = await observe(truth, name, 'SOA', options);
   const record = seen.answers.find((r) => r.type === 'SOA') ?? seen.authorities.find((r) => r.type === 'SOA');
   return record && soaEvidence(record);
@@ -74,7 +78,10 @@ function summary(checks: Check[], liveness: Observation): Judgement {
   const notes: string[] = [];
   // Partial results: the pairing needs the A, but a stripped AAAA or a filtered external name
   // is what support will be asked about next.
-  for (const [role, type, label] of [['internal', 'AAAA', 'AAAA'], ['external', 'A', 'external']] as const) {
+  for (const [role, type, label] of [
+    ['internal', 'AAAA', 'AAAA'],
+    ['external', 'A', 'external'],
+  ] as const) {
     const other = by(role, type);
     if (other && other.verdict !== 'ok' && other.verdict !== 'not-published') notes.push(`${label} ${other.verdict}`);
   }
@@ -85,17 +92,29 @@ function summary(checks: Check[], liveness: Observation): Judgement {
   const reason = notes.length ? `${main.reason} [${notes.join(', ')}]` : main.reason;
   // A resolver that lets some questions time out and answers SERVFAIL to others has lost its
   // upstream: the timeout on the address is one more symptom, not the story.
-  const servfail = checks.find((c) => c.resolver.outcome === 'answer' && c.resolver.rcode === 'SERVFAIL' && c.verdict === 'upstream-failure');
+  const servfail = checks.find(
+    (c) => c.resolver.outcome === 'answer' && c.resolver.rcode === 'SERVFAIL' && c.verdict === 'upstream-failure',
+  );
   if (main.verdict === 'timeout' && servfail) {
-    return { verdict: 'upstream-failure', reason: `${reason}; SERVFAIL for ${servfail.name} ${servfail.type}: the resolver cannot reach the zone's name servers` };
+    return {
+      verdict: 'upstream-failure',
+      reason: `${reason}; SERVFAIL for ${servfail.name} ${servfail.type}: the resolver cannot reach the zone's name servers`,
+    };
   }
   // Silent on every name of the zone, TXT control included, yet answering a question it keeps to
   // itself: the resolver is up and waiting on an upstream that does not answer.
   const control = by('internal', 'TXT');
   if (main.verdict === 'timeout' && control?.verdict !== 'ok' && alive(liveness)) {
-    return { verdict: 'upstream-failure', reason: `${reason}; yet it answers version.bind (${liveness.rcode ?? liveness.outcome}) at once: it is up, and the zone's name servers do not answer it` };
+    return {
+      verdict: 'upstream-failure',
+      reason: `${reason}; yet it answers version.bind (${liveness.rcode ?? liveness.outcome}) at once: it is up, and the zone's name servers do not answer it`,
+    };
   }
-  return { verdict: main.verdict, reason, ...(main.fixesInSeconds !== undefined ? { fixesInSeconds: main.fixesInSeconds } : {}) };
+  return {
+    verdict: main.verdict,
+    reason,
+    ...(main.fixesInSeconds !== undefined ? { fixesInSeconds: main.fixesInSeconds } : {}),
+  };
 }
 
 /**
@@ -126,7 +145,8 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
     { role: 'internal', name: internal, type: 'AAAA' },
     { role: 'internal', name: internal, type: 'TXT' },
   ];
-  if (options.names.external) questions.push({ role: 'external', name: normalizeName(options.names.external), type: 'A' });
+  if (options.names.external)
+    questions.push({ role: 'external', name: normalizeName(options.names.external), type: 'A' });
   if (zone) {
     questions.push(
       { role: 'canary-private', name: `${CANARIES.private}.${zone}`, type: 'A' },
@@ -135,13 +155,21 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
     );
   }
   const liveness = observe(options.resolver, 'version.bind', 'TXT', { ...bounds, qclass: 'CH', attempts: 1 });
-  const pairs = await Promise.all(questions.map(async (q) => {
-    const [truth, resolver] = await Promise.all([observe(options.truth, q.name, q.type, bounds), observe(options.resolver, q.name, q.type, bounds)]);
-    return { ...q, truth, resolver };
-  }));
+  const pairs = await Promise.all(
+    questions.map(async (q) => {
+      const [truth, resolver] = await Promise.all([
+        observe(options.truth, q.name, q.type, bounds),
+        observe(options.resolver, q.name, q.type, bounds),
+      ]);
+      return { ...q, truth, resolver };
+    }),
+  );
   // Every address is judged against the same control, the internal name's TXT: filters pass it,
   // a dead upstream does not. The canaries too, so a dead resolver is not "public canary filtered".
-  const context = { control: pairs.find((p) => p.role === 'internal' && p.type === 'TXT')!.resolver, ...(soa ? { zone: soa } : {}) };
+  const context = {
+    control: pairs.find((p) => p.role === 'internal' && p.type === 'TXT')!.resolver,
+    ...(soa ? { zone: soa } : {}),
+  };
   const checks: Check[] = pairs.map((p) => ({
     ...p,
     ...(p.type === 'TXT' ? judgeText(p.truth, p.resolver, context) : judgeAddress(p.truth, p.resolver, context)),
@@ -160,4 +188,3 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
     elapsedMs: Math.round(performance.now() - started),
   };
 }
-

@@ -15,8 +15,18 @@ export interface ProbeReportBody {
  * await postProbeReport('https://manager.example.net', '1234', 'nur1', credential, { result, hairpins: null });
  * ```
  */
-export async function postProbeReport(manager: string, licence: string, node: string, credential: string, body: ProbeReportBody, fetchImpl: typeof fetch = fetch): Promise<{ id: string }> {
-  const url = new URL(`/v1/licences/${encodeURIComponent(licence)}/nodes/${encodeURIComponent(node)}/probe-reports`, manager);
+export async function postProbeReport(
+  manager: string,
+  licence: string,
+  node: string,
+  credential: string,
+  body: ProbeReportBody,
+  fetchImpl: typeof fetch = fetch,
+): Promise<{ id: string }> {
+  const url = new URL(
+    `/v1/licences/${encodeURIComponent(licence)}/nodes/${encodeURIComponent(node)}/probe-reports`,
+    manager,
+  );
   const res = await fetchImpl(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },

@@ -1,7 +1,7 @@
 // The system resolver's configuration (resolv.conf(5)), parsed from text so every runtime's
 // adapter only has to read the file.
 import { isIpv4, isIpv6 } from '../dns/address.ts';
-import { firstAnswering, type DnsTransport } from './transport.ts';
+import { type DnsTransport, firstAnswering } from './transport.ts';
 
 export interface ResolvConf {
   /** At most three, as glibc reads them. */
@@ -19,7 +19,10 @@ export interface ResolvConf {
 export function parseResolvConf(text: string): ResolvConf {
   const conf: ResolvConf = { nameservers: [] };
   for (const raw of text.split('\n')) {
-    const [keyword, address] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const [keyword, address] = raw
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
     // A scoped link-local address (fe80::1%eth0) names an interface we cannot bind from here.
     if (keyword === 'nameserver' && address && (isIpv4(address) || isIpv6(address)) && conf.nameservers.length < 3) {
       conf.nameservers.push(address);
@@ -41,6 +44,12 @@ export function resolvConfTransport(text: string, resolverTransport: (spec: stri
 }
 
 /** The system's name servers from elsewhere than resolv.conf (Windows), asked by the same rule. */
-export function nameServersTransport(nameservers: readonly string[], resolverTransport: (spec: string) => DnsTransport): DnsTransport {
-  return firstAnswering(`system (${nameservers.join(', ') || 'none'})`, nameservers.map((a) => resolverTransport(a)));
+export function nameServersTransport(
+  nameservers: readonly string[],
+  resolverTransport: (spec: string) => DnsTransport,
+): DnsTransport {
+  return firstAnswering(
+    `system (${nameservers.join(', ') || 'none'})`,
+    nameservers.map((a) => resolverTransport(a)),
+  );
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ProbeError } from './errors.ts';
 import { parseResolvConf } from './resolv-conf.ts';
 import { firstAnswering, parseResolverAddress, withTcpFallback } from './transport.ts';
-import { ProbeError } from './errors.ts';
 
 describe('resolver addresses and resolv.conf', () => {
   it('parses host[:port] with IPv6 in brackets', () => {
@@ -14,29 +14,45 @@ describe('resolver addresses and resolv.conf', () => {
   });
 
   it('reads nameservers (at most three, as glibc), skipping scoped link-local ones', () => {
-    const conf = parseResolvConf('# box\nsearch lan\nnameserver 192.168.1.1 ; dhcp\nnameserver fe80::1%eth0\nnameserver 2001:db8::53\nnameserver 192.0.2.53\nnameserver 198.51.100.53\noptions timeout:2 attempts:3 rotate');
+    const conf = parseResolvConf(
+      '# box\nsearch lan\nnameserver 192.168.1.1 ; dhcp\nnameserver fe80::1%eth0\nnameserver 2001:db8::53\nnameserver 192.0.2.53\nnameserver 198.51.100.53\noptions timeout:2 attempts:3 rotate',
+    );
     expect(conf).toEqual({ nameservers: ['192.168.1.1', '2001:db8::53', '192.0.2.53'] });
     expect(parseResolvConf('')).toEqual({ nameservers: [] });
   });
 });
 
 describe('firstAnswering', () => {
-  const answer = (bytes: number[], delay = 0) => ({ label: 'x', exchange: () => new Promise<Uint8Array>((r) => setTimeout(() => r(new Uint8Array(bytes)), delay)) });
+  const answer = (bytes: number[], delay = 0) => ({
+    label: 'x',
+    exchange: () => new Promise<Uint8Array>((r) => setTimeout(() => r(new Uint8Array(bytes)), delay)),
+  });
   const dead = { label: 'dead', exchange: () => Promise.reject(new ProbeError('ERR_PROBE_UNREACHABLE', 'refused')) };
 
   it('keeps list order, skips servers that fail, and fails with the last error', async () => {
     const signal = AbortSignal.timeout(1000);
-    expect(await firstAnswering('s', [answer([1], 30), answer([2])]).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([1]));
-    expect(await firstAnswering('s', [dead, answer([2])]).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([2]));
-    await expect(firstAnswering('s', [dead]).exchange(new Uint8Array(), signal)).rejects.toMatchObject({ code: 'ERR_PROBE_UNREACHABLE' });
-    await expect(firstAnswering('s', []).exchange(new Uint8Array(), signal)).rejects.toMatchObject({ code: 'ERR_PROBE_UNREACHABLE' });
+    expect(await firstAnswering('s', [answer([1], 30), answer([2])]).exchange(new Uint8Array(), signal)).toEqual(
+      new Uint8Array([1]),
+    );
+    expect(await firstAnswering('s', [dead, answer([2])]).exchange(new Uint8Array(), signal)).toEqual(
+      new Uint8Array([2]),
+    );
+    await expect(firstAnswering('s', [dead]).exchange(new Uint8Array(), signal)).rejects.toMatchObject({
+      code: 'ERR_PROBE_UNREACHABLE',
+    });
+    await expect(firstAnswering('s', []).exchange(new Uint8Array(), signal)).rejects.toMatchObject({
+      code: 'ERR_PROBE_UNREACHABLE',
+    });
   });
 
   it('moves on after SERVFAIL, NOTIMP or REFUSED as glibc does, and keeps the first refusal when nobody answers better', async () => {
     const signal = AbortSignal.timeout(1000);
     // Header bytes: id, flags (QR), then the rcode in the low bits of the fourth byte.
     const rcode = (code: number, delay = 0) => answer([0, 1, 0x80, code], delay);
-    const ask = (...servers: ReturnType<typeof answer>[]) => firstAnswering('s', servers).exchange(new Uint8Array(), signal).then((r) => r[3]);
+    const ask = (...servers: ReturnType<typeof answer>[]) =>
+      firstAnswering('s', servers)
+        .exchange(new Uint8Array(), signal)
+        .then((r) => r[3]);
     expect(await ask(rcode(2), rcode(0, 20))).toBe(0); // SERVFAIL → the next server's NOERROR
     expect(await ask(rcode(5), rcode(3, 20))).toBe(3); // REFUSED → the next server's NXDOMAIN
     expect(await ask(rcode(4), rcode(2))).toBe(4); // NOTIMP, SERVFAIL: the first refusal
@@ -50,7 +66,11 @@ describe('withTcpFallback', () => {
     const tcp = { label: 'tcp', exchange: async () => new Uint8Array([0, 1, 0x84, 0]) };
     const truncated = { label: 'udp', exchange: async () => new Uint8Array([0, 1, 0x86, 0]) };
     const whole = { label: 'udp', exchange: async () => new Uint8Array([0, 1, 0x84, 0x80]) };
-    expect(await withTcpFallback(truncated, tcp).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([0, 1, 0x84, 0]));
-    expect(await withTcpFallback(whole, tcp).exchange(new Uint8Array(), signal)).toEqual(new Uint8Array([0, 1, 0x84, 0x80]));
+    expect(await withTcpFallback(truncated, tcp).exchange(new Uint8Array(), signal)).toEqual(
+      new Uint8Array([0, 1, 0x84, 0]),
+    );
+    expect(await withTcpFallback(whole, tcp).exchange(new Uint8Array(), signal)).toEqual(
+      new Uint8Array([0, 1, 0x84, 0x80]),
+    );
   });
 });

@@ -1,7 +1,8 @@
 // One small interface for every way of reaching a resolver: UDP, TCP, DoH, the system's
 // resolvers. Runtime adapters (probe/adapter/*) implement it; the probe core only sees this.
-import { FLAG_TC } from '../dns/message.ts';
+
 import { isIpv4, isIpv6 } from '../dns/address.ts';
+import { FLAG_TC } from '../dns/message.ts';
 import { Rcode } from '../dns/rcode.ts';
 import { ProbeError } from './errors.ts';
 
@@ -31,7 +32,9 @@ export function parseResolverAddress(spec: string, defaultPort = 53): ResolverAd
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
   const [host, port] = bracketed
     ? [bracketed[1]!, bracketed[2]]
-    : isIpv6(spec) ? [spec, undefined] : (spec.split(':') as [string, string | undefined]);
+    : isIpv6(spec)
+      ? [spec, undefined]
+      : (spec.split(':') as [string, string | undefined]);
   const n = port === undefined ? defaultPort : Number(port);
   if (!(isIpv4(host) || isIpv6(host)) || !Number.isInteger(n) || n < 1 || n > 65535) {
     throw new TypeError(`not a resolver address (host[:port], IPv6 in brackets with a port): ${spec}`);

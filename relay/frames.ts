@@ -42,7 +42,18 @@ export interface HeadFrame {
  * Hop-by-hop fields (RFC 9110 §7.6.1), and the framing each runtime sets itself: never carried
  * in a head. Bodies are streams; the receiving side frames them again.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'content-length',
+]);
 
 /** The fields of a request or response head worth carrying across the relay. */
 export function relayedHeaders(headers: Iterable<[string, string]>): Array<[string, string]> {
@@ -74,7 +85,8 @@ export function encodeFrame(type: FrameType, stream: number, payload: Uint8Array
 
 export function decodeFrame(message: ArrayBuffer | Uint8Array): Frame {
   const bytes = message instanceof Uint8Array ? message : new Uint8Array(message);
-  if (bytes.byteLength < HEADER || bytes.byteLength > MAX_FRAME) throw new RelayProtocolError(`frame of ${bytes.byteLength} bytes`);
+  if (bytes.byteLength < HEADER || bytes.byteLength > MAX_FRAME)
+    throw new RelayProtocolError(`frame of ${bytes.byteLength} bytes`);
   const type = bytes[0]!;
   if (type < FrameType.open || type > FrameType.credit) throw new RelayProtocolError(`unknown frame type ${type}`);
   const stream = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1);

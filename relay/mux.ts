@@ -9,15 +9,15 @@ import {
   decodeFrame,
   encodeFrame,
   FrameType,
+  type HeadFrame,
   jsonPayload,
   MAX_FRAME,
+  type OpenFrame,
+  RelayProtocolError,
   readCredit,
   readJson,
   readText,
-  RelayProtocolError,
   textPayload,
-  type HeadFrame,
-  type OpenFrame,
 } from './frames.ts';
 
 /** Where frames go: the WebSocket's `send`. */
@@ -82,7 +82,8 @@ export class RelayStream {
     this.readable = new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
-          while (this.#queue.length === 0 && !this.#ended && !this.#error) await new Promise<void>((wake) => (this.#wake = wake));
+          while (this.#queue.length === 0 && !this.#ended && !this.#error)
+            await new Promise<void>((wake) => (this.#wake = wake));
           const chunk = this.#queue.shift();
           if (chunk) {
             await mux.pace(chunk.byteLength);

@@ -39,10 +39,11 @@ export function splice(socket: Socket, stream: RelayStream, first?: Uint8Array):
         if (done) break;
         // Gone already: drain what still comes, so the other side can finish its stream.
         if (socket.destroyed) continue;
-        if (!socket.write(value)) await new Promise((resolve) => {
-          socket.once('drain', resolve);
-          socket.once('close', resolve);
-        });
+        if (!socket.write(value))
+          await new Promise((resolve) => {
+            socket.once('drain', resolve);
+            socket.once('close', resolve);
+          });
       }
       if (!socket.destroyed) socket.end();
     } catch {

@@ -1,7 +1,7 @@
 // Applies ./migrations/*.sql in order on SQLite and Postgres, recording each in
 // hairpin_migrations. On D1 the same files go through `wrangler d1 migrations apply`, which keeps
 // its own d1_migrations table.
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export interface Migration {
   name: string;

@@ -31,14 +31,22 @@ function compiled(dir: string): string[] {
 const jsr = join(dist, 'jsr');
 // Deno resolves the codec from npm, the version ranges being the npm package's own; dns-packet
 // has no types of its own, so its imports name @types/dns-packet (the one change to the sources).
-const { dependencies } = JSON.parse(readFileSync(join(probe, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const { dependencies } = JSON.parse(readFileSync(join(probe, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 const typed = `// @ts-types="npm:@types/dns-packet@${dependencies['@types/dns-packet']}"\nimport * as packet from 'dns-packet';`;
 for (const source of [...compiled(dist), 'dns/dns-packet-types.d.ts']) {
   mkdirSync(dirname(join(jsr, source)), { recursive: true });
-  writeFileSync(join(jsr, source), readFileSync(join(root, source), 'utf8').replace("import * as packet from 'dns-packet';", typed));
+  writeFileSync(
+    join(jsr, source),
+    readFileSync(join(root, source), 'utf8').replace("import * as packet from 'dns-packet';", typed),
+  );
 }
 copyFileSync(join(probe, 'README.md'), join(jsr, 'README.md'));
 const metadata = JSON.parse(readFileSync(join(probe, 'jsr.json'), 'utf8')) as Record<string, unknown>;
-const imports = { 'dns-packet': `npm:dns-packet@${dependencies['dns-packet']}`, 'dns-packet/': `npm:/dns-packet@${dependencies['dns-packet']}/` };
+const imports = {
+  'dns-packet': `npm:dns-packet@${dependencies['dns-packet']}`,
+  'dns-packet/': `npm:/dns-packet@${dependencies['dns-packet']}/`,
+};
 writeFileSync(join(jsr, 'deno.json'), `${JSON.stringify({ ...metadata, imports }, null, 2)}\n`);
 if (!existsSync(join(jsr, 'probe/index.ts'))) throw new Error('the probe build staged no probe/index.ts');

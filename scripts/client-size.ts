@@ -18,7 +18,12 @@ export interface BrowserSize {
 export async function browserSize(script: string, resolveDir: string): Promise<BrowserSize & { code: string }> {
   const result = await build({
     stdin: { contents: script, resolveDir, loader: 'js' },
-    bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
   });
   const code = result.outputFiles[0]!.contents;
   return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length, code: new TextDecoder().decode(code) };
@@ -28,6 +33,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const client = fileURLToPath(new URL('../client/', import.meta.url));
   const whole = await browserSize("export * from './index.ts';", client);
   const one = await browserSize("export { nodeOrigins } from './index.ts';", client);
-  console.log(`@hairpin/client in a browser bundle: ${whole.minified} B minified, ${whole.gzipped} B gzipped (budget ${CLIENT_GZIP_BUDGET} B); nodeOrigins alone: ${one.gzipped} B gzipped`);
+  console.log(
+    `@hairpin/client in a browser bundle: ${whole.minified} B minified, ${whole.gzipped} B gzipped (budget ${CLIENT_GZIP_BUDGET} B); nodeOrigins alone: ${one.gzipped} B gzipped`,
+  );
   if (whole.gzipped > CLIENT_GZIP_BUDGET) process.exit(1);
 }

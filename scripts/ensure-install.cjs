@@ -6,7 +6,10 @@ const { execSync } = require('node:child_process');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-if (!existsSync(join(root, 'node_modules', '.bin', 'node')) || !existsSync(join(root, 'node_modules', '.bin', 'vitest'))) {
+if (
+  !existsSync(join(root, 'node_modules', '.bin', 'node')) ||
+  !existsSync(join(root, 'node_modules', '.bin', 'vitest'))
+) {
   console.log('hairpin: first run, installing dependencies (npm install)…');
   execSync('npm install --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
 }

@@ -14,7 +14,11 @@ if (!existsSync(join(root, '.dev.vars'))) {
   copyFileSync(join(root, '.dev.vars.example'), join(root, '.dev.vars'));
   console.log('worker:dev: made .dev.vars from .dev.vars.example (local admin token: dev-admin-token)');
 }
-const migrated = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'hairpin', '--local'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+const migrated = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'hairpin', '--local'], {
+  cwd: root,
+  env,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (migrated.status !== 0) {
   console.error('worker:dev: applying the D1 migrations to the local database failed');
   process.exit(migrated.status ?? 1);

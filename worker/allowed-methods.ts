@@ -6,7 +6,9 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** The methods with a route at `path`; middleware mounted for every method does not count. */
 export function allowedMethods(app: Hono<any>, path: string): string[] {
-  const allowed = METHODS.filter((method) => app.router.match(method, path)[0].some(([[, route]]) => route.method === method));
+  const allowed = METHODS.filter((method) =>
+    app.router.match(method, path)[0].some(([[, route]]) => route.method === method),
+  );
   // Hono answers HEAD from the GET route.
   return allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
 }

@@ -1,6 +1,6 @@
 // The manager: one Hono app, web-standard only. Runtime entries (adapter/*) build its
 // dependencies and hand them in; nothing here knows whether it runs on Workers, Node or Deno.
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { allowedMethods } from './allowed-methods.ts';
 import { logFailure, type ManagerDeps, type ManagerEnv } from './context.ts';
@@ -13,8 +13,8 @@ import { dohRoutes } from './routes/doh.ts';
 import { dyndnsRoutes } from './routes/dyndns.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { clientAddress, nodeRoutes } from './routes/node.ts';
-import { relayByHost, relayRoutes } from './routes/relay.ts';
 import { reachabilityRoutes } from './routes/reachability.ts';
+import { relayByHost, relayRoutes } from './routes/relay.ts';
 import { supportRoutes } from './routes/support.ts';
 
 /** The pattern of the route that answered (e.g. `/v1/licences/:licence/nodes`). */
@@ -39,7 +39,14 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
     // By route pattern, never by path: the label set stays bounded whatever clients ask for.
     const route = c.res.status === 404 || c.res.status === 405 ? 'unmatched' : routePattern(c);
     deps.metrics?.http(route, c.req.method, c.res.status);
-    deps.logger?.access({ method: c.req.method, path: c.req.path, route, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10, client: clientAddress(c) ?? null });
+    deps.logger?.access({
+      method: c.req.method,
+      path: c.req.path,
+      route,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      client: clientAddress(c) ?? null,
+    });
   });
   app.use(relayByHost);
   app.route('/', metaRoutes);
@@ -55,15 +62,21 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
   app.route('/', acmeDnsRoutes);
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
-    if (allowed.length === 0) return new ProblemError('not-found', `nothing at ${c.req.method} ${c.req.path}`).toResponse(c.req.path);
-    const response = new ProblemError('method-not-allowed', `${c.req.path} takes ${allowed.join(', ')}, not ${c.req.method}`).toResponse(c.req.path);
+    if (allowed.length === 0)
+      return new ProblemError('not-found', `nothing at ${c.req.method} ${c.req.path}`).toResponse(c.req.path);
+    const response = new ProblemError(
+      'method-not-allowed',
+      `${c.req.path} takes ${allowed.join(', ')}, not ${c.req.method}`,
+    ).toResponse(c.req.path);
     response.headers.set('allow', allowed.join(', '));
     return response;
   });
   app.onError((err, c) => {
     if (err instanceof ProblemError) return err.toResponse(c.req.path);
     logFailure(deps, 'request failed', { method: c.req.method, path: c.req.path, error: err.stack ?? err.message });
-    return new ProblemError('internal', 'the manager failed to handle this request; it has been logged').toResponse(c.req.path);
+    return new ProblemError('internal', 'the manager failed to handle this request; it has been logged').toResponse(
+      c.req.path,
+    );
   });
   return app;
 }

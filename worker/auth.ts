@@ -1,7 +1,7 @@
 // Bearer checks: the admin token, and node credentials scoped to exactly one (licence, node).
 import type { Context } from 'hono';
-import { timingSafeEqual } from './credential.ts';
 import { credentialHash, type ManagerEnv } from './context.ts';
+import { timingSafeEqual } from './credential.ts';
 import { ProblemError } from './problem.ts';
 import type { NodeState } from './store/store.ts';
 
@@ -31,7 +31,11 @@ export type Caller = { role: 'admin' } | { role: 'node'; node: NodeState };
  * Allow the admin, or the node's own credential. Another node's credential is told apart from a
  * wrong one so the caller learns it used the right secret on the wrong node.
  */
-export async function requireNodeOrAdmin(c: Context<ManagerEnv>, licence: string, node: string): Promise<{ caller: Caller; state: NodeState }> {
+export async function requireNodeOrAdmin(
+  c: Context<ManagerEnv>,
+  licence: string,
+  node: string,
+): Promise<{ caller: Caller; state: NodeState }> {
   const token = bearer(c);
   const { store } = c.get('deps');
   const state = await store.getNode(licence, node);
@@ -43,7 +47,10 @@ export async function requireNodeOrAdmin(c: Context<ManagerEnv>, licence: string
   if (state && timingSafeEqual(hash, state.credentialHash)) return { caller: { role: 'node', node: state }, state };
   const owner = await store.nodeByCredentialHash(hash);
   if (owner) {
-    throw new ProblemError('forbidden', `this credential belongs to node "${owner.node}" of licence "${owner.licence}", not to "${node}" of "${licence}"`);
+    throw new ProblemError(
+      'forbidden',
+      `this credential belongs to node "${owner.node}" of licence "${owner.licence}", not to "${node}" of "${licence}"`,
+    );
   }
   throw new ProblemError('unauthorized', 'the credential is not valid for this node');
 }

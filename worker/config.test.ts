@@ -12,7 +12,9 @@ describe('configuration', () => {
 
   it('says which variable is wrong and why', () => {
     expect(() => configFromEnv({ HAIRPIN_ADDRESS_TTL: '-1' })).toThrow(ConfigError);
-    expect(() => configFromEnv({ HAIRPIN_CANARY_PRIVATE_IPV4: '203.0.113.1' })).toThrow(/HAIRPIN_CANARY_PRIVATE_IPV4 must be an RFC 1918/);
+    expect(() => configFromEnv({ HAIRPIN_CANARY_PRIVATE_IPV4: '203.0.113.1' })).toThrow(
+      /HAIRPIN_CANARY_PRIVATE_IPV4 must be an RFC 1918/,
+    );
     expect(() => configFromEnv({ HAIRPIN_ZONE: 'bad_zone' })).toThrow(/invalid zone/);
     expect(() => configFromEnv({ HAIRPIN_APPS_TARGET: 'nonsense' })).toThrow(/HAIRPIN_APPS_TARGET/);
   });

@@ -1,5 +1,5 @@
 // The manager's configuration, read the same way from process.env, Deno.env and Worker bindings.
-import { isIpv4, isIpv6, isRfc1918, isUla, canonicalIpv6 } from '../dns/address.ts';
+import { canonicalIpv6, isIpv4, isIpv6, isRfc1918, isUla } from '../dns/address.ts';
 import { isValidHostName, normalizeName } from '../dns/name.ts';
 import { DEFAULT_RELAY_TEMPLATE, SEED_TEMPLATES, ZoneNames } from './names.ts';
 
@@ -83,7 +83,8 @@ function seconds(env: Env, key: string, fallback: number): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new ConfigError(`${key} must be a whole number of seconds, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647)
+    throw new ConfigError(`${key} must be a whole number of seconds, got "${raw}"`);
   return n;
 }
 
@@ -135,7 +136,11 @@ function relayConfig(env: Env): RelayConfig | undefined {
   if (!relayTarget) return undefined;
   // 32 streams is a browser's 6 connections per origin for a handful of tabs and apps; 8 MiB/s
   // (~67 Mbit/s) keeps one shop from saturating a small relay host, as Plex caps its relay.
-  return { target: relayTarget, maxStreams: Math.max(1, count(env, 'HAIRPIN_RELAY_MAX_STREAMS', 32)), bytesPerSecond: count(env, 'HAIRPIN_RELAY_BYTES_PER_SECOND', 8 * 1024 * 1024) };
+  return {
+    target: relayTarget,
+    maxStreams: Math.max(1, count(env, 'HAIRPIN_RELAY_MAX_STREAMS', 32)),
+    bytesPerSecond: count(env, 'HAIRPIN_RELAY_BYTES_PER_SECOND', 8 * 1024 * 1024),
+  };
 }
 
 /**

@@ -1,9 +1,9 @@
 // What every route needs, provided by the runtime entry (Workers, Node, Deno): the only place
 // the app learns where it runs.
 import type { Context } from 'hono';
+import type { Fields, Logger } from '../log/logger.ts';
 import type { ManagerConfig } from './config.ts';
 import { hashCredential } from './credential.ts';
-import type { Fields, Logger } from '../log/logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { TcpConnect } from './reachability/check.ts';
 import type { Store } from './store/store.ts';
@@ -52,7 +52,9 @@ export function credentialHash(c: Context<ManagerEnv>, credential: string): Prom
 export function zoneChanged(c: Context<ManagerEnv>, licence: string, node?: string): void {
   const pending = c.get('deps').onZoneChange?.(licence, node);
   if (!pending) return;
-  const logged = pending.catch((e: unknown) => logFailure(c.get('deps'), 'zone change hook failed', { licence, node, error: (e as Error).stack ?? String(e) }));
+  const logged = pending.catch((e: unknown) =>
+    logFailure(c.get('deps'), 'zone change hook failed', { licence, node, error: (e as Error).stack ?? String(e) }),
+  );
   try {
     c.executionCtx.waitUntil(logged);
   } catch {

@@ -62,11 +62,31 @@ export class Metrics {
   readonly #latency = new Float64Array(TRANSPORTS.length * (LATENCY_BUCKETS.length + 1));
   readonly #latencySum = new Float64Array(TRANSPORTS.length);
   readonly #rrl = new Float64Array(2);
-  readonly #reports = new LabelledCounter('hairpin_reports_total', 'Address reports stored, by protocol and whether the records changed.', ['via', 'outcome']);
-  readonly #dyndns = new LabelledCounter('hairpin_dyndns_answers_total', 'dyndns2 /nic/update answers, by return code.', ['answer']);
-  readonly #transfers = new LabelledCounter('hairpin_zone_transfers_total', 'Zone transfer requests, by type and outcome.', ['type', 'outcome']);
-  readonly #notify = new LabelledCounter('hairpin_notify_total', 'NOTIFY rounds per secondary, by outcome (acknowledged, rejected, unanswered, failed, superseded).', ['outcome']);
-  readonly #http = new LabelledCounter('hairpin_http_requests_total', 'HTTP requests answered, by route pattern, method and status.', ['route', 'method', 'status']);
+  readonly #reports = new LabelledCounter(
+    'hairpin_reports_total',
+    'Address reports stored, by protocol and whether the records changed.',
+    ['via', 'outcome'],
+  );
+  readonly #dyndns = new LabelledCounter(
+    'hairpin_dyndns_answers_total',
+    'dyndns2 /nic/update answers, by return code.',
+    ['answer'],
+  );
+  readonly #transfers = new LabelledCounter(
+    'hairpin_zone_transfers_total',
+    'Zone transfer requests, by type and outcome.',
+    ['type', 'outcome'],
+  );
+  readonly #notify = new LabelledCounter(
+    'hairpin_notify_total',
+    'NOTIFY rounds per secondary, by outcome (acknowledged, rejected, unanswered, failed, superseded).',
+    ['outcome'],
+  );
+  readonly #http = new LabelledCounter(
+    'hairpin_http_requests_total',
+    'HTTP requests answered, by route pattern, method and status.',
+    ['route', 'method', 'status'],
+  );
 
   constructor(now: () => number) {
     this.#startSeconds = Math.floor(now() / 1000);
@@ -115,7 +135,8 @@ export class Metrics {
 
   render(): string {
     const out: string[] = [];
-    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const family = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     family('hairpin_start_time_seconds', 'gauge', 'When this manager process (or Workers isolate) started, Unix time.');
     out.push(`hairpin_start_time_seconds ${this.#startSeconds}`);
     family('hairpin_dns_queries_total', 'counter', 'DNS queries answered, by transport and response code.');
@@ -123,14 +144,23 @@ export class Metrics {
       for (let r = 0; r < RCODES; r++) {
         const n = this.#queries[t * RCODES + r]!;
         // NOERROR, NXDOMAIN and REFUSED always, so rate() has a series from the first scrape.
-        if (n > 0 || r === 0 || r === 3 || r === 5) out.push(`hairpin_dns_queries_total{transport="${transport}",rcode="${rcodeName(r)}"} ${n}`);
+        if (n > 0 || r === 0 || r === 3 || r === 5)
+          out.push(`hairpin_dns_queries_total{transport="${transport}",rcode="${rcodeName(r)}"} ${n}`);
       }
     });
-    family('hairpin_dns_unanswered_total', 'counter', 'DNS messages left without an answer (too short, a response, nothing to say).');
-    TRANSPORTS.forEach((transport, t) => out.push(`hairpin_dns_unanswered_total{transport="${transport}"} ${this.#unanswered[t]}`));
+    family(
+      'hairpin_dns_unanswered_total',
+      'counter',
+      'DNS messages left without an answer (too short, a response, nothing to say).',
+    );
+    TRANSPORTS.forEach((transport, t) =>
+      out.push(`hairpin_dns_unanswered_total{transport="${transport}"} ${this.#unanswered[t]}`),
+    );
     family('hairpin_dns_cache_hits_total', 'counter', 'DNS answers served from the response cache.');
-    TRANSPORTS.forEach((transport, t) => out.push(`hairpin_dns_cache_hits_total{transport="${transport}"} ${this.#cacheHits[t]}`));
-    family('hairpin_dns_answer_seconds', 'histogram', 'Time from a query\'s arrival to its answer being ready.');
+    TRANSPORTS.forEach((transport, t) =>
+      out.push(`hairpin_dns_cache_hits_total{transport="${transport}"} ${this.#cacheHits[t]}`),
+    );
+    family('hairpin_dns_answer_seconds', 'histogram', "Time from a query's arrival to its answer being ready.");
     TRANSPORTS.forEach((transport, t) => {
       const base = t * (LATENCY_BUCKETS.length + 1);
       let cumulative = 0;
@@ -143,8 +173,15 @@ export class Metrics {
       out.push(`hairpin_dns_answer_seconds_sum{transport="${transport}"} ${this.#latencySum[t]}`);
       out.push(`hairpin_dns_answer_seconds_count{transport="${transport}"} ${cumulative}`);
     });
-    family('hairpin_dns_rrl_actions_total', 'counter', 'Response rate limiting: answers replaced by a truncated slip, or dropped.');
-    out.push(`hairpin_dns_rrl_actions_total{action="slip"} ${this.#rrl[0]}`, `hairpin_dns_rrl_actions_total{action="drop"} ${this.#rrl[1]}`);
+    family(
+      'hairpin_dns_rrl_actions_total',
+      'counter',
+      'Response rate limiting: answers replaced by a truncated slip, or dropped.',
+    );
+    out.push(
+      `hairpin_dns_rrl_actions_total{action="slip"} ${this.#rrl[0]}`,
+      `hairpin_dns_rrl_actions_total{action="drop"} ${this.#rrl[1]}`,
+    );
     for (const counter of [this.#reports, this.#dyndns, this.#transfers, this.#notify, this.#http]) counter.render(out);
     return `${out.join('\n')}\n`;
   }

@@ -5,7 +5,10 @@ const names = new ZoneNames('Example.TEST.', SEED_TEMPLATES);
 
 describe('zone names', () => {
   it('builds and parses the seed names, case-insensitively', () => {
-    expect(names.nodeNames('1234', 'nur1')).toEqual({ external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' });
+    expect(names.nodeNames('1234', 'nur1')).toEqual({
+      external: 'nur1.pl-1234.example.test',
+      internal: 'i-nur1.pl-1234.example.test',
+    });
     expect(names.appsName('1234')).toBe('pl-1234.apps.example.test');
     expect(names.parse('I-NUR1.PL-1234.example.test.')).toEqual({ kind: 'internal', licence: '1234', node: 'nur1' });
     expect(names.parse('nur1.pl-1234.example.test')).toEqual({ kind: 'external', licence: '1234', node: 'nur1' });
@@ -29,9 +32,17 @@ describe('zone names', () => {
   });
 
   it('takes other templates', () => {
-    const custom = new ZoneNames('polarisgestionmag.net', { external: '{node}-{licence}.{zone}', internal: '{node}-{licence}.lan.{zone}', apps: 'apps-{licence}.{zone}' });
+    const custom = new ZoneNames('polarisgestionmag.net', {
+      external: '{node}-{licence}.{zone}',
+      internal: '{node}-{licence}.lan.{zone}',
+      apps: 'apps-{licence}.{zone}',
+    });
     expect(custom.nodeNames('9', 'nur2').internal).toBe('nur2-9.lan.polarisgestionmag.net');
-    expect(custom.parse('nur2-9.lan.polarisgestionmag.net')).toMatchObject({ kind: 'internal', node: 'nur2', licence: '9' });
+    expect(custom.parse('nur2-9.lan.polarisgestionmag.net')).toMatchObject({
+      kind: 'internal',
+      node: 'nur2',
+      licence: '9',
+    });
     expect(() => new ZoneNames('x.test', { ...SEED_TEMPLATES, internal: 'i-{node}.pl-{licence}' })).toThrow(/\{zone\}/);
   });
 });

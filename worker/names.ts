@@ -28,7 +28,6 @@ export type NameKind = 'external' | 'internal' | 'relay';
  */
 export const DEFAULT_RELAY_TEMPLATE = 'relay-{node}-pl-{licence}.{zone}';
 
-
 interface CompiledTemplate {
   regex: RegExp;
   /** Labels the template fixes (every label without a placeholder), for empty non-terminals. */
@@ -86,7 +85,9 @@ export class ZoneNames {
   }
 
   #fill(template: string, licence: string, node = ''): string {
-    return template.replace(PLACEHOLDER, (_m, key: string) => (key === 'node' ? node : licence)).replace('{zone}', this.zone);
+    return template
+      .replace(PLACEHOLDER, (_m, key: string) => (key === 'node' ? node : licence))
+      .replace('{zone}', this.zone);
   }
 
   nodeNames(licence: string, node: string): NodeNames {
@@ -123,7 +124,8 @@ export class ZoneNames {
     if (!isValidLabel(node)) return `node "${node}" is not a DNS label (letters, digits, inner hyphens, 1-63)`;
     const names = this.nodeNames(licence, node);
     for (const name of [names.external, names.internal, this.appsName(licence)]) {
-      if (!isValidHostName(name)) return `name "${name}" would not be a valid host name (labels up to 63, name up to 253)`;
+      if (!isValidHostName(name))
+        return `name "${name}" would not be a valid host name (labels up to 63, name up to 253)`;
     }
     if (this.parse(names.external)?.kind === 'internal') {
       return `node "${node}" would make its external name look like the internal name of another node`;
@@ -136,7 +138,11 @@ export class ZoneNames {
     const labels = relativeLabels(name, this.zone);
     if (!labels || labels.length === 0) return undefined;
     const relative = labels.join('.');
-    for (const [kind, template] of [['internal', this.#internal], ['external', this.#external], ['relay', this.#relay]] as const) {
+    for (const [kind, template] of [
+      ['internal', this.#internal],
+      ['external', this.#external],
+      ['relay', this.#relay],
+    ] as const) {
       const m = template?.regex.exec(relative);
       if (m?.groups?.node && m.groups.licence) return { kind, licence: m.groups.licence, node: m.groups.node };
     }
@@ -158,7 +164,12 @@ export class ZoneNames {
     const labels = relativeLabels(name, this.zone);
     if (!labels || labels.length === 0) return undefined;
     const relative = labels.join('.');
-    const templates = [['node', this.#external], ['node', this.#internal], ['apps', this.#apps], ...(this.#relay ? [['node', this.#relay] as const] : [])] as const;
+    const templates = [
+      ['node', this.#external],
+      ['node', this.#internal],
+      ['apps', this.#apps],
+      ...(this.#relay ? [['node', this.#relay] as const] : []),
+    ] as const;
     for (const [of, t] of templates) {
       for (const p of t.suffixPattern) {
         const m = p.exec(relative);

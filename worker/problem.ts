@@ -1,7 +1,7 @@
 // Errors that become HTTP answers: one class, RFC 9457 problem+json, with a stable type from the
 // registry in contract/problem.ts. Callers and tests branch on the type, never on the wording.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { PROBLEM_MEDIA_TYPE, PROBLEMS, problemBody, type FieldError, type ProblemType } from '../contract/problem.ts';
+import { type FieldError, PROBLEM_MEDIA_TYPE, PROBLEMS, type ProblemType, problemBody } from '../contract/problem.ts';
 
 export class ProblemError extends Error {
   readonly type: ProblemType;
@@ -17,7 +17,12 @@ export class ProblemError extends Error {
 
   /** The RFC 9457 body, also what the Node entry writes itself where no Response exists yet. */
   toBody(instance?: string): string {
-    return JSON.stringify(problemBody(this.type, this.message, { ...(instance ? { instance } : {}), ...(this.errors ? { errors: this.errors } : {}) }));
+    return JSON.stringify(
+      problemBody(this.type, this.message, {
+        ...(instance ? { instance } : {}),
+        ...(this.errors ? { errors: this.errors } : {}),
+      }),
+    );
   }
 
   toResponse(instance?: string): Response {

@@ -2,7 +2,7 @@
 // contract/api.ts, strict about unknown fields so a typo ("privateIPv4") is an error rather than a
 // silently ignored value.
 import * as v from 'valibot';
-import { ADDRESS_FIELDS, AddressReport, type AddressField } from '../contract/api.ts';
+import { ADDRESS_FIELDS, type AddressField, AddressReport } from '../contract/api.ts';
 import type { FieldError, ProblemType } from '../contract/problem.ts';
 import { readBoundedBody } from './body.ts';
 import { ProblemError } from './problem.ts';
@@ -18,7 +18,11 @@ export async function readJsonObject(request: Request): Promise<JsonObject> {
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     throw new ProblemError('unsupported-media-type', `send the body as application/json (got "${type || 'none'}")`);
   }
-  const bytes = await readBoundedBody(request, JSON_BODY_LIMIT, `API request bodies are at most ${JSON_BODY_LIMIT} bytes`);
+  const bytes = await readBoundedBody(
+    request,
+    JSON_BODY_LIMIT,
+    `API request bodies are at most ${JSON_BODY_LIMIT} bytes`,
+  );
   let body: unknown;
   try {
     body = JSON.parse(utf8.decode(bytes));
@@ -45,7 +49,9 @@ export function rejectUnknownFields(body: JsonObject, allowed: readonly string[]
 export function requireString(body: JsonObject, field: string): string {
   const value = body[field];
   if (typeof value !== 'string' || value === '') {
-    throw new ProblemError('invalid-request', `"${field}" is required and must be a string`, [{ field, message: 'required string' }]);
+    throw new ProblemError('invalid-request', `"${field}" is required and must be a string`, [
+      { field, message: 'required string' },
+    ]);
   }
   return value;
 }
@@ -58,17 +64,18 @@ export function requireString(body: JsonObject, field: string): string {
  * const { node } = parseBody(NodeEnrolment, await readJsonObject(c.req.raw));
  * ```
  */
-export function parseBody<S extends v.StrictObjectSchema<v.ObjectEntries, v.ErrorMessage<v.StrictObjectIssue> | undefined>>(
-  schema: S,
-  body: JsonObject,
-  problem: ProblemType = 'invalid-request',
-): v.InferOutput<S> {
+export function parseBody<
+  S extends v.StrictObjectSchema<v.ObjectEntries, v.ErrorMessage<v.StrictObjectIssue> | undefined>,
+>(schema: S, body: JsonObject, problem: ProblemType = 'invalid-request'): v.InferOutput<S> {
   rejectUnknownFields(body, Object.keys(schema.entries));
   const result = v.safeParse(schema, body, { abortPipeEarly: true });
   if (result.success) return result.output;
   const errors: FieldError[] = result.issues.map((issue) => ({
     field: v.getDotPath(issue) ?? '',
-    message: issue.input === undefined || issue.input === null ? 'required' : `${issue.message} (got ${JSON.stringify(issue.input)})`,
+    message:
+      issue.input === undefined || issue.input === null
+        ? 'required'
+        : `${issue.message} (got ${JSON.stringify(issue.input)})`,
   }));
   throw new ProblemError(problem, errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 }

@@ -1,9 +1,10 @@
 // One certificate for the node's two names through ACME (RFC 8555) DNS-01: the manager serves
 // `_acme-challenge.<name>` for both, set with the node's own credential. acme-client speaks the
 // protocol; this module decides names, challenge type and the wait for propagation.
-import * as acme from 'acme-client';
+
 import { Agent } from 'node:https';
-import { nodeNameList, type NodeNames } from '../http/policy.ts';
+import * as acme from 'acme-client';
+import { type NodeNames, nodeNameList } from '../http/policy.ts';
 
 export interface AcmeOrder {
   directoryUrl: string;

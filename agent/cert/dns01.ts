@@ -4,14 +4,19 @@ import type { DnsTransport } from '../../probe/index.ts';
 import type { NodeNames } from '../http/policy.ts';
 import type { ManagerClient } from '../manager-client.ts';
 import type { AcmeOrder } from './acme.ts';
-import { waitForTxt, type PropagationOptions } from './propagation.ts';
+import { type PropagationOptions, waitForTxt } from './propagation.ts';
 
 /**
  * ```ts
  * const { publish, withdraw } = managerDns01(manager, resolverTransport('192.0.2.53'), names);
  * ```
  */
-export function managerDns01(manager: ManagerClient, authority: DnsTransport, names: NodeNames, options: PropagationOptions = {}): Pick<AcmeOrder, 'publish' | 'withdraw'> {
+export function managerDns01(
+  manager: ManagerClient,
+  authority: DnsTransport,
+  names: NodeNames,
+  options: PropagationOptions = {},
+): Pick<AcmeOrder, 'publish' | 'withdraw'> {
   return {
     async publish(kind, value) {
       await manager.setChallenge(kind, value);

@@ -1,14 +1,15 @@
 // Keeps the node's certificate: obtains it when missing or not covering both names, renews it at
 // two thirds of its lifetime (with jitter, so a fleet enrolled the same day does not renew in
 // the same minute), writes chain and key atomically, and runs the reload hook after each change.
-import * as acme from 'acme-client';
+
 import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { nodeNameList, type NodeNames } from '../http/policy.ts';
+import * as acme from 'acme-client';
+import { type NodeNames, nodeNameList } from '../http/policy.ts';
 import { backoffDelay } from '../retry.ts';
-import { orderCertificate, type AcmeOrder } from './acme.ts';
+import { type AcmeOrder, orderCertificate } from './acme.ts';
 import { writeFileAtomic } from './files.ts';
 import { ensureKey } from './key.ts';
 
@@ -24,7 +25,12 @@ export interface CertificatePaths {
 }
 
 export function certificatePaths(dir: string): CertificatePaths {
-  return { key: join(dir, 'key.pem'), chain: join(dir, 'fullchain.pem'), account: join(dir, 'account-key.pem'), accountUrl: join(dir, 'account.json') };
+  return {
+    key: join(dir, 'key.pem'),
+    chain: join(dir, 'fullchain.pem'),
+    account: join(dir, 'account-key.pem'),
+    accountUrl: join(dir, 'account.json'),
+  };
 }
 
 export interface CertificateStatus {
@@ -71,7 +77,9 @@ export async function readCertificateStatus(path: string, jitter = 0.5): Promise
   const pem = await readFile(path, 'utf8').catch(() => undefined);
   if (!pem) return undefined;
   const info = acme.crypto.readCertificateInfo(pem);
-  const names = [...new Set([info.domains.commonName, ...info.domains.altNames].filter(Boolean).map((n) => n.toLowerCase()))];
+  const names = [
+    ...new Set([info.domains.commonName, ...info.domains.altNames].filter(Boolean).map((n) => n.toLowerCase())),
+  ];
   return {
     path,
     names,
@@ -110,13 +118,17 @@ export class CertificateKeeper {
   async #reason(status: CertificateStatus | undefined): Promise<string | undefined> {
     if (!status) return 'no certificate yet';
     const wanted = nodeNameList(this.options.names);
-    if (!wanted.every((name) => status.names.includes(name))) return `it names ${status.names.join(', ')}, not every node name (${wanted.join(', ')})`;
-    if ((this.options.now ?? Date.now)() >= Date.parse(status.renewAt)) return `renewal time ${status.renewAt} has come`;
+    if (!wanted.every((name) => status.names.includes(name)))
+      return `it names ${status.names.join(', ')}, not every node name (${wanted.join(', ')})`;
+    if ((this.options.now ?? Date.now)() >= Date.parse(status.renewAt))
+      return `renewal time ${status.renewAt} has come`;
     return undefined;
   }
 
   /** Obtain or renew if due (or if `force`); returns what was done. */
-  async ensure(options: { force?: boolean } = {}): Promise<{ renewed: boolean; reason?: string; status: CertificateStatus }> {
+  async ensure(
+    options: { force?: boolean } = {},
+  ): Promise<{ renewed: boolean; reason?: string; status: CertificateStatus }> {
     const log = this.options.log ?? (() => {});
     const current = await this.status();
     const reason = options.force ? 'forced' : await this.#reason(current);
@@ -125,7 +137,10 @@ export class CertificateKeeper {
     await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
     const [keyPem, accountKeyPem] = await Promise.all([ensureKey(this.paths.key), ensureKey(this.paths.account)]);
     const { directoryUrl } = this.options.order;
-    const known = await readFile(this.paths.accountUrl, 'utf8').then((t) => JSON.parse(t) as { directoryUrl: string; accountUrl: string }, () => undefined);
+    const known = await readFile(this.paths.accountUrl, 'utf8').then(
+      (t) => JSON.parse(t) as { directoryUrl: string; accountUrl: string },
+      () => undefined,
+    );
     const accountUrl = known?.directoryUrl === directoryUrl ? known.accountUrl : undefined;
     const order = { ...this.options.order, names: this.options.names, keyPem, accountKeyPem };
     const issued = await orderCertificate({ ...order, ...(accountUrl ? { accountUrl } : {}) }).catch((e: Error) => {
@@ -134,7 +149,12 @@ export class CertificateKeeper {
       log(`certificate: the CA no longer knows account ${accountUrl}; registering again`);
       return orderCertificate(order);
     });
-    if (issued.accountUrl !== accountUrl) await writeFileAtomic(this.paths.accountUrl, JSON.stringify({ directoryUrl, accountUrl: issued.accountUrl }), 0o644);
+    if (issued.accountUrl !== accountUrl)
+      await writeFileAtomic(
+        this.paths.accountUrl,
+        JSON.stringify({ directoryUrl, accountUrl: issued.accountUrl }),
+        0o644,
+      );
     await writeFileAtomic(this.paths.chain, issued.chain, 0o644);
     const status = (await this.status())!;
     log(`certificate: new, valid until ${status.notAfter}, renewal at ${status.renewAt}`);
@@ -146,7 +166,12 @@ export class CertificateKeeper {
     if (this.options.reloadCommand) {
       await run('/bin/sh', ['-c', this.options.reloadCommand], {
         timeout: 60_000,
-        env: { ...process.env, HAIRPIN_CERT_CHAIN: this.paths.chain, HAIRPIN_CERT_KEY: this.paths.key, HAIRPIN_CERT_NOT_AFTER: status.notAfter },
+        env: {
+          ...process.env,
+          HAIRPIN_CERT_CHAIN: this.paths.chain,
+          HAIRPIN_CERT_KEY: this.paths.key,
+          HAIRPIN_CERT_NOT_AFTER: status.notAfter,
+        },
       });
     }
     await this.options.onRenewed?.(status);

@@ -1,7 +1,8 @@
 // The node's private keys (certificate key and ACME account key): ECDSA P-256, made on the node,
 // kept there (mode 0600) and reused across renewals.
-import * as acme from 'acme-client';
+
 import { chmod, readFile, stat } from 'node:fs/promises';
+import * as acme from 'acme-client';
 import { writeFileAtomic } from './files.ts';
 
 /**

@@ -1,5 +1,5 @@
 // The policy around a Fetch-style handler ((Request) => Response): Hono, Deno.serve, Bun, workers.
-import { failure, servicePolicy, type Decision, type ServiceIdentity } from './policy.ts';
+import { type Decision, failure, type ServiceIdentity, servicePolicy } from './policy.ts';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -13,7 +13,10 @@ function toResponse(decision: Extract<Decision, { kind: 'answer' }>, method: str
  * Deno.serve({ cert, key, port: 8443 }, withHairpinFetch(app.fetch, identity));
  * ```
  */
-export function withHairpinFetch(handler: FetchHandler, identity: ServiceIdentity): (request: Request) => Promise<Response> {
+export function withHairpinFetch(
+  handler: FetchHandler,
+  identity: ServiceIdentity,
+): (request: Request) => Promise<Response> {
   const decide = servicePolicy(identity);
   return async (request) => {
     const url = new URL(request.url);

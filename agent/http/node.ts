@@ -2,7 +2,7 @@
 // before the listener runs, so they ride on whatever it writes, errors included.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { failure, servicePolicy, type Decision, type ServiceIdentity } from './policy.ts';
+import { type Decision, failure, type ServiceIdentity, servicePolicy } from './policy.ts';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -26,7 +26,10 @@ function send(res: Writable, decision: Extract<Decision, { kind: 'answer' }>, me
  * https.createServer({ cert, key }, withHairpinListener((req, res) => res.end('ok'), identity)).listen(8443);
  * ```
  */
-export function withHairpinListener<Q extends Req, S extends Res>(listener: Listener<Q, S>, identity: ServiceIdentity): (req: Q, res: S) => void {
+export function withHairpinListener<Q extends Req, S extends Res>(
+  listener: Listener<Q, S>,
+  identity: ServiceIdentity,
+): (req: Q, res: S) => void {
   const decide = servicePolicy(identity);
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'https://service.invalid');

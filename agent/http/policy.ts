@@ -2,8 +2,8 @@
 // the request's facts: the Host allow-list, CORS for the app store and the sibling origin on
 // every answer (errors included), the private/local-network preflight, and the identity
 // endpoint. The Node and Fetch wrappers (./node.ts, ./fetch.ts) only translate.
-import { identityBody, IDENTITY_PATH, type NodeNames } from '../../contract/identity.ts';
-import { problemBody, PROBLEM_MEDIA_TYPE, type ProblemType } from '../../contract/problem.ts';
+import { IDENTITY_PATH, identityBody, type NodeNames } from '../../contract/identity.ts';
+import { PROBLEM_MEDIA_TYPE, type ProblemType, problemBody } from '../../contract/problem.ts';
 
 export { IDENTITY_PATH, type NodeNames };
 
@@ -60,13 +60,15 @@ function origin(host: string, port: number): string {
 /** The origins CORS lets in: the app store, the node's own two names (siblings), extras. */
 export function allowedOrigins(identity: ServiceIdentity): Set<string> {
   const port = identity.port ?? 443;
-  return new Set([
-    origin(identity.appsName, 443),
-    origin(identity.names.external, port),
-    origin(identity.names.internal, port),
-    ...(identity.names.relay ? [origin(identity.names.relay, 443)] : []),
-    ...(identity.extraOrigins ?? []).map((o) => new URL(o).origin),
-  ].map((o) => o.toLowerCase()));
+  return new Set(
+    [
+      origin(identity.appsName, 443),
+      origin(identity.names.external, port),
+      origin(identity.names.internal, port),
+      ...(identity.names.relay ? [origin(identity.names.relay, 443)] : []),
+      ...(identity.extraOrigins ?? []).map((o) => new URL(o).origin),
+    ].map((o) => o.toLowerCase()),
+  );
 }
 
 export function allowedHosts(identity: ServiceIdentity): Set<string> {
@@ -107,7 +109,12 @@ export function servicePolicy(identity: ServiceIdentity): (facts: RequestFacts) 
     const answer = (status: number, body: string | null, extra: Record<string, string> = {}): Decision => ({
       kind: 'answer',
       status,
-      headers: { ...headers, ...(body ? { 'content-type': status < 400 ? 'application/json' : PROBLEM_MEDIA_TYPE } : {}), 'cache-control': 'no-store', ...extra },
+      headers: {
+        ...headers,
+        ...(body ? { 'content-type': status < 400 ? 'application/json' : PROBLEM_MEDIA_TYPE } : {}),
+        'cache-control': 'no-store',
+        ...extra,
+      },
       body,
     });
 
@@ -115,12 +122,16 @@ export function servicePolicy(identity: ServiceIdentity): (facts: RequestFacts) 
     if (!host || !hosts.has(host)) {
       // RFC 9110 §15.5.20: 421 tells the client this server does not serve that name here, so a
       // browser or proxy that coalesced connections retries on a fresh one.
-      return answer(421, problem('misdirected-request', `this service answers for ${[...hosts].join(', ')}, not "${host ?? ''}"`));
+      return answer(
+        421,
+        problem('misdirected-request', `this service answers for ${[...hosts].join(', ')}, not "${host ?? ''}"`),
+      );
     }
 
     const preflightMethod = facts.header('access-control-request-method');
     if (facts.method === 'OPTIONS' && preflightMethod !== undefined) {
-      if (!corsAllowed) return answer(403, problem('origin-not-allowed', `origin "${requestOrigin ?? ''}" may not call this service`));
+      if (!corsAllowed)
+        return answer(403, problem('origin-not-allowed', `origin "${requestOrigin ?? ''}" may not call this service`));
       const extra: Record<string, string> = {
         'access-control-allow-methods': PREFLIGHT_METHODS,
         'access-control-max-age': '600',
@@ -130,16 +141,20 @@ export function servicePolicy(identity: ServiceIdentity): (facts: RequestFacts) 
       // Private Network Access (Chrome 104+): a public page calling a private address must be
       // allowed by this answer. Local Network Access, its successor, names the same handshake
       // with "Local"; answer both so either generation of browser gets through.
-      if (facts.header('access-control-request-private-network') === 'true') extra['access-control-allow-private-network'] = 'true';
-      if (facts.header('access-control-request-local-network') === 'true') extra['access-control-allow-local-network'] = 'true';
+      if (facts.header('access-control-request-private-network') === 'true')
+        extra['access-control-allow-private-network'] = 'true';
+      if (facts.header('access-control-request-local-network') === 'true')
+        extra['access-control-allow-local-network'] = 'true';
       headers.vary = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
       return answer(204, null, extra);
     }
 
     if (facts.path === IDENTITY_PATH) {
-      if (facts.method !== 'GET' && facts.method !== 'HEAD') return answer(405, problem('method-not-allowed', 'use GET'), { allow: 'GET, HEAD' });
+      if (facts.method !== 'GET' && facts.method !== 'HEAD')
+        return answer(405, problem('method-not-allowed', 'use GET'), { allow: 'GET, HEAD' });
       const nonce = facts.query.get('nonce') ?? '';
-      if (!NONCE.test(nonce)) return answer(400, problem('invalid-request', 'send ?nonce= with 1-128 characters of A-Z a-z 0-9 . _ ~ -'));
+      if (!NONCE.test(nonce))
+        return answer(400, problem('invalid-request', 'send ?nonce= with 1-128 characters of A-Z a-z 0-9 . _ ~ -'));
       return answer(200, JSON.stringify(identityBody(identity, nonce)));
     }
     return { kind: 'pass', headers };

@@ -14,22 +14,41 @@ let manager: TestManager;
 let nur1: string;
 let nur2: string;
 
-async function call(method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
+async function call(
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${manager.url}${path}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type'), body: (text ? JSON.parse(text) : undefined) as any };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: (text ? JSON.parse(text) : undefined) as any,
+  };
 }
 
 async function txt(name: string): Promise<string[]> {
   const found = await manager.zone.lookup(name);
-  return found.status === 'exists' ? found.records.filter((r) => r.type === 'TXT').map((r) => String((r.data as unknown[])[0])) : [];
+  return found.status === 'exists'
+    ? found.records.filter((r) => r.type === 'TXT').map((r) => String((r.data as unknown[])[0]))
+    : [];
 }
 
-const backends = [{ name: 'sqlite', postgres: false }, ...(postgresBinDir() ? [{ name: 'postgres', postgres: true }] : [])];
+const backends = [
+  { name: 'sqlite', postgres: false },
+  ...(postgresBinDir() ? [{ name: 'postgres', postgres: true }] : []),
+];
 
 describe.each(backends)('ACME on $name', ({ postgres }) => {
   let pg: TestPostgres | undefined;
@@ -51,7 +70,11 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
       const before = await manager.store.serial();
       const res = await call('PUT', path, nur1, { name: 'internal', value: V1 });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ name: 'internal', fqdn: '_acme-challenge.i-nur1.pl-1234.example.test', values: [V1] });
+      expect(res.body).toMatchObject({
+        name: 'internal',
+        fqdn: '_acme-challenge.i-nur1.pl-1234.example.test',
+        values: [V1],
+      });
       expect(res.body.serial).toBeGreaterThan(before);
       expect(await txt('_acme-challenge.i-nur1.pl-1234.example.test')).toEqual([V1]);
       expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toEqual([]);
@@ -80,7 +103,10 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
     });
 
     it("a node credential cannot set another node's challenge or addresses (403)", async () => {
-      const challenge = await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', nur1, { name: 'external', value: V1 });
+      const challenge = await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', nur1, {
+        name: 'external',
+        value: V1,
+      });
       expect(challenge.status).toBe(403);
       expect(challenge.body.type).toBe('urn:hairpin:problem:forbidden');
       const addresses = await call('PUT', '/v1/licences/1234/nodes/nur2/addresses', nur1, { privateIpv4: '10.0.0.2' });
@@ -89,7 +115,14 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
     });
 
     it('lets the admin set any node’s values', async () => {
-      expect((await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', ADMIN_TOKEN, { name: 'external', value: V1 })).status).toBe(200);
+      expect(
+        (
+          await call('PUT', '/v1/licences/1234/nodes/nur2/acme-challenges', ADMIN_TOKEN, {
+            name: 'external',
+            value: V1,
+          })
+        ).status,
+      ).toBe(200);
       expect(await txt('_acme-challenge.nur2.pl-1234.example.test')).toEqual([V1]);
     });
   });
@@ -100,31 +133,107 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
       expect(reg.status).toBe(201);
       expect(reg.body).toMatchObject({ fulldomain: '_acme-challenge.nur1.pl-1234.example.test', allowfrom: [] });
       const { username, password, subdomain } = reg.body;
-      const up = await call('POST', '/update', undefined, { subdomain, txt: V3 }, { 'x-api-user': username, 'x-api-key': password });
+      const up = await call(
+        'POST',
+        '/update',
+        undefined,
+        { subdomain, txt: V3 },
+        { 'x-api-user': username, 'x-api-key': password },
+      );
       expect([up.status, up.body]).toEqual([200, { txt: V3 }]);
       expect(await txt('_acme-challenge.nur1.pl-1234.example.test')).toContain(V3);
       // As acme-dns: the body is JSON whatever the Content-Type (fetch sends text/plain for a string).
-      const plain = await call('POST', '/update', undefined, { subdomain, txt: V2 }, { 'x-api-user': username, 'x-api-key': password, 'content-type': 'text/plain;charset=UTF-8' });
+      const plain = await call(
+        'POST',
+        '/update',
+        undefined,
+        { subdomain, txt: V2 },
+        { 'x-api-user': username, 'x-api-key': password, 'content-type': 'text/plain;charset=UTF-8' },
+      );
       expect(plain.status).toBe(200);
     });
 
     it('refuses /register for another node, a wrong key, a foreign subdomain, and sources outside allowfrom', async () => {
-      expect((await call('POST', '/register', nur1, { licence: '1234', node: 'nur2', name: 'external' })).status).toBe(403);
+      expect((await call('POST', '/register', nur1, { licence: '1234', node: 'nur2', name: 'external' })).status).toBe(
+        403,
+      );
       const a = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal' })).body;
       const b = (await call('POST', '/register', nur2, { licence: '1234', node: 'nur2', name: 'internal' })).body;
-      expect((await call('POST', '/update', undefined, { subdomain: a.subdomain, txt: V1 }, { 'x-api-user': a.username, 'x-api-key': 'wrong' })).status).toBe(401);
-      expect((await call('POST', '/update', undefined, { subdomain: b.subdomain, txt: V1 }, { 'x-api-user': a.username, 'x-api-key': a.password })).status).toBe(403);
-      const fenced = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal', allowfrom: ['192.0.2.0/24'] })).body;
-      expect((await call('POST', '/update', undefined, { subdomain: fenced.subdomain, txt: V1 }, { 'x-api-user': fenced.username, 'x-api-key': fenced.password })).status).toBe(403);
-      const loopback = (await call('POST', '/register', nur1, { licence: '1234', node: 'nur1', name: 'internal', allowfrom: ['127.0.0.0/8', '::1/128'] })).body;
-      expect((await call('POST', '/update', undefined, { subdomain: loopback.subdomain, txt: V2 }, { 'x-api-user': loopback.username, 'x-api-key': loopback.password })).status).toBe(200);
+      expect(
+        (
+          await call(
+            'POST',
+            '/update',
+            undefined,
+            { subdomain: a.subdomain, txt: V1 },
+            { 'x-api-user': a.username, 'x-api-key': 'wrong' },
+          )
+        ).status,
+      ).toBe(401);
+      expect(
+        (
+          await call(
+            'POST',
+            '/update',
+            undefined,
+            { subdomain: b.subdomain, txt: V1 },
+            { 'x-api-user': a.username, 'x-api-key': a.password },
+          )
+        ).status,
+      ).toBe(403);
+      const fenced = (
+        await call('POST', '/register', nur1, {
+          licence: '1234',
+          node: 'nur1',
+          name: 'internal',
+          allowfrom: ['192.0.2.0/24'],
+        })
+      ).body;
+      expect(
+        (
+          await call(
+            'POST',
+            '/update',
+            undefined,
+            { subdomain: fenced.subdomain, txt: V1 },
+            { 'x-api-user': fenced.username, 'x-api-key': fenced.password },
+          )
+        ).status,
+      ).toBe(403);
+      const loopback = (
+        await call('POST', '/register', nur1, {
+          licence: '1234',
+          node: 'nur1',
+          name: 'internal',
+          allowfrom: ['127.0.0.0/8', '::1/128'],
+        })
+      ).body;
+      expect(
+        (
+          await call(
+            'POST',
+            '/update',
+            undefined,
+            { subdomain: loopback.subdomain, txt: V2 },
+            { 'x-api-user': loopback.username, 'x-api-key': loopback.password },
+          )
+        ).status,
+      ).toBe(200);
     });
   });
   describe('acme-dns accounts: listed, capped, revoked', () => {
-    const register = (credential: string, node: string, name = 'external') => call('POST', '/register', credential, { licence: '1234', node, name });
+    const register = (credential: string, node: string, name = 'external') =>
+      call('POST', '/register', credential, { licence: '1234', node, name });
     const update = (account: { username: string; password: string; subdomain: string }, value: string) =>
-      call('POST', '/update', undefined, { subdomain: account.subdomain, txt: value }, { 'x-api-user': account.username, 'x-api-key': account.password });
-    const accounts = (credential: string, node: string) => call('GET', `/v1/licences/1234/nodes/${node}/acme-dns-accounts`, credential);
+      call(
+        'POST',
+        '/update',
+        undefined,
+        { subdomain: account.subdomain, txt: value },
+        { 'x-api-user': account.username, 'x-api-key': account.password },
+      );
+    const accounts = (credential: string, node: string) =>
+      call('GET', `/v1/licences/1234/nodes/${node}/acme-dns-accounts`, credential);
 
     it('lists a node’s accounts without secrets, and deletes one', async () => {
       const credential = await manager.enrol('1234', 'nur3');
@@ -133,8 +242,15 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
       const listed = await accounts(credential, 'nur3');
       expect(listed.status).toBe(200);
       expect(listed.body).toMatchObject({ licence: '1234', node: 'nur3', limit: ACME_DNS_ACCOUNTS_PER_NODE });
-      expect(listed.body.accounts.map((a: { username: string }) => a.username).sort()).toEqual([kept.username, dropped.username].sort());
-      expect(listed.body.accounts.find((a: { username: string }) => a.username === kept.username)).toMatchObject({ name: 'internal', fulldomain: '_acme-challenge.i-nur3.pl-1234.example.test', subdomain: kept.subdomain, allowfrom: [] });
+      expect(listed.body.accounts.map((a: { username: string }) => a.username).sort()).toEqual(
+        [kept.username, dropped.username].sort(),
+      );
+      expect(listed.body.accounts.find((a: { username: string }) => a.username === kept.username)).toMatchObject({
+        name: 'internal',
+        fulldomain: '_acme-challenge.i-nur3.pl-1234.example.test',
+        subdomain: kept.subdomain,
+        allowfrom: [],
+      });
       expect(JSON.stringify(listed.body)).not.toContain(kept.password);
       expect((await accounts(nur1, 'nur3')).status).toBe(403);
 
@@ -148,15 +264,22 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
 
     it(`refuses the account after ${ACME_DNS_ACCOUNTS_PER_NODE} with a 409 problem until one is deleted`, async () => {
       const credential = await manager.enrol('1234', 'nur4');
-      for (let i = 0; i < ACME_DNS_ACCOUNTS_PER_NODE; i++) expect((await register(credential, 'nur4')).status).toBe(201);
+      for (let i = 0; i < ACME_DNS_ACCOUNTS_PER_NODE; i++)
+        expect((await register(credential, 'nur4')).status).toBe(201);
       const refused = await register(credential, 'nur4');
-      expect(refused).toMatchObject({ status: 409, type: 'application/problem+json', body: { type: 'urn:hairpin:problem:conflict', status: 409 } });
+      expect(refused).toMatchObject({
+        status: 409,
+        type: 'application/problem+json',
+        body: { type: 'urn:hairpin:problem:conflict', status: 409 },
+      });
       expect(refused.body.detail).toContain(`${ACME_DNS_ACCOUNTS_PER_NODE} acme-dns accounts`);
       expect((await register(ADMIN_TOKEN, 'nur4')).status).toBe(409);
       // Another node's allowance is its own.
       expect((await register(nur2, 'nur2')).status).toBe(201);
       const [first] = (await accounts(credential, 'nur4')).body.accounts;
-      expect((await call('DELETE', `/v1/licences/1234/nodes/nur4/acme-dns-accounts/${first.username}`, credential)).status).toBe(204);
+      expect(
+        (await call('DELETE', `/v1/licences/1234/nodes/nur4/acme-dns-accounts/${first.username}`, credential)).status,
+      ).toBe(204);
       expect((await register(credential, 'nur4')).status).toBe(201);
     });
 
@@ -182,7 +305,11 @@ describe.each(backends)('ACME on $name', ({ postgres }) => {
       const account = (await register(credential, 'nur6')).body;
       expect((await call('DELETE', '/v1/licences/1234/nodes/nur6', ADMIN_TOKEN)).status).toBe(204);
       expect((await update(account, V1)).status).toBe(401);
-      const rows = await manager.store.db.selectFrom('acme_dns_accounts').select('username').where('node', '=', 'nur6').execute();
+      const rows = await manager.store.db
+        .selectFrom('acme_dns_accounts')
+        .select('username')
+        .where('node', '=', 'nur6')
+        .execute();
       expect(rows).toEqual([]);
     });
   });

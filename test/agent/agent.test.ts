@@ -7,23 +7,23 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'kysely';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeAddresses } from '../../agent/addresses.ts';
 import { NodeAgent } from '../../agent/agent.ts';
 import { readCertificateStatus } from '../../agent/cert/keeper.ts';
-import type { NodeAddresses } from '../../agent/addresses.ts';
-import { loadAgentConfig, type AgentConfig } from '../../agent/config.ts';
-import { ManagerError } from '../../agent/manager-client.ts';
-import { startTestManager, type TestManager } from '../support/manager.ts';
-import { haveSystemPrograms } from '../support/system.ts';
-import { freePort } from '../support/net.ts';
-import { makeCertificate } from '../../lab/pki.ts';
-import { waitUntil } from '../support/wait.ts';
-import { startPebble, type RunningPebble } from './support/pebble.ts';
+import { type AgentConfig, loadAgentConfig } from '../../agent/config.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';
+import { ManagerError } from '../../agent/manager-client.ts';
+import { makeCertificate } from '../../lab/pki.ts';
+import { startTestManager, type TestManager } from '../support/manager.ts';
+import { freePort } from '../support/net.ts';
+import { haveSystemPrograms } from '../support/system.ts';
+import { waitUntil } from '../support/wait.ts';
+import { type RunningPebble, startPebble } from './support/pebble.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -40,8 +40,23 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hairpin-agent-'));
   // The hairpin self-test runs at every pairing decision: keep it on loopback, not on the
   // documentation address reported as public.
-  await writeFile(join(dir, 'agent.json'), JSON.stringify({ manager: manager.url, licence: '1234', node: 'nur1', port: 8443, certDir: join(dir, 'state'), publicIpv4: '203.0.113.7', hairpinAddress: '127.0.0.1' }));
-  config = await loadAgentConfig(join(dir, 'agent.json'), { HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}`, HAIRPIN_AGENT_START_JITTER_SECONDS: '0' });
+  await writeFile(
+    join(dir, 'agent.json'),
+    JSON.stringify({
+      manager: manager.url,
+      licence: '1234',
+      node: 'nur1',
+      port: 8443,
+      certDir: join(dir, 'state'),
+      publicIpv4: '203.0.113.7',
+      hairpinAddress: '127.0.0.1',
+    }),
+  );
+  config = await loadAgentConfig(join(dir, 'agent.json'), {
+    HAIRPIN_AGENT_CREDENTIAL: credential,
+    HAIRPIN_AGENT_RESOLVER: `127.0.0.1:${manager.dns.udpPort}`,
+    HAIRPIN_AGENT_START_JITTER_SECONDS: '0',
+  });
 });
 afterAll(async () => {
   await manager?.close();
@@ -58,7 +73,10 @@ describe('NodeAgent', () => {
     addresses = { privateIpv4: '192.168.1.21', privateIpv6: 'fd00::21', interface: 'eth0' };
     expect((await agent.checkAddresses()).reported).toBe(true);
     const found = await manager.zone.lookup('i-nur1.pl-1234.example.test');
-    expect(found.status === 'exists' && found.records.filter((r) => r.type !== 'TXT').map((r) => r.data)).toEqual(['192.168.1.21', 'fd00::21']);
+    expect(found.status === 'exists' && found.records.filter((r) => r.type !== 'TXT').map((r) => r.data)).toEqual([
+      '192.168.1.21',
+      'fd00::21',
+    ]);
     expect(await agent.serviceIdentity()).toMatchObject({ appsName: 'pl-1234.apps.example.test', port: 8443 });
   });
 
@@ -66,8 +84,18 @@ describe('NodeAgent', () => {
     const nodeCredential = await manager.enrol('1234', 'nur7');
     const logged: string[] = [];
     let now = Date.now();
-    const wan = { ...config, node: 'nur7', credential: nodeCredential, certDir: join(dir, 'nur7'), publicIpv4: '203.0.113.7' };
-    const agent = new NodeAgent(wan, { detect: async () => addresses, log: (line) => logged.push(line), now: () => now });
+    const wan = {
+      ...config,
+      node: 'nur7',
+      credential: nodeCredential,
+      certDir: join(dir, 'nur7'),
+      publicIpv4: '203.0.113.7',
+    };
+    const agent = new NodeAgent(wan, {
+      detect: async () => addresses,
+      log: (line) => logged.push(line),
+      now: () => now,
+    });
     expect((await agent.checkAddresses()).reported).toBe(true);
     // The box got a new WAN address: nothing changed on the node, so only the periodic report
     // can carry it (here the override stands in for the source address the manager would see).
@@ -83,7 +111,10 @@ describe('NodeAgent', () => {
     const nodeCredential = await manager.enrol('1234', 'nur9');
     let detected: NodeAddresses = { privateIpv4: '192.168.1.20', publicIpv6: '2001:db8:1:2::20', interface: 'eth0' };
     const logged: string[] = [];
-    const agent = new NodeAgent({ ...config, node: 'nur9', credential: nodeCredential, certDir: join(dir, 'nur9') }, { detect: async () => detected, log: (line) => logged.push(line) });
+    const agent = new NodeAgent(
+      { ...config, node: 'nur9', credential: nodeCredential, certDir: join(dir, 'nur9') },
+      { detect: async () => detected, log: (line) => logged.push(line) },
+    );
     const aaaa = async () => {
       const found = await manager.zone.lookup('nur9.pl-1234.example.test');
       return found.status === 'exists' ? found.records.filter((r) => r.type === 'AAAA').map((r) => r.data) : [];
@@ -95,7 +126,11 @@ describe('NodeAgent', () => {
     expect(await aaaa()).toEqual(['2001:db8:1:3::20']);
     expect(logged.some((l) => l.startsWith('public IPv6: 2001:db8:1:2::20 -> 2001:db8:1:3::20'))).toBe(true);
     // Gone (or "off"): the report says null, so the manager drops the AAAA rather than keep it.
-    detected = { privateIpv4: '192.168.1.20', publicIpv6Reason: 'off in the configuration (publicIpv6: "off")', interface: 'eth0' };
+    detected = {
+      privateIpv4: '192.168.1.20',
+      publicIpv6Reason: 'off in the configuration (publicIpv6: "off")',
+      interface: 'eth0',
+    };
     expect(await agent.checkAddresses()).toMatchObject({ reported: true, changed: true });
     expect(await aaaa()).toEqual([]);
   });
@@ -112,7 +147,10 @@ describe('NodeAgent', () => {
       return addresses;
     };
     // 20 ms between polls, each 100 ms long: an interval timer would run five at once.
-    const agent = new NodeAgent({ ...config, certDir: join(dir, 'overlap'), pollSeconds: 0.02 }, { detect: slowDetect, log: () => {} });
+    const agent = new NodeAgent(
+      { ...config, certDir: join(dir, 'overlap'), pollSeconds: 0.02 },
+      { detect: slowDetect, log: () => {} },
+    );
     await agent.start();
     try {
       await waitUntil(() => polls >= 4, { timeout: () => `only ${polls} polls` });
@@ -123,7 +161,10 @@ describe('NodeAgent', () => {
   });
 
   it("refuses to report another node's addresses with this credential (403, not retried)", async () => {
-    const agent = new NodeAgent({ ...config, node: 'nur2', certDir: join(dir, 'nur2') }, { detect: async () => addresses, log: () => {} });
+    const agent = new NodeAgent(
+      { ...config, node: 'nur2', certDir: join(dir, 'nur2') },
+      { detect: async () => addresses, log: () => {} },
+    );
     const error = await agent.checkAddresses().catch((e) => e);
     expect(error).toBeInstanceOf(ManagerError);
     expect(error.status).toBe(403);
@@ -131,23 +172,44 @@ describe('NodeAgent', () => {
   });
 
   it('an internal decision does not wait for the hairpin self-test, and its report still carries the result', async () => {
-    const agent = new NodeAgent({ ...config, certDir: join(dir, 'internal-decision') }, { detect: async () => addresses, log: () => {} });
+    const agent = new NodeAgent(
+      { ...config, certDir: join(dir, 'internal-decision') },
+      { detect: async () => addresses, log: () => {} },
+    );
     const before = Date.now();
     const decision = await agent.decidePairing();
     expect(decision).toMatchObject({ kind: 'internal', hairpin: null });
-    await waitUntil(async () => {
-      const rows = await sql<{ hairpins: number | null; at: number }>`SELECT hairpins, at FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(manager.store.db);
-      const last = rows.rows[0];
-      // Nothing listens on 127.0.0.1:8443: the self-test says "no hairpin", not "unknown".
-      return last !== undefined && Number(last.at) >= before && last.hairpins !== null && Number(last.hairpins) === 0;
-    }, { timeout: () => 'no probe report with the hairpin result' });
+    await waitUntil(
+      async () => {
+        const rows = await sql<{
+          hairpins: number | null;
+          at: number;
+        }>`SELECT hairpins, at FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(
+          manager.store.db,
+        );
+        const last = rows.rows[0];
+        // Nothing listens on 127.0.0.1:8443: the self-test says "no hairpin", not "unknown".
+        return last !== undefined && Number(last.at) >= before && last.hairpins !== null && Number(last.hairpins) === 0;
+      },
+      { timeout: () => 'no probe report with the hairpin result' },
+    );
   });
 
   it('sends a probe report only when what it says changed, or after a day', async () => {
     let now = Date.parse('2026-11-25T10:00:00Z');
     const credential = await manager.enrol('1234', 'nur5');
-    const agent = new NodeAgent({ ...config, node: 'nur5', credential, certDir: join(dir, 'dedupe') }, { detect: async () => addresses, log: () => {}, now: () => now });
-    const count = async () => Number((await sql<{ n: number }>`SELECT count(*) AS n FROM probe_reports WHERE licence = '1234' AND node = 'nur5'`.execute(manager.store.db)).rows[0]!.n);
+    const agent = new NodeAgent(
+      { ...config, node: 'nur5', credential, certDir: join(dir, 'dedupe') },
+      { detect: async () => addresses, log: () => {}, now: () => now },
+    );
+    const count = async () =>
+      Number(
+        (
+          await sql<{
+            n: number;
+          }>`SELECT count(*) AS n FROM probe_reports WHERE licence = '1234' AND node = 'nur5'`.execute(manager.store.db)
+        ).rows[0]!.n,
+      );
     // Resolvers that refuse: external decisions, whose reports are sent before decidePairing returns.
     const [first, second] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
     const sentBy = async (resolver: string) => {
@@ -166,15 +228,25 @@ describe('NodeAgent', () => {
     const nodeCredential = await manager.enrol('1234', 'nur31');
     const waits: number[] = [];
     let seenDuringWait: unknown = 'not waited';
-    const agent = new NodeAgent({ ...config, node: 'nur31', credential: nodeCredential, certDir: join(dir, 'jitter'), startJitterSeconds: 20, pollSeconds: 3600 }, {
-      detect: async () => addresses,
-      log: () => {},
-      random: () => 0.25,
-      sleep: async (ms) => {
-        waits.push(ms);
-        seenDuringWait = (await manager.store.getNode('1234', 'nur31'))?.addresses ?? null;
+    const agent = new NodeAgent(
+      {
+        ...config,
+        node: 'nur31',
+        credential: nodeCredential,
+        certDir: join(dir, 'jitter'),
+        startJitterSeconds: 20,
+        pollSeconds: 3600,
       },
-    });
+      {
+        detect: async () => addresses,
+        log: () => {},
+        random: () => 0.25,
+        sleep: async (ms) => {
+          waits.push(ms);
+          seenDuringWait = (await manager.store.getNode('1234', 'nur31'))?.addresses ?? null;
+        },
+      },
+    );
     await agent.start();
     await agent.stop();
     expect(waits).toEqual([5_000]);
@@ -183,14 +255,27 @@ describe('NodeAgent', () => {
   });
 
   it('defaults the start jitter to 30 s, takes 0 for none, refuses more than an hour', async () => {
-    const base = { HAIRPIN_AGENT_MANAGER: manager.url, HAIRPIN_AGENT_LICENCE: '1234', HAIRPIN_AGENT_NODE: 'nur1', HAIRPIN_AGENT_CREDENTIAL: 'x', HAIRPIN_AGENT_PORT: '8443' };
+    const base = {
+      HAIRPIN_AGENT_MANAGER: manager.url,
+      HAIRPIN_AGENT_LICENCE: '1234',
+      HAIRPIN_AGENT_NODE: 'nur1',
+      HAIRPIN_AGENT_CREDENTIAL: 'x',
+      HAIRPIN_AGENT_PORT: '8443',
+    };
     expect((await loadAgentConfig(undefined, base)).startJitterSeconds).toBe(30);
-    expect((await loadAgentConfig(undefined, { ...base, HAIRPIN_AGENT_START_JITTER_SECONDS: '0' })).startJitterSeconds).toBe(0);
-    await expect(loadAgentConfig(undefined, { ...base, HAIRPIN_AGENT_START_JITTER_SECONDS: '3601' })).rejects.toThrow(/at most 3600/);
+    expect(
+      (await loadAgentConfig(undefined, { ...base, HAIRPIN_AGENT_START_JITTER_SECONDS: '0' })).startJitterSeconds,
+    ).toBe(0);
+    await expect(loadAgentConfig(undefined, { ...base, HAIRPIN_AGENT_START_JITTER_SECONDS: '3601' })).rejects.toThrow(
+      /at most 3600/,
+    );
   });
 
   it('serves the pairing decision on its local endpoint and sends the hairpin result', async () => {
-    const agent = new NodeAgent({ ...config, pairingListen: '127.0.0.1:0', pollSeconds: 3600 }, { detect: async () => addresses, log: () => {} });
+    const agent = new NodeAgent(
+      { ...config, pairingListen: '127.0.0.1:0', pollSeconds: 3600 },
+      { detect: async () => addresses, log: () => {} },
+    );
     await agent.start();
     try {
       const res = await fetch(`http://127.0.0.1:${agent.pairingPort}/pairing-url`);
@@ -204,27 +289,52 @@ describe('NodeAgent', () => {
   });
 });
 
-describe.skipIf(!haveSystemPrograms('openssl'))('NodeAgent.decidePairing when the internal name does not resolve', () => {
-  it('runs the hairpin self-test against its own service and tells the manager it hairpins', async () => {
-    const tls = makeCertificate(['nur1.pl-1234.example.test']);
-    const probe = new NodeAgent(config, { log: () => {} });
-    const service = createServer({ cert: tls.cert, key: tls.key }, withHairpinListener((_q, r) => r.end(), await probe.serviceIdentity()));
-    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
-    try {
-      const port = (service.address() as AddressInfo).port;
-      // Nothing listens at the resolver address: the internal name cannot resolve there.
-      const agent = new NodeAgent({ ...config, port, hairpinAddress: '127.0.0.1', resolver: `127.0.0.1:${await freePort()}`, networkLabel: 'Orange Livebox 6' }, { log: () => {} });
-      const decision = await agent.decidePairing();
-      expect(decision).toMatchObject({ kind: 'external', url: `https://nur1.pl-1234.example.test:${port}/`, hairpin: { hairpins: true } });
-      const rows = await sql<{ hairpins: number | null; verdict: string; network_label: string | null }>`SELECT hairpins, verdict, network_label FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(manager.store.db);
-      expect(rows.rows[0]).toMatchObject({ verdict: 'unreachable', network_label: 'Orange Livebox 6' });
-      expect(Number(rows.rows[0]!.hairpins)).toBe(1);
-    } finally {
-      await new Promise<void>((r) => service.close(() => r()));
-      await rm(tls.dir, { recursive: true, force: true });
-    }
-  });
-});
+describe.skipIf(!haveSystemPrograms('openssl'))(
+  'NodeAgent.decidePairing when the internal name does not resolve',
+  () => {
+    it('runs the hairpin self-test against its own service and tells the manager it hairpins', async () => {
+      const tls = makeCertificate(['nur1.pl-1234.example.test']);
+      const probe = new NodeAgent(config, { log: () => {} });
+      const service = createServer(
+        { cert: tls.cert, key: tls.key },
+        withHairpinListener((_q, r) => r.end(), await probe.serviceIdentity()),
+      );
+      await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+      try {
+        const port = (service.address() as AddressInfo).port;
+        // Nothing listens at the resolver address: the internal name cannot resolve there.
+        const agent = new NodeAgent(
+          {
+            ...config,
+            port,
+            hairpinAddress: '127.0.0.1',
+            resolver: `127.0.0.1:${await freePort()}`,
+            networkLabel: 'Orange Livebox 6',
+          },
+          { log: () => {} },
+        );
+        const decision = await agent.decidePairing();
+        expect(decision).toMatchObject({
+          kind: 'external',
+          url: `https://nur1.pl-1234.example.test:${port}/`,
+          hairpin: { hairpins: true },
+        });
+        const rows = await sql<{
+          hairpins: number | null;
+          verdict: string;
+          network_label: string | null;
+        }>`SELECT hairpins, verdict, network_label FROM probe_reports WHERE licence = '1234' AND node = 'nur1' ORDER BY at DESC`.execute(
+          manager.store.db,
+        );
+        expect(rows.rows[0]).toMatchObject({ verdict: 'unreachable', network_label: 'Orange Livebox 6' });
+        expect(Number(rows.rows[0]!.hairpins)).toBe(1);
+      } finally {
+        await new Promise<void>((r) => service.close(() => r()));
+        await rm(tls.dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
 
 describe('hairpin agent CLI', () => {
   it('`agent run` reports, then exits 0 on SIGTERM', async () => {
@@ -248,12 +358,17 @@ describe('hairpin agent CLI', () => {
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     try {
-      await waitUntil(async () => {
-        if (child.exitCode !== null) throw new Error(`agent exited early: ${output}`);
-        return (await manager.store.getNode('1234', 'nur8'))?.addresses?.privateIpv4 === '192.168.1.30';
-      }, { timeoutMs: 8_000, everyMs: 50, timeout: () => `the manager got no report: ${output}` });
+      await waitUntil(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`agent exited early: ${output}`);
+          return (await manager.store.getNode('1234', 'nur8'))?.addresses?.privateIpv4 === '192.168.1.30';
+        },
+        { timeoutMs: 8_000, everyMs: 50, timeout: () => `the manager got no report: ${output}` },
+      );
     } finally {
       child.kill('SIGTERM');
     }
@@ -264,18 +379,30 @@ describe('hairpin agent CLI', () => {
   it('`agent run` stopped during its start jitter exits 0 at once, without contacting the manager', async () => {
     await manager.enrol('1234', 'nur32');
     const child = spawn(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', 'run'], {
-      env: { ...process.env, HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'), HAIRPIN_AGENT_NODE: 'nur32', HAIRPIN_AGENT_CREDENTIAL: 'hpn_unused', HAIRPIN_AGENT_CERT_DIR: join(dir, 'cli-jitter'), HAIRPIN_AGENT_START_JITTER_SECONDS: '3600' },
+      env: {
+        ...process.env,
+        HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'),
+        HAIRPIN_AGENT_NODE: 'nur32',
+        HAIRPIN_AGENT_CREDENTIAL: 'hpn_unused',
+        HAIRPIN_AGENT_CERT_DIR: join(dir, 'cli-jitter'),
+        HAIRPIN_AGENT_START_JITTER_SECONDS: '3600',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     try {
-      await waitUntil(() => {
-        if (child.exitCode !== null) throw new Error(`agent exited early: ${output}`);
-        return output.includes('start jitter');
-      }, { timeout: () => `the agent did not say it waits: ${output}` });
+      await waitUntil(
+        () => {
+          if (child.exitCode !== null) throw new Error(`agent exited early: ${output}`);
+          return output.includes('start jitter');
+        },
+        { timeout: () => `the agent did not say it waits: ${output}` },
+      );
     } finally {
       child.kill('SIGTERM');
     }
@@ -285,7 +412,13 @@ describe('hairpin agent CLI', () => {
 
   const cli = (...args: string[]) =>
     promisify(execFile)(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', ...args], {
-      env: { ...process.env, HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'), HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_PRIVATE_IPV4: '192.168.1.21', HAIRPIN_AGENT_PRIVATE_IPV6: 'fd00::21' },
+      env: {
+        ...process.env,
+        HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'),
+        HAIRPIN_AGENT_CREDENTIAL: credential,
+        HAIRPIN_AGENT_PRIVATE_IPV4: '192.168.1.21',
+        HAIRPIN_AGENT_PRIVATE_IPV6: 'fd00::21',
+      },
       timeout: 30_000,
     });
 
@@ -314,7 +447,17 @@ describe.skipIf(!haveSystemPrograms('pebble', 'openssl'))('NodeAgent.start with 
 
   it('obtains the certificate, checking propagation over the manager’s DoH, and runs the hook', async () => {
     const certDir = join(dir, 'acme');
-    const agent = new NodeAgent({ ...config, certDir, acmeDirectory: pebble.directoryUrl, acmeCaFile: pebble.httpsCaFile, reloadCommand: `touch ${join(dir, 'reloaded')}`, pollSeconds: 3600 }, { detect: async () => addresses, log: () => {} });
+    const agent = new NodeAgent(
+      {
+        ...config,
+        certDir,
+        acmeDirectory: pebble.directoryUrl,
+        acmeCaFile: pebble.httpsCaFile,
+        reloadCommand: `touch ${join(dir, 'reloaded')}`,
+        pollSeconds: 3600,
+      },
+      { detect: async () => addresses, log: () => {} },
+    );
     await agent.start();
     try {
       const keeper = (await agent.keeper())!;
@@ -322,7 +465,9 @@ describe.skipIf(!haveSystemPrograms('pebble', 'openssl'))('NodeAgent.start with 
       for (let i = 0; i < 300 && !(await keeper.status()); i++) await new Promise((r) => setTimeout(r, 100));
       const status = await keeper.status();
       expect(status?.names.sort()).toEqual(['i-nur1.pl-1234.example.test', 'nur1.pl-1234.example.test']);
-      for (let i = 0; i < 50; i++) if (await stat(join(dir, 'reloaded')).catch(() => undefined)) break; else await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50; i++)
+        if (await stat(join(dir, 'reloaded')).catch(() => undefined)) break;
+        else await new Promise((r) => setTimeout(r, 100));
       expect(await stat(join(dir, 'reloaded'))).toBeTruthy();
       expect((await stat(keeper.paths.key)).mode & 0o777).toBe(0o600);
     } finally {
@@ -333,10 +478,21 @@ describe.skipIf(!haveSystemPrograms('pebble', 'openssl'))('NodeAgent.start with 
   it('`hairpin agent renew --force` replaces it from the command line', async () => {
     const certDir = join(dir, 'acme');
     const before = await readFile(join(certDir, 'fullchain.pem'), 'utf8');
-    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'bin/hairpin.js'), 'agent', 'renew', '--force'], {
-      env: { ...process.env, HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'), HAIRPIN_AGENT_CREDENTIAL: credential, HAIRPIN_AGENT_CERT_DIR: certDir, HAIRPIN_AGENT_ACME_DIRECTORY: pebble.directoryUrl, HAIRPIN_AGENT_ACME_CA_FILE: pebble.httpsCaFile },
-      timeout: 30_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'bin/hairpin.js'), 'agent', 'renew', '--force'],
+      {
+        env: {
+          ...process.env,
+          HAIRPIN_AGENT_CONFIG: join(dir, 'agent.json'),
+          HAIRPIN_AGENT_CREDENTIAL: credential,
+          HAIRPIN_AGENT_CERT_DIR: certDir,
+          HAIRPIN_AGENT_ACME_DIRECTORY: pebble.directoryUrl,
+          HAIRPIN_AGENT_ACME_CA_FILE: pebble.httpsCaFile,
+        },
+        timeout: 30_000,
+      },
+    );
     expect(stdout).toContain('new certificate (forced)');
     expect(await readFile(join(certDir, 'fullchain.pem'), 'utf8')).not.toBe(before);
     expect((await readCertificateStatus(join(certDir, 'fullchain.pem')))!.names).toHaveLength(2);

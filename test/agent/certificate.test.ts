@@ -1,10 +1,11 @@
 // The node's SAN certificate from a real ACME CA (Pebble) by DNS-01, the manager's port-53
 // server answering the CA's TXT queries; then a forced renewal replacing it atomically.
-import * as acme from 'acme-client';
+
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { managerDns01 } from '../../agent/cert/dns01.ts';
 import { CertificateKeeper, renewalTime } from '../../agent/cert/keeper.ts';
@@ -12,8 +13,8 @@ import { ManagerClient } from '../../agent/manager-client.ts';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { startPebble, type RunningPebble } from './support/pebble.ts';
 import { names } from './support/names.ts';
+import { type RunningPebble, startPebble } from './support/pebble.ts';
 
 describe('renewalTime', () => {
   it('is two thirds of the lifetime, within ±1/30 of it', () => {
@@ -41,7 +42,14 @@ describe.skipIf(!haveSystemPrograms('pebble', 'openssl'))('certificate from Pebb
     keeper = new CertificateKeeper({
       dir,
       names,
-      order: { directoryUrl: pebble.directoryUrl, directoryCa: pebble.httpsCa, ...managerDns01(client, resolverTransport(`127.0.0.1:${manager.dns.udpPort}`), names, { timeoutMs: 10_000, intervalMs: 100 }) },
+      order: {
+        directoryUrl: pebble.directoryUrl,
+        directoryCa: pebble.httpsCa,
+        ...managerDns01(client, resolverTransport(`127.0.0.1:${manager.dns.udpPort}`), names, {
+          timeoutMs: 10_000,
+          intervalMs: 100,
+        }),
+      },
       reloadCommand: `echo "$HAIRPIN_CERT_NOT_AFTER" >> ${join(dir, 'hook.log')}`,
       onRenewed: (s) => void hooks.push(s.notAfter),
     });
@@ -68,15 +76,33 @@ describe.skipIf(!haveSystemPrograms('pebble', 'openssl'))('certificate from Pebb
     await writeFile(join(dir, 'leaf.pem'), leaf!);
     await writeFile(join(dir, 'intermediates.pem'), intermediates.join('\n'));
     await writeFile(join(dir, 'root.pem'), await pebble.root());
-    expect(openssl('verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'intermediates.pem'), join(dir, 'leaf.pem'))).toContain(': OK');
+    expect(
+      openssl(
+        'verify',
+        '-CAfile',
+        join(dir, 'root.pem'),
+        '-untrusted',
+        join(dir, 'intermediates.pem'),
+        join(dir, 'leaf.pem'),
+      ),
+    ).toContain(': OK');
     for (const name of [names.external, names.internal]) {
-      expect(openssl('x509', '-in', join(dir, 'leaf.pem'), '-noout', '-checkhost', name)).toContain('does match certificate');
+      expect(openssl('x509', '-in', join(dir, 'leaf.pem'), '-noout', '-checkhost', name)).toContain(
+        'does match certificate',
+      );
     }
-    expect(openssl('x509', '-in', join(dir, 'leaf.pem'), '-noout', '-subject', '-nameopt', 'RFC2253')).toContain(`CN=${names.external}`);
-    expect(openssl('x509', '-in', join(dir, 'leaf.pem'), '-noout', '-checkhost', 'nur2.pl-1234.example.test')).toContain('does NOT match');
+    expect(openssl('x509', '-in', join(dir, 'leaf.pem'), '-noout', '-subject', '-nameopt', 'RFC2253')).toContain(
+      `CN=${names.external}`,
+    );
+    expect(
+      openssl('x509', '-in', join(dir, 'leaf.pem'), '-noout', '-checkhost', 'nur2.pl-1234.example.test'),
+    ).toContain('does NOT match');
 
     // The challenge values were withdrawn once the CA had looked.
-    const left = await client.request<{ external: { values: string[] }; internal: { values: string[] } }>('GET', `${client.nodePath}/acme-challenges`);
+    const left = await client.request<{ external: { values: string[] }; internal: { values: string[] } }>(
+      'GET',
+      `${client.nodePath}/acme-challenges`,
+    );
     expect([...left.external.values, ...left.internal.values]).toEqual([]);
     expect((await readFile(join(dir, 'hook.log'), 'utf8')).trim().split('\n')).toHaveLength(1);
     expect(hooks).toHaveLength(1);

@@ -5,9 +5,9 @@ import { createServer, request, type Server } from 'node:http';
 import { connect, createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withHairpinFetch, withHairpinListener, type ServiceIdentity } from '../../agent/http/index.ts';
-import { haveSystemPrograms } from '../support/system.ts';
+import { type ServiceIdentity, withHairpinFetch, withHairpinListener } from '../../agent/http/index.ts';
 import { makeCertificate } from '../../lab/pki.ts';
+import { haveSystemPrograms } from '../support/system.ts';
 import { names } from './support/names.ts';
 
 const identity: ServiceIdentity = {
@@ -23,7 +23,11 @@ const SIBLING = 'https://nur1.pl-1234.example.test:8443';
 const service = withHairpinFetch((req) => {
   const path = new URL(req.url).pathname;
   if (path === '/boom') throw new Error('service bug');
-  if (path === '/teapot') return new Response('{"type":"urn:app:teapot"}', { status: 418, headers: { 'content-type': 'application/problem+json' } });
+  if (path === '/teapot')
+    return new Response('{"type":"urn:app:teapot"}', {
+      status: 418,
+      headers: { 'content-type': 'application/problem+json' },
+    });
   return Response.json({ ok: true });
 }, identity);
 
@@ -37,8 +41,11 @@ describe('Fetch wrapper', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('access-control-allow-origin')).toBe(APPS);
     expect(await res.json()).toEqual({
-      service: 'hairpin', licence: '1234', node: 'nur1',
-      names: { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' }, nonce: 'abc123',
+      service: 'hairpin',
+      licence: '1234',
+      node: 'nur1',
+      names: { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' },
+      nonce: 'abc123',
     });
     expect((await at('/.well-known/hairpin?nonce=<script>')).status).toBe(400);
     expect((await at('/.well-known/hairpin')).status).toBe(400);
@@ -67,8 +74,11 @@ describe('Fetch wrapper', () => {
     const res = await at('/api', {
       method: 'OPTIONS',
       headers: {
-        origin: APPS, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, idempotency-key',
-        'access-control-request-private-network': 'true', 'access-control-request-local-network': 'true',
+        origin: APPS,
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'content-type, idempotency-key',
+        'access-control-request-private-network': 'true',
+        'access-control-request-local-network': 'true',
       },
     });
     expect(res.status).toBe(204);
@@ -76,7 +86,10 @@ describe('Fetch wrapper', () => {
     expect(res.headers.get('access-control-allow-local-network')).toBe('true');
     expect(res.headers.get('access-control-allow-headers')).toBe('content-type, idempotency-key');
     expect(res.headers.get('access-control-allow-methods')).toContain('PUT');
-    const refused = await at('/api', { method: 'OPTIONS', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET' } });
+    const refused = await at('/api', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET' },
+    });
     expect(refused.status).toBe(403);
   });
 });
@@ -85,10 +98,12 @@ describe('Node listener wrapper', () => {
   let server: Server;
   let port: number;
   beforeAll(async () => {
-    server = createServer(withHairpinListener(async (req, res) => {
-      if (req.url === '/reject') throw new Error('async failure');
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
-    }, identity));
+    server = createServer(
+      withHairpinListener(async (req, res) => {
+        if (req.url === '/reject') throw new Error('async failure');
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+      }, identity),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   });
@@ -121,20 +136,34 @@ describe('Node listener wrapper', () => {
 describe.skipIf(!haveSystemPrograms('openssl'))('Node HTTP/2 listener wrapper', () => {
   it('reads the host from :authority and answers the identity endpoint over h2', async () => {
     const tls = makeCertificate([identity.names.internal]);
-    const server = createSecureServer({ cert: tls.cert, key: tls.key }, withHairpinListener((_req, res) => res.end('app'), identity));
+    const server = createSecureServer(
+      { cert: tls.cert, key: tls.key },
+      withHairpinListener((_req, res) => res.end('app'), identity),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const session = connect(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, { ca: tls.ca, servername: identity.names.internal });
+    const session = connect(`https://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      ca: tls.ca,
+      servername: identity.names.internal,
+    });
     try {
-      const ask = (authority: string) => new Promise<{ status: number; origin: unknown; body: string }>((resolve, reject) => {
-        const stream = session.request({ ':path': '/.well-known/hairpin?nonce=h2', ':authority': authority, origin: APPS });
-        let status = 0;
-        let origin: unknown;
-        let body = '';
-        stream.on('response', (h) => { status = Number(h[':status']); origin = h['access-control-allow-origin']; });
-        stream.on('data', (c) => (body += c));
-        stream.on('end', () => resolve({ status, origin, body }));
-        stream.on('error', reject);
-      });
+      const ask = (authority: string) =>
+        new Promise<{ status: number; origin: unknown; body: string }>((resolve, reject) => {
+          const stream = session.request({
+            ':path': '/.well-known/hairpin?nonce=h2',
+            ':authority': authority,
+            origin: APPS,
+          });
+          let status = 0;
+          let origin: unknown;
+          let body = '';
+          stream.on('response', (h) => {
+            status = Number(h[':status']);
+            origin = h['access-control-allow-origin'];
+          });
+          stream.on('data', (c) => (body += c));
+          stream.on('end', () => resolve({ status, origin, body }));
+          stream.on('error', reject);
+        });
       const ok = await ask(`${identity.names.internal}:8443`);
       expect(ok.status).toBe(200);
       expect(ok.origin).toBe(APPS);

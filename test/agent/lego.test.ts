@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { startPebble, type RunningPebble } from './support/pebble.ts';
 import { names } from './support/names.ts';
+import { type RunningPebble, startPebble } from './support/pebble.ts';
 
 describe.skipIf(!haveSystemPrograms('pebble', 'lego', 'openssl'))('lego through the acme-dns API', () => {
   let manager: TestManager;
@@ -46,28 +46,49 @@ describe.skipIf(!haveSystemPrograms('pebble', 'lego', 'openssl'))('lego through 
     }
     await writeFile(join(dir, 'acme-dns.json'), JSON.stringify(storage));
     const hook = join(dir, 'acme-dns-hook');
-    await writeFile(hook, `#!/bin/sh\nexec "${process.execPath}" "${new URL('./support/acme-dns-hook.ts', import.meta.url).pathname}" "$@"\n`);
+    await writeFile(
+      hook,
+      `#!/bin/sh\nexec "${process.execPath}" "${new URL('./support/acme-dns-hook.ts', import.meta.url).pathname}" "$@"\n`,
+    );
     await chmod(hook, 0o755);
     const started = performance.now();
-    const { stderr } = await promisify(execFile)('lego', [
-      '--server', pebble.directoryUrl, '--accept-tos', '--email', 'ops@example.test', '--path', join(dir, 'lego'),
-      '--dns', 'exec', '--dns.resolvers', `127.0.0.1:${manager.dns.udpPort}`, '--dns.disable-cp',
-      '--domains', names.external, '--domains', names.internal, 'run',
-    ], {
-      timeout: 80_000,
-      env: {
-        PATH: process.env.PATH,
-        HOME: dir,
-        ACME_DNS_API_BASE: manager.url,
-        ACME_DNS_STORAGE_PATH: join(dir, 'acme-dns.json'),
-        LEGO_CA_CERTIFICATES: pebble.httpsCaFile,
-        EXEC_PATH: hook,
-        // The exec provider solves one name at a time and waits this long between them.
-        EXEC_SEQUENCE_INTERVAL: '1',
-        EXEC_POLLING_INTERVAL: '1',
-        EXEC_PROPAGATION_TIMEOUT: '30',
+    const { stderr } = await promisify(execFile)(
+      'lego',
+      [
+        '--server',
+        pebble.directoryUrl,
+        '--accept-tos',
+        '--email',
+        'ops@example.test',
+        '--path',
+        join(dir, 'lego'),
+        '--dns',
+        'exec',
+        '--dns.resolvers',
+        `127.0.0.1:${manager.dns.udpPort}`,
+        '--dns.disable-cp',
+        '--domains',
+        names.external,
+        '--domains',
+        names.internal,
+        'run',
+      ],
+      {
+        timeout: 80_000,
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir,
+          ACME_DNS_API_BASE: manager.url,
+          ACME_DNS_STORAGE_PATH: join(dir, 'acme-dns.json'),
+          LEGO_CA_CERTIFICATES: pebble.httpsCaFile,
+          EXEC_PATH: hook,
+          // The exec provider solves one name at a time and waits this long between them.
+          EXEC_SEQUENCE_INTERVAL: '1',
+          EXEC_POLLING_INTERVAL: '1',
+          EXEC_PROPAGATION_TIMEOUT: '30',
+        },
       },
-    }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+    ).catch((e: Error & { stdout?: string; stderr?: string }) => {
       throw new Error(`lego failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
     });
     console.log(`lego: certificate in ${Math.round(performance.now() - started)} ms`);
@@ -75,7 +96,9 @@ describe.skipIf(!haveSystemPrograms('pebble', 'lego', 'openssl'))('lego through 
     const leaf = join(dir, 'lego', 'certificates', `${names.external}.crt`);
     await readFile(leaf, 'utf8');
     for (const name of [names.external, names.internal]) {
-      expect(execFileSync('openssl', ['x509', '-in', leaf, '-noout', '-checkhost', name], { encoding: 'utf8' })).toContain('does match certificate');
+      expect(
+        execFileSync('openssl', ['x509', '-in', leaf, '-noout', '-checkhost', name], { encoding: 'utf8' }),
+      ).toContain('does match certificate');
     }
   }, 90_000);
 });

@@ -16,12 +16,26 @@ function scripted(answers: (Response | Error)[]) {
 }
 
 function client(fetchImpl: typeof fetch, delays: number[]) {
-  const retry: RetryPolicy = { attempts: 4, baseMs: 100, maxMs: 1000, random: () => 1, sleep: async (ms) => void delays.push(ms) };
-  return new ManagerClient({ url: 'http://manager.invalid', licence: '1234', node: 'nur1', credential: 'hpn_x', retry, fetch: fetchImpl });
+  const retry: RetryPolicy = {
+    attempts: 4,
+    baseMs: 100,
+    maxMs: 1000,
+    random: () => 1,
+    sleep: async (ms) => void delays.push(ms),
+  };
+  return new ManagerClient({
+    url: 'http://manager.invalid',
+    licence: '1234',
+    node: 'nur1',
+    credential: 'hpn_x',
+    retry,
+    fetch: fetchImpl,
+  });
 }
 
 const ok = () => Response.json({ names: {}, serial: 7, changed: true, addresses: null });
-const problem = (status: number, type: string) => new Response(JSON.stringify({ type: `urn:hairpin:problem:${type}`, detail: 'no' }), { status });
+const problem = (status: number, type: string) =>
+  new Response(JSON.stringify({ type: `urn:hairpin:problem:${type}`, detail: 'no' }), { status });
 
 describe('ManagerClient retries', () => {
   it('retries 503 and transport errors with growing delays, then succeeds', async () => {
@@ -49,7 +63,9 @@ describe('ManagerClient retries', () => {
   it('surfaces 403 at once with its problem type, never retried', async () => {
     const delays: number[] = [];
     const { calls, fetchImpl } = scripted([problem(403, 'forbidden'), ok()]);
-    const error = await client(fetchImpl, delays).reportAddresses({ privateIpv4: '10.0.0.2' }).catch((e) => e);
+    const error = await client(fetchImpl, delays)
+      .reportAddresses({ privateIpv4: '10.0.0.2' })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ManagerError);
     expect(error).toMatchObject({ status: 403, problem: 'forbidden' });
     expect(calls).toHaveLength(1);
@@ -59,7 +75,9 @@ describe('ManagerClient retries', () => {
   it('gives up after the bounded number of attempts', async () => {
     const delays: number[] = [];
     const { calls, fetchImpl } = scripted(Array.from({ length: 10 }, () => problem(502, 'internal')));
-    await expect(client(fetchImpl, delays).reportAddresses({ privateIpv4: '10.0.0.2' })).rejects.toBeInstanceOf(RetryableError);
+    await expect(client(fetchImpl, delays).reportAddresses({ privateIpv4: '10.0.0.2' })).rejects.toBeInstanceOf(
+      RetryableError,
+    );
     expect(calls).toHaveLength(4);
     expect(delays).toEqual([100, 200, 400]);
   });

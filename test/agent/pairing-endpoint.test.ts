@@ -1,13 +1,19 @@
 // The local pairing endpoint shares decisions: one at a time, a minute's reuse, `?fresh` at most
 // every 10 s; and it answers only Host names it serves (DNS rebinding). Decisions are counted,
 // never timed: the clock is a variable the test moves.
-import { request } from 'node:http';
-import { hostname } from 'node:os';
-import type { AddressInfo } from 'node:net';
+
 import type { Server } from 'node:http';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DECISION_MAX_AGE_MS, FRESH_MIN_INTERVAL_MS, listenPairingEndpoint, SharedDecision } from '../../agent/pairing-endpoint.ts';
 import type { PairingDecision } from '../../agent/pairing.ts';
+import {
+  DECISION_MAX_AGE_MS,
+  FRESH_MIN_INTERVAL_MS,
+  listenPairingEndpoint,
+  SharedDecision,
+} from '../../agent/pairing-endpoint.ts';
 
 const names = { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' };
 
@@ -16,28 +22,47 @@ function scriptedDecisions() {
   let now = 1_000_000;
   let made = 0;
   const pending: ((d: PairingDecision) => void)[] = [];
-  const shared = new SharedDecision<PairingDecision>(() => {
-    made++;
-    return new Promise((resolve) => pending.push(resolve));
-  }, () => now);
+  const shared = new SharedDecision<PairingDecision>(
+    () => {
+      made++;
+      return new Promise((resolve) => pending.push(resolve));
+    },
+    () => now,
+  );
   const settleAll = () => {
-    for (const resolve of pending.splice(0)) resolve({ url: `https://${names.internal}:8443/`, kind: 'internal', explanation: [`decision ${made}`] } as PairingDecision);
+    for (const resolve of pending.splice(0))
+      resolve({
+        url: `https://${names.internal}:8443/`,
+        kind: 'internal',
+        explanation: [`decision ${made}`],
+      } as PairingDecision);
   };
   return { shared, settleAll, made: () => made, advance: (ms: number) => void (now += ms) };
 }
 
 /** One request to the endpoint, with a chosen Host header and method (fetch would send its own Host). */
 function ask(port: number, path: string, options: { host?: string; method?: string } = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+    (resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: options.method ?? 'GET',
+          headers: { host: options.host ?? `127.0.0.1:${port}` },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    },
+  );
 }
 
 describe('SharedDecision', () => {
@@ -75,10 +100,13 @@ describe('SharedDecision', () => {
 
   it('reuses a failed decision within the window too (failures are not a way around the limit)', async () => {
     let made = 0;
-    const shared = new SharedDecision(async () => {
-      made++;
-      throw new Error('resolver unreachable');
-    }, () => 0);
+    const shared = new SharedDecision(
+      async () => {
+        made++;
+        throw new Error('resolver unreachable');
+      },
+      () => 0,
+    );
     await expect(shared.get({ fresh: true })).rejects.toThrow('resolver unreachable');
     await expect(shared.get({ fresh: true })).rejects.toThrow('resolver unreachable');
     expect(made).toBe(1);
@@ -113,8 +141,15 @@ describe('the pairing endpoint', () => {
     expect(refused.status).toBe(421);
     expect(JSON.parse(refused.body)).toMatchObject({ type: 'urn:hairpin:problem:misdirected-request' });
     // Nothing a rebinding page could use: not this machine's name, not the node's names.
-    for (const secret of [hostname(), names.internal, names.external, 'attacker.example']) expect(refused.body).not.toContain(secret);
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`, names.internal]) {
+    for (const secret of [hostname(), names.internal, names.external, 'attacker.example'])
+      expect(refused.body).not.toContain(secret);
+    for (const host of [
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `[::1]:${port}`,
+      `192.168.1.20:${port}`,
+      names.internal,
+    ]) {
       expect((await get('/pairing-url', host)).status, host).toBe(200);
     }
     expect(d.made()).toBe(1);
@@ -129,13 +164,19 @@ describe('the pairing endpoint', () => {
     expect(post.headers.allow).toBe('GET');
     expect(JSON.parse(post.body)).toMatchObject({ type: 'urn:hairpin:problem:method-not-allowed' });
 
-    const failing = new SharedDecision<PairingDecision>(() => Promise.reject(new Error('no resolver answered')), () => 0);
+    const failing = new SharedDecision<PairingDecision>(
+      () => Promise.reject(new Error('no resolver answered')),
+      () => 0,
+    );
     const broken = await listenPairingEndpoint('127.0.0.1:0', failing, names);
     try {
       const failed = await ask((broken.address() as AddressInfo).port, '/pairing-url');
       expect(failed.status).toBe(503);
       expect(failed.headers['content-type']).toBe('application/problem+json');
-      expect(JSON.parse(failed.body)).toMatchObject({ type: 'urn:hairpin:problem:pairing-unavailable', detail: 'no resolver answered' });
+      expect(JSON.parse(failed.body)).toMatchObject({
+        type: 'urn:hairpin:problem:pairing-unavailable',
+        detail: 'no resolver answered',
+      });
     } finally {
       await new Promise<void>((resolve) => broken.close(() => resolve()));
     }

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hairpinSelfTest } from '../../agent/hairpin.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';
 import { decidePairingUrl, formatDecision, ipv6FirewallAdvice } from '../../agent/pairing.ts';
-import { dohTransport } from '../../probe/index.ts';
-import { startTestManager, type TestManager } from '../support/manager.ts';
-import { haveSystemPrograms } from '../support/system.ts';
-import { freePort } from '../support/net.ts';
 import { makeCertificate, type TestCertificate } from '../../lab/pki.ts';
+import { dohTransport } from '../../probe/index.ts';
+import { type RunningResolver, startResolver } from '../probe/resolvers.ts';
+import { startTestManager, type TestManager } from '../support/manager.ts';
+import { freePort } from '../support/net.ts';
+import { haveSystemPrograms } from '../support/system.ts';
 import { names } from './support/names.ts';
-import { startResolver, type RunningResolver } from '../probe/resolvers.ts';
 
 describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePairingUrl with real resolvers', () => {
   let manager: TestManager;
@@ -31,13 +31,24 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
   beforeAll(async () => {
     manager = await startTestManager();
     const credential = await manager.enrol('1234', 'nur1');
-    await manager.report('1234', 'nur1', credential, { privateIpv4: '192.168.1.20', publicIpv4: '203.0.113.7', port: 8443 });
+    await manager.report('1234', 'nur1', credential, {
+      privateIpv4: '192.168.1.20',
+      publicIpv4: '203.0.113.7',
+      port: 8443,
+    });
     passing = await startResolver('unbound', 'example.test', manager.dns.udpPort);
     filtering = await startResolver('unbound-private-address', 'example.test', manager.dns.udpPort);
     rebindGuard = await startResolver('dnsmasq-stop-dns-rebind', 'example.test', manager.dns.udpPort);
     tls = makeCertificate([names.external, names.internal]);
-    service = createServer({ cert: tls.cert, key: tls.key },
-      withHairpinListener((_req, res) => res.end('app'), { licence: '1234', node: 'nur1', names, appsName: 'pl-1234.apps.example.test' }));
+    service = createServer(
+      { cert: tls.cert, key: tls.key },
+      withHairpinListener((_req, res) => res.end('app'), {
+        licence: '1234',
+        node: 'nur1',
+        names,
+        appsName: 'pl-1234.apps.example.test',
+      }),
+    );
     await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
     servicePort = (service.address() as AddressInfo).port;
     servicePortRefused = await freePort();
@@ -59,7 +70,14 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
       privateIpv4: '192.168.1.20',
       truth: dohTransport(`${manager.url}/dns-query`),
       resolver,
-      hairpin: () => hairpinSelfTest({ origin: `https://${names.external}:${hairpinPort}`, licence: '1234', node: 'nur1', connectAddress: '127.0.0.1', timeoutMs: 2000 }),
+      hairpin: () =>
+        hairpinSelfTest({
+          origin: `https://${names.external}:${hairpinPort}`,
+          licence: '1234',
+          node: 'nur1',
+          connectAddress: '127.0.0.1',
+          timeoutMs: 2000,
+        }),
       ...extra,
     });
 
@@ -74,47 +92,85 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
   it('hands out the external URL when the resolver filters but the box hairpins', async () => {
     const d = await decide(filtering.spec, servicePort);
     console.log(`filtering resolver, hairpin:\n${formatDecision(d)}`);
-    expect(d).toMatchObject({ url: 'https://nur1.pl-1234.example.test:8443/', kind: 'external', hairpin: { hairpins: true } });
+    expect(d).toMatchObject({
+      url: 'https://nur1.pl-1234.example.test:8443/',
+      kind: 'external',
+      hairpin: { hairpins: true },
+    });
     expect(d.internal.verdict).toMatch(/^filtered-/);
     expect(d.warning).toBeUndefined();
     expect(d.explanation.join(' ')).toContain('The box hairpins');
   });
 
-  it.each([['unbound private-address', () => filtering], ['dnsmasq --stop-dns-rebind', () => rebindGuard]])('warns, with advice, when the resolver filters (%s) and the box does not hairpin', async (label, resolver) => {
+  it.each([
+    ['unbound private-address', () => filtering],
+    ['dnsmasq --stop-dns-rebind', () => rebindGuard],
+  ])('warns, with advice, when the resolver filters (%s) and the box does not hairpin', async (label, resolver) => {
     const d = await decide(resolver().spec, await freePort());
     console.log(`${label}, no hairpin:\n${formatDecision(d)}`);
-    expect(d).toMatchObject({ url: 'https://nur1.pl-1234.example.test:8443/', kind: 'external', hairpin: { hairpins: false } });
+    expect(d).toMatchObject({
+      url: 'https://nur1.pl-1234.example.test:8443/',
+      kind: 'external',
+      hairpin: { hairpins: false },
+    });
     expect(d.warning).toContain('LAN path to the node is broken');
     expect(d.advice?.join(' ')).toContain('rebind');
     expect(d.advice?.join(' ')).toContain('example.test');
   });
 
   it('with a global IPv6 the box blocks from outside: the LAN path over IPv6 is said, and the advice names each box’s IPv6 firewall setting', async () => {
-    const reach = { family: 'ipv6' as const, address: '2001:db8:7::20', port: 8443, outcome: 'filtered' as const, detail: 'no answer within 3000 ms', elapsedMs: 3000, checkedAt: new Date().toISOString(), current: true };
+    const reach = {
+      family: 'ipv6' as const,
+      address: '2001:db8:7::20',
+      port: 8443,
+      outcome: 'filtered' as const,
+      detail: 'no answer within 3000 ms',
+      elapsedMs: 3000,
+      checkedAt: new Date().toISOString(),
+      current: true,
+    };
     const d = await decide(filtering.spec, servicePortRefused, { ipv6: { address: '2001:db8:7::20', reach } });
     expect(d.explanation.join(' ')).toContain('global IPv6 address 2001:db8:7::20');
     const advice = d.advice?.join(' ') ?? '';
     for (const box of ['Livebox', 'Freebox', 'Bbox', 'SFR Box', 'Fritz!Box', 'OpenWrt']) expect(advice).toContain(box);
     expect(advice).toContain('TCP port 8443 to 2001:db8:7::20');
     // Open from outside, or a check about an older address: no firewall advice.
-    expect(ipv6FirewallAdvice({ port: 8443, ipv6: { address: '2001:db8:7::20', reach: { ...reach, outcome: 'open' } } })).toEqual([]);
-    expect(ipv6FirewallAdvice({ port: 8443, ipv6: { address: '2001:db8:7::20', reach: { ...reach, current: false } } })).toEqual([]);
+    expect(
+      ipv6FirewallAdvice({ port: 8443, ipv6: { address: '2001:db8:7::20', reach: { ...reach, outcome: 'open' } } }),
+    ).toEqual([]);
+    expect(
+      ipv6FirewallAdvice({ port: 8443, ipv6: { address: '2001:db8:7::20', reach: { ...reach, current: false } } }),
+    ).toEqual([]);
   });
 
   it('reports "relay", with the relay URL, when neither direct name works from the LAN and the node has a relay name', async () => {
-    const d = await decide(filtering.spec, servicePortRefused, { names: { ...names, relay: 'relay-nur1-pl-1234.example.test' } });
-    expect(d).toMatchObject({ url: 'https://nur1.pl-1234.example.test:8443/', kind: 'relay', relayUrl: 'https://relay-nur1-pl-1234.example.test/', hairpin: { hairpins: false } });
+    const d = await decide(filtering.spec, servicePortRefused, {
+      names: { ...names, relay: 'relay-nur1-pl-1234.example.test' },
+    });
+    expect(d).toMatchObject({
+      url: 'https://nur1.pl-1234.example.test:8443/',
+      kind: 'relay',
+      relayUrl: 'https://relay-nur1-pl-1234.example.test/',
+      hairpin: { hairpins: false },
+    });
     expect(d.warning).toContain('through the relay');
     expect(formatDecision(d)).toContain('relay: https://relay-nur1-pl-1234.example.test/');
   });
 
   it('does not take another service for the node: the nonce must come back', async () => {
     const other = createServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"service":"hairpin","licence":"1234","node":"nur1","nonce":"replayed"}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"service":"hairpin","licence":"1234","node":"nur1","nonce":"replayed"}');
     });
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
     try {
-      const result = await hairpinSelfTest({ origin: `https://${names.external}:${(other.address() as AddressInfo).port}`, licence: '1234', node: 'nur1', connectAddress: '127.0.0.1' });
+      const result = await hairpinSelfTest({
+        origin: `https://${names.external}:${(other.address() as AddressInfo).port}`,
+        licence: '1234',
+        node: 'nur1',
+        connectAddress: '127.0.0.1',
+      });
       expect(result.hairpins).toBe(false);
       expect(result.reason).toContain('nonce');
     } finally {

@@ -18,13 +18,16 @@ describe('PollLoop', () => {
     let running = 0;
     let most = 0;
     let polls = 0;
-    const loop = new PollLoop(async () => {
-      polls++;
-      most = Math.max(most, ++running);
-      await sleep(250); // a report retrying against a slow manager: longer than the interval
-      running--;
-      return true;
-    }, { intervalMs: 100, maxBackoffMs: 1000 });
+    const loop = new PollLoop(
+      async () => {
+        polls++;
+        most = Math.max(most, ++running);
+        await sleep(250); // a report retrying against a slow manager: longer than the interval
+        running--;
+        return true;
+      },
+      { intervalMs: 100, maxBackoffMs: 1000 },
+    );
     const first = loop.start();
     await vi.advanceTimersByTimeAsync(250);
     await first;
@@ -40,12 +43,15 @@ describe('PollLoop', () => {
   it('carries the backoff across failed polls (a throw is one), with jitter, and resets it after a success', async () => {
     const outcomes: (boolean | Error)[] = [false, new Error('detection failed'), false, true, true];
     const startedAt: number[] = [];
-    const loop = new PollLoop(async () => {
-      startedAt.push(Date.now());
-      const outcome = outcomes.shift() ?? true;
-      if (outcome instanceof Error) throw outcome;
-      return outcome;
-    }, { intervalMs: 100, maxBackoffMs: 300, random: () => 0.5 });
+    const loop = new PollLoop(
+      async () => {
+        startedAt.push(Date.now());
+        const outcome = outcomes.shift() ?? true;
+        if (outcome instanceof Error) throw outcome;
+        return outcome;
+      },
+      { intervalMs: 100, maxBackoffMs: 300, random: () => 0.5 },
+    );
     await loop.start();
     await vi.advanceTimersByTimeAsync(2000);
     await loop.stop();
@@ -63,12 +69,15 @@ describe('PollLoop', () => {
   it('starts no poll after stop(), and stop() waits for the one in flight', async () => {
     let polls = 0;
     let finished = 0;
-    const loop = new PollLoop(async () => {
-      polls++;
-      await sleep(50);
-      finished++;
-      return true;
-    }, { intervalMs: 100, maxBackoffMs: 1000 });
+    const loop = new PollLoop(
+      async () => {
+        polls++;
+        await sleep(50);
+        finished++;
+        return true;
+      },
+      { intervalMs: 100, maxBackoffMs: 1000 },
+    );
     const first = loop.start();
     await vi.advanceTimersByTimeAsync(50);
     await first;

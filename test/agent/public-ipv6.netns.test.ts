@@ -20,7 +20,12 @@ const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8', t
 
 function detectInside(): NodeAddresses {
   const script = `const { detectAddresses } = await import(${JSON.stringify(ADDRESSES)}); process.stdout.write(JSON.stringify(await detectAddresses()));`;
-  return JSON.parse(execFileSync('ip', ['netns', 'exec', NS, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })) as NodeAddresses;
+  return JSON.parse(
+    execFileSync('ip', ['netns', 'exec', NS, process.execPath, '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    }),
+  ) as NodeAddresses;
 }
 
 describe.skipIf(!ready)('public IPv6 from a namespace', () => {
@@ -34,8 +39,35 @@ describe.skipIf(!ready)('public IPv6 from a namespace', () => {
     ip('-n', NS, 'route', 'add', 'default', 'via', '192.168.7.1', 'dev', 'lan0');
     // SLAAC's stable address (the template for temporary ones), an address whose prefix is being
     // withdrawn (preferred lifetime 0: deprecated), and a ULA.
-    ip('-n', NS, 'addr', 'add', '2001:db8:7:1:5054:ff:fe12:3456/64', 'dev', 'lan0', 'mngtmpaddr', 'nodad', 'valid_lft', '86400', 'preferred_lft', '14400');
-    ip('-n', NS, 'addr', 'add', '2001:db8:7:1::99/64', 'dev', 'lan0', 'nodad', 'valid_lft', '3600', 'preferred_lft', '0');
+    ip(
+      '-n',
+      NS,
+      'addr',
+      'add',
+      '2001:db8:7:1:5054:ff:fe12:3456/64',
+      'dev',
+      'lan0',
+      'mngtmpaddr',
+      'nodad',
+      'valid_lft',
+      '86400',
+      'preferred_lft',
+      '14400',
+    );
+    ip(
+      '-n',
+      NS,
+      'addr',
+      'add',
+      '2001:db8:7:1::99/64',
+      'dev',
+      'lan0',
+      'nodad',
+      'valid_lft',
+      '3600',
+      'preferred_lft',
+      '0',
+    );
     ip('-n', NS, 'addr', 'add', 'fd00:7:1::20/64', 'dev', 'lan0', 'nodad');
   });
 
@@ -45,11 +77,21 @@ describe.skipIf(!ready)('public IPv6 from a namespace', () => {
 
   it('takes the stable SLAAC address: not the kernel-made temporary one, not the deprecated one, not the ULA', async () => {
     // The temporary address appears once the kernel has made it (at once, or after its DAD).
-    await waitUntil(() => parseIfInet6(ip('netns', 'exec', NS, 'cat', '/proc/net/if_inet6')).some((a) => a.flags & 0x01 && !(a.flags & 0x40)), { timeoutMs: 15_000, everyMs: 100, timeout: () => 'the kernel made no temporary address' });
+    await waitUntil(
+      () =>
+        parseIfInet6(ip('netns', 'exec', NS, 'cat', '/proc/net/if_inet6')).some(
+          (a) => a.flags & 0x01 && !(a.flags & 0x40),
+        ),
+      { timeoutMs: 15_000, everyMs: 100, timeout: () => 'the kernel made no temporary address' },
+    );
     const kernel = parseIfInet6(ip('netns', 'exec', NS, 'cat', '/proc/net/if_inet6'));
     expect(kernel.filter((a) => a.address.startsWith('2001:db8:7:1:')).length).toBeGreaterThanOrEqual(3);
     expect(detectInside()).toEqual({
-      privateIpv4: '192.168.7.20', privateIpv6: 'fd00:7:1::20', publicIpv6: '2001:db8:7:1:5054:ff:fe12:3456', publicIpv6Reason: 'SLAAC global address on lan0', interface: 'lan0',
+      privateIpv4: '192.168.7.20',
+      privateIpv6: 'fd00:7:1::20',
+      publicIpv6: '2001:db8:7:1:5054:ff:fe12:3456',
+      publicIpv6Reason: 'SLAAC global address on lan0',
+      interface: 'lan0',
     });
   });
 

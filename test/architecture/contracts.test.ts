@@ -2,12 +2,20 @@
 // reads. The client ships alone and keeps its own copy of the identity contract; this is where
 // the copy is held to the original.
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_PATH as CLIENT_IDENTITY_PATH, verifyIdentity, type NodeIdentity as ClientNodeIdentity } from '../../client/index.ts';
+import {
+  IDENTITY_PATH as CLIENT_IDENTITY_PATH,
+  type NodeIdentity as ClientNodeIdentity,
+  verifyIdentity,
+} from '../../client/index.ts';
 import { controlText, parseControl } from '../../contract/control.ts';
 import { IDENTITY_PATH, identityBody, identityMismatch, type NodeIdentity } from '../../contract/identity.ts';
 import { PROBLEMS, problemBody, problemTypeOf } from '../../contract/problem.ts';
 
-const node = { licence: '1234', node: 'nur1', names: { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' } };
+const node = {
+  licence: '1234',
+  node: 'nur1',
+  names: { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' },
+};
 
 describe('contracts', () => {
   it('the client checks the identity body the agent serves, at the same path', async () => {
@@ -20,12 +28,16 @@ describe('contracts', () => {
       expect(url.pathname).toBe(IDENTITY_PATH);
       return Response.json(identityBody(node, url.searchParams.get('nonce')!));
     }) as unknown as typeof fetch;
-    await expect(verifyIdentity('https://i-nur1.pl-1234.example.test:8443', { fetch: fakeFetch })).resolves.toMatchObject({ licence: '1234', node: 'nur1' });
+    await expect(
+      verifyIdentity('https://i-nur1.pl-1234.example.test:8443', { fetch: fakeFetch }),
+    ).resolves.toMatchObject({ licence: '1234', node: 'nur1' });
   });
 
   it('the identity check names what is wrong', () => {
     expect(identityMismatch({ ...identityBody(node, 'n0'), nonce: 'other' }, 'n0')).toBe('nonce not echoed');
-    expect(identityMismatch(identityBody({ ...node, node: 'nur2' }, 'n0'), 'n0', node)).toBe('it is 1234/nur2, not 1234/nur1');
+    expect(identityMismatch(identityBody({ ...node, node: 'nur2' }, 'n0'), 'n0', node)).toBe(
+      'it is 1234/nur2, not 1234/nur1',
+    );
     expect(identityMismatch('<html>', 'n0')).toBe('service is not "hairpin"');
   });
 

@@ -40,7 +40,11 @@ export function importsOf(file: string): Import[] {
 }
 
 function sources(): string[] {
-  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.js', '*.cjs', '*.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  const listed = execFileSync(
+    'git',
+    ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.js', '*.cjs', '*.mjs'],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   return listed.split('\n').filter((f) => f && existsSync(join(ROOT, f)) && f.includes('/'));
 }
 
@@ -48,16 +52,25 @@ function sources(): string[] {
 export function mayImport(doc: string): Map<string, Set<string>> {
   const section = doc.slice(doc.indexOf('## Who may import whom'));
   const rows = section.split('\n').filter((l) => /^\| `[a-z]+\/` \|/.test(l));
-  return new Map(rows.map((row) => {
-    const [folder, allowed] = row.split('|').slice(1, 3).map((cell) => [...cell.matchAll(/`([a-z]+)\/`/g)].map((m) => m[1]!));
-    return [folder![0]!, new Set(allowed)];
-  }));
+  return new Map(
+    rows.map((row) => {
+      const [folder, allowed] = row
+        .split('|')
+        .slice(1, 3)
+        .map((cell) => [...cell.matchAll(/`([a-z]+)\/`/g)].map((m) => m[1]!));
+      return [folder![0]!, new Set(allowed)];
+    }),
+  );
 }
 
 /** The lab's way in: the entries a user of the parts would import. */
 export const PUBLIC_ENTRIES = [
-  /^agent\/index\.ts$/, /^client\/index\.ts$/, /^client\/bundle\.ts$/, /^probe\/index\.ts$/,
-  /^probe\/adapter\/[a-z]+\/index\.ts$/, /^worker\/adapter\/(node|deno|workers)\/index\.ts$/,
+  /^agent\/index\.ts$/,
+  /^client\/index\.ts$/,
+  /^client\/bundle\.ts$/,
+  /^probe\/index\.ts$/,
+  /^probe\/adapter\/[a-z]+\/index\.ts$/,
+  /^worker\/adapter\/(node|deno|workers)\/index\.ts$/,
 ];
 const NODE_WING = /^worker\/(adapter\/node|dns-server|transfer)\//;
 const RUNTIME_ADAPTER = /^worker\/adapter\/(node|deno|workers)\//;
@@ -66,33 +79,43 @@ const STORE_ADAPTER = /^worker\/adapter\/sqlite\//;
 const WEB_STANDARD = (f: string) =>
   f.startsWith('contract/') ||
   (f.startsWith('worker/') && !NODE_WING.test(f) && !f.startsWith('worker/adapter/')) ||
-  (f.startsWith('probe/') && !f.startsWith('probe/adapter/')) || f.startsWith('dns/') || (f.startsWith('client/') && f !== 'client/bundle.ts') ||
+  (f.startsWith('probe/') && !f.startsWith('probe/adapter/')) ||
+  f.startsWith('dns/') ||
+  (f.startsWith('client/') && f !== 'client/bundle.ts') ||
   (f.startsWith('schema/') && f !== 'schema/read-migrations.ts');
 
 export type Rule = (i: Import) => string | undefined;
 
 export function rules(table: Map<string, Set<string>>): Rule[] {
   return [
-    (i) => i.relative && !existsSync(join(ROOT, i.to)) ? `${i.to} does not exist` : undefined,
+    (i) => (i.relative && !existsSync(join(ROOT, i.to)) ? `${i.to} does not exist` : undefined),
     (i) => {
       if (!i.relative || part(i.to) === part(i.from)) return undefined;
       const allowed = table.get(part(i.from));
       if (!allowed) return `${part(i.from)}/ has no row in docs/ARCHITECTURE.md`;
       return allowed.has(part(i.to)) ? undefined : `${part(i.from)}/ may not import ${part(i.to)}/`;
     },
-    (i) => part(i.from) === 'lab' && i.relative && part(i.to) !== 'lab' && !PUBLIC_ENTRIES.some((e) => e.test(i.to))
-      ? `lab/ imports ${i.to}, which is not a public entry` : undefined,
-    (i) => i.relative && NODE_WING.test(i.to) && !NODE_WING.test(i.from) && part(i.from) !== 'cli'
-      ? `only the Node wing and the CLI import the Node wing (${i.to})` : undefined,
+    (i) =>
+      part(i.from) === 'lab' && i.relative && part(i.to) !== 'lab' && !PUBLIC_ENTRIES.some((e) => e.test(i.to))
+        ? `lab/ imports ${i.to}, which is not a public entry`
+        : undefined,
+    (i) =>
+      i.relative && NODE_WING.test(i.to) && !NODE_WING.test(i.from) && part(i.from) !== 'cli'
+        ? `only the Node wing and the CLI import the Node wing (${i.to})`
+        : undefined,
     (i) => {
       const a = RUNTIME_ADAPTER.exec(i.from)?.[1] ?? (STORE_ADAPTER.test(i.from) ? 'sqlite' : undefined);
       const b = RUNTIME_ADAPTER.exec(i.to)?.[1];
       return i.relative && a && b && a !== b ? `adapter ${a} imports adapter ${b}` : undefined;
     },
-    (i) => i.relative && i.to === 'schema/read-migrations.ts' && !STORE_ADAPTER.test(i.from) ? 'schema/read-migrations.ts is for the store adapter' : undefined,
+    (i) =>
+      i.relative && i.to === 'schema/read-migrations.ts' && !STORE_ADAPTER.test(i.from)
+        ? 'schema/read-migrations.ts is for the store adapter'
+        : undefined,
     (i) => {
       if (!WEB_STANDARD(i.from) || i.relative) return undefined;
-      if (i.to.startsWith('node:') && !(i.to === 'node:buffer' && !i.from.startsWith('client/'))) return `${i.to} in web-standard code`;
+      if (i.to.startsWith('node:') && !(i.to === 'node:buffer' && !i.from.startsWith('client/')))
+        return `${i.to} in web-standard code`;
       return ['pg', '@hono/node-server', 'esbuild'].includes(i.to) ? `${i.to} in web-standard code` : undefined;
     },
   ];
@@ -136,11 +159,17 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
   it('the doc names every part of the tree, and every public entry the lab may use', () => {
     const parts = new Set(shipped.map(part));
     for (const p of parts) expect(table.has(p), `${p}/ has no row in the table`).toBe(true);
-    for (const entry of ['agent/index.ts', 'client/index.ts', 'client/bundle.ts', 'probe/index.ts']) expect(ARCHITECTURE).toContain(entry);
+    for (const entry of ['agent/index.ts', 'client/index.ts', 'client/bundle.ts', 'probe/index.ts'])
+      expect(ARCHITECTURE).toContain(entry);
   });
 
   it('every import of shipped code keeps the rules', () => {
-    const broken = imports.flatMap((i) => rules(table).map((rule) => rule(i)).filter(Boolean).map((why) => `${i.from} → ${i.to}: ${why}`));
+    const broken = imports.flatMap((i) =>
+      rules(table)
+        .map((rule) => rule(i))
+        .filter(Boolean)
+        .map((why) => `${i.from} → ${i.to}: ${why}`),
+    );
     expect(broken).toEqual([]);
   });
 
@@ -170,11 +199,28 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
 
   it('the checks catch what they are for', () => {
     const t = mayImport('## Who may import whom\n| `probe/` | `dns/` |\n| `lab/` | `agent/` |\n');
-    const broken = (from: string, to: string) => rules(t).map((r) => r({ from, to, relative: true })).filter(Boolean);
+    const broken = (from: string, to: string) =>
+      rules(t)
+        .map((r) => r({ from, to, relative: true }))
+        .filter(Boolean);
     expect(broken('probe/probe.ts', 'worker/app.ts')).toContain('probe/ may not import worker/');
-    expect(broken('lab/field.ts', 'agent/pairing.ts')).toContain('lab/ imports agent/pairing.ts, which is not a public entry');
-    expect(rules(t).map((r) => r({ from: 'worker/app.ts', to: 'node:fs', relative: false })).filter(Boolean)).toEqual(['node:fs in web-standard code']);
-    expect(cycles(new Map([['a', ['b']], ['b', ['a']], ['c', ['a']]]))).toEqual([['a', 'b']]);
+    expect(broken('lab/field.ts', 'agent/pairing.ts')).toContain(
+      'lab/ imports agent/pairing.ts, which is not a public entry',
+    );
+    expect(
+      rules(t)
+        .map((r) => r({ from: 'worker/app.ts', to: 'node:fs', relative: false }))
+        .filter(Boolean),
+    ).toEqual(['node:fs in web-standard code']);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['a']],
+          ['c', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b']]);
     expect(importsOf('test/architecture/imports.test.ts').map((i) => i.to)).toContain('node:child_process');
   });
 });

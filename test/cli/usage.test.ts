@@ -16,13 +16,20 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hairpin-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function hairpin(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function hairpin(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(`${root}node_modules/.bin/node`, [`${root}bin/hairpin.js`, ...args], {
-      timeout: 90_000,
-      env: { PATH: process.env.PATH, HOME: dir, ...env },
-      cwd: dir,
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      `${root}node_modules/.bin/node`,
+      [`${root}bin/hairpin.js`, ...args],
+      {
+        timeout: 90_000,
+        env: { PATH: process.env.PATH, HOME: dir, ...env },
+        cwd: dir,
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (e) {
     const failed = e as { code: number; stdout: string; stderr: string };
@@ -52,35 +59,54 @@ describe('hairpin', () => {
     const commands = [...(await hairpin(['--help'])).stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
     expect(commands).toEqual(['manager', 'admin', 'agent', 'probe', 'zonefile', 'lab']);
     // Commands side by side (each a process start, seconds on a loaded machine), checks in order.
-    await Promise.all(commands.map(async (command) => {
-      const bad = await hairpin([command, '--bogus']);
-      expect(bad.code, command).toBe(2);
-      expect(bad.stderr, command).not.toMatch(NO_STACK);
-      const [first, blank, usage] = bad.stderr.split('\n');
-      expect(first, command).toBe(`hairpin ${command}: Unknown option '--bogus'`);
-      expect(blank).toBe('');
-      expect(usage, command).toMatch(new RegExp(`^usage: hairpin ${command}`));
-      for (const help of ['-h', '--help']) {
-        const shown = await hairpin([command, help]);
-        expect(shown.code, `${command} ${help}`).toBe(0);
-        expect(shown.stdout, command).toMatch(/\nExamples:\n {2}\S[\s\S]*\nExit codes:\n {2}0 /);
-      }
-    }));
+    await Promise.all(
+      commands.map(async (command) => {
+        const bad = await hairpin([command, '--bogus']);
+        expect(bad.code, command).toBe(2);
+        expect(bad.stderr, command).not.toMatch(NO_STACK);
+        const [first, blank, usage] = bad.stderr.split('\n');
+        expect(first, command).toBe(`hairpin ${command}: Unknown option '--bogus'`);
+        expect(blank).toBe('');
+        expect(usage, command).toMatch(new RegExp(`^usage: hairpin ${command}`));
+        for (const help of ['-h', '--help']) {
+          const shown = await hairpin([command, help]);
+          expect(shown.code, `${command} ${help}`).toBe(0);
+          expect(shown.stdout, command).toMatch(/\nExamples:\n {2}\S[\s\S]*\nExit codes:\n {2}0 /);
+        }
+      }),
+    );
   }, 180_000);
 
   it('bad arguments and settings exit 2 too, without a stack trace', async () => {
-    await Promise.all([['admin'], ['admin', 'enrol', '1234'], ['admin', 'frobnicate'], ['agent'], ['agent', 'status'], ['probe'], ['probe', '--timeout', 'soon', 'x.example.test'], ['lab', 'sideways'], ['zonefile', 'extra'], ['manager', '--http-port', 'eighty', '--db', ':memory:'], ['manager', 'now']].map(async (args) => {
-      const bad = await hairpin(args, { HAIRPIN_ADMIN_TOKEN: 'x' });
-      expect(bad.code, args.join(' ')).toBe(2);
-      expect(bad.stderr, args.join(' ')).not.toMatch(NO_STACK);
-      expect(bad.stderr).toMatch(/^hairpin \w+: .+\n\nusage: /);
-    }));
+    await Promise.all(
+      [
+        ['admin'],
+        ['admin', 'enrol', '1234'],
+        ['admin', 'frobnicate'],
+        ['agent'],
+        ['agent', 'status'],
+        ['probe'],
+        ['probe', '--timeout', 'soon', 'x.example.test'],
+        ['lab', 'sideways'],
+        ['zonefile', 'extra'],
+        ['manager', '--http-port', 'eighty', '--db', ':memory:'],
+        ['manager', 'now'],
+      ].map(async (args) => {
+        const bad = await hairpin(args, { HAIRPIN_ADMIN_TOKEN: 'x' });
+        expect(bad.code, args.join(' ')).toBe(2);
+        expect(bad.stderr, args.join(' ')).not.toMatch(NO_STACK);
+        expect(bad.stderr).toMatch(/^hairpin \w+: .+\n\nusage: /);
+      }),
+    );
   }, 180_000);
 
   it('names a manager it cannot reach in one line, found from HAIRPIN_HTTP_PORT', async () => {
     const port = await freePort();
     const refused = await hairpin(['admin', 'licences'], { HAIRPIN_ADMIN_TOKEN: 'x', HAIRPIN_HTTP_PORT: String(port) });
-    expect(refused).toMatchObject({ code: 1, stderr: `hairpin admin: cannot reach the manager at http://127.0.0.1:${port}: connection refused\n` });
+    expect(refused).toMatchObject({
+      code: 1,
+      stderr: `hairpin admin: cannot reach the manager at http://127.0.0.1:${port}: connection refused\n`,
+    });
   });
 
   it('admin finds the manager from HAIRPIN_HTTP_PORT and prints dates as ISO 8601', async () => {
@@ -105,9 +131,14 @@ describe('hairpin manager settings', () => {
   it('takes flags, a config file, and the environment: flag over environment over file', async () => {
     const [filePort, envPort, flagPort] = [await freePort(), await freePort(), await freePort()];
     const file = join(dir, 'manager.env');
-    writeFileSync(file, `# a comment\nHAIRPIN_ZONE="file.example"\nHAIRPIN_HTTP_PORT=${filePort}\nHAIRPIN_DB=:memory:\nHAIRPIN_ADMIN_TOKEN='from-file'\n`);
+    writeFileSync(
+      file,
+      `# a comment\nHAIRPIN_ZONE="file.example"\nHAIRPIN_HTTP_PORT=${filePort}\nHAIRPIN_DB=:memory:\nHAIRPIN_ADMIN_TOKEN='from-file'\n`,
+    );
     // File alone: its zone and port.
-    const fromFile = await spawnManager({ HAIRPIN_CONFIG: file, HAIRPIN_HTTP_PORT: '' }, filePort).catch(() => undefined);
+    const fromFile = await spawnManager({ HAIRPIN_CONFIG: file, HAIRPIN_HTTP_PORT: '' }, filePort).catch(
+      () => undefined,
+    );
     try {
       expect(fromFile).toBeDefined();
       expect(await (await fetch(`${fromFile!.url}/health`)).json()).toMatchObject({ zone: 'file.example' });
@@ -115,13 +146,21 @@ describe('hairpin manager settings', () => {
       await fromFile?.stop();
     }
     // The environment over the file, a flag over the environment.
-    const both = await spawnManager({ HAIRPIN_CONFIG: file, HAIRPIN_HTTP_PORT: String(envPort), HAIRPIN_ZONE: 'env.example' }, envPort);
+    const both = await spawnManager(
+      { HAIRPIN_CONFIG: file, HAIRPIN_HTTP_PORT: String(envPort), HAIRPIN_ZONE: 'env.example' },
+      envPort,
+    );
     try {
       expect(await (await fetch(`${both.url}/health`)).json()).toMatchObject({ zone: 'env.example' });
     } finally {
       await both.stop();
     }
-    const flagged = await spawnManager({ HAIRPIN_CONFIG: file, HAIRPIN_HTTP_PORT: String(envPort) }, flagPort, ['--http-port', String(flagPort), '--zone', 'flag.example']);
+    const flagged = await spawnManager({ HAIRPIN_CONFIG: file, HAIRPIN_HTTP_PORT: String(envPort) }, flagPort, [
+      '--http-port',
+      String(flagPort),
+      '--zone',
+      'flag.example',
+    ]);
     try {
       expect(await (await fetch(`${flagged.url}/health`)).json()).toMatchObject({ zone: 'flag.example' });
     } finally {

@@ -1,6 +1,6 @@
 // Real DNS servers and resolvers for tests and the benchmark: each gets its own config in a temp
 // dir and its own loopback port, runs in the foreground, and is killed by whoever started it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { encodeMessage } from '../../dns/message.ts';
 import { query, udpExchange } from './wire-client.ts';
 
@@ -30,12 +30,21 @@ export async function startDaemon(
 ): Promise<Daemon> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let output = '';
-  const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8000); };
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-  child.once('error', (e) => { output += `\n${e.message}`; });
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  child.once('error', (e) => {
+    output += `\n${e.message}`;
+  });
   const stop = async () => {
     if (!exited) {
       child.kill('SIGTERM');
@@ -47,7 +56,8 @@ export async function startDaemon(
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   const probe = encodeMessage(query(options.probeName, 'SOA'));
   while (Date.now() < deadline && !exited) {
-    if (await udpExchange(options.port, probe, 200)) return { process: child, port: options.port, output: () => output, stop };
+    if (await udpExchange(options.port, probe, 200))
+      return { process: child, port: options.port, output: () => output, stop };
   }
   await stop();
   throw new Error(`${command} did not come up on port ${options.port}:\n${output}`);

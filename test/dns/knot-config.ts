@@ -11,7 +11,9 @@ import { join } from 'node:path';
  */
 export async function writeKnotConfig(dir: string, port: number, zone: string, zoneFile: string): Promise<string> {
   const conf = join(dir, 'knot.conf');
-  await writeFile(conf, `server:
+  await writeFile(
+    conf,
+    `server:
   listen: 127.0.0.1@${port}
   rundir: "${dir}"
   udp-workers: 1
@@ -29,6 +31,7 @@ zone:
     zonefile-sync: -1
     zonefile-load: whole
     journal-content: none
-`);
+`,
+  );
   return conf;
 }

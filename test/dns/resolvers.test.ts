@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLAG_RD, headerRcode, records } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
-import { haveSystemPrograms } from '../support/system.ts';
 import { freePort } from '../support/net.ts';
-import { startDaemon, type Daemon } from './daemons.ts';
+import { haveSystemPrograms } from '../support/system.ts';
+import { type Daemon, startDaemon } from './daemons.ts';
 import { query, tcpAsk, udpAsk } from './wire-client.ts';
 
 const have = haveSystemPrograms('unbound', 'named', 'dnsmasq');
@@ -27,7 +27,9 @@ const resolvers: Resolver[] = [
       // do-not-query-localhost: no lets it reach a server on 127.0.0.1; no private-address lines,
       // so it passes the RFC 1918 answer of the internal name. Root forwarded to us too, so it never
       // tries the real root servers.
-      await writeFile(conf, `server:
+      await writeFile(
+        conf,
+        `server:
   interface: 127.0.0.1
   port: ${port}
   do-daemonize: no
@@ -48,7 +50,8 @@ stub-zone:
 forward-zone:
   name: "."
   forward-addr: 127.0.0.1@${dnsPort}
-`);
+`,
+      );
       return startDaemon('unbound', ['-d', '-c', conf], { port, probeName: 'example.test' });
     },
   },
@@ -57,7 +60,9 @@ forward-zone:
     async start(dir, port, dnsPort) {
       const conf = join(dir, 'named.conf');
       // Forward only, everywhere: named must never try the root servers from a test.
-      await writeFile(conf, `options {
+      await writeFile(
+        conf,
+        `options {
   directory "${dir}";
   pid-file none;
   session-keyfile "${dir}/session.key";
@@ -70,17 +75,29 @@ forward-zone:
   forwarders { 127.0.0.1 port ${dnsPort}; };
 };
 zone "example.test" { type forward; forward only; forwarders { 127.0.0.1 port ${dnsPort}; }; };
-`);
+`,
+      );
       return startDaemon('named', ['-g', '-4', '-n', '1', '-c', conf], { port, probeName: 'example.test' });
     },
   },
   {
     name: 'dnsmasq',
     async start(_dir, port, dnsPort) {
-      return startDaemon('dnsmasq', [
-        '-d', '--conf-file=/dev/null', '--pid-file=', '--no-resolv', '--no-hosts', `--port=${port}`,
-        '--listen-address=127.0.0.1', '--bind-interfaces', `--server=/example.test/127.0.0.1#${dnsPort}`,
-      ], { port, probeName: 'example.test' });
+      return startDaemon(
+        'dnsmasq',
+        [
+          '-d',
+          '--conf-file=/dev/null',
+          '--pid-file=',
+          '--no-resolv',
+          '--no-hosts',
+          `--port=${port}`,
+          '--listen-address=127.0.0.1',
+          '--bind-interfaces',
+          `--server=/example.test/127.0.0.1#${dnsPort}`,
+        ],
+        { port, probeName: 'example.test' },
+      );
     },
   },
 ];
@@ -92,7 +109,11 @@ describe.skipIf(!have)('resolvers in front of the built-in server', () => {
     dir = await mkdtemp(join(tmpdir(), 'hairpin-resolvers-'));
     manager = await startTestManager();
     const credential = await manager.enrol('1234', 'nur1');
-    await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', privateIpv6: 'fd00::5', publicIpv4: '198.51.100.7' });
+    await manager.report('1234', 'nur1', credential, {
+      privateIpv4: '10.1.2.3',
+      privateIpv6: 'fd00::5',
+      publicIpv4: '198.51.100.7',
+    });
   });
   afterAll(async () => {
     await manager?.close();
@@ -111,7 +132,9 @@ describe.skipIf(!have)('resolvers in front of the built-in server', () => {
 
       const resolve = async (name: string, type: 'A' | 'AAAA', tcp = false) => {
         const answer = await (tcp ? tcpAsk : udpAsk)(daemon.port, { ...query(name, type, 1232), flags: FLAG_RD });
-        return records(answer?.answers).filter((r) => r.type === type).map((r) => String(r.data));
+        return records(answer?.answers)
+          .filter((r) => r.type === type)
+          .map((r) => String(r.data));
       };
 
       it('resolves the external and internal names of a reported node', async () => {

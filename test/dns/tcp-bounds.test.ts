@@ -7,7 +7,7 @@ import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
 import type { DnsServerLimits } from '../../worker/dns-server/limits.ts';
 import type { Responder } from '../../worker/dns-server/responder.ts';
 import { sourceKey, sourcePrefix } from '../../worker/dns-server/source-slots.ts';
-import { serveTcp, type RunningTcp } from '../../worker/dns-server/tcp.ts';
+import { type RunningTcp, serveTcp } from '../../worker/dns-server/tcp.ts';
 import { framed } from './wire-client.ts';
 
 /** Each query back with QR set: enough to tell an answered connection from a closed one. */
@@ -17,7 +17,9 @@ const echo: Responder = (bytes) => {
   return [out];
 };
 
-const QUERY = new Uint8Array([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 4, 0x74, 0x65, 0x73, 0x74, 0, 0, 1, 0, 1]);
+const QUERY = new Uint8Array([
+  0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 4, 0x74, 0x65, 0x73, 0x74, 0, 0, 1, 0, 1,
+]);
 
 function open(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -190,4 +192,3 @@ describe('sourceKey', () => {
     expect(sourcePrefix('2001:db8:1:300::1', 24, 56)).not.toBe(sourcePrefix('2001:db8:1:200::1', 24, 56));
   });
 });
-

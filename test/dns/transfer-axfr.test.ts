@@ -2,23 +2,45 @@
 // full-zone fallback, and who is refused what.
 import { Buffer } from 'node:buffer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, fullRcode, records, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
+import {
+  type DnsMessage,
+  type DnsRecord,
+  decodeMessage,
+  encodeMessage,
+  fullRcode,
+  records,
+} from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { findTsig, HMAC_SHA256, signMessage, TsigError, verifyMessage, type TsigKey } from '../../worker/transfer/tsig.ts';
 import { parseSecondary, parseTsigKey, transferConfigFromEnv } from '../../worker/transfer/config.ts';
 import { transferHandler } from '../../worker/transfer/handler.ts';
 import { journalDeltas } from '../../worker/transfer/journal.ts';
 import { transferMessages } from '../../worker/transfer/messages.ts';
+import {
+  findTsig,
+  HMAC_SHA256,
+  signMessage,
+  TsigError,
+  type TsigKey,
+  verifyMessage,
+} from '../../worker/transfer/tsig.ts';
 import type { DnsHandler } from '../../worker/zone/handler.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { TEST_KEY, TEST_KEY_SPEC } from './transfer-secondaries.ts';
 
 const key = parseTsigKey(TEST_KEY_SPEC);
-const soaOf = (serial: number): DnsRecord => ({ type: 'SOA', name: 'example.test', ttl: 3600, class: 'IN', data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 } });
+const soaOf = (serial: number): DnsRecord => ({
+  type: 'SOA',
+  name: 'example.test',
+  ttl: 3600,
+  class: 'IN',
+  data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 },
+});
 
 function transferQuery(type: 'AXFR' | 'IXFR', serial?: number): DnsMessage {
   return {
-    id: 77, type: 'query', questions: [{ name: 'example.test', type, class: 'IN' }],
+    id: 77,
+    type: 'query',
+    questions: [{ name: 'example.test', type, class: 'IN' }],
     ...(serial === undefined ? {} : { authorities: [soaOf(serial)] }),
   };
 }
@@ -27,13 +49,22 @@ const allRecords = (wires: Uint8Array[]) => wires.flatMap((w) => records(decodeM
 
 describe('transfer message framing (RFC 5936 §2.2)', () => {
   it('packs records in order under the size bound, the question in the first message only', () => {
-    const rs: DnsRecord[] = [soaOf(9), ...Array.from({ length: 300 }, (_, i): DnsRecord => ({ type: 'TXT', name: `n${i}.example.test`, ttl: 60, class: 'IN', data: [`value ${i}`] })), soaOf(9)];
+    const rs: DnsRecord[] = [
+      soaOf(9),
+      ...Array.from(
+        { length: 300 },
+        (_, i): DnsRecord => ({ type: 'TXT', name: `n${i}.example.test`, ttl: 60, class: 'IN', data: [`value ${i}`] }),
+      ),
+      soaOf(9),
+    ];
     const wires = transferMessages(transferQuery('AXFR'), rs, 2048);
     expect(wires.length).toBeGreaterThan(5);
     for (const w of wires) expect(w.byteLength).toBeLessThanOrEqual(2048);
     const decoded = wires.map(decodeMessage);
     expect(decoded[0]!.questions).toHaveLength(1);
-    expect(decoded.slice(1).every((m) => (m.questions ?? []).length === 0 && m.id === 77 && m.type === 'response')).toBe(true);
+    expect(
+      decoded.slice(1).every((m) => (m.questions ?? []).length === 0 && m.id === 77 && m.type === 'response'),
+    ).toBe(true);
     const got = allRecords(wires);
     expect(got.map((r) => r.name)).toEqual(rs.map((r) => r.name));
     expect(got[0]!.type).toBe('SOA');
@@ -59,17 +90,29 @@ describe('transfer handler', () => {
   let manager: TestManager;
   let handler: DnsHandler;
   let credential: string;
-  const ask = async (message: DnsMessage, options: { sign?: TsigKey; peer?: string; transport?: 'udp' | 'tcp' } = {}) => {
+  const ask = async (
+    message: DnsMessage,
+    options: { sign?: TsigKey; peer?: string; transport?: 'udp' | 'tcp' } = {},
+  ) => {
     const wire = encodeMessage(message);
     const signed = options.sign ? await signMessage(wire, options.sign) : undefined;
     const raw = signed?.wire ?? wire;
-    const out = await handler(decodeMessage(raw), { transport: options.transport ?? 'tcp', peer: options.peer ?? '127.0.0.1', raw });
+    const out = await handler(decodeMessage(raw), {
+      transport: options.transport ?? 'tcp',
+      peer: options.peer ?? '127.0.0.1',
+      raw,
+    });
     return { out: out ?? [], mac: signed?.mac };
   };
 
   beforeAll(async () => {
     manager = await startTestManager();
-    handler = transferHandler({ config: manager.config, store: manager.store, zone: manager.zone, transfer: { secondaries: [{ address: '127.0.0.1', port: 53 }], key } });
+    handler = transferHandler({
+      config: manager.config,
+      store: manager.store,
+      zone: manager.zone,
+      transfer: { secondaries: [{ address: '127.0.0.1', port: 53 }], key },
+    });
     credential = await manager.enrol('1234', 'nur1');
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '203.0.113.7' });
   });
@@ -87,7 +130,9 @@ describe('transfer handler', () => {
     const serial = await manager.store.serial();
     expect(rs[0]).toMatchObject({ type: 'SOA', data: { serial } });
     expect(rs.at(-1)).toMatchObject({ type: 'SOA', data: { serial } });
-    expect(rs).toContainEqual(expect.objectContaining({ name: 'i-nur1.pl-1234.example.test', type: 'A', data: '10.1.2.3' }));
+    expect(rs).toContainEqual(
+      expect.objectContaining({ name: 'i-nur1.pl-1234.example.test', type: 'A', data: '10.1.2.3' }),
+    );
     expect(rs).toContainEqual(expect.objectContaining({ name: 'private.canary.example.test', type: 'A' }));
   });
 
@@ -101,8 +146,18 @@ describe('transfer handler', () => {
     // new SOA, [old SOA, -A, -TXT, new SOA, +A, +TXT] twice, new SOA
     expect(rs.map((r) => `${r.type}${r.type === 'SOA' ? r.data.serial : ` ${r.data}`}`)).toEqual([
       `SOA${now}`,
-      `SOA${before}`, 'A 10.1.2.3', 'TXT v=hairpin1 a=10.1.2.3', `SOA${before + 1}`, 'A 10.1.2.4', 'TXT v=hairpin1 a=10.1.2.4',
-      `SOA${before + 1}`, 'A 10.1.2.4', 'TXT v=hairpin1 a=10.1.2.4', `SOA${now}`, 'A 10.1.2.5', 'TXT v=hairpin1 a=10.1.2.5',
+      `SOA${before}`,
+      'A 10.1.2.3',
+      'TXT v=hairpin1 a=10.1.2.3',
+      `SOA${before + 1}`,
+      'A 10.1.2.4',
+      'TXT v=hairpin1 a=10.1.2.4',
+      `SOA${before + 1}`,
+      'A 10.1.2.4',
+      'TXT v=hairpin1 a=10.1.2.4',
+      `SOA${now}`,
+      'A 10.1.2.5',
+      'TXT v=hairpin1 a=10.1.2.5',
       `SOA${now}`,
     ]);
     expect(rs.filter((r) => r.name === 'nur1.pl-1234.example.test')).toEqual([]);
@@ -110,7 +165,10 @@ describe('transfer handler', () => {
 
   it('answers an up-to-date IXFR (and any IXFR over UDP) with the SOA alone', async () => {
     const now = await manager.store.serial();
-    for (const [serial, transport] of [[now, 'tcp'], [now - 1, 'udp']] as const) {
+    for (const [serial, transport] of [
+      [now, 'tcp'],
+      [now - 1, 'udp'],
+    ] as const) {
       const rs = allRecords((await ask(transferQuery('IXFR', serial), { sign: key, transport })).out);
       expect(rs).toHaveLength(1);
       expect(rs[0]).toMatchObject({ type: 'SOA', data: { serial: now } });
@@ -134,7 +192,11 @@ describe('transfer handler', () => {
     // DoH never reaches the handler: the zone module answers a transfer asked there, with NOTIMP.
     for (const type of ['AXFR', 'IXFR'] as const) {
       const signed = await signMessage(encodeMessage(transferQuery(type, type === 'IXFR' ? 1 : undefined)), key);
-      const doh = await fetch(`${manager.url}/dns-query`, { method: 'POST', headers: { 'content-type': 'application/dns-message' }, body: signed.wire as Uint8Array<ArrayBuffer> });
+      const doh = await fetch(`${manager.url}/dns-query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/dns-message' },
+        body: signed.wire as Uint8Array<ArrayBuffer>,
+      });
       expect(fullRcode(decodeMessage(new Uint8Array(await doh.arrayBuffer())))).toBe(Rcode.NOTIMP);
     }
     expect(rcode((await ask(transferQuery('IXFR'), { sign: key })).out)).toBe(Rcode.FORMERR);
@@ -142,12 +204,20 @@ describe('transfer handler', () => {
     const badkey = (await ask(transferQuery('AXFR'), { sign: other })).out;
     expect(rcode(badkey)).toBe(Rcode.NOTAUTH);
     expect(findTsig(badkey[0]!)).toMatchObject({ error: TsigError.BADKEY });
-    const stale = await signMessage(encodeMessage(transferQuery('AXFR')), key, { time: Math.floor(Date.now() / 1000) - 3600 });
-    const badtime = (await handler(decodeMessage(stale.wire), { transport: 'tcp', peer: '127.0.0.1', raw: stale.wire }))!;
+    const stale = await signMessage(encodeMessage(transferQuery('AXFR')), key, {
+      time: Math.floor(Date.now() / 1000) - 3600,
+    });
+    const badtime = (await handler(decodeMessage(stale.wire), {
+      transport: 'tcp',
+      peer: '127.0.0.1',
+      raw: stale.wire,
+    }))!;
     expect(findTsig(badtime[0]!)).toMatchObject({ error: TsigError.BADTIME });
     expect(findTsig(badtime[0]!)!.otherData).toHaveLength(6);
     expect(findTsig(badtime[0]!)!.timeSigned).toBe(findTsig(stale.wire)!.timeSigned);
-    expect((await verifyMessage(badtime[0]!, [key], { priorMac: stale.mac, now: findTsig(stale.wire)!.timeSigned })).status).toBe('ok');
+    expect(
+      (await verifyMessage(badtime[0]!, [key], { priorMac: stale.mac, now: findTsig(stale.wire)!.timeSigned })).status,
+    ).toBe('ok');
   });
 
   it('walks the journal across the 2^32 serial wrap (RFC 1982)', async () => {
@@ -156,13 +226,22 @@ describe('transfer handler', () => {
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.7', publicIpv4: '203.0.113.7' });
     expect(await manager.store.serial()).toBe(1);
     const deltas = await journalDeltas(manager.config, manager.store, 4294967294, 1);
-    expect(deltas?.map((d) => [d.from, d.to])).toEqual([[4294967294, 4294967295], [4294967295, 1]]);
+    expect(deltas?.map((d) => [d.from, d.to])).toEqual([
+      [4294967294, 4294967295],
+      [4294967295, 1],
+    ]);
     const rs = allRecords((await ask(transferQuery('IXFR', 4294967294), { sign: key })).out);
-    expect(rs.filter((r) => r.type === 'SOA').map((r) => (r.type === 'SOA' ? r.data.serial : 0))).toEqual([1, 4294967294, 4294967295, 4294967295, 1, 1]);
+    expect(rs.filter((r) => r.type === 'SOA').map((r) => (r.type === 'SOA' ? r.data.serial : 0))).toEqual([
+      1, 4294967294, 4294967295, 4294967295, 1, 1,
+    ]);
   });
 
   it('leaves plain queries to the zone, and signs the answer to a signed one', async () => {
-    const soaQuery: DnsMessage = { id: 5, type: 'query', questions: [{ name: 'example.test', type: 'SOA', class: 'IN' }] };
+    const soaQuery: DnsMessage = {
+      id: 5,
+      type: 'query',
+      questions: [{ name: 'example.test', type: 'SOA', class: 'IN' }],
+    };
     expect((await ask(soaQuery)).out).toEqual([]);
     const { out, mac } = await ask(soaQuery, { sign: key });
     expect((await verifyMessage(out[0]!, [key], { priorMac: mac })).status).toBe('ok');

@@ -4,15 +4,21 @@
 // attempts.
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, headerOpcode, records, type DnsRecord } from '../../dns/message.ts';
-import { signMessage, verifyMessage } from '../../worker/transfer/tsig.ts';
+import { type DnsRecord, decodeMessage, encodeMessage, headerOpcode, records } from '../../dns/message.ts';
 import { parseTsigKey } from '../../worker/transfer/config.ts';
 import { Notifier } from '../../worker/transfer/notify.ts';
+import { signMessage, verifyMessage } from '../../worker/transfer/tsig.ts';
 import { freePort } from '../support/net.ts';
 import { TEST_KEY_SPEC } from './transfer-secondaries.ts';
 
 const key = parseTsigKey(TEST_KEY_SPEC);
-const soa = (serial: number): DnsRecord => ({ type: 'SOA', name: 'example.test', ttl: 3600, class: 'IN', data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 } });
+const soa = (serial: number): DnsRecord => ({
+  type: 'SOA',
+  name: 'example.test',
+  ttl: 3600,
+  class: 'IN',
+  data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 },
+});
 
 describe('NOTIFY (RFC 1996)', () => {
   const socket = createSocket('udp4');
@@ -27,7 +33,12 @@ describe('NOTIFY (RFC 1996)', () => {
       const announced = records(message.answers)[0];
       seen.push(announced?.type === 'SOA' ? announced.data.serial! : -1);
       if (drop > 0 && drop--) return;
-      const answer = encodeMessage({ id: message.id, type: 'response', flags: (4 << 11) | 0x0400, questions: message.questions });
+      const answer = encodeMessage({
+        id: message.id,
+        type: 'response',
+        flags: (4 << 11) | 0x0400,
+        questions: message.questions,
+      });
       socket.send((await signMessage(answer, key, { priorMac: verified.tsig.mac })).wire, peer.port, peer.address);
     });
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -37,7 +48,14 @@ describe('NOTIFY (RFC 1996)', () => {
 
   it('sends one signed NOTIFY for a burst, retries a lost one, and stays quiet while the serial holds', async () => {
     let serial = 10;
-    const notifier = new Notifier({ secondaries: [{ address: '127.0.0.1', port }], key, soa: async () => soa(serial), debounceMs: 10, timeoutMs: 100, pollMs: 0 });
+    const notifier = new Notifier({
+      secondaries: [{ address: '127.0.0.1', port }],
+      key,
+      soa: async () => soa(serial),
+      debounceMs: 10,
+      timeoutMs: 100,
+      pollMs: 0,
+    });
     try {
       drop = 1;
       for (let i = 0; i < 5; i++) {
@@ -59,23 +77,47 @@ describe('NOTIFY (RFC 1996)', () => {
   it('ignores a malformed answer, keeps notifying the other secondaries, and retries a serial one of them missed', async () => {
     // Two unsigned secondaries: the first answers its first NOTIFY with bytes that carry the right
     // ID but do not decode, then is silent while `mute`, then answers; the second always answers.
-    const secondaries = await Promise.all([0, 1].map(async () => {
-      const s = createSocket('udp4');
-      const state = { seen: 0, malformed: 0, mute: false };
-      s.on('message', (raw, peer) => {
-        state.seen++;
-        const id = [raw[0]!, raw[1]!];
-        if (state.malformed > 0 && state.malformed--) return s.send(new Uint8Array([...id, 0xa4, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0x40, 1, 2]), peer.port, peer.address);
-        if (state.mute) return;
-        const message = decodeMessage(raw);
-        s.send(encodeMessage({ id: message.id, type: 'response', flags: (4 << 11) | 0x0400, questions: message.questions }), peer.port, peer.address);
-      });
-      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-      return { socket: s, state, secondary: { address: '127.0.0.1', port: s.address().port } };
-    }));
+    const secondaries = await Promise.all(
+      [0, 1].map(async () => {
+        const s = createSocket('udp4');
+        const state = { seen: 0, malformed: 0, mute: false };
+        s.on('message', (raw, peer) => {
+          state.seen++;
+          const id = [raw[0]!, raw[1]!];
+          if (state.malformed > 0 && state.malformed--)
+            return s.send(
+              new Uint8Array([...id, 0xa4, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0x40, 1, 2]),
+              peer.port,
+              peer.address,
+            );
+          if (state.mute) return;
+          const message = decodeMessage(raw);
+          s.send(
+            encodeMessage({
+              id: message.id,
+              type: 'response',
+              flags: (4 << 11) | 0x0400,
+              questions: message.questions,
+            }),
+            peer.port,
+            peer.address,
+          );
+        });
+        await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+        return { socket: s, state, secondary: { address: '127.0.0.1', port: s.address().port } };
+      }),
+    );
     const [flaky, steady] = secondaries as [(typeof secondaries)[0], (typeof secondaries)[0]];
     let serial = 40;
-    const notifier = new Notifier({ secondaries: secondaries.map((s) => s.secondary), key: undefined, soa: async () => soa(serial), debounceMs: 1, timeoutMs: 500, attempts: 2, pollMs: 0 });
+    const notifier = new Notifier({
+      secondaries: secondaries.map((s) => s.secondary),
+      key: undefined,
+      soa: async () => soa(serial),
+      debounceMs: 1,
+      timeoutMs: 500,
+      attempts: 2,
+      pollMs: 0,
+    });
     // One round, as the poll starts it: awaited once it has begun (the debounce timer fired).
     const round = async () => {
       const before = notifier.settled;
@@ -101,7 +143,9 @@ describe('NOTIFY (RFC 1996)', () => {
       ]);
       flaky.state.mute = false;
       const steadySeen = steady.state.seen;
-      expect(await round()).toMatchObject([{ secondary: flaky.secondary, serial: 41, status: 'acknowledged', attempts: 1 }]);
+      expect(await round()).toMatchObject([
+        { secondary: flaky.secondary, serial: 41, status: 'acknowledged', attempts: 1 },
+      ]);
       expect(steady.state.seen).toBe(steadySeen);
     } finally {
       await notifier.close();
@@ -111,7 +155,15 @@ describe('NOTIFY (RFC 1996)', () => {
 
   it('gives up on a silent secondary after the bounded attempts', async () => {
     const silent = await freePort();
-    const notifier = new Notifier({ secondaries: [{ address: '127.0.0.1', port: silent }], key, soa: async () => soa(99), debounceMs: 1, timeoutMs: 20, attempts: 3, pollMs: 0 });
+    const notifier = new Notifier({
+      secondaries: [{ address: '127.0.0.1', port: silent }],
+      key,
+      soa: async () => soa(99),
+      debounceMs: 1,
+      timeoutMs: 20,
+      attempts: 3,
+      pollMs: 0,
+    });
     try {
       notifier.zoneChanged();
       await new Promise((r) => setTimeout(r, 10));

@@ -1,7 +1,7 @@
 // AXFR from the Postgres store while reports keep changing the zone: every transfer is one
 // consistent state (the serial in its SOA, and the addresses as of that serial).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, records, type DnsRecord } from '../../dns/message.ts';
+import { type DnsRecord, decodeMessage, encodeMessage, records } from '../../dns/message.ts';
 import { transferHandler } from '../../worker/transfer/handler.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -28,7 +28,12 @@ describe.skipIf(!available)('AXFR on Postgres under writes', () => {
   });
 
   it('every transfer is one state of the zone: n reports in, the serial says n', async () => {
-    const handler = transferHandler({ config: manager.config, store: manager.store, zone: manager.zone, transfer: { secondaries: [{ address: '127.0.0.1', port: 53 }], key: undefined } });
+    const handler = transferHandler({
+      config: manager.config,
+      store: manager.store,
+      zone: manager.zone,
+      transfer: { secondaries: [{ address: '127.0.0.1', port: 53 }], key: undefined },
+    });
     const base = await manager.store.serial();
     // Report k (k = 1, 2, …) gives node k % NODES the address 10.0.<k>; the serial moves by one each.
     let sent = 0;
@@ -36,7 +41,9 @@ describe.skipIf(!available)('AXFR on Postgres under writes', () => {
     const writer = (async () => {
       while (writing && sent < 2_000) {
         const k = ++sent;
-        await manager.report('4321', `nur${k % NODES}`, credentials[k % NODES]!, { privateIpv4: `10.0.${k >> 8}.${k & 255}` });
+        await manager.report('4321', `nur${k % NODES}`, credentials[k % NODES]!, {
+          privateIpv4: `10.0.${k >> 8}.${k & 255}`,
+        });
       }
     })();
     try {
@@ -44,7 +51,11 @@ describe.skipIf(!available)('AXFR on Postgres under writes', () => {
         // Each transfer starts with reports in flight and new ones since the last.
         const seen = sent;
         await waitUntil(() => sent > seen + 2, { everyMs: 5, timeout: () => 'the writer stalled' });
-        const query = encodeMessage({ id: t, type: 'query', questions: [{ name: 'example.test', type: 'AXFR', class: 'IN' }] });
+        const query = encodeMessage({
+          id: t,
+          type: 'query',
+          questions: [{ name: 'example.test', type: 'AXFR', class: 'IN' }],
+        });
         const out = await handler(decodeMessage(query), { transport: 'tcp', peer: '127.0.0.1', raw: query });
         const rs: DnsRecord[] = (out ?? []).flatMap((w) => records(decodeMessage(w).answers));
         const soa = rs[0];
@@ -52,9 +63,11 @@ describe.skipIf(!available)('AXFR on Postgres under writes', () => {
         const n = (soa as unknown as { data: { serial: number } }).data.serial - base;
         // As of report n, node i holds the address of the last k <= n with k % NODES === i.
         for (let i = 0; i < NODES; i++) {
-          const last = n - ((n - i) % NODES + NODES) % NODES;
+          const last = n - ((((n - i) % NODES) + NODES) % NODES);
           const want = last >= 1 ? [`10.0.${last >> 8}.${last & 255}`] : [];
-          const got = rs.filter((r) => r.type === 'A' && r.name === `i-nur${i}.pl-4321.example.test`).map((r) => String(r.data));
+          const got = rs
+            .filter((r) => r.type === 'A' && r.name === `i-nur${i}.pl-4321.example.test`)
+            .map((r) => String(r.data));
           expect(got, `transfer ${t} at report ${n}, node ${i}`).toEqual(want);
         }
       }

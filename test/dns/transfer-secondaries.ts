@@ -41,7 +41,9 @@ async function launch(command: string, args: string[], dir: string, port: number
 export async function startKnot(zone: string, primaryPort: number, port: number): Promise<Secondary> {
   const dir = await mkdtemp(join(tmpdir(), 'hairpin-knot-'));
   const conf = join(dir, 'knot.conf');
-  await writeFile(conf, `
+  await writeFile(
+    conf,
+    `
 server:
     rundir: "${dir}"
     listen: 127.0.0.1@${port}
@@ -76,7 +78,8 @@ zone:
   - domain: ${zone}
     master: manager
     acl: from-manager
-`);
+`,
+  );
   return launch(which('knotd') ?? '/usr/sbin/knotd', ['-c', conf], dir, port, zone);
 }
 
@@ -84,7 +87,9 @@ zone:
 export async function startNsd(zone: string, primaryPort: number, port: number): Promise<Secondary> {
   const dir = await mkdtemp(join(tmpdir(), 'hairpin-nsd-'));
   const conf = join(dir, 'nsd.conf');
-  await writeFile(conf, `
+  await writeFile(
+    conf,
+    `
 server:
     ip-address: 127.0.0.1@${port}
     port: ${port}
@@ -110,7 +115,8 @@ zone:
     zonefile: "${dir}/${zone}.zone"
     request-xfr: 127.0.0.1@${primaryPort} ${TEST_KEY.name}
     allow-notify: 127.0.0.1 ${TEST_KEY.name}
-`);
+`,
+  );
   return launch(which('nsd') ?? '/usr/sbin/nsd', ['-d', '-c', conf], dir, port, zone);
 }
 
@@ -118,7 +124,9 @@ zone:
 export async function startBind(zone: string, primaryPort: number, port: number): Promise<Secondary> {
   const dir = await mkdtemp(join(tmpdir(), 'hairpin-named-'));
   const conf = join(dir, 'named.conf');
-  await writeFile(conf, `
+  await writeFile(
+    conf,
+    `
 options {
   directory "${dir}";
   pid-file "${dir}/named.pid";
@@ -138,17 +146,26 @@ zone "${zone}" {
   file "${dir}/${zone}.db";
   allow-notify { key "${TEST_KEY.name}"; };
 };
-`);
+`,
+  );
   return launch(which('named') ?? '/usr/sbin/named', ['-g', '-c', conf], dir, port, zone);
 }
 
 /** kdig at a secondary: the +short answer lines. */
 export async function kdigShort(port: number, name: string, type: string): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('kdig', ['@127.0.0.1', '-p', String(port), '+short', '+retry=0', '+time=1', name, type], { timeout: 5000 });
+  const { stdout } = await promisify(execFile)(
+    'kdig',
+    ['@127.0.0.1', '-p', String(port), '+short', '+retry=0', '+time=1', name, type],
+    { timeout: 5000 },
+  );
   return stdout.split('\n').filter(Boolean);
 }
 
 /** Poll until `check` holds (every 20 ms, at most `ms`); a failing check (kdig error) counts as not yet. */
 export function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  return waitUntil(() => check().catch(() => false), { timeoutMs: ms, everyMs: 20, timeout: () => `condition not met within ${ms} ms` });
+  return waitUntil(() => check().catch(() => false), {
+    timeoutMs: ms,
+    everyMs: 20,
+    timeout: () => `condition not met within ${ms} ms`,
+  });
 }

@@ -1,16 +1,25 @@
 // A bare DNS client for tests: send bytes, get bytes, over UDP or TCP on loopback, bounded in time.
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { decodeMessage, encodeMessage, type DnsMessage, type DnsQuestion, type OptRecord } from '../../dns/message.ts';
-import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
+import { type DnsMessage, type DnsQuestion, decodeMessage, encodeMessage, type OptRecord } from '../../dns/message.ts';
 import { frameTcp } from '../../dns/tcp-frame.ts';
+import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
 
 /** Question types, ANY included (dns-packet's types leave the meta-types out). */
 export type QueryType = DnsQuestion['type'] | 'ANY';
 
 /** A query for one question, with an OPT advertising `edns` bytes when given. */
 export function query(name: string, type: QueryType, edns?: number, id = 4242): DnsMessage {
-  const opt: OptRecord = { type: 'OPT', name: '.', udpPayloadSize: edns ?? 0, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] };
+  const opt: OptRecord = {
+    type: 'OPT',
+    name: '.',
+    udpPayloadSize: edns ?? 0,
+    extendedRcode: 0,
+    ednsVersion: 0,
+    flags: 0,
+    flag_do: false,
+    options: [],
+  };
   return {
     type: 'query',
     id,
@@ -21,7 +30,12 @@ export function query(name: string, type: QueryType, edns?: number, id = 4242): 
 }
 
 /** One datagram out, the first datagram back (undefined after `timeoutMs`). */
-export function udpExchange(port: number, bytes: Uint8Array, timeoutMs = 2000, host = '127.0.0.1'): Promise<Uint8Array | undefined> {
+export function udpExchange(
+  port: number,
+  bytes: Uint8Array,
+  timeoutMs = 2000,
+  host = '127.0.0.1',
+): Promise<Uint8Array | undefined> {
   return new Promise((resolve) => {
     const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     const done = (value: Uint8Array | undefined) => {
@@ -40,7 +54,13 @@ export function udpExchange(port: number, bytes: Uint8Array, timeoutMs = 2000, h
  * Write `payload` on one TCP connection, read `expected` framed messages back (fewer if the
  * server closes or `timeoutMs` passes).
  */
-export function tcpExchange(port: number, payload: Uint8Array, expected: number, timeoutMs = 5000, host = '127.0.0.1'): Promise<Uint8Array[]> {
+export function tcpExchange(
+  port: number,
+  payload: Uint8Array,
+  expected: number,
+  timeoutMs = 5000,
+  host = '127.0.0.1',
+): Promise<Uint8Array[]> {
   return new Promise((resolve) => {
     const socket = connect(port, host);
     const messages: Uint8Array[] = [];

@@ -10,7 +10,10 @@ const ROOT = join(import.meta.dirname, '../..');
 
 /** The Markdown files the repository ships (tracked, or new in this checkout), not those of dependencies. */
 export function markdownFiles(): string[] {
-  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'], { cwd: ROOT, encoding: 'utf8' });
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return listed.split('\n').filter((f) => f && existsSync(join(ROOT, f)));
 }
 
@@ -19,7 +22,14 @@ export function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
   for (const line of withoutFences(markdown).split('\n')) {
     const m = /^#{1,6}\s+(.*)$/.exec(line);
-    if (m) out.add(m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+    if (m)
+      out.add(
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+          .replace(/\s/g, '-'),
+      );
   }
   return out;
 }
@@ -30,7 +40,22 @@ function withoutFences(markdown: string): string {
 }
 
 /** Top-level folders of the repository: a code span starting with one of them names a path in it. */
-const FOLDERS = ['agent', 'bench', 'bin', 'cli', 'client', 'contract', 'dns', 'docs', 'lab', 'probe', 'schema', 'scripts', 'test', 'worker'];
+const FOLDERS = [
+  'agent',
+  'bench',
+  'bin',
+  'cli',
+  'client',
+  'contract',
+  'dns',
+  'docs',
+  'lab',
+  'probe',
+  'schema',
+  'scripts',
+  'test',
+  'worker',
+];
 
 type Finding = { file: string; cites: string; problem: string };
 
@@ -42,7 +67,8 @@ export function checkDoc(file: string): Finding[] {
     if (/^[a-z][a-z+.-]*:/i.test(target!)) continue; // https:, mailto:
     const [path, anchor] = target!.split('#') as [string, string | undefined];
     const resolved = path ? normalize(join(here, path)) : join(ROOT, file);
-    if (relative(ROOT, resolved).startsWith('..')) findings.push({ file, cites: target!, problem: 'points outside the repository' });
+    if (relative(ROOT, resolved).startsWith('..'))
+      findings.push({ file, cites: target!, problem: 'points outside the repository' });
     else if (!existsSync(resolved)) findings.push({ file, cites: target!, problem: 'no such file' });
     else if (anchor && resolved.endsWith('.md') && !anchors(readFileSync(resolved, 'utf8')).has(anchor)) {
       findings.push({ file, cites: target!, problem: 'no such heading' });
@@ -52,7 +78,8 @@ export function checkDoc(file: string): Finding[] {
     const path = span!.replace(/^\.\//, '').replace(/[.,:;]$/, '');
     const top = path.split('/')[0]!;
     // Build output (`probe/dist/`) is made by a command the doc names, not kept in the repository.
-    const citesRepoPath = FOLDERS.includes(top) && path.includes('/') && !/[*{}<>…|]/.test(path) && !path.includes('/dist/');
+    const citesRepoPath =
+      FOLDERS.includes(top) && path.includes('/') && !/[*{}<>…|]/.test(path) && !path.includes('/dist/');
     const citesDoc = /^[\w./-]+\.md$/.test(path);
     if (!citesRepoPath && !citesDoc) continue;
     // A path is the repository's (`worker/app.ts`) or, for a doc, also beside the citing file.
@@ -61,7 +88,8 @@ export function checkDoc(file: string): Finding[] {
   }
   // A doc named in prose, `(docs/relay.md)` say, must be there as much as a linked one.
   for (const [path] of text.matchAll(/\b(?:docs|client|probe)\/[\w.-]+\.md\b/g)) {
-    if (!existsSync(join(ROOT, path!))) findings.push({ file, cites: path!, problem: 'names a document the repository does not hold' });
+    if (!existsSync(join(ROOT, path!)))
+      findings.push({ file, cites: path!, problem: 'names a document the repository does not hold' });
   }
   for (const [name] of text.matchAll(/\b[A-Z][A-Za-z-]*\.md\b/g)) {
     if (![join(ROOT, name), join(ROOT, 'docs', name), join(here, name)].some((p) => existsSync(p))) {
@@ -75,7 +103,19 @@ describe('docs', () => {
   const files = markdownFiles();
 
   it('the front page and the docs by reader are all there', () => {
-    for (const f of ['README.md', 'client/README.md', 'docs/ARCHITECTURE.md', 'docs/manager.md', 'docs/workers.md', 'docs/dns.md', 'docs/agent.md', 'docs/probe.md', 'docs/lab.md', 'docs/testing.md', 'docs/benchmarks.md']) {
+    for (const f of [
+      'README.md',
+      'client/README.md',
+      'docs/ARCHITECTURE.md',
+      'docs/manager.md',
+      'docs/workers.md',
+      'docs/dns.md',
+      'docs/agent.md',
+      'docs/probe.md',
+      'docs/lab.md',
+      'docs/testing.md',
+      'docs/benchmarks.md',
+    ]) {
       expect(files).toContain(f);
     }
     // A front page, not the manual: what, the two commands, a quick start, links.
@@ -91,6 +131,8 @@ describe('docs', () => {
   });
 
   it('the check finds what it is for', () => {
-    expect(anchors('# The manager\n## DNS behaviour\n### Deploying on Cloudflare Workers (D1)\n')).toEqual(new Set(['the-manager', 'dns-behaviour', 'deploying-on-cloudflare-workers-d1']));
+    expect(anchors('# The manager\n## DNS behaviour\n### Deploying on Cloudflare Workers (D1)\n')).toEqual(
+      new Set(['the-manager', 'dns-behaviour', 'deploying-on-cloudflare-workers-d1']),
+    );
   });
 });

@@ -21,7 +21,12 @@ export function tableRows(file: string, heading: string): string[][] {
   const lines = text.slice(start).split('\n').slice(1);
   const first = lines.findIndex((l) => l.startsWith('|'));
   const end = lines.findIndex((l, i) => i > first && !l.startsWith('|'));
-  return lines.slice(first + 2, end < 0 ? undefined : end).map((row) => row.split('|').slice(1, -1).map((cell) => cell.trim().replace(/`/g, '')));
+  return lines.slice(first + 2, end < 0 ? undefined : end).map((row) =>
+    row
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim().replace(/`/g, '')),
+  );
 }
 
 /** The first column of the Markdown table that follows `heading`, backticks removed. */
@@ -30,7 +35,12 @@ export function firstColumn(file: string, heading: string): string[] {
 }
 
 const listed = (...patterns: string[]) =>
-  execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...patterns], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...patterns], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
 
 const variables = (text: string) => new Set(text.match(/\bHAIRPIN_[A-Z0-9]+(?:_[A-Z0-9]+)*\b/g));
 
@@ -41,13 +51,23 @@ describe('docs tables', () => {
 
   it('docs/manager.md lists every HTTP limit of the Node entry, in its order, with its default', () => {
     const text = read('docs/manager.md');
-    expect(firstColumn('docs/manager.md', '## HTTP limits')).toEqual(Object.values(HTTP_LIMIT_VARIABLES).map(([name]) => name));
-    for (const [name, fallback] of Object.values(HTTP_LIMIT_VARIABLES)) expect(text).toContain(`| \`${name}\` | ${fallback} |`);
+    expect(firstColumn('docs/manager.md', '## HTTP limits')).toEqual(
+      Object.values(HTTP_LIMIT_VARIABLES).map(([name]) => name),
+    );
+    for (const [name, fallback] of Object.values(HTTP_LIMIT_VARIABLES))
+      expect(text).toContain(`| \`${name}\` | ${fallback} |`);
   });
 
   it('docs/probe.md says, per verdict, what probe/verdicts.ts says: meaning, evidence, what support does', () => {
     const rows = tableRows('docs/probe.md', '## Verdicts');
-    expect(rows).toEqual(VERDICT_CODES.map((code) => [code, VERDICT_INFO[code].meaning, VERDICT_INFO[code].evidence, VERDICT_INFO[code].action]));
+    expect(rows).toEqual(
+      VERDICT_CODES.map((code) => [
+        code,
+        VERDICT_INFO[code].meaning,
+        VERDICT_INFO[code].evidence,
+        VERDICT_INFO[code].action,
+      ]),
+    );
   });
 
   it('docs/manager.md lists every problem type of contract/problem.ts, with its status and title', () => {
@@ -56,10 +76,16 @@ describe('docs tables', () => {
   });
 
   it('every HAIRPIN_* variable the code reads is documented, and the docs name no other', () => {
-    const code = new Set(listed('worker/*.ts', 'cli/*.ts', 'agent/*.ts', 'probe/*.ts', 'lab/*.ts', 'relay/*.ts').filter((f) => !f.endsWith('.test.ts')).flatMap((f) => [...variables(read(f))]));
+    const code = new Set(
+      listed('worker/*.ts', 'cli/*.ts', 'agent/*.ts', 'probe/*.ts', 'lab/*.ts', 'relay/*.ts')
+        .filter((f) => !f.endsWith('.test.ts'))
+        .flatMap((f) => [...variables(read(f))]),
+    );
     const docs = new Set(listed('README.md', 'docs/*.md').flatMap((f) => [...variables(read(f))]));
     // The agent reads HAIRPIN_AGENT_<KEY> for each configuration key (agent/config.ts, envName).
-    const agentKeys = new Set(CONFIG_KEYS.map((k) => `HAIRPIN_AGENT_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`));
+    const agentKeys = new Set(
+      CONFIG_KEYS.map((k) => `HAIRPIN_AGENT_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`),
+    );
     expect([...code].filter((v) => !docs.has(v) && !agentKeys.has(v)).sort()).toEqual([]);
     // Tests read a few of their own (HAIRPIN_SCREENSHOTS): the docs may name those too.
     const anywhere = new Set([...code, ...listed('*.ts').flatMap((f) => [...variables(read(f))])]);

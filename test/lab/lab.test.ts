@@ -1,12 +1,12 @@
 // The field lab, whole: every scenario must pass. Needs root and the network tools; skipped
 // elsewhere, and under CI a missing piece fails instead (haveSystemPrograms throws).
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
-import { formatReport, runLab, tearDown, type LabReport } from '../../lab/run.ts';
+import { formatReport, type LabReport, runLab, tearDown } from '../../lab/run.ts';
 import { labNamespaces } from '../../lab/topology.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -15,7 +15,9 @@ const root = process.getuid?.() === 0;
 if (!root && process.env.CI) throw new Error('the field lab runs as root under CI');
 // Where the last run's table is kept (printed only when a scenario fails).
 const REPORT_FILE = process.env.HAIRPIN_LAB_REPORT ?? join(tmpdir(), 'hairpin-lab-report.txt');
-const ready = root && haveSystemPrograms('ip', 'nft', 'tc', 'ss', 'unbound', 'named', 'dnsmasq', 'pebble', 'dig', 'curl', 'chromium');
+const ready =
+  root &&
+  haveSystemPrograms('ip', 'nft', 'tc', 'ss', 'unbound', 'named', 'dnsmasq', 'pebble', 'dig', 'curl', 'chromium');
 
 describe.skipIf(!ready)('hairpin lab', () => {
   let report: LabReport | undefined;
@@ -34,7 +36,12 @@ describe.skipIf(!ready)('hairpin lab', () => {
     // A daemon killed from outside (another job's pkill) would make the rows below meaningless.
     expect(report.lostDaemons, 'daemons of the field that ended during the run').toEqual([]);
     for (const row of report.rows) {
-      expect.soft(row.checks.filter((c) => !c.ok), `scenario ${row.id}: ${row.title}`).toEqual([]);
+      expect
+        .soft(
+          row.checks.filter((c) => !c.ok),
+          `scenario ${row.id}: ${row.title}`,
+        )
+        .toEqual([]);
     }
     expect(report.rows.map((r) => r.id)).toEqual(expect.arrayContaining(['1', '2', '3', '4', '5', '6', '7', '8']));
     expect(report.passed).toBe(true);
@@ -46,16 +53,23 @@ describe.skipIf(!ready)('hairpin lab', () => {
   });
 
   it('Ctrl-C during the bring-up: stops after the step, tears down, exits 130, leaves nothing behind', async () => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/hairpin.js', import.meta.url)), 'lab', 'run'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../../bin/hairpin.js', import.meta.url)), 'lab', 'run'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     // The first step of the bring-up done: namespaces exist and daemons are starting.
-    await waitUntil(() => {
-      if (child.exitCode !== null) throw new Error(`lab run exited early: ${output}`);
-      return /lab: .+ \(\d+ ms\)/.test(output);
-    }, { timeoutMs: 120_000, everyMs: 50, timeout: () => `no bring-up step finished: ${output}` });
+    await waitUntil(
+      () => {
+        if (child.exitCode !== null) throw new Error(`lab run exited early: ${output}`);
+        return /lab: .+ \(\d+ ms\)/.test(output);
+      },
+      { timeoutMs: 120_000, everyMs: 50, timeout: () => `no bring-up step finished: ${output}` },
+    );
     child.kill('SIGINT');
     expect(await exited, output).toBe(130);
     expect(output).toMatch(/stopping after the current step/);

@@ -15,15 +15,26 @@ afterAll(() => manager?.close());
 async function admin(args: string[], token = ADMIN_TOKEN): Promise<{ code: number; json: any; stderr: string }> {
   const result = await promisify(execFile)(process.execPath, [bin, 'admin', ...args], {
     env: { ...process.env, HAIRPIN_MANAGER_URL: manager.url, HAIRPIN_ADMIN_TOKEN: token },
-  }).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
-  return { code: result.code, json: /^[[{]/.test(result.stdout) ? JSON.parse(result.stdout) : null, stderr: result.stderr };
+  }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+  return {
+    code: result.code,
+    json: /^[[{]/.test(result.stdout) ? JSON.parse(result.stdout) : null,
+    stderr: result.stderr,
+  };
 }
 
 describe('hairpin admin', () => {
   it('enrols, lists, rotates and deletes', async () => {
     const enrolled = await admin(['enrol', '6100', 'nur1']);
     expect(enrolled.code).toBe(0);
-    expect(enrolled.json).toMatchObject({ licence: '6100', node: 'nur1', names: { internal: 'i-nur1.pl-6100.example.test' } });
+    expect(enrolled.json).toMatchObject({
+      licence: '6100',
+      node: 'nur1',
+      names: { internal: 'i-nur1.pl-6100.example.test' },
+    });
     await manager.report('6100', 'nur1', enrolled.json.credential, { privateIpv4: '10.61.0.1' });
     expect((await admin(['nodes', '6100'])).json.nodes).toEqual([expect.objectContaining({ node: 'nur1' })]);
     const rotated = await admin(['rotate', '6100', 'nur1']);
@@ -37,7 +48,9 @@ describe('hairpin admin', () => {
     expect(issued.code).toBe(0);
     expect(issued.json).toMatchObject({ subject: 'alice@support' });
     const token = issued.json.token as string;
-    expect((await fetch(`${manager.url}/v1/compat`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${manager.url}/v1/compat`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
     expect((await admin(['support-token', 'x', '--ttl', '5'])).code).toBe(1);
   });
 

@@ -1,7 +1,17 @@
 // The manager's API and DoH behaviour, written once and run against every runtime and store:
 // Node on SQLite and on Postgres (real HTTP), and workerd on D1 (test/workers).
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, FLAG_AA, FLAG_RA, FLAG_RD, findOpt, headerRcode, records, type DnsMessage } from '../../dns/message.ts';
+import {
+  type DnsMessage,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AA,
+  FLAG_RA,
+  FLAG_RD,
+  findOpt,
+  headerRcode,
+  records,
+} from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
 
 export interface ManagerTarget {
@@ -27,7 +37,9 @@ export function query(name: string, type: string, options: { edns?: boolean; id?
     id: options.id ?? 4242,
     flags: FLAG_RD,
     questions: [{ name, type: type as 'A', class: 'IN' }],
-    additionals: options.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: 0, flag_do: false, options: [] } as never] : [],
+    additionals: options.edns
+      ? [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: 0, flag_do: false, options: [] } as never]
+      : [],
   };
   return encodeMessage(message);
 }
@@ -48,12 +60,25 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
   const t = () => getTarget();
   const admin = () => ({ authorization: `Bearer ${t().adminToken}`, 'content-type': 'application/json' });
 
-  async function enrol(licence: string, node: string): Promise<{ credential: string; names: { external: string; internal: string } }> {
-    const res = await t().fetch(`/v1/licences/${licence}/nodes`, { method: 'POST', headers: admin(), body: JSON.stringify({ node }) });
+  async function enrol(
+    licence: string,
+    node: string,
+  ): Promise<{ credential: string; names: { external: string; internal: string } }> {
+    const res = await t().fetch(`/v1/licences/${licence}/nodes`, {
+      method: 'POST',
+      headers: admin(),
+      body: JSON.stringify({ node }),
+    });
     expect(res.status, await res.clone().text()).toBe(201);
     return res.json() as never;
   }
-  async function report(licence: string, node: string, credential: string, body: unknown, headers: Record<string, string> = {}) {
+  async function report(
+    licence: string,
+    node: string,
+    credential: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) {
     return t().fetch(`/v1/licences/${licence}/nodes/${node}/addresses`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json', ...headers },
@@ -63,7 +88,11 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
   async function doh(name: string, type: string, options: { edns?: boolean; post?: boolean } = {}) {
     const bytes = query(name, type, options);
     const res = options.post
-      ? await t().fetch('/dns-query', { method: 'POST', headers: { 'content-type': 'application/dns-message' }, body: bytes as BodyInit })
+      ? await t().fetch('/dns-query', {
+          method: 'POST',
+          headers: { 'content-type': 'application/dns-message' },
+          body: bytes as BodyInit,
+        })
       : await t().fetch(`/dns-query?dns=${base64url(bytes)}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/dns-message');
@@ -93,7 +122,11 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         names: { external: `nur1.pl-${licence}.example.test`, internal: `i-nur1.pl-${licence}.example.test` },
       });
       expect(body.credential).toMatch(/^hpn_[A-Za-z0-9_-]{43}$/);
-      const again = await t().fetch(`/v1/licences/${licence}/nodes`, { method: 'POST', headers: admin(), body: JSON.stringify({ node: 'nur1' }) });
+      const again = await t().fetch(`/v1/licences/${licence}/nodes`, {
+        method: 'POST',
+        headers: admin(),
+        body: JSON.stringify({ node: 'nur1' }),
+      });
       await expectProblem(again, 409, 'conflict');
       const listed = await (await t().fetch(`/v1/licences/${licence}/nodes`, { headers: admin() })).json();
       expect(JSON.stringify(listed)).not.toContain(body.credential);
@@ -103,14 +136,28 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       const licence = freshLicence();
       const { credential, names } = await enrol(licence, 'nur1');
       const before = (await state(licence, 'nur1')).serial;
-      const res = await report(licence, 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '203.0.113.7', privateIpv6: 'fd00:0:0::5' });
+      const res = await report(licence, 'nur1', credential, {
+        privateIpv4: '10.1.2.3',
+        publicIpv4: '203.0.113.7',
+        privateIpv6: 'fd00:0:0::5',
+      });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { serial: number; changed: boolean; records: { name: string; type: string; data: string }[] };
+      const body = (await res.json()) as {
+        serial: number;
+        changed: boolean;
+        records: { name: string; type: string; data: string }[];
+      };
       expect(body.changed).toBe(true);
       expect(body.serial).toBeGreaterThan(before);
-      expect(body.records).toContainEqual(expect.objectContaining({ name: names.internal, type: 'A', data: '10.1.2.3' }));
-      expect(body.records).toContainEqual(expect.objectContaining({ name: names.internal, type: 'AAAA', data: 'fd00::5' }));
-      expect(body.records).toContainEqual(expect.objectContaining({ name: names.external, type: 'A', data: '203.0.113.7' }));
+      expect(body.records).toContainEqual(
+        expect.objectContaining({ name: names.internal, type: 'A', data: '10.1.2.3' }),
+      );
+      expect(body.records).toContainEqual(
+        expect.objectContaining({ name: names.internal, type: 'AAAA', data: 'fd00::5' }),
+      );
+      expect(body.records).toContainEqual(
+        expect.objectContaining({ name: names.external, type: 'A', data: '203.0.113.7' }),
+      );
 
       const internal = await doh(names.internal, 'A');
       expect(headerRcode(internal.message)).toBe(Rcode.NOERROR);
@@ -123,7 +170,11 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       expect(records(external.message.answers).map((r) => r.data)).toEqual(['203.0.113.7']);
       expect(external.message.questions?.[0]?.name).toBe(names.external.toUpperCase());
 
-      const same = await report(licence, 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '203.0.113.7', privateIpv6: 'fd00::5' });
+      const same = await report(licence, 'nur1', credential, {
+        privateIpv4: '10.1.2.3',
+        publicIpv4: '203.0.113.7',
+        privateIpv6: 'fd00::5',
+      });
       expect(((await same.json()) as { changed: boolean; serial: number }).changed).toBe(false);
     });
 
@@ -132,10 +183,17 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       const { credential } = await enrol(licence, 'nur1');
       await report(licence, 'nur1', credential, { privateIpv4: '10.0.0.1', publicIpv4: '198.51.100.1' });
       await report(licence, 'nur1', credential, { privateIpv4: '10.0.0.2' });
-      const res = await t().fetch(`/v1/licences/${licence}/nodes/nur1/history`, { headers: { authorization: `Bearer ${credential}` } });
-      const { history } = (await res.json()) as { history: { old: Record<string, unknown>; new: Record<string, unknown>; serial: number }[] };
+      const res = await t().fetch(`/v1/licences/${licence}/nodes/nur1/history`, {
+        headers: { authorization: `Bearer ${credential}` },
+      });
+      const { history } = (await res.json()) as {
+        history: { old: Record<string, unknown>; new: Record<string, unknown>; serial: number }[];
+      };
       expect(history).toHaveLength(2);
-      expect(history[0]).toMatchObject({ old: { privateIpv4: '10.0.0.1', publicIpv4: '198.51.100.1' }, new: { privateIpv4: '10.0.0.2', publicIpv4: '198.51.100.1' } });
+      expect(history[0]).toMatchObject({
+        old: { privateIpv4: '10.0.0.1', publicIpv4: '198.51.100.1' },
+        new: { privateIpv4: '10.0.0.2', publicIpv4: '198.51.100.1' },
+      });
       expect(history[1]).toMatchObject({ old: { privateIpv4: null }, new: { privateIpv4: '10.0.0.1' } });
       expect(history[0]!.serial).toBeGreaterThan(history[1]!.serial);
     });
@@ -201,11 +259,16 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       const res = await t().fetch(`/resolve?name=${names.internal}&type=A`);
       expect(res.headers.get('content-type')).toBe('application/dns-json');
       expect(await res.json()).toMatchObject({
-        Status: 0, TC: false, RD: true, RA: false,
+        Status: 0,
+        TC: false,
+        RD: true,
+        RA: false,
         Question: [{ name: `${names.internal}.`, type: 1 }],
         Answer: [{ name: `${names.internal}.`, type: 1, TTL: 60, data: '10.9.9.9' }],
       });
-      const nx = await (await t().fetch(`/dns-query?name=nope.example.test&type=AAAA`, { headers: { accept: 'application/dns-json' } })).json();
+      const nx = await (
+        await t().fetch(`/dns-query?name=nope.example.test&type=AAAA`, { headers: { accept: 'application/dns-json' } })
+      ).json();
       expect(nx).toMatchObject({ Status: 3, Authority: [{ type: 6 }] });
     });
   });
@@ -227,31 +290,62 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         const problem = await expectProblem(await report(licence, 'nur1', credential, body), 400, 'invalid-address');
         expect(problem).toHaveProperty('errors');
       }
-      await expectProblem(await report(licence, 'nur1', credential, { privateIPv4: '10.1.1.2' }), 400, 'invalid-request');
+      await expectProblem(
+        await report(licence, 'nur1', credential, { privateIPv4: '10.1.1.2' }),
+        400,
+        'invalid-request',
+      );
       await expectProblem(await report(licence, 'nur1', credential, '{"privateIpv4": '), 400, 'malformed-json');
       await expectProblem(await report(licence, 'nur1', credential, '[1]'), 400, 'invalid-request');
-      await expectProblem(await report(licence, 'nur1', credential, { privateIpv4: '10.1.1.2' }, { 'content-type': 'text/plain' }), 415, 'unsupported-media-type');
-      await expectProblem(await report(licence, 'nur1', credential, { privateIpv4: '10.1.1.2', pad: 'x'.repeat(20_000) }), 413, 'payload-too-large');
+      await expectProblem(
+        await report(licence, 'nur1', credential, { privateIpv4: '10.1.1.2' }, { 'content-type': 'text/plain' }),
+        415,
+        'unsupported-media-type',
+      );
+      await expectProblem(
+        await report(licence, 'nur1', credential, { privateIpv4: '10.1.1.2', pad: 'x'.repeat(20_000) }),
+        413,
+        'payload-too-large',
+      );
       // Without Content-Length (chunked), the bound is counted as the body arrives.
-      const chunked = (text: string) => t().fetch(`/v1/licences/${licence}/nodes/nur1/addresses`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
-        body: streamOf(text),
-        duplex: 'half',
-      } as RequestInit);
-      await expectProblem(await chunked(JSON.stringify({ privateIpv4: '10.1.1.2', pad: 'x'.repeat(20_000) })), 413, 'payload-too-large');
-      expect((await state(licence, 'nur1')).addresses).toMatchObject({ privateIpv4: '10.1.1.1', publicIpv4: '203.0.113.1' });
+      const chunked = (text: string) =>
+        t().fetch(`/v1/licences/${licence}/nodes/nur1/addresses`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+          body: streamOf(text),
+          duplex: 'half',
+        } as RequestInit);
+      await expectProblem(
+        await chunked(JSON.stringify({ privateIpv4: '10.1.1.2', pad: 'x'.repeat(20_000) })),
+        413,
+        'payload-too-large',
+      );
+      expect((await state(licence, 'nur1')).addresses).toMatchObject({
+        privateIpv4: '10.1.1.1',
+        publicIpv4: '203.0.113.1',
+      });
       expect((await chunked(JSON.stringify({ privateIpv4: '10.1.1.3' }))).status).toBe(200);
-      expect((await state(licence, 'nur1')).addresses).toMatchObject({ privateIpv4: '10.1.1.3', publicIpv4: '203.0.113.1' });
+      expect((await state(licence, 'nur1')).addresses).toMatchObject({
+        privateIpv4: '10.1.1.3',
+        publicIpv4: '203.0.113.1',
+      });
     });
 
     it('rejects invalid and over-long labels at enrolment', async () => {
       const licence = freshLicence();
       for (const node of ['Nur_1', '-nur', 'nur-', 'a'.repeat(64), 'i-nur1', '']) {
-        const res = await t().fetch(`/v1/licences/${licence}/nodes`, { method: 'POST', headers: admin(), body: JSON.stringify({ node }) });
+        const res = await t().fetch(`/v1/licences/${licence}/nodes`, {
+          method: 'POST',
+          headers: admin(),
+          body: JSON.stringify({ node }),
+        });
         expect(res.status, node).toBe(400);
       }
-      const longLicence = await t().fetch(`/v1/licences/${'1'.repeat(62)}/nodes`, { method: 'POST', headers: admin(), body: JSON.stringify({ node: 'nur1' }) });
+      const longLicence = await t().fetch(`/v1/licences/${'1'.repeat(62)}/nodes`, {
+        method: 'POST',
+        headers: admin(),
+        body: JSON.stringify({ node: 'nur1' }),
+      });
       await expectProblem(longLicence, 400, 'invalid-label');
       const list = await t().fetch(`/v1/licences/${licence}`, { headers: admin() });
       expect(list.status).toBe(404);
@@ -261,14 +355,34 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       const licence = freshLicence();
       const a = await enrol(licence, 'nur1');
       await enrol(licence, 'nur2');
-      const noAuth = await t().fetch(`/v1/licences/${licence}/nodes/nur2/addresses`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"privateIpv4":"10.0.0.9"}' });
+      const noAuth = await t().fetch(`/v1/licences/${licence}/nodes/nur2/addresses`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"privateIpv4":"10.0.0.9"}',
+      });
       await expectProblem(noAuth, 401, 'unauthorized');
       expect(noAuth.headers.get('www-authenticate')).toBe('Bearer');
       await expectProblem(await report(licence, 'nur2', 'hpn_wrong', { privateIpv4: '10.0.0.9' }), 401, 'unauthorized');
-      const forbidden = await expectProblem(await report(licence, 'nur2', a.credential, { privateIpv4: '10.0.0.9' }), 403, 'forbidden');
+      const forbidden = await expectProblem(
+        await report(licence, 'nur2', a.credential, { privateIpv4: '10.0.0.9' }),
+        403,
+        'forbidden',
+      );
       expect(forbidden.detail).toContain('nur1');
-      await expectProblem(await t().fetch(`/v1/licences/${licence}/nodes/nur2`, { headers: { authorization: `Bearer ${a.credential}` } }), 403, 'forbidden');
-      await expectProblem(await t().fetch(`/v1/licences/${licence}/nodes`, { method: 'POST', headers: { authorization: `Bearer ${a.credential}`, 'content-type': 'application/json' }, body: '{"node":"nur3"}' }), 401, 'unauthorized');
+      await expectProblem(
+        await t().fetch(`/v1/licences/${licence}/nodes/nur2`, { headers: { authorization: `Bearer ${a.credential}` } }),
+        403,
+        'forbidden',
+      );
+      await expectProblem(
+        await t().fetch(`/v1/licences/${licence}/nodes`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${a.credential}`, 'content-type': 'application/json' },
+          body: '{"node":"nur3"}',
+        }),
+        401,
+        'unauthorized',
+      );
       expect((await state(licence, 'nur2')).addresses).toBeNull();
     });
 
@@ -276,9 +390,12 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       const licence = freshLicence();
       const a = await enrol(licence, 'nur1');
       await report(licence, 'nur1', a.credential, { privateIpv4: '10.0.0.9' });
-      const check = (body?: unknown) => t().fetch(`/v1/licences/${licence}/nodes/nur1/reachability`, {
-        method: 'POST', headers: { authorization: `Bearer ${a.credential}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
-      });
+      const check = (body?: unknown) =>
+        t().fetch(`/v1/licences/${licence}/nodes/nur1/reachability`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${a.credential}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
       await expectProblem(await check({ address: '127.0.0.1', port: 22 }), 400, 'invalid-request');
       // Nothing public reported (the report came from a private source): nothing to connect to.
       await expectProblem(await check(), 409, 'no-public-address');
@@ -293,12 +410,29 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       await expectProblem(await t().fetch(`/dns-query?dns=${truncated}`), 400, 'invalid-dns-message');
       await expectProblem(await t().fetch(`/dns-query?dns=${'A'.repeat(5_000)}`), 413, 'payload-too-large');
       await expectProblem(await t().fetch('/dns-query'), 400, 'invalid-request');
-      const post = (body: BodyInit, type: string) => t().fetch('/dns-query', { method: 'POST', headers: { 'content-type': type }, body });
-      await expectProblem(await post(query('example.test', 'A') as BodyInit, 'application/json'), 415, 'unsupported-media-type');
-      await expectProblem(await post(new Uint8Array(70_000) as BodyInit, 'application/dns-message'), 413, 'payload-too-large');
-      await expectProblem(await post(new Uint8Array([1, 2, 3]) as BodyInit, 'application/dns-message'), 400, 'invalid-dns-message');
+      const post = (body: BodyInit, type: string) =>
+        t().fetch('/dns-query', { method: 'POST', headers: { 'content-type': type }, body });
+      await expectProblem(
+        await post(query('example.test', 'A') as BodyInit, 'application/json'),
+        415,
+        'unsupported-media-type',
+      );
+      await expectProblem(
+        await post(new Uint8Array(70_000) as BodyInit, 'application/dns-message'),
+        413,
+        'payload-too-large',
+      );
+      await expectProblem(
+        await post(new Uint8Array([1, 2, 3]) as BodyInit, 'application/dns-message'),
+        400,
+        'invalid-dns-message',
+      );
       const response = decodeMessage(query('example.test', 'A'));
-      await expectProblem(await post(encodeMessage({ ...response, type: 'response' }) as BodyInit, 'application/dns-message'), 400, 'invalid-dns-message');
+      await expectProblem(
+        await post(encodeMessage({ ...response, type: 'response' }) as BodyInit, 'application/dns-message'),
+        400,
+        'invalid-dns-message',
+      );
       await expectProblem(await t().fetch('/resolve?name=exa%20mple&type=A'), 400, 'invalid-request');
       await expectProblem(await t().fetch('/resolve?name=example.test&type=BOGUS'), 400, 'invalid-request');
     });
@@ -308,10 +442,17 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
     it('serves /healthz and an OpenAPI document whose paths all exist', async () => {
       expect(await (await t().fetch('/healthz')).json()).toMatchObject({ status: 'ok', zone: 'example.test' });
       expect(await (await t().fetch('/health')).json()).toMatchObject({ status: 'ok', zone: 'example.test' });
-      const doc = (await (await t().fetch('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+      const doc = (await (await t().fetch('/openapi.json')).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
       expect(doc.openapi).toBe('3.1.0');
       for (const path of Object.keys(doc.paths)) {
-        const res = await t().fetch(path.replace('{licence}', '0000').replace('{node}', 'nur0'), { method: Object.keys(doc.paths[path] as object).find((m) => m !== 'parameters')!.toUpperCase() });
+        const res = await t().fetch(path.replace('{licence}', '0000').replace('{node}', 'nur0'), {
+          method: Object.keys(doc.paths[path] as object)
+            .find((m) => m !== 'parameters')!
+            .toUpperCase(),
+        });
         const text = await res.text();
         expect(text, path).not.toContain('nothing at');
       }
@@ -337,11 +478,22 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         const res = await t().fetch(`/v1/licences/${licence}/nodes/nur1/probe-reports`, {
           method: 'POST',
           headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ result: { verdict, reason: `suite: ${verdict}`, name: `i-nur1.pl-${licence}.example.test`, resolver: 'system (192.168.1.1)' }, hairpins: false, network: { label: `suite-${licence}` } }),
+          body: JSON.stringify({
+            result: {
+              verdict,
+              reason: `suite: ${verdict}`,
+              name: `i-nur1.pl-${licence}.example.test`,
+              resolver: 'system (192.168.1.1)',
+            },
+            hairpins: false,
+            network: { label: `suite-${licence}` },
+          }),
         });
         expect(res.status, await res.clone().text()).toBe(201);
       }
-      const page = await t().fetch(`/support?isp=${encodeURIComponent(isp)}&verdict=filtered-servfail&days=7`, { headers: { authorization: `Bearer ${t().adminToken}` } });
+      const page = await t().fetch(`/support?isp=${encodeURIComponent(isp)}&verdict=filtered-servfail&days=7`, {
+        headers: { authorization: `Bearer ${t().adminToken}` },
+      });
       expect(page.status).toBe(200);
       const text = await page.text();
       expect(text).not.toMatch(/<script|<style|style="/);
@@ -350,7 +502,11 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       expect(text).toContain(`<g data-network="${isp}" data-reports="3">`);
       expect(text).toMatch(/<g data-column="verdict" data-count="1">/);
       expect(text).toMatch(/<g data-column="resolved" data-count="2">/);
-      await expectProblem(await t().fetch('/support?verdict=bogus', { headers: { authorization: `Bearer ${t().adminToken}` } }), 400, 'invalid-request');
+      await expectProblem(
+        await t().fetch('/support?verdict=bogus', { headers: { authorization: `Bearer ${t().adminToken}` } }),
+        400,
+        'invalid-request',
+      );
     });
   });
 }

@@ -1,12 +1,12 @@
 // The Deno entry starts on the same code and gives the same DoH answers as the Node entry, on
 // one shared SQLite file.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { deno, haveDeno, root } from '../support/deno.ts';
+import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { freePort } from '../support/net.ts';
 import { base64url, query } from './api-suite.ts';
 
@@ -25,13 +25,36 @@ describe.skipIf(!have)('manager on Deno', () => {
     await node.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '203.0.113.7' });
     const port = await freePort();
     denoUrl = `http://127.0.0.1:${port}`;
-    child = spawn(deno, ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--allow-ffi', 'worker/adapter/deno/index.ts'], {
-      cwd: root,
-      env: { ...process.env, HAIRPIN_DB: db, HAIRPIN_HTTP_PORT: String(port), HAIRPIN_ADMIN_TOKEN: ADMIN_TOKEN, DENO_NO_UPDATE_CHECK: '1' },
-      stdio: 'ignore',
-    });
+    child = spawn(
+      deno,
+      [
+        'run',
+        '--allow-net',
+        '--allow-read',
+        '--allow-write',
+        '--allow-env',
+        '--allow-ffi',
+        'worker/adapter/deno/index.ts',
+      ],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          HAIRPIN_DB: db,
+          HAIRPIN_HTTP_PORT: String(port),
+          HAIRPIN_ADMIN_TOKEN: ADMIN_TOKEN,
+          DENO_NO_UPDATE_CHECK: '1',
+        },
+        stdio: 'ignore',
+      },
+    );
     const deadline = Date.now() + 45_000;
-    while (!(await fetch(`${denoUrl}/healthz`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${denoUrl}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error('the Deno entry did not start');
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -52,7 +75,9 @@ describe.skipIf(!have)('manager on Deno', () => {
     ] as const) {
       const dns = base64url(query(name, type));
       const [fromNode, fromDeno] = await Promise.all(
-        [node.url, denoUrl].map(async (url) => new Uint8Array(await (await fetch(`${url}/dns-query?dns=${dns}`)).arrayBuffer())),
+        [node.url, denoUrl].map(
+          async (url) => new Uint8Array(await (await fetch(`${url}/dns-query?dns=${dns}`)).arrayBuffer()),
+        ),
       );
       expect(Buffer.from(fromDeno!).toString('hex'), `${name} ${type}`).toBe(Buffer.from(fromNode!).toString('hex'));
     }

@@ -3,7 +3,7 @@
 // files that exist, runs as a non-root user with a health check, and the compose file runs it
 // read-only with a volume. No container engine runs here: the image build is skipped, said so.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,20 @@ describe.skipIf(!haveSystemPrograms('systemd-analyze'))('systemd units', () => {
   for (const unit of readdirSync(units).filter((f) => f.endsWith('.service'))) {
     it(`${unit} passes systemd-analyze verify without a warning, sandboxed`, async () => {
       const text = readFileSync(join(units, unit), 'utf8');
-      for (const line of ['DynamicUser=yes', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'ProtectHome=yes', 'PrivateTmp=yes', 'StateDirectory=']) {
+      for (const line of [
+        'DynamicUser=yes',
+        'ProtectSystem=strict',
+        'NoNewPrivileges=yes',
+        'ProtectHome=yes',
+        'PrivateTmp=yes',
+        'StateDirectory=',
+      ]) {
         expect(text, unit).toContain(line);
       }
       // The one capability a manager may hold binds port 53; the agent holds none.
-      expect(text.match(/^CapabilityBoundingSet=(.*)$/m)?.[1]).toBe(unit.includes('manager') ? 'CAP_NET_BIND_SERVICE' : '');
+      expect(text.match(/^CapabilityBoundingSet=(.*)$/m)?.[1]).toBe(
+        unit.includes('manager') ? 'CAP_NET_BIND_SERVICE' : '',
+      );
       const local = join(dir, unit);
       writeFileSync(local, text.replaceAll('/opt/hairpin', root.replace(/\/$/, '')));
       const { stdout, stderr } = await promisify(execFile)('systemd-analyze', ['verify', local], { timeout: 60_000 });
@@ -43,7 +52,8 @@ describe('container', () => {
     for (const source of copied) expect(existsSync(join(root, source)), source).toBe(true);
     // Every folder the CLI may import (docs/ARCHITECTURE.md's table) is in the image.
     const row = /^\| `cli\/` \| (.*) \|$/m.exec(readFileSync(join(root, 'docs', 'ARCHITECTURE.md'), 'utf8'))![1]!;
-    for (const folder of ['bin', 'cli', ...[...row.matchAll(/`(\w+)\/`/g)].map((m) => m[1]!)]) expect(copied, folder).toContain(folder);
+    for (const folder of ['bin', 'cli', ...[...row.matchAll(/`(\w+)\/`/g)].map((m) => m[1]!)])
+      expect(copied, folder).toContain(folder);
     expect(containerfile).toMatch(/^USER node$/m);
     expect(containerfile).toMatch(/^HEALTHCHECK [\s\S]*\/health/m);
     expect(containerfile).toMatch(/^ENTRYPOINT \["node", "bin\/hairpin\.js"\]$/m);
@@ -58,7 +68,7 @@ describe('container', () => {
     const dockerfile = /dockerfile: (\S+)/.exec(compose)![1]!;
     expect(existsSync(join(root, dockerfile))).toBe(true);
   });
-
 });
 
-if (!which('podman') && !which('docker')) console.warn('skipping the image build: no container engine (podman or docker) on this machine');
+if (!which('podman') && !which('docker'))
+  console.warn('skipping the image build: no container engine (podman or docker) on this machine');

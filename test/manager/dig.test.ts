@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveSystemPrograms } from '../support/system.ts';
-import { startTestManager, type TestManager } from '../support/manager.ts';
 import { makeCertificate } from '../../lab/pki.ts';
+import { startTestManager, type TestManager } from '../support/manager.ts';
+import { haveSystemPrograms } from '../support/system.ts';
 
 const run = promisify(execFile);
 const have = haveSystemPrograms('dig');
@@ -47,6 +47,8 @@ describe.skipIf(!have)('dig against the Node manager', () => {
   it('answers dig +https (TLS, ALPN h2) and POST', async () => {
     const at = ['+https', '@127.0.0.1', '-p', String(tls.http.port)];
     expect(await dig(...at, '+short', 'i-nur1.pl-1234.example.test', 'A')).toBe('10.1.2.3\n');
-    expect(await dig(...at.map((a) => (a === '+https' ? '+https-get' : a)), '+short', 'nur1.pl-1234.example.test', 'A')).toBe('203.0.113.7\n');
+    expect(
+      await dig(...at.map((a) => (a === '+https' ? '+https-get' : a)), '+short', 'nur1.pl-1234.example.test', 'A'),
+    ).toBe('203.0.113.7\n');
   });
 });

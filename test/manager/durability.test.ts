@@ -1,11 +1,12 @@
 // No acknowledged report is lost: not when the manager is killed with SIGKILL mid-stream, and
 // not when two manager processes write to one SQLite file side by side.
-import { DatabaseSync } from 'node:sqlite';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnManager, type ManagerProcess } from '../support/process.ts';
+import { type ManagerProcess, spawnManager } from '../support/process.ts';
 
 const ADMIN = 'durability-admin';
 const dir = mkdtempSync(join(tmpdir(), 'hairpin-durability-'));
@@ -57,7 +58,9 @@ async function serial(url: string): Promise<number> {
 
 function storedAddresses(db: string, node: string): Set<string> {
   const sqlite = new DatabaseSync(db, { readOnly: true });
-  const rows = sqlite.prepare('SELECT new_private_ipv4 AS a FROM address_history WHERE licence = ? AND node = ?').all('7000', node) as { a: string }[];
+  const rows = sqlite
+    .prepare('SELECT new_private_ipv4 AS a FROM address_history WHERE licence = ? AND node = ?')
+    .all('7000', node) as { a: string }[];
   sqlite.close();
   return new Set(rows.map((r) => r.a));
 }
@@ -98,7 +101,9 @@ describe('durability', () => {
       const missing = acknowledged.filter((a) => a.node === `nur${n}` && !stored.has(a.addr));
       expect(missing, `nur${n}`).toEqual([]);
     }
-    console.log(`durability: ${acknowledged.length} reports acknowledged across a SIGKILL at report 500; all of them stored`);
+    console.log(
+      `durability: ${acknowledged.length} reports acknowledged across a SIGKILL at report 500; all of them stored`,
+    );
   }, 120_000);
 
   it('lets two manager processes on one SQLite file take reports side by side', async () => {
@@ -107,7 +112,9 @@ describe('durability', () => {
     const credential = await enrol(a.url, '7000', 'nur9');
     const other = await enrol(b.url, '7000', 'nur8');
     const results = await Promise.all(
-      Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? send(a.url, 'nur9', credential, 2000 + i) : send(b.url, 'nur8', other, 2000 + i))),
+      Array.from({ length: 400 }, (_, i) =>
+        i % 2 === 0 ? send(a.url, 'nur9', credential, 2000 + i) : send(b.url, 'nur8', other, 2000 + i),
+      ),
     );
     expect(results.filter((ok) => !ok)).toEqual([]);
     expect(storedAddresses(db, 'nur9').size).toBe(200);
@@ -119,7 +126,9 @@ describe('durability', () => {
     const [a, b] = [await start(db), await start(db)];
     const credential = await enrol(a.url, '7000', 'nur7');
     const serialBefore = await serial(a.url);
-    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => send(i % 2 === 0 ? a.url : b.url, 'nur7', credential, 5000 + i)));
+    const results = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => send(i % 2 === 0 ? a.url : b.url, 'nur7', credential, 5000 + i)),
+    );
     expect(results.filter((ok) => !ok)).toEqual([]);
     // Every report changed the address: 400 history rows, and the serial moved once for each.
     expect(storedAddresses(db, 'nur7').size).toBe(400);

@@ -18,7 +18,10 @@ let credential: string;
 let dir: string;
 
 /** /nic/update as a client behind `source` sends it (the test manager trusts X-Forwarded-For). */
-async function update(query: string, options: { user?: string; password?: string; source?: string } = {}): Promise<{ status: number; body: string }> {
+async function update(
+  query: string,
+  options: { user?: string; password?: string; source?: string } = {},
+): Promise<{ status: number; body: string }> {
   const auth = Buffer.from(`${options.user ?? EXTERNAL}:${options.password ?? credential}`).toString('base64');
   const res = await fetch(`${manager.url}/nic/update?${query}`, {
     headers: { authorization: `Basic ${auth}`, 'x-forwarded-for': options.source ?? '192.0.2.1' },
@@ -27,7 +30,11 @@ async function update(query: string, options: { user?: string; password?: string
 }
 
 async function dig(name: string, type = 'A'): Promise<string> {
-  const { stdout } = await run('dig', ['+short', '+tries=1', '+time=5', `@127.0.0.1`, '-p', String(manager.dns.udpPort), name, type], { timeout: 20_000 });
+  const { stdout } = await run(
+    'dig',
+    ['+short', '+tries=1', '+time=5', `@127.0.0.1`, '-p', String(manager.dns.udpPort), name, type],
+    { timeout: 20_000 },
+  );
   return stdout.trim();
 }
 
@@ -46,17 +53,32 @@ describe('dyndns2 /nic/update answers', () => {
     const nodeWithoutAddresses = await update(`hostname=${EXTERNAL}&myip=198.51.100.7`);
     expect(nodeWithoutAddresses).toEqual({ status: 200, body: 'dnserr\n' });
     expect(await update(`hostname=${INTERNAL}&myip=10.1.2.3`)).toEqual({ status: 200, body: 'good 10.1.2.3\n' });
-    expect(await update(`hostname=${EXTERNAL}&myip=198.51.100.7`)).toEqual({ status: 200, body: 'good 198.51.100.7\n' });
-    expect(await update(`hostname=${EXTERNAL}&myip=198.51.100.7`)).toEqual({ status: 200, body: 'nochg 198.51.100.7\n' });
+    expect(await update(`hostname=${EXTERNAL}&myip=198.51.100.7`)).toEqual({
+      status: 200,
+      body: 'good 198.51.100.7\n',
+    });
+    expect(await update(`hostname=${EXTERNAL}&myip=198.51.100.7`)).toEqual({
+      status: 200,
+      body: 'nochg 198.51.100.7\n',
+    });
     expect(await update(`hostname=${EXTERNAL}&myip=2001:db8::7`)).toEqual({ status: 200, body: 'good 2001:db8::7\n' });
     // The private address stayed as it was: dyndns2 keeps what it does not name.
-    const state = await (await fetch(`${manager.url}/v1/licences/1234/nodes/nur1`, { headers: { authorization: `Bearer ${credential}` } })).json();
-    const served = (state.records as { name: string; type: string; data: string }[]).map((r) => `${r.name} ${r.type} ${r.data}`);
-    expect(served).toEqual(expect.arrayContaining([`${INTERNAL} A 10.1.2.3`, `${EXTERNAL} A 198.51.100.7`, `${EXTERNAL} AAAA 2001:db8::7`]));
+    const state = await (
+      await fetch(`${manager.url}/v1/licences/1234/nodes/nur1`, { headers: { authorization: `Bearer ${credential}` } })
+    ).json();
+    const served = (state.records as { name: string; type: string; data: string }[]).map(
+      (r) => `${r.name} ${r.type} ${r.data}`,
+    );
+    expect(served).toEqual(
+      expect.arrayContaining([`${INTERNAL} A 10.1.2.3`, `${EXTERNAL} A 198.51.100.7`, `${EXTERNAL} AAAA 2001:db8::7`]),
+    );
   });
 
   it('takes the public address from the request when myip is absent', async () => {
-    expect(await update(`hostname=${EXTERNAL}`, { source: '203.0.113.50' })).toEqual({ status: 200, body: 'good 203.0.113.50\n' });
+    expect(await update(`hostname=${EXTERNAL}`, { source: '203.0.113.50' })).toEqual({
+      status: 200,
+      body: 'good 203.0.113.50\n',
+    });
     expect(await dig(EXTERNAL)).toBe('203.0.113.50');
   });
 
@@ -76,10 +98,13 @@ describe('dyndns2 /nic/update answers', () => {
 
   it('answers abuse past 30 updates a minute from one address, others unaffected', async () => {
     const answers: string[] = [];
-    for (let i = 0; i < 31; i++) answers.push((await update(`hostname=${EXTERNAL}&myip=203.0.113.50`, { source: '198.51.100.99' })).body);
+    for (let i = 0; i < 31; i++)
+      answers.push((await update(`hostname=${EXTERNAL}&myip=203.0.113.50`, { source: '198.51.100.99' })).body);
     expect(answers.slice(0, 30).every((a) => a === 'nochg 203.0.113.50\n')).toBe(true);
     expect(answers[30]).toBe('abuse\n');
-    expect((await update(`hostname=${EXTERNAL}&myip=203.0.113.50`, { source: '198.51.100.98' })).body).toBe('nochg 203.0.113.50\n');
+    expect((await update(`hostname=${EXTERNAL}&myip=203.0.113.50`, { source: '198.51.100.98' })).body).toBe(
+      'nochg 203.0.113.50\n',
+    );
   });
 });
 
@@ -88,38 +113,56 @@ const haveClients = haveSystemPrograms('ddclient', 'inadyn', 'dig');
 describe.skipIf(!haveClients)('real dyndns2 clients', () => {
   it('ddclient updates the public address and dig sees it', async () => {
     const config = join(dir, 'ddclient.conf');
-    writeFileSync(config, [
-      'daemon=0',
-      'protocol=dyndns2',
-      'use=ip, ip=198.51.100.21',
-      `server=127.0.0.1:${manager.http.port}`,
-      'ssl=no',
-      `login=${EXTERNAL}`,
-      `password='${credential}'`,
-      EXTERNAL,
-      '',
-    ].join('\n'), { mode: 0o600 });
-    const { stdout, stderr } = await run('ddclient', ['-daemon=0', '-foreground', '-file', config, '-cache', join(dir, 'ddclient.cache')], { timeout: 60_000 });
+    writeFileSync(
+      config,
+      [
+        'daemon=0',
+        'protocol=dyndns2',
+        'use=ip, ip=198.51.100.21',
+        `server=127.0.0.1:${manager.http.port}`,
+        'ssl=no',
+        `login=${EXTERNAL}`,
+        `password='${credential}'`,
+        EXTERNAL,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const { stdout, stderr } = await run(
+      'ddclient',
+      ['-daemon=0', '-foreground', '-file', config, '-cache', join(dir, 'ddclient.cache')],
+      { timeout: 60_000 },
+    );
     expect(`${stdout}${stderr}`).toMatch(/SUCCESS:.*198\.51\.100\.21/);
     expect(await dig(EXTERNAL)).toBe('198.51.100.21');
   });
 
   it('inadyn updates the public address and dig sees it', async () => {
     const config = join(dir, 'inadyn.conf');
-    writeFileSync(config, [
-      'custom hairpin {',
-      `  username = ${EXTERNAL}`,
-      `  password = ${credential}`,
-      `  ddns-server = 127.0.0.1:${manager.http.port}`,
-      '  ddns-path = "/nic/update?hostname=%h&myip=%i"',
-      '  ssl = false',
-      '  checkip-command = "echo 198.51.100.22"',
-      `  hostname = ${EXTERNAL}`,
-      '}',
-      '',
-    ].join('\n'), { mode: 0o600 });
-    const { stdout, stderr } = await run('inadyn', ['--once', '--foreground', '-f', config, `--cache-dir=${join(dir, 'inadyn')}`, '--no-pidfile', '-l', 'info'], { timeout: 60_000 });
-    expect(`${stdout}${stderr}`).toMatch(/Successful alias table update for nur1\.pl-1234\.example\.test => new IP# 198\.51\.100\.22/);
+    writeFileSync(
+      config,
+      [
+        'custom hairpin {',
+        `  username = ${EXTERNAL}`,
+        `  password = ${credential}`,
+        `  ddns-server = 127.0.0.1:${manager.http.port}`,
+        '  ddns-path = "/nic/update?hostname=%h&myip=%i"',
+        '  ssl = false',
+        '  checkip-command = "echo 198.51.100.22"',
+        `  hostname = ${EXTERNAL}`,
+        '}',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const { stdout, stderr } = await run(
+      'inadyn',
+      ['--once', '--foreground', '-f', config, `--cache-dir=${join(dir, 'inadyn')}`, '--no-pidfile', '-l', 'info'],
+      { timeout: 60_000 },
+    );
+    expect(`${stdout}${stderr}`).toMatch(
+      /Successful alias table update for nur1\.pl-1234\.example\.test => new IP# 198\.51\.100\.22/,
+    );
     expect(await dig(EXTERNAL)).toBe('198.51.100.22');
   });
 });

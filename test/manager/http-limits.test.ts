@@ -85,7 +85,9 @@ describe('deadlines', () => {
   it('ends a request whose body never arrives within the request deadline', async () => {
     const client = await open(port(short));
     // DoH reads the whole message before answering anything.
-    client.socket.write('POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\nContent-Length: 400\r\n\r\n');
+    client.socket.write(
+      'POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\nContent-Length: 400\r\n\r\n',
+    );
     await trickle(client, '\0'.repeat(399));
     expect(await client.closed).toBeLessThan(CLOSED_WITHIN_MS * 2);
   });
@@ -139,7 +141,9 @@ describe('connection caps', () => {
   });
 
   it('closes connections over the total cap', async () => {
-    const held = await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].map((a) => open(port(capped), a)));
+    const held = await Promise.all(
+      ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'].map((a) => open(port(capped), a)),
+    );
     const over = await open(port(capped), '127.0.0.9').catch(() => undefined);
     if (over) expect(await over.closed).toBeLessThan(CLOSED_WITHIN_MS);
     for (const c of held) c.socket.destroy();
@@ -147,7 +151,9 @@ describe('connection caps', () => {
 });
 
 describe('requests the parser refuses', () => {
-  async function exchange(raw: string): Promise<{ status: number; type: string | undefined; contentType: string | undefined }> {
+  async function exchange(
+    raw: string,
+  ): Promise<{ status: number; type: string | undefined; contentType: string | undefined }> {
     const client = await open(port(short));
     client.socket.write(raw);
     await client.closed;
@@ -161,17 +167,26 @@ describe('requests the parser refuses', () => {
   }
 
   it('answers a header line that is not a header with 400 problem+json', async () => {
-    expect(await exchange('GET /healthz HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n'))
-      .toEqual({ status: 400, contentType: 'application/problem+json', type: 'urn:hairpin:problem:malformed-http' });
+    expect(await exchange('GET /healthz HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n')).toEqual({
+      status: 400,
+      contentType: 'application/problem+json',
+      type: 'urn:hairpin:problem:malformed-http',
+    });
   });
 
   it('answers a request head larger than allowed with 431 problem+json', async () => {
-    expect(await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))
-      .toEqual({ status: 431, contentType: 'application/problem+json', type: 'urn:hairpin:problem:header-too-large' });
+    expect(await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toEqual({
+      status: 431,
+      contentType: 'application/problem+json',
+      type: 'urn:hairpin:problem:header-too-large',
+    });
   });
 
   it('answers a path the adapter refuses (a backslash) with 400 problem+json', async () => {
-    expect(await exchange('GET /a\\b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
-      .toEqual({ status: 400, contentType: 'application/problem+json', type: 'urn:hairpin:problem:malformed-http' });
+    expect(await exchange('GET /a\\b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toEqual({
+      status: 400,
+      contentType: 'application/problem+json',
+      type: 'urn:hairpin:problem:malformed-http',
+    });
   });
 });

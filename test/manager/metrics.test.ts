@@ -19,7 +19,11 @@ let dir: string;
 beforeAll(async () => {
   // A SQLite file, not :memory:, so that the response cache is on.
   dir = mkdtempSync(join(tmpdir(), 'hairpin-metrics-'));
-  manager = await startTestManager({ HAIRPIN_DB: join(dir, 'hairpin.sqlite'), HAIRPIN_METRICS_TOKEN: TOKEN, HAIRPIN_METRICS_LISTEN: '127.0.0.1:0' });
+  manager = await startTestManager({
+    HAIRPIN_DB: join(dir, 'hairpin.sqlite'),
+    HAIRPIN_METRICS_TOKEN: TOKEN,
+    HAIRPIN_METRICS_LISTEN: '127.0.0.1:0',
+  });
 });
 afterAll(async () => {
   await manager?.close();
@@ -40,7 +44,11 @@ function sample(text: string, series: string): number {
 }
 
 async function dig(...args: string[]): Promise<string> {
-  const { stdout } = await run('dig', ['+tries=1', '+time=5', '@127.0.0.1', '-p', String(manager.dns.udpPort), ...args], { timeout: 20_000 });
+  const { stdout } = await run(
+    'dig',
+    ['+tries=1', '+time=5', '@127.0.0.1', '-p', String(manager.dns.udpPort), ...args],
+    { timeout: 20_000 },
+  );
   return stdout;
 }
 
@@ -62,29 +70,39 @@ describe('/metrics', () => {
     expect((await fetch(`${at}/v1/licences`)).status).toBe(404);
   });
 
-  it.skipIf(!haveSystemPrograms('dig'))('counts DNS by transport and rcode, latency, cache hits, reports, HTTP by route', async () => {
-    const before = await scrape();
-    const credential = await manager.enrol('1234', 'nur1');
-    await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '203.0.113.7' });
-    for (let i = 0; i < 3; i++) expect(await dig('+short', '+nocookie', 'i-nur1.pl-1234.example.test', 'A')).toBe('10.1.2.3\n');
-    expect(await dig('+tcp', 'nope.pl-1234.example.test', 'A')).toContain('status: NXDOMAIN');
-    expect(await dig('example.com', 'A')).toContain('status: REFUSED');
-    expect((await fetch(`${manager.url}/resolve?name=nur1.pl-1234.example.test&type=A`)).status).toBe(200);
-    const after = await scrape();
-    const moved = (series: string) => sample(after, series) - sample(before, series);
-    expect(moved('hairpin_dns_queries_total{transport="udp",rcode="NOERROR"}')).toBe(3);
-    expect(moved('hairpin_dns_queries_total{transport="udp",rcode="REFUSED"}')).toBe(1);
-    expect(moved('hairpin_dns_queries_total{transport="tcp",rcode="NXDOMAIN"}')).toBe(1);
-    expect(moved('hairpin_dns_queries_total{transport="doh",rcode="NOERROR"}')).toBe(1);
-    expect(moved('hairpin_dns_answer_seconds_count{transport="udp"}')).toBe(4);
-    expect(moved('hairpin_dns_answer_seconds_bucket{transport="udp",le="+Inf"}')).toBe(4);
-    // The same question three times (no cookie, so the same bytes): the last two from the cache.
-    expect(moved('hairpin_dns_cache_hits_total{transport="udp"}')).toBe(2);
-    expect(moved('hairpin_reports_total{via="api",outcome="changed"}')).toBe(1);
-    expect(moved('hairpin_http_requests_total{route="/v1/licences/:licence/nodes",method="POST",status="201"}')).toBe(1);
-    expect(moved('hairpin_http_requests_total{route="/v1/licences/:licence/nodes/:node/addresses",method="PUT",status="200"}')).toBe(1);
-    expect(moved('hairpin_http_requests_total{route="/metrics",method="GET",status="200"}')).toBe(1);
-  });
+  it.skipIf(!haveSystemPrograms('dig'))(
+    'counts DNS by transport and rcode, latency, cache hits, reports, HTTP by route',
+    async () => {
+      const before = await scrape();
+      const credential = await manager.enrol('1234', 'nur1');
+      await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '203.0.113.7' });
+      for (let i = 0; i < 3; i++)
+        expect(await dig('+short', '+nocookie', 'i-nur1.pl-1234.example.test', 'A')).toBe('10.1.2.3\n');
+      expect(await dig('+tcp', 'nope.pl-1234.example.test', 'A')).toContain('status: NXDOMAIN');
+      expect(await dig('example.com', 'A')).toContain('status: REFUSED');
+      expect((await fetch(`${manager.url}/resolve?name=nur1.pl-1234.example.test&type=A`)).status).toBe(200);
+      const after = await scrape();
+      const moved = (series: string) => sample(after, series) - sample(before, series);
+      expect(moved('hairpin_dns_queries_total{transport="udp",rcode="NOERROR"}')).toBe(3);
+      expect(moved('hairpin_dns_queries_total{transport="udp",rcode="REFUSED"}')).toBe(1);
+      expect(moved('hairpin_dns_queries_total{transport="tcp",rcode="NXDOMAIN"}')).toBe(1);
+      expect(moved('hairpin_dns_queries_total{transport="doh",rcode="NOERROR"}')).toBe(1);
+      expect(moved('hairpin_dns_answer_seconds_count{transport="udp"}')).toBe(4);
+      expect(moved('hairpin_dns_answer_seconds_bucket{transport="udp",le="+Inf"}')).toBe(4);
+      // The same question three times (no cookie, so the same bytes): the last two from the cache.
+      expect(moved('hairpin_dns_cache_hits_total{transport="udp"}')).toBe(2);
+      expect(moved('hairpin_reports_total{via="api",outcome="changed"}')).toBe(1);
+      expect(moved('hairpin_http_requests_total{route="/v1/licences/:licence/nodes",method="POST",status="201"}')).toBe(
+        1,
+      );
+      expect(
+        moved(
+          'hairpin_http_requests_total{route="/v1/licences/:licence/nodes/:node/addresses",method="PUT",status="200"}',
+        ),
+      ).toBe(1);
+      expect(moved('hairpin_http_requests_total{route="/metrics",method="GET",status="200"}')).toBe(1);
+    },
+  );
 
   it.skipIf(!haveSystemPrograms('promtool'))('passes promtool check metrics', async () => {
     const text = await scrape();

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeTcpConnect } from '../../worker/adapter/node/tcp-connect.ts';
-import { openStore, type OpenedStore } from '../../worker/adapter/sqlite/store.ts';
+import { type OpenedStore, openStore } from '../../worker/adapter/sqlite/store.ts';
 import { createApp } from '../../worker/app.ts';
 import { configFromEnv } from '../../worker/config.ts';
 import type { TcpConnect } from '../../worker/reachability/check.ts';
@@ -32,7 +32,10 @@ describe('nodeTcpConnect on loopback', () => {
     it(`${host}: a listening port is open, a closed one refused`, async () => {
       const open = await listen(host);
       servers.push(open);
-      expect(await nodeTcpConnect(host, portOf(open), 3000)).toEqual({ outcome: 'open', detail: 'TCP handshake completed' });
+      expect(await nodeTcpConnect(host, portOf(open), 3000)).toEqual({
+        outcome: 'open',
+        detail: 'TCP handshake completed',
+      });
       // A port just freed: nothing listens there, the kernel answers RST.
       const closed = await listen(host);
       const port = portOf(closed);
@@ -56,7 +59,8 @@ describe.skipIf(!firewall)('nodeTcpConnect against a firewall (namespace)', () =
     // What a box's firewall does to an unsolicited inbound connection: drop it silently (most
     // IPv6 defaults), or reject it with ICMP "administratively prohibited".
     execFileSync('ip', ['netns', 'exec', NS, 'nft', '-f', '-'], {
-      input: 'table inet box {\n chain input {\n type filter hook input priority 0;\n tcp dport 7001 drop\n tcp dport 7002 reject with icmpx type admin-prohibited\n }\n}\n',
+      input:
+        'table inet box {\n chain input {\n type filter hook input priority 0;\n tcp dport 7001 drop\n tcp dport 7002 reject with icmpx type admin-prohibited\n }\n}\n',
     });
   });
   afterAll(() => {
@@ -68,10 +72,18 @@ describe.skipIf(!firewall)('nodeTcpConnect against a firewall (namespace)', () =
       const out = {};
       for (const host of ['127.0.0.1', '::1']) out[host] = [await nodeTcpConnect(host, 7001, 1500), await nodeTcpConnect(host, 7002, 1500)];
       process.stdout.write(JSON.stringify(out));`;
-    const out = JSON.parse(execFileSync('ip', ['netns', 'exec', NS, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 }));
+    const out = JSON.parse(
+      execFileSync('ip', ['netns', 'exec', NS, process.execPath, '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      }),
+    );
     for (const host of ['127.0.0.1', '::1']) {
       expect(out[host][0], host).toEqual({ outcome: 'filtered', detail: 'no answer within 1500 ms' });
-      expect(out[host][1], host).toMatchObject({ outcome: 'unreachable', detail: expect.stringMatching(/^E(HOSTUNREACH|ACCES|NETUNREACH)$/) });
+      expect(out[host][1], host).toMatchObject({
+        outcome: 'unreachable',
+        detail: expect.stringMatching(/^E(HOSTUNREACH|ACCES|NETUNREACH)$/),
+      });
     }
   });
 });
@@ -86,19 +98,44 @@ describe('POST /v1/licences/{licence}/nodes/{node}/reachability', () => {
   // ranges); the real connect is tested above.
   const connect: TcpConnect = async (address, port) => {
     aimed.push(`${address} ${port}`);
-    return address.includes(':') ? { outcome: 'filtered', detail: 'no answer within 3000 ms' } : { outcome: 'open', detail: 'TCP handshake completed' };
+    return address.includes(':')
+      ? { outcome: 'filtered', detail: 'no answer within 3000 ms' }
+      : { outcome: 'open', detail: 'TCP handshake completed' };
   };
   let credential = '';
   const call = (path: string, init: RequestInit & { token?: string } = {}) =>
-    app.request(path, { ...init, headers: { authorization: `Bearer ${init.token ?? credential}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) } });
-  const report = (body: object) => call('/v1/licences/1234/nodes/nur1/addresses', { method: 'PUT', body: JSON.stringify(body) });
-  const check = (body?: object) => call('/v1/licences/1234/nodes/nur1/reachability', { method: 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
+    app.request(path, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${init.token ?? credential}`,
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers as Record<string, string>),
+      },
+    });
+  const report = (body: object) =>
+    call('/v1/licences/1234/nodes/nur1/addresses', { method: 'PUT', body: JSON.stringify(body) });
+  const check = (body?: object) =>
+    call('/v1/licences/1234/nodes/nur1/reachability', {
+      method: 'POST',
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
 
   beforeAll(async () => {
     opened = await openStore(':memory:');
     const config = configFromEnv({ HAIRPIN_ADMIN_TOKEN: ADMIN });
-    app = createApp({ config, store: opened.store, zone: new Zone(config, opened.store), peerAddress: () => '127.0.0.1', now: () => now, tcpConnect: connect });
-    const res = await call('/v1/licences/1234/nodes', { method: 'POST', token: ADMIN, body: JSON.stringify({ node: 'nur1' }) });
+    app = createApp({
+      config,
+      store: opened.store,
+      zone: new Zone(config, opened.store),
+      peerAddress: () => '127.0.0.1',
+      now: () => now,
+      tcpConnect: connect,
+    });
+    const res = await call('/v1/licences/1234/nodes', {
+      method: 'POST',
+      token: ADMIN,
+      body: JSON.stringify({ node: 'nur1' }),
+    });
     credential = ((await res.json()) as { credential: string }).credential;
   });
   afterAll(async () => opened?.close());
@@ -118,8 +155,18 @@ describe('POST /v1/licences/{licence}/nodes/{node}/reachability', () => {
     expect(res.status).toBe(200);
     expect(aimed.sort()).toEqual(['2001:db8:7::20 8443', '203.0.113.7 8443']);
     const body = (await res.json()) as { reachability: Record<string, { outcome: string; current: boolean }> };
-    expect(body.reachability.ipv4).toMatchObject({ address: '203.0.113.7', port: 8443, outcome: 'open', current: true });
-    expect(body.reachability.ipv6).toMatchObject({ address: '2001:db8:7::20', port: 8443, outcome: 'filtered', current: true });
+    expect(body.reachability.ipv4).toMatchObject({
+      address: '203.0.113.7',
+      port: 8443,
+      outcome: 'open',
+      current: true,
+    });
+    expect(body.reachability.ipv6).toMatchObject({
+      address: '2001:db8:7::20',
+      port: 8443,
+      outcome: 'filtered',
+      current: true,
+    });
   });
 
   it('a caller cannot aim it: an address or port in the body is refused, nothing is connected', async () => {
@@ -147,15 +194,32 @@ describe('POST /v1/licences/{licence}/nodes/{node}/reachability', () => {
   });
 
   it('the node view shows the last check, and whether it is about the addresses published now', async () => {
-    const view = async () => ((await (await call('/v1/licences/1234/nodes/nur1')).json()) as { reachability: Record<string, { current: boolean; outcome: string } | null> }).reachability;
-    expect(await view()).toMatchObject({ ipv4: { outcome: 'open', current: true }, ipv6: { outcome: 'filtered', current: true } });
+    const view = async () =>
+      (
+        (await (await call('/v1/licences/1234/nodes/nur1')).json()) as {
+          reachability: Record<string, { current: boolean; outcome: string } | null>;
+        }
+      ).reachability;
+    expect(await view()).toMatchObject({
+      ipv4: { outcome: 'open', current: true },
+      ipv6: { outcome: 'filtered', current: true },
+    });
     await report({ privateIpv4: '192.168.1.20', publicIpv4: '203.0.113.7', publicIpv6: '2001:db8:7::21', port: 8443 });
-    expect(await view()).toMatchObject({ ipv4: { current: true }, ipv6: { address: '2001:db8:7::20', current: false } });
+    expect(await view()).toMatchObject({
+      ipv4: { current: true },
+      ipv6: { address: '2001:db8:7::20', current: false },
+    });
   });
 
   it('another node’s credential cannot run it', async () => {
-    const res = await call('/v1/licences/1234/nodes', { method: 'POST', token: ADMIN, body: JSON.stringify({ node: 'nur2' }) });
+    const res = await call('/v1/licences/1234/nodes', {
+      method: 'POST',
+      token: ADMIN,
+      body: JSON.stringify({ node: 'nur2' }),
+    });
     const other = ((await res.json()) as { credential: string }).credential;
-    expect((await call('/v1/licences/1234/nodes/nur1/reachability', { method: 'POST', token: other })).status).toBe(403);
+    expect((await call('/v1/licences/1234/nodes/nur1/reachability', { method: 'POST', token: other })).status).toBe(
+      403,
+    );
   });
 });

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { withHairpinListener } from '../../agent/http/index.ts';
 import { RelayLink } from '../../agent/relay.ts';
-import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { createTestPki, type TestPki } from '../../lab/pki.ts';
+import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 
 const RATE = 256 * 1024;
 const relayName = (node: string) => `relay-${node}-pl-7001.example.test`;
@@ -29,18 +29,36 @@ function nodeService(names: { external: string; internal: string; relay: string 
         hash.update(c);
         bytes += c.length;
       });
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes, sha256: hash.digest('hex'), host: req.headers.host })));
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ bytes, sha256: hash.digest('hex'), host: req.headers.host })),
+      );
       return;
     }
     if (url.pathname === '/blob') {
       const size = Number(url.searchParams.get('bytes'));
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size), ...(url.searchParams.has('close') ? { connection: 'close' } : {}) });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(size),
+        ...(url.searchParams.has('close') ? { connection: 'close' } : {}),
+      });
       return void res.end(Buffer.alloc(size, 0x61));
     }
     if (url.pathname === '/hold') return void held.push(res.writeHead(200, { 'content-type': 'text/plain' }));
     res.writeHead(404).end();
   };
-  return { handler: withHairpinListener(handler, { licence: '7001', node: 'nur1', names, appsName: 'pl-7001.apps.example.test', port: 8443 }), held, seen };
+  return {
+    handler: withHairpinListener(handler, {
+      licence: '7001',
+      node: 'nur1',
+      names,
+      appsName: 'pl-7001.apps.example.test',
+      port: 8443,
+    }),
+    held,
+    seen,
+  };
 }
 
 describe('relay on the Node manager', () => {
@@ -54,15 +72,32 @@ describe('relay on the Node manager', () => {
 
   beforeAll(async () => {
     pki = createTestPki();
-    manager = await startTestManager({ HAIRPIN_RELAY_TARGET: '127.0.0.1', HAIRPIN_RELAY_PORT: '0', HAIRPIN_RELAY_MAX_STREAMS: '3', HAIRPIN_RELAY_BYTES_PER_SECOND: String(RATE) });
+    manager = await startTestManager({
+      HAIRPIN_RELAY_TARGET: '127.0.0.1',
+      HAIRPIN_RELAY_PORT: '0',
+      HAIRPIN_RELAY_MAX_STREAMS: '3',
+      HAIRPIN_RELAY_BYTES_PER_SECOND: String(RATE),
+    });
     credentials = { nur1: await manager.enrol('7001', 'nur1'), nur2: await manager.enrol('7001', 'nur2') };
-    const names = { external: 'nur1.pl-7001.example.test', internal: 'i-nur1.pl-7001.example.test', relay: relayName('nur1') };
+    const names = {
+      external: 'nur1.pl-7001.example.test',
+      internal: 'i-nur1.pl-7001.example.test',
+      relay: relayName('nur1'),
+    };
     svc = nodeService(names, seen);
     const leaf = pki.issue(Object.values(names));
     service = createServer({ key: leaf.key, cert: leaf.cert }, svc.handler);
     service.on('connection', () => seen.connections++);
     await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
-    link = new RelayLink({ ca: pki.caPem, manager: manager.url, licence: '7001', node: 'nur1', credential: credentials.nur1!, target: { host: '127.0.0.1', port: (service.address() as AddressInfo).port }, backoff: { baseMs: 50, maxMs: 200 } });
+    link = new RelayLink({
+      ca: pki.caPem,
+      manager: manager.url,
+      licence: '7001',
+      node: 'nur1',
+      credential: credentials.nur1!,
+      target: { host: '127.0.0.1', port: (service.address() as AddressInfo).port },
+      backoff: { baseMs: 50, maxMs: 200 },
+    });
     link.start();
     await link.whenConnected();
   });
@@ -77,14 +112,36 @@ describe('relay on the Node manager', () => {
   });
 
   /** HTTPS to the relay's TLS port, asking for `name` by SNI, trusting the node's CA. */
-  function viaRelayTls(name: string, path: string, init: { method?: string; body?: Buffer } = {}): Promise<{ status: number; body: Buffer; peerSan: string }> {
+  function viaRelayTls(
+    name: string,
+    path: string,
+    init: { method?: string; body?: Buffer } = {},
+  ): Promise<{ status: number; body: Buffer; peerSan: string }> {
     return new Promise((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: manager.relay!.tls!.port, servername: name, headers: { host: name }, path, method: init.method ?? 'GET', ca: pki.caPem, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), peerSan: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subjectaltname ?? '' }));
-        res.on('error', reject);
-      });
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: manager.relay!.tls!.port,
+          servername: name,
+          headers: { host: name },
+          path,
+          method: init.method ?? 'GET',
+          ca: pki.caPem,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              body: Buffer.concat(chunks),
+              peerSan: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subjectaltname ?? '',
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(init.body);
     });
@@ -94,34 +151,68 @@ describe('relay on the Node manager', () => {
    * A request to the manager's HTTP listener for a relay name (as behind a TLS-ending proxy).
    * node:http, not fetch: fetch sets Host itself.
    */
-  function viaRelayHttp(name: string, path: string, init: { method?: string; body?: Buffer | string } = {}): Promise<Response> {
+  function viaRelayHttp(
+    name: string,
+    path: string,
+    init: { method?: string; body?: Buffer | string } = {},
+  ): Promise<Response> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: manager.http.port, path, method: init.method ?? 'GET', headers: { host: name }, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), { status: res.statusCode!, headers: res.headers as Record<string, string> })));
-        res.on('error', reject);
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: manager.http.port,
+          path,
+          method: init.method ?? 'GET',
+          headers: { host: name },
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve(
+              new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), {
+                status: res.statusCode!,
+                headers: res.headers as Record<string, string>,
+              }),
+            ),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(init.body);
     });
   }
 
   it('publishes the relay name in the node view and the zone', async () => {
-    const res = await fetch(`${manager.url}/v1/licences/7001/nodes/nur1`, { headers: { authorization: `Bearer ${credentials.nur1}` } });
-    const view = (await res.json()) as { names: { relay: string }; records: Array<{ name: string; type: string; data: string }> };
+    const res = await fetch(`${manager.url}/v1/licences/7001/nodes/nur1`, {
+      headers: { authorization: `Bearer ${credentials.nur1}` },
+    });
+    const view = (await res.json()) as {
+      names: { relay: string };
+      records: Array<{ name: string; type: string; data: string }>;
+    };
     expect(view.names.relay).toBe(relayName('nur1'));
-    expect(view.records).toContainEqual(expect.objectContaining({ name: relayName('nur1'), type: 'A', data: '127.0.0.1' }));
+    expect(view.records).toContainEqual(
+      expect.objectContaining({ name: relayName('nur1'), type: 'A', data: '127.0.0.1' }),
+    );
     const doh = await fetch(`${manager.url}/resolve?name=${relayName('nur1')}&type=A`);
-    expect(((await doh.json()) as { Answer: Array<{ data: string }> }).Answer.map((a) => a.data)).toEqual(['127.0.0.1']);
+    expect(((await doh.json()) as { Answer: Array<{ data: string }> }).Answer.map((a) => a.data)).toEqual([
+      '127.0.0.1',
+    ]);
   });
 
-  it('passes TLS through by SNI: the node\'s own certificate answers, bodies stream both ways', async () => {
+  it("passes TLS through by SNI: the node's own certificate answers, bodies stream both ways", async () => {
     const body = Buffer.alloc(300_000, 7);
     const res = await viaRelayTls(relayName('nur1'), '/echo', { method: 'POST', body });
     expect(res.status).toBe(200);
     expect(res.peerSan).toContain(`DNS:${relayName('nur1')}`);
-    expect(JSON.parse(res.body.toString())).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), host: relayName('nur1') });
+    expect(JSON.parse(res.body.toString())).toEqual({
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      host: relayName('nur1'),
+    });
     // The service closes the connection after its answer, with more unread than one window: the
     // close is a clean end, and every byte still arrives.
     const closing = await viaRelayTls(relayName('nur1'), '/blob?bytes=300000&close');
@@ -130,11 +221,15 @@ describe('relay on the Node manager', () => {
     expect(JSON.parse(identity.body.toString()).names.relay).toBe(relayName('nur1'));
   });
 
-  it('forwards HTTP for a relay name through the node\'s socket (TLS ended in front), streamed body', async () => {
+  it("forwards HTTP for a relay name through the node's socket (TLS ended in front), streamed body", async () => {
     const body = Buffer.alloc(300_000, 9);
     const res = await viaRelayHttp(relayName('nur1'), '/echo', { method: 'POST', body });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), host: relayName('nur1') });
+    expect(await res.json()).toEqual({
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      host: relayName('nur1'),
+    });
   });
 
   it('reaches nothing but a connected node: other names, offline nodes, tunnels, absolute URLs', async () => {
@@ -147,10 +242,18 @@ describe('relay on the Node manager', () => {
     // An absolute URL naming the node's service itself goes to the API, not anywhere else.
     const port = (service.address() as AddressInfo).port;
     const absolute = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: manager.http.port, path: `http://127.0.0.1:${port}/echo`, headers: { host: `127.0.0.1:${port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: manager.http.port,
+          path: `http://127.0.0.1:${port}/echo`,
+          headers: { host: `127.0.0.1:${port}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -159,7 +262,10 @@ describe('relay on the Node manager', () => {
     // an offline node, no SNI at all) gets a TLS alert and no connection anywhere.
     for (const servername of ['nur1.pl-7001.example.test', relayName('nur2'), 'localhost', undefined]) {
       const error = await new Promise<Error>((resolve) => {
-        const socket = tlsConnect({ host: '127.0.0.1', port: manager.relay!.tls!.port, ...(servername ? { servername } : {}), ca: pki.caPem }, () => resolve(new Error('connected')));
+        const socket = tlsConnect(
+          { host: '127.0.0.1', port: manager.relay!.tls!.port, ...(servername ? { servername } : {}), ca: pki.caPem },
+          () => resolve(new Error('connected')),
+        );
         socket.on('error', resolve);
       });
       expect(error.message).not.toBe('connected');
@@ -167,16 +273,19 @@ describe('relay on the Node manager', () => {
     expect(seen.connections).toBe(before);
   });
 
-  it('another node\'s credential, or the admin token, cannot take over a node\'s relay', async () => {
-    const open = (token: string) => new Promise<number>((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${manager.http.port}/v1/licences/7001/nodes/nur1/relay`, { headers: { authorization: `Bearer ${token}` } });
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
-      ws.on('open', () => {
-        ws.close();
-        resolve(101);
+  it("another node's credential, or the admin token, cannot take over a node's relay", async () => {
+    const open = (token: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${manager.http.port}/v1/licences/7001/nodes/nur1/relay`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('error', () => {});
       });
-      ws.on('error', () => {});
-    });
     expect(await open(credentials.nur2!)).toBe(403);
     expect(await open(ADMIN_TOKEN)).toBe(403);
     expect(await open('hpn_not-a-credential')).toBe(401);
@@ -188,7 +297,12 @@ describe('relay on the Node manager', () => {
     const holds = [1, 2, 3].map(() => viaRelayHttp(relayName('nur1'), '/hold'));
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 10_000;
-      const poll = () => (svc.held.length >= 3 ? resolve() : Date.now() > deadline ? reject(new Error('held requests did not arrive')) : setTimeout(poll, 20));
+      const poll = () =>
+        svc.held.length >= 3
+          ? resolve()
+          : Date.now() > deadline
+            ? reject(new Error('held requests did not arrive'))
+            : setTimeout(poll, 20);
       poll();
     });
     const refused = await viaRelayHttp(relayName('nur1'), '/echo');
@@ -203,7 +317,7 @@ describe('relay on the Node manager', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
   });
 
-  it('answers 503 problem+json at once when the node\'s socket goes, and the agent comes back', async () => {
+  it("answers 503 problem+json at once when the node's socket goes, and the agent comes back", async () => {
     await link.stop();
     const res = await viaRelayHttp(relayName('nur1'), '/echo');
     expect(res.status).toBe(503);

@@ -4,14 +4,14 @@
 // handshake) and answers the next request. The agent's pairing endpoint takes the same.
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listenPairingEndpoint, SharedDecision } from '../../agent/pairing-endpoint.ts';
 import type { PairingDecision } from '../../agent/pairing.ts';
-import { spawnManager, type ManagerProcess } from '../support/process.ts';
+import { listenPairingEndpoint, SharedDecision } from '../../agent/pairing-endpoint.ts';
 import { makeCertificate, type TestCertificate } from '../../lab/pki.ts';
+import { type ManagerProcess, spawnManager } from '../support/process.ts';
 
 const ROUNDS = 100;
 
@@ -49,12 +49,17 @@ async function resetTls(port: number, when: 'handshake' | 'secure'): Promise<voi
 const kinds: Record<string, (port: number) => Promise<void>> = {
   'before the first byte': (port) => resetAfter(port, ''),
   'inside an HTTP/1.1 request line': (port) => resetAfter(port, 'GET /hea'),
-  'after HTTP/1.1 headers, inside the body': (port) => resetAfter(port, 'PUT /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab'),
+  'after HTTP/1.1 headers, inside the body': (port) =>
+    resetAfter(port, 'PUT /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab'),
   'inside the HTTP/2 preface': (port) => resetAfter(port, 'PRI * HTTP/2'),
   'after the HTTP/2 preface': (port) => resetAfter(port, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
 };
 
-async function survives(process: { alive(): boolean; url: string }, reset: (port: number) => Promise<void>, port: number) {
+async function survives(
+  process: { alive(): boolean; url: string },
+  reset: (port: number) => Promise<void>,
+  port: number,
+) {
   // Ten at a time: the server meets resets on several connections at once, as in a scan.
   for (let i = 0; i < ROUNDS; i += 10) await Promise.all(Array.from({ length: 10 }, () => reset(port)));
   expect(process.alive()).toBe(true);
@@ -82,7 +87,12 @@ describe('the manager process survives resets over TLS', () => {
   let certificate: TestCertificate;
   beforeAll(async () => {
     certificate = makeCertificate(['localhost'], ['127.0.0.1']);
-    manager = await spawnManager({ HAIRPIN_DB: ':memory:', HAIRPIN_ADMIN_TOKEN: 'test-admin-token', HAIRPIN_TLS_CERT: certificate.certFile, HAIRPIN_TLS_KEY: certificate.keyFile });
+    manager = await spawnManager({
+      HAIRPIN_DB: ':memory:',
+      HAIRPIN_ADMIN_TOKEN: 'test-admin-token',
+      HAIRPIN_TLS_CERT: certificate.certFile,
+      HAIRPIN_TLS_KEY: certificate.keyFile,
+    });
   });
   afterAll(async () => {
     await manager?.stop();
@@ -97,7 +107,13 @@ describe('the manager process survives resets over TLS', () => {
         await survives({ alive, url: manager.url }, kinds[kind]!, manager.port);
       }
       const answer = await new Promise<string>((resolve, reject) => {
-        const tls = connectTls({ host: '127.0.0.1', port: manager.port, ca: certificate.ca, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
+        const tls = connectTls({
+          host: '127.0.0.1',
+          port: manager.port,
+          ca: certificate.ca,
+          servername: 'localhost',
+          ALPNProtocols: ['http/1.1'],
+        });
         let text = '';
         tls.on('data', (d) => (text += d));
         tls.on('end', () => resolve(text));
@@ -112,8 +128,19 @@ describe('the manager process survives resets over TLS', () => {
 describe('the pairing endpoint survives resets', () => {
   let server: Server;
   beforeAll(async () => {
-    const decisions = new SharedDecision<PairingDecision>(async () => ({ url: 'https://i-nur1.pl-1234.example.test/', kind: 'internal', explanation: [] }) as unknown as PairingDecision, Date.now);
-    server = await listenPairingEndpoint('127.0.0.1:0', decisions, { external: 'nur1.pl-1234.example.test', internal: 'i-nur1.pl-1234.example.test' });
+    const decisions = new SharedDecision<PairingDecision>(
+      async () =>
+        ({
+          url: 'https://i-nur1.pl-1234.example.test/',
+          kind: 'internal',
+          explanation: [],
+        }) as unknown as PairingDecision,
+      Date.now,
+    );
+    server = await listenPairingEndpoint('127.0.0.1:0', decisions, {
+      external: 'nur1.pl-1234.example.test',
+      internal: 'i-nur1.pl-1234.example.test',
+    });
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 

@@ -13,7 +13,10 @@ import { waitUntil } from '../support/wait.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const isCheckout = (() => {
   try {
-    return which('git') !== undefined && execFileSync('git', ['-C', root, 'rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' }).trim() === 'true';
+    return (
+      which('git') !== undefined &&
+      execFileSync('git', ['-C', root, 'rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' }).trim() === 'true'
+    );
   } catch {
     return false;
   }
@@ -34,12 +37,26 @@ describe.skipIf(!isCheckout)('npm run worker:dev on a fresh clone', () => {
     symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'));
     const port = await freePort();
     // Its own process group, so that wrangler's workerd children end with it.
-    const child = spawn('npm', ['run', '-s', 'worker:dev', '--', '--ip', '127.0.0.1', '--port', String(port), '--show-interactive-dev-session=false'], {
-      cwd: clone,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: 'true' },
-    });
+    const child = spawn(
+      'npm',
+      [
+        'run',
+        '-s',
+        'worker:dev',
+        '--',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--show-interactive-dev-session=false',
+      ],
+      {
+        cwd: clone,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, CI: 'true' },
+      },
+    );
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
@@ -49,10 +66,16 @@ describe.skipIf(!isCheckout)('npm run worker:dev on a fresh clone', () => {
       await exited;
     };
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => {
-      if (child.exitCode !== null) throw new Error(`worker:dev exited: ${output}`);
-      return fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
-    }, { timeoutMs: 120_000, everyMs: 500, timeout: () => `worker:dev did not answer /healthz: ${output}` });
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`worker:dev exited: ${output}`);
+        return fetch(`${url}/healthz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      },
+      { timeoutMs: 120_000, everyMs: 500, timeout: () => `worker:dev did not answer /healthz: ${output}` },
+    );
     expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ status: 'ok', zone: 'example.test' });
     const enrolled = await fetch(`${url}/v1/licences/1234/nodes`, {
       method: 'POST',
@@ -60,7 +83,10 @@ describe.skipIf(!isCheckout)('npm run worker:dev on a fresh clone', () => {
       body: JSON.stringify({ node: 'nur1' }),
     });
     expect(enrolled.status, await enrolled.clone().text()).toBe(201);
-    expect(await enrolled.json()).toMatchObject({ names: { external: 'nur1.pl-1234.example.test' }, credential: expect.stringMatching(/^hpn_/) });
+    expect(await enrolled.json()).toMatchObject({
+      names: { external: 'nur1.pl-1234.example.test' },
+      credential: expect.stringMatching(/^hpn_/),
+    });
     expect(output).toContain('made .dev.vars from .dev.vars.example');
     expect(output).not.toContain('ENOTFOUND');
   }, 180_000);

@@ -4,18 +4,18 @@
 // EDNS-intolerant fronts as dead, HTTP/2-only DoH as unreachable, an in-zone CNAME as
 // "not published", a shop's own zone as a negative cache.
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, findOpt, records } from '../../dns/message.ts';
-import { observe } from '../../probe/observe.ts';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
 import { dohTransport } from '../../probe/doh.ts';
-import { probeNode, type ProbeResult } from '../../probe/probe.ts';
+import { observe } from '../../probe/observe.ts';
+import { type ProbeResult, probeNode } from '../../probe/probe.ts';
 import { deno, haveDeno, root } from '../support/deno.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
-import { startResolver, type ResolverKind, type RunningResolver } from './resolvers.ts';
+import { type ResolverKind, type RunningResolver, startResolver } from './resolvers.ts';
 
 const have = haveSystemPrograms('unbound', 'dnsmasq');
 const zone = 'example.test';
@@ -28,7 +28,11 @@ const resolvers = new Map<ResolverKind, RunningResolver>();
 const sockets: Socket[] = [];
 
 function probe(resolver: string, name = internal): Promise<ProbeResult> {
-  return probeNode({ names: { internal: name }, truth: dohTransport(`${manager.url}/dns-query`), resolver: resolverTransport(resolver) });
+  return probeNode({
+    names: { internal: name },
+    truth: dohTransport(`${manager.url}/dns-query`),
+    resolver: resolverTransport(resolver),
+  });
 }
 
 function check(result: ProbeResult, role: string, type: string) {
@@ -67,7 +71,15 @@ const hasOpt = (query: Uint8Array) => findOpt(decodeMessage(query)) !== undefine
 /** FORMERR with the query's ID and question, no OPT: what an EDNS-intolerant server sends. */
 function formErr(query: Uint8Array): Uint8Array {
   const q = decodeMessage(query);
-  return encodeMessage({ type: 'response', id: q.id, flags: 0x8000 | 0x0100 | 1, questions: q.questions, answers: [], authorities: [], additionals: [] });
+  return encodeMessage({
+    type: 'response',
+    id: q.id,
+    flags: 0x8000 | 0x0100 | 1,
+    questions: q.questions,
+    answers: [],
+    authorities: [],
+    additionals: [],
+  });
 }
 
 beforeAll(async () => {
@@ -113,7 +125,7 @@ describe.skipIf(!have)('a dead upstream is not a filter', () => {
   });
 });
 
-describe.skipIf(!have)('negative answers judged by the zone\'s SOA', () => {
+describe.skipIf(!have)("negative answers judged by the zone's SOA", () => {
   it('a NODATA cached before the report → stale-cache with the seconds left, not filtered-nodata', async () => {
     const credential = await manager.enrol('1234', 'nur5');
     const name = `i-nur5.pl-1234.${zone}`;
@@ -154,37 +166,56 @@ describe('EDNS fallback (RFC 6891 §7)', () => {
 });
 
 describe('CNAME chains', () => {
-  it.skipIf(!have)('a CNAME to the internal name through unbound → ok (the manager adds the in-zone target)', async () => {
-    const result = await probe(resolvers.get('unbound')!.spec, alias);
-    expect(result.verdict, result.reason).toBe('ok');
-    expect(check(result, 'internal', 'A').truth.answers.map((r) => [r.type, r.data])).toEqual([['CNAME', internal], ['A', '10.1.2.3']]);
-  });
+  it.skipIf(!have)(
+    'a CNAME to the internal name through unbound → ok (the manager adds the in-zone target)',
+    async () => {
+      const result = await probe(resolvers.get('unbound')!.spec, alias);
+      expect(result.verdict, result.reason).toBe('ok');
+      expect(check(result, 'internal', 'A').truth.answers.map((r) => [r.type, r.data])).toEqual([
+        ['CNAME', internal],
+        ['A', '10.1.2.3'],
+      ]);
+    },
+  );
 
   it('a front that hands back the CNAME alone → the probe follows the chain → ok', async () => {
-    const spec = await front(() => 'forward', (answer) => {
-      const m = decodeMessage(answer);
-      const qname = m.questions![0]!.name.toLowerCase();
-      return encodeMessage({ ...m, answers: records(m.answers).filter((r) => r.name.toLowerCase() === qname) });
-    });
+    const spec = await front(
+      () => 'forward',
+      (answer) => {
+        const m = decodeMessage(answer);
+        const qname = m.questions![0]!.name.toLowerCase();
+        return encodeMessage({ ...m, answers: records(m.answers).filter((r) => r.name.toLowerCase() === qname) });
+      },
+    );
     const result = await probe(spec, alias);
     expect(result.verdict, result.reason).toBe('ok');
     expect(check(result, 'internal', 'A').resolver.chain).toEqual([internal]);
   });
 
-  it.skipIf(!have)('dnsmasq --stop-dns-rebind on the mixed answer (alias → private address) → filtered-nodata, EDE 15 shown', async () => {
-    const result = await probe(resolvers.get('dnsmasq-stop-dns-rebind')!.spec, alias);
-    expect(result.verdict, result.reason).toBe('filtered-nodata');
-    expect(check(result, 'internal', 'A').resolver.ede).toContainEqual({ code: 15, name: 'BLOCKED' });
-    expect(result.reason).toMatch(/EDE 15 BLOCKED/);
-    expect(result.reason).not.toMatch(/stale/);
-  });
+  it.skipIf(!have)(
+    'dnsmasq --stop-dns-rebind on the mixed answer (alias → private address) → filtered-nodata, EDE 15 shown',
+    async () => {
+      const result = await probe(resolvers.get('dnsmasq-stop-dns-rebind')!.spec, alias);
+      expect(result.verdict, result.reason).toBe('filtered-nodata');
+      expect(check(result, 'internal', 'A').resolver.ede).toContainEqual({ code: 15, name: 'BLOCKED' });
+      expect(result.reason).toMatch(/EDE 15 BLOCKED/);
+      expect(result.reason).not.toMatch(/stale/);
+    },
+  );
 });
 
 describe.skipIf(!have)('DoH over HTTP/2 only (unbound)', () => {
   it('Node: the DoH transport falls back to HTTP/2 by prior knowledge → ok', async () => {
     const url = resolvers.get('unbound-doh')!.doh!;
     // HTTP/1.1 gets nowhere: unbound's DoH speaks HTTP/2 only.
-    await expect(fetch(url, { method: 'POST', headers: { 'content-type': 'application/dns-message' }, body: new Uint8Array(12), signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+    await expect(
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/dns-message' },
+        body: new Uint8Array(12),
+        signal: AbortSignal.timeout(3000),
+      }),
+    ).rejects.toThrow();
     const result = await probe(url);
     expect(result.verdict, result.reason).toBe('ok');
     expect(result.resolver).toBe(resolvers.get('unbound-doh')!.doh);
@@ -197,7 +228,12 @@ describe.skipIf(!have)('DoH over HTTP/2 only (unbound)', () => {
       const r = await probeNode({ names: { internal: '${internal}' }, truth: dohTransport('${manager.url}/dns-query'), resolver: resolverTransport('${resolvers.get('unbound-doh')!.doh}') });
       console.log(JSON.stringify({ verdict: r.verdict, reason: r.reason }));`;
     // Asynchronously: the manager answering the truth runs in this process.
-    const run = await promisify(execFile)(deno, ['eval', '--no-check', script], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } });
+    const run = await promisify(execFile)(deno, ['eval', '--no-check', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+    });
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { verdict: string; reason: string };
     expect(result.verdict, result.reason).toBe('ok');
   });

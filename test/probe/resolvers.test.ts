@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolverTransport, systemTransport } from '../../probe/adapter/node/index.ts';
 import { dohTransport } from '../../probe/doh.ts';
-import { probeNode, type ProbeResult } from '../../probe/probe.ts';
-import { startTestManager, type TestManager } from '../support/manager.ts';
-import { haveSystemPrograms } from '../support/system.ts';
-import { freePort } from '../support/net.ts';
+import { type ProbeResult, probeNode } from '../../probe/probe.ts';
 import { names } from '../agent/support/names.ts';
-import { startResolver, type ResolverKind, type RunningResolver } from './resolvers.ts';
+import { startTestManager, type TestManager } from '../support/manager.ts';
+import { freePort } from '../support/net.ts';
+import { haveSystemPrograms } from '../support/system.ts';
+import { type ResolverKind, type RunningResolver, startResolver } from './resolvers.ts';
 
 const have = haveSystemPrograms('unbound', 'dnsmasq', 'named');
 
@@ -21,14 +21,21 @@ let manager: TestManager;
 const resolvers = new Map<ResolverKind, RunningResolver>();
 
 function probe(spec: string, internal = names.internal): Promise<ProbeResult> {
-  return probeNode({ names: { ...names, internal }, truth: dohTransport(`${manager.url}/dns-query`), resolver: resolverTransport(spec) });
+  return probeNode({
+    names: { ...names, internal },
+    truth: dohTransport(`${manager.url}/dns-query`),
+    resolver: resolverTransport(spec),
+  });
 }
 
 /** Forward each datagram `socket` receives to the built-in DNS server, and its answer back. */
 function relayToAuthority(socket: Socket): Socket {
   socket.on('message', (msg, peer) => {
     const upstream = createSocket('udp4');
-    upstream.on('message', (answer) => { socket.send(answer, peer.port, peer.address); upstream.close(); });
+    upstream.on('message', (answer) => {
+      socket.send(answer, peer.port, peer.address);
+      upstream.close();
+    });
     upstream.send(msg, manager.dns.udpPort, '127.0.0.1');
   });
   return socket;
@@ -41,9 +48,21 @@ function check(result: ProbeResult, role: string, type: string) {
 beforeAll(async () => {
   manager = await startTestManager();
   const credential = await manager.enrol('1234', 'nur1');
-  await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', privateIpv6: 'fd00::5', publicIpv4: '198.51.100.7' });
+  await manager.report('1234', 'nur1', credential, {
+    privateIpv4: '10.1.2.3',
+    privateIpv6: 'fd00::5',
+    publicIpv4: '198.51.100.7',
+  });
   if (!have) return;
-  const kinds: ResolverKind[] = ['unbound', 'unbound-private-address', 'unbound-private-ula', 'dnsmasq', 'dnsmasq-stop-dns-rebind', 'named', 'named-deny-answer-addresses'];
+  const kinds: ResolverKind[] = [
+    'unbound',
+    'unbound-private-address',
+    'unbound-private-ula',
+    'dnsmasq',
+    'dnsmasq-stop-dns-rebind',
+    'named',
+    'named-deny-answer-addresses',
+  ];
   const started = await Promise.allSettled(kinds.map((k) => startResolver(k, 'example.test', manager.dns.udpPort)));
   for (const s of started) if (s.status === 'fulfilled') resolvers.set(s.value.kind, s.value);
   const failed = started.find((s) => s.status === 'rejected');
@@ -148,7 +167,11 @@ describe.skipIf(!have)('probe through a resolver whose authority is dead', () =>
 
 describe('transports, straight to the built-in DNS server', () => {
   it('TCP only → ok', async () => {
-    const result = await probeNode({ names, truth: dohTransport(`${manager.url}/dns-query`), resolver: resolverTransport(`127.0.0.1:${manager.dns.tcpPort}`, { protocol: 'tcp' }) });
+    const result = await probeNode({
+      names,
+      truth: dohTransport(`${manager.url}/dns-query`),
+      resolver: resolverTransport(`127.0.0.1:${manager.dns.tcpPort}`, { protocol: 'tcp' }),
+    });
     expect(result.resolver).toBe(`tcp://127.0.0.1:${manager.dns.tcpPort}`);
     expect(result.verdict, result.reason).toBe('ok');
   });
@@ -189,7 +212,10 @@ describe('the system resolver, read from a resolv.conf', () => {
     if (!relay) return ctx.skip();
     const conf = join(dir, 'resolv.conf');
     // The first server's port 53 is closed (ICMP port unreachable → ECONNREFUSED), as libc would meet it.
-    writeFileSync(conf, `# written by the test\nnameserver ${host.replace(/\.\d+$/, '.251')}\nnameserver ${host}\noptions timeout:1\n`);
+    writeFileSync(
+      conf,
+      `# written by the test\nnameserver ${host.replace(/\.\d+$/, '.251')}\nnameserver ${host}\noptions timeout:1\n`,
+    );
     const resolver = await systemTransport(conf);
     expect(resolver.label).toBe(`system (${host.replace(/\.\d+$/, '.251')}, ${host})`);
     const result = await probeNode({ names, truth: dohTransport(`${manager.url}/dns-query`), resolver });
@@ -212,7 +238,7 @@ describe('probe without a working resolver', () => {
   });
   afterAll(() => new Promise<void>((r) => silent.close(() => r())));
 
-  it('a silent resolver (reads, never answers) → timeout, within the probe\'s own deadline', async () => {
+  it("a silent resolver (reads, never answers) → timeout, within the probe's own deadline", async () => {
     const started = Date.now();
     const result = await probe(`127.0.0.1:${silent.address().port}`);
     expect(result.verdict).toBe('timeout');

@@ -1,18 +1,25 @@
 // Real recursive resolvers on loopback, forwarding the test zone to the authority: unbound,
 // dnsmasq and BIND, plain and with the filters shops meet in the field.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CANARIES } from '../../dns/canary.ts';
-import { observe } from '../../probe/observe.ts';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
+import { observe } from '../../probe/observe.ts';
 import { freePort } from '../support/net.ts';
 import { waitUntil } from '../support/wait.ts';
 
 export type ResolverKind =
-  | 'unbound' | 'unbound-private-address' | 'unbound-private-ula' | 'unbound-local-zone' | 'unbound-doh'
-  | 'dnsmasq' | 'dnsmasq-stop-dns-rebind' | 'named' | 'named-deny-answer-addresses';
+  | 'unbound'
+  | 'unbound-private-address'
+  | 'unbound-private-ula'
+  | 'unbound-local-zone'
+  | 'unbound-doh'
+  | 'dnsmasq'
+  | 'dnsmasq-stop-dns-rebind'
+  | 'named'
+  | 'named-deny-answer-addresses';
 
 export interface RunningResolver {
   kind: ResolverKind;
@@ -26,23 +33,47 @@ export interface RunningResolver {
 const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 const PRIVATE_V6 = ['fc00::/7', 'fe80::/10'];
 
-function config(kind: ResolverKind, dir: string, port: number, zone: string, authority: number, dohPort: number): { cmd: string; args: string[] } {
+function config(
+  kind: ResolverKind,
+  dir: string,
+  port: number,
+  zone: string,
+  authority: number,
+  dohPort: number,
+): { cmd: string; args: string[] } {
   switch (kind) {
     case 'unbound':
     case 'unbound-private-address':
     case 'unbound-private-ula':
     case 'unbound-local-zone':
     case 'unbound-doh': {
-      const ranges = kind === 'unbound-private-address' ? [...PRIVATE_V4, ...PRIVATE_V6] : kind === 'unbound-private-ula' ? PRIVATE_V6 : [];
+      const ranges =
+        kind === 'unbound-private-address'
+          ? [...PRIVATE_V4, ...PRIVATE_V6]
+          : kind === 'unbound-private-ula'
+            ? PRIVATE_V6
+            : [];
       const lines = ranges.map((a) => `private-address: ${a}`);
       // A shop's own DNS server (an AD domain controller, a router's "local domain") holding a
       // zone of the same name: its own SOA, none of the manager's names.
-      if (kind === 'unbound-local-zone') lines.push(`local-zone: "${zone}." static`, `local-data: "${zone}. 3600 IN SOA dc1.shop.lan. admin.shop.lan. 1 3600 600 86400 300"`);
+      if (kind === 'unbound-local-zone')
+        lines.push(
+          `local-zone: "${zone}." static`,
+          `local-data: "${zone}. 3600 IN SOA dc1.shop.lan. admin.shop.lan. 1 3600 600 86400 300"`,
+        );
       // unbound's DoH is HTTP/2 only; without a certificate it needs http-notls-downstream
       // (then HTTP/2 in the clear, by prior knowledge).
-      if (kind === 'unbound-doh') lines.push(`interface: 127.0.0.1@${dohPort}`, `https-port: ${dohPort}`, 'http-notls-downstream: yes', 'http-endpoint: "/dns-query"');
+      if (kind === 'unbound-doh')
+        lines.push(
+          `interface: 127.0.0.1@${dohPort}`,
+          `https-port: ${dohPort}`,
+          'http-notls-downstream: yes',
+          'http-endpoint: "/dns-query"',
+        );
       const filter = lines.map((l) => `  ${l}`).join('\n');
-      writeFileSync(join(dir, 'unbound.conf'), `server:
+      writeFileSync(
+        join(dir, 'unbound.conf'),
+        `server:
   interface: 127.0.0.1@${port}
   do-ip6: no
   do-not-query-localhost: no
@@ -60,7 +91,8 @@ ${filter}
 stub-zone:
   name: "${zone}"
   stub-addr: 127.0.0.1@${authority}
-`);
+`,
+      );
       return { cmd: 'unbound', args: ['-d', '-c', join(dir, 'unbound.conf')] };
     }
     case 'dnsmasq':
@@ -68,15 +100,28 @@ stub-zone:
       return {
         cmd: 'dnsmasq',
         args: [
-          '-d', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--server=/${zone}/127.0.0.1#${authority}`,
-          `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', `--pid-file=${dir}/dnsmasq.pid`, '--user=root',
+          '-d',
+          '--conf-file=/dev/null',
+          '--no-resolv',
+          '--no-hosts',
+          `--server=/${zone}/127.0.0.1#${authority}`,
+          `--port=${port}`,
+          '--listen-address=127.0.0.1',
+          '--bind-interfaces',
+          `--pid-file=${dir}/dnsmasq.pid`,
+          '--user=root',
           ...(kind === 'dnsmasq-stop-dns-rebind' ? ['--stop-dns-rebind'] : []),
         ],
       };
     case 'named':
     case 'named-deny-answer-addresses': {
-      const deny = kind === 'named-deny-answer-addresses' ? `deny-answer-addresses { ${[...PRIVATE_V4, ...PRIVATE_V6].join('; ')}; };` : '';
-      writeFileSync(join(dir, 'named.conf'), `options {
+      const deny =
+        kind === 'named-deny-answer-addresses'
+          ? `deny-answer-addresses { ${[...PRIVATE_V4, ...PRIVATE_V6].join('; ')}; };`
+          : '';
+      writeFileSync(
+        join(dir, 'named.conf'),
+        `options {
   directory "${dir}";
   pid-file "${dir}/named.pid";
   session-keyfile "${dir}/session.key";
@@ -92,7 +137,8 @@ stub-zone:
 };
 controls { };
 zone "${zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${authority}; }; };
-`);
+`,
+      );
       return { cmd: 'named', args: ['-g', '-4', '-c', join(dir, 'named.conf')] };
     }
   }
@@ -106,14 +152,21 @@ zone "${zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${autho
  * resolverTransport(r.spec);
  * ```
  */
-export async function startResolver(kind: ResolverKind, zone: string, authority: number, options: { deadUpstream?: boolean } = {}): Promise<RunningResolver> {
+export async function startResolver(
+  kind: ResolverKind,
+  zone: string,
+  authority: number,
+  options: { deadUpstream?: boolean } = {},
+): Promise<RunningResolver> {
   const dir = mkdtempSync(join(tmpdir(), `hairpin-${kind}-`));
   const port = await freePort();
   const dohPort = kind === 'unbound-doh' ? await freePort() : 0;
   const { cmd, args } = config(kind, dir, port, zone, authority, dohPort);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + String(d)).slice(-4000);
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const close = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
@@ -124,7 +177,10 @@ export async function startResolver(kind: ResolverKind, zone: string, authority:
   const spec = `127.0.0.1:${port}`;
   const answers = async () => {
     if (child.exitCode !== null) throw new Error(`${kind} exited`);
-    const seen = await observe(resolverTransport(spec), `${CANARIES.public}.${zone}`, 'A', { timeoutMs: 300, attempts: 1 });
+    const seen = await observe(resolverTransport(spec), `${CANARIES.public}.${zone}`, 'A', {
+      timeoutMs: 300,
+      attempts: 1,
+    });
     // With a dead upstream, listening (the question held, not refused) is all there is to see.
     return seen.outcome === 'answer' || (options.deadUpstream === true && seen.outcome === 'timeout');
   };

@@ -1,5 +1,5 @@
 // A real manager for tests: the Node entry on an in-memory (or given) SQLite, random ports.
-import { startNodeManager, type RunningManager } from '../../worker/adapter/node/index.ts';
+import { type RunningManager, startNodeManager } from '../../worker/adapter/node/index.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -15,7 +15,14 @@ export async function startTestManager(env: Record<string, string> = {}): Promis
   const manager = await startNodeManager({
     // Response rate limiting off: tests ask thousands of questions from one address; the tests
     // of rate limiting turn it on.
-    env: { HAIRPIN_DB: ':memory:', HAIRPIN_HTTP_PORT: '0', HAIRPIN_DNS_PORT: '0', HAIRPIN_ADMIN_TOKEN: ADMIN_TOKEN, HAIRPIN_RRL_RATE: '0', ...env },
+    env: {
+      HAIRPIN_DB: ':memory:',
+      HAIRPIN_HTTP_PORT: '0',
+      HAIRPIN_DNS_PORT: '0',
+      HAIRPIN_ADMIN_TOKEN: ADMIN_TOKEN,
+      HAIRPIN_RRL_RATE: '0',
+      ...env,
+    },
     log: () => {},
   });
   const url = `http://127.0.0.1:${manager.http.port}`;

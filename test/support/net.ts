@@ -14,8 +14,13 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       tcp.listen(0, host, () => resolve((tcp.address() as { port: number }).port));
     });
     const udp = createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => udp.once('error', () => resolve(false)).bind(port, host, () => resolve(true)));
-    await Promise.all([new Promise((r) => tcp.close(r)), udpFree ? new Promise<void>((r) => udp.close(() => r())) : undefined]);
+    const udpFree = await new Promise<boolean>((resolve) =>
+      udp.once('error', () => resolve(false)).bind(port, host, () => resolve(true)),
+    );
+    await Promise.all([
+      new Promise((r) => tcp.close(r)),
+      udpFree ? new Promise<void>((r) => udp.close(() => r())) : undefined,
+    ]);
     if (udpFree) return port;
   }
   throw new Error(`no port on ${host} free for both TCP and UDP after 20 tries`);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { freePort } from './net.ts';
 
 /** A stand-in for a node's HTTP(S) service on loopback, for tests and the bench. */
@@ -51,30 +51,50 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => setTimeout(() => {
-      if (url.pathname === '/.well-known/hairpin') {
-        const body = { service: 'hairpin', licence: '1234', node: 'nur1', names: options.names, nonce: url.searchParams.get('nonce') };
-        return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-      }
-      const status = /^\/status\/(\d{3})$/.exec(url.pathname);
-      if (status) return void res.writeHead(Number(status[1]), { 'content-type': 'text/plain' }).end(`status ${status[1]} from ${options.label}`);
-      if (url.pathname === '/drop') return void req.socket.destroy();
-      const slow = /^\/slow\/(\d+)$/.exec(url.pathname);
-      const answer = () => res.writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ served: options.label, method: req.method, body: Buffer.concat(chunks).toString('utf8') }));
-      if (slow) setTimeout(answer, Number(slow[1]));
-      else answer();
-    }, options.delayMs ?? 0));
+    req.on('end', () =>
+      setTimeout(() => {
+        if (url.pathname === '/.well-known/hairpin') {
+          const body = {
+            service: 'hairpin',
+            licence: '1234',
+            node: 'nur1',
+            names: options.names,
+            nonce: url.searchParams.get('nonce'),
+          };
+          return void res
+            .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+            .end(JSON.stringify(body));
+        }
+        const status = /^\/status\/(\d{3})$/.exec(url.pathname);
+        if (status)
+          return void res
+            .writeHead(Number(status[1]), { 'content-type': 'text/plain' })
+            .end(`status ${status[1]} from ${options.label}`);
+        if (url.pathname === '/drop') return void req.socket.destroy();
+        const slow = /^\/slow\/(\d+)$/.exec(url.pathname);
+        const answer = () =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              served: options.label,
+              method: req.method,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        if (slow) setTimeout(answer, Number(slow[1]));
+        else answer();
+      }, options.delayMs ?? 0),
+    );
   };
   const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   server.keepAliveTimeout = 60_000;
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
   await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const scheme = options.tls ? 'https' : 'http';
@@ -82,18 +102,22 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
     origin: `${scheme}://${options.hostname ?? options.host}:${port}`,
     port,
     hits,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      // Pooled keep-alive sockets learn of the close a moment later; until then a request on one
-      // fails as "other side closed", which is the stale-connection case, not the refused one.
-      server.close(() => setTimeout(resolve, 50));
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        // Pooled keep-alive sockets learn of the close a moment later; until then a request on one
+        // fails as "other side closed", which is the stale-connection case, not the refused one.
+        server.close(() => setTimeout(resolve, 50));
+      }),
     start: () => listen(port),
   };
 }
 
 /** A listener that accepts connections and never answers: a silently dropping path. */
-export async function startSilentListener(host: string, port = 0): Promise<{ origin: string; port: number; stop(): Promise<void> }> {
+export async function startSilentListener(
+  host: string,
+  port = 0,
+): Promise<{ origin: string; port: number; stop(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -105,10 +129,11 @@ export async function startSilentListener(host: string, port = 0): Promise<{ ori
   return {
     origin: `http://${host}:${bound}`,
     port: bound,
-    stop: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -1,6 +1,6 @@
 // Manager processes started the way operators start them (`hairpin manager`), for tests that
 // kill and restart them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './net.ts';
 import { waitUntil } from './wait.ts';
@@ -17,7 +17,11 @@ export interface ManagerProcess {
 }
 
 /** `args`: flags after `hairpin manager`. */
-export async function spawnManager(env: Record<string, string>, port?: number, args: string[] = []): Promise<ManagerProcess> {
+export async function spawnManager(
+  env: Record<string, string>,
+  port?: number,
+  args: string[] = [],
+): Promise<ManagerProcess> {
   const httpPort = port ?? (await freePort());
   const child = spawn(process.execPath, [bin, 'manager', ...args], {
     env: { ...process.env, HAIRPIN_HTTP_PORT: String(httpPort), HAIRPIN_DNS_PORT: '0', ...env },
@@ -28,12 +32,18 @@ export async function spawnManager(env: Record<string, string>, port?: number, a
   child.stderr!.on('data', (d) => (output += d));
   const tls = Boolean(env.HAIRPIN_TLS_CERT);
   const url = `http${tls ? 's' : ''}://127.0.0.1:${httpPort}`;
-  await waitUntil(async () => {
-    if (child.exitCode !== null) throw new Error(`manager exited: ${output}`);
-    // Over TLS with a test CA fetch() would refuse the certificate: the start-up line says enough.
-    if (tls) return output.includes('dns for zone');
-    return fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-  }, { timeout: () => `manager did not start: ${output}` });
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`manager exited: ${output}`);
+      // Over TLS with a test CA fetch() would refuse the certificate: the start-up line says enough.
+      if (tls) return output.includes('dns for zone');
+      return fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    { timeout: () => `manager did not start: ${output}` },
+  );
   return {
     child,
     url,

@@ -5,9 +5,11 @@
 export function seededRandom(seed: number) {
   let x = seed >>> 0 || 1;
   const next = () => {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     return x;
   };
   return {

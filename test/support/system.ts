@@ -14,7 +14,8 @@ export function which(program: string): string | undefined {
 export function haveSystemPrograms(...programs: string[]): boolean {
   const missing = programs.filter((p) => !which(p) && !which(`/usr/sbin/${p}`));
   if (missing.length === 0) return true;
-  if (process.env.CI) throw new Error(`CI needs ${missing.join(', ')} (see .ci/run / scripts/install-system-packages.sh)`);
+  if (process.env.CI)
+    throw new Error(`CI needs ${missing.join(', ')} (see .ci/run / scripts/install-system-packages.sh)`);
   console.warn(`skipping: ${missing.join(', ')} not installed (scripts/install-system-packages.sh installs them)`);
   return false;
 }

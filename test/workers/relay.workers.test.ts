@@ -14,14 +14,24 @@ let serial = 0;
 const freshLicence = () => `${8000 + serial++}`;
 
 async function enrol(licence: string, node = 'nur1'): Promise<string> {
-  const res = await manager.fetch(new Request(`https://manager.example/v1/licences/${licence}/nodes`, { method: 'POST', headers: ADMIN, body: JSON.stringify({ node }) }));
+  const res = await manager.fetch(
+    new Request(`https://manager.example/v1/licences/${licence}/nodes`, {
+      method: 'POST',
+      headers: ADMIN,
+      body: JSON.stringify({ node }),
+    }),
+  );
   expect(res.status).toBe(201);
   return ((await res.json()) as { credential: string }).credential;
 }
 
 /** The node's side, played by the test: its socket, and a mux answering the streams opened on it. */
 async function connectNode(licence: string, credential: string, node = 'nur1') {
-  const res = await manager.fetch(new Request(`https://manager.example/v1/licences/${licence}/nodes/${node}/relay`, { headers: { upgrade: 'websocket', authorization: `Bearer ${credential}` } }));
+  const res = await manager.fetch(
+    new Request(`https://manager.example/v1/licences/${licence}/nodes/${node}/relay`, {
+      headers: { upgrade: 'websocket', authorization: `Bearer ${credential}` },
+    }),
+  );
   const socket = (res as unknown as { webSocket: WebSocket | null }).webSocket;
   if (res.status !== 101 || !socket) return { status: res.status, socket: null, texts: [] as string[] };
   socket.accept();
@@ -38,7 +48,13 @@ async function connectNode(licence: string, credential: string, node = 'nur1') {
         for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
         const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
         const host = open.headers.find(([k]) => k === 'host')?.[1];
-        stream.sendHead({ status: 200, headers: [['content-type', 'application/octet-stream'], ['x-node-saw', `${open.method} ${open.path} ${host} ${bytes}`]] });
+        stream.sendHead({
+          status: 200,
+          headers: [
+            ['content-type', 'application/octet-stream'],
+            ['x-node-saw', `${open.method} ${open.path} ${host} ${bytes}`],
+          ],
+        });
         const writer = stream.writable.getWriter();
         for (const chunk of chunks) await writer.write(chunk);
         await writer.close();
@@ -79,7 +95,7 @@ function streamedBody(): { body: ReadableStream<Uint8Array>; bytes: number } {
 }
 
 describe('relay on Workers (Durable Object per node)', () => {
-  it('holds the node\'s WebSocket in the node\'s Durable Object; another node\'s credential cannot take it', async () => {
+  it("holds the node's WebSocket in the node's Durable Object; another node's credential cannot take it", async () => {
     const licence = freshLicence();
     const credential = await enrol(licence);
     const other = await enrol(licence, 'nur2');
@@ -88,16 +104,26 @@ describe('relay on Workers (Durable Object per node)', () => {
     expect(await runInDurableObject(stubOf(licence), (_instance, state) => state.getWebSockets().length)).toBe(1);
     const stolen = await connectNode(licence, other);
     expect(stolen.status).toBe(403);
-    const admin = await manager.fetch(new Request(`https://manager.example/v1/licences/${licence}/nodes/nur1/relay`, { headers: { upgrade: 'websocket', authorization: 'Bearer test-admin-token' } }));
+    const admin = await manager.fetch(
+      new Request(`https://manager.example/v1/licences/${licence}/nodes/nur1/relay`, {
+        headers: { upgrade: 'websocket', authorization: 'Bearer test-admin-token' },
+      }),
+    );
     expect(admin.status).toBe(403);
     expect(await runInDurableObject(stubOf(licence), (_instance, state) => state.getWebSockets().length)).toBe(1);
   });
 
-  it('relays a request for the relay name through the node\'s socket, bodies streamed both ways', async () => {
+  it("relays a request for the relay name through the node's socket, bodies streamed both ways", async () => {
     const licence = freshLicence();
     await connectNode(licence, await enrol(licence));
     const { body, bytes } = streamedBody();
-    const res = await manager.fetch(new Request(`https://${relayName(licence)}/v1/upload?x=1`, { method: 'POST', body, duplex: 'half' } as RequestInit));
+    const res = await manager.fetch(
+      new Request(`https://${relayName(licence)}/v1/upload?x=1`, {
+        method: 'POST',
+        body,
+        duplex: 'half',
+      } as RequestInit),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-node-saw')).toBe(`POST /v1/upload?x=1 ${relayName(licence)} ${bytes}`);
     const echoed = new Uint8Array(await res.arrayBuffer());
@@ -129,19 +155,27 @@ describe('relay on Workers (Durable Object per node)', () => {
     node.socket!.send(HEARTBEAT_PING);
     for (let i = 0; i < 100 && !node.texts.includes(HEARTBEAT_PONG); i++) await new Promise((r) => setTimeout(r, 10));
     expect(node.texts).toContain(HEARTBEAT_PONG);
-    const answered = await runInDurableObject(stubOf(licence), (_instance, state) => state.getWebSocketAutoResponseTimestamp(state.getWebSockets()[0]!));
+    const answered = await runInDurableObject(stubOf(licence), (_instance, state) =>
+      state.getWebSocketAutoResponseTimestamp(state.getWebSockets()[0]!),
+    );
     expect(answered).toBeInstanceOf(Date);
     // Woken by a request, a new object finds the hibernated socket and relays through it.
-    const res = await manager.fetch(new Request(`https://${relayName(licence)}/v1/after`, { method: 'POST', body: 'awake' }));
+    const res = await manager.fetch(
+      new Request(`https://${relayName(licence)}/v1/after`, { method: 'POST', body: 'awake' }),
+    );
     expect(res.headers.get('x-node-saw')).toBe(`POST /v1/after ${relayName(licence)} 5`);
     expect(await res.text()).toBe('awake');
   });
 
-  it('caps the node\'s concurrent streams (429 problem+json)', async () => {
+  it("caps the node's concurrent streams (429 problem+json)", async () => {
     const licence = freshLicence();
     const credential = await enrol(licence);
     // A node that never answers: its streams stay open.
-    const res = await manager.fetch(new Request(`https://manager.example/v1/licences/${licence}/nodes/nur1/relay`, { headers: { upgrade: 'websocket', authorization: `Bearer ${credential}` } }));
+    const res = await manager.fetch(
+      new Request(`https://manager.example/v1/licences/${licence}/nodes/nur1/relay`, {
+        headers: { upgrade: 'websocket', authorization: `Bearer ${credential}` },
+      }),
+    );
     const socket = (res as unknown as { webSocket: WebSocket }).webSocket;
     socket.accept();
     const pending = [1, 2].map(() => manager.fetch(new Request(`https://${relayName(licence)}/v1/hold`)));

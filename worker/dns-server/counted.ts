@@ -13,7 +13,12 @@ import type { Answered, Responder } from './responder.ts';
 export function countedResponder(respond: Responder, metrics: Metrics): Responder {
   const record = (messages: Answered, transport: 'udp' | 'tcp', started: number, hit: boolean) => {
     const first = messages?.[0];
-    metrics.dnsAnswer(transport, first && first.byteLength > 3 ? first[3]! & 0x0f : undefined, (performance.now() - started) / 1000, hit);
+    metrics.dnsAnswer(
+      transport,
+      first && first.byteLength > 3 ? first[3]! & 0x0f : undefined,
+      (performance.now() - started) / 1000,
+      hit,
+    );
   };
   return (bytes, context) => {
     const started = performance.now();

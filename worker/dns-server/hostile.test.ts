@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, FLAG_AA, headerRcode, records } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { startTestManager, type TestManager } from '../../test/support/manager.ts';
 import { framed, query, tcpExchange, udpExchange } from '../../test/dns/wire-client.ts';
+import { startTestManager, type TestManager } from '../../test/support/manager.ts';
 
 /** A query whose first question is a 255-byte name and every later one a pointer back to it. */
 function manyQuestions(count: number, edns = false): Uint8Array {
@@ -68,14 +68,18 @@ describe('built-in DNS server under hostile queries', () => {
     expect(headerRcode(one)).toBe(Rcode.REFUSED);
     expect(one.flags! & FLAG_AA).toBe(0);
     // `x.example` + `test` is under test., not under example.test.
-    expect(headerRcode(decodeMessage((await udpExchange(port, rawQuestion(['x.example', 'test'])))!))).toBe(Rcode.REFUSED);
+    expect(headerRcode(decodeMessage((await udpExchange(port, rawQuestion(['x.example', 'test'])))!))).toBe(
+      Rcode.REFUSED,
+    );
     // `i-nur1.pl-1234` as one label below the apex names no node: NXDOMAIN, not its address.
     const inside = decodeMessage((await udpExchange(port, rawQuestion(['i-nur1.pl-1234', 'example', 'test'])))!);
     expect(headerRcode(inside)).toBe(Rcode.NXDOMAIN);
     expect(inside.answers).toEqual([]);
     // The question is echoed byte for byte.
     const echoed = await udpExchange(port, rawQuestion(['i-nur1.pl-1234', 'example', 'test']));
-    expect(Buffer.from(echoed!.subarray(12, 12 + 29 + 4))).toEqual(Buffer.from(rawQuestion(['i-nur1.pl-1234', 'example', 'test']).subarray(12)));
+    expect(Buffer.from(echoed!.subarray(12, 12 + 29 + 4))).toEqual(
+      Buffer.from(rawQuestion(['i-nur1.pl-1234', 'example', 'test']).subarray(12)),
+    );
     // The real labels still answer.
     const real = decodeMessage((await udpExchange(port, rawQuestion(['i-nur1', 'pl-1234', 'example', 'test'])))!);
     expect(records(real.answers).map((r) => r.data)).toEqual(['10.1.2.3']);

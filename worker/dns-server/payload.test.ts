@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, FLAG_TC, records, type DnsMessage } from '../../dns/message.ts';
+import { type DnsMessage, decodeMessage, FLAG_TC, records } from '../../dns/message.ts';
 import { query } from '../../test/dns/wire-client.ts';
 import { boundMessages, fitResponse, payloadLimit } from './payload.ts';
 
@@ -17,7 +17,12 @@ describe('fitResponse', () => {
   const big: DnsMessage = {
     ...query('example.test', 'TXT', 1232),
     type: 'response',
-    answers: Array.from({ length: 20 }, (_, i) => ({ type: 'TXT' as const, name: 'example.test', ttl: 60, data: ['x'.repeat(40 + i)] })),
+    answers: Array.from({ length: 20 }, (_, i) => ({
+      type: 'TXT' as const,
+      name: 'example.test',
+      ttl: 60,
+      data: ['x'.repeat(40 + i)],
+    })),
   };
 
   it('sends what fits unchanged', () => {
@@ -36,7 +41,13 @@ describe('fitResponse', () => {
 describe('size bounds on every message', () => {
   const long = (c: string) => `${c.repeat(63)}.${c.repeat(63)}.${c.repeat(63)}.example.test`;
   it('drops a question section that alone outgrows the limit', () => {
-    const many: DnsMessage = { type: 'response', id: 9, flags: 0, questions: ['a', 'b', 'c'].map((c) => ({ name: long(c), type: 'A' as const, class: 'IN' as const })), answers: [] };
+    const many: DnsMessage = {
+      type: 'response',
+      id: 9,
+      flags: 0,
+      questions: ['a', 'b', 'c'].map((c) => ({ name: long(c), type: 'A' as const, class: 'IN' as const })),
+      answers: [],
+    };
     const wire = fitResponse(many, 512);
     expect(wire.byteLength).toBeLessThanOrEqual(512);
     expect(decodeMessage(wire).questions).toEqual([]);

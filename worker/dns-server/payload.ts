@@ -1,6 +1,6 @@
 // How large an answer may be on each transport, and what to send when it is larger: the header,
 // question and OPT with TC set, so the resolver asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
-import { encodeMessage, findOpt, FLAG_TC, HEADER_LENGTH, MAX_MESSAGE, type DnsMessage } from '../../dns/message.ts';
+import { type DnsMessage, encodeMessage, FLAG_TC, findOpt, HEADER_LENGTH, MAX_MESSAGE } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
 import { EDNS_PAYLOAD } from '../zone/answer.ts';
 import { CLASSIC_UDP_PAYLOAD } from './limits.ts';

@@ -1,20 +1,32 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, FLAG_TC, records } from '../../dns/message.ts';
-import { ConfigError } from '../config.ts';
-import { startTestManager, type TestManager } from '../../test/support/manager.ts';
 import { query, tcpAsk } from '../../test/dns/wire-client.ts';
-import { DEFAULT_RATE_LIMIT, rateLimitFromEnv, ResponseRateLimiter, slipped, type RateVerdict } from './rate-limit.ts';
+import { startTestManager, type TestManager } from '../../test/support/manager.ts';
+import { ConfigError } from '../config.ts';
+import { DEFAULT_RATE_LIMIT, type RateVerdict, ResponseRateLimiter, rateLimitFromEnv, slipped } from './rate-limit.ts';
 
 describe('ResponseRateLimiter', () => {
   const options = { ...DEFAULT_RATE_LIMIT, rate: 4, slip: 2, tableSize: 64 };
-  const verdicts = (limiter: ResponseRateLimiter, address: string, n: number) => Array.from({ length: n }, () => limiter.verdict(address));
+  const verdicts = (limiter: ResponseRateLimiter, address: string, n: number) =>
+    Array.from({ length: n }, () => limiter.verdict(address));
   const count = (list: RateVerdict[], v: RateVerdict) => list.filter((x) => x === v).length;
 
   it('sends the rate, then every other response slips and the rest are dropped; refills with time', () => {
     let now = 0;
     const limiter = new ResponseRateLimiter(options, () => now);
-    expect(verdicts(limiter, '192.0.2.1', 10)).toEqual(['send', 'send', 'send', 'send', 'drop', 'slip', 'drop', 'slip', 'drop', 'slip']);
+    expect(verdicts(limiter, '192.0.2.1', 10)).toEqual([
+      'send',
+      'send',
+      'send',
+      'send',
+      'drop',
+      'slip',
+      'drop',
+      'slip',
+      'drop',
+      'slip',
+    ]);
     now += 500;
     expect(count(verdicts(limiter, '192.0.2.1', 10), 'send')).toBe(2);
     now += 10_000;
@@ -50,7 +62,11 @@ describe('ResponseRateLimiter', () => {
 
 describe('slipped', () => {
   it('keeps the header and the question, sets TC, drops every record', () => {
-    const wire = encodeMessage({ ...query('i-nur1.pl-1234.example.test', 'A', 1232, 77), type: 'response', answers: [{ type: 'A', name: 'i-nur1.pl-1234.example.test', ttl: 60, data: '10.1.2.3' }] });
+    const wire = encodeMessage({
+      ...query('i-nur1.pl-1234.example.test', 'A', 1232, 77),
+      type: 'response',
+      answers: [{ type: 'A', name: 'i-nur1.pl-1234.example.test', ttl: 60, data: '10.1.2.3' }],
+    });
     const slip = slipped(wire);
     const message = decodeMessage(slip);
     expect(slip.byteLength).toBeLessThan(wire.byteLength);
@@ -67,7 +83,12 @@ describe('rateLimitFromEnv', () => {
   it('is on by default, off with rate 0, and refuses nonsense', () => {
     expect(rateLimitFromEnv({})).toEqual(DEFAULT_RATE_LIMIT);
     expect(rateLimitFromEnv({ HAIRPIN_RRL_RATE: '0' })).toBeUndefined();
-    expect(rateLimitFromEnv({ HAIRPIN_RRL_RATE: '50', HAIRPIN_RRL_SLIP: '3' })).toMatchObject({ rate: 50, slip: 3, ipv4Prefix: 24, ipv6Prefix: 56 });
+    expect(rateLimitFromEnv({ HAIRPIN_RRL_RATE: '50', HAIRPIN_RRL_SLIP: '3' })).toMatchObject({
+      rate: 50,
+      slip: 3,
+      ipv4Prefix: 24,
+      ipv6Prefix: 56,
+    });
     expect(() => rateLimitFromEnv({ HAIRPIN_RRL_RATE: 'fast' })).toThrow(ConfigError);
     expect(() => rateLimitFromEnv({ HAIRPIN_RRL_IPV4_PREFIX: '33' })).toThrow(ConfigError);
   });
@@ -80,7 +101,8 @@ async function burst(port: number, source: string, n: number): Promise<{ answere
   const answered: Uint8Array[] = [];
   socket.on('message', (m) => answered.push(new Uint8Array(m)));
   const start = performance.now();
-  for (let i = 0; i < n; i++) socket.send(encodeMessage(query('i-nur1.pl-1234.example.test', 'A', undefined, i)), port, '127.0.0.1');
+  for (let i = 0; i < n; i++)
+    socket.send(encodeMessage(query('i-nur1.pl-1234.example.test', 'A', undefined, i)), port, '127.0.0.1');
   const elapsedMs = performance.now() - start;
   await new Promise((r) => setTimeout(r, 1000));
   socket.close();
@@ -90,7 +112,11 @@ async function burst(port: number, source: string, n: number): Promise<{ answere
 describe('response rate limiting in the built-in server', () => {
   let manager: TestManager;
   beforeAll(async () => {
-    manager = await startTestManager({ HAIRPIN_RRL_RATE: '2', HAIRPIN_RRL_SLIP: '2', HAIRPIN_METRICS_TOKEN: 'metrics-token-for-tests' });
+    manager = await startTestManager({
+      HAIRPIN_RRL_RATE: '2',
+      HAIRPIN_RRL_SLIP: '2',
+      HAIRPIN_METRICS_TOKEN: 'metrics-token-for-tests',
+    });
     const credential = await manager.enrol('1234', 'nur1');
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3' });
   });
@@ -113,7 +139,9 @@ describe('response rate limiting in the built-in server', () => {
     expect(records(decodeMessage(other.answered[0]!).answers)).toHaveLength(1);
     expect(records((await tcpAsk(port, query('i-nur1.pl-1234.example.test', 'A')))?.answers)).toHaveLength(1);
     // Counted for /metrics.
-    const metrics = await (await fetch(`${manager.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-for-tests' } })).text();
+    const metrics = await (
+      await fetch(`${manager.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-for-tests' } })
+    ).text();
     expect(Number(/hairpin_dns_rrl_actions_total\{action="slip"\} (\d+)/.exec(metrics)?.[1])).toBe(truncated.length);
   });
 });

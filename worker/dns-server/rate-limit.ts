@@ -21,7 +21,13 @@ export interface RateLimitOptions {
 // response slips"); 20/s is its default rate in recent versions, NSD's is 200. A resolver asks
 // one zone's server far less often than that per name, and over the rate it still gets a TC
 // answer every other time.
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { rate: 20, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56, tableSize: 65_536 };
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = {
+  rate: 20,
+  slip: 2,
+  ipv4Prefix: 24,
+  ipv6Prefix: 56,
+  tableSize: 65_536,
+};
 
 export type RateVerdict = 'send' | 'slip' | 'drop';
 
@@ -105,7 +111,8 @@ export function rateLimitFromEnv(env: Record<string, string | undefined>): RateL
   const read = (key: string, fallback: number, max: number): number => {
     const raw = env[key];
     const n = raw === undefined || raw === '' ? fallback : Number(raw);
-    if (!Number.isInteger(n) || n < 0 || n > max) throw new ConfigError(`${key} must be an integer from 0 to ${max}, got "${raw}"`);
+    if (!Number.isInteger(n) || n < 0 || n > max)
+      throw new ConfigError(`${key} must be an integer from 0 to ${max}, got "${raw}"`);
     return n;
   };
   const d = DEFAULT_RATE_LIMIT;

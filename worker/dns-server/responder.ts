@@ -1,6 +1,6 @@
 // One query's bytes in, the response messages out, the same for UDP and TCP: the cache for plain
 // questions, then the handlers (transfers, NOTIFY), then the zone, then the size limit.
-import { decodeMessage, DnsFormatError, HEADER_LENGTH, type DnsMessage } from '../../dns/message.ts';
+import { DnsFormatError, type DnsMessage, decodeMessage, HEADER_LENGTH } from '../../dns/message.ts';
 import { Opcode, Rcode } from '../../dns/rcode.ts';
 import { answerWire, formErr, type Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
@@ -29,7 +29,10 @@ export interface ResponderOptions {
  * than a header, or a response). With the cache on, a plain question (see isPlainQuestion) whose answer is cached skips the
  * handlers: a handler must claim plain questions by their bytes alone, never by the peer.
  */
-export type Responder = (bytes: Uint8Array, context: DnsRequestContext & { transport: Transport }) => Answered | Promise<Answered>;
+export type Responder = (
+  bytes: Uint8Array,
+  context: DnsRequestContext & { transport: Transport },
+) => Answered | Promise<Answered>;
 
 /** The messages to send back, or undefined for silence. */
 export type Answered = Uint8Array[] | undefined;
@@ -37,7 +40,10 @@ export type Answered = Uint8Array[] | undefined;
 export function createResponder(options: ResponderOptions): Responder {
   const { zone, handlers = [], storeVersion } = options;
   const entries = options.cacheEntries ?? DEFAULT_LIMITS.cacheEntries;
-  const cache = storeVersion && entries > 0 ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes) : undefined;
+  const cache =
+    storeVersion && entries > 0
+      ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes)
+      : undefined;
 
   // Counts that the bytes cannot hold (a question takes at least 5 bytes, a record 11) mark the
   // packet malformed at once: the codec would otherwise spend about a millisecond failing on it,
@@ -55,8 +61,12 @@ export function createResponder(options: ResponderOptions): Responder {
   };
 
   // `byZone`: the zone answered, so the bytes alone decided the answer and it may be cached.
-  async function compute(bytes: Uint8Array, context: DnsRequestContext & { transport: Transport }): Promise<{ messages: Uint8Array[] | undefined; byZone?: true }> {
-    if (impossibleCounts(bytes) || notOneQuestion(bytes)) return { messages: (bytes[2]! & 0x80) === 0 ? [formErr(bytes)] : undefined };
+  async function compute(
+    bytes: Uint8Array,
+    context: DnsRequestContext & { transport: Transport },
+  ): Promise<{ messages: Uint8Array[] | undefined; byZone?: true }> {
+    if (impossibleCounts(bytes) || notOneQuestion(bytes))
+      return { messages: (bytes[2]! & 0x80) === 0 ? [formErr(bytes)] : undefined };
     let query: DnsMessage;
     try {
       query = decodeMessage(bytes);
@@ -83,7 +93,11 @@ export function createResponder(options: ResponderOptions): Responder {
     return (bytes[2]! & 0x80) === 0 ? [failure] : undefined;
   };
 
-  const answer = async (bytes: Uint8Array, context: DnsRequestContext & { transport: Transport }, cacheAs?: { key: string; version: number }): Promise<Answered> => {
+  const answer = async (
+    bytes: Uint8Array,
+    context: DnsRequestContext & { transport: Transport },
+    cacheAs?: { key: string; version: number },
+  ): Promise<Answered> => {
     try {
       const { messages, byZone } = await compute(bytes, context);
       if (byZone && cacheAs) cache!.set(cacheAs.key, cacheAs.version, messages![0]!);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { encodeMessage, type DnsMessage } from '../../dns/message.ts';
+import { type DnsMessage, encodeMessage } from '../../dns/message.ts';
 import { query } from '../../test/dns/wire-client.ts';
 import { isPlainQuestion, ResponseCache } from './response-cache.ts';
 
@@ -16,7 +16,10 @@ describe('isPlainQuestion', () => {
     expect(isPlainQuestion(wire(query('example.test', 'IXFR')))).toBe(false);
     expect(isPlainQuestion(wire({ ...query('example.test', 'SOA'), flags: 4 << 11 }))).toBe(false);
     expect(isPlainQuestion(wire({ ...query('example.test', 'SOA'), type: 'response' }))).toBe(false);
-    const withRecord = { ...query('example.test', 'SOA'), additionals: [{ type: 'A' as const, name: 'x.example.test', ttl: 1, data: '192.0.2.1' }] };
+    const withRecord = {
+      ...query('example.test', 'SOA'),
+      additionals: [{ type: 'A' as const, name: 'x.example.test', ttl: 1, data: '192.0.2.1' }],
+    };
     expect(isPlainQuestion(wire(withRecord))).toBe(false);
     expect(isPlainQuestion(Uint8Array.from([...wire(query('example.test', 'A')), 0]))).toBe(false);
     expect(isPlainQuestion(wire(query('example.test', 'A')).subarray(0, 20))).toBe(false);
@@ -32,7 +35,7 @@ describe('ResponseCache', () => {
   const q = wire(query('example.test', 'SOA', undefined, 0x1234));
   const response = Uint8Array.from([0, 0, 0x84, 0, 9, 9, 9]);
 
-  it('serves the stored response with the query\'s ID', () => {
+  it("serves the stored response with the query's ID", () => {
     const cache = new ResponseCache(10);
     const key = ResponseCache.key('udp', q);
     expect(cache.get(key, 1, q)).toBeUndefined();
@@ -56,7 +59,8 @@ describe('ResponseCache', () => {
     cache.get('', 1, q);
     cache.set(ResponseCache.key('udp', q), 1, response);
     expect(cache.get(ResponseCache.key('tcp', q), 1, q)).toBeUndefined();
-    for (const name of ['a', 'b', 'c']) cache.set(ResponseCache.key('udp', wire(query(`${name}.example.test`, 'A'))), 1, response);
+    for (const name of ['a', 'b', 'c'])
+      cache.set(ResponseCache.key('udp', wire(query(`${name}.example.test`, 'A'))), 1, response);
     expect(cache.size).toBe(2);
   });
 });
@@ -78,7 +82,9 @@ describe('ResponseCache eviction', () => {
   it('never walks the map: a flood of distinct names costs the same per insert however long it churns', () => {
     // Counting operations, not time: every way to walk a Map is watched. Evicting through
     // `keys().next()` walks V8's deleted entries, a cost that grows with churn.
-    const walks = (['keys', 'values', 'entries', 'forEach', Symbol.iterator] as const).map((m) => vi.spyOn(Map.prototype, m as 'keys'));
+    const walks = (['keys', 'values', 'entries', 'forEach', Symbol.iterator] as const).map((m) =>
+      vi.spyOn(Map.prototype, m as 'keys'),
+    );
     const cache = new ResponseCache(1_000);
     cache.get('', 1, q);
     for (let i = 0; i < 100_000; i++) cache.set(`flood-${i}`, 1, response);

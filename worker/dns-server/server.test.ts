@@ -3,13 +3,22 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, FLAG_AA, FLAG_RA, FLAG_TC, headerRcode, records, type DnsMessage } from '../../dns/message.ts';
+import {
+  type DnsMessage,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AA,
+  FLAG_RA,
+  FLAG_TC,
+  headerRcode,
+  records,
+} from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { ADMIN_TOKEN, startTestManager, type TestManager } from '../../test/support/manager.ts';
-import { spawnManager, type ManagerProcess } from '../../test/support/process.ts';
 import { framed, query, tcpAsk, tcpExchange, udpAsk, udpExchange } from '../../test/dns/wire-client.ts';
+import { ADMIN_TOKEN, startTestManager, type TestManager } from '../../test/support/manager.ts';
+import { type ManagerProcess, spawnManager } from '../../test/support/process.ts';
 import type { DnsHandler } from '../zone/handler.ts';
-import { startDnsServer, type RunningDns } from './server.ts';
+import { type RunningDns, startDnsServer } from './server.ts';
 
 // Enough name servers with glue that the NS answer (names compressed) outgrows 512 bytes but fits 1232.
 const NS_COUNT = 24;
@@ -83,13 +92,20 @@ describe('built-in DNS server', () => {
 
   it('answers pipelined TCP queries on one connection, each with its ID', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => 1000 + i);
-    const payload = framed(...ids.map((id) => encodeMessage(query(id % 2 ? 'i-nur1.pl-1234.example.test' : 'example.test', 'A', undefined, id))));
+    const payload = framed(
+      ...ids.map((id) =>
+        encodeMessage(query(id % 2 ? 'i-nur1.pl-1234.example.test' : 'example.test', 'A', undefined, id)),
+      ),
+    );
     const answers = (await tcpExchange(port, payload, ids.length)).map(decodeMessage);
     expect(answers.map((m) => m.id).sort()).toEqual(ids);
   });
 
-  it('sends all of a handler\'s messages over TCP and only the first over UDP', async () => {
-    const stream: DnsHandler = async (q) => (q.questions?.[0]?.type === 'AXFR' ? [1, 2, 3].map((i) => encodeMessage({ ...q, type: 'response', id: q.id ?? 0, flags: i })) : undefined);
+  it("sends all of a handler's messages over TCP and only the first over UDP", async () => {
+    const stream: DnsHandler = async (q) =>
+      q.questions?.[0]?.type === 'AXFR'
+        ? [1, 2, 3].map((i) => encodeMessage({ ...q, type: 'response', id: q.id ?? 0, flags: i }))
+        : undefined;
     const dns = await startDnsServer({ zone: manager.zone, host: '127.0.0.1', port: 0, handlers: [stream] });
     try {
       const axfr = encodeMessage(query('example.test', 'AXFR'));
@@ -104,15 +120,26 @@ describe('built-in DNS server', () => {
   describe('TCP bounds', () => {
     let dns: RunningDns;
     beforeAll(async () => {
-      dns = await startDnsServer({ zone: manager.zone, host: '127.0.0.1', port: 0, limits: { idleTimeoutMs: 300, maxConnections: 2, maxInFlightPerConnection: 2 } });
+      dns = await startDnsServer({
+        zone: manager.zone,
+        host: '127.0.0.1',
+        port: 0,
+        limits: { idleTimeoutMs: 300, maxConnections: 2, maxInFlightPerConnection: 2 },
+      });
     });
     afterAll(async () => dns?.close());
 
     const closedWithin = (ms: number, open: () => ReturnType<typeof connect>) =>
       new Promise<boolean>((resolve) => {
         const socket = open();
-        const timer = setTimeout(() => { socket.destroy(); resolve(false); }, ms);
-        socket.on('close', () => { clearTimeout(timer); resolve(true); });
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve(false);
+        }, ms);
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
         socket.on('error', () => {});
       });
 
@@ -122,7 +149,11 @@ describe('built-in DNS server', () => {
 
     it('still answers every pipelined query with a small in-flight bound', async () => {
       const ids = Array.from({ length: 20 }, (_, i) => i + 1);
-      const answers = await tcpExchange(dns.tcpPort, framed(...ids.map((id) => encodeMessage(query('example.test', 'SOA', undefined, id)))), ids.length);
+      const answers = await tcpExchange(
+        dns.tcpPort,
+        framed(...ids.map((id) => encodeMessage(query('example.test', 'SOA', undefined, id)))),
+        ids.length,
+      );
       expect(answers).toHaveLength(ids.length);
     });
 
@@ -159,14 +190,23 @@ describe('response cache on a SQLite file shared by two managers', () => {
 
   it('answers a report made through another manager process at once', async () => {
     const json = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-    const enrolled = await fetch(`${other.url}/v1/licences/88/nodes`, { method: 'POST', headers: json, body: JSON.stringify({ node: 'nur1' }) });
+    const enrolled = await fetch(`${other.url}/v1/licences/88/nodes`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ node: 'nur1' }),
+    });
     const { credential } = (await enrolled.json()) as { credential: string };
     for (let i = 1; i <= 5; i++) {
       const res = await fetch(`${other.url}/v1/licences/88/nodes/nur1/addresses`, {
-        method: 'PUT', headers: { ...json, authorization: `Bearer ${credential}` }, body: JSON.stringify({ privateIpv4: `10.8.8.${i}` }),
+        method: 'PUT',
+        headers: { ...json, authorization: `Bearer ${credential}` },
+        body: JSON.stringify({ privateIpv4: `10.8.8.${i}` }),
       });
       expect(res.status).toBe(200);
-      for (let k = 0; k < 2; k++) expect(answersOf(await udpAsk(a.dns.udpPort, query('i-nur1.pl-88.example.test', 'A')))).toEqual([`A 10.8.8.${i}`]);
+      for (let k = 0; k < 2; k++)
+        expect(answersOf(await udpAsk(a.dns.udpPort, query('i-nur1.pl-88.example.test', 'A')))).toEqual([
+          `A 10.8.8.${i}`,
+        ]);
     }
   });
 
@@ -178,7 +218,8 @@ describe('response cache on a SQLite file shared by two managers', () => {
       await writer.report('77', 'nur1', credential, { privateIpv4: `10.7.7.${i}` });
       for (const reader of [a, b]) {
         // Twice each: the second is served from the cache, and must be just as fresh.
-        for (let k = 0; k < 2; k++) expect(answersOf(await udpAsk(reader.dns.udpPort, query(name, 'A')))).toEqual([`A 10.7.7.${i}`]);
+        for (let k = 0; k < 2; k++)
+          expect(answersOf(await udpAsk(reader.dns.udpPort, query(name, 'A')))).toEqual([`A 10.7.7.${i}`]);
       }
     }
   });

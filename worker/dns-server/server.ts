@@ -8,8 +8,8 @@ import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
 import { createResponder } from './responder.ts';
 import type { StoreVersion } from './response-cache.ts';
-import { serveTcp, type RunningTcp } from './tcp.ts';
-import { serveUdp, type RunningUdp } from './udp.ts';
+import { type RunningTcp, serveTcp } from './tcp.ts';
+import { type RunningUdp, serveUdp } from './udp.ts';
 
 export interface DnsServerOptions {
   zone: Zone;
@@ -60,12 +60,18 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   let udp: RunningUdp | undefined;
   let tcp: RunningTcp | undefined;
   for (let attempt = 0; !tcp; attempt++) {
-    udp = await serveUdp(respond, { ...common, port: options.port, rateLimit: options.rateLimit, onRateLimited: options.metrics && ((action) => options.metrics!.rrl(action)) });
+    udp = await serveUdp(respond, {
+      ...common,
+      port: options.port,
+      rateLimit: options.rateLimit,
+      onRateLimited: options.metrics && ((action) => options.metrics!.rrl(action)),
+    });
     try {
       tcp = await serveTcp(respond, { ...common, port: udp.port, limits });
     } catch (e) {
       await udp.close();
-      const retry = options.port === 0 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt + 1 < FREE_PORT_ATTEMPTS;
+      const retry =
+        options.port === 0 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt + 1 < FREE_PORT_ATTEMPTS;
       if (!retry) throw e;
     }
   }

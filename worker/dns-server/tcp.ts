@@ -8,7 +8,7 @@ import { FrameReader } from './frame-reader.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
 import { listening } from './listening.ts';
 import type { Answered, Responder } from './responder.ts';
-import { sourceKey, SourceSlots } from './source-slots.ts';
+import { SourceSlots, sourceKey } from './source-slots.ts';
 
 export interface RunningTcp {
   server: Server;
@@ -22,7 +22,6 @@ export interface TcpOptions {
   limits?: Partial<DnsServerLimits>;
   onError?: (e: unknown) => void;
 }
-
 
 /** Resolves once the socket takes writes again, or is gone. */
 function drained(socket: Socket): Promise<void> {
@@ -38,7 +37,12 @@ function drained(socket: Socket): Promise<void> {
 }
 
 /** One connection: read frames, answer each, keep at most `maxInFlight` unanswered. */
-function serveConnection(socket: Socket, respond: Responder, limits: DnsServerLimits, onError?: (e: unknown) => void): void {
+function serveConnection(
+  socket: Socket,
+  respond: Responder,
+  limits: DnsServerLimits,
+  onError?: (e: unknown) => void,
+): void {
   const frames = new FrameReader();
   let inFlight = 0;
   let ended = false;

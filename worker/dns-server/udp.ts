@@ -3,7 +3,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { listening } from './listening.ts';
-import { ResponseRateLimiter, slipped, type RateLimitOptions } from './rate-limit.ts';
+import { type RateLimitOptions, ResponseRateLimiter, slipped } from './rate-limit.ts';
 import type { Answered, Responder } from './responder.ts';
 
 export interface RunningUdp {
@@ -53,7 +53,11 @@ export async function serveUdp(
   // After bind, a send error (ICMP unreachable reported back, a full buffer) is about one peer.
   socket.on('error', (e) => options.onError?.(e));
   for (const set of [() => socket.setRecvBufferSize(SOCKET_BUFFER), () => socket.setSendBufferSize(SOCKET_BUFFER)]) {
-    try { set(); } catch { /* not permitted above the system maximum: keep the default */ }
+    try {
+      set();
+    } catch {
+      /* not permitted above the system maximum: keep the default */
+    }
   }
   return {
     socket,

@@ -19,7 +19,10 @@ export interface CloudflareRecord {
   comment?: string | null;
 }
 
-export type RecordInput = Pick<CloudflareRecord, 'name' | 'type' | 'content' | 'ttl'> & { proxied?: boolean; comment?: string };
+export type RecordInput = Pick<CloudflareRecord, 'name' | 'type' | 'content' | 'ttl'> & {
+  proxied?: boolean;
+  comment?: string;
+};
 
 interface Envelope<T> {
   success: boolean;
@@ -101,7 +104,12 @@ export class CloudflareApi {
 
   constructor(options: CloudflareApiOptions) {
     this.#o = {
-      baseUrl: CLOUDFLARE_API, attempts: 5, backoffMs: 500, maxBackoffMs: 10_000, sleep: sleeping, rate: new RateWindow(),
+      baseUrl: CLOUDFLARE_API,
+      attempts: 5,
+      backoffMs: 500,
+      maxBackoffMs: 10_000,
+      sleep: sleeping,
+      rate: new RateWindow(),
       ...options,
       // Workers' fetch must be called unbound from the global, not as a method of our object.
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
@@ -121,7 +129,10 @@ export class CloudflareApi {
       try {
         res = await o.fetch(url, {
           method,
-          headers: { authorization: `Bearer ${o.apiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${o.apiToken}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
       } catch (e) {
@@ -142,7 +153,11 @@ export class CloudflareApi {
       const envelope = (await res.json().catch(() => undefined)) as Envelope<T> | undefined;
       if (!res.ok || !envelope?.success) {
         const errors = envelope?.errors ?? [];
-        throw new CloudflareApiError(`${method} dns_records${path}: HTTP ${res.status} ${errors.map((e) => `${e.code} ${e.message}`).join('; ')}`, res.status, errors);
+        throw new CloudflareApiError(
+          `${method} dns_records${path}: HTTP ${res.status} ${errors.map((e) => `${e.code} ${e.message}`).join('; ')}`,
+          res.status,
+          errors,
+        );
       }
       return envelope;
     }

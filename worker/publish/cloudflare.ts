@@ -7,7 +7,13 @@ import type { DnsRecord } from '../../dns/message.ts';
 import { normalizeName } from '../../dns/name.ts';
 import type { Env } from '../config.ts';
 import type { Zone } from '../zone/answer.ts';
-import { CloudflareApi, type CloudflareApiOptions, type CloudflareRecord, type PublishedType, type RecordInput } from './cloudflare-api.ts';
+import {
+  CloudflareApi,
+  type CloudflareApiOptions,
+  type CloudflareRecord,
+  type PublishedType,
+  type RecordInput,
+} from './cloudflare-api.ts';
 
 const PUBLISHED: readonly string[] = ['A', 'AAAA', 'CNAME', 'TXT'] satisfies PublishedType[];
 /** Marks what the manager wrote, for whoever reads the Cloudflare dashboard. */
@@ -37,7 +43,14 @@ async function desiredAt(zone: Zone, name: string): Promise<RecordInput[]> {
   if (found.status !== 'exists') return [];
   return found.records
     .filter((r) => PUBLISHED.includes(r.type))
-    .map((r) => ({ name, type: r.type, content: content(r), ttl: Math.max(MIN_TTL, r.ttl ?? MIN_TTL), proxied: false, comment: COMMENT }));
+    .map((r) => ({
+      name,
+      type: r.type,
+      content: content(r),
+      ttl: Math.max(MIN_TTL, r.ttl ?? MIN_TTL),
+      proxied: false,
+      comment: COMMENT,
+    }));
 }
 
 /**
@@ -45,7 +58,12 @@ async function desiredAt(zone: Zone, name: string): Promise<RecordInput[]> {
  * kept (their TTL fixed if it drifted), the rest paired off as in-place updates; what is left
  * over is deleted before anything is created, since a CNAME may not share its name.
  */
-async function reconcile(api: CloudflareApi, existing: CloudflareRecord[], desired: RecordInput[], result: PublishResult): Promise<void> {
+async function reconcile(
+  api: CloudflareApi,
+  existing: CloudflareRecord[],
+  desired: RecordInput[],
+  result: PublishResult,
+): Promise<void> {
   const left = existing.filter((r) => PUBLISHED.includes(r.type));
   const todo: RecordInput[] = [];
   for (const want of desired) {
@@ -83,7 +101,12 @@ async function reconcile(api: CloudflareApi, existing: CloudflareRecord[], desir
 }
 
 /** List each name in Cloudflare and reconcile it with the zone. */
-async function reconcileNames(api: CloudflareApi, zone: Zone, names: readonly string[], result: PublishResult): Promise<void> {
+async function reconcileNames(
+  api: CloudflareApi,
+  zone: Zone,
+  names: readonly string[],
+  result: PublishResult,
+): Promise<void> {
   const byName = new Map(await Promise.all(names.map(async (n) => [n, await api.list({ name: n })] as const)));
   for (const [name, existing] of byName) await reconcile(api, existing, await desiredAt(zone, name), result);
 }
@@ -112,7 +135,12 @@ function sharedNames(zone: Zone, licence: string): string[] {
  * await publishNode(api, zone, '1234', 'nur1'); // { created: 3, updated: 0, deleted: 0, unchanged: 0 }
  * ```
  */
-export async function publishNode(api: CloudflareApi, zone: Zone, licence: string, node: string | undefined): Promise<PublishResult> {
+export async function publishNode(
+  api: CloudflareApi,
+  zone: Zone,
+  licence: string,
+  node: string | undefined,
+): Promise<PublishResult> {
   const result: PublishResult = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
   if (node !== undefined) {
     await reconcileNames(api, zone, nodeOwnedNames(zone, licence, node), result);
@@ -136,7 +164,11 @@ export async function publishNode(api: CloudflareApi, zone: Zone, licence: strin
  * The Workers entry's ManagerDeps.onZoneChange when CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID
  * are bound, else undefined.
  */
-export function cloudflarePublisher(env: Env, zone: Zone, options: Partial<CloudflareApiOptions> = {}): ((licence: string, node: string | undefined) => Promise<void>) | undefined {
+export function cloudflarePublisher(
+  env: Env,
+  zone: Zone,
+  options: Partial<CloudflareApiOptions> = {},
+): ((licence: string, node: string | undefined) => Promise<void>) | undefined {
   const { CLOUDFLARE_API_TOKEN: apiToken, CLOUDFLARE_ZONE_ID: zoneId } = env;
   if (!apiToken || !zoneId) return undefined;
   const api = new CloudflareApi({ apiToken, zoneId, ...options });

@@ -3,8 +3,9 @@
 // from cellular?") with what the box does: forwards the port (IPv4), lets it in through its
 // IPv6 firewall, or drops (no answer) or refuses (RST, ICMP). It only ever aims at the addresses
 // the node itself reported: the caller gives no address, so it cannot be turned on anything else.
-import { isGlobalIpv6, isIpv4, isNonPublicIpv4 } from '../../dns/address.ts';
+
 import type { ReachabilityView, ReachOutcome } from '../../contract/api.ts';
+import { isGlobalIpv6, isIpv4, isNonPublicIpv4 } from '../../dns/address.ts';
 import type { StoredAddresses } from '../store/store.ts';
 
 export interface ConnectResult {
@@ -39,7 +40,9 @@ export const CONNECT_TIMEOUT_MS = 3000;
  * through the report's validation or from the request's source, and neither may ever lead the
  * manager to a private, loopback or link-local address.
  */
-export function reachTargets(addresses: StoredAddresses | undefined): { family: AddressFamily; address: string; port: number }[] {
+export function reachTargets(
+  addresses: StoredAddresses | undefined,
+): { family: AddressFamily; address: string; port: number }[] {
   if (!addresses) return [];
   const port = addresses.port ?? DEFAULT_PORT;
   const targets: { family: AddressFamily; address: string; port: number }[] = [];
@@ -51,24 +54,38 @@ export function reachTargets(addresses: StoredAddresses | undefined): { family: 
 }
 
 /** Connect to every target at once (each bounded), and say what each saw. */
-export async function checkReachability(connect: TcpConnect, addresses: StoredAddresses | undefined, now: () => number, timeoutMs = CONNECT_TIMEOUT_MS): Promise<ReachResult[]> {
+export async function checkReachability(
+  connect: TcpConnect,
+  addresses: StoredAddresses | undefined,
+  now: () => number,
+  timeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<ReachResult[]> {
   return Promise.all(
     reachTargets(addresses).map(async (t) => {
       const started = now();
-      const seen = await connect(t.address, t.port, timeoutMs).catch((e: Error): ConnectResult => ({ outcome: 'unreachable', detail: e.message }));
+      const seen = await connect(t.address, t.port, timeoutMs).catch(
+        (e: Error): ConnectResult => ({ outcome: 'unreachable', detail: e.message }),
+      );
       return { ...t, ...seen, elapsedMs: Math.max(0, now() - started), checkedAt: now() };
     }),
   );
 }
 
 /** A result as the node view shows it: `current` is false once the node reported another address or port. */
-export function reachView(results: ReachResult[] | undefined, addresses: StoredAddresses | undefined): ReachabilityView {
+export function reachView(
+  results: ReachResult[] | undefined,
+  addresses: StoredAddresses | undefined,
+): ReachabilityView {
   const targets = reachTargets(addresses);
   const view = (family: AddressFamily) => {
     const r = results?.find((x) => x.family === family);
     if (!r) return null;
     const t = targets.find((x) => x.family === family);
-    return { ...r, checkedAt: new Date(r.checkedAt).toISOString(), current: t !== undefined && t.address === r.address && t.port === r.port };
+    return {
+      ...r,
+      checkedAt: new Date(r.checkedAt).toISOString(),
+      current: t !== undefined && t.address === r.address && t.port === r.port,
+    };
   };
   return { ipv4: view('ipv4'), ipv6: view('ipv6') };
 }

@@ -29,7 +29,10 @@ const HEAD_TIMEOUT_MS = 30_000;
  * Bytes per second, paced: a caller over the budget waits until the bucket refills (one second
  * of burst). Back-pressure then reaches the far end through the stream windows.
  */
-export function tokenBucket(bytesPerSecond: number, now: () => number = Date.now): ((bytes: number) => Promise<void>) | undefined {
+export function tokenBucket(
+  bytesPerSecond: number,
+  now: () => number = Date.now,
+): ((bytes: number) => Promise<void>) | undefined {
   if (bytesPerSecond <= 0) return undefined;
   let tokens = bytesPerSecond;
   let at = now();
@@ -108,22 +111,35 @@ export class NodeRelaySession {
     const refused = this.#refusal();
     if (refused) return withRetryAfter(refused.toResponse());
     const url = new URL(request.url);
-    const stream = this.#mux.open({ mode: 'http', method: request.method, path: url.pathname + url.search, headers: [['host', host], ...relayedHeaders(request.headers).filter(([n]) => n !== 'host')] });
+    const stream = this.#mux.open({
+      mode: 'http',
+      method: request.method,
+      path: url.pathname + url.search,
+      headers: [['host', host], ...relayedHeaders(request.headers).filter(([n]) => n !== 'host')],
+    });
     if (request.body) request.body.pipeTo(stream.writable).catch(() => stream.reset('request body failed'));
     else stream.writable.close().catch(() => {});
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), HEAD_TIMEOUT_MS)));
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), HEAD_TIMEOUT_MS)),
+    );
     try {
       const head = await Promise.race([stream.head, timeout]);
       if (head === 'timeout') {
         stream.reset('no response head in time');
-        return new ProblemError('relay-timeout', `node "${this.node}" of licence "${this.licence}" did not answer within ${HEAD_TIMEOUT_MS / 1000} s`).toResponse();
+        return new ProblemError(
+          'relay-timeout',
+          `node "${this.node}" of licence "${this.licence}" did not answer within ${HEAD_TIMEOUT_MS / 1000} s`,
+        ).toResponse();
       }
       const nullBody = request.method === 'HEAD' || head.status === 204 || head.status === 304;
       if (nullBody) stream.readable.cancel().catch(() => {});
       return new Response(nullBody ? null : stream.readable, { status: head.status, headers: head.headers });
     } catch (e) {
-      return new ProblemError('relay-failed', `node "${this.node}" of licence "${this.licence}" dropped the request: ${(e as Error).message}`).toResponse();
+      return new ProblemError(
+        'relay-failed',
+        `node "${this.node}" of licence "${this.licence}" dropped the request: ${(e as Error).message}`,
+      ).toResponse();
     } finally {
       clearTimeout(timer);
     }
@@ -132,14 +148,20 @@ export class NodeRelaySession {
   #refusal(): ProblemError | undefined {
     if (this.#closed) return offline(this.licence, this.node);
     if (this.#mux.size >= this.#limits.maxStreams) {
-      return new ProblemError('relay-busy', `node "${this.node}" of licence "${this.licence}" has ${this.#limits.maxStreams} relayed requests open, its cap`);
+      return new ProblemError(
+        'relay-busy',
+        `node "${this.node}" of licence "${this.licence}" has ${this.#limits.maxStreams} relayed requests open, its cap`,
+      );
     }
     return undefined;
   }
 }
 
 export function offline(licence: string, node: string): ProblemError {
-  return new ProblemError('relay-offline', `node "${node}" of licence "${licence}" is not connected to the relay (its agent is down, cannot reach the manager, or has the relay turned off)`);
+  return new ProblemError(
+    'relay-offline',
+    `node "${node}" of licence "${licence}" is not connected to the relay (its agent is down, cannot reach the manager, or has the relay turned off)`,
+  );
 }
 
 /** Problem answers of the relay carry Retry-After: the caller's client may come back. */

@@ -11,10 +11,10 @@
 // Accounts are bounded (ACME_DNS_ACCOUNTS_PER_NODE), listed and deleted one by one under
 // /v1/licences/{licence}/nodes/{node}/acme-dns-accounts, and all revoked when the node's
 // credential is rotated (they were made with it) or the node is deleted (foreign key cascade).
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { isIpv4, parseIpv6 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
-import { credentialHash, zoneChanged, type ManagerEnv } from '../context.ts';
+import { credentialHash, type ManagerEnv, zoneChanged } from '../context.ts';
 import { newCredential, timingSafeEqual } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
 import {
@@ -76,7 +76,9 @@ acmeDnsRoutes.post('/register', async (c) => {
   await requireNodeOrAdmin(c, licence, node);
   const allowFrom = body.allowfrom ?? [];
   if (!Array.isArray(allowFrom) || allowFrom.some((r) => typeof r !== 'string' || !parseCidr(r))) {
-    throw new ProblemError('invalid-request', '"allowfrom" must be a list of CIDR ranges such as "192.0.2.0/24"', [{ field: 'allowfrom', message: 'CIDR list' }]);
+    throw new ProblemError('invalid-request', '"allowfrom" must be a list of CIDR ranges such as "192.0.2.0/24"', [
+      { field: 'allowfrom', message: 'CIDR list' },
+    ]);
   }
   const { store, config, now } = c.get('deps');
   const password = newCredential();
@@ -97,7 +99,11 @@ acmeDnsRoutes.post('/register', async (c) => {
     );
   }
   const fulldomain = challengeName(config.names.nodeNames(licence, node), kind);
-  return c.json({ username: account.username, password, fulldomain, subdomain: account.subdomain, allowfrom: account.allowFrom }, 201, { 'cache-control': 'no-store' });
+  return c.json(
+    { username: account.username, password, fulldomain, subdomain: account.subdomain, allowfrom: account.allowFrom },
+    201,
+    { 'cache-control': 'no-store' },
+  );
 });
 
 function accountsPath(licence: string, node: string): string {
@@ -138,7 +144,10 @@ async function updater(c: Context<ManagerEnv>) {
   }
   const source = clientAddress(c);
   if (account.allowFrom.length > 0 && !(source && account.allowFrom.some((r) => inCidr(source, r)))) {
-    throw new ProblemError('forbidden', `updates for this account are allowed only from ${account.allowFrom.join(', ')} (this one came from ${source ?? 'an unknown address'})`);
+    throw new ProblemError(
+      'forbidden',
+      `updates for this account are allowed only from ${account.allowFrom.join(', ')} (this one came from ${source ?? 'an unknown address'})`,
+    );
   }
   return account;
 }

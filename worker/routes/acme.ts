@@ -2,13 +2,13 @@
 // `_acme-challenge.<name>` for the node's own two names. The acme-dns-compatible API for
 // standard ACME clients (./acme-dns.ts) writes the same values.
 import { Hono } from 'hono';
-import { requireNodeOrAdmin } from '../auth.ts';
-import { zoneChanged, type ManagerEnv } from '../context.ts';
 import type { NodeNames } from '../../contract/identity.ts';
+import { requireNodeOrAdmin } from '../auth.ts';
+import { type ManagerEnv, zoneChanged } from '../context.ts';
 import type { NameKind } from '../names.ts';
 import { ProblemError } from '../problem.ts';
-import { addAcmeChallenge, acmeChallenges, removeAcmeChallenge } from '../store/acme-challenges.ts';
-import { readJsonObject, rejectUnknownFields, type JsonObject } from '../validate.ts';
+import { acmeChallenges, addAcmeChallenge, removeAcmeChallenge } from '../store/acme-challenges.ts';
+import { type JsonObject, readJsonObject, rejectUnknownFields } from '../validate.ts';
 
 export const acmeRoutes = new Hono<ManagerEnv>();
 
@@ -20,7 +20,11 @@ const CHALLENGE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 export function checkChallengeValue(value: unknown, field: string): string {
   if (typeof value !== 'string' || !CHALLENGE_VALUE.test(value)) {
-    throw new ProblemError('invalid-request', `"${field}" must be a DNS-01 key authorization digest: 43 base64url characters`, [{ field, message: 'not a DNS-01 value' }]);
+    throw new ProblemError(
+      'invalid-request',
+      `"${field}" must be a DNS-01 key authorization digest: 43 base64url characters`,
+      [{ field, message: 'not a DNS-01 value' }],
+    );
   }
   return value;
 }
@@ -29,7 +33,9 @@ export function checkChallengeValue(value: unknown, field: string): string {
 export function checkNameKind(value: unknown, names: NodeNames, field = 'name'): NameKind {
   if (value !== 'external' && value !== 'internal' && !(value === 'relay' && names.relay)) {
     const kinds = names.relay ? '"external", "internal" or "relay"' : '"external" or "internal"';
-    throw new ProblemError('invalid-request', `"${field}" must be ${kinds} (got ${JSON.stringify(value)})`, [{ field, message: kinds }]);
+    throw new ProblemError('invalid-request', `"${field}" must be ${kinds} (got ${JSON.stringify(value)})`, [
+      { field, message: kinds },
+    ]);
   }
   return value;
 }
@@ -38,7 +44,11 @@ export function challengeName(names: NodeNames, kind: NameKind): string {
   return `_acme-challenge.${names[kind]!}`;
 }
 
-function parseChallenge(body: JsonObject, names: NodeNames, valueRequired: boolean): { kind: NameKind; value: string | undefined } {
+function parseChallenge(
+  body: JsonObject,
+  names: NodeNames,
+  valueRequired: boolean,
+): { kind: NameKind; value: string | undefined } {
   rejectUnknownFields(body, ['name', 'value']);
   const kind = checkNameKind(body.name, names);
   const value = body.value === undefined && !valueRequired ? undefined : checkChallengeValue(body.value, 'value');
@@ -50,8 +60,17 @@ acmeRoutes.get('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) =>
   await requireNodeOrAdmin(c, licence, node);
   const { store, config } = c.get('deps');
   const names = config.names.nodeNames(licence, node);
-  const view = async (kind: NameKind) => ({ fqdn: challengeName(names, kind), values: await acmeChallenges(store.db, licence, node, kind) });
-  return c.json({ licence, node, external: await view('external'), internal: await view('internal'), ...(names.relay ? { relay: await view('relay') } : {}) });
+  const view = async (kind: NameKind) => ({
+    fqdn: challengeName(names, kind),
+    values: await acmeChallenges(store.db, licence, node, kind),
+  });
+  return c.json({
+    licence,
+    node,
+    external: await view('external'),
+    internal: await view('internal'),
+    ...(names.relay ? { relay: await view('relay') } : {}),
+  });
 });
 
 acmeRoutes.put('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
@@ -61,7 +80,13 @@ acmeRoutes.put('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) =>
   const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), config.names.nodeNames(licence, node), true);
   const change = await addAcmeChallenge(store, { licence, node, kind }, value!, now());
   zoneChanged(c, licence, node);
-  return c.json({ licence, node, name: kind, fqdn: challengeName(config.names.nodeNames(licence, node), kind), ...change });
+  return c.json({
+    licence,
+    node,
+    name: kind,
+    fqdn: challengeName(config.names.nodeNames(licence, node), kind),
+    ...change,
+  });
 });
 
 acmeRoutes.delete('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
@@ -70,7 +95,17 @@ acmeRoutes.delete('/v1/licences/:licence/nodes/:node/acme-challenges', async (c)
   const { store, config } = c.get('deps');
   const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), config.names.nodeNames(licence, node), false);
   const change = await removeAcmeChallenge(store, { licence, node, kind }, value);
-  if (!change) throw new ProblemError('not-found', `no ${value === undefined ? 'challenge value' : `value "${value}"`} at ${challengeName(config.names.nodeNames(licence, node), kind)}`);
+  if (!change)
+    throw new ProblemError(
+      'not-found',
+      `no ${value === undefined ? 'challenge value' : `value "${value}"`} at ${challengeName(config.names.nodeNames(licence, node), kind)}`,
+    );
   zoneChanged(c, licence, node);
-  return c.json({ licence, node, name: kind, fqdn: challengeName(config.names.nodeNames(licence, node), kind), ...change });
+  return c.json({
+    licence,
+    node,
+    name: kind,
+    fqdn: challengeName(config.names.nodeNames(licence, node), kind),
+    ...change,
+  });
 });

@@ -1,11 +1,11 @@
 // Admin API: licences and nodes, credentials issued and rotated (shown once; rotation revokes the
 // node's acme-dns accounts).
 import { Hono } from 'hono';
+import { LicenceCreation, NodeEnrolment } from '../../contract/api.ts';
 import { requireAdmin } from '../auth.ts';
-import { credentialHash, zoneChanged, type ManagerEnv } from '../context.ts';
+import { credentialHash, type ManagerEnv, zoneChanged } from '../context.ts';
 import { newCredential } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
-import { LicenceCreation, NodeEnrolment } from '../../contract/api.ts';
 import { parseBody, readJsonObject } from '../validate.ts';
 import { nodeView } from './views.ts';
 
@@ -56,13 +56,13 @@ adminRoutes.post('/v1/licences/:licence/nodes', async (c) => {
   const { store, config, now } = c.get('deps');
   const credential = newCredential();
   const serial = await store.createNode(licence, node, await credentialHash(c, credential), now());
-  if (serial === undefined) throw new ProblemError('conflict', `node "${node}" of licence "${licence}" exists; rotate its credential instead`);
+  if (serial === undefined)
+    throw new ProblemError('conflict', `node "${node}" of licence "${licence}" exists; rotate its credential instead`);
   zoneChanged(c, licence, node);
-  return c.json(
-    { licence, node, names: config.names.nodeNames(licence, node), credential, serial },
-    201,
-    { location: `/v1/licences/${licence}/nodes/${node}`, 'cache-control': 'no-store' },
-  );
+  return c.json({ licence, node, names: config.names.nodeNames(licence, node), credential, serial }, 201, {
+    location: `/v1/licences/${licence}/nodes/${node}`,
+    'cache-control': 'no-store',
+  });
 });
 
 adminRoutes.get('/v1/licences/:licence/nodes', async (c) => {

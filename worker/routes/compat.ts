@@ -1,15 +1,15 @@
 // Probe reports in (node credential), the ISP compatibility report out (support role only).
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { isGlobalIpv6, isIpv4, isNonPublicIpv4, parseIpv6 } from '../../dns/address.ts';
 import { dohTransport } from '../../probe/doh.ts';
-import { observe, type Observation } from '../../probe/observe.ts';
+import { type Observation, observe } from '../../probe/observe.ts';
 import { isVerdict } from '../../probe/verdicts.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
-import { ProbeReports, type NetworkInfo, type ProbeReport } from '../store/probe-reports.ts';
+import { type NetworkInfo, type ProbeReport, ProbeReports } from '../store/probe-reports.ts';
 import { requireSupport } from '../support-auth.ts';
-import { readJsonObject, rejectUnknownFields, type JsonObject } from '../validate.ts';
+import { type JsonObject, readJsonObject, rejectUnknownFields } from '../validate.ts';
 import { clientAddress } from './node.ts';
 
 export const compatRoutes = new Hono<ManagerEnv>();
@@ -25,7 +25,8 @@ function invalid(message: string): never {
 }
 
 function text(value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string' || value === '' || value.length > max) invalid(`"${field}" must be a string of 1 to ${max} characters`);
+  if (typeof value !== 'string' || value === '' || value.length > max)
+    invalid(`"${field}" must be a string of 1 to ${max} characters`);
   return value;
 }
 
@@ -36,17 +37,30 @@ function text(value: unknown, field: string, max: number): string {
  * asked through the DoH resolver HAIRPIN_ASN_LOOKUP names (off when unset). One try, 1 s each:
  * a report is never held up by it, and a failed lookup only leaves the ASN unknown.
  */
-async function lookupNetwork(doh: string, address: string): Promise<{ asn: number; organisation: string | null } | undefined> {
+async function lookupNetwork(
+  doh: string,
+  address: string,
+): Promise<{ asn: number; organisation: string | null } | undefined> {
   const groups = parseIpv6(address);
-  const origin = isIpv4(address) && !isNonPublicIpv4(address)
-    ? `${address.split('.').reverse().join('.')}.origin.asn.cymru.com`
-    : groups && isGlobalIpv6(address)
-      ? `${groups.map((g) => g.toString(16).padStart(4, '0')).join('').split('').reverse().join('.')}.origin6.asn.cymru.com`
-      : undefined;
+  const origin =
+    isIpv4(address) && !isNonPublicIpv4(address)
+      ? `${address.split('.').reverse().join('.')}.origin.asn.cymru.com`
+      : groups && isGlobalIpv6(address)
+        ? `${groups
+            .map((g) => g.toString(16).padStart(4, '0'))
+            .join('')
+            .split('')
+            .reverse()
+            .join('.')}.origin6.asn.cymru.com`
+        : undefined;
   if (!origin) return undefined;
   const transport = dohTransport(doh);
   const bounds = { timeoutMs: 1000, attempts: 1 };
-  const fields = (o: Observation) => o.answers.find((r) => r.type === 'TXT')?.data.split('|').map((f) => f.trim()) ?? [];
+  const fields = (o: Observation) =>
+    o.answers
+      .find((r) => r.type === 'TXT')
+      ?.data.split('|')
+      .map((f) => f.trim()) ?? [];
   const asn = Number(fields(await observe(transport, origin, 'TXT', bounds))[0]?.split(' ')[0]);
   if (!Number.isInteger(asn) || asn <= 0) return undefined;
   return { asn, organisation: fields(await observe(transport, `AS${asn}.asn.cymru.com`, 'TXT', bounds))[4] || null };
@@ -61,7 +75,8 @@ async function network(c: Context<ManagerEnv>, sent: unknown): Promise<NetworkIn
   rejectUnknownFields(node, ['asn', 'organisation', 'label']);
   const label = node.label === undefined ? null : text(node.label, 'network.label', 100);
   const asn = node.asn;
-  if (asn !== undefined && !(Number.isInteger(asn) && (asn as number) > 0 && (asn as number) < 2 ** 32)) invalid('"network.asn" must be an AS number');
+  if (asn !== undefined && !(Number.isInteger(asn) && (asn as number) > 0 && (asn as number) < 2 ** 32))
+    invalid('"network.asn" must be an AS number');
   const organisation = node.organisation === undefined ? null : text(node.organisation, 'network.organisation', 200);
   if (edge?.asn !== undefined) {
     return { publicAddress, asn: edge.asn, organisation: edge.asOrganization ?? null, label, source: 'edge' };
@@ -70,14 +85,27 @@ async function network(c: Context<ManagerEnv>, sent: unknown): Promise<NetworkIn
   const found = lookup && publicAddress ? await lookupNetwork(lookup, publicAddress) : undefined;
   if (found) return { publicAddress, ...found, label, source: 'lookup' };
   const known = asn !== undefined || organisation !== null || label !== null;
-  return { publicAddress, asn: (asn as number | undefined) ?? null, organisation, label, source: known ? 'node' : null };
+  return {
+    publicAddress,
+    asn: (asn as number | undefined) ?? null,
+    organisation,
+    label,
+    source: known ? 'node' : null,
+  };
 }
 
-async function parseReport(c: Context<ManagerEnv>, body: JsonObject, licence: string, node: string): Promise<ProbeReport> {
+async function parseReport(
+  c: Context<ManagerEnv>,
+  body: JsonObject,
+  licence: string,
+  node: string,
+): Promise<ProbeReport> {
   rejectUnknownFields(body, ['result', 'hairpins', 'network']);
   const result = body.result as JsonObject | undefined;
-  if (typeof result !== 'object' || result === null || Array.isArray(result)) invalid('"result" must be the probe result object');
-  if (!isVerdict(result.verdict)) invalid(`"result.verdict" must be a verdict code (got ${JSON.stringify(result.verdict)})`);
+  if (typeof result !== 'object' || result === null || Array.isArray(result))
+    invalid('"result" must be the probe result object');
+  if (!isVerdict(result.verdict))
+    invalid(`"result.verdict" must be a verdict code (got ${JSON.stringify(result.verdict)})`);
   const hairpins = body.hairpins ?? null;
   if (hairpins !== null && typeof hairpins !== 'boolean') invalid('"hairpins" must be true, false or null');
   const elapsed = result.elapsedMs;
@@ -103,7 +131,10 @@ compatRoutes.post('/v1/licences/:licence/nodes/:node/probe-reports', async (c) =
   await requireNodeOrAdmin(c, licence, node);
   const report = await parseReport(c, await readJsonObject(c.req.raw), licence, node);
   await new ProbeReports(c.get('deps').store).add(report);
-  return c.json({ id: report.id, at: new Date(report.at).toISOString(), verdict: report.verdict, network: report.network }, 201);
+  return c.json(
+    { id: report.id, at: new Date(report.at).toISOString(), verdict: report.verdict, network: report.network },
+    201,
+  );
 });
 
 /** The start (epoch ms) of the last `days` days; 0 (all time) unless `days` is positive. */
@@ -119,18 +150,26 @@ function since(c: Context<ManagerEnv>): number {
 compatRoutes.get('/v1/compat', async (c) => {
   await requireSupport(c);
   const networks = await new ProbeReports(c.get('deps').store).compat(since(c));
-  return c.json({ generatedAt: new Date(c.get('deps').now()).toISOString(), networks }, 200, { 'cache-control': 'no-store' });
+  return c.json({ generatedAt: new Date(c.get('deps').now()).toISOString(), networks }, 200, {
+    'cache-control': 'no-store',
+  });
 });
 
 compatRoutes.get('/v1/compat/licences/:licence', async (c) => {
   await requireSupport(c);
   const licence = c.req.param('licence');
-  return c.json({ licence, nodes: await new ProbeReports(c.get('deps').store).forLicence(licence) }, 200, { 'cache-control': 'no-store' });
+  return c.json({ licence, nodes: await new ProbeReports(c.get('deps').store).forLicence(licence) }, 200, {
+    'cache-control': 'no-store',
+  });
 });
 
 compatRoutes.get('/v1/compat/licences/:licence/nodes/:node', async (c) => {
   await requireSupport(c);
   const { licence, node } = c.req.param();
   const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 20) || 20, 1), 200);
-  return c.json({ licence, node, reports: await new ProbeReports(c.get('deps').store).forNode(licence, node, limit) }, 200, { 'cache-control': 'no-store' });
+  return c.json(
+    { licence, node, reports: await new ProbeReports(c.get('deps').store).forNode(licence, node, limit) },
+    200,
+    { 'cache-control': 'no-store' },
+  );
 });

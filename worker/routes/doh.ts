@@ -1,9 +1,24 @@
 // DNS over HTTPS (RFC 8484) and the JSON form Google and Cloudflare serve, both answered by the
 // zone module.
-import { Hono, type Context } from 'hono';
-import { readBoundedBody } from '../body.ts';
-import { decodeMessage, encodeMessage, records, fullRcode, typeCode, typeName, type DnsRecord, type DnsMessage, FLAG_RD, FLAG_TC, FLAG_AD, FLAG_CD, FLAG_RA, MAX_MESSAGE } from '../../dns/message.ts';
+import { type Context, Hono } from 'hono';
+import {
+  type DnsMessage,
+  type DnsRecord,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AD,
+  FLAG_CD,
+  FLAG_RA,
+  FLAG_RD,
+  FLAG_TC,
+  fullRcode,
+  MAX_MESSAGE,
+  records,
+  typeCode,
+  typeName,
+} from '../../dns/message.ts';
 import { absoluteName, isValidHostName, normalizeName } from '../../dns/name.ts';
+import { readBoundedBody } from '../body.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
 import { responseTtl } from '../zone/answer.ts';
@@ -17,7 +32,8 @@ const DNS_MESSAGE = 'application/dns-message';
 const DNS_JSON = 'application/dns-json';
 
 function decodeBase64Url(value: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value)) throw new ProblemError('invalid-dns-message', '"dns" must be base64url (RFC 4648 §5) without padding');
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value))
+    throw new ProblemError('invalid-dns-message', '"dns" must be base64url (RFC 4648 §5) without padding');
   const b64 = value.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
   let binary: string;
   try {
@@ -67,13 +83,18 @@ dohRoutes.get('/dns-query', async (c) => {
   }
   // Queries are small; larger messages belong in a POST body, and URLs this long already strain
   // proxies and servers' header limits.
-  if (dns.length > MAX_GET_PARAM) throw new ProblemError('payload-too-large', `the "dns" value is over ${MAX_GET_PARAM} characters; POST larger messages`);
+  if (dns.length > MAX_GET_PARAM)
+    throw new ProblemError(
+      'payload-too-large',
+      `the "dns" value is over ${MAX_GET_PARAM} characters; POST larger messages`,
+    );
   return answerDoh(c, decodeBase64Url(dns));
 });
 
 dohRoutes.post('/dns-query', async (c) => {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== DNS_MESSAGE) throw new ProblemError('unsupported-media-type', `POST /dns-query takes ${DNS_MESSAGE} (got "${type || 'none'}")`);
+  if (type !== DNS_MESSAGE)
+    throw new ProblemError('unsupported-media-type', `POST /dns-query takes ${DNS_MESSAGE} (got "${type || 'none'}")`);
   return answerDoh(c, await readBoundedBody(c.req.raw, MAX_MESSAGE, `a DNS message is at most ${MAX_MESSAGE} bytes`));
 });
 
@@ -83,7 +104,10 @@ dohRoutes.get('/resolve', (c) => answerJson(c));
 // Cloudflare's application/dns-json shares: TXT strings JSON-quoted, everything else in master-file
 // form.
 function jsonRecord(r: DnsRecord) {
-  const data = r.type === 'TXT' ? (r.data as (string | Uint8Array)[]).map((s) => JSON.stringify(String(s))).join(' ') : presentationData(r);
+  const data =
+    r.type === 'TXT'
+      ? (r.data as (string | Uint8Array)[]).map((s) => JSON.stringify(String(s))).join(' ')
+      : presentationData(r);
   return { name: absoluteName(r.name), type: typeCode(r.type) ?? 0, TTL: r.ttl ?? 0, data };
 }
 
@@ -94,8 +118,17 @@ async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
     throw new ProblemError('invalid-request', `"name" must be a domain name (got "${name}")`);
   }
   const code = /^\d+$/.test(typeParam) ? Number(typeParam) : typeCode(typeParam);
-  if (code === undefined || code < 1 || code > 65535) throw new ProblemError('invalid-request', `"type" must be a record type name or number 1-65535 (got "${typeParam}")`);
-  const query: DnsMessage = { type: 'query', id: 0, flags: FLAG_RD, questions: [{ type: typeName(code) as DnsRecord['type'], name: normalizeName(name), class: 'IN' }] };
+  if (code === undefined || code < 1 || code > 65535)
+    throw new ProblemError(
+      'invalid-request',
+      `"type" must be a record type name or number 1-65535 (got "${typeParam}")`,
+    );
+  const query: DnsMessage = {
+    type: 'query',
+    id: 0,
+    flags: FLAG_RD,
+    questions: [{ type: typeName(code) as DnsRecord['type'], name: normalizeName(name), class: 'IN' }],
+  };
   const response = await answerCounted(c, query);
   const flags = response.flags ?? 0;
   const body = {
@@ -109,5 +142,7 @@ async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
     ...(response.answers?.length ? { Answer: records(response.answers).map(jsonRecord) } : {}),
     ...(response.authorities?.length ? { Authority: records(response.authorities).map(jsonRecord) } : {}),
   };
-  return new Response(JSON.stringify(body), { headers: { 'content-type': DNS_JSON, 'cache-control': cacheControl(response) } });
+  return new Response(JSON.stringify(body), {
+    headers: { 'content-type': DNS_JSON, 'cache-control': cacheControl(response) },
+  });
 }

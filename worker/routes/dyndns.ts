@@ -4,14 +4,14 @@
 // takes public addresses, the internal name private ones (so an appliance without the agent can
 // keep both); the write is the JSON report's (worker/report.ts), with the same address checks.
 // Answers are the protocol's plain-text return codes, one line per host name.
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
+import { ADDRESS_FIELDS, type AddressField } from '../../contract/api.ts';
 import { isIpv4, isIpv6, unmapIpv4 } from '../../dns/address.ts';
 import { isValidHostName, normalizeName } from '../../dns/name.ts';
-import { timingSafeEqual } from '../credential.ts';
 import { credentialHash, logFailure, type ManagerDeps, type ManagerEnv } from '../context.ts';
+import { timingSafeEqual } from '../credential.ts';
 import { WindowLimiter } from '../rate-limit.ts';
-import { writeReport, type ReportValues } from '../report.ts';
-import { ADDRESS_FIELDS, type AddressField } from '../../contract/api.ts';
+import { type ReportValues, writeReport } from '../report.ts';
 import { clientAddress } from './node.ts';
 
 export const dyndnsRoutes = new Hono<ManagerEnv>();
@@ -22,9 +22,10 @@ export const DYNDNS_ANSWERS = {
   nochg: 'the address was already this one (the update was accepted; repeating it is not abuse)',
   badauth: 'no credential, or the user name is not the external name of the node the credential belongs to',
   notfqdn: 'a host name is missing or is not a fully qualified domain name',
-  nohost: 'a host name is not one of this node\'s two names',
+  nohost: "a host name is not one of this node's two names",
   numhost: 'more host names than the node has (two)',
-  dnserr: 'an address does not suit the name: the external name takes public addresses, the internal name private ones; or the node has no private address yet and the update gives none',
+  dnserr:
+    'an address does not suit the name: the external name takes public addresses, the internal name private ones; or the node has no private address yet and the update gives none',
   abuse: 'too many requests from this address; wait a minute',
   '911': 'the manager failed; retry later',
 } as const;
@@ -69,7 +70,11 @@ function fieldFor(kind: 'external' | 'internal', address: string): AddressField 
   return ADDRESS_FIELDS[field].check(address) ? field : undefined;
 }
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 dyndnsRoutes.get('/nic/update', async (c) => {
   const deps = c.get('deps');
@@ -109,7 +114,8 @@ dyndnsRoutes.get('/nic/update', async (c) => {
     perHost.push(shown);
   }
   // The private IPv4 column cannot be empty: a node's first report must carry one.
-  if (values.privateIpv4 === undefined && !(await deps.store.getNode(owner.licence, owner.node))?.addresses) return reply(c, 'dnserr');
+  if (values.privateIpv4 === undefined && !(await deps.store.getNode(owner.licence, owner.node))?.addresses)
+    return reply(c, 'dnserr');
 
   const report: ReportValues = {
     privateIpv4: values.privateIpv4,
@@ -127,5 +133,9 @@ dyndnsRoutes.get('/nic/update', async (c) => {
     return reply(c, '911');
   }
   const answer = changed ? 'good' : 'nochg';
-  return reply(c, answer, perHost.map((shown) => `${answer} ${shown.join(',')}`));
+  return reply(
+    c,
+    answer,
+    perHost.map((shown) => `${answer} ${shown.join(',')}`),
+  );
 });

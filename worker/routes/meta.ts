@@ -1,5 +1,5 @@
 // Health, metrics and the API description.
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { ManagerEnv } from '../context.ts';
 import { timingSafeEqual } from '../credential.ts';
 import { METRICS_CONTENT_TYPE } from '../metrics.ts';
@@ -10,7 +10,9 @@ export const metaRoutes = new Hono<ManagerEnv>();
 
 const health = async (c: Context<ManagerEnv>) => {
   const { store, config } = c.get('deps');
-  return c.json({ status: 'ok', zone: config.names.zone, serial: await store.serial() }, 200, { 'cache-control': 'no-store' });
+  return c.json({ status: 'ok', zone: config.names.zone, serial: await store.serial() }, 200, {
+    'cache-control': 'no-store',
+  });
 };
 metaRoutes.get('/healthz', health);
 // acme-dns clients (and acme-dns's own docs) probe /health.
@@ -18,9 +20,14 @@ metaRoutes.get('/health', health);
 
 metaRoutes.get('/metrics', (c) => {
   const { config, metrics } = c.get('deps');
-  if (!config.metricsToken || !metrics) throw new ProblemError('not-found', 'metrics are off on this port: set HAIRPIN_METRICS_TOKEN (or, on Node, HAIRPIN_METRICS_LISTEN)');
+  if (!config.metricsToken || !metrics)
+    throw new ProblemError(
+      'not-found',
+      'metrics are off on this port: set HAIRPIN_METRICS_TOKEN (or, on Node, HAIRPIN_METRICS_LISTEN)',
+    );
   const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-  if (!m || !timingSafeEqual(m[1]!, config.metricsToken)) throw new ProblemError('unauthorized', 'send "Authorization: Bearer <HAIRPIN_METRICS_TOKEN>"');
+  if (!m || !timingSafeEqual(m[1]!, config.metricsToken))
+    throw new ProblemError('unauthorized', 'send "Authorization: Bearer <HAIRPIN_METRICS_TOKEN>"');
   return c.body(metrics.render(), 200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
 });
 

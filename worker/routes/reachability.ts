@@ -19,17 +19,27 @@ reachabilityRoutes.post('/v1/licences/:licence/nodes/:node/reachability', async 
     rejectUnknownFields(await readJsonObject(c.req.raw), []);
   }
   const { tcpConnect, store, now } = c.get('deps');
-  if (!tcpConnect) throw new ProblemError('not-available', 'this runtime has no outgoing TCP for the reachability check (Node and Workers have)');
+  if (!tcpConnect)
+    throw new ProblemError(
+      'not-available',
+      'this runtime has no outgoing TCP for the reachability check (Node and Workers have)',
+    );
   // Every asking counts against the node's slot, also one that finds nothing to check.
   const reach = new ReachabilityStore(store);
   const slot = await reach.claim(licence, node, now());
   if (!slot.claimed) {
-    const response = new ProblemError('rate-limited', `one reachability check per node per minute; the next in ${Math.ceil(slot.retryAfterMs / 1000)} s`).toResponse(c.req.path);
+    const response = new ProblemError(
+      'rate-limited',
+      `one reachability check per node per minute; the next in ${Math.ceil(slot.retryAfterMs / 1000)} s`,
+    ).toResponse(c.req.path);
     response.headers.set('retry-after', String(Math.ceil(slot.retryAfterMs / 1000)));
     return response;
   }
   if (reachTargets(state.addresses).length === 0) {
-    throw new ProblemError('no-public-address', `node "${node}" has reported no public IPv4 or global IPv6 address yet`);
+    throw new ProblemError(
+      'no-public-address',
+      `node "${node}" has reported no public IPv4 or global IPv6 address yet`,
+    );
   }
   const results = await checkReachability(tcpConnect, state.addresses, now);
   await reach.save(licence, node, results);

@@ -13,10 +13,16 @@ relayRoutes.get('/v1/licences/:licence/nodes/:node/relay', async (c) => {
   const { licence, node } = c.req.param();
   const { caller } = await requireNodeOrAdmin(c, licence, node);
   // Only the node itself holds its relay: the admin token opens no socket in its name.
-  if (caller.role !== 'node') throw new ProblemError('forbidden', 'only the node\'s own credential may hold its relay socket');
+  if (caller.role !== 'node')
+    throw new ProblemError('forbidden', "only the node's own credential may hold its relay socket");
   const { relay, config } = c.get('deps');
-  if (!relay || !config.names.relayName(licence, node)) throw new ProblemError('not-found', 'the relay is off on this manager (HAIRPIN_RELAY_TARGET unset) or this node has no relay name');
-  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ProblemError('upgrade-required', 'open this endpoint as a WebSocket');
+  if (!relay || !config.names.relayName(licence, node))
+    throw new ProblemError(
+      'not-found',
+      'the relay is off on this manager (HAIRPIN_RELAY_TARGET unset) or this node has no relay name',
+    );
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket')
+    throw new ProblemError('upgrade-required', 'open this endpoint as a WebSocket');
   return relay.accept(c.req.raw, licence, node);
 });
 
@@ -24,12 +30,16 @@ relayRoutes.get('/v1/licences/:licence/nodes/:node/relay', async (c) => {
 export const relayByHost: MiddlewareHandler<ManagerEnv> = async (c, next) => {
   const { relay, config } = c.get('deps');
   // Workers' requests carry their host in the URL (a Host header too, from the edge).
-  const rawHost = relay ? c.req.header('host') ?? new URL(c.req.url).host : undefined;
+  const rawHost = relay ? (c.req.header('host') ?? new URL(c.req.url).host) : undefined;
   // An IPv6 literal never parses as a relay name, so cutting `:port` off it does no harm.
   const host = rawHost ? normalizeName(rawHost.replace(/:\d+$/, '')) : undefined;
   const parsed = host ? config.names.parse(host) : undefined;
   if (!relay || !host || parsed?.kind !== 'relay') return next();
   // A relay is no proxy: no tunnels, whatever the node would say.
-  if (c.req.method === 'CONNECT') return new ProblemError('method-not-allowed', 'the relay forwards requests to its node, it opens no tunnels').toResponse();
+  if (c.req.method === 'CONNECT')
+    return new ProblemError(
+      'method-not-allowed',
+      'the relay forwards requests to its node, it opens no tunnels',
+    ).toResponse();
   return relay.forward(c.req.raw, host, parsed.licence, parsed.node);
 };

@@ -3,19 +3,19 @@
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
-import { VERDICTS, VERDICT_CODES } from '../../probe/verdicts.ts';
+import { SupportTokenRequest } from '../../contract/api.ts';
+import { VERDICT_CODES, VERDICTS } from '../../probe/verdicts.ts';
 import { requireAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
-import { sinceDays } from './compat.ts';
-import { ProbeReports, weekStart, type VerdictCounts } from '../store/probe-reports.ts';
-import { resolverGrid, weekRange, weeklyCharts } from '../support/charts.ts';
-import { parseFilters, PERIODS, supportHref, type SupportFilters } from '../support/filters.ts';
+import { ProbeReports, type VerdictCounts, weekStart } from '../store/probe-reports.ts';
+import { resolverGrid, weeklyCharts, weekRange } from '../support/charts.ts';
+import { PERIODS, parseFilters, type SupportFilters, supportHref } from '../support/filters.ts';
 import { networkName, selectNetworks } from '../support/outcomes.ts';
-import { COLOURS, legend, page, STYLESHEET, STYLESHEET_PATH, utc, type Html } from '../support/view.ts';
+import { COLOURS, type Html, legend, page, STYLESHEET, STYLESHEET_PATH, utc } from '../support/view.ts';
 import { issueSupportToken, requireSupport, SUPPORT_COOKIE, supportCallerFromToken } from '../support-auth.ts';
-import { SupportTokenRequest } from '../../contract/api.ts';
 import { parseBody, readJsonObject } from '../validate.ts';
+import { sinceDays } from './compat.ts';
 
 export const supportRoutes = new Hono<ManagerEnv>();
 
@@ -38,7 +38,8 @@ const RESOLVERS_OF_ONE_NETWORK = 200;
 /** Weeks the charts show: the period's, at most this many (the latest). */
 const MAX_WEEKS = 26;
 
-const SUPPORT_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const SUPPORT_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 // Support pages name licences and shops' networks: never kept by a shared cache.
 supportRoutes.use('/support/*', async (c, next) => {
@@ -52,14 +53,22 @@ supportRoutes.use('/support/*', async (c, next) => {
 });
 
 // The pages' stylesheet: nothing private in it, so no support role needed, and cached a while.
-supportRoutes.get(STYLESHEET_PATH, (c) => c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
+supportRoutes.get(STYLESHEET_PATH, (c) =>
+  c.body(STYLESHEET, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }),
+);
 
 supportRoutes.get('/support', async (c) => {
   const token = c.req.query('token');
   if (token) {
     // Opening the link a support token came with: keep it in a cookie and drop it from the URL.
-    if (!(await supportCallerFromToken(c, token))) throw new ProblemError('unauthorized', 'the support token is not valid');
-    setCookie(c, SUPPORT_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', secure: new URL(c.req.url).protocol === 'https:' });
+    if (!(await supportCallerFromToken(c, token)))
+      throw new ProblemError('unauthorized', 'the support token is not valid');
+    setCookie(c, SUPPORT_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/',
+      secure: new URL(c.req.url).protocol === 'https:',
+    });
     return c.redirect('/support', 303);
   }
   await requireSupport(c);
@@ -70,36 +79,58 @@ supportRoutes.get('/support', async (c) => {
   const now = c.get('deps').now();
   const since = sinceDays(now, filters.days);
   const reports = new ProbeReports(c.get('deps').store);
-  const [all, weekly, licences] = await Promise.all([reports.compat(since), reports.weekly(since), reports.licences(RECENT_LICENCES)]);
+  const [all, weekly, licences] = await Promise.all([
+    reports.compat(since),
+    reports.weekly(since),
+    reports.licences(RECENT_LICENCES),
+  ]);
   const networks = selectNetworks(all, filters);
   const charted = networks.slice(0, CHARTED_NETWORKS);
   const first = weekStart(since || weekly.reduce((min, w) => Math.min(min, w.week), now));
   const weeks = weekRange(first, weekStart(now), MAX_WEEKS);
   const compatLink = `/v1/compat${filters.days ? `?days=${filters.days}` : ''}`;
-  return c.html(page('ISP compatibility', html`
+  return c.html(
+    page(
+      'ISP compatibility',
+      html`
 <p>Does the internal name resolve through the shop's resolver, per ISP and resolver. Same numbers as <a href="${compatLink}">${compatLink}</a>.</p>
-${filterForm(filters, all.map((n) => ({ key: n.network, name: networkName(n) })))}
-${networks.length === 0 ? html`<p id="empty">No probe reports match these filters. <a href="/support">Show everything</a>.</p>` : html`
+${filterForm(
+  filters,
+  all.map((n) => ({ key: n.network, name: networkName(n) })),
+)}
+${
+  networks.length === 0
+    ? html`<p id="empty">No probe reports match these filters. <a href="/support">Show everything</a>.</p>`
+    : html`
 <h2>Verdict shares per week</h2>
 <p class="note">Weeks start on Monday (UTC); ${charted.length < networks.length ? `the ${charted.length} first ISPs in the grid's order of ${networks.length}; pick an ISP to see another` : `${networks.length} ISP(s)`}${filters.verdict ? `; ${filters.verdict} coloured, every other verdict grey` : ''}.</p>
 ${legend}
-${weeklyCharts(charted, weekly, weeks, filters)}`}
-<div class="columns">${networks.length === 0 ? '' : html`<section>
+${weeklyCharts(charted, weekly, weeks, filters)}`
+}
+<div class="columns">${
+        networks.length === 0
+          ? ''
+          : html`<section>
 <h2>ISP × resolver</h2>
 <p class="note">Share of reports per ISP and resolver: resolved (ok), filtered (SERVFAIL, stripped, REFUSED, NXDOMAIN), timed out, other (not published, mismatch, unreachable); hairpins: share of the box self-tests that reached the node's public name. Column heads sort; an ISP's name shows it alone.${networks.length > GRID_NETWORKS ? ` The ${GRID_NETWORKS} first ISPs of ${networks.length}.` : ''}</p>
-${resolverGrid(networks.slice(0, GRID_NETWORKS), filters, filters.isp ? RESOLVERS_OF_ONE_NETWORK : RESOLVERS_PER_NETWORK)}</section>`}
+${resolverGrid(networks.slice(0, GRID_NETWORKS), filters, filters.isp ? RESOLVERS_OF_ONE_NETWORK : RESOLVERS_PER_NETWORK)}</section>`
+      }
 <section><h2>By licence</h2>
 <form action="/support" method="get"><label>Licence <input name="licence" required></label> <button>Open</button></form>
 <p class="note">Below, the ${RECENT_LICENCES} licences seen most recently.</p>
 <div class="scroll"><table id="licences"><thead><tr><th>licence</th><th>nodes</th><th>reports</th><th>last seen (UTC)</th></tr></thead><tbody>
 ${licences.map((l) => html`<tr><td><a href="/support/licences/${encodeURIComponent(l.licence)}">${l.licence}</a></td><td>${l.nodes}</td><td>${l.reports}</td><td>${utc(l.lastSeen)}</td></tr>`)}
-</tbody></table></div></section></div>`));
+</tbody></table></div></section></div>`,
+    ),
+  );
 });
 
 function filterForm(filters: SupportFilters, isps: { key: string; name: string }[]): Html {
-  const option = (value: string, text: string, selected: boolean) => html`<option value="${value}"${selected ? ' selected' : ''}>${text}</option>`;
+  const option = (value: string, text: string, selected: boolean) =>
+    html`<option value="${value}"${selected ? ' selected' : ''}>${text}</option>`;
   // An ISP named in the URL but without reports in this period stays selectable, so the form keeps it.
-  if (filters.isp && !isps.some((i) => i.key === filters.isp)) isps = [{ key: filters.isp, name: filters.isp }, ...isps];
+  if (filters.isp && !isps.some((i) => i.key === filters.isp))
+    isps = [{ key: filters.isp, name: filters.isp }, ...isps];
   return html`<form class="filters" id="filters" action="/support" method="get">
 <label>ISP <select name="isp">${option('', 'every ISP', !filters.isp)}${isps.map((i) => option(i.key, i.name, i.key === filters.isp))}</select></label>
 <label>Verdict <select name="verdict">${option('', 'every verdict', !filters.verdict)}${VERDICT_CODES.map((v) => option(v, v, v === filters.verdict))}</select></label>
@@ -113,29 +144,58 @@ supportRoutes.get('/support/licences/:licence', async (c) => {
   const licence = c.req.param('licence');
   const nodes = await new ProbeReports(c.get('deps').store).forLicence(licence);
   if (nodes.length === 0) throw new ProblemError('not-found', `no probe reports for licence "${licence}"`);
-  return c.html(page(`Licence ${licence}`, html`${legend}
+  return c.html(
+    page(
+      `Licence ${licence}`,
+      html`${legend}
 <div class="scroll"><table id="nodes"><thead><tr><th>node</th><th>last verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>at (UTC)</th><th>reports</th><th>verdict shares</th></tr></thead><tbody>
-${nodes.map((n) => html`<tr data-node="${n.node}"><td><a href="/support/licences/${encodeURIComponent(licence)}/nodes/${encodeURIComponent(n.node)}">${n.node}</a></td>
+${nodes.map(
+  (
+    n,
+  ) => html`<tr data-node="${n.node}"><td><a href="/support/licences/${encodeURIComponent(licence)}/nodes/${encodeURIComponent(n.node)}">${n.node}</a></td>
 <td class="t-${n.last.verdict}">${n.last.verdict}</td><td class="reason">${n.last.reason}</td><td>${n.last.resolver}</td>
-<td>${networkText(n.last.network)}</td><td>${hairpinText(n.last.hairpins)}</td><td>${utc(n.last.at)}</td><td>${n.reports}</td><td>${bar(n.verdicts, n.reports)}</td></tr>`)}
-</tbody></table></div>`));
+<td>${networkText(n.last.network)}</td><td>${hairpinText(n.last.hairpins)}</td><td>${utc(n.last.at)}</td><td>${n.reports}</td><td>${bar(n.verdicts, n.reports)}</td></tr>`,
+)}
+</tbody></table></div>`,
+    ),
+  );
 });
 
 supportRoutes.get('/support/licences/:licence/nodes/:node', async (c) => {
   await requireSupport(c);
   const { licence, node } = c.req.param();
   const reports = await new ProbeReports(c.get('deps').store).forNode(licence, node, 20);
-  if (reports.length === 0) throw new ProblemError('not-found', `no probe reports for node "${node}" of licence "${licence}"`);
-  return c.html(page(`Node ${node} of licence ${licence}`, html`<p><a href="/support/licences/${encodeURIComponent(licence)}">back to licence ${licence}</a></p>
+  if (reports.length === 0)
+    throw new ProblemError('not-found', `no probe reports for node "${node}" of licence "${licence}"`);
+  return c.html(
+    page(
+      `Node ${node} of licence ${licence}`,
+      html`<p><a href="/support/licences/${encodeURIComponent(licence)}">back to licence ${licence}</a></p>
 <div class="scroll"><table id="reports"><thead><tr><th>at (UTC)</th><th>verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>ms</th></tr></thead><tbody>
-${reports.map((r) => html`<tr><td>${utc(r.at)}</td><td class="t-${r.verdict}">${r.verdict}</td>
+${reports.map(
+  (r) => html`<tr><td>${utc(r.at)}</td><td class="t-${r.verdict}">${r.verdict}</td>
 <td class="reason">${r.reason}<details><summary>evidence</summary><pre>${JSON.stringify(r.evidence, null, 2)}</pre></details></td>
-<td>${r.resolver}</td><td>${networkText(r.network)}</td><td>${hairpinText(r.hairpins)}</td><td>${r.elapsedMs}</td></tr>`)}
-</tbody></table></div>`));
+<td>${r.resolver}</td><td>${networkText(r.network)}</td><td>${hairpinText(r.hairpins)}</td><td>${r.elapsedMs}</td></tr>`,
+)}
+</tbody></table></div>`,
+    ),
+  );
 });
 
-function networkText(n: { asn: number | null; organisation: string | null; label: string | null; publicAddress: string | null }): string {
-  return [n.asn !== null ? `AS${n.asn}` : '', n.organisation ?? '', n.label ? `(${n.label})` : '', n.publicAddress ?? ''].filter(Boolean).join(' ');
+function networkText(n: {
+  asn: number | null;
+  organisation: string | null;
+  label: string | null;
+  publicAddress: string | null;
+}): string {
+  return [
+    n.asn !== null ? `AS${n.asn}` : '',
+    n.organisation ?? '',
+    n.label ? `(${n.label})` : '',
+    n.publicAddress ?? '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function hairpinText(h: boolean | null): string {

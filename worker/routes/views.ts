@@ -30,7 +30,11 @@ export function nodeView(config: ManagerConfig, state: NodeState): NodeView {
     names,
     zone: config.names.zone,
     appsName,
-    origins: { external: httpsOrigin(names.external, port), internal: httpsOrigin(names.internal, port), apps: httpsOrigin(appsName, null) },
+    origins: {
+      external: httpsOrigin(names.external, port),
+      internal: httpsOrigin(names.internal, port),
+      apps: httpsOrigin(appsName, null),
+    },
     createdAt: new Date(state.createdAt).toISOString(),
     addresses: state.addresses
       ? {

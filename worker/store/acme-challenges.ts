@@ -1,7 +1,7 @@
 // ACME DNS-01 data: the TXT values served at `_acme-challenge.<node name>` and the acme-dns
 // accounts that may set them. Every change moves the zone serial in the same atomic batch, so
 // secondaries fed by NOTIFY/IXFR see a challenge as soon as the port-53 server does.
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { AcmeDnsAccountTable, Database } from '../../schema/database.ts';
 import type { NameKind } from '../names.ts';
 import type { StoreWriter } from './batch.ts';
@@ -31,7 +31,12 @@ export interface ChallengeChange {
  * await acmeChallenges(store.db, '1234', 'nur1', 'internal'); // ['gfj9Xq...Rg85nM']
  * ```
  */
-export async function acmeChallenges(db: Kysely<Database>, licence: string, node: string, kind: NameKind): Promise<string[]> {
+export async function acmeChallenges(
+  db: Kysely<Database>,
+  licence: string,
+  node: string,
+  kind: NameKind,
+): Promise<string[]> {
   const rows = await newestOf(db, { licence, node, kind }).execute();
   return rows.map((r) => r.value);
 }
@@ -69,7 +74,12 @@ export function challengeKey(licence: string, node: string, kind: NameKind): str
 }
 
 /** Publish a value (again: a repeat refreshes its age) and trim to the newest two. */
-export async function addAcmeChallenge(store: StoreWriter, key: ChallengeKey, value: string, at: number): Promise<ChallengeChange> {
+export async function addAcmeChallenge(
+  store: StoreWriter,
+  key: ChallengeKey,
+  value: string,
+  at: number,
+): Promise<ChallengeChange> {
   const { db } = store;
   const [bump, readSerial] = store.serialQueries();
   const results = await store.batch([
@@ -88,22 +98,36 @@ export async function addAcmeChallenge(store: StoreWriter, key: ChallengeKey, va
     bump,
     readSerial,
   ]);
-  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[3]!.rows[0] as { serial: number }).serial) };
+  return {
+    values: await acmeChallenges(db, key.licence, key.node, key.kind),
+    serial: Number((results[3]!.rows[0] as { serial: number }).serial),
+  };
 }
 
 /**
  * Withdraw one value, or every value of the name when `value` is undefined. Returns undefined
  * when there was nothing to withdraw (the serial does not move).
  */
-export async function removeAcmeChallenge(store: StoreWriter, key: ChallengeKey, value: string | undefined): Promise<ChallengeChange | undefined> {
+export async function removeAcmeChallenge(
+  store: StoreWriter,
+  key: ChallengeKey,
+  value: string | undefined,
+): Promise<ChallengeChange | undefined> {
   const { db } = store;
   const before = await acmeChallenges(db, key.licence, key.node, key.kind);
   if (value === undefined ? before.length === 0 : !before.includes(value)) return undefined;
-  let remove = db.deleteFrom('acme_challenges').where('licence', '=', key.licence).where('node', '=', key.node).where('kind', '=', key.kind);
+  let remove = db
+    .deleteFrom('acme_challenges')
+    .where('licence', '=', key.licence)
+    .where('node', '=', key.node)
+    .where('kind', '=', key.kind);
   if (value !== undefined) remove = remove.where('value', '=', value);
   const [bump, readSerial] = store.serialQueries();
   const results = await store.batch([remove.compile(), bump, readSerial]);
-  return { values: await acmeChallenges(db, key.licence, key.node, key.kind), serial: Number((results[2]!.rows[0] as { serial: number }).serial) };
+  return {
+    values: await acmeChallenges(db, key.licence, key.node, key.kind),
+    serial: Number((results[2]!.rows[0] as { serial: number }).serial),
+  };
 }
 
 export interface AcmeDnsAccount extends ChallengeKey {
@@ -147,7 +171,12 @@ export async function createAcmeDnsAccount(db: Kysely<Database>, account: AcmeDn
         .where('licence', '=', account.licence)
         .where('node', '=', account.node)
         .where(
-          (eb) => eb.selectFrom('acme_dns_accounts').select((c) => c.fn.countAll<number>().as('n')).where('licence', '=', account.licence).where('node', '=', account.node),
+          (eb) =>
+            eb
+              .selectFrom('acme_dns_accounts')
+              .select((c) => c.fn.countAll<number>().as('n'))
+              .where('licence', '=', account.licence)
+              .where('node', '=', account.node),
           '<',
           ACME_DNS_ACCOUNTS_PER_NODE,
         ),
@@ -157,7 +186,16 @@ export async function createAcmeDnsAccount(db: Kysely<Database>, account: AcmeDn
 }
 
 function toAccount({ username, subdomain, licence, node, ...row }: AcmeDnsAccountTable): AcmeDnsAccount {
-  return { username, subdomain, licence, node, passwordHash: row.password_hash, kind: row.kind as NameKind, allowFrom: JSON.parse(row.allow_from) as string[], createdAt: Number(row.created_at) };
+  return {
+    username,
+    subdomain,
+    licence,
+    node,
+    passwordHash: row.password_hash,
+    kind: row.kind as NameKind,
+    allowFrom: JSON.parse(row.allow_from) as string[],
+    createdAt: Number(row.created_at),
+  };
 }
 
 export async function findAcmeDnsAccount(db: Kysely<Database>, username: string): Promise<AcmeDnsAccount | undefined> {
@@ -166,7 +204,11 @@ export async function findAcmeDnsAccount(db: Kysely<Database>, username: string)
 }
 
 /** A node's accounts, oldest first. */
-export async function listAcmeDnsAccounts(db: Kysely<Database>, licence: string, node: string): Promise<AcmeDnsAccount[]> {
+export async function listAcmeDnsAccounts(
+  db: Kysely<Database>,
+  licence: string,
+  node: string,
+): Promise<AcmeDnsAccount[]> {
   const rows = await db
     .selectFrom('acme_dns_accounts')
     .selectAll()
@@ -179,7 +221,12 @@ export async function listAcmeDnsAccounts(db: Kysely<Database>, licence: string,
 }
 
 /** Delete one of a node's accounts; false when the node has no account of that name. */
-export async function deleteAcmeDnsAccount(db: Kysely<Database>, licence: string, node: string, username: string): Promise<boolean> {
+export async function deleteAcmeDnsAccount(
+  db: Kysely<Database>,
+  licence: string,
+  node: string,
+  username: string,
+): Promise<boolean> {
   const result = await db
     .deleteFrom('acme_dns_accounts')
     .where('licence', '=', licence)

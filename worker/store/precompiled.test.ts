@@ -1,4 +1,4 @@
-import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, DummyDriver } from 'kysely';
+import { DummyDriver, Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.ts';
 import { precompile } from './precompiled.ts';
@@ -15,7 +15,12 @@ const db = new Kysely<Database>({
 describe('precompiled queries', () => {
   it('gives the SQL and parameters Kysely would build for the same values', () => {
     const build = (p: { licence: string; node: string }) =>
-      db.selectFrom('nodes').select('node').where('licence', '=', p.licence).where('created_at', '>', 5).where('node', '=', p.node);
+      db
+        .selectFrom('nodes')
+        .select('node')
+        .where('licence', '=', p.licence)
+        .where('created_at', '>', 5)
+        .where('node', '=', p.node);
     const filled = precompile(build)({ licence: '1234', node: 'nur1' });
     const direct = build({ licence: '1234', node: 'nur1' }).compile();
     expect(filled.sql).toBe(direct.sql);

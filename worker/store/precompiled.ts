@@ -16,7 +16,9 @@ const SLOT = '\u0000slot:';
  * await db.executeQuery(byLicence({ licence: '1234' }));
  * ```
  */
-export function precompile<P extends Record<string, unknown>, R>(build: (params: P) => Compilable<R>): (params: P) => CompiledQuery<R> {
+export function precompile<P extends Record<string, unknown>, R>(
+  build: (params: P) => Compilable<R>,
+): (params: P) => CompiledQuery<R> {
   const slots = new Proxy({}, { get: (_target, key) => `${SLOT}${String(key)}` }) as P;
   const compiled = build(slots).compile();
   const fill = compiled.parameters.map((value): ((params: P) => unknown) => {

@@ -1,8 +1,8 @@
 // Probe reports in the store, and the ISP compatibility tally built from them. Writes go
 // through store.batch like every other write; reads are plain Kysely, one query each.
 import { sql } from 'kysely';
-import type { ProbeReportTable } from '../../schema/database.ts';
 import { isVerdict, VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
+import type { ProbeReportTable } from '../../schema/database.ts';
 import type { Store } from './store.ts';
 
 export interface NetworkInfo {
@@ -80,7 +80,13 @@ function toReport(row: ProbeReportTable): ProbeReport {
 }
 
 function emptyEntry(): CompatEntry {
-  return { reports: 0, resolved: 0, verdicts: Object.fromEntries(VERDICT_CODES.map((v) => [v, 0])) as VerdictCounts, hairpins: { yes: 0, no: 0, unknown: 0 }, lastSeen: '' };
+  return {
+    reports: 0,
+    resolved: 0,
+    verdicts: Object.fromEntries(VERDICT_CODES.map((v) => [v, 0])) as VerdictCounts,
+    hairpins: { yes: 0, no: 0, unknown: 0 },
+    lastSeen: '',
+  };
 }
 
 interface TallyRow {
@@ -120,7 +126,14 @@ export function compatSummary(rows: readonly TallyRow[]): NetworkCompat[] {
     const key = networkKey(row);
     let network = networks.get(key);
     if (!network) {
-      network = { network: key, asn, organisation: row.organisation, label: asn === null ? row.network_label : null, ...emptyEntry(), resolvers: [] };
+      network = {
+        network: key,
+        asn,
+        organisation: row.organisation,
+        label: asn === null ? row.network_label : null,
+        ...emptyEntry(),
+        resolvers: [],
+      };
       networks.set(key, network);
     }
     network.organisation ??= row.organisation;
@@ -178,30 +191,40 @@ export class ProbeReports {
   async add(report: ProbeReport): Promise<void> {
     const { db, batch } = this.#store;
     // The at of the node's newest-but-PER_NODE_KEPT-th report; NULL (nothing older goes) while it has fewer.
-    const cutoff = db.selectFrom('probe_reports').select('at')
-      .where('licence', '=', report.licence).where('node', '=', report.node)
-      .orderBy('at', 'desc').limit(1).offset(PER_NODE_KEPT - 1);
+    const cutoff = db
+      .selectFrom('probe_reports')
+      .select('at')
+      .where('licence', '=', report.licence)
+      .where('node', '=', report.node)
+      .orderBy('at', 'desc')
+      .limit(1)
+      .offset(PER_NODE_KEPT - 1);
     await batch([
-      db.insertInto('probe_reports').values({
-        id: report.id,
-        licence: report.licence,
-        node: report.node,
-        at: report.at,
-        verdict: report.verdict,
-        reason: report.reason,
-        name: report.name,
-        resolver: report.resolver,
-        hairpins: report.hairpins === null ? null : report.hairpins ? 1 : 0,
-        public_address: report.network.publicAddress,
-        asn: report.network.asn,
-        organisation: report.network.organisation,
-        network_label: report.network.label,
-        network_source: report.network.source,
-        elapsed_ms: report.elapsedMs,
-        evidence: JSON.stringify(report.evidence),
-      }).compile(),
-      db.deleteFrom('probe_reports')
-        .where('licence', '=', report.licence).where('node', '=', report.node)
+      db
+        .insertInto('probe_reports')
+        .values({
+          id: report.id,
+          licence: report.licence,
+          node: report.node,
+          at: report.at,
+          verdict: report.verdict,
+          reason: report.reason,
+          name: report.name,
+          resolver: report.resolver,
+          hairpins: report.hairpins === null ? null : report.hairpins ? 1 : 0,
+          public_address: report.network.publicAddress,
+          asn: report.network.asn,
+          organisation: report.network.organisation,
+          network_label: report.network.label,
+          network_source: report.network.source,
+          elapsed_ms: report.elapsedMs,
+          evidence: JSON.stringify(report.evidence),
+        })
+        .compile(),
+      db
+        .deleteFrom('probe_reports')
+        .where('licence', '=', report.licence)
+        .where('node', '=', report.node)
         .where('at', '<', cutoff)
         .compile(),
     ]);
@@ -209,24 +232,47 @@ export class ProbeReports {
 
   /** A node's reports, newest first. */
   async forNode(licence: string, node: string, limit: number): Promise<ProbeReport[]> {
-    const rows = await this.#store.db.selectFrom('probe_reports').selectAll()
-      .where('licence', '=', licence).where('node', '=', node)
-      .orderBy('at', 'desc').orderBy('id').limit(limit).execute();
+    const rows = await this.#store.db
+      .selectFrom('probe_reports')
+      .selectAll()
+      .where('licence', '=', licence)
+      .where('node', '=', node)
+      .orderBy('at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
     return rows.map(toReport);
   }
 
   /** Per node of a licence: its newest report and its verdict counts. */
-  async forLicence(licence: string): Promise<{ node: string; reports: number; verdicts: VerdictCounts; last: ProbeReport }[]> {
+  async forLicence(
+    licence: string,
+  ): Promise<{ node: string; reports: number; verdicts: VerdictCounts; last: ProbeReport }[]> {
     const { db } = this.#store;
-    const counts = await db.selectFrom('probe_reports')
+    const counts = await db
+      .selectFrom('probe_reports')
       .select(['node', 'verdict', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.max('at').as('last_at')])
-      .where('licence', '=', licence).groupBy(['node', 'verdict']).execute();
-    const latest = await db.selectFrom('probe_reports as p').selectAll()
+      .where('licence', '=', licence)
+      .groupBy(['node', 'verdict'])
+      .execute();
+    const latest = await db
+      .selectFrom('probe_reports as p')
+      .selectAll()
       .where('p.licence', '=', licence)
-      .where('p.at', '=', (eb) => eb.selectFrom('probe_reports as q').select((q) => q.fn.max('q.at').as('m')).whereRef('q.licence', '=', 'p.licence').whereRef('q.node', '=', 'p.node'))
-      .orderBy('p.node').orderBy('p.id').execute();
+      .where('p.at', '=', (eb) =>
+        eb
+          .selectFrom('probe_reports as q')
+          .select((q) => q.fn.max('q.at').as('m'))
+          .whereRef('q.licence', '=', 'p.licence')
+          .whereRef('q.node', '=', 'p.node'),
+      )
+      .orderBy('p.node')
+      .orderBy('p.id')
+      .execute();
     const nodes = new Map<string, { node: string; reports: number; verdicts: VerdictCounts; last: ProbeReport }>();
-    for (const row of latest) if (!nodes.has(row.node)) nodes.set(row.node, { node: row.node, reports: 0, verdicts: emptyEntry().verdicts, last: toReport(row) });
+    for (const row of latest)
+      if (!nodes.has(row.node))
+        nodes.set(row.node, { node: row.node, reports: 0, verdicts: emptyEntry().verdicts, last: toReport(row) });
     for (const c of counts) {
       const entry = nodes.get(c.node);
       if (!entry) continue;
@@ -238,10 +284,24 @@ export class ProbeReports {
 
   /** Licences that have sent reports, most recent first, for the support page's drill-down. */
   async licences(limit: number): Promise<{ licence: string; nodes: number; reports: number; lastSeen: string }[]> {
-    const rows = await this.#store.db.selectFrom('probe_reports')
-      .select(['licence', (eb) => eb.fn.count<number>('node').distinct().as('nodes'), (eb) => eb.fn.countAll<number>().as('reports'), (eb) => eb.fn.max<number>('at').as('last')])
-      .groupBy('licence').orderBy('last', 'desc').limit(limit).execute();
-    return rows.map((r) => ({ licence: r.licence, nodes: Number(r.nodes), reports: Number(r.reports), lastSeen: new Date(Number(r.last)).toISOString() }));
+    const rows = await this.#store.db
+      .selectFrom('probe_reports')
+      .select([
+        'licence',
+        (eb) => eb.fn.count<number>('node').distinct().as('nodes'),
+        (eb) => eb.fn.countAll<number>().as('reports'),
+        (eb) => eb.fn.max<number>('at').as('last'),
+      ])
+      .groupBy('licence')
+      .orderBy('last', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      licence: r.licence,
+      nodes: Number(r.nodes),
+      reports: Number(r.reports),
+      lastSeen: new Date(Number(r.last)).toISOString(),
+    }));
   }
 
   /**
@@ -251,7 +311,8 @@ export class ProbeReports {
    */
   async weekly(since = 0): Promise<WeeklyCount[]> {
     const week = sql<number>`(at + ${sql.lit(MONDAY_OFFSET_MS)}) / ${sql.lit(WEEK_MS)}`;
-    const rows = await this.#store.db.selectFrom('probe_reports')
+    const rows = await this.#store.db
+      .selectFrom('probe_reports')
       .select(['asn', 'network_label', 'verdict', week.as('week'), (eb) => eb.fn.countAll<number>().as('reports')])
       .where('at', '>=', since)
       .groupBy(['asn', 'network_label', 'verdict', week])
@@ -259,7 +320,12 @@ export class ProbeReports {
     const counts = new Map<string, WeeklyCount>();
     for (const row of rows) {
       if (!isVerdict(row.verdict)) continue;
-      const entry = { network: networkKey(row), week: Number(row.week) * WEEK_MS - MONDAY_OFFSET_MS, verdict: row.verdict, reports: Number(row.reports) };
+      const entry = {
+        network: networkKey(row),
+        week: Number(row.week) * WEEK_MS - MONDAY_OFFSET_MS,
+        verdict: row.verdict,
+        reports: Number(row.reports),
+      };
       // One network key can come from several rows (an ASN seen with different labels).
       const key = `${entry.network} ${entry.week} ${entry.verdict}`;
       const seen = counts.get(key);
@@ -271,9 +337,15 @@ export class ProbeReports {
 
   /** The ISP compatibility report over reports since `since` (ms; 0 for all). */
   async compat(since = 0): Promise<NetworkCompat[]> {
-    const rows = await this.#store.db.selectFrom('probe_reports')
+    const rows = await this.#store.db
+      .selectFrom('probe_reports')
       .select([
-        'asn', 'organisation', 'network_label', 'resolver', 'verdict', 'hairpins',
+        'asn',
+        'organisation',
+        'network_label',
+        'resolver',
+        'verdict',
+        'hairpins',
         (eb) => eb.fn.countAll<number>().as('reports'),
         (eb) => eb.fn.max<number>('at').as('last_seen'),
       ])
@@ -283,4 +355,3 @@ export class ProbeReports {
     return compatSummary(rows as TallyRow[]);
   }
 }
-

@@ -1,13 +1,13 @@
 // Everything the manager reads and writes, through Kysely's typed builder so one set of queries
 // serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
-import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
+import { type Compilable, type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { AddressesView } from '../../contract/api.ts';
-import { MAX_SERIAL } from './serial.ts';
 import type { AddressTable, Database } from '../../schema/database.ts';
-import type { AtomicBatch, StoreWriter } from './batch.ts';
-import { precompile } from './precompiled.ts';
 import type { NameKind } from '../names.ts';
 import { acmeChallenges, allAcmeChallenges, revokeAcmeDnsAccounts } from './acme-challenges.ts';
+import type { AtomicBatch, StoreWriter } from './batch.ts';
+import { precompile } from './precompiled.ts';
+import { MAX_SERIAL } from './serial.ts';
 
 /**
  * RFC 1982: serials live in [1, 2^32 - 1]; we skip 0 so "no serial" is never confused with it
@@ -47,11 +47,19 @@ export interface ReportInput {
 }
 
 /** The values a report may keep, by their column. */
-const KEPT_COLUMNS = { privateIpv4: 'private_ipv4', privateIpv6: 'private_ipv6', publicIpv4: 'public_ipv4', publicIpv6: 'public_ipv6', port: 'port' } as const;
+const KEPT_COLUMNS = {
+  privateIpv4: 'private_ipv4',
+  privateIpv6: 'private_ipv6',
+  publicIpv4: 'public_ipv4',
+  publicIpv6: 'public_ipv6',
+  port: 'port',
+} as const;
 type Kept = keyof typeof KEPT_COLUMNS;
 
 /** A report's values as the precompiled report queries take them. */
-type ReportParams = { [K in keyof ReportInput]: K extends Kept ? Exclude<ReportInput[K], undefined> | null : ReportInput[K] } & { historyId: string };
+type ReportParams = {
+  [K in keyof ReportInput]: K extends Kept ? Exclude<ReportInput[K], undefined> | null : ReportInput[K];
+} & { historyId: string };
 
 export interface ReportResult {
   serial: number;
@@ -83,15 +91,27 @@ function toAddresses(row: AddressTable): StoredAddresses {
 function hotReads(db: Kysely<Database>) {
   return {
     serial: precompile(() => db.selectFrom('zone').select('serial').where('id', '=', 1)),
-    licenceHasNodes: precompile((p: { licence: string }) => db.selectFrom('nodes').select('node').where('licence', '=', p.licence).limit(1)),
+    licenceHasNodes: precompile((p: { licence: string }) =>
+      db.selectFrom('nodes').select('node').where('licence', '=', p.licence).limit(1),
+    ),
     getNode: precompile((p: { licence: string; node: string }) =>
       db
         .selectFrom('nodes')
-        .leftJoin('addresses', (j) => j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'))
+        .leftJoin('addresses', (j) =>
+          j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'),
+        )
         .select([
-          'nodes.licence', 'nodes.node', 'nodes.credential_hash', 'nodes.created_at',
-          'addresses.private_ipv4', 'addresses.private_ipv6', 'addresses.public_ipv4', 'addresses.public_ipv6',
-          'addresses.port', 'addresses.source_address', 'addresses.reported_at',
+          'nodes.licence',
+          'nodes.node',
+          'nodes.credential_hash',
+          'nodes.created_at',
+          'addresses.private_ipv4',
+          'addresses.private_ipv6',
+          'addresses.public_ipv4',
+          'addresses.public_ipv6',
+          'addresses.port',
+          'addresses.source_address',
+          'addresses.reported_at',
         ])
         .where('nodes.licence', '=', p.licence)
         .where('nodes.node', '=', p.node),
@@ -120,11 +140,7 @@ export class Store implements StoreWriter {
   }
 
   #bumpSerial() {
-    return this.db
-      .updateTable('zone')
-      .set({ serial: nextSerial })
-      .where('id', '=', 1)
-      .compile();
+    return this.db.updateTable('zone').set({ serial: nextSerial }).where('id', '=', 1).compile();
   }
 
   #selectSerial() {
@@ -155,7 +171,11 @@ export class Store implements StoreWriter {
   /** Enrol a node (and its licence if new). Returns the new serial, or undefined if it exists. */
   async createNode(licence: string, node: string, credentialHash: string, at: number): Promise<number | undefined> {
     const results = await this.batch([
-      this.db.insertInto('licences').values({ licence, created_at: at }).onConflict((oc) => oc.column('licence').doNothing()).compile(),
+      this.db
+        .insertInto('licences')
+        .values({ licence, created_at: at })
+        .onConflict((oc) => oc.column('licence').doNothing())
+        .compile(),
       this.db
         .insertInto('nodes')
         .values({ licence, node, credential_hash: credentialHash, created_at: at, credential_rotated_at: at })
@@ -202,7 +222,11 @@ export class Store implements StoreWriter {
 
   /** Which node holds this credential hash (to tell "wrong node" from "wrong secret"). */
   async nodeByCredentialHash(hash: string): Promise<{ licence: string; node: string } | undefined> {
-    return this.db.selectFrom('nodes').select(['licence', 'node']).where('credential_hash', '=', hash).executeTakeFirst();
+    return this.db
+      .selectFrom('nodes')
+      .select(['licence', 'node'])
+      .where('credential_hash', '=', hash)
+      .executeTakeFirst();
   }
 
   async licenceHasNodes(licence: string): Promise<boolean> {
@@ -210,7 +234,11 @@ export class Store implements StoreWriter {
   }
 
   async licenceExists(licence: string): Promise<boolean> {
-    const row = await this.db.selectFrom('licences').select('licence').where('licence', '=', licence).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('licences')
+      .select('licence')
+      .where('licence', '=', licence)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -237,7 +265,9 @@ export class Store implements StoreWriter {
   async listNodes(licence: string): Promise<NodeState[]> {
     const rows = await this.db
       .selectFrom('nodes')
-      .leftJoin('addresses', (j) => j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'))
+      .leftJoin('addresses', (j) =>
+        j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'),
+      )
       .selectAll('addresses')
       .select(['nodes.licence as n_licence', 'nodes.node as n_node', 'nodes.credential_hash', 'nodes.created_at'])
       .where('nodes.licence', '=', licence)
@@ -285,7 +315,12 @@ export class Store implements StoreWriter {
    * registered with the old credential, and a leaked one's accounts must not outlive it. Returns
    * how many accounts were revoked, or undefined when there is no such node.
    */
-  async rotateCredential(licence: string, node: string, credentialHash: string, at: number): Promise<number | undefined> {
+  async rotateCredential(
+    licence: string,
+    node: string,
+    credentialHash: string,
+    at: number,
+  ): Promise<number | undefined> {
     const [rotated, revoked] = await this.batch([
       this.db
         .updateTable('nodes')
@@ -323,7 +358,10 @@ export class Store implements StoreWriter {
       port: input.port ?? null,
       historyId,
     };
-    const results = await this.batch(queries.map((q) => q(params)), signal);
+    const results = await this.batch(
+      queries.map((q) => q(params)),
+      signal,
+    );
     const row = results[4]?.rows[0] as (AddressTable & { zone_serial: number; history_id: string | null }) | undefined;
     if (!row) throw new Error('report batch returned no row');
     return { serial: Number(row.zone_serial), changed: row.history_id !== null, addresses: toAddresses(row) };
@@ -336,87 +374,117 @@ export class Store implements StoreWriter {
     const value = <K extends 'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6'>(p: ReportParams, key: K) =>
       kept.has(key) ? sql<string | null>`a.${sql.ref(KEPT_COLUMNS[key])}` : sql<string | null>`${p[key]}`;
 
-    const insertHistory = (p: ReportParams) => this.db
-      .insertInto('address_history')
-      .columns([
-        'id', 'licence', 'node', 'at', 'source_address',
-        'old_private_ipv4', 'old_private_ipv6', 'old_public_ipv4', 'old_public_ipv6',
-        'new_private_ipv4', 'new_private_ipv6', 'new_public_ipv4', 'new_public_ipv6',
-      ])
-      .expression(
-        this.db
-          .selectFrom('nodes as n')
-          .leftJoin('addresses as a', (j) => j.onRef('a.licence', '=', 'n.licence').onRef('a.node', '=', 'n.node'))
-          .select([
-            sql<string>`${p.historyId}`.as('id'),
-            'n.licence', 'n.node',
-            sql<number>`${p.at}`.as('at'),
-            sql<string | null>`${p.sourceAddress}`.as('source_address'),
-            'a.private_ipv4', 'a.private_ipv6', 'a.public_ipv4', 'a.public_ipv6',
-            value(p, 'privateIpv4').as('new_private_ipv4'),
-            value(p, 'privateIpv6').as('new_private_ipv6'),
-            value(p, 'publicIpv4').as('new_public_ipv4'),
-            value(p, 'publicIpv6').as('new_public_ipv6'),
-          ])
-          .where('n.licence', '=', p.licence)
-          .where('n.node', '=', p.node)
-          .where((eb) =>
-            eb.or([
-              eb('a.private_ipv4', 'is distinct from', value(p, 'privateIpv4')),
-              eb('a.private_ipv6', 'is distinct from', value(p, 'privateIpv6')),
-              eb('a.public_ipv4', 'is distinct from', value(p, 'publicIpv4')),
-              eb('a.public_ipv6', 'is distinct from', value(p, 'publicIpv6')),
-            ]),
-          ),
-      );
+    const insertHistory = (p: ReportParams) =>
+      this.db
+        .insertInto('address_history')
+        .columns([
+          'id',
+          'licence',
+          'node',
+          'at',
+          'source_address',
+          'old_private_ipv4',
+          'old_private_ipv6',
+          'old_public_ipv4',
+          'old_public_ipv6',
+          'new_private_ipv4',
+          'new_private_ipv6',
+          'new_public_ipv4',
+          'new_public_ipv6',
+        ])
+        .expression(
+          this.db
+            .selectFrom('nodes as n')
+            .leftJoin('addresses as a', (j) => j.onRef('a.licence', '=', 'n.licence').onRef('a.node', '=', 'n.node'))
+            .select([
+              sql<string>`${p.historyId}`.as('id'),
+              'n.licence',
+              'n.node',
+              sql<number>`${p.at}`.as('at'),
+              sql<string | null>`${p.sourceAddress}`.as('source_address'),
+              'a.private_ipv4',
+              'a.private_ipv6',
+              'a.public_ipv4',
+              'a.public_ipv6',
+              value(p, 'privateIpv4').as('new_private_ipv4'),
+              value(p, 'privateIpv6').as('new_private_ipv6'),
+              value(p, 'publicIpv4').as('new_public_ipv4'),
+              value(p, 'publicIpv6').as('new_public_ipv6'),
+            ])
+            .where('n.licence', '=', p.licence)
+            .where('n.node', '=', p.node)
+            .where((eb) =>
+              eb.or([
+                eb('a.private_ipv4', 'is distinct from', value(p, 'privateIpv4')),
+                eb('a.private_ipv6', 'is distinct from', value(p, 'privateIpv6')),
+                eb('a.public_ipv4', 'is distinct from', value(p, 'publicIpv4')),
+                eb('a.public_ipv6', 'is distinct from', value(p, 'publicIpv6')),
+              ]),
+            ),
+        );
 
-    const historyExists = (p: ReportParams) => this.db.selectFrom('address_history').select('id').where('id', '=', p.historyId);
+    const historyExists = (p: ReportParams) =>
+      this.db.selectFrom('address_history').select('id').where('id', '=', p.historyId);
 
-    const bump = (p: ReportParams) => this.db
-      .updateTable('zone')
-      .set({ serial: nextSerial })
-      .where('id', '=', 1)
-      .where(({ exists }) => exists(historyExists(p)));
+    const bump = (p: ReportParams) =>
+      this.db
+        .updateTable('zone')
+        .set({ serial: nextSerial })
+        .where('id', '=', 1)
+        .where(({ exists }) => exists(historyExists(p)));
 
-    const stampHistory = (p: ReportParams) => this.db
-      .updateTable('address_history')
-      .set({ serial: (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1) })
-      .where('id', '=', p.historyId);
+    const stampHistory = (p: ReportParams) =>
+      this.db
+        .updateTable('address_history')
+        .set({ serial: (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1) })
+        .where('id', '=', p.historyId);
 
-    const upsert = (p: ReportParams) => this.db
-      .insertInto('addresses')
-      .values({
-        licence: p.licence,
-        node: p.node,
-        // NOT NULL is checked before the conflict branch: a kept value is read back here (a node
-        // with no row yet must report one; the insert then fails, as it should).
-        private_ipv4: kept.has('privateIpv4')
-          ? (eb) => eb.selectFrom('addresses').select('private_ipv4').where('licence', '=', p.licence).where('node', '=', p.node)
-          : (p.privateIpv4 as string),
-        private_ipv6: p.privateIpv6,
-        public_ipv4: p.publicIpv4,
-        public_ipv6: p.publicIpv6,
-        port: p.port,
-        source_address: p.sourceAddress,
-        reported_at: p.at,
-      })
-      .onConflict((oc) =>
-        oc.columns(['licence', 'node']).doUpdateSet((eb) => ({
-          ...Object.fromEntries(Object.entries(KEPT_COLUMNS).map(([key, column]) => [column, eb.ref(`${kept.has(key as Kept) ? 'addresses' : 'excluded'}.${column}`)])),
-          source_address: eb.ref('excluded.source_address'),
-          reported_at: eb.ref('excluded.reported_at'),
-        })),
-      );
+    const upsert = (p: ReportParams) =>
+      this.db
+        .insertInto('addresses')
+        .values({
+          licence: p.licence,
+          node: p.node,
+          // NOT NULL is checked before the conflict branch: a kept value is read back here (a node
+          // with no row yet must report one; the insert then fails, as it should).
+          private_ipv4: kept.has('privateIpv4')
+            ? (eb) =>
+                eb
+                  .selectFrom('addresses')
+                  .select('private_ipv4')
+                  .where('licence', '=', p.licence)
+                  .where('node', '=', p.node)
+            : (p.privateIpv4 as string),
+          private_ipv6: p.privateIpv6,
+          public_ipv4: p.publicIpv4,
+          public_ipv6: p.publicIpv6,
+          port: p.port,
+          source_address: p.sourceAddress,
+          reported_at: p.at,
+        })
+        .onConflict((oc) =>
+          oc.columns(['licence', 'node']).doUpdateSet((eb) => ({
+            ...Object.fromEntries(
+              Object.entries(KEPT_COLUMNS).map(([key, column]) => [
+                column,
+                eb.ref(`${kept.has(key as Kept) ? 'addresses' : 'excluded'}.${column}`),
+              ]),
+            ),
+            source_address: eb.ref('excluded.source_address'),
+            reported_at: eb.ref('excluded.reported_at'),
+          })),
+        );
 
-    const readBack = (p: ReportParams) => this.db
-      .selectFrom('addresses')
-      .selectAll()
-      .select([
-        (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1).as('zone_serial'),
-        (eb) => eb.selectFrom('address_history').select('id').where('id', '=', p.historyId).as('history_id'),
-      ])
-      .where('licence', '=', p.licence)
-      .where('node', '=', p.node);
+    const readBack = (p: ReportParams) =>
+      this.db
+        .selectFrom('addresses')
+        .selectAll()
+        .select([
+          (eb) => eb.selectFrom('zone').select('serial').where('zone.id', '=', 1).as('zone_serial'),
+          (eb) => eb.selectFrom('address_history').select('id').where('id', '=', p.historyId).as('history_id'),
+        ])
+        .where('licence', '=', p.licence)
+        .where('node', '=', p.node);
 
     return [insertHistory, bump, stampHistory, upsert, readBack];
   }
@@ -434,8 +502,18 @@ export class Store implements StoreWriter {
       at: Number(r.at),
       serial: r.serial === null ? null : Number(r.serial),
       sourceAddress: r.source_address,
-      old: { privateIpv4: r.old_private_ipv4, privateIpv6: r.old_private_ipv6, publicIpv4: r.old_public_ipv4, publicIpv6: r.old_public_ipv6 },
-      new: { privateIpv4: r.new_private_ipv4, privateIpv6: r.new_private_ipv6, publicIpv4: r.new_public_ipv4, publicIpv6: r.new_public_ipv6 },
+      old: {
+        privateIpv4: r.old_private_ipv4,
+        privateIpv6: r.old_private_ipv6,
+        publicIpv4: r.old_public_ipv4,
+        publicIpv6: r.old_public_ipv6,
+      },
+      new: {
+        privateIpv4: r.new_private_ipv4,
+        privateIpv6: r.new_private_ipv6,
+        publicIpv4: r.new_public_ipv4,
+        publicIpv6: r.new_public_ipv6,
+      },
     }));
   }
 }

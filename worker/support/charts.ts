@@ -6,9 +6,9 @@ import { html } from 'hono/html';
 import { VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
 import type { CompatEntry, NetworkCompat, WeeklyCount } from '../store/probe-reports.ts';
 import { WEEK_MS } from '../store/probe-reports.ts';
-import { sortHref, supportHref, type SortKey, type SupportFilters } from './filters.ts';
-import { hairpinShare, networkName, OUTCOME_KEYS, OUTCOMES, outcomeCount, share, type Outcome } from './outcomes.ts';
-import { COLOURS, percent, type Html } from './view.ts';
+import { type SortKey, type SupportFilters, sortHref, supportHref } from './filters.ts';
+import { hairpinShare, networkName, OUTCOME_KEYS, OUTCOMES, type Outcome, outcomeCount, share } from './outcomes.ts';
+import { COLOURS, type Html, percent } from './view.ts';
 
 /** Longer names are cut (the full name is in the tooltip) so a row fits a phone. */
 function cut(text: string, max: number): string {
@@ -18,7 +18,10 @@ function cut(text: string, max: number): string {
 const n1 = (x: number) => x.toFixed(1);
 const isoDay = (at: number) => new Date(at).toISOString().slice(0, 10);
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const shortDay = (at: number) => { const d = new Date(at); return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`; };
+const shortDay = (at: number) => {
+  const d = new Date(at);
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+};
 
 // ---- verdict shares per week --------------------------------------------------------------
 
@@ -28,7 +31,12 @@ const PLOT = { left: 34, right: 354, top: 26, bottom: 118 };
 const REST = '#d6d6d6';
 
 /** One network's weeks: a 100 % stacked column per week, verdicts in the legend's order. */
-function weeklyChart(network: NetworkCompat, weeks: readonly number[], counts: ReadonlyMap<number, Partial<Record<Verdict, number>>>, picked: Verdict | undefined): Html {
+function weeklyChart(
+  network: NetworkCompat,
+  weeks: readonly number[],
+  counts: ReadonlyMap<number, Partial<Record<Verdict, number>>>,
+  picked: Verdict | undefined,
+): Html {
   const slot = (PLOT.right - PLOT.left) / weeks.length;
   const barWidth = Math.max(2, slot * 0.78);
   const labelEvery = Math.ceil(weeks.length / 7);
@@ -38,21 +46,31 @@ function weeklyChart(network: NetworkCompat, weeks: readonly number[], counts: R
     const byVerdict = counts.get(week) ?? {};
     const total = VERDICT_CODES.reduce((sum, v) => sum + (byVerdict[v] ?? 0), 0);
     const x = PLOT.left + i * slot + (slot - barWidth) / 2;
-    const label = i % labelEvery === 0 ? html`<text x="${n1(x + barWidth / 2)}" y="132" text-anchor="middle">${shortDay(week)}</text>` : '';
+    const label =
+      i % labelEvery === 0
+        ? html`<text x="${n1(x + barWidth / 2)}" y="132" text-anchor="middle">${shortDay(week)}</text>`
+        : '';
     if (total === 0) {
       return html`<g data-week="${isoDay(week)}" data-reports="0"><rect x="${n1(x)}" y="${PLOT.bottom - 1}" width="${n1(barWidth)}" height="1" fill="#bbb"><title>week of ${isoDay(week)}: no reports</title></rect>${label}</g>`;
     }
     // Stack from the bottom; with a verdict picked, it alone is coloured and sits at the bottom.
     const segments: { key: string; count: number; fill: string }[] = picked
-      ? [{ key: picked, count: byVerdict[picked] ?? 0, fill: COLOURS[picked] }, { key: 'other verdicts', count: total - (byVerdict[picked] ?? 0), fill: REST }]
+      ? [
+          { key: picked, count: byVerdict[picked] ?? 0, fill: COLOURS[picked] },
+          { key: 'other verdicts', count: total - (byVerdict[picked] ?? 0), fill: REST },
+        ]
       : VERDICT_CODES.map((v) => ({ key: v, count: byVerdict[v] ?? 0, fill: COLOURS[v] }));
-    const detail = VERDICT_CODES.filter((v) => byVerdict[v]).map((v) => `${v} ${byVerdict[v]} (${percent(byVerdict[v]!, total)})`).join(', ');
+    const detail = VERDICT_CODES.filter((v) => byVerdict[v])
+      .map((v) => `${v} ${byVerdict[v]} (${percent(byVerdict[v]!, total)})`)
+      .join(', ');
     let y = PLOT.bottom;
-    const rects = segments.filter((s) => s.count > 0).map((s) => {
-      const h = (s.count / total) * height;
-      y -= h;
-      return html`<rect data-verdict="${s.key}" data-count="${s.count}" x="${n1(x)}" y="${n1(y)}" width="${n1(barWidth)}" height="${n1(h)}" fill="${s.fill}"></rect>`;
-    });
+    const rects = segments
+      .filter((s) => s.count > 0)
+      .map((s) => {
+        const h = (s.count / total) * height;
+        y -= h;
+        return html`<rect data-verdict="${s.key}" data-count="${s.count}" x="${n1(x)}" y="${n1(y)}" width="${n1(barWidth)}" height="${n1(h)}" fill="${s.fill}"></rect>`;
+      });
     return html`<g data-week="${isoDay(week)}" data-reports="${total}"><title>${name}, week of ${isoDay(week)}: ${total} report(s) — ${detail}</title>${rects}${label}</g>`;
   });
   const grid = [0, 0.5, 1].map((f) => {
@@ -72,7 +90,12 @@ export function weekRange(first: number, last: number, max: number): number[] {
 }
 
 /** Small multiples, one chart per network, sharing one week axis. */
-export function weeklyCharts(networks: readonly NetworkCompat[], counts: readonly WeeklyCount[], weeks: readonly number[], filters: SupportFilters): Html {
+export function weeklyCharts(
+  networks: readonly NetworkCompat[],
+  counts: readonly WeeklyCount[],
+  weeks: readonly number[],
+  filters: SupportFilters,
+): Html {
   const byNetwork = new Map<string, Map<number, Partial<Record<Verdict, number>>>>();
   for (const c of counts) {
     let weeksOf = byNetwork.get(c.network);
@@ -103,22 +126,44 @@ const HEAD = 40;
 const SCALE = 1.25;
 
 function columns(picked: Verdict | undefined): Column[] {
-  const outcome = (o: Outcome): Column => ({ key: o, label: OUTCOMES[o].label, colour: OUTCOMES[o].colour, value: (e) => ({ count: outcomeCount(e, o), of: e.reports }) });
+  const outcome = (o: Outcome): Column => ({
+    key: o,
+    label: OUTCOMES[o].label,
+    colour: OUTCOMES[o].colour,
+    value: (e) => ({ count: outcomeCount(e, o), of: e.reports }),
+  });
   return [
-    ...(picked ? [{ key: 'verdict' as const, label: cut(picked, 10), colour: COLOURS[picked], value: (e: CompatEntry) => ({ count: e.verdicts[picked], of: e.reports }) }] : []),
+    ...(picked
+      ? [
+          {
+            key: 'verdict' as const,
+            label: cut(picked, 10),
+            colour: COLOURS[picked],
+            value: (e: CompatEntry) => ({ count: e.verdicts[picked], of: e.reports }),
+          },
+        ]
+      : []),
     ...OUTCOME_KEYS.map(outcome),
-    { key: 'hairpins', label: 'hairpins', colour: '#1565c0', value: (e) => (hairpinShare(e) === undefined ? undefined : { count: e.hairpins.yes, of: e.hairpins.yes + e.hairpins.no }) },
+    {
+      key: 'hairpins',
+      label: 'hairpins',
+      colour: '#1565c0',
+      value: (e) =>
+        hairpinShare(e) === undefined ? undefined : { count: e.hairpins.yes, of: e.hairpins.yes + e.hairpins.no },
+    },
   ];
 }
 
 /** One cell: the column's colour, stronger with the share; the share in words, the counts in the tooltip. */
 function cell(column: Column, entry: CompatEntry, x: number, y: number, who: string): Html {
   const v = column.value(entry);
-  if (!v) return html`<text x="${x + CELL / 2}" y="${y + 15}" text-anchor="middle" fill="#999">–<title>${who}: hairpin self-test not run</title></text>`;
+  if (!v)
+    return html`<text x="${x + CELL / 2}" y="${y + 15}" text-anchor="middle" fill="#999">–<title>${who}: hairpin self-test not run</title></text>`;
   const s = share(v.count, v.of);
-  const title = column.key === 'hairpins'
-    ? `${who}: the box hairpins in ${v.count} of ${v.of} self-test(s)`
-    : `${who}: ${column.label} in ${v.count} of ${v.of} report(s)`;
+  const title =
+    column.key === 'hairpins'
+      ? `${who}: the box hairpins in ${v.count} of ${v.of} self-test(s)`
+      : `${who}: ${column.label} in ${v.count} of ${v.of} report(s)`;
   return html`<g data-column="${column.key}" data-count="${v.count}"><rect x="${x + 1}" y="${y}" width="${CELL - 2}" height="${CELL_LINE}" fill="${column.colour}" fill-opacity="${s === 0 ? 0.04 : (0.15 + 0.85 * s).toFixed(2)}"></rect>
 <text x="${x + CELL / 2}" y="${y + 15}" text-anchor="middle" fill="${s >= 0.5 ? '#fff' : '#222'}">${Math.round(s * 100)} %</text><title>${title}</title></g>`;
 }
@@ -133,7 +178,11 @@ ${cols.map((c, i) => cell(c, entry, CELL * i, y + NAME_LINE, who))}</g>`;
  * Rows: each network, then its resolvers; columns: the outcome shares and how often the box
  * hairpins. Heads are links that sort; a network's name is a link that filters to it.
  */
-export function resolverGrid(networks: readonly NetworkCompat[], filters: SupportFilters, resolversShown: number): Html {
+export function resolverGrid(
+  networks: readonly NetworkCompat[],
+  filters: SupportFilters,
+  resolversShown: number,
+): Html {
   const cols = columns(filters.verdict);
   const width = CELL * cols.length;
   const rows: Html[] = [];
@@ -142,15 +191,35 @@ export function resolverGrid(networks: readonly NetworkCompat[], filters: Suppor
     const name = networkName(n);
     const link = supportHref({ ...filters, isp: n.network });
     rows.push(html`<rect x="0" y="${y - 2}" width="${width}" height="${ROW}" fill="#eef2f7"></rect>`);
-    rows.push(row(n, html`<a href="${link}"><text x="2" y="${y + 12}" font-weight="bold">${cut(name, 38)}<title>${name}, last report ${n.lastSeen.slice(0, 10)}</title></text></a>`, name, y, cols, html`data-network="${n.network}"`));
+    rows.push(
+      row(
+        n,
+        html`<a href="${link}"><text x="2" y="${y + 12}" font-weight="bold">${cut(name, 38)}<title>${name}, last report ${n.lastSeen.slice(0, 10)}</title></text></a>`,
+        name,
+        y,
+        cols,
+        html`data-network="${n.network}"`,
+      ),
+    );
     y += ROW;
     for (const r of n.resolvers.slice(0, resolversShown)) {
-      rows.push(row(r, html`<text x="12" y="${y + 12}">${cut(r.resolver, 40)}<title>${r.resolver}</title></text>`, `${name} / ${r.resolver}`, y, cols, html`data-network="${n.network}" data-resolver="${r.resolver}"`));
+      rows.push(
+        row(
+          r,
+          html`<text x="12" y="${y + 12}">${cut(r.resolver, 40)}<title>${r.resolver}</title></text>`,
+          `${name} / ${r.resolver}`,
+          y,
+          cols,
+          html`data-network="${n.network}" data-resolver="${r.resolver}"`,
+        ),
+      );
       y += ROW;
     }
     const hidden = n.resolvers.length - resolversShown;
     if (hidden > 0) {
-      rows.push(html`<a href="${link}"><text x="12" y="${y + 12}" font-style="italic">+ ${hidden} more resolver(s): show this ISP only</text></a>`);
+      rows.push(
+        html`<a href="${link}"><text x="12" y="${y + 12}" font-style="italic">+ ${hidden} more resolver(s): show this ISP only</text></a>`,
+      );
       y += NAME_LINE + 4;
     }
   }

@@ -4,7 +4,16 @@ import { isVerdict, type Verdict } from '../../probe/verdicts.ts';
 import { ProblemError } from '../problem.ts';
 
 /** What the grid and the charts can be sorted by. */
-export const SORT_KEYS = ['reports', 'resolved', 'filtered', 'timeout', 'other', 'hairpins', 'verdict', 'network'] as const;
+export const SORT_KEYS = [
+  'reports',
+  'resolved',
+  'filtered',
+  'timeout',
+  'other',
+  'hairpins',
+  'verdict',
+  'network',
+] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 /** The periods the form offers, in days (0: all time). Any whole number up to MAX_DAYS is taken. */
@@ -35,10 +44,12 @@ export function parseFilters(query: URLSearchParams): SupportFilters {
   const isp = field(query, 'isp');
   if (isp !== undefined && isp.length > 120) invalid('"isp" must be a network key such as AS3215 or label:free');
   const verdict = field(query, 'verdict');
-  if (verdict !== undefined && !isVerdict(verdict)) invalid(`"verdict" must be a verdict code (got ${JSON.stringify(verdict.slice(0, 40))})`);
+  if (verdict !== undefined && !isVerdict(verdict))
+    invalid(`"verdict" must be a verdict code (got ${JSON.stringify(verdict.slice(0, 40))})`);
   const daysText = field(query, 'days') ?? '0';
   const days = Number(daysText);
-  if (!/^\d{1,4}$/.test(daysText) || days > MAX_DAYS) invalid(`"days" must be a whole number from 0 (all time) to ${MAX_DAYS}`);
+  if (!/^\d{1,4}$/.test(daysText) || days > MAX_DAYS)
+    invalid(`"days" must be a whole number from 0 (all time) to ${MAX_DAYS}`);
   const sortText = field(query, 'sort') ?? (verdict ? 'verdict' : 'reports');
   if (!(SORT_KEYS as readonly string[]).includes(sortText)) invalid(`"sort" must be one of ${SORT_KEYS.join(', ')}`);
   const sort = sortText as SortKey;

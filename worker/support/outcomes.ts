@@ -8,7 +8,11 @@ import type { SortKey, SupportFilters } from './filters.ts';
 /** "Filtered" is every way a resolver refuses the private answer (SERVFAIL, stripped, REFUSED, NXDOMAIN). */
 export const OUTCOMES = {
   resolved: { label: 'resolved', colour: '#2e7d32', verdicts: ['ok'] },
-  filtered: { label: 'filtered', colour: '#c62828', verdicts: ['filtered-servfail', 'filtered-nodata', 'filtered-refused', 'nxdomain'] },
+  filtered: {
+    label: 'filtered',
+    colour: '#c62828',
+    verdicts: ['filtered-servfail', 'filtered-nodata', 'filtered-refused', 'nxdomain'],
+  },
   timeout: { label: 'timed out', colour: '#455a64', verdicts: ['timeout'] },
   other: { label: 'other', colour: '#f9a825', verdicts: ['not-published', 'mismatch', 'unreachable'] },
 } as const satisfies Record<string, { label: string; colour: string; verdicts: readonly Verdict[] }>;
@@ -46,9 +50,10 @@ export function networkName(n: Pick<NetworkCompat, 'asn' | 'organisation' | 'lab
 function compareBy<T extends CompatEntry>(filters: SupportFilters, name: (entry: T) => string): (a: T, b: T) => number {
   const sign = filters.order === 'asc' ? 1 : -1;
   return (a, b) => {
-    const byKey = filters.sort === 'network'
-      ? name(a).localeCompare(name(b))
-      : sortValue(a, filters.sort, filters.verdict) - sortValue(b, filters.sort, filters.verdict);
+    const byKey =
+      filters.sort === 'network'
+        ? name(a).localeCompare(name(b))
+        : sortValue(a, filters.sort, filters.verdict) - sortValue(b, filters.sort, filters.verdict);
     // Ties: the busier first, then by name, so the order is stable across reloads.
     return sign * byKey || b.reports - a.reports || name(a).localeCompare(name(b));
   };

@@ -4,15 +4,24 @@
 // script at all) leaves the pages whole without a nonce.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { VERDICTS, VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
+import { VERDICT_CODES, VERDICTS, type Verdict } from '../../probe/verdicts.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 /** One colour per verdict: greens pass, reds and oranges are filters, greys are "nothing to see". */
 export const COLOURS: Record<Verdict, string> = {
-  ok: '#2e7d32', 'filtered-servfail': '#c62828', 'filtered-nodata': '#ef6c00', 'filtered-refused': '#ad1457',
-  overridden: '#4e342e', 'stale-cache': '#90caf9', nxdomain: '#6a1b9a', 'not-published': '#9e9e9e', mismatch: '#f9a825',
-  'upstream-failure': '#78909c', timeout: '#455a64', unreachable: '#212121',
+  ok: '#2e7d32',
+  'filtered-servfail': '#c62828',
+  'filtered-nodata': '#ef6c00',
+  'filtered-refused': '#ad1457',
+  overridden: '#4e342e',
+  'stale-cache': '#90caf9',
+  nxdomain: '#6a1b9a',
+  'not-published': '#9e9e9e',
+  mismatch: '#f9a825',
+  'upstream-failure': '#78909c',
+  timeout: '#455a64',
+  unreachable: '#212121',
 };
 
 // Phone first: nothing is wider than the screen; wide tables scroll inside their own box.
@@ -40,6 +49,7 @@ export function page(title: string, body: Html): Html {
 export const legend = html`<ul class="legend">${VERDICT_CODES.map((v) => html`<li title="${VERDICTS[v]}"><i class="swatch v-${v}"></i>${v}</li>`)}</ul>`;
 
 /** `2026-11-25 14:23:32`: an ISO time or epoch ms, to the second, for the "(UTC)" columns. */
-export const utc = (at: string | number) => (typeof at === 'number' ? new Date(at).toISOString() : at).replace('T', ' ').slice(0, 19);
+export const utc = (at: string | number) =>
+  (typeof at === 'number' ? new Date(at).toISOString() : at).replace('T', ' ').slice(0, 19);
 
 export const percent = (part: number, whole: number) => (whole === 0 ? '–' : `${Math.round((part / whole) * 100)} %`);

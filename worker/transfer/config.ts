@@ -3,8 +3,8 @@
 //   HAIRPIN_TSIG_KEY="transfer.example.test:hmac-sha256:<base64 secret>"
 import { canonicalIpv6, isIpv4, isIpv6, unmapIpv4 } from '../../dns/address.ts';
 import { isValidHostName, normalizeName } from '../../dns/name.ts';
-import { HMAC_SHA256, type TsigKey } from './tsig.ts';
 import { ConfigError, type Env } from '../config.ts';
+import { HMAC_SHA256, type TsigKey } from './tsig.ts';
 
 export interface Secondary {
   address: string;
@@ -37,7 +37,8 @@ function base64(text: string): Uint8Array {
 export function parseTsigKey(spec: string): TsigKey {
   const [name = '', algorithm = '', secret = ''] = spec.split(':');
   if (!isValidHostName(name)) throw new ConfigError(`HAIRPIN_TSIG_KEY: invalid key name "${name}"`);
-  if (algorithm.toLowerCase() !== HMAC_SHA256) throw new ConfigError(`HAIRPIN_TSIG_KEY: only ${HMAC_SHA256} is supported, got "${algorithm}"`);
+  if (algorithm.toLowerCase() !== HMAC_SHA256)
+    throw new ConfigError(`HAIRPIN_TSIG_KEY: only ${HMAC_SHA256} is supported, got "${algorithm}"`);
   const bytes = base64(secret);
   // RFC 8945 §6: a key shorter than the hash output weakens the MAC.
   if (bytes.length < 32) throw new ConfigError('HAIRPIN_TSIG_KEY: the secret must be at least 32 bytes (256 bits)');

@@ -1,23 +1,32 @@
 // The zone-transfer side of port 53: AXFR (RFC 5936) and IXFR (RFC 1995) for the secondaries,
 // and TSIG (RFC 8945) on anything signed, so a secondary that signs its SOA refresh queries gets
 // signed answers. A DnsHandler: consulted before the zone by the built-in server.
-import { encodeMessage, FLAG_AA, headerOpcode, records, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
+import { type DnsMessage, type DnsRecord, encodeMessage, FLAG_AA, headerOpcode, records } from '../../dns/message.ts';
 import { normalizeName } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { compareSerial } from '../store/serial.ts';
-import { findTsig, signMessage, signStream, TsigError, TsigFormatError, unsignedError, verifyMessage, type TsigRecord } from './tsig.ts';
+import type { Fields } from '../../log/logger.ts';
 import type { ManagerConfig } from '../config.ts';
 import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
-import type { Fields } from '../../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { compareSerial } from '../store/serial.ts';
 import { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
-import { listZoneRecords } from '../zone/zone-file.ts';
 import { soaRecord } from '../zone/records.ts';
+import { listZoneRecords } from '../zone/zone-file.ts';
 import { isSecondary, type TransferConfig } from './config.ts';
 import { journalDeltas } from './journal.ts';
 import { fullZoneRecords, incrementalRecords, transferMessages } from './messages.ts';
+import {
+  findTsig,
+  signMessage,
+  signStream,
+  TsigError,
+  TsigFormatError,
+  type TsigRecord,
+  unsignedError,
+  verifyMessage,
+} from './tsig.ts';
 
 export interface TransferHandlerOptions {
   config: ManagerConfig;
@@ -42,7 +51,10 @@ const TSIG_ROOM = 256;
  * process nothing can write between its statements anyway, since they never yield to I/O).
  */
 function zoneSnapshot(config: ManagerConfig, store: Store): Promise<DnsRecord[]> {
-  return store.db.transaction().setIsolationLevel('repeatable read').execute((trx) => listZoneRecords(config, new Store(trx, store.batch)));
+  return store.db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute((trx) => listZoneRecords(config, new Store(trx, store.batch)));
 }
 
 /** The serial the IXFR client holds: the SOA in the query's authority section (RFC 1995 §3). */
@@ -52,7 +64,13 @@ function clientSerial(query: DnsMessage): number | undefined {
 }
 
 function response(query: DnsMessage, rcode: number, answers: DnsRecord[] = []): DnsMessage {
-  return { id: query.id ?? 0, type: 'response', flags: (headerOpcode(query) << 11) | FLAG_AA | rcode, questions: query.questions ?? [], answers };
+  return {
+    id: query.id ?? 0,
+    type: 'response',
+    flags: (headerOpcode(query) << 11) | FLAG_AA | rcode,
+    questions: query.questions ?? [],
+    answers,
+  };
 }
 
 /**
@@ -74,7 +92,11 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
   }
 
   /** The records to send: up-to-date SOA, the journal's deltas, or the whole zone (`theirs`: IXFR only). */
-  async function answerRecords(type: 'AXFR' | 'IXFR', theirs: number, transport: DnsRequestContext['transport']): Promise<DnsRecord[]> {
+  async function answerRecords(
+    type: 'AXFR' | 'IXFR',
+    theirs: number,
+    transport: DnsRequestContext['transport'],
+  ): Promise<DnsRecord[]> {
     if (type === 'AXFR') return fullZoneRecords(await zoneSnapshot(config, store));
     const current = await store.serial();
     const soa = (serial: number) => soaRecord(config, serial);
@@ -106,9 +128,25 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
         // RFC 8945 §5.2.3: signed, Time Signed copied from the request (so the client can check
         // the MAC), our clock in Other Data (so it can see the skew).
         const time = now();
-        const other = new Uint8Array([0, 0, (time >>> 24) & 0xff, (time >>> 16) & 0xff, (time >>> 8) & 0xff, time & 0xff]);
+        const other = new Uint8Array([
+          0,
+          0,
+          (time >>> 24) & 0xff,
+          (time >>> 16) & 0xff,
+          (time >>> 8) & 0xff,
+          time & 0xff,
+        ]);
         const wire = encodeMessage(response(query, Rcode.NOTAUTH));
-        return [(await signMessage(wire, verified.key!, { priorMac: request.mac, error: TsigError.BADTIME, otherData: other, time: request.timeSigned })).wire];
+        return [
+          (
+            await signMessage(wire, verified.key!, {
+              priorMac: request.mac,
+              error: TsigError.BADTIME,
+              otherData: other,
+              time: request.timeSigned,
+            })
+          ).wire,
+        ];
       }
       if (verified.status !== 'ok') {
         log('tsig: rejected', { status: verified.status, peer: context.peer, key: request.keyName });
@@ -129,7 +167,8 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     // know (by address when listed, by key when one is configured). DoH never asks this handler:
     // the zone module answers a transfer asked there with NOTIMP.
     if (type === 'AXFR' && context.transport === 'udp') return refuse(query, request, Rcode.NOTIMP);
-    if (normalizeName(question!.name) !== config.names.zone || (question!.class ?? 'IN') !== 'IN') return refuse(query, request, Rcode.NOTAUTH);
+    if (normalizeName(question!.name) !== config.names.zone || (question!.class ?? 'IN') !== 'IN')
+      return refuse(query, request, Rcode.NOTAUTH);
     const allowedByAddress = transfer.secondaries.length === 0 || isSecondary(transfer, context.peer);
     const allowedByKey = transfer.key ? request !== undefined : transfer.secondaries.length > 0;
     if (!allowedByAddress || !allowedByKey) {
@@ -146,4 +185,3 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     return request && transfer.key ? signStream(messages, transfer.key, request.mac, now()) : messages;
   };
 }
-

@@ -4,9 +4,9 @@
 // crosses one of them has a hole, and the caller falls back to the whole zone in IXFR form,
 // which RFC 1995 §4 allows. Nothing else is written for transfers.
 import type { DnsRecord } from '../../dns/message.ts';
-import { nextStoreSerial, serialDistance } from '../store/serial.ts';
 import type { AddressHistoryTable } from '../../schema/database.ts';
 import type { ManagerConfig } from '../config.ts';
+import { nextStoreSerial, serialDistance } from '../store/serial.ts';
 import type { NodeState, Store } from '../store/store.ts';
 import { nodeRecords } from '../zone/records.ts';
 
@@ -31,22 +31,28 @@ function stateAt(row: AddressHistoryTable, side: Side): NodeState {
     credentialHash: '',
     createdAt: 0,
     // nodeRecords reads only the addresses; the rest of StoredAddresses does not reach the zone.
-    addresses: privateIpv4 === null ? undefined : {
-      privateIpv4,
-      privateIpv6: row[`${side}_private_ipv6`],
-      publicIpv4: row[`${side}_public_ipv4`],
-      publicIpv6: row[`${side}_public_ipv6`],
-      port: null,
-      sourceAddress: null,
-      reportedAt: 0,
-    },
+    addresses:
+      privateIpv4 === null
+        ? undefined
+        : {
+            privateIpv4,
+            privateIpv6: row[`${side}_private_ipv6`],
+            publicIpv4: row[`${side}_public_ipv4`],
+            publicIpv6: row[`${side}_public_ipv6`],
+            port: null,
+            sourceAddress: null,
+            reportedAt: 0,
+          },
   };
 }
 
 function recordsAt(config: ManagerConfig, row: AddressHistoryTable, side: Side): DnsRecord[] {
   const names = config.names.nodeNames(row.licence, row.node);
   const state = stateAt(row, side);
-  return [...nodeRecords(config, 'external', state, names.external), ...nodeRecords(config, 'internal', state, names.internal)];
+  return [
+    ...nodeRecords(config, 'external', state, names.external),
+    ...nodeRecords(config, 'internal', state, names.internal),
+  ];
 }
 
 const recordKey = (r: DnsRecord) => `${r.name.toLowerCase()} ${r.type} ${JSON.stringify(r.data)}`;
@@ -65,7 +71,12 @@ function minus(a: DnsRecord[], b: DnsRecord[]): DnsRecord[] {
  * if (!deltas) sendWholeZone();
  * ```
  */
-export async function journalDeltas(config: ManagerConfig, store: Store, from: number, to: number): Promise<ZoneDelta[] | undefined> {
+export async function journalDeltas(
+  config: ManagerConfig,
+  store: Store,
+  from: number,
+  to: number,
+): Promise<ZoneDelta[] | undefined> {
   const distance = serialDistance(from, to);
   if (distance === 0) return [];
   if (distance > MAX_JOURNAL_STEPS) return undefined;
@@ -73,9 +84,11 @@ export async function journalDeltas(config: ManagerConfig, store: Store, from: n
   const rows = await store.db
     .selectFrom('address_history')
     .selectAll()
-    .where((eb) => (from < to
-      ? eb.and([eb('serial', '>', from), eb('serial', '<=', to)])
-      : eb.or([eb('serial', '>', from), eb('serial', '<=', to)])))
+    .where((eb) =>
+      from < to
+        ? eb.and([eb('serial', '>', from), eb('serial', '<=', to)])
+        : eb.or([eb('serial', '>', from), eb('serial', '<=', to)]),
+    )
     .execute();
   // Journal order is distance from `from` round the circle, not numeric order (RFC 1982 wrap).
   rows.sort((a, b) => serialDistance(from, Number(a.serial)) - serialDistance(from, Number(b.serial)));

@@ -1,6 +1,6 @@
 // Zone transfer responses as a stream of DNS messages (RFC 5936 §2.2): the records in order,
 // packed into as few messages as fit a size bound, the question in the first message only.
-import { encodeMessage, FLAG_AA, HEADER_LENGTH, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
+import { type DnsMessage, type DnsRecord, encodeMessage, FLAG_AA, HEADER_LENGTH } from '../../dns/message.ts';
 import type { ZoneDelta } from './journal.ts';
 
 /**
@@ -25,9 +25,19 @@ function recordSize(record: DnsRecord): number {
  * const wires = transferMessages(query, [soa, ...records, soa]);
  * ```
  */
-export function transferMessages(query: DnsMessage, records: readonly DnsRecord[], maxSize = TRANSFER_MESSAGE_SIZE): Uint8Array[] {
+export function transferMessages(
+  query: DnsMessage,
+  records: readonly DnsRecord[],
+  maxSize = TRANSFER_MESSAGE_SIZE,
+): Uint8Array[] {
   const questions = query.questions ?? [];
-  const base = (first: boolean): DnsMessage => ({ id: query.id ?? 0, type: 'response', flags: FLAG_AA, questions: first ? questions : [], answers: [] });
+  const base = (first: boolean): DnsMessage => ({
+    id: query.id ?? 0,
+    type: 'response',
+    flags: FLAG_AA,
+    questions: first ? questions : [],
+    answers: [],
+  });
   const messages: DnsMessage[] = [base(true)];
   let size = encodeMessage(messages[0]!).byteLength;
   for (const record of records) {
@@ -55,7 +65,11 @@ export function fullZoneRecords(records: readonly DnsRecord[]): DnsRecord[] {
  * IXFR's incremental form (RFC 1995 §4): the new SOA, then per step the old SOA, what went,
  * the new SOA, what came, and the new SOA once more to close.
  */
-export function incrementalRecords(soaAt: (serial: number) => DnsRecord, current: number, deltas: readonly ZoneDelta[]): DnsRecord[] {
+export function incrementalRecords(
+  soaAt: (serial: number) => DnsRecord,
+  current: number,
+  deltas: readonly ZoneDelta[],
+): DnsRecord[] {
   const out = [soaAt(current)];
   for (const d of deltas) out.push(soaAt(d.from), ...d.removed, soaAt(d.to), ...d.added);
   out.push(soaAt(current));

@@ -2,12 +2,21 @@
 // refresh at once instead of at the SOA refresh timer. Node only (node:dgram): the Workers
 // deployment publishes through a provider API instead (worker/publish/).
 import { createSocket, type Socket } from 'node:dgram';
-import { decodeMessage, DnsFormatError, encodeMessage, FLAG_AA, fullRcode, HEADER_LENGTH, headerOpcode, type DnsMessage, type DnsRecord } from '../../dns/message.ts';
+import {
+  DnsFormatError,
+  type DnsMessage,
+  type DnsRecord,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AA,
+  fullRcode,
+  HEADER_LENGTH,
+  headerOpcode,
+} from '../../dns/message.ts';
 import { Opcode, Rcode, rcodeName } from '../../dns/rcode.ts';
-import { signMessage, TsigFormatError, verifyMessage, type TsigKey } from './tsig.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Secondary } from './config.ts';
-
+import { signMessage, TsigFormatError, type TsigKey, verifyMessage } from './tsig.ts';
 
 export interface NotifierOptions {
   secondaries: readonly Secondary[];
@@ -30,7 +39,13 @@ export interface NotifierOptions {
   metrics?: Metrics;
 }
 
-export type NotifyOutcome = { secondary: Secondary; serial: number; status: 'acknowledged' | 'rejected' | 'unanswered' | 'failed' | 'superseded'; attempts: number; rcode?: string };
+export type NotifyOutcome = {
+  secondary: Secondary;
+  serial: number;
+  status: 'acknowledged' | 'rejected' | 'unanswered' | 'failed' | 'superseded';
+  attempts: number;
+  rcode?: string;
+};
 
 /** One secondary's NOTIFY of one serial: in progress (no status yet) or over. */
 interface Announcement {
@@ -102,17 +117,19 @@ export class Notifier {
       return !last || last.serial !== serial || RETRIED.has(last.status);
     });
     // Each secondary on its own: one that throws (a send or signing error) leaves the others be.
-    return Promise.all(due.map(async (secondary) => {
-      const announcement: Announcement = { serial };
-      this.#announced.set(secondaryKey(secondary), announcement);
-      const outcome = await this.#notify(secondary, soa, announcement).catch((e: unknown): NotifyOutcome => {
-        this.#options.log(`notify: ${secondary.address}:${secondary.port}: ${(e as Error).message}`);
-        return { secondary, serial, status: 'failed', attempts: 0 };
-      });
-      announcement.status = outcome.status;
-      this.#options.metrics?.notify(outcome.status);
-      return outcome;
-    }));
+    return Promise.all(
+      due.map(async (secondary) => {
+        const announcement: Announcement = { serial };
+        this.#announced.set(secondaryKey(secondary), announcement);
+        const outcome = await this.#notify(secondary, soa, announcement).catch((e: unknown): NotifyOutcome => {
+          this.#options.log(`notify: ${secondary.address}:${secondary.port}: ${(e as Error).message}`);
+          return { secondary, serial, status: 'failed', attempts: 0 };
+        });
+        announcement.status = outcome.status;
+        this.#options.metrics?.notify(outcome.status);
+        return outcome;
+      }),
+    );
   }
 
   /** Whether a reply carries a valid signature answering ours (a malformed TSIG does not). */
@@ -129,10 +146,17 @@ export class Notifier {
     const { attempts, timeoutMs, key, log } = this.#options;
     const { serial } = announcement;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (this.#closed || this.#announced.get(secondaryKey(secondary)) !== announcement) return { secondary, serial, status: 'superseded', attempts: attempt - 1 };
+      if (this.#closed || this.#announced.get(secondaryKey(secondary)) !== announcement)
+        return { secondary, serial, status: 'superseded', attempts: attempt - 1 };
       const id = Math.floor(Math.random() * 65536);
       // RFC 1996 §3.7: the SOA in the answer section is a hint of the new serial.
-      const message = encodeMessage({ id, type: 'query', flags: (Opcode.NOTIFY << 11) | FLAG_AA, questions: [{ name: soa.name, type: 'SOA', class: 'IN' }], answers: [soa] });
+      const message = encodeMessage({
+        id,
+        type: 'query',
+        flags: (Opcode.NOTIFY << 11) | FLAG_AA,
+        questions: [{ name: soa.name, type: 'SOA', class: 'IN' }],
+        answers: [soa],
+      });
       const signed = key ? await signMessage(message, key) : undefined;
       const reply = await this.#exchange(secondary, id, signed?.wire ?? message, timeoutMs * 2 ** (attempt - 1));
       if (!reply) continue;
@@ -146,7 +170,9 @@ export class Notifier {
       log(`notify: ${secondary.address}:${secondary.port} answered ${rcodeName(rcode)} for serial ${serial}`);
       return { secondary, serial, status: 'rejected', attempts: attempt, rcode: rcodeName(rcode) };
     }
-    log(`notify: no answer from ${secondary.address}:${secondary.port} for serial ${serial} after ${attempts} attempts`);
+    log(
+      `notify: no answer from ${secondary.address}:${secondary.port} for serial ${serial} after ${attempts} attempts`,
+    );
     return { secondary, serial, status: 'unanswered', attempts };
   }
 

@@ -1,7 +1,8 @@
 // The Node manager as a primary server: transfer handler for the port-53 server, NOTIFY on every
 // serial change. startNodeManager calls this once and plugs in what it returns.
-import type { ManagerConfig, Env } from '../config.ts';
+
 import type { Fields } from '../../log/logger.ts';
+import type { Env, ManagerConfig } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
@@ -24,7 +25,14 @@ export interface Primary {
  * await startDnsServer({ zone, host, port, handlers: primary.handlers });
  * ```
  */
-export function startPrimary(options: { env: Env; config: ManagerConfig; store: Store; zone: Zone; log: (line: string, fields?: Fields) => void; metrics?: Metrics }): Primary {
+export function startPrimary(options: {
+  env: Env;
+  config: ManagerConfig;
+  store: Store;
+  zone: Zone;
+  log: (line: string, fields?: Fields) => void;
+  metrics?: Metrics;
+}): Primary {
   const { env, config, store, zone, log, metrics } = options;
   const transfer = transferConfigFromEnv(env);
   const notifier = new Notifier({
@@ -35,7 +43,9 @@ export function startPrimary(options: { env: Env; config: ManagerConfig; store: 
     ...(metrics ? { metrics } : {}),
   });
   if (transfer.secondaries.length > 0) {
-    const targets = transfer.secondaries.map((s) => (s.address.includes(':') ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`));
+    const targets = transfer.secondaries.map((s) =>
+      s.address.includes(':') ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`,
+    );
     log(`zone transfers: NOTIFY to ${targets.join(', ')}${transfer.key ? `, TSIG key ${transfer.key.name}` : ''}`);
     // A restarted primary announces its serial: secondaries that missed changes catch up now.
     notifier.zoneChanged();

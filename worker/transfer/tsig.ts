@@ -174,15 +174,27 @@ interface MacFields {
  * either every TSIG variable (first message) or only the timers (later messages of a stream,
  * §4.3.1).
  */
-function macInput(key: TsigKey, message: Uint8Array, fields: MacFields, priorMac: Uint8Array | undefined, timersOnly: boolean): Uint8Array {
+function macInput(
+  key: TsigKey,
+  message: Uint8Array,
+  fields: MacFields,
+  priorMac: Uint8Array | undefined,
+  timersOnly: boolean,
+): Uint8Array {
   const prior = priorMac ? [be(priorMac.length, 2), priorMac] : [];
   const timers = [be(fields.timeSigned, 6), be(fields.fudge, 2)];
   if (timersOnly) return concat([...prior, message, ...timers]);
   return concat([
     ...prior,
     message,
-    nameWire(key.name), be(CLASS_ANY, 2), be(0, 4), nameWire(key.algorithm),
-    ...timers, be(fields.error, 2), be(fields.otherData.length, 2), fields.otherData,
+    nameWire(key.name),
+    be(CLASS_ANY, 2),
+    be(0, 4),
+    nameWire(key.algorithm),
+    ...timers,
+    be(fields.error, 2),
+    be(fields.otherData.length, 2),
+    fields.otherData,
   ]);
 }
 
@@ -212,8 +224,15 @@ export interface SignOptions {
 
 function tsigRecord(key: TsigKey, id: number, fields: MacFields, mac: Uint8Array): Uint8Array {
   const rdata = concat([
-    nameWire(key.algorithm), be(fields.timeSigned, 6), be(fields.fudge, 2),
-    be(mac.length, 2), mac, be(id, 2), be(fields.error, 2), be(fields.otherData.length, 2), fields.otherData,
+    nameWire(key.algorithm),
+    be(fields.timeSigned, 6),
+    be(fields.fudge, 2),
+    be(mac.length, 2),
+    mac,
+    be(id, 2),
+    be(fields.error, 2),
+    be(fields.otherData.length, 2),
+    fields.otherData,
   ]);
   return concat([nameWire(key.name), be(TSIG_TYPE, 2), be(CLASS_ANY, 2), be(0, 4), be(rdata.length, 2), rdata]);
 }
@@ -234,7 +253,11 @@ function withTsig(wire: Uint8Array, record: Uint8Array): Uint8Array {
  * const { wire, mac } = await signMessage(encodeMessage(query), key);
  * ```
  */
-export async function signMessage(wire: Uint8Array, key: TsigKey, options: SignOptions = {}): Promise<{ wire: Uint8Array; mac: Uint8Array }> {
+export async function signMessage(
+  wire: Uint8Array,
+  key: TsigKey,
+  options: SignOptions = {},
+): Promise<{ wire: Uint8Array; mac: Uint8Array }> {
   const fields: MacFields = {
     timeSigned: options.time ?? Math.floor(Date.now() / 1000),
     fudge: options.fudge ?? DEFAULT_FUDGE,
@@ -249,7 +272,12 @@ export async function signMessage(wire: Uint8Array, key: TsigKey, options: SignO
  * A BADKEY or BADSIG answer carries a TSIG with an empty MAC (RFC 8945 §5.3.2): the server
  * cannot, or must not, sign with a key it does not share.
  */
-export function unsignedError(wire: Uint8Array, request: TsigRecord, error: number, now = Math.floor(Date.now() / 1000)): Uint8Array {
+export function unsignedError(
+  wire: Uint8Array,
+  request: TsigRecord,
+  error: number,
+  now = Math.floor(Date.now() / 1000),
+): Uint8Array {
   const key = { name: request.keyName, algorithm: request.algorithm } as TsigKey;
   const fields = { timeSigned: now, fudge: request.fudge, error, otherData: new Uint8Array(0) };
   return withTsig(wire, tsigRecord(key, u16(wire, 0), fields, new Uint8Array(0)));
@@ -276,12 +304,17 @@ export interface VerifyOptions {
  * if (result.status !== 'ok') refuse(result.status);
  * ```
  */
-export async function verifyMessage(wire: Uint8Array, keys: readonly TsigKey[], options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyMessage(
+  wire: Uint8Array,
+  keys: readonly TsigKey[],
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const tsig = findTsig(wire);
   if (!tsig) return { status: 'unsigned' };
   const key = keys.find((k) => normalizeName(k.name) === tsig.keyName && tsig.algorithm === k.algorithm);
   if (!key) return { status: 'badkey', tsig };
-  if (tsig.mac.length < MIN_MAC_LENGTH || tsig.mac.length > SHA256_LENGTH) return { status: tsig.mac.length > SHA256_LENGTH ? 'badsig' : 'badtrunc', tsig, key };
+  if (tsig.mac.length < MIN_MAC_LENGTH || tsig.mac.length > SHA256_LENGTH)
+    return { status: tsig.mac.length > SHA256_LENGTH ? 'badsig' : 'badtrunc', tsig, key };
   // The MAC covers the message as it was before signing: original ID, one record fewer.
   // A copy: `wire` may be a Node Buffer, whose slice() is a view we must not write through.
   const message = new Uint8Array(wire.subarray(0, tsig.offset));
@@ -302,11 +335,20 @@ export async function verifyMessage(wire: Uint8Array, keys: readonly TsigKey[], 
  * MAC and all TSIG variables, each later one over the previous MAC and the timers (RFC 8945
  * §5.3.1; we sign every message rather than use the 99-message allowance of RFC 2845).
  */
-export async function signStream(messages: readonly Uint8Array[], key: TsigKey, requestMac: Uint8Array | undefined, time?: number): Promise<Uint8Array[]> {
+export async function signStream(
+  messages: readonly Uint8Array[],
+  key: TsigKey,
+  requestMac: Uint8Array | undefined,
+  time?: number,
+): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   let prior = requestMac;
   for (const [i, message] of messages.entries()) {
-    const signed = await signMessage(message, key, { ...(time === undefined ? {} : { time }), ...(prior ? { priorMac: prior } : {}), timersOnly: i > 0 });
+    const signed = await signMessage(message, key, {
+      ...(time === undefined ? {} : { time }),
+      ...(prior ? { priorMac: prior } : {}),
+      timersOnly: i > 0,
+    });
     out.push(signed.wire);
     prior = signed.mac;
   }

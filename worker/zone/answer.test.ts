@@ -1,14 +1,35 @@
 // The zone module on its own, with an in-memory source: the protocol corners DoH tests do not reach.
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, findOpt, fullRcode, headerRcode, records, FLAG_AA, FLAG_RD, type DnsMessage } from '../../dns/message.ts';
+import {
+  type DnsMessage,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AA,
+  FLAG_RD,
+  findOpt,
+  fullRcode,
+  headerRcode,
+  records,
+} from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
 import { configFromEnv } from '../config.ts';
 import type { NodeState } from '../store/store.ts';
 import { answerWire, Zone, type ZoneSource } from './answer.ts';
 
 const node: NodeState = {
-  licence: '1234', node: 'nur1', credentialHash: 'x', createdAt: 0,
-  addresses: { privateIpv4: '10.1.2.3', privateIpv6: null, publicIpv4: '203.0.113.7', publicIpv6: null, port: null, sourceAddress: null, reportedAt: 0 },
+  licence: '1234',
+  node: 'nur1',
+  credentialHash: 'x',
+  createdAt: 0,
+  addresses: {
+    privateIpv4: '10.1.2.3',
+    privateIpv6: null,
+    publicIpv4: '203.0.113.7',
+    publicIpv6: null,
+    port: null,
+    sourceAddress: null,
+    reportedAt: 0,
+  },
 };
 const source: ZoneSource = {
   serial: async () => 42,
@@ -23,15 +44,44 @@ function q(name: string, type = 'A', extra: Partial<DnsMessage> = {}): DnsMessag
 
 describe('zone answers', () => {
   it('answers BADVERS for EDNS versions above 0 (RFC 6891 §6.1.3)', async () => {
-    const res = await zone.answer(q('example.test', 'SOA', { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, ednsVersion: 1, flags: 0, flag_do: false, options: [] } as never] }));
+    const res = await zone.answer(
+      q('example.test', 'SOA', {
+        additionals: [
+          {
+            type: 'OPT',
+            name: '.',
+            udpPayloadSize: 4096,
+            ednsVersion: 1,
+            flags: 0,
+            flag_do: false,
+            options: [],
+          } as never,
+        ],
+      }),
+    );
     expect(fullRcode(res)).toBe(Rcode.BADVERS);
     expect(findOpt(res)?.ednsVersion).toBe(0);
   });
 
   it('answers FORMERR for several questions, NOTIMP for other opcodes, REFUSED for other classes', async () => {
-    expect(headerRcode(await zone.answer(q('example.test', 'A', { questions: [{ name: 'a.example.test', type: 'A', class: 'IN' }, { name: 'b.example.test', type: 'A', class: 'IN' }] })))).toBe(Rcode.FORMERR);
+    expect(
+      headerRcode(
+        await zone.answer(
+          q('example.test', 'A', {
+            questions: [
+              { name: 'a.example.test', type: 'A', class: 'IN' },
+              { name: 'b.example.test', type: 'A', class: 'IN' },
+            ],
+          }),
+        ),
+      ),
+    ).toBe(Rcode.FORMERR);
     expect(headerRcode(await zone.answer(q('example.test', 'A', { flags: 2 << 11 })))).toBe(Rcode.NOTIMP);
-    expect(headerRcode(await zone.answer({ ...q('example.test'), questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }] }))).toBe(Rcode.REFUSED);
+    expect(
+      headerRcode(
+        await zone.answer({ ...q('example.test'), questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }] }),
+      ),
+    ).toBe(Rcode.REFUSED);
     expect(headerRcode(await zone.answer(q('example.test', 'AXFR')))).toBe(Rcode.NOTIMP);
   });
 
@@ -42,7 +92,7 @@ describe('zone answers', () => {
     expect(headerRcode(await zone.answer(q('pl-9999.apps.example.test')))).toBe(Rcode.NXDOMAIN);
   });
 
-  it('adds the in-zone target of a CNAME (RFC 1034 §4.3.2 step 3a), with the target\'s rcode (RFC 6604)', async () => {
+  it("adds the in-zone target of a CNAME (RFC 1034 §4.3.2 step 3a), with the target's rcode (RFC 6604)", async () => {
     const inZone = new Zone(configFromEnv({ HAIRPIN_APPS_TARGET: 'cname:i-nur1.pl-1234.example.test' }), source);
     const res = await inZone.answer(q('pl-1234.apps.example.test', 'A'));
     expect(records(res.answers).map((r) => [r.name, r.type, r.data])).toEqual([
@@ -60,7 +110,9 @@ describe('zone answers', () => {
     expect(headerRcode(nx)).toBe(Rcode.NXDOMAIN);
     expect(records(nx.answers).map((r) => r.type)).toEqual(['CNAME']);
     // The CNAME itself when asked for.
-    expect(records((await inZone.answer(q('pl-1234.apps.example.test', 'CNAME'))).answers).map((r) => r.type)).toEqual(['CNAME']);
+    expect(records((await inZone.answer(q('pl-1234.apps.example.test', 'CNAME'))).answers).map((r) => r.type)).toEqual([
+      'CNAME',
+    ]);
   });
 
   it('has no challenge names until a node sets one', async () => {

@@ -1,8 +1,19 @@
 // The zone-answering module: one DNS question in, one authoritative response out. DoH, the
 // JSON API and the port-53 server all answer through here, so they cannot disagree.
 import {
-  FLAG_AA, FLAG_RD, FLAG_CD, HEADER_LENGTH, decodeMessage, encodeMessage, findOpt, headerOpcode, records,
-  DnsFormatError, type DnsRecord, type DnsMessage, type OptRecord,
+  DnsFormatError,
+  type DnsMessage,
+  type DnsRecord,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AA,
+  FLAG_CD,
+  FLAG_RD,
+  findOpt,
+  HEADER_LENGTH,
+  headerOpcode,
+  type OptRecord,
+  records,
 } from '../../dns/message.ts';
 import { normalizeName, relativeLabels } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
@@ -20,10 +31,7 @@ export interface ZoneSource {
   acmeChallenges?(licence: string, node: string, kind: NameKind): Promise<string[]>;
 }
 
-export type Lookup =
-  | { status: 'refused' }
-  | { status: 'nxdomain' }
-  | { status: 'exists'; records: DnsRecord[] };
+export type Lookup = { status: 'refused' } | { status: 'nxdomain' } | { status: 'exists'; records: DnsRecord[] };
 
 /** The EDNS payload size we advertise: the DNS Flag Day 2020 value, safe from fragmentation. */
 export const EDNS_PAYLOAD = 1232;
@@ -67,7 +75,8 @@ export class Zone {
     // the zone the secondaries load (NXDOMAIN there too), not NODATA.
     if (glue && glue.length > 0) return exists(glue);
 
-    const challenged = relative[0] === '_acme-challenge' ? normalizeName(name).slice('_acme-challenge.'.length) : undefined;
+    const challenged =
+      relative[0] === '_acme-challenge' ? normalizeName(name).slice('_acme-challenge.'.length) : undefined;
     const parsed = names.parse(challenged ?? name);
     if (parsed) {
       const state = await source.getNode(parsed.licence, parsed.node);
@@ -75,13 +84,17 @@ export class Zone {
       if (challenged) {
         const values = (await source.acmeChallenges?.(parsed.licence, parsed.node, parsed.kind)) ?? [];
         if (values.length === 0) return { status: 'nxdomain' };
-        return exists(values.map((v): DnsRecord => ({ type: 'TXT', name, ttl: config.addressTtl, class: 'IN', data: [v] })));
+        return exists(
+          values.map((v): DnsRecord => ({ type: 'TXT', name, ttl: config.addressTtl, class: 'IN', data: [v] })),
+        );
       }
       return exists(nodeRecords(config, parsed.kind, state, name));
     }
     const appsLicence = names.parseApps(name);
     if (appsLicence !== undefined) {
-      return config.apps && (await source.licenceHasNodes(appsLicence)) ? exists(appsRecords(config, name)) : { status: 'nxdomain' };
+      return config.apps && (await source.licenceHasNodes(appsLicence))
+        ? exists(appsRecords(config, name))
+        : { status: 'nxdomain' };
     }
     const ancestor = names.parseAncestor(name);
     if (ancestor) {
@@ -135,7 +148,10 @@ export class Zone {
     /** The chain ends at a CNAME whose target is not followed (outside the zone, a loop). */
     let openEnd = false;
     while (found.status === 'exists' && chain.length < MAX_CNAME_CHAIN) {
-      const cname = question.type === 'CNAME' || String(question.type) === 'ANY' ? undefined : found.records.find((r) => r.type === 'CNAME');
+      const cname =
+        question.type === 'CNAME' || String(question.type) === 'ANY'
+          ? undefined
+          : found.records.find((r) => r.type === 'CNAME');
       if (!cname) break;
       chain.push(cname);
       const target = normalizeName(String(cname.data));
@@ -177,7 +193,16 @@ export class Zone {
 function responseOpt(queryOpt: OptRecord): OptRecord {
   // The DO bit is echoed (RFC 3225 §3); we sign nothing, so it changes nothing else.
   const flags = (queryOpt.flags ?? 0) & 0x8000;
-  return { type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags, flag_do: flags !== 0, options: [] };
+  return {
+    type: 'OPT',
+    name: '.',
+    udpPayloadSize: EDNS_PAYLOAD,
+    extendedRcode: 0,
+    ednsVersion: 0,
+    flags,
+    flag_do: flags !== 0,
+    options: [],
+  };
 }
 
 function selectAnswers(records: DnsRecord[], type: string): DnsRecord[] {
@@ -193,7 +218,9 @@ function selectAnswers(records: DnsRecord[], type: string): DnsRecord[] {
 
 /** The smallest TTL a response may be cached for (answers, or the SOA of a negative one). */
 export function responseTtl(message: DnsMessage): number | undefined {
-  const ttls = [...records(message.answers), ...records(message.authorities)].map((r) => (r.type === 'SOA' ? Math.min(r.ttl ?? 0, r.data.minimum ?? 0) : (r.ttl ?? 0)));
+  const ttls = [...records(message.answers), ...records(message.authorities)].map((r) =>
+    r.type === 'SOA' ? Math.min(r.ttl ?? 0, r.data.minimum ?? 0) : (r.ttl ?? 0),
+  );
   return ttls.length > 0 ? Math.min(...ttls) : undefined;
 }
 
@@ -206,7 +233,8 @@ export async function answerWire(zone: Zone, bytes: Uint8Array): Promise<Uint8Ar
   try {
     query = decodeMessage(bytes);
   } catch (e) {
-    if (!(e instanceof DnsFormatError) || bytes.byteLength < HEADER_LENGTH || (bytes[2]! & 0x80) !== 0) return undefined;
+    if (!(e instanceof DnsFormatError) || bytes.byteLength < HEADER_LENGTH || (bytes[2]! & 0x80) !== 0)
+      return undefined;
     return formErr(bytes);
   }
   if (query.type === 'response') return undefined;

@@ -1,11 +1,11 @@
 // The records the zone holds, built from configuration and a node's stored state. The DNS
 // answers and the API's "records now served" both come from here.
 import { controlText } from '../../contract/control.ts';
+import { CANARIES } from '../../dns/canary.ts';
 import type { DnsRecord } from '../../dns/message.ts';
 import type { AppsTarget, ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
 import type { NodeState } from '../store/store.ts';
-import { CANARIES } from '../../dns/canary.ts';
 
 export function soaRecord(config: ManagerConfig, serial: number): DnsRecord {
   return {
@@ -29,11 +29,18 @@ export function apexRecords(config: ManagerConfig, serial: number): DnsRecord[] 
   const zone = config.names.zone;
   return [
     soaRecord(config, serial),
-    ...config.nameServers.map((ns): DnsRecord => ({ type: 'NS', name: zone, ttl: config.zoneTtl, class: 'IN', data: ns.name })),
+    ...config.nameServers.map(
+      (ns): DnsRecord => ({ type: 'NS', name: zone, ttl: config.zoneTtl, class: 'IN', data: ns.name }),
+    ),
   ];
 }
 
-function addresses(name: string, ttl: number, ipv4: readonly (string | null)[], ipv6: readonly (string | null)[]): DnsRecord[] {
+function addresses(
+  name: string,
+  ttl: number,
+  ipv4: readonly (string | null)[],
+  ipv6: readonly (string | null)[],
+): DnsRecord[] {
   return [
     ...ipv4.filter((a): a is string => !!a).map((data): DnsRecord => ({ type: 'A', name, ttl, class: 'IN', data })),
     ...ipv6.filter((a): a is string => !!a).map((data): DnsRecord => ({ type: 'AAAA', name, ttl, class: 'IN', data })),
@@ -59,10 +66,12 @@ export function nodeRecords(config: ManagerConfig, kind: NameKind, state: NodeSt
   const ttl = config.addressTtl;
   const ipv4 = kind === 'internal' ? [a?.privateIpv4 ?? null] : [a?.publicIpv4 ?? null];
   const ipv6 = kind === 'internal' ? [a?.privateIpv6 ?? null] : [a?.publicIpv6 ?? null];
-  const txt = controlText({ a: ipv4.filter((x): x is string => Boolean(x)), aaaa: ipv6.filter((x): x is string => Boolean(x)) });
+  const txt = controlText({
+    a: ipv4.filter((x): x is string => Boolean(x)),
+    aaaa: ipv6.filter((x): x is string => Boolean(x)),
+  });
   return [...addresses(name, ttl, ipv4, ipv6), { type: 'TXT', name, ttl, class: 'IN', data: [txt] }];
 }
-
 
 /**
  * Fixed canaries: tell "this resolver filters private answers" apart from "this node has no
@@ -72,11 +81,16 @@ export function canaryRecords(config: ManagerConfig, relative: string, name: str
   const ttl = config.addressTtl;
   const { privateIpv4, ulaIpv6, publicIpv4 } = config.canaries;
   switch (relative) {
-    case CANARIES.private: return addresses(name, ttl, [privateIpv4], []);
-    case CANARIES.ula: return addresses(name, ttl, [], [ulaIpv6]);
-    case CANARIES.public: return addresses(name, ttl, [publicIpv4], []);
-    case 'canary': return [];
-    default: return undefined;
+    case CANARIES.private:
+      return addresses(name, ttl, [privateIpv4], []);
+    case CANARIES.ula:
+      return addresses(name, ttl, [], [ulaIpv6]);
+    case CANARIES.public:
+      return addresses(name, ttl, [publicIpv4], []);
+    case 'canary':
+      return [];
+    default:
+      return undefined;
   }
 }
 

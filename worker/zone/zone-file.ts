@@ -1,12 +1,13 @@
 // The whole zone as a list of records, and that list as an RFC 1035 §5 master file: what NSD and
 // Knot load in the benchmark and the differential test, and what a full transfer (AXFR) sends.
+
+import { CANARIES } from '../../dns/canary.ts';
 import type { DnsRecord } from '../../dns/message.ts';
 import { absoluteName as absolute } from '../../dns/name.ts';
 import type { ManagerConfig } from '../config.ts';
+import { challengeKey } from '../store/acme-challenges.ts';
 import type { NodeState } from '../store/store.ts';
 import type { ZoneSource } from './answer.ts';
-import { CANARIES } from '../../dns/canary.ts';
-import { challengeKey } from '../store/acme-challenges.ts';
 import { apexRecords, appsRecords, canaryRecords, nameServerRecords, nodeRecords } from './records.ts';
 
 /** What listing the zone needs from storage; the Store provides it. */
@@ -43,7 +44,17 @@ export async function listZoneRecords(config: ManagerConfig, source: ZoneListing
         if (!name) continue;
         out.push(...nodeRecords(config, kind, state, name));
         const values = challenges.get(challengeKey(licence, state.node, kind)) ?? [];
-        out.push(...values.map((v): DnsRecord => ({ type: 'TXT', name: `_acme-challenge.${name}`, ttl: config.addressTtl, class: 'IN', data: [v] })));
+        out.push(
+          ...values.map(
+            (v): DnsRecord => ({
+              type: 'TXT',
+              name: `_acme-challenge.${name}`,
+              ttl: config.addressTtl,
+              class: 'IN',
+              data: [v],
+            }),
+          ),
+        );
       }
     }
   }
@@ -66,8 +77,12 @@ function characterString(value: string | Uint8Array): string {
 /** A record's data in master-file form (RFC 1035 §5.1), for the types the zone serves. */
 export function presentationData(record: DnsRecord): string {
   switch (record.type) {
-    case 'A': case 'AAAA': return record.data;
-    case 'NS': case 'CNAME': return absolute(record.data);
+    case 'A':
+    case 'AAAA':
+      return record.data;
+    case 'NS':
+    case 'CNAME':
+      return absolute(record.data);
     case 'TXT': {
       const data = record.data;
       return (Array.isArray(data) ? data : [data]).map(characterString).join(' ');
@@ -76,7 +91,8 @@ export function presentationData(record: DnsRecord): string {
       const s = record.data;
       return `${absolute(s.mname)} ${absolute(s.rname)} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
     }
-    default: throw new Error(`no zone-file form for ${record.type} records`);
+    default:
+      throw new Error(`no zone-file form for ${record.type} records`);
   }
 }
 
@@ -90,6 +106,8 @@ export function presentationData(record: DnsRecord): string {
  * ```
  */
 export function toZoneFile(zone: string, records: readonly DnsRecord[]): string {
-  const lines = records.map((r) => `${absolute(r.name)} ${r.ttl ?? 0} ${r.class ?? 'IN'} ${r.type} ${presentationData(r)}`);
+  const lines = records.map(
+    (r) => `${absolute(r.name)} ${r.ttl ?? 0} ${r.class ?? 'IN'} ${r.type} ${presentationData(r)}`,
+  );
   return `$ORIGIN ${absolute(zone)}\n${lines.join('\n')}\n`;
 }

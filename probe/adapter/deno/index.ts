@@ -1,11 +1,18 @@
 // The probe's transports on Deno: TCP through Deno.connect (stable), UDP through
 // Deno.listenDatagram when the runtime offers it (it needs --unstable-net), and the system
 // resolver read from /etc/resolv.conf. The probe core is the same as on Node.
+
+import { frameTcp, unframeTcp } from '../../../dns/tcp-frame.ts';
 import { dohTransport as fetchDohTransport } from '../../doh.ts';
 import { asProbeError } from '../../errors.ts';
 import { resolvConfTransport } from '../../resolv-conf.ts';
-import { frameTcp, unframeTcp } from '../../../dns/tcp-frame.ts';
-import { addressLabel, parseResolverAddress, withTcpFallback, type DnsTransport, type ResolverAddress } from '../../transport.ts';
+import {
+  addressLabel,
+  type DnsTransport,
+  parseResolverAddress,
+  type ResolverAddress,
+  withTcpFallback,
+} from '../../transport.ts';
 
 interface DenoConn {
   write(p: Uint8Array): Promise<number>;
@@ -25,8 +32,19 @@ declare const Deno: {
 };
 
 /** Close `resource` when `signal` aborts, so a pending read rejects instead of hanging. */
-async function bounded<T>(label: string, signal: AbortSignal, resource: { close(): void }, work: () => Promise<T>): Promise<T> {
-  const onAbort = () => { try { resource.close(); } catch { /* already closed */ } };
+async function bounded<T>(
+  label: string,
+  signal: AbortSignal,
+  resource: { close(): void },
+  work: () => Promise<T>,
+): Promise<T> {
+  const onAbort = () => {
+    try {
+      resource.close();
+    } catch {
+      /* already closed */
+    }
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal.aborted) throw signal.reason;
@@ -75,7 +93,11 @@ export function udpTransport(address: ResolverAddress): DnsTransport {
     label,
     async exchange(query, signal) {
       if (!Deno.listenDatagram) throw asProbeError(label, new Error('UDP needs deno --unstable-net'), signal);
-      const socket = Deno.listenDatagram({ hostname: address.host.includes(':') ? '::' : '0.0.0.0', port: 0, transport: 'udp' });
+      const socket = Deno.listenDatagram({
+        hostname: address.host.includes(':') ? '::' : '0.0.0.0',
+        port: 0,
+        transport: 'udp',
+      });
       return bounded(label, signal, socket, async () => {
         await socket.send(query, { transport: 'udp', hostname: address.host, port: address.port });
         for (let i = 0; i < 64; i++) {

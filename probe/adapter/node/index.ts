@@ -5,7 +5,7 @@ import { getServers } from 'node:dns';
 import { readFile } from 'node:fs/promises';
 import { dohTransport as fetchDohTransport } from '../../doh.ts';
 import { nameServersTransport, resolvConfTransport } from '../../resolv-conf.ts';
-import { parseResolverAddress, withTcpFallback, type DnsTransport } from '../../transport.ts';
+import { type DnsTransport, parseResolverAddress, withTcpFallback } from '../../transport.ts';
 import { http2Fetch } from './http2.ts';
 import { tcpTransport } from './tcp.ts';
 import { udpTransport } from './udp.ts';
@@ -35,7 +35,9 @@ export function dohTransport(url: string): DnsTransport {
 export function resolverTransport(spec: string, options: { protocol?: 'udp' | 'tcp' } = {}): DnsTransport {
   if (/^https?:\/\//i.test(spec)) return dohTransport(spec);
   const address = parseResolverAddress(spec);
-  return options.protocol === 'tcp' ? tcpTransport(address) : withTcpFallback(udpTransport(address), tcpTransport(address));
+  return options.protocol === 'tcp'
+    ? tcpTransport(address)
+    : withTcpFallback(udpTransport(address), tcpTransport(address));
 }
 
 /**

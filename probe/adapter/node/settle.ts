@@ -9,7 +9,12 @@ export type Settle = (error: unknown, response?: Uint8Array) => void;
  * return settleOnce(label, signal, () => socket.close(), (settle) => { socket.on('message', (m) => settle(undefined, m)); … });
  * ```
  */
-export function settleOnce(label: string, signal: AbortSignal, close: () => void, start: (settle: Settle) => void): Promise<Uint8Array> {
+export function settleOnce(
+  label: string,
+  signal: AbortSignal,
+  close: () => void,
+  start: (settle: Settle) => void,
+): Promise<Uint8Array> {
   return new Promise<Uint8Array>((resolve, reject) => {
     let settled = false;
     const settle: Settle = (error, response) => {

@@ -10,20 +10,25 @@ export function tcpTransport(address: ResolverAddress): DnsTransport {
     label,
     exchange(query, signal) {
       const socket = connect({ host: address.host, port: address.port });
-      return settleOnce(label, signal, () => socket.destroy(), (settle) => {
-        let buffer = new Uint8Array(0);
-        socket.on('error', (e) => settle(e));
-        socket.on('close', () => settle(new Error('connection closed before a full answer')));
-        socket.on('connect', () => socket.write(frameTcp(query)));
-        socket.on('data', (chunk: Uint8Array) => {
-          const joined = new Uint8Array(buffer.byteLength + chunk.byteLength);
-          joined.set(buffer);
-          joined.set(chunk, buffer.byteLength);
-          buffer = joined;
-          const message = unframeTcp(buffer);
-          if (message) settle(undefined, message);
-        });
-      });
+      return settleOnce(
+        label,
+        signal,
+        () => socket.destroy(),
+        (settle) => {
+          let buffer = new Uint8Array(0);
+          socket.on('error', (e) => settle(e));
+          socket.on('close', () => settle(new Error('connection closed before a full answer')));
+          socket.on('connect', () => socket.write(frameTcp(query)));
+          socket.on('data', (chunk: Uint8Array) => {
+            const joined = new Uint8Array(buffer.byteLength + chunk.byteLength);
+            joined.set(buffer);
+            joined.set(chunk, buffer.byteLength);
+            buffer = joined;
+            const message = unframeTcp(buffer);
+            if (message) settle(undefined, message);
+          });
+        },
+      );
     },
   };
 }

@@ -11,14 +11,19 @@ export function udpTransport(address: ResolverAddress): DnsTransport {
     label,
     exchange(query, signal) {
       const socket = createSocket(isIpv6(address.host) ? 'udp6' : 'udp4');
-      return settleOnce(label, signal, () => socket.close(), (settle) => {
-        socket.on('error', (e) => settle(e));
-        // Off-path datagrams with another ID are dropped here (RFC 5452 §4.3), not taken as the answer.
-        socket.on('message', (msg) => {
-          if (msg.length >= 2 && msg[0] === query[0] && msg[1] === query[1]) settle(undefined, new Uint8Array(msg));
-        });
-        socket.connect(address.port, address.host, () => socket.send(query));
-      });
+      return settleOnce(
+        label,
+        signal,
+        () => socket.close(),
+        (settle) => {
+          socket.on('error', (e) => settle(e));
+          // Off-path datagrams with another ID are dropped here (RFC 5452 §4.3), not taken as the answer.
+          socket.on('message', (msg) => {
+            if (msg.length >= 2 && msg[0] === query[0] && msg[1] === query[1]) settle(undefined, new Uint8Array(msg));
+          });
+          socket.connect(address.port, address.host, () => socket.send(query));
+        },
+      );
     },
   };
 }

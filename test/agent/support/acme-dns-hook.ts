@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 const [action, fqdn = '', value = ''] = process.argv.slice(2);
 if (action === 'present') {
   const domain = fqdn.replace(/\.$/, '').replace(/^_acme-challenge\./, '');
-  const storage = JSON.parse(readFileSync(process.env.ACME_DNS_STORAGE_PATH!, 'utf8')) as Record<string, { username: string; password: string; subdomain: string }>;
+  const storage = JSON.parse(readFileSync(process.env.ACME_DNS_STORAGE_PATH!, 'utf8')) as Record<
+    string,
+    { username: string; password: string; subdomain: string }
+  >;
   const account = storage[domain];
   if (!account) throw new Error(`no acme-dns account for ${domain} in the storage file`);
   const res = await fetch(`${process.env.ACME_DNS_API_BASE}/update`, {

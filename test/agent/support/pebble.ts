@@ -1,12 +1,12 @@
 // Pebble (Let's Encrypt's test CA, Debian `pebble`) on loopback for tests: its own config in a
 // temp dir, an HTTPS certificate made with openssl (Debian ships none), DNS-01 validation sent
 // to the manager's port-53 server, no sleeps and no rejected nonces.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { join } from 'node:path';
-import { freePort } from '../../support/net.ts';
 import { makeCertificate } from '../../../lab/pki.ts';
+import { freePort } from '../../support/net.ts';
 import { waitUntil } from '../../support/wait.ts';
 
 export interface RunningPebble {
@@ -35,23 +35,35 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
 export async function startPebble(dnsPort: number): Promise<RunningPebble> {
   const tls = makeCertificate(['localhost'], ['127.0.0.1']);
   const dir = tls.dir;
-  const [acmePort, managementPort, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  await writeFile(join(dir, 'pebble.json'), JSON.stringify({
-    pebble: {
-      listenAddress: `127.0.0.1:${acmePort}`,
-      managementListenAddress: `127.0.0.1:${managementPort}`,
-      certificate: tls.certFile,
-      privateKey: tls.keyFile,
-      httpPort,
-      tlsPort,
-      ocspResponderURL: '',
-      externalAccountBindingRequired: false,
+  const [acmePort, managementPort, httpPort, tlsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  await writeFile(
+    join(dir, 'pebble.json'),
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${acmePort}`,
+        managementListenAddress: `127.0.0.1:${managementPort}`,
+        certificate: tls.certFile,
+        privateKey: tls.keyFile,
+        httpPort,
+        tlsPort,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+      },
+    }),
+  );
+  const child: ChildProcess = spawn(
+    'pebble',
+    ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`],
+    {
+      env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-  }));
-  const child: ChildProcess = spawn('pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`], {
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout!.on('data', (c) => (output += c));
   child.stderr!.on('data', (c) => (output += c));
@@ -67,7 +79,10 @@ export async function startPebble(dnsPort: number): Promise<RunningPebble> {
   };
   const up = async () => {
     if (child.exitCode !== null) throw new Error('pebble exited');
-    return httpsGet(directoryUrl, httpsCa).then((r) => r.status === 200, () => false);
+    return httpsGet(directoryUrl, httpsCa).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   };
   try {
     await waitUntil(up, { timeoutMs: 10_000, timeout: () => 'pebble did not answer in time' });

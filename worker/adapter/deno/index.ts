@@ -2,9 +2,9 @@
 // deno run --allow-net --allow-read --allow-write --allow-env worker/adapter/deno/index.ts
 import { createApp } from '../../app.ts';
 import { configFromEnv } from '../../config.ts';
+import type { ConnectResult, TcpConnect } from '../../reachability/check.ts';
 import { Zone } from '../../zone/answer.ts';
 import { openStore } from '../sqlite/store.ts';
-import type { ConnectResult, TcpConnect } from '../../reachability/check.ts';
 
 declare const Deno: {
   env: { toObject(): Record<string, string> };
@@ -24,7 +24,10 @@ const peers = new WeakMap<Request, string>();
 /** The reachability check's connect: Deno.connect, raced with the bound (a late connection is closed). */
 const tcpConnect: TcpConnect = (hostname, port, timeoutMs) =>
   new Promise<ConnectResult>((resolve) => {
-    const timer = setTimeout(() => resolve({ outcome: 'filtered', detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => resolve({ outcome: 'filtered', detail: `no answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     Deno.connect({ hostname, port }).then(
       (conn) => {
         conn.close();
@@ -33,12 +36,22 @@ const tcpConnect: TcpConnect = (hostname, port, timeoutMs) =>
       },
       (e: Error) => {
         clearTimeout(timer);
-        resolve({ outcome: e.name === 'ConnectionRefused' ? 'refused' : 'unreachable', detail: `${e.name}: ${e.message}` });
+        resolve({
+          outcome: e.name === 'ConnectionRefused' ? 'refused' : 'unreachable',
+          detail: `${e.name}: ${e.message}`,
+        });
       },
     );
   });
 
-const app = createApp({ config, store, zone: new Zone(config, store), peerAddress: (c) => peers.get(c.req.raw), now: Date.now, tcpConnect });
+const app = createApp({
+  config,
+  store,
+  zone: new Zone(config, store),
+  peerAddress: (c) => peers.get(c.req.raw),
+  now: Date.now,
+  tcpConnect,
+});
 
 Deno.serve(
   {

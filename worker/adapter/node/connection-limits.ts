@@ -61,8 +61,13 @@ export function sourceKey(address: string | undefined): string {
   const [head = '', tail = ''] = address.toLowerCase().split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 export class ConnectionLimits {
@@ -121,7 +126,9 @@ export class ConnectionLimits {
   }
 
   /** Wrap a request listener: the request's deadline, and the connection's while none is in progress. */
-  track<Q extends TrackedRequest, S extends TrackedResponse>(listener: (req: Q, res: S) => void): (req: Q, res: S) => void {
+  track<Q extends TrackedRequest, S extends TrackedResponse>(
+    listener: (req: Q, res: S) => void,
+  ): (req: Q, res: S) => void {
     return (req, res) => {
       // HTTP/2's request.socket is a proxy that reads through to the session's socket.
       const deadlines = req.socket ? deadlinesOf(req.socket) : undefined;

@@ -53,7 +53,8 @@ export function httpLimitsFromEnv(env: Env): HttpLimits {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647) throw new ConfigError(`${name} must be a whole number above 0, got "${raw}"`);
+    if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647)
+      throw new ConfigError(`${name} must be a whole number above 0, got "${raw}"`);
     limits[key] = n;
   }
   return limits;

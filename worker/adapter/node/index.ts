@@ -2,26 +2,26 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { type Fields, loggerFromEnv } from '../../../log/logger.ts';
 import { createApp } from '../../app.ts';
 import { ConfigError, configFromEnv, type Env, type ManagerConfig } from '../../config.ts';
 import { newCredential } from '../../credential.ts';
-import { Zone } from '../../zone/answer.ts';
-import { startPrimary } from '../../transfer/primary.ts';
-import type { DnsHandler } from '../../zone/handler.ts';
-import { startDnsServer, type RunningDns } from '../../dns-server/server.ts';
 import { rateLimitFromEnv } from '../../dns-server/rate-limit.ts';
+import { type RunningDns, startDnsServer } from '../../dns-server/server.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
-import { loggerFromEnv, type Fields } from '../../../log/logger.ts';
 import { Metrics } from '../../metrics.ts';
-import { nodePeerAddress } from './conninfo.ts';
-import { parseListen, serveMetrics, type RunningMetricsListener } from './metrics-listener.ts';
-import { nodeTcpConnect } from './tcp-connect.ts';
+import type { Store } from '../../store/store.ts';
+import { startPrimary } from '../../transfer/primary.ts';
+import { Zone } from '../../zone/answer.ts';
+import type { DnsHandler } from '../../zone/handler.ts';
 import { openStore } from '../sqlite/store.ts';
+import { nodePeerAddress } from './conninfo.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
 import { shedLoad } from './load-shedding.ts';
-import { serveHttp, type RunningHttp } from './serve.ts';
+import { parseListen, type RunningMetricsListener, serveMetrics } from './metrics-listener.ts';
 import { listenRelayTls, NodeRelayHub, type RunningRelayListener } from './relay.ts';
-import type { Store } from '../../store/store.ts';
+import { type RunningHttp, serveHttp } from './serve.ts';
+import { nodeTcpConnect } from './tcp-connect.ts';
 
 export interface NodeManagerOptions {
   env: Env;
@@ -65,7 +65,10 @@ async function adminToken(env: Env, db: string, log: (line: string) => void): Pr
   const persistent = db !== ':memory:' && !/^postgres(ql)?:/.test(db);
   const file = `${db}.admin-token`;
   if (persistent) {
-    const existing = await readFile(file, 'utf8').then((s) => s.trim(), () => undefined);
+    const existing = await readFile(file, 'utf8').then(
+      (s) => s.trim(),
+      () => undefined,
+    );
     if (existing) {
       log(`admin token: read from ${file}`);
       return existing;
@@ -117,9 +120,10 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     hashCredential: async (credential) => createHash('sha256').update(credential).digest('hex'),
     onZoneChange: primary.zoneChanged,
   });
-  const tls = env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
-    ? { cert: await readFile(env.HAIRPIN_TLS_CERT, 'utf8'), key: await readFile(env.HAIRPIN_TLS_KEY, 'utf8') }
-    : undefined;
+  const tls =
+    env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
+      ? { cert: await readFile(env.HAIRPIN_TLS_CERT, 'utf8'), key: await readFile(env.HAIRPIN_TLS_KEY, 'utf8') }
+      : undefined;
   const http = await serveHttp(shedLoad(app.fetch, limits, { queuedWrites }), {
     host: env.HAIRPIN_HTTP_HOST || '127.0.0.1',
     port: port(env, 'HAIRPIN_HTTP_PORT', 8787),
@@ -127,12 +131,21 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     ...(tls ? { tls } : {}),
     ...(hub ? { onUpgrade: hub.upgradeListener((request) => app.fetch(request)) } : {}),
   });
-  log(`manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`);
+  log(
+    `manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`,
+  );
   const dnsHost = env.HAIRPIN_DNS_HOST || '127.0.0.1';
   // The response cache needs a version it can read on every query; SQLite files have one.
   const storeVersion = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
   // What is open so far, closed in reverse order by close() or when a later step fails.
-  const closers: (() => unknown)[] = [() => logger.flush(), closeStore, () => primary.close(), () => storeVersion?.close(), () => http.close(), () => hub?.close()];
+  const closers: (() => unknown)[] = [
+    () => logger.flush(),
+    closeStore,
+    () => primary.close(),
+    () => storeVersion?.close(),
+    () => http.close(),
+    () => hub?.close(),
+  ];
   const closeAll = async () => {
     for (const close of [...closers].reverse()) await close();
     closers.length = 0;
@@ -159,7 +172,10 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     }
     if (hub && env.HAIRPIN_RELAY_PORT) {
       const relayHost = env.HAIRPIN_RELAY_HOST || env.HAIRPIN_HTTP_HOST || '127.0.0.1';
-      relayTls = await listenRelayTls(hub, config.names, { host: relayHost, port: port(env, 'HAIRPIN_RELAY_PORT', 443) });
+      relayTls = await listenRelayTls(hub, config.names, {
+        host: relayHost,
+        port: port(env, 'HAIRPIN_RELAY_PORT', 443),
+      });
       closers.push(() => relayTls!.close());
       log(`relay: TLS passed through by SNI on ${relayHost}:${relayTls.port}, names ${config.names.templates.relay}`);
     }
@@ -167,8 +183,12 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     await closeAll();
     throw e;
   }
-  const rrl = rateLimit ? `, response rate limit ${rateLimit.rate}/s per /${rateLimit.ipv4Prefix} and /${rateLimit.ipv6Prefix} (slip ${rateLimit.slip})` : ', no response rate limit';
-  log(`dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${storeVersion ? ', response cache on' : ''}${rrl}`);
+  const rrl = rateLimit
+    ? `, response rate limit ${rateLimit.rate}/s per /${rateLimit.ipv4Prefix} and /${rateLimit.ipv6Prefix} (slip ${rateLimit.slip})`
+    : ', no response rate limit';
+  log(
+    `dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${storeVersion ? ', response cache on' : ''}${rrl}`,
+  );
   return {
     config,
     store,

@@ -7,7 +7,8 @@ const limits = { ...DEFAULT_HTTP_LIMITS, maxRequestsInFlight: 2, maxQueuedWrites
 /** A handler whose answers wait until released. */
 function held() {
   const releases: (() => void)[] = [];
-  const fetch = (request: Request) => new Promise<Response>((resolve) => releases.push(() => resolve(new Response(`${request.method} ok`))));
+  const fetch = (request: Request) =>
+    new Promise<Response>((resolve) => releases.push(() => resolve(new Response(`${request.method} ok`))));
   return { fetch, release: () => releases.splice(0).forEach((r) => r()) };
 }
 

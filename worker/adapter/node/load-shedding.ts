@@ -17,7 +17,10 @@ export interface LoadGauges {
 function overloaded(limits: HttpLimits, why: string): Response {
   const response = new ProblemError('overloaded', why).toResponse();
   // Spread over [base, 2·base] so the refused do not all come back in the same second.
-  response.headers.set('retry-after', String(limits.retryAfterSeconds + Math.floor(Math.random() * (limits.retryAfterSeconds + 1))));
+  response.headers.set(
+    'retry-after',
+    String(limits.retryAfterSeconds + Math.floor(Math.random() * (limits.retryAfterSeconds + 1))),
+  );
   return response;
 }
 
@@ -28,7 +31,8 @@ function overloaded(limits: HttpLimits, why: string): Response {
 export function shedLoad(fetch: FetchHandler, limits: HttpLimits, gauges: LoadGauges): FetchHandler {
   let inFlight = 0;
   return async (request, env) => {
-    if (inFlight >= limits.maxRequestsInFlight) return overloaded(limits, `${limits.maxRequestsInFlight} requests are in progress; retry later`);
+    if (inFlight >= limits.maxRequestsInFlight)
+      return overloaded(limits, `${limits.maxRequestsInFlight} requests are in progress; retry later`);
     if (request.method !== 'GET' && request.method !== 'HEAD' && gauges.queuedWrites() >= limits.maxQueuedWrites) {
       return overloaded(limits, `${limits.maxQueuedWrites} writes are waiting; retry later`);
     }

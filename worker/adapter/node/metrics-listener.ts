@@ -13,11 +13,15 @@ export interface RunningMetricsListener {
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new Error(`HAIRPIN_METRICS_LISTEN must be HOST:PORT, [IPV6]:PORT or PORT, got "${value}"`);
+  if (!m || port > 65535)
+    throw new Error(`HAIRPIN_METRICS_LISTEN must be HOST:PORT, [IPV6]:PORT or PORT, got "${value}"`);
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
-export async function serveMetrics(metrics: Metrics, listen: { host: string; port: number }): Promise<RunningMetricsListener> {
+export async function serveMetrics(
+  metrics: Metrics,
+  listen: { host: string; port: number },
+): Promise<RunningMetricsListener> {
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 10_000 }, (req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
@@ -32,9 +36,10 @@ export async function serveMetrics(metrics: Metrics, listen: { host: string; por
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -3,17 +3,17 @@
 // bytes through that node's socket untouched: the node's own certificate ends TLS, and this
 // process never sees plaintext.
 import type { IncomingMessage } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { MAX_FRAME } from '../../../relay/frames.ts';
 import { splice } from '../../../relay/splice.ts';
 import type { RelayHost } from '../../context.ts';
 import type { ZoneNames } from '../../names.ts';
 import { ProblemError } from '../../problem.ts';
-import { CloseCode, NodeRelaySession, offline, withRetryAfter, type RelayLimits } from '../../relay/session.ts';
-import { closeWithConnections, type RunningHttp } from './serve.ts';
+import { CloseCode, NodeRelaySession, offline, type RelayLimits, withRetryAfter } from '../../relay/session.ts';
 import { MAX_CLIENT_HELLO, serverName, UNRECOGNIZED_NAME_ALERT } from '../../relay/sni.ts';
+import { closeWithConnections, type RunningHttp } from './serve.ts';
 
 /** A node that sent nothing (not even its heartbeat) for this long is gone. */
 const SILENT_NODE_MS = 90_000;
@@ -57,7 +57,9 @@ export class NodeRelayHub implements RelayHost {
    * The HTTP server's `upgrade` listener: the upgrade goes through the app like any request
    * (route, credential); the route's `accept` takes the socket, anything else answers it.
    */
-  upgradeListener(fetch: (request: Request) => Response | Promise<Response>): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  upgradeListener(
+    fetch: (request: Request) => Response | Promise<Response>,
+  ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
     return (req, socket, head) => {
       socket.on('error', () => socket.destroy());
       const headers = new Headers();
@@ -74,7 +76,12 @@ export class NodeRelayHub implements RelayHost {
           if (!this.#pending.has(request)) return;
           this.#pending.delete(request);
           const body = Buffer.from(await response.arrayBuffer());
-          const lines = [`HTTP/1.1 ${response.status} ${response.statusText || 'Refused'}`, ...[...response.headers].map(([k, v]) => `${k}: ${v}`), `content-length: ${body.length}`, 'connection: close'];
+          const lines = [
+            `HTTP/1.1 ${response.status} ${response.statusText || 'Refused'}`,
+            ...[...response.headers].map(([k, v]) => `${k}: ${v}`),
+            `content-length: ${body.length}`,
+            'connection: close',
+          ];
           socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), body]));
         },
         () => socket.destroy(),
@@ -84,7 +91,10 @@ export class NodeRelayHub implements RelayHost {
 
   accept(request: Request, licence: string, node: string): Promise<Response> {
     const pending = this.#pending.get(request);
-    if (!pending) return Promise.resolve(new ProblemError('upgrade-required', 'open the relay socket as an HTTP/1.1 WebSocket upgrade').toResponse());
+    if (!pending)
+      return Promise.resolve(
+        new ProblemError('upgrade-required', 'open the relay socket as an HTTP/1.1 WebSocket upgrade').toResponse(),
+      );
     this.#pending.delete(request);
     return new Promise((resolve) => {
       // A handshake ws refuses (bad key, version) is answered and closed by ws, without callback.
@@ -111,7 +121,12 @@ export class NodeRelayHub implements RelayHost {
 
   #attach(ws: WebSocket, licence: string, node: string): void {
     const key = `${licence}/${node}`;
-    const session = new NodeRelaySession(licence, node, { send: (data) => ws.send(data), close: (code, reason) => ws.close(code, reason) }, this.#limits);
+    const session = new NodeRelaySession(
+      licence,
+      node,
+      { send: (data) => ws.send(data), close: (code, reason) => ws.close(code, reason) },
+      this.#limits,
+    );
     // One socket per node: a reconnect replaces the old one (its streams fail at once).
     this.#sessions.get(key)?.close(CloseCode.replaced, 'replaced by a newer socket of the same node');
     this.#sessions.set(key, session);
@@ -124,7 +139,7 @@ export class NodeRelayHub implements RelayHost {
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       clearTimeout(silence);
-      session.closed('the node\'s relay socket closed');
+      session.closed("the node's relay socket closed");
       if (this.#sessions.get(key) === session) this.#sessions.delete(key);
     });
   }
@@ -136,7 +151,11 @@ export type RunningRelayListener = RunningHttp;
  * The relay's TLS port: each connection goes to the node whose relay name its ClientHello asks
  * for, through that node's socket; a name that is no connected node's gets a TLS alert.
  */
-export async function listenRelayTls(hub: NodeRelayHub, names: ZoneNames, options: { host: string; port: number }): Promise<RunningRelayListener> {
+export async function listenRelayTls(
+  hub: NodeRelayHub,
+  names: ZoneNames,
+  options: { host: string; port: number },
+): Promise<RunningRelayListener> {
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     socket.setTimeout(HELLO_TIMEOUT_MS, () => socket.destroy());

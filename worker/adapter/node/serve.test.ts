@@ -2,11 +2,14 @@ import { connect as connectH2 } from 'node:http2';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveHttp, type RunningHttp } from './serve.ts';
+import { type RunningHttp, serveHttp } from './serve.ts';
 
 let http: RunningHttp;
 beforeAll(async () => {
-  http = await serveHttp(async (request) => new Response(`${request.method} ${new URL(request.url).pathname} ${await request.text()}`), { host: '127.0.0.1', port: 0 });
+  http = await serveHttp(
+    async (request) => new Response(`${request.method} ${new URL(request.url).pathname} ${await request.text()}`),
+    { host: '127.0.0.1', port: 0 },
+  );
 });
 afterAll(() => http.close());
 

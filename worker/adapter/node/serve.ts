@@ -1,13 +1,14 @@
 // HTTP for the Node entry: HTTP/1.1 and HTTP/2 on one port. dig's DoH client speaks only HTTP/2
 // (h2c with prior knowledge for +http-plain, ALPN h2 for +https) while curl, browsers and most
 // API clients use HTTP/1.1 on a plain port, and RFC 8484 names HTTP/2 the minimum recommended.
-import { getRequestListener, RequestError } from '@hono/node-server';
-import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage } from 'node:http';
+
+import { createServer as createHttp1Server, type IncomingMessage, STATUS_CODES } from 'node:http';
 import { createServer as createH2cServer, createSecureServer } from 'node:http2';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import { ProblemError } from '../../problem.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.ts';
@@ -55,7 +56,11 @@ function withPrefix(socket: Socket, first: Buffer): Duplex {
   socket.on('end', () => stream.push(null));
   socket.on('close', () => stream.destroy());
   // Read by the request's conninfo (client address) through the HTTP/2 session's socket.
-  Object.assign(stream, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, remoteFamily: socket.remoteFamily });
+  Object.assign(stream, {
+    remoteAddress: socket.remoteAddress,
+    remotePort: socket.remotePort,
+    remoteFamily: socket.remoteFamily,
+  });
   return stream;
 }
 
@@ -75,9 +80,10 @@ function rawProblem(problem: ProblemError): string {
 function answerClientError(connections: ConnectionLimits) {
   return (error: Error & { code?: string }, socket: Duplex & { destroySoon?(): void }) => {
     if (error.code === 'ECONNRESET' || !socket.writable || connections.busy(socket)) return void socket.destroy();
-    const problem = error.code === 'HPE_HEADER_OVERFLOW'
-      ? new ProblemError('header-too-large', 'the request line and headers exceed the size allowed')
-      : new ProblemError('malformed-http', `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`);
+    const problem =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ProblemError('header-too-large', 'the request line and headers exceed the size allowed')
+        : new ProblemError('malformed-http', `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`);
     socket.write(rawProblem(problem));
     socket.destroySoon?.() ?? socket.destroy();
   };
@@ -86,20 +92,28 @@ function answerClientError(connections: ConnectionLimits) {
 export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Promise<RunningHttp> {
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const connections = new ConnectionLimits(limits);
-  const listener = connections.track(getRequestListener(fetch, {
-    // What the adapter itself refuses (a Host that does not parse, a backslash in the path) gets
-    // a problem like every other 400; anything else the app did not answer is an internal error.
-    errorHandler: (error) => error instanceof RequestError
-      ? new ProblemError('malformed-http', error.message).toResponse()
-      : new ProblemError('internal', 'the request could not be handled').toResponse(),
-  }));
-  const onUpgrade = options.onUpgrade && ((req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    connections.upgraded(socket);
-    options.onUpgrade!(req, socket, head);
-  });
+  const listener = connections.track(
+    getRequestListener(fetch, {
+      // What the adapter itself refuses (a Host that does not parse, a backslash in the path) gets
+      // a problem like every other 400; anything else the app did not answer is an internal error.
+      errorHandler: (error) =>
+        error instanceof RequestError
+          ? new ProblemError('malformed-http', error.message).toResponse()
+          : new ProblemError('internal', 'the request could not be handled').toResponse(),
+    }),
+  );
+  const onUpgrade =
+    options.onUpgrade &&
+    ((req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      connections.upgraded(socket);
+      options.onUpgrade!(req, socket, head);
+    });
   let server: Server;
   if (options.tls) {
-    const secure = createSecureServer({ ...options.tls, allowHTTP1: true, settings: H2_SETTINGS, handshakeTimeout: limits.headersTimeoutMs }, listener);
+    const secure = createSecureServer(
+      { ...options.tls, allowHTTP1: true, settings: H2_SETTINGS, handshakeTimeout: limits.headersTimeoutMs },
+      listener,
+    );
     secure.on('connection', (socket: Socket) => connections.admit(socket));
     secure.on('secureConnection', (socket: TLSSocket) => connections.watch(socket));
     secure.on('clientError', answerClientError(connections));

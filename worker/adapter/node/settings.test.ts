@@ -10,12 +10,21 @@ const worker = fileURLToPath(new URL('../../', import.meta.url));
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')
+        ? [join(dir, e.name)]
+        : [],
+  );
 }
 
 describe('manager settings', () => {
   it('lists every HAIRPIN_* variable the manager reads', () => {
-    const read = new Set(sources(worker).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\bHAIRPIN_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0])));
+    const read = new Set(
+      sources(worker).flatMap((f) =>
+        [...readFileSync(f, 'utf8').matchAll(/\bHAIRPIN_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]),
+      ),
+    );
     // HAIRPIN_CONFIG names the file itself, so it is no key of it.
     const listed = new Set<string>([...MANAGER_VARIABLES, 'HAIRPIN_CONFIG']);
     expect([...read].filter((v) => !listed.has(v)).sort()).toEqual([]);
@@ -27,12 +36,19 @@ describe('manager settings', () => {
   });
 
   it('reads KEY=VALUE lines, comments and quotes; rejects what it does not know', () => {
-    expect(parseSettingsFile('# zone\nHAIRPIN_ZONE = example.net\n\nHAIRPIN_ADMIN_TOKEN="a b#c"\nHAIRPIN_DB=\'/var/lib/h.sqlite\'\n', 'f')).toEqual({
+    expect(
+      parseSettingsFile(
+        '# zone\nHAIRPIN_ZONE = example.net\n\nHAIRPIN_ADMIN_TOKEN="a b#c"\nHAIRPIN_DB=\'/var/lib/h.sqlite\'\n',
+        'f',
+      ),
+    ).toEqual({
       HAIRPIN_ZONE: 'example.net',
       HAIRPIN_ADMIN_TOKEN: 'a b#c',
       HAIRPIN_DB: '/var/lib/h.sqlite',
     });
-    expect(() => parseSettingsFile('HAIRPIN_ZONE=x\nHAIRPIN_NOPE=1\n', 'f')).toThrow('f:2: unknown setting HAIRPIN_NOPE');
+    expect(() => parseSettingsFile('HAIRPIN_ZONE=x\nHAIRPIN_NOPE=1\n', 'f')).toThrow(
+      'f:2: unknown setting HAIRPIN_NOPE',
+    );
     expect(() => parseSettingsFile('zone: x\n', 'f')).toThrow('f:1: expected KEY=VALUE');
   });
 });

@@ -20,7 +20,10 @@ export const nodeTcpConnect: TcpConnect = (address, port, timeoutMs) =>
       socket.destroy();
       resolve(result);
     };
-    const timer = setTimeout(() => done({ outcome: 'filtered', detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => done({ outcome: 'filtered', detail: `no answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     socket.once('connect', () => done({ outcome: 'open', detail: 'TCP handshake completed' }));
     socket.once('error', (e) => done(failure(e)));
   });

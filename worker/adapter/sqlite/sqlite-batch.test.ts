@@ -40,7 +40,10 @@ describe('sqliteBatch (group commit)', () => {
     expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE constraint failed/);
     // The third batch sees the first one's row, not the second's rolled-back one.
     expect((outcomes[2] as PromiseFulfilledResult<{ rows: unknown[] }[]>).value[1]!.rows).toEqual([{ n: 2 }]);
-    expect(rows()).toEqual([{ id: 1, v: 'a' }, { id: 3, v: 'c' }]);
+    expect(rows()).toEqual([
+      { id: 1, v: 'a' },
+      { id: 3, v: 'c' },
+    ]);
     expect(commits.count).toBe(1);
   });
 

@@ -52,7 +52,9 @@ export function sqliteBatch(db: DatabaseSync): AtomicBatch & { readonly queued: 
       if (pending.push({ queries, signal, resolve, reject }) === 1) setImmediate(flush);
     });
   // How many batches wait for their group: what the HTTP entry sheds load on.
-  return Object.defineProperty(batch, 'queued', { get: () => pending.length }) as AtomicBatch & { readonly queued: number };
+  return Object.defineProperty(batch, 'queued', { get: () => pending.length }) as AtomicBatch & {
+    readonly queued: number;
+  };
 }
 
 function runGroup(db: DatabaseSync, group: readonly Pending[]): Outcome[] {

@@ -32,7 +32,9 @@ export async function openStore(location: string): Promise<OpenedStore> {
     const pg = await import('pg');
     // BIGINT columns hold millisecond times and serials, all below 2^53: numbers, not strings.
     pg.default.types.setTypeParser(20, Number);
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.default.Pool({ connectionString: location, max: 10 }) }) });
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.default.Pool({ connectionString: location, max: 10 }) }),
+    });
     batch = transactionBatch(db);
   } else {
     const sqlite = openSqlite({ path: location });

@@ -3,14 +3,14 @@
 import type { D1Database, DurableObjectNamespace, ExecutionContext } from '@cloudflare/workers-types';
 import { Kysely } from 'kysely';
 import { D1Dialect } from 'kysely-d1';
-import type { Database } from '../../../schema/database.ts';
 import { loggerFromEnv } from '../../../log/logger.ts';
+import type { Database } from '../../../schema/database.ts';
 import { createApp } from '../../app.ts';
 import { configFromEnv, type Env } from '../../config.ts';
+import { cloudflarePublisher } from '../../publish/cloudflare.ts';
 import type { AtomicBatch } from '../../store/batch.ts';
 import { Store } from '../../store/store.ts';
 import { Zone } from '../../zone/answer.ts';
-import { cloudflarePublisher } from '../../publish/cloudflare.ts';
 import { workersRelayHost } from './relay-object.ts';
 import { workersTcpConnect } from './tcp-connect.ts';
 
@@ -26,7 +26,10 @@ export interface WorkerBindings {
 function d1Batch(d1: D1Database): AtomicBatch {
   return async (queries) => {
     const results = await d1.batch(queries.map((q) => d1.prepare(q.sql).bind(...q.parameters)));
-    return results.map((r: { results?: unknown[]; meta?: { changes?: number } }) => ({ rows: (r.results ?? []) as unknown[], numAffectedRows: BigInt(r.meta?.changes ?? 0) }));
+    return results.map((r: { results?: unknown[]; meta?: { changes?: number } }) => ({
+      rows: (r.results ?? []) as unknown[],
+      numAffectedRows: BigInt(r.meta?.changes ?? 0),
+    }));
   };
 }
 
@@ -50,7 +53,17 @@ function appFor(bindings: WorkerBindings) {
     const relay = config.relay && bindings.RELAY ? workersRelayHost(bindings.RELAY) : undefined;
     // JSON lines: Workers Logs index their fields.
     const logger = loggerFromEnv({ ...stringBindings(bindings), HAIRPIN_LOG_FORMAT: 'json' });
-    app = createApp({ config, store, zone, logger, peerAddress: (c) => c.req.header('cf-connecting-ip'), now: Date.now, tcpConnect: workersTcpConnect, ...(onZoneChange ? { onZoneChange } : {}), ...(relay ? { relay } : {}) });
+    app = createApp({
+      config,
+      store,
+      zone,
+      logger,
+      peerAddress: (c) => c.req.header('cf-connecting-ip'),
+      now: Date.now,
+      tcpConnect: workersTcpConnect,
+      ...(onZoneChange ? { onZoneChange } : {}),
+      ...(relay ? { relay } : {}),
+    });
     apps.set(bindings, app);
   }
   return app;

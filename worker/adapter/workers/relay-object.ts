@@ -6,15 +6,15 @@
 import type {
   DurableObjectNamespace,
   DurableObjectState,
-  WebSocket,
-  WebSocketPair as RuntimeWebSocketPair,
   WebSocketRequestResponsePair as RuntimeAutoResponse,
+  WebSocketPair as RuntimeWebSocketPair,
+  WebSocket,
 } from '@cloudflare/workers-types';
 import { HEARTBEAT_PING, HEARTBEAT_PONG } from '../../../relay/frames.ts';
 import { configFromEnv, type Env } from '../../config.ts';
 import type { RelayHost } from '../../context.ts';
 import { ProblemError } from '../../problem.ts';
-import { CloseCode, NodeRelaySession, offline, withRetryAfter, type RelayLimits } from '../../relay/session.ts';
+import { CloseCode, NodeRelaySession, offline, type RelayLimits, withRetryAfter } from '../../relay/session.ts';
 
 /** Headers the Worker sets for its Durable Object: which node, and what it is asked to do. */
 const NODE_HEADER = 'x-hairpin-relay-node';
@@ -26,7 +26,10 @@ interface Attachment {
 }
 
 /** workerd's globals, typed from @cloudflare/workers-types (the Node-side typecheck has no Workers lib). */
-const runtime = globalThis as unknown as { WebSocketPair: typeof RuntimeWebSocketPair; WebSocketRequestResponsePair: typeof RuntimeAutoResponse };
+const runtime = globalThis as unknown as {
+  WebSocketPair: typeof RuntimeWebSocketPair;
+  WebSocketRequestResponsePair: typeof RuntimeAutoResponse;
+};
 
 /** The Durable Object class (wrangler.toml: binding RELAY, class NodeRelay). */
 export class NodeRelay {
@@ -71,7 +74,12 @@ export class NodeRelay {
     let session = this.#sessions.get(socket);
     if (!session) {
       const { licence, node } = socket.deserializeAttachment() as Attachment;
-      session = new NodeRelaySession(licence, node, { send: (data) => socket.send(data), close: (code, reason) => socket.close(code, reason) }, this.#limits);
+      session = new NodeRelaySession(
+        licence,
+        node,
+        { send: (data) => socket.send(data), close: (code, reason) => socket.close(code, reason) },
+        this.#limits,
+      );
       this.#sessions.set(socket, session);
     }
     return session;
@@ -91,14 +99,17 @@ export class NodeRelay {
   }
 
   webSocketError(socket: WebSocket): void {
-    this.#sessions.get(socket)?.closed('the node\'s relay socket failed');
+    this.#sessions.get(socket)?.closed("the node's relay socket failed");
   }
 }
 
 /** The Worker's side: each node's requests go to its own Durable Object, named by the node. */
 export function workersRelayHost(namespace: DurableObjectNamespace): RelayHost {
   // The runtime's Request and Response are the web-standard ones the app uses.
-  const stub = (licence: string, node: string) => namespace.get(namespace.idFromName(`${licence}/${node}`)) as unknown as { fetch(request: Request): Promise<Response> };
+  const stub = (licence: string, node: string) =>
+    namespace.get(namespace.idFromName(`${licence}/${node}`)) as unknown as {
+      fetch(request: Request): Promise<Response>;
+    };
   const to = (request: Request, licence: string, node: string, host?: string) => {
     const headers = new Headers(request.headers);
     headers.set(NODE_HEADER, `${licence}/${node}`);
@@ -112,7 +123,10 @@ export function workersRelayHost(namespace: DurableObjectNamespace): RelayHost {
       try {
         return await stub(licence, node).fetch(to(request, licence, node, host));
       } catch (e) {
-        return new ProblemError('relay-failed', `the relay of node "${node}" of licence "${licence}" failed: ${(e as Error).message}`).toResponse();
+        return new ProblemError(
+          'relay-failed',
+          `the relay of node "${node}" of licence "${licence}" failed: ${(e as Error).message}`,
+        ).toResponse();
       }
     },
   };

@@ -12,7 +12,10 @@ export const workersTcpConnect: TcpConnect = async (address, port, timeoutMs) =>
   });
   const opened = socket.opened.then(
     (): ConnectResult => ({ outcome: 'open', detail: 'TCP handshake completed' }),
-    (e: Error): ConnectResult => ({ outcome: /refused|reset/i.test(e.message) ? 'refused' : 'unreachable', detail: e.message }),
+    (e: Error): ConnectResult => ({
+      outcome: /refused|reset/i.test(e.message) ? 'refused' : 'unreachable',
+      detail: e.message,
+    }),
   );
   try {
     return await Promise.race([opened, bound]);
