@@ -1,7 +1,8 @@
 // Builds the @hairpin/probe package (npm run build -w @hairpin/probe; npm pack runs it). The probe
-// imports the repository's shared DNS vocabulary (dns/), which the manager uses too, so the
-// package carries the part of dns/ the probe reaches, compiled beside it:
-//   probe/dist/probe/…, probe/dist/dns/…  JavaScript (ESM) and .d.ts, by tsc — the npm package;
+// imports the repository's shared DNS vocabulary (dns/) and contracts (contract/: the TXT control
+// format), which the manager uses too, so the package carries the part of them the probe reaches,
+// compiled beside it:
+//   probe/dist/{probe,dns,contract}/…     JavaScript (ESM) and .d.ts, by tsc — the npm package;
 //   probe/dist/jsr/                       the TypeScript sources in the same layout, with
 //                                         deno.json (probe/jsr.json + the npm imports) — what
 //                                         `deno publish` sends to JSR.
