@@ -26,6 +26,7 @@ import {
 import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
 import { PollLoop } from './poll-loop.ts';
 import { RelayLink } from './relay.ts';
+import { backoffDelay, RetryableError, type RetryPolicy } from './retry.ts';
 import { type AgentState, readState, writeState } from './state.ts';
 
 /** How often an unchanged probe report is sent again. */
@@ -46,6 +47,8 @@ export interface AgentDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** How often the addresses are looked at between polls (agent/address-watch.ts). */
   watchMs?: number;
+  /** For tests: the manager client's retries of one call (agent/retry.ts). */
+  retry?: RetryPolicy;
 }
 
 /** A wait that stop() can cut short. */
@@ -71,7 +74,7 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 export class NodeAgent {
   readonly config: AgentConfig;
   readonly client: ManagerClient;
-  readonly #deps: Required<AgentDeps>;
+  readonly #deps: Required<Omit<AgentDeps, 'retry'>>;
   #view: NodeView | undefined;
   #keeper: CertificateKeeper | undefined;
   #polls: PollLoop | undefined;
@@ -90,6 +93,7 @@ export class NodeAgent {
       licence: config.licence,
       node: config.node,
       credential: config.credential,
+      ...(deps.retry ? { retry: deps.retry } : {}),
     });
     this.#deps = {
       // The configuration carries the address overrides under their own names.
@@ -341,8 +345,8 @@ export class NodeAgent {
       );
       await this.#deps.sleep(jitterMs, this.#stopping.signal);
     }
-    if (this.#stopping.signal.aborted) return;
-    const names = await this.names();
+    const names = await this.#namesOnceReachable();
+    if (!names) return;
     this.#deps.log(`agent for ${names.external} / ${names.internal}, manager ${this.config.manager}`);
     const decide = () =>
       this.decidePairing().then(
@@ -386,6 +390,26 @@ export class NodeAgent {
       );
       this.#deps.log(`pairing endpoint: http://${this.config.pairingListen}/pairing-url`);
     }
+  }
+
+  /**
+   * The node's names, asked until the manager answers or the agent is stopped. A fleet coming
+   * back after a regional outage meets a busy manager (503 with Retry-After, timeouts): an agent
+   * that gave up after one round of retries would stay down for good. Answers that say the
+   * request itself is wrong (a revoked credential, an unknown node) still end the start.
+   */
+  async #namesOnceReachable(): Promise<NodeNames | undefined> {
+    for (let round = 0; !this.#stopping.signal.aborted; round++) {
+      try {
+        return await this.names();
+      } catch (e) {
+        if (!(e instanceof RetryableError)) throw e;
+        const waitMs = backoffDelay(round, { baseMs: 1_000, maxMs: POLL_BACKOFF_MAX_MS }, this.#deps.random);
+        this.#deps.log(`manager not reachable yet (${e.message}); asking again in ${(waitMs / 1000).toFixed(1)} s`);
+        await this.#deps.sleep(waitMs, this.#stopping.signal);
+      }
+    }
+    return undefined;
   }
 
   /** The node's relay socket (docs/relay.md), unless the manager has no relay or this node turned it off. */

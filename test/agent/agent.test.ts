@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -252,6 +252,50 @@ describe('NodeAgent', () => {
     expect(waits).toEqual([5_000]);
     expect(seenDuringWait).toBeNull();
     expect((await manager.store.getNode('1234', 'nur31'))?.addresses?.privateIpv4).toBe(addresses.privateIpv4);
+  });
+
+  it('keeps asking for its names until the manager answers, instead of giving up after one round of retries', async () => {
+    const nodeCredential = await manager.enrol('1234', 'nur41');
+    // The manager is down (refused) until the agent has waited three times, then reachable
+    // through a plain TCP forwarder on the port the agent was given.
+    const port = await freePort();
+    const forwarder = createNetServer((socket) => {
+      const upstream = connect(Number(new URL(manager.url).port), '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    const waits: number[] = [];
+    const agent = new NodeAgent(
+      {
+        ...config,
+        manager: `http://127.0.0.1:${port}`,
+        node: 'nur41',
+        credential: nodeCredential,
+        certDir: join(dir, 'names-wait'),
+        startJitterSeconds: 0,
+        pollSeconds: 3600,
+      },
+      {
+        detect: async () => addresses,
+        log: () => {},
+        random: () => 0.5,
+        retry: { attempts: 2, baseMs: 1, maxMs: 1 },
+        sleep: async (ms) => {
+          waits.push(ms);
+          if (waits.length === 3) await new Promise<void>((resolve) => forwarder.listen(port, '127.0.0.1', resolve));
+        },
+      },
+    );
+    try {
+      await agent.start();
+      await agent.stop();
+    } finally {
+      forwarder.close();
+    }
+    // Full jitter over a doubling bound from 1 s: 0.5 × 1 s, 2 s, 4 s.
+    expect(waits).toEqual([500, 1_000, 2_000]);
+    expect((await manager.store.getNode('1234', 'nur41'))?.addresses?.privateIpv4).toBe(addresses.privateIpv4);
   });
 
   it('defaults the start jitter to 30 s, takes 0 for none, refuses more than an hour', async () => {
