@@ -95,6 +95,17 @@ function served(result: ClientResult, expected: string): boolean {
   return result.calls.every((c) => !c.ok || c.origin === expected);
 }
 
+/** The check most rows make: every call of the session succeeded. */
+function everyCallSucceeds(result: ClientResult, what = 'every call succeeds'): Check {
+  const ok = result.calls.filter((c) => c.ok).length;
+  return check(what, ok === result.calls.length, `${ok}/${result.calls.length}`);
+}
+
+/** Every successful call was answered by `expected`; the hosts seen otherwise. */
+function servedBy(result: ClientResult, expected: string, what: string): Check {
+  return check(what, served(result, expected), [...new Set(result.calls.map((c) => host(c.origin)))].join(','));
+}
+
 function sibling(url: string): string {
   const u = new URL(url);
   u.hostname = u.hostname.startsWith('i-') ? u.hostname.slice(2) : `i-${u.hostname}`;
@@ -121,16 +132,8 @@ async function lanScenario(
       pairing.kind === expectKind,
       `${pairing.kind} (${pairing.verdict})`,
     ),
-    check(
-      'every call succeeds',
-      result.calls.every((c) => c.ok),
-      `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`,
-    ),
-    check(
-      'every call is served by the handed-out origin',
-      served(result, chosen),
-      [...new Set(result.calls.map((c) => host(c.origin)))].join(','),
-    ),
+    everyCallSucceeds(result),
+    servedBy(result, chosen, 'every call is served by the handed-out origin'),
   ];
   const notes: string[] = [];
   if (key === 'orange') {
@@ -181,16 +184,8 @@ async function cellularScenario(
     // Waiting for the internal attempt's own time bound (3 s here) would blow either bound.
     const bound = policy === 'reject' ? RACE_DELAY_MS : RACE_DELAY_MS + 400;
     const checks = [
-      check(
-        'every call succeeds',
-        result.calls.every((c) => c.ok),
-        `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`,
-      ),
-      check(
-        'served by the external origin',
-        served(result, external),
-        [...new Set(result.calls.map((c) => host(c.origin)))].join(','),
-      ),
+      everyCallSucceeds(result),
+      servedBy(result, external, 'served by the external origin'),
       check(`first good answer within oracle + ${bound} ms`, extra <= bound, `+${extra} ms`),
     ];
     if (policy === 'reject') {
@@ -362,16 +357,8 @@ async function thirdBoxScenario(field: Field): Promise<ScenarioRow> {
           pairing.kind === 'relay' && !!pairing.relayUrl && !!pairing.warning,
           `${pairing.kind} ${pairing.relayUrl ?? 'no relay'}`,
         ),
-        check(
-          "every call from the shop's Wi-Fi succeeds",
-          result.calls.every((c) => c.ok),
-          `${result.calls.filter((c) => c.ok).length}/${result.calls.length}`,
-        ),
-        check(
-          'served by the relay origin',
-          served(result, relay),
-          [...new Set(result.calls.map((c) => host(c.origin)))].join(','),
-        ),
+        everyCallSucceeds(result, "every call from the shop's Wi-Fi succeeds"),
+        servedBy(result, relay, 'served by the relay origin'),
         check(
           '10 MB through the relay',
           transfer.chosen?.ok === true,

@@ -51,7 +51,7 @@ const HISTORY: { asn: number; organisation: string; resolvers: string[]; week(w:
   {
     asn: 15557,
     organisation: 'SFR',
-    resolvers: ['system (192.168.1.1)', 'doh:https://dns.google/dns-query'],
+    resolvers: ['system (192.168.1.1)', 'doh:https://doh.example.net/dns-query'],
     week: (w, s) => (s % 2 === 1 ? 'ok' : w < 4 ? 'filtered-nodata' : 'filtered-refused'),
   },
   {
@@ -308,7 +308,7 @@ describe.skipIf(!have)('support page in Chromium', () => {
     ]);
     expect((await gridRows(page)).map((r) => r.resolver)).toEqual([
       null,
-      'doh:https://dns.google/dns-query',
+      'doh:https://doh.example.net/dns-query',
       'system (192.168.1.1)',
     ]);
     await expect(page.locator('#filters select[name="isp"]').inputValue()).resolves.toBe('AS15557');
