@@ -49,6 +49,26 @@ const octets = (i: number) => `${(i >> 8) & 0xff}.${i & 0xff}`;
 /** A ULA address unique to node i: two 16-bit groups, so no group outgrows four hex digits. */
 const ula = (i: number) => `fd00::${((i >>> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}`;
 
+const nodeRow = (at: number) => (i: number) => ({
+  licence: licenceOf(i),
+  node: nodeOf(i),
+  credential_hash: `bench-${i}`,
+  created_at: at,
+  credential_rotated_at: at,
+});
+/** Node i's report: a private IPv4 for each, a ULA for every fourth, a public IPv4 from 198.18/15. */
+const addressRow = (at: number) => (i: number) => ({
+  licence: licenceOf(i),
+  node: nodeOf(i),
+  private_ipv4: `10.${(i >> 16) & 0xff}.${octets(i)}`,
+  private_ipv6: i % 4 === 0 ? ula(i) : null,
+  public_ipv4: `198.18.${octets(i)}`,
+  public_ipv6: null,
+  port: 443,
+  source_address: null,
+  reported_at: at,
+});
+
 /**
  * NODES nodes, every one reported, written in one transaction through the store's typed tables:
  * 100,000 HTTP reports would take minutes and measure the API, not DNS.
@@ -69,31 +89,11 @@ async function fillStore(db: string): Promise<void> {
           .execute();
         await trx
           .insertInto('nodes')
-          .values(
-            ids.map((i) => ({
-              licence: licenceOf(i),
-              node: nodeOf(i),
-              credential_hash: `bench-${i}`,
-              created_at: at,
-              credential_rotated_at: at,
-            })),
-          )
+          .values(ids.map(nodeRow(at)))
           .execute();
         await trx
           .insertInto('addresses')
-          .values(
-            ids.map((i) => ({
-              licence: licenceOf(i),
-              node: nodeOf(i),
-              private_ipv4: `10.${(i >> 16) & 0xff}.${octets(i)}`,
-              private_ipv6: i % 4 === 0 ? ula(i) : null,
-              public_ipv4: `198.18.${octets(i)}`,
-              public_ipv6: null,
-              port: 443,
-              source_address: null,
-              reported_at: at,
-            })),
-          )
+          .values(ids.map(addressRow(at)))
           .execute();
       }
       await trx

@@ -8,6 +8,7 @@ import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { withHairpinListener } from '../agent/http/index.ts';
 import { RelayLink } from '../agent/relay.ts';
+import { sendBlob } from '../lab/node-site.ts';
 import { createTestPki } from '../lab/pki.ts';
 import { startTestManager } from '../test/support/manager.ts';
 
@@ -83,25 +84,12 @@ async function round(p: Path) {
 
 const pki = createTestPki();
 const leaf = pki.issue(Object.values(names));
-const blob = Buffer.alloc(1 << 20, 0x61);
 const service: Server = createServer(
   { key: leaf.key, cert: leaf.cert },
   withHairpinListener(
     (req, res) => {
       const url = new URL(req.url ?? '/', 'https://node.invalid');
-      if (url.pathname === '/v1/blob') {
-        let left = Number(url.searchParams.get('bytes'));
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(left) });
-        const pump = () => {
-          while (left > 0) {
-            const n = Math.min(left, blob.length);
-            left -= n;
-            if (!res.write(n === blob.length ? blob : blob.subarray(0, n))) return void res.once('drain', pump);
-          }
-          res.end();
-        };
-        return pump();
-      }
+      if (url.pathname === '/v1/blob') return sendBlob(res, Number(url.searchParams.get('bytes')));
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[{"sku":42,"stock":7}]}');
     },
     { licence: '9001', node: 'nur1', names, appsName: 'pl-9001.apps.example.test', port: 8443 },

@@ -2,39 +2,57 @@
 // defined once: a stable code per failure, its status and a title that does not vary. Callers
 // and tests branch on the code (`urn:hairpin:problem:<code>`), never on the wording.
 
-/** Every problem type: its HTTP status and its title. */
-export const PROBLEMS = {
-  'malformed-json': [400, 'The request body is not valid JSON'],
-  'invalid-request': [400, 'The request does not match the expected shape'],
-  'invalid-label': [400, 'A licence or node is not a valid DNS label'],
-  'invalid-address': [400, 'An address is not valid for its field'],
-  'invalid-dns-message': [400, 'The DNS message cannot be parsed'],
-  'malformed-http': [400, 'The request is not valid HTTP'],
-  unauthorized: [401, 'Missing or invalid credential'],
-  forbidden: [403, 'This credential may not act on this resource'],
-  'origin-not-allowed': [403, 'This origin may not call this service'],
-  'not-found': [404, 'No such resource'],
-  'method-not-allowed': [405, 'Method not allowed here'],
-  conflict: [409, 'The resource exists already'],
-  'no-public-address': [409, 'The node has reported no public address to check'],
-  'payload-too-large': [413, 'The request body is too large'],
-  'unsupported-media-type': [415, 'Unsupported content type'],
-  'misdirected-request': [421, 'This service does not answer for that host name'],
-  'upgrade-required': [426, 'This endpoint is a WebSocket'],
-  'relay-busy': [429, 'The node has as many relayed requests open as it may'],
-  'rate-limited': [429, 'Too many requests: try again after Retry-After seconds'],
-  'header-too-large': [431, 'The request head is too large'],
-  internal: [500, 'Internal error'],
-  'not-available': [501, 'Not available on this runtime'],
-  'relay-failed': [502, 'The node dropped the relayed request'],
-  'admin-disabled': [503, 'No admin token is configured on this manager'],
-  overloaded: [503, 'The manager is busy; retry after the delay given'],
-  'relay-offline': [503, 'The node is not connected to the relay'],
-  'relay-timeout': [504, 'The node did not answer through the relay in time'],
-  'pairing-unavailable': [503, 'No pairing decision could be made just now'],
-} as const satisfies Record<string, readonly [number, string]>;
+/** Every problem type, by its HTTP status: its code and its title. */
+const BY_STATUS = {
+  400: {
+    'malformed-json': 'The request body is not valid JSON',
+    'invalid-request': 'The request does not match the expected shape',
+    'invalid-label': 'A licence or node is not a valid DNS label',
+    'invalid-address': 'An address is not valid for its field',
+    'invalid-dns-message': 'The DNS message cannot be parsed',
+    'malformed-http': 'The request is not valid HTTP',
+  },
+  401: { unauthorized: 'Missing or invalid credential' },
+  403: {
+    forbidden: 'This credential may not act on this resource',
+    'origin-not-allowed': 'This origin may not call this service',
+  },
+  404: { 'not-found': 'No such resource' },
+  405: { 'method-not-allowed': 'Method not allowed here' },
+  409: {
+    conflict: 'The resource exists already',
+    'no-public-address': 'The node has reported no public address to check',
+  },
+  413: { 'payload-too-large': 'The request body is too large' },
+  415: { 'unsupported-media-type': 'Unsupported content type' },
+  421: { 'misdirected-request': 'This service does not answer for that host name' },
+  426: { 'upgrade-required': 'This endpoint is a WebSocket' },
+  429: {
+    'relay-busy': 'The node has as many relayed requests open as it may',
+    'rate-limited': 'Too many requests: try again after Retry-After seconds',
+  },
+  431: { 'header-too-large': 'The request head is too large' },
+  500: { internal: 'Internal error' },
+  501: { 'not-available': 'Not available on this runtime' },
+  502: { 'relay-failed': 'The node dropped the relayed request' },
+  503: {
+    'admin-disabled': 'No admin token is configured on this manager',
+    overloaded: 'The manager is busy; retry after the delay given',
+    'relay-offline': 'The node is not connected to the relay',
+    'pairing-unavailable': 'No pairing decision could be made just now',
+  },
+  504: { 'relay-timeout': 'The node did not answer through the relay in time' },
+} as const satisfies Record<number, Record<string, string>>;
 
-export type ProblemType = keyof typeof PROBLEMS;
+type ByStatus = typeof BY_STATUS;
+export type ProblemType = { [S in keyof ByStatus]: keyof ByStatus[S] }[keyof ByStatus];
+
+/** Every problem type: its HTTP status and its title, in the order of `BY_STATUS`. */
+export const PROBLEMS = Object.fromEntries(
+  Object.entries(BY_STATUS).flatMap(([status, titles]) =>
+    Object.entries(titles).map(([code, title]) => [code, [Number(status), title] as const]),
+  ),
+) as Readonly<Record<ProblemType, readonly [status: number, title: string]>>;
 
 /** Problem types are URNs: stable identifiers that do not pretend to be dereferenceable pages. */
 export const PROBLEM_URN = 'urn:hairpin:problem:';

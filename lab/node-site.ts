@@ -9,6 +9,24 @@ import { createServer } from 'node:https';
 import { certificatePaths, type ServiceIdentity, withHairpinListener } from '../agent/index.ts';
 import { waitFor } from './shell.ts';
 
+const BLOB_CHUNK = Buffer.alloc(1 << 20, 0x61);
+
+/** `size` bytes of filler, written as fast as the connection takes them (waiting on 'drain'). */
+export function sendBlob(res: ServerResponse, size: number): void {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+  let left = size;
+  const pump = () => {
+    while (left > 0) {
+      const n = Math.min(left, BLOB_CHUNK.length);
+      left -= n;
+      if (!res.write(n === BLOB_CHUNK.length ? BLOB_CHUNK : BLOB_CHUNK.subarray(0, n)))
+        return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
 /** The demo API: a small JSON resource and a blob for transfer measurements. */
 function demoApi(label: string) {
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -20,21 +38,8 @@ function demoApi(label: string) {
         .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
         .end(JSON.stringify({ node: label, items: [{ sku: 42, stock: 7 }], host: req.headers.host }));
     }
-    if (url.pathname === '/v1/blob') {
-      const size = Math.min(Number(url.searchParams.get('bytes') ?? 0), 64 << 20);
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
-      const chunk = Buffer.alloc(64 << 10, 0x61);
-      let left = size;
-      const pump = () => {
-        while (left > 0) {
-          const n = Math.min(left, chunk.length);
-          left -= n;
-          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      return pump();
-    }
+    if (url.pathname === '/v1/blob')
+      return sendBlob(res, Math.min(Number(url.searchParams.get('bytes') ?? 0), 64 << 20));
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
   };
 }

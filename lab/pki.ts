@@ -33,27 +33,23 @@ export interface TestPki {
 export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'hairpin-pki-'));
   const f = (name: string) => join(dir, name);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
+  // Each command as one line, the way it reads in openssl's manual; `literal` for an argument with spaces.
+  const ssl = (command: string, ...literal: string[]) =>
+    execFileSync('openssl', [...command.split(' ').filter(Boolean), ...literal], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  /** A P-256 key and a certificate request for it, self-signed by `-x509` in `extra`. */
+  const request = (name: string, subject: string, extra = '') =>
+    ssl(
+      `req ${extra} -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${name}.key -out ${name}.${extra ? 'pem' : 'csr'}`,
+      '-subj',
+      subject,
+    );
+  request(
+    'ca',
     '/CN=hairpin test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign',
+    '-x509 -days 2 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign',
   );
   let serial = 0;
   return {
@@ -67,39 +63,11 @@ export function createTestPki(): TestPki {
         f(`leaf${n}.ext`),
         `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
       );
+      request(`leaf${n}`, `/CN=${names[0] ?? ips[0] ?? 'leaf'}`);
       ssl(
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `leaf${n}.key`,
-        '-out',
-        `leaf${n}.csr`,
-        '-subj',
-        `/CN=${names[0] ?? ips[0] ?? 'leaf'}`,
+        `x509 -req -in leaf${n}.csr -CA ca.pem -CAkey ca.key -set_serial ${1000 + n} -days 2 -out leaf${n}.pem -extfile leaf${n}.ext`,
       );
-      ssl(
-        'x509',
-        '-req',
-        '-in',
-        `leaf${n}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-set_serial',
-        String(1000 + n),
-        '-days',
-        '2',
-        '-out',
-        `leaf${n}.pem`,
-        '-extfile',
-        `leaf${n}.ext`,
-      );
-      const der = ssl('pkey', '-in', `leaf${n}.key`, '-pubout', '-outform', 'DER');
+      const der = ssl(`pkey -in leaf${n}.key -pubout -outform DER`);
       const spki = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der }).toString('base64');
       const keyFile = f(`leaf${n}.key`);
       const certFile = f(`leaf${n}.pem`);

@@ -243,16 +243,19 @@ async function roamingScenarios(field: Field): Promise<ScenarioRow[]> {
   const toExternal = result.switches.find((s) => s.at >= leftAt && s.to === external);
   const back = result.switches.find((s) => s.at >= backAt && s.to === internal);
   const backMs = back ? back.at - backAt : null;
-  const transferCell = { chosen: null, other: null };
+  // What the two rows share: one session, no oracle, no transfer measured.
+  const session6and7 = {
+    url: pairing.url,
+    pairing: `orange ${pairing.kind}`,
+    oracleMs: null,
+    transfer: { chosen: null, other: null },
+  };
   const cellRow = row(
     {
+      ...session6and7,
       id: '6',
       title: 'Phone moves from Wi-Fi to cellular mid-session (times from the move)',
       where: `${b.phone.ns} (Wi-Fi → cellular)`,
-      url: pairing.url,
-      pairing: `orange ${pairing.kind}`,
-      oracleMs: null,
-      transfer: transferCell,
       checks: [
         check(
           'no call fails (idempotent GETs)',
@@ -284,13 +287,10 @@ async function roamingScenarios(field: Field): Promise<ScenarioRow[]> {
   );
   const wifiRow = row(
     {
+      ...session6and7,
       id: '7',
       title: 'Back on Wi-Fi: returns to the internal origin (times from the move)',
       where: `${b.phone.ns} (cellular → Wi-Fi)`,
-      url: pairing.url,
-      pairing: `orange ${pairing.kind}`,
-      oracleMs: null,
-      transfer: transferCell,
       checks: [
         check(
           'no call fails',
@@ -451,6 +451,17 @@ async function browserScenario(field: Field, id: string, key: BoxKey, grant: boo
   const failed = result.calls.filter((c) => !c.origin);
   const internal = origin(key === 'orange' ? pairing.url : sibling(pairing.url));
   const external = origin(key === 'orange' ? sibling(pairing.url) : pairing.url);
+  const allOn = (name: string, expected: string | undefined) =>
+    check(
+      `every call succeeds on the ${name} origin`,
+      failed.length === 0 && ok.length > 0 && ok.every((c) => c.origin === expected),
+      result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(','),
+    );
+  const refusedOnce = check(
+    'the internal origin is refused once, not asked again',
+    result.internalAttempts <= 1,
+    `${result.internalAttempts} internal attempt(s): ${result.failures.join(', ') || 'none'}`,
+  );
   const checks: Check[] = [
     check(
       `permission ${grant ? 'granted' : 'denied'}`,
@@ -461,26 +472,12 @@ async function browserScenario(field: Field, id: string, key: BoxKey, grant: boo
   let title: string;
   if (grant) {
     title = 'Chromium, Orange LAN, Local Network Access granted';
-    checks.push(
-      check(
-        'every call succeeds on the internal origin',
-        failed.length === 0 && ok.every((c) => c.origin === internal),
-        result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(','),
-      ),
-    );
+    checks.push(allOn('internal', internal));
   } else if (key === 'free') {
     title = 'Chromium, Free LAN, Local Network Access denied';
     checks.push(
-      check(
-        'every call succeeds on the external origin (hairpin)',
-        failed.length === 0 && ok.every((c) => c.origin === external),
-        result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(','),
-      ),
-      check(
-        'the internal origin is refused once, not asked again',
-        result.internalAttempts <= 1,
-        `${result.internalAttempts} internal attempt(s): ${result.failures.join(', ') || 'none'}`,
-      ),
+      allOn('external', external),
+      refusedOnce,
       check(
         'first call without the race delay',
         (result.calls[0]?.ms ?? Infinity) < 1_000,
@@ -490,16 +487,8 @@ async function browserScenario(field: Field, id: string, key: BoxKey, grant: boo
   } else {
     title = 'Chromium, Orange LAN, Local Network Access denied, no hairpin: through the relay';
     checks.push(
-      check(
-        'every call succeeds on the relay origin',
-        failed.length === 0 && ok.length > 0 && ok.every((c) => c.origin === relay),
-        result.calls.map((c) => (c.origin ? host(c.origin) : c.code)).join(','),
-      ),
-      check(
-        'the internal origin is refused once, not asked again',
-        result.internalAttempts <= 1,
-        `${result.internalAttempts} internal attempt(s): ${result.failures.join(', ') || 'none'}`,
-      ),
+      allOn('relay', relay),
+      refusedOnce,
       check('first answer within 2 s', (result.calls[0]?.ms ?? Infinity) < 2_000, `${result.calls[0]?.ms} ms`),
     );
   }

@@ -14,10 +14,18 @@ export interface BrowserSize {
   gzipped: number;
 }
 
-/** Bundle `script` (imports resolved from `resolveDir`) for a browser and weigh it. */
-export async function browserSize(script: string, resolveDir: string): Promise<BrowserSize & { code: string }> {
+/**
+ * Bundle `script` (imports resolved from `resolveDir`, module names swapped by `alias`) for a
+ * browser and weigh it.
+ */
+export async function browserSize(
+  script: string,
+  resolveDir: string,
+  alias?: Record<string, string>,
+): Promise<BrowserSize & { code: string }> {
   const result = await build({
     stdin: { contents: script, resolveDir, loader: 'js' },
+    ...(alias ? { alias } : {}),
     bundle: true,
     minify: true,
     format: 'esm',

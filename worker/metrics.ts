@@ -18,7 +18,22 @@ function labelValue(value: string): string {
   return value.replace(/[\\"\n]/g, (ch) => (ch === '\n' ? '\\n' : `\\${ch}`));
 }
 
-/** A counter with a few labels, for paths that are not per-packet (HTTP, reports, transfers). */
+/** The counters with a few labels, for paths that are not per-packet: name → labels, help (rendered in this order). */
+const LABELLED = {
+  hairpin_reports_total: [['via', 'outcome'], 'Address reports stored, by protocol and whether the records changed.'],
+  hairpin_dyndns_answers_total: [['answer'], 'dyndns2 /nic/update answers, by return code.'],
+  hairpin_zone_transfers_total: [['type', 'outcome'], 'Zone transfer requests, by type and outcome.'],
+  hairpin_notify_total: [
+    ['outcome'],
+    'NOTIFY rounds per secondary, by outcome (acknowledged, rejected, unanswered, failed, superseded).',
+  ],
+  hairpin_http_requests_total: [
+    ['route', 'method', 'status'],
+    'HTTP requests answered, by route pattern, method and status.',
+  ],
+} as const satisfies Record<string, readonly [readonly string[], string]>;
+
+/** A counter with a few labels. */
 class LabelledCounter {
   readonly #values = new Map<string, number>();
   readonly name: string;
@@ -62,31 +77,9 @@ export class Metrics {
   readonly #latency = new Float64Array(TRANSPORTS.length * (LATENCY_BUCKETS.length + 1));
   readonly #latencySum = new Float64Array(TRANSPORTS.length);
   readonly #rrl = new Float64Array(2);
-  readonly #reports = new LabelledCounter(
-    'hairpin_reports_total',
-    'Address reports stored, by protocol and whether the records changed.',
-    ['via', 'outcome'],
-  );
-  readonly #dyndns = new LabelledCounter(
-    'hairpin_dyndns_answers_total',
-    'dyndns2 /nic/update answers, by return code.',
-    ['answer'],
-  );
-  readonly #transfers = new LabelledCounter(
-    'hairpin_zone_transfers_total',
-    'Zone transfer requests, by type and outcome.',
-    ['type', 'outcome'],
-  );
-  readonly #notify = new LabelledCounter(
-    'hairpin_notify_total',
-    'NOTIFY rounds per secondary, by outcome (acknowledged, rejected, unanswered, failed, superseded).',
-    ['outcome'],
-  );
-  readonly #http = new LabelledCounter(
-    'hairpin_http_requests_total',
-    'HTTP requests answered, by route pattern, method and status.',
-    ['route', 'method', 'status'],
-  );
+  readonly #labelled = Object.fromEntries(
+    Object.entries(LABELLED).map(([name, [labels, help]]) => [name, new LabelledCounter(name, help, labels)]),
+  ) as Record<keyof typeof LABELLED, LabelledCounter>;
 
   constructor(now: () => number) {
     this.#startSeconds = Math.floor(now() / 1000);
@@ -114,23 +107,23 @@ export class Metrics {
   }
 
   report(via: 'api' | 'dyndns2', changed: boolean): void {
-    this.#reports.inc(via, changed ? 'changed' : 'unchanged');
+    this.#labelled.hairpin_reports_total.inc(via, changed ? 'changed' : 'unchanged');
   }
 
   dyndns(answer: string): void {
-    this.#dyndns.inc(answer);
+    this.#labelled.hairpin_dyndns_answers_total.inc(answer);
   }
 
   transfer(type: 'axfr' | 'ixfr', outcome: 'served' | 'refused'): void {
-    this.#transfers.inc(type, outcome);
+    this.#labelled.hairpin_zone_transfers_total.inc(type, outcome);
   }
 
   notify(outcome: string): void {
-    this.#notify.inc(outcome);
+    this.#labelled.hairpin_notify_total.inc(outcome);
   }
 
   http(route: string, method: string, status: number): void {
-    this.#http.inc(route, method, String(status));
+    this.#labelled.hairpin_http_requests_total.inc(route, method, String(status));
   }
 
   render(): string {
@@ -182,7 +175,7 @@ export class Metrics {
       `hairpin_dns_rrl_actions_total{action="slip"} ${this.#rrl[0]}`,
       `hairpin_dns_rrl_actions_total{action="drop"} ${this.#rrl[1]}`,
     );
-    for (const counter of [this.#reports, this.#dyndns, this.#transfers, this.#notify, this.#http]) counter.render(out);
+    for (const counter of Object.values(this.#labelled)) counter.render(out);
     return `${out.join('\n')}\n`;
   }
 }

@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, launchChromium } from '../../lab/chromium.ts';
@@ -287,23 +286,12 @@ describe('@hairpin/probe, packed and installed into an empty project', () => {
   it.skipIf(!haveChromium)(
     'bundles for a browser (the buffer package for node:buffer) and probes over DoH in Chromium',
     async () => {
-      const bundle = await build({
-        stdin: {
-          contents:
-            "import { dohTransport, probeNode } from '@hairpin/probe'; window.probe = (doh) => probeNode({ names: { internal: 'i-nur1.pl-1234.example.test' }, truth: dohTransport(doh), resolver: dohTransport(doh) });",
-          resolveDir: app,
-          loader: 'js',
-        },
+      const { code } = await browserSize(
+        "import { dohTransport, probeNode } from '@hairpin/probe'; window.probe = (doh) => probeNode({ names: { internal: 'i-nur1.pl-1234.example.test' }, truth: dohTransport(doh), resolver: dohTransport(doh) });",
+        app,
         // dns-packet asks for `buffer`, the probe's codec wrapper for `node:buffer`: both get the polyfill.
-        alias: { 'node:buffer': 'buffer' },
-        bundle: true,
-        minify: true,
-        format: 'esm',
-        platform: 'browser',
-        target: 'chrome120',
-        write: false,
-      });
-      const code = bundle.outputFiles[0]!.text;
+        { 'node:buffer': 'buffer' },
+      );
       // The page's own origin serves the app and passes /dns-query on to the manager (same origin, no CORS).
       const server = http.createServer(async (req, res) => {
         if (req.url === '/app.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(code);

@@ -1,13 +1,19 @@
 // ACME DNS-01 for nodes: a node (or the admin) sets and withdraws the TXT values served at
 // `_acme-challenge.<name>` for the node's own two names. The acme-dns-compatible API for
 // standard ACME clients (./acme-dns.ts) writes the same values.
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { NodeNames } from '../../contract/identity.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
-import { type ManagerEnv, zoneChanged } from '../context.ts';
+import { type ManagerDeps, type ManagerEnv, zoneChanged } from '../context.ts';
 import type { NameKind } from '../names.ts';
 import { ProblemError } from '../problem.ts';
-import { acmeChallenges, addAcmeChallenge, removeAcmeChallenge } from '../store/acme-challenges.ts';
+import {
+  acmeChallenges,
+  addAcmeChallenge,
+  type ChallengeChange,
+  type ChallengeKey,
+  removeAcmeChallenge,
+} from '../store/acme-challenges.ts';
 import { type JsonObject, readJsonObject, rejectUnknownFields } from '../validate.ts';
 
 export const acmeRoutes = new Hono<ManagerEnv>();
@@ -73,39 +79,39 @@ acmeRoutes.get('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) =>
   });
 });
 
-acmeRoutes.put('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
-  const { licence, node } = c.req.param();
-  await requireNodeOrAdmin(c, licence, node);
-  const { store, config, now } = c.get('deps');
-  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), config.names.nodeNames(licence, node), true);
-  const change = await addAcmeChallenge(store, { licence, node, kind }, value!, now());
-  zoneChanged(c, licence, node);
-  return c.json({
-    licence,
-    node,
-    name: kind,
-    fqdn: challengeName(config.names.nodeNames(licence, node), kind),
-    ...change,
-  });
-});
+/**
+ * PUT adds a value, DELETE withdraws one (or, without `value`, all): the same body, the same
+ * answer (the values the name serves now). `apply` answers undefined when there was nothing to
+ * withdraw.
+ */
+function challengeChange(
+  valueRequired: boolean,
+  apply: (deps: ManagerDeps, key: ChallengeKey, value: string | undefined) => Promise<ChallengeChange | undefined>,
+) {
+  return async (c: Context<ManagerEnv>) => {
+    const { licence, node } = c.req.param() as { licence: string; node: string };
+    await requireNodeOrAdmin(c, licence, node);
+    const deps = c.get('deps');
+    const names = deps.config.names.nodeNames(licence, node);
+    const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), names, valueRequired);
+    const change = await apply(deps, { licence, node, kind }, value);
+    const fqdn = challengeName(names, kind);
+    if (!change)
+      throw new ProblemError(
+        'not-found',
+        `no ${value === undefined ? 'challenge value' : `value "${value}"`} at ${fqdn}`,
+      );
+    zoneChanged(c, licence, node);
+    return c.json({ licence, node, name: kind, fqdn, ...change });
+  };
+}
 
-acmeRoutes.delete('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {
-  const { licence, node } = c.req.param();
-  await requireNodeOrAdmin(c, licence, node);
-  const { store, config } = c.get('deps');
-  const { kind, value } = parseChallenge(await readJsonObject(c.req.raw), config.names.nodeNames(licence, node), false);
-  const change = await removeAcmeChallenge(store, { licence, node, kind }, value);
-  if (!change)
-    throw new ProblemError(
-      'not-found',
-      `no ${value === undefined ? 'challenge value' : `value "${value}"`} at ${challengeName(config.names.nodeNames(licence, node), kind)}`,
-    );
-  zoneChanged(c, licence, node);
-  return c.json({
-    licence,
-    node,
-    name: kind,
-    fqdn: challengeName(config.names.nodeNames(licence, node), kind),
-    ...change,
-  });
-});
+acmeRoutes.put(
+  '/v1/licences/:licence/nodes/:node/acme-challenges',
+  challengeChange(true, ({ store, now }, key, value) => addAcmeChallenge(store, key, value!, now())),
+);
+
+acmeRoutes.delete(
+  '/v1/licences/:licence/nodes/:node/acme-challenges',
+  challengeChange(false, ({ store }, key, value) => removeAcmeChallenge(store, key, value)),
+);
