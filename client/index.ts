@@ -21,6 +21,14 @@ export {
 export { OriginSwitchEvent, type SwitchReason, TransportFailureEvent } from './events.ts';
 export { createHairpinClient, HairpinClient, type HairpinClientOptions } from './failover-fetch.ts';
 export { IDENTITY_PATH, type NodeIdentity, verifyIdentity } from './identity.ts';
+export {
+  type LastKnownAddressOptions,
+  type LookupAddress,
+  type LookupCallback,
+  type LookupFunction,
+  type LookupOptions,
+  lastKnownAddress,
+} from './last-known-address.ts';
 export { nodeOrigins } from './origins.ts';
 export { routeThroughHairpin, type ServiceWorkerRouteOptions } from './service-worker.ts';
 export type { OriginStorage } from './storage.ts';
