@@ -56,6 +56,8 @@ export async function startInternet(dir: string): Promise<Internet> {
       HAIRPIN_APPS_TARGET: SERVICES.apps,
       HAIRPIN_CANARY_PUBLIC_IPV4: SERVICES.canaryPublic,
       HAIRPIN_ADDRESS_TTL: String(ADDRESS_TTL_SECONDS),
+      // Both names at the lab's TTL: its rows must outlive a TTL and stay short.
+      HAIRPIN_INTERNAL_TTL: String(ADDRESS_TTL_SECONDS),
       // The relay: its names point at the manager, whose port 443 passes TLS through by SNI.
       HAIRPIN_RELAY_TARGET: SERVICES.manager,
       HAIRPIN_RELAY_PORT: '443',

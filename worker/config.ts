@@ -19,6 +19,11 @@ export interface ManagerConfig {
   names: ZoneNames;
   /** TTL of node address, TXT and challenge records (s). Short: nodes move. */
   addressTtl: number;
+  /**
+   * TTL of the internal name's records (s): how long the shop's caches keep answering it once
+   * the internet line is down, against how long a moved node's old address is kept (docs/offline.md).
+   */
+  internalTtl: number;
   /** TTL of SOA and NS (s). */
   zoneTtl: number;
   /** SOA minimum: the negative-caching TTL (RFC 2308). */
@@ -51,6 +56,14 @@ export interface RelayConfig {
 }
 
 export type Env = Record<string, string | undefined>;
+
+/**
+ * Five minutes: caches keep answering the internal name through a box's reboot or a line's
+ * resync (a few minutes) instead of one minute, while a node whose DHCP address changed (rare:
+ * leases renew the same address) is seen at the new one within five minutes; until then the
+ * client uses the external origin or the relay. The trade, with figures: docs/offline.md.
+ */
+export const DEFAULT_INTERNAL_TTL = 300;
 
 /** Who may read the support pages besides the admin (worker/support-auth.ts). */
 export interface SupportConfig {
@@ -167,6 +180,7 @@ export function configFromEnv(env: Env): ManagerConfig {
   return {
     names,
     addressTtl,
+    internalTtl: seconds(env, 'HAIRPIN_INTERNAL_TTL', DEFAULT_INTERNAL_TTL),
     zoneTtl: seconds(env, 'HAIRPIN_ZONE_TTL', 3600),
     negativeTtl: seconds(env, 'HAIRPIN_NEGATIVE_TTL', addressTtl),
     nameServers: nameServers(env, zone),

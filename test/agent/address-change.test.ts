@@ -24,7 +24,7 @@ describe.skipIf(!haveSystemPrograms('unbound'))("the node's own address change",
   let config: AgentConfig;
 
   beforeAll(async () => {
-    manager = await startTestManager({ HAIRPIN_ADDRESS_TTL: String(TTL) });
+    manager = await startTestManager({ HAIRPIN_ADDRESS_TTL: String(TTL), HAIRPIN_INTERNAL_TTL: String(TTL) });
     const credential = await manager.enrol('1234', 'nur1');
     unbound = await startResolver('unbound', 'example.test', manager.dns.udpPort);
     dir = await mkdtemp(join(tmpdir(), 'hairpin-dhcp-'));

@@ -164,9 +164,11 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       expect(internal.message.flags! & FLAG_AA).toBeTruthy();
       expect(internal.message.flags! & FLAG_RA).toBeFalsy();
       expect(records(internal.message.answers).map((r) => r.data)).toEqual(['10.1.2.3']);
-      expect(internal.res.headers.get('cache-control')).toBe('max-age=60');
+      // The internal name has its own, longer TTL (docs/offline.md); the external one the address TTL.
+      expect(internal.res.headers.get('cache-control')).toBe('max-age=300');
 
       const external = await doh(names.external.toUpperCase(), 'A', { post: true });
+      expect(external.res.headers.get('cache-control')).toBe('max-age=60');
       expect(records(external.message.answers).map((r) => r.data)).toEqual(['203.0.113.7']);
       expect(external.message.questions?.[0]?.name).toBe(names.external.toUpperCase());
 
@@ -264,7 +266,7 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         RD: true,
         RA: false,
         Question: [{ name: `${names.internal}.`, type: 1 }],
-        Answer: [{ name: `${names.internal}.`, type: 1, TTL: 60, data: '10.9.9.9' }],
+        Answer: [{ name: `${names.internal}.`, type: 1, TTL: 300, data: '10.9.9.9' }],
       });
       const nx = await (
         await t().fetch(`/dns-query?name=nope.example.test&type=AAAA`, { headers: { accept: 'application/dns-json' } })

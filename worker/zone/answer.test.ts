@@ -115,6 +115,16 @@ describe('zone answers', () => {
     ]);
   });
 
+  it('answers the internal name with its own TTL (HAIRPIN_INTERNAL_TTL, default 300 s), the external with the address TTL', async () => {
+    const ttls = async (z: Zone, name: string) => records((await z.answer(q(name, 'ANY'))).answers).map((r) => r.ttl);
+    expect(await ttls(zone, 'i-nur1.pl-1234.example.test')).toEqual([300]);
+    expect(await ttls(zone, 'nur1.pl-1234.example.test')).toEqual([60]);
+    const set = new Zone(configFromEnv({ HAIRPIN_INTERNAL_TTL: '900', HAIRPIN_ADDRESS_TTL: '30' }), source);
+    expect(await ttls(set, 'i-nur1.pl-1234.example.test')).toEqual([900]);
+    expect(await ttls(set, 'nur1.pl-1234.example.test')).toEqual([30]);
+    expect(() => configFromEnv({ HAIRPIN_INTERNAL_TTL: 'soon' })).toThrow(/HAIRPIN_INTERNAL_TTL/);
+  });
+
   it('has no challenge names until a node sets one', async () => {
     expect(headerRcode(await zone.answer(q('_acme-challenge.nur1.pl-1234.example.test', 'TXT')))).toBe(Rcode.NXDOMAIN);
   });

@@ -63,7 +63,7 @@ export function nodeRecords(config: ManagerConfig, kind: NameKind, state: NodeSt
   // through the node's own socket, never through an address.
   if (kind === 'relay') return targetRecords(config.relay?.target, name, config.addressTtl);
   const a = state.addresses;
-  const ttl = config.addressTtl;
+  const ttl = kind === 'internal' ? config.internalTtl : config.addressTtl;
   const ipv4 = kind === 'internal' ? [a?.privateIpv4 ?? null] : [a?.publicIpv4 ?? null];
   const ipv6 = kind === 'internal' ? [a?.privateIpv6 ?? null] : [a?.publicIpv6 ?? null];
   const txt = controlText({
