@@ -4,16 +4,18 @@ import { DnsFormatError, type DnsMessage, decodeMessage, HEADER_LENGTH } from '.
 import { Opcode, Rcode } from '../../dns/rcode.ts';
 import { answerWire, formErr, type Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
+import { type Reads, recordReads } from '../zone/reads.ts';
+import type { ZoneWatch } from '../zone/zone-watch.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { boundMessages, fitResponse, payloadLimit, type Transport } from './payload.ts';
-import { isPlainQuestion, ResponseCache, type StoreVersion } from './response-cache.ts';
+import { isPlainQuestion, ResponseCache } from './response-cache.ts';
 
 export interface ResponderOptions {
   zone: Zone;
   /** Consulted in order before the zone; the first that answers wins. */
   handlers?: readonly DnsHandler[];
-  /** Enables the response cache; without it every query reads the store. */
-  storeVersion?: StoreVersion;
+  /** Enables the response cache, kept current by the zone's journal; without it every query reads the store. */
+  watch?: ZoneWatch;
   cacheEntries?: number;
   cacheBytes?: number;
   /** Where to report a failure that became SERVFAIL (a store error, a handler bug). */
@@ -22,7 +24,7 @@ export interface ResponderOptions {
 
 /**
  * ```ts
- * const respond = createResponder({ zone, handlers: [axfr], storeVersion });
+ * const respond = createResponder({ zone, handlers: [axfr], watch });
  * const messages = await respond(bytes, { transport: 'udp', peer: '127.0.0.1', raw: bytes });
  * ```
  * A cache hit comes back as is, everything else as a promise; undefined means silence (shorter
@@ -38,12 +40,14 @@ export type Responder = (
 export type Answered = Uint8Array[] | undefined;
 
 export function createResponder(options: ResponderOptions): Responder {
-  const { zone, handlers = [], storeVersion } = options;
+  const { zone, handlers = [], watch } = options;
   const entries = options.cacheEntries ?? DEFAULT_LIMITS.cacheEntries;
   const cache =
-    storeVersion && entries > 0
-      ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes)
-      : undefined;
+    watch && entries > 0 ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes) : undefined;
+  if (cache) {
+    cache.follow({ serial: watch!.serial, nodes: undefined });
+    watch!.onChange((change) => cache.follow(change));
+  }
 
   // Counts that the bytes cannot hold (a question takes at least 5 bytes, a record 11) mark the
   // packet malformed at once: the codec would otherwise spend about a millisecond failing on it,
@@ -64,6 +68,7 @@ export function createResponder(options: ResponderOptions): Responder {
   async function compute(
     bytes: Uint8Array,
     context: DnsRequestContext & { transport: Transport },
+    zone: Zone,
   ): Promise<{ messages: Uint8Array[] | undefined; byZone?: true }> {
     if (impossibleCounts(bytes) || notOneQuestion(bytes))
       return { messages: (bytes[2]! & 0x80) === 0 ? [formErr(bytes)] : undefined };
@@ -96,11 +101,16 @@ export function createResponder(options: ResponderOptions): Responder {
   const answer = async (
     bytes: Uint8Array,
     context: DnsRequestContext & { transport: Transport },
-    cacheAs?: { key: string; version: number },
+    cacheAs?: string,
   ): Promise<Answered> => {
     try {
-      const { messages, byZone } = await compute(bytes, context);
-      if (byZone && cacheAs) cache!.set(cacheAs.key, cacheAs.version, messages![0]!);
+      if (!cacheAs) return (await compute(bytes, context, zone)).messages;
+      // What the answer reads is noted, so the cache can drop it when exactly that changes; a
+      // change followed meanwhile (the epoch moved) may have come after a read: not kept then.
+      const reads: Reads = { tags: [], serial: false };
+      const epoch = watch!.epoch;
+      const { messages, byZone } = await compute(bytes, context, zone.withSource(recordReads(zone.source, reads)));
+      if (byZone && watch!.epoch === epoch && watch!.current) cache!.set(cacheAs, messages![0]!, reads);
       return messages;
     } catch (error) {
       return servFail(bytes, error);
@@ -110,15 +120,11 @@ export function createResponder(options: ResponderOptions): Responder {
   return (bytes, context) => {
     if (bytes.byteLength < HEADER_LENGTH) return undefined;
     if (!cache || !isPlainQuestion(bytes)) return answer(bytes, context);
-    let version: number;
-    try {
-      version = storeVersion!();
-    } catch (error) {
-      return servFail(bytes, error);
-    }
+    // Follows any commit since the last query (a microsecond when there was none).
+    watch!.check();
     const key = ResponseCache.key(context.transport, bytes);
-    const hit = cache.get(key, version, bytes);
+    const hit = watch!.current ? cache.get(key, bytes) : undefined;
     // A hit goes back synchronously: no promise, no microtask turn, measurably fewer µs a query.
-    return hit ? [hit] : answer(bytes, context, { key, version });
+    return hit ? [hit] : answer(bytes, context, key);
   };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type DnsMessage, encodeMessage } from '../../dns/message.ts';
 import { query } from '../../test/dns/wire-client.ts';
+import { nodeTag, type Reads } from '../zone/reads.ts';
 import { isPlainQuestion, ResponseCache } from './response-cache.ts';
 
 const wire = (m: DnsMessage) => encodeMessage(m);
@@ -35,32 +36,50 @@ describe('ResponseCache', () => {
   const q = wire(query('example.test', 'SOA', undefined, 0x1234));
   const response = Uint8Array.from([0, 0, 0x84, 0, 9, 9, 9]);
 
+  const none: Reads = { tags: [], serial: false };
+  const node1: Reads = { tags: [nodeTag('1234', 'nur1')], serial: false };
+
   it("serves the stored response with the query's ID", () => {
     const cache = new ResponseCache(10);
     const key = ResponseCache.key('udp', q);
-    expect(cache.get(key, 1, q)).toBeUndefined();
-    cache.set(key, 1, response);
-    expect(Array.from(cache.get(key, 1, q)!)).toEqual([0x12, 0x34, 0x84, 0, 9, 9, 9]);
+    expect(cache.get(key, q)).toBeUndefined();
+    cache.set(key, response, none);
+    expect(Array.from(cache.get(key, q)!)).toEqual([0x12, 0x34, 0x84, 0, 9, 9, 9]);
   });
 
-  it('forgets everything when the store version moves, and keeps nothing computed before', () => {
+  it('drops exactly the answers read from a changed node, and everything on "anything changed"', () => {
     const cache = new ResponseCache(10);
-    const key = ResponseCache.key('udp', q);
-    cache.get(key, 1, q);
-    cache.set(key, 1, response);
-    expect(cache.get(key, 2, q)).toBeUndefined();
+    const other: Reads = { tags: [nodeTag('1234', 'nur2')], serial: false };
+    for (const [key, reads] of [
+      ['one-a', node1],
+      ['one-txt', node1],
+      ['two', other],
+      ['apex', none],
+    ] as const)
+      cache.set(key, response, reads);
+    cache.follow({ serial: 2, nodes: [{ serial: 2, licence: '1234', node: 'nur1' }] });
+    expect([...cache.keys()]).toEqual(['two', 'apex']);
+    cache.follow({ serial: 3, nodes: undefined });
     expect(cache.size).toBe(0);
-    cache.set(key, 1, response);
-    expect(cache.get(key, 2, q)).toBeUndefined();
+  });
+
+  it('serves an answer carrying the serial only while the serial has not moved', () => {
+    const cache = new ResponseCache(10);
+    cache.follow({ serial: 1, nodes: undefined });
+    cache.set('negative', response, { tags: [nodeTag('1234', 'nur9')], serial: true });
+    cache.set('positive', response, node1);
+    expect(cache.get('negative', q)).toBeDefined();
+    cache.follow({ serial: 2, nodes: [{ serial: 2, licence: '1234', node: 'nur7' }] });
+    expect(cache.get('negative', q)).toBeUndefined();
+    expect(cache.get('positive', q)).toBeDefined();
   });
 
   it('keys UDP and TCP apart and holds at most its capacity', () => {
     const cache = new ResponseCache(2);
-    cache.get('', 1, q);
-    cache.set(ResponseCache.key('udp', q), 1, response);
-    expect(cache.get(ResponseCache.key('tcp', q), 1, q)).toBeUndefined();
+    cache.set(ResponseCache.key('udp', q), response, none);
+    expect(cache.get(ResponseCache.key('tcp', q), q)).toBeUndefined();
     for (const name of ['a', 'b', 'c'])
-      cache.set(ResponseCache.key('udp', wire(query(`${name}.example.test`, 'A'))), 1, response);
+      cache.set(ResponseCache.key('udp', wire(query(`${name}.example.test`, 'A'))), response, none);
     expect(cache.size).toBe(2);
   });
 });
@@ -68,14 +87,14 @@ describe('ResponseCache', () => {
 describe('ResponseCache eviction', () => {
   const q = wire(query('example.test', 'SOA'));
   const response = Uint8Array.from([0, 0, 0x84, 0, 9, 9, 9]);
+  const none: Reads = { tags: [], serial: false };
   afterEach(() => vi.restoreAllMocks());
 
   it('evicts the least recently used entry, not the oldest inserted', () => {
     const cache = new ResponseCache(3);
-    cache.get('', 1, q);
-    for (const k of ['a', 'b', 'c']) cache.set(k, 1, response);
-    cache.get('a', 1, q);
-    cache.set('d', 1, response);
+    for (const k of ['a', 'b', 'c']) cache.set(k, response, none);
+    cache.get('a', q);
+    cache.set('d', response, none);
     expect([...cache.keys()]).toEqual(['c', 'a', 'd']);
   });
 
@@ -86,17 +105,16 @@ describe('ResponseCache eviction', () => {
       vi.spyOn(Map.prototype, m as 'keys'),
     );
     const cache = new ResponseCache(1_000);
-    cache.get('', 1, q);
-    for (let i = 0; i < 100_000; i++) cache.set(`flood-${i}`, 1, response);
+    for (let i = 0; i < 100_000; i++)
+      cache.set(`flood-${i}`, response, { tags: [nodeTag('1', `n${i}`)], serial: true });
     expect(cache.size).toBe(1_000);
     expect(walks.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBe(0);
   });
 
   it('holds at most its byte budget, however large the entries', () => {
     const cache = new ResponseCache(1_000_000, 10_000);
-    cache.get('', 1, q);
     const big = new Uint8Array(900);
-    for (let i = 0; i < 5_000; i++) cache.set(`name-${i}.example.test`.padEnd(250, 'x'), 1, big);
+    for (let i = 0; i < 5_000; i++) cache.set(`name-${i}.example.test`.padEnd(250, 'x'), big, none);
     expect(cache.bytes).toBeLessThanOrEqual(10_000);
     expect(cache.size).toBe(8);
   });

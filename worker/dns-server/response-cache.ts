@@ -1,15 +1,12 @@
 // A cache of whole wire responses keyed on the query's bytes after the ID, so a repeated question
 // costs a map lookup instead of a decode, store reads and an encode. Only plain questions are
-// cached (see isPlainQuestion); every entry carries the store version it was computed at and is
-// used only while the store still reports that version, so a report is visible at once.
+// cached (see isPlainQuestion). Every entry remembers what its answer was read from (a node, a
+// licence, the serial: worker/zone/reads.ts) and is dropped when the zone's journal says that
+// changed (worker/zone/zone-watch.ts), so a report costs the cache only its own names' answers.
 import { Buffer } from 'node:buffer';
 import { HEADER_LENGTH } from '../../dns/message.ts';
-
-/**
- * Something that changes whenever the zone's data may have changed, read synchronously on every
- * query (e.g. SQLite's `PRAGMA data_version` on a connection of its own).
- */
-export type StoreVersion = () => number;
+import { nodeTag, type Reads } from '../zone/reads.ts';
+import type { ZoneChange } from '../zone/zone-watch.ts';
 
 const TYPE_OPT = 41;
 const TYPE_IXFR = 251;
@@ -45,6 +42,10 @@ export function isPlainQuestion(bytes: Uint8Array): boolean {
 interface Entry {
   key: string;
   wire: Uint8Array;
+  /** What the answer was read from (worker/zone/reads.ts). */
+  tags: readonly string[];
+  /** The serial it carries (an SOA), or undefined when the serial is not in it. */
+  serial: number | undefined;
   /** Neighbours in recency order; the list is a ring through the cache's sentinel. */
   newer: Entry;
   older: Entry;
@@ -56,28 +57,33 @@ interface Entry {
  * in insertion order looked O(1) but is not: V8 leaves deleted entries in place until it
  * rehashes, and `keys().next()` walks past every one, 28–170 µs an insert once a flood of
  * distinct names had churned the map.) Bounded by entries and by bytes (keys and responses).
+ * Entries are also indexed by what they were read from, so that a change drops only its own.
+ * An answer that carries the serial (the apex SOA, every negative answer's SOA) is kept, but
+ * served only while the serial has not moved: checked at the hit, no walk over entries.
  *
  * ```ts
  * const cache = new ResponseCache(10_000);
+ * cache.follow({ serial: 7, nodes: undefined });   // the zone's serial, from the ZoneWatch
  * const key = ResponseCache.key('udp', query);
- * const hit = cache.get(key, version, query);   // the response with the query's ID, or undefined
- * cache.set(key, version, responseWire);
+ * const hit = cache.get(key, query);               // the response with the query's ID, or undefined
+ * cache.set(key, responseWire, { tags: ['n 1234 nur1'], serial: false });
  * ```
  */
 export class ResponseCache {
   readonly #entries = new Map<string, Entry>();
+  readonly #byTag = new Map<string, Set<Entry>>();
   readonly #capacity: number;
   readonly #maxBytes: number;
   /** The sentinel of the recency ring: `newer` is the least recently used entry, `older` the most. */
   readonly #ring: Entry;
   #bytes = 0;
-  /** The store version every entry was computed at. */
-  #version = Number.NaN;
+  /** The zone's serial now. */
+  #serial = Number.NaN;
 
   constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY) {
     this.#capacity = capacity;
     this.#maxBytes = maxBytes;
-    const ring = { key: '', wire: new Uint8Array(0) } as Entry;
+    const ring = { key: '', wire: new Uint8Array(0), tags: [], serial: undefined } as unknown as Entry;
     ring.newer = ring.older = ring;
     this.#ring = ring;
   }
@@ -96,15 +102,23 @@ export class ResponseCache {
     return this.#bytes;
   }
 
-  get(key: string, version: number, query: Uint8Array): Uint8Array | undefined {
-    if (version !== this.#version) {
-      // The store moved on: every entry may be stale.
-      this.#clear();
-      this.#version = version;
-      return undefined;
+  /** A change of the zone: the answers read from the changed nodes go (all of them for "anything"). */
+  follow(change: ZoneChange): void {
+    this.#serial = change.serial;
+    if (!change.nodes) return this.#clear();
+    for (const { licence, node } of change.nodes) {
+      const entries = this.#byTag.get(nodeTag(licence, node));
+      if (entries) for (const entry of entries) this.#remove(entry);
     }
+  }
+
+  get(key: string, query: Uint8Array): Uint8Array | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
+    if (entry.serial !== undefined && entry.serial !== this.#serial) {
+      this.#remove(entry);
+      return undefined;
+    }
     this.#unlink(entry);
     this.#link(entry);
     const wire = entry.wire.slice();
@@ -113,16 +127,23 @@ export class ResponseCache {
     return wire;
   }
 
-  /** Keep a response computed from the store at `version` (dropped if the store moved since). */
-  set(key: string, version: number, wire: Uint8Array): void {
-    if (version !== this.#version || this.#capacity <= 0) return;
+  /** Keep a response read as `reads` says, at the serial last followed. */
+  set(key: string, wire: Uint8Array, reads: Reads): void {
+    if (this.#capacity <= 0) return;
     const cost = key.length + wire.byteLength;
     if (cost > this.#maxBytes) return;
     const old = this.#entries.get(key);
     if (old) this.#remove(old);
     while (this.#entries.size >= this.#capacity || this.#bytes + cost > this.#maxBytes) this.#remove(this.#ring.newer);
-    const entry = { key, wire } as Entry;
+    const ring = this.#ring;
+    const serial = reads.serial ? this.#serial : undefined;
+    const entry: Entry = { key, wire, tags: reads.tags, serial, newer: ring, older: ring };
     this.#entries.set(key, entry);
+    for (const tag of entry.tags) {
+      let entries = this.#byTag.get(tag);
+      if (!entries) this.#byTag.set(tag, (entries = new Set()));
+      entries.add(entry);
+    }
     this.#link(entry);
     this.#bytes += cost;
   }
@@ -149,11 +170,17 @@ export class ResponseCache {
   #remove(entry: Entry): void {
     this.#unlink(entry);
     this.#entries.delete(entry.key);
+    for (const tag of entry.tags) {
+      const entries = this.#byTag.get(tag);
+      entries?.delete(entry);
+      if (entries?.size === 0) this.#byTag.delete(tag);
+    }
     this.#bytes -= entry.key.length + entry.wire.byteLength;
   }
 
   #clear(): void {
     this.#entries.clear();
+    this.#byTag.clear();
     this.#ring.newer = this.#ring.older = this.#ring;
     this.#bytes = 0;
   }

@@ -224,3 +224,41 @@ describe('response cache on a SQLite file shared by two managers', () => {
     }
   });
 });
+
+describe('a report drops only its own names from the response cache', () => {
+  const hits = (m: TestManager) =>
+    Number(/hairpin_dns_cache_hits_total\{transport="udp"\} (\d+)/.exec(m.metrics.render())![1]);
+
+  // A SQLite file (the wal-index counter tells of every commit) and ':memory:' (the route tells).
+  for (const where of ['file', 'memory'] as const) {
+    it(`on ${where === 'file' ? 'a SQLite file' : "':memory:'"}`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hairpin-dns-'));
+      const manager = await startTestManager(where === 'file' ? { HAIRPIN_DB: join(dir, 'hairpin.sqlite') } : {});
+      try {
+        const port = manager.dns.udpPort;
+        const one = await manager.enrol('1234', 'nur1');
+        const two = await manager.enrol('1234', 'nur2');
+        await manager.report('1234', 'nur1', one, { privateIpv4: '10.0.0.1' });
+        await manager.report('1234', 'nur2', two, { privateIpv4: '10.0.0.2' });
+        const ask = async (node: string) => answersOf(await udpAsk(port, query(`i-${node}.pl-1234.example.test`, 'A')));
+        for (const node of ['nur1', 'nur2', 'nur1', 'nur2']) await ask(node);
+        // Unchanged reports leave every cached answer in place.
+        await manager.report('1234', 'nur2', two, { privateIpv4: '10.0.0.2' });
+        let before = hits(manager);
+        expect(await ask('nur2')).toEqual(['A 10.0.0.2']);
+        expect(hits(manager)).toBe(before + 1);
+        await manager.report('1234', 'nur1', one, { privateIpv4: '10.0.0.11' });
+        before = hits(manager);
+        expect(await ask('nur2')).toEqual(['A 10.0.0.2']);
+        expect(hits(manager)).toBe(before + 1);
+        expect(await ask('nur1')).toEqual(['A 10.0.0.11']);
+        expect(hits(manager)).toBe(before + 1);
+        expect(await ask('nur1')).toEqual(['A 10.0.0.11']);
+        expect(hits(manager)).toBe(before + 2);
+      } finally {
+        await manager.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

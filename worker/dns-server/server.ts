@@ -3,11 +3,11 @@
 import type { Metrics } from '../metrics.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler } from '../zone/handler.ts';
+import type { ZoneWatch } from '../zone/zone-watch.ts';
 import { countedResponder } from './counted.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
 import { createResponder } from './responder.ts';
-import type { StoreVersion } from './response-cache.ts';
 import { type RunningTcp, serveTcp } from './tcp.ts';
 import { type RunningUdp, serveUdp } from './udp.ts';
 
@@ -17,8 +17,8 @@ export interface DnsServerOptions {
   /** 0 picks a free port, the same for UDP and TCP. */
   port: number;
   handlers?: readonly DnsHandler[];
-  /** Turns the response cache on (see response-cache.ts); leave undefined when none is sound. */
-  storeVersion?: StoreVersion;
+  /** Turns the response cache on, kept current by the zone's journal (see response-cache.ts). */
+  watch?: ZoneWatch;
   limits?: Partial<DnsServerLimits>;
   /** Response rate limiting on UDP (rate-limit.ts); off when undefined. */
   rateLimit?: RateLimitOptions | undefined;
@@ -50,7 +50,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   const responder = createResponder({
     zone: options.zone,
     handlers: options.handlers ?? [],
-    ...(options.storeVersion ? { storeVersion: options.storeVersion } : {}),
+    ...(options.watch ? { watch: options.watch } : {}),
     cacheEntries: limits.cacheEntries,
     cacheBytes: limits.cacheBytes,
     ...(options.onError ? { onError: options.onError } : {}),

@@ -1,6 +1,6 @@
-// The store version the response cache checks on every query, for the SQLite store. It must
-// change on every commit by any connection: this process's store connection or another manager
-// process on the same file.
+// The counter the zone watch (worker/zone/zone-watch.ts) checks before every cached answer, for
+// the SQLite store: it must change on every commit by any connection, this process's store
+// connection or another manager process on the same file, and the watch then reads the journal.
 //
 // In WAL mode (the store's; see sqlite-driver.ts) that is the `iChange` counter of the wal-index
 // header at the start of the `-shm` file, which every writer increments with each transaction
@@ -12,10 +12,9 @@
 // Without a `-shm` file (another journal mode) the pragma is the fallback.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import type { StoreVersion } from './response-cache.ts';
 
 export interface SqliteVersion {
-  version: StoreVersion;
+  version: () => number;
   close(): void;
 }
 

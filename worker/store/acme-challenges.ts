@@ -42,7 +42,7 @@ export async function acmeChallenges(
 }
 
 /** The values of one name, newest first (ties broken by value, so the order is total). */
-function newestOf(db: Kysely<Database>, key: ChallengeKey) {
+export function newestOf(db: Kysely<Database>, key: ChallengeKey) {
   return db
     .selectFrom('acme_challenges')
     .select('value')

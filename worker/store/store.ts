@@ -2,9 +2,9 @@
 // serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
 import { type Compilable, type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { AddressesView } from '../../contract/api.ts';
-import type { AddressTable, Database } from '../../schema/database.ts';
+import type { AddressTable, Database, NodeTable } from '../../schema/database.ts';
 import type { NameKind } from '../names.ts';
-import { acmeChallenges, allAcmeChallenges, revokeAcmeDnsAccounts } from './acme-challenges.ts';
+import { allAcmeChallenges, newestOf, revokeAcmeDnsAccounts } from './acme-challenges.ts';
 import type { AtomicBatch, StoreWriter } from './batch.ts';
 import { precompile } from './precompiled.ts';
 import { MAX_SERIAL } from './serial.ts';
@@ -87,8 +87,25 @@ function toAddresses(row: AddressTable): StoredAddresses {
   };
 }
 
-/** The reads on every report and every DNS cache miss, precompiled (see precompiled.ts). */
-function hotReads(db: Kysely<Database>) {
+/**
+ * The zone's reads, precompiled (see precompiled.ts): what every report and every DNS answer
+ * reads, and the journal the answer caches follow. The Store runs them through Kysely; the
+ * prepared SQLite reads (worker/adapter/sqlite/zone-reads.ts) run the same SQL synchronously.
+ */
+export function zoneReads(db: Kysely<Database>) {
+  const journal = precompile((p: { from: number; to: number }) =>
+    db
+      .selectFrom('address_history')
+      .select(['serial', 'licence', 'node'])
+      .where((eb) => eb.and([eb('serial', '>', p.from), eb('serial', '<=', p.to)])),
+  );
+  // Across the wrap of 2^32 - 1 (RFC 1982) the range is two numeric intervals.
+  const journalWrapped = precompile((p: { from: number; to: number }) =>
+    db
+      .selectFrom('address_history')
+      .select(['serial', 'licence', 'node'])
+      .where((eb) => eb.or([eb('serial', '>', p.from), eb('serial', '<=', p.to)])),
+  );
   return {
     serial: precompile(() => db.selectFrom('zone').select('serial').where('id', '=', 1)),
     licenceHasNodes: precompile((p: { licence: string }) =>
@@ -116,7 +133,39 @@ function hotReads(db: Kysely<Database>) {
         .where('nodes.licence', '=', p.licence)
         .where('nodes.node', '=', p.node),
     ),
+    acmeChallenges: precompile((p: { licence: string; node: string; kind: NameKind }) => newestOf(db, p)),
+    /** The journal rows in (from, to]: the nodes whose addresses those serials changed. */
+    journal: (p: { from: number; to: number }) => (p.from < p.to ? journal(p) : journalWrapped(p)),
   };
+}
+
+/** A row of `zoneReads().journal`, typed. */
+export const journalRowOf = (r: { serial: number | null; licence: string; node: string }): JournalRow => ({
+  serial: Number(r.serial),
+  licence: r.licence,
+  node: r.node,
+});
+
+/** A row of `zoneReads().getNode` as the zone sees it. */
+export function nodeStateOf(
+  row: Pick<NodeTable, 'licence' | 'node' | 'credential_hash' | 'created_at'> & {
+    [K in Exclude<keyof AddressTable, 'licence' | 'node'>]: AddressTable[K] | null;
+  },
+): NodeState {
+  return {
+    licence: row.licence,
+    node: row.node,
+    credentialHash: row.credential_hash,
+    createdAt: Number(row.created_at),
+    addresses: row.private_ipv4 === null ? undefined : toAddresses(row as AddressTable),
+  };
+}
+
+/** One step of the journal: the serial a change produced and the node it changed. */
+export interface JournalRow {
+  serial: number;
+  licence: string;
+  node: string;
 }
 
 /**
@@ -131,12 +180,12 @@ export class Store implements StoreWriter {
   readonly db: Kysely<Database>;
   /** Runs compiled writes atomically; store extensions (ACME, probe reports) write through it too. */
   readonly batch: AtomicBatch;
-  readonly #reads: ReturnType<typeof hotReads>;
+  readonly #reads: ReturnType<typeof zoneReads>;
 
   constructor(db: Kysely<Database>, batch: AtomicBatch) {
     this.db = db;
     this.batch = batch;
-    this.#reads = hotReads(db);
+    this.#reads = zoneReads(db);
   }
 
   #bumpSerial() {
@@ -153,8 +202,15 @@ export class Store implements StoreWriter {
   }
 
   /** ZoneSource: TXT values at `_acme-challenge.<name>` (worker/store/acme-challenges.ts). */
-  acmeChallenges(licence: string, node: string, kind: NameKind): Promise<string[]> {
-    return acmeChallenges(this.db, licence, node, kind);
+  async acmeChallenges(licence: string, node: string, kind: NameKind): Promise<string[]> {
+    const { rows } = await this.db.executeQuery(this.#reads.acmeChallenges({ licence, node, kind }));
+    return rows.map((r) => r.value);
+  }
+
+  /** The journal between two serials (see zoneReads), for stores without prepared reads. */
+  async journal(from: number, to: number): Promise<JournalRow[]> {
+    const { rows } = await this.db.executeQuery(this.#reads.journal({ from, to }));
+    return rows.map(journalRowOf);
   }
 
   /** Every challenge value at once, for listing the whole zone (AXFR, zone files). */
@@ -210,14 +266,7 @@ export class Store implements StoreWriter {
 
   async getNode(licence: string, node: string): Promise<NodeState | undefined> {
     const row = (await this.db.executeQuery(this.#reads.getNode({ licence, node }))).rows[0];
-    if (!row) return undefined;
-    return {
-      licence: row.licence,
-      node: row.node,
-      credentialHash: row.credential_hash,
-      createdAt: Number(row.created_at),
-      addresses: row.private_ipv4 === null ? undefined : toAddresses(row as AddressTable),
-    };
+    return row && nodeStateOf(row);
   }
 
   /** Which node holds this credential hash (to tell "wrong node" from "wrong secret"). */

@@ -6,9 +6,10 @@
 import type { DnsRecord } from '../../dns/message.ts';
 import type { AddressHistoryTable } from '../../schema/database.ts';
 import type { ManagerConfig } from '../config.ts';
-import { nextStoreSerial, serialDistance } from '../store/serial.ts';
+import { serialDistance } from '../store/serial.ts';
 import type { NodeState, Store } from '../store/store.ts';
 import { nodeRecords } from '../zone/records.ts';
+import { journalSteps, MAX_JOURNAL_STEPS } from '../zone/zone-watch.ts';
 
 /** One version step: what left the zone and what entered it between two serials. */
 export interface ZoneDelta {
@@ -18,8 +19,7 @@ export interface ZoneDelta {
   added: DnsRecord[];
 }
 
-/** Past this many steps a full transfer is smaller than the journal walk anyway. */
-export const MAX_JOURNAL_STEPS = 1000;
+export { MAX_JOURNAL_STEPS };
 
 type Side = 'old' | 'new';
 
@@ -90,19 +90,15 @@ export async function journalDeltas(
         : eb.or([eb('serial', '>', from), eb('serial', '<=', to)]),
     )
     .execute();
-  // Journal order is distance from `from` round the circle, not numeric order (RFC 1982 wrap).
-  rows.sort((a, b) => serialDistance(from, Number(a.serial)) - serialDistance(from, Number(b.serial)));
-  const deltas: ZoneDelta[] = [];
+  // A step with no row cannot be replayed: the caller sends the whole zone.
+  const steps = journalSteps(from, to, rows);
+  if (!steps) return undefined;
   let at = from;
-  for (const row of rows) {
-    const serial = Number(row.serial);
-    // Each bump is one batch with at most one history row; a skipped serial is a change the
-    // journal did not record (enrolment, deletion, ACME), so the range cannot be replayed.
-    if (serial !== nextStoreSerial(at)) return undefined;
+  return steps.map((row) => {
     const before = recordsAt(config, row, 'old');
     const after = recordsAt(config, row, 'new');
-    deltas.push({ from: at, to: serial, removed: minus(before, after), added: minus(after, before) });
-    at = serial;
-  }
-  return at === to ? deltas : undefined;
+    const delta = { from: at, to: Number(row.serial), removed: minus(before, after), added: minus(after, before) };
+    at = delta.to;
+    return delta;
+  });
 }

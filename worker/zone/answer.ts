@@ -22,13 +22,20 @@ import type { NameKind } from '../names.ts';
 import type { NodeState } from '../store/store.ts';
 import { apexRecords, appsRecords, canaryRecords, nameServerRecords, nodeRecords, soaRecord } from './records.ts';
 
-/** What the zone needs from storage; the Store provides it, a cache may wrap it. */
+/** A value now, or later: the Store answers through promises, prepared SQLite statements at once. */
+export type Maybe<T> = T | Promise<T>;
+
+/**
+ * What the zone needs from storage: the Store provides it (through Kysely), prepared SQLite
+ * statements provide it synchronously (worker/adapter/sqlite/zone-reads.ts), a wrapper may record
+ * what was read (worker/zone/reads.ts).
+ */
 export interface ZoneSource {
-  serial(): Promise<number>;
-  getNode(licence: string, node: string): Promise<NodeState | undefined>;
-  licenceHasNodes(licence: string): Promise<boolean>;
+  serial(): Maybe<number>;
+  getNode(licence: string, node: string): Maybe<NodeState | undefined>;
+  licenceHasNodes(licence: string): Maybe<boolean>;
   /** TXT values published at `_acme-challenge.<name>` for one of the node's names. */
-  acmeChallenges?(licence: string, node: string, kind: NameKind): Promise<string[]>;
+  acmeChallenges?(licence: string, node: string, kind: NameKind): Maybe<string[]>;
 }
 
 export type Lookup = { status: 'refused' } | { status: 'nxdomain' } | { status: 'exists'; records: DnsRecord[] };
@@ -56,6 +63,11 @@ export class Zone {
   constructor(config: ManagerConfig, source: ZoneSource) {
     this.config = config;
     this.source = source;
+  }
+
+  /** The same zone answering from another source (one that records its reads, for instance). */
+  withSource(source: ZoneSource): Zone {
+    return new Zone(this.config, source);
   }
 
   /** Every record at `name` (owner names spelled as given), or why there are none. */

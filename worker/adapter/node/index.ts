@@ -14,6 +14,7 @@ import type { Store } from '../../store/store.ts';
 import { startPrimary } from '../../transfer/primary.ts';
 import { Zone } from '../../zone/answer.ts';
 import type { DnsHandler } from '../../zone/handler.ts';
+import { ZoneWatch } from '../../zone/zone-watch.ts';
 import { openStore } from '../sqlite/store.ts';
 import { nodePeerAddress } from './conninfo.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
@@ -48,6 +49,9 @@ export interface RunningManager {
   adminToken: string;
   close(): Promise<void>;
 }
+
+/** How often the journal is read where no counter tells of another process's commit (Postgres). */
+const JOURNAL_POLL_MS = 100;
 
 function port(env: Env, key: string, fallback: number): number {
   const raw = env[key];
@@ -102,10 +106,23 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
   const rateLimit = rateLimitFromEnv(env);
   const limits = httpLimitsFromEnv(env);
-  const { store, queuedWrites, close: closeStore } = await openStore(db);
-  const zone = new Zone(config, store);
+  const { store, reads, queuedWrites, close: closeStore } = await openStore(db);
+  const zone = new Zone(config, reads);
   const metrics = new Metrics(Date.now);
   const primary = startPrimary({ env, config, store, zone, log, metrics });
+  // The response cache follows the store's journal: on a SQLite file it checks the wal-index
+  // counter before every cached answer (any process's commit is seen at once), elsewhere it
+  // polls, and this process's own changes are followed as they are made.
+  const version = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
+  const watch =
+    env.HAIRPIN_DNS_CACHE === '0'
+      ? undefined
+      : await ZoneWatch.start({
+          journal: reads,
+          ...(version ? { version: version.version } : {}),
+          onError: (e) => logger.error('dns: failed to follow the zone journal', { error: String(e) }),
+        });
+  if (watch && !version) watch.poll(JOURNAL_POLL_MS);
   const hub = config.relay ? new NodeRelayHub(config.relay) : undefined;
   const app = createApp({
     ...(hub ? { relay: hub } : {}),
@@ -118,7 +135,10 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     logger,
     tcpConnect: nodeTcpConnect,
     hashCredential: async (credential) => createHash('sha256').update(credential).digest('hex'),
-    onZoneChange: primary.zoneChanged,
+    onZoneChange: () => {
+      watch?.changed();
+      primary.zoneChanged();
+    },
   });
   const tls =
     env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
@@ -135,14 +155,13 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     `manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`,
   );
   const dnsHost = env.HAIRPIN_DNS_HOST || '127.0.0.1';
-  // The response cache needs a version it can read on every query; SQLite files have one.
-  const storeVersion = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
   // What is open so far, closed in reverse order by close() or when a later step fails.
   const closers: (() => unknown)[] = [
     () => logger.flush(),
     closeStore,
     () => primary.close(),
-    () => storeVersion?.close(),
+    () => version?.close(),
+    () => watch?.close(),
     () => http.close(),
     () => hub?.close(),
   ];
@@ -159,7 +178,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
       host: dnsHost,
       port: port(env, 'HAIRPIN_DNS_PORT', 5353),
       handlers: [...primary.handlers, ...(options.dnsHandlers ?? [])],
-      ...(storeVersion ? { storeVersion: storeVersion.version } : {}),
+      ...(watch ? { watch } : {}),
       metrics,
       rateLimit,
       onError: (e) => logger.error('dns: failed to answer', { error: (e as Error).stack ?? String(e) }),
@@ -187,7 +206,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     ? `, response rate limit ${rateLimit.rate}/s per /${rateLimit.ipv4Prefix} and /${rateLimit.ipv6Prefix} (slip ${rateLimit.slip})`
     : ', no response rate limit';
   log(
-    `dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${storeVersion ? ', response cache on' : ''}${rrl}`,
+    `dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${watch ? ', response cache on' : ''}${rrl}`,
   );
   return {
     config,

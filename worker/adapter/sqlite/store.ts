@@ -7,11 +7,20 @@ import { readMigrations } from '../../../schema/read-migrations.ts';
 import type { AtomicBatch } from '../../store/batch.ts';
 import { transactionBatch } from '../../store/batch.ts';
 import { Store } from '../../store/store.ts';
+import type { ZoneSource } from '../../zone/answer.ts';
+import type { ZoneJournal } from '../../zone/zone-watch.ts';
 import { sqliteBatch } from './sqlite-batch.ts';
 import { NodeSqliteDialect, openSqlite } from './sqlite-driver.ts';
+import { sqliteZoneReads } from './zone-reads.ts';
 
 export interface OpenedStore {
   store: Store;
+  /**
+   * What the zone answers from and the watch follows: prepared statements read synchronously on a
+   * SQLite file (zone-reads.ts), the Store itself elsewhere (':memory:' has no second connection,
+   * Postgres no synchronous client).
+   */
+  reads: ZoneSource & ZoneJournal;
   /** Writes waiting for their turn (SQLite's group commit); 0 where the database queues them. */
   queuedWrites(): number;
   close(): Promise<void>;
@@ -28,7 +37,8 @@ export async function openStore(location: string): Promise<OpenedStore> {
   let db: Kysely<Database>;
   let batch: AtomicBatch;
   let queuedWrites = () => 0;
-  if (/^postgres(ql)?:\/\//.test(location)) {
+  const postgres = /^postgres(ql)?:\/\//.test(location);
+  if (postgres) {
     const pg = await import('pg');
     // BIGINT columns hold millisecond times and serials, all below 2^53: numbers, not strings.
     pg.default.types.setTypeParser(20, Number);
@@ -44,5 +54,16 @@ export async function openStore(location: string): Promise<OpenedStore> {
     batch = grouped;
   }
   await migrate(db, await readMigrations());
-  return { store: new Store(db, batch), queuedWrites, close: () => db.destroy() };
+  const store = new Store(db, batch);
+  // After the migrations: the read-only connection needs the tables (and the WAL's -shm file).
+  const prepared = location === ':memory:' || location === '' || postgres ? undefined : sqliteZoneReads(db, location);
+  return {
+    store,
+    reads: prepared ?? store,
+    queuedWrites,
+    close: async () => {
+      prepared?.close();
+      await db.destroy();
+    },
+  };
 }
