@@ -345,8 +345,9 @@ export class NodeAgent {
       );
       await this.#deps.sleep(jitterMs, this.#stopping.signal);
     }
-    const names = await this.#namesOnceReachable();
-    if (!names) return;
+    const names = await this.#reportOnceReachable();
+    // stop() may come while the first report is in flight: then nothing more starts.
+    if (!names || this.#stopping.signal.aborted) return;
     this.#deps.log(`agent for ${names.external} / ${names.internal}, manager ${this.config.manager}`);
     const decide = () =>
       this.decidePairing().then(
@@ -357,10 +358,7 @@ export class NodeAgent {
       let ok = true;
       let changed = false;
       try {
-        const result = await this.checkAddresses();
-        changed = result.changed;
-        if (result.reported)
-          this.#deps.log(`reported ${formatAddresses(result.addresses)} (serial ${this.state.lastReport?.serial})`);
+        changed = (await this.#report()).changed;
       } catch (e) {
         ok = false;
         this.#deps.log(`report failed: ${(e as Error).message}`);
@@ -376,6 +374,7 @@ export class NodeAgent {
       return ok;
     };
     this.#polls = new PollLoop(poll, { intervalMs: this.config.pollSeconds * 1000, maxBackoffMs: POLL_BACKOFF_MAX_MS });
+    // The first poll finds the address just reported (nothing to send) and makes the first decision.
     await this.#polls.start();
     // A change of address is reported within seconds, not at the next poll.
     this.#watch = new AddressWatch(this.#deps.detect, () => this.#polls?.wake(), this.#deps.watchMs);
@@ -392,15 +391,32 @@ export class NodeAgent {
     }
   }
 
+  /** checkAddresses(), saying so when it sent a report. */
+  async #report(): Promise<{ changed: boolean }> {
+    const result = await this.checkAddresses();
+    if (result.reported)
+      this.#deps.log(`reported ${formatAddresses(result.addresses)} (serial ${this.state.lastReport?.serial})`);
+    return result;
+  }
+
   /**
-   * The node's names, asked until the manager answers or the agent is stopped. A fleet coming
-   * back after a regional outage meets a busy manager (503 with Retry-After, timeouts): an agent
-   * that gave up after one round of retries would stay down for good. Answers that say the
-   * request itself is wrong (a revoked credential, an unknown node) still end the start.
+   * The first contact: the node's address reported, then its names (the report's answer carries
+   * them: no second call), asked until the manager answers or the agent is stopped. The address
+   * comes first because it is what the zone serves: after a regional outage it is what the
+   * shop's apps wait for, and every other call of the start can wait behind it. A fleet coming
+   * back meets a busy manager (503 with Retry-After, timeouts): an agent that gave up after one
+   * round of retries would stay down for good. A report that fails for another reason (no
+   * address detected yet, a refused credential) is left to the polls, and the names are asked
+   * on their own: answers that say the request itself is wrong (a revoked credential, an unknown
+   * node) end the start there.
    */
-  async #namesOnceReachable(): Promise<NodeNames | undefined> {
+  async #reportOnceReachable(): Promise<NodeNames | undefined> {
     for (let round = 0; !this.#stopping.signal.aborted; round++) {
       try {
+        await this.#report().catch((e: Error) => {
+          if (e instanceof RetryableError) throw e;
+          this.#deps.log(`report failed: ${e.message}`);
+        });
         return await this.names();
       } catch (e) {
         if (!(e instanceof RetryableError)) throw e;

@@ -5,10 +5,11 @@
 // kernel's listen drops over the run, peak RSS. Goal: all current within 60 s, 0 lost, 0 drops.
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { spawnManager } from '../test/support/process.ts';
+import type { CallKind, CallStats, Steps } from './herd-agents.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 2);
@@ -23,6 +24,30 @@ function tcpExt(): Record<string, number> {
     .filter((l) => l.startsWith('TcpExt:'));
   const [names, values] = lines.map((l) => l.split(/\s+/).slice(1));
   return Object.fromEntries(names!.map((n, i) => [n, Number(values![i])]));
+}
+
+/** CPU seconds a process has used (utime + stime from /proc/PID/stat, in clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : Number.NaN;
+}
+
+/** p50 / p90 / p99 / max of `values`, in seconds when they are ms. */
+function spread(values: number[], unit = 1000): string {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return 'none';
+  const f = (v: number) => (v / unit).toFixed(unit === 1 ? 0 : 1);
+  return `n ${sorted.length}, p50 ${f(percentile(sorted, 50))}, p90 ${f(percentile(sorted, 90))}, p99 ${f(percentile(sorted, 99))}, max ${f(sorted.at(-1)!)}`;
 }
 
 function peakRssMb(pid: number): number {
@@ -68,13 +93,15 @@ try {
   console.log(`enrolled ${NODES} nodes in ${((Date.now() - enrolStart) / 1000).toFixed(1)} s`);
   const reader = new DatabaseSync(db, { readOnly: true });
   const current = reader.prepare('SELECT count(*) AS n FROM addresses WHERE licence = ?');
-  const stored = reader.prepare('SELECT private_ipv4 AS ip FROM addresses WHERE licence = ? AND node = ?');
+  const stored = reader.prepare(
+    'SELECT private_ipv4 AS ip, reported_at AS at FROM addresses WHERE licence = ? AND node = ?',
+  );
 
   const workers = await Promise.all(
     Array.from({ length: PROCESSES }, async (_, p) => {
       const child = fork(join(import.meta.dirname, 'herd-agents.ts'), {
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        execArgv: ['--disable-warning=ExperimentalWarning'],
+        execArgv: ['--disable-warning=ExperimentalWarning', ...(process.env.BENCH_AGENT_NODE_OPTIONS?.split(' ') ?? [])],
         env: { ...process.env, BENCH_MANAGER: manager.url },
       });
       // Loaded (TypeScript stripped, modules imported) before any agent starts: the clock measures the herd.
@@ -82,26 +109,66 @@ try {
       const result = new Promise<{
         acknowledged: [string, string][];
         failed: number;
+        /** Agents whose start() had not returned (still retrying their first call). */
+        starting: number;
         firstFailure?: string;
-        statuses: Record<string, number>;
+        calls: Record<CallKind, CallStats>;
+        steps: Steps[];
+        verdicts: Record<string, number>;
+        loopDelayMs: { p50: number; p99: number; max: number };
+        cpuSeconds: number;
       }>((resolve) => child.once('message', resolve as never));
       return { child, result, rss: 0, share: nodes.filter((_, i) => i % PROCESSES === p), p };
     }),
   );
+  const loadBefore = loadavg();
   const before = tcpExt();
+  const managerPid = manager.child.pid!;
+  const cpuAt = () => [cpuSeconds(managerPid), ...workers.map((w) => cpuSeconds(w.child.pid!))];
+  const cpuStart = cpuAt();
   const started = Date.now();
   for (const w of workers)
     w.child.send({ manager: manager.url, dnsPort, dir: join(dir, `agents-${w.p}`), nodes: w.share });
+  // Every 5 s: nodes current, CPU share of the manager and of the agent processes (of one core),
+  // and how long the manager takes to answer /healthz (its event loop as a caller sees it).
+  const timeline: string[] = [];
+  let lastCpu = cpuStart;
+  let lastTick = started;
+  const healthz: number[] = [];
+  const sampleHealth = async () => {
+    const sent = performance.now();
+    const ok = await fetch(`${manager.url}/healthz`, { signal: AbortSignal.timeout(10_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    healthz.push(ok ? performance.now() - sent : Number.POSITIVE_INFINITY);
+  };
   let allCurrentS: number | undefined;
+  let currentAtEnd = 0;
   while (Date.now() - started < DEADLINE_S * 1000) {
     for (const w of workers)
       if (w.child.pid && w.child.exitCode === null) w.rss = Math.max(w.rss, peakRssMb(w.child.pid));
-    if ((current.get(LICENCE) as { n: number }).n >= NODES) {
+    const n = (currentAtEnd = (current.get(LICENCE) as { n: number }).n);
+    if (Date.now() - lastTick >= 5000 || n >= NODES) {
+      const cpu = cpuAt();
+      const wall = (Date.now() - lastTick) / 1000;
+      const share = cpu.map((c, i) => Math.round((100 * (c - lastCpu[i]!)) / wall));
+      const h = healthz.splice(0).sort((a, b) => a - b);
+      timeline.push(
+        `  ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  current ${String(n).padStart(6)}  cpu% manager ${share[0]} agents ${share.slice(1).join('+')}  /healthz ${h.length ? `${percentile(h, 50).toFixed(0)}..${h.at(-1)!.toFixed(0)} ms` : '-'}  load ${loadavg()[0]!.toFixed(1)}`,
+      );
+      lastCpu = cpu;
+      lastTick = Date.now();
+    }
+    if (n >= NODES) {
       allCurrentS = (Date.now() - started) / 1000;
       break;
     }
+    void sampleHealth();
     await new Promise((r) => setTimeout(r, 250));
   }
+  const cpuEnd = cpuAt();
+  for (const w of workers) w.child.send({ finish: true });
   const managerRss = peakRssMb(manager.child.pid!);
   const after = tcpExt();
   const results = await Promise.all(workers.map((w) => w.result));
@@ -110,9 +177,18 @@ try {
     ([node, ip]) => (stored.get(LICENCE, node) as { ip: string } | undefined)?.ip !== ip,
   ).length;
   const statuses: Record<string, number> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  for (const r of results)
+    for (const c of Object.values(r.calls))
+      for (const [k, v] of Object.entries(c.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  // Each agent's steps beside the time the manager stored its address (its own clock, same host).
+  const steps = workers.flatMap((w, i) =>
+    results[i]!.steps.map((s, j) => ({
+      ...s,
+      stored: (stored.get(LICENCE, w.share[j]!.node) as { at: number } | undefined)?.at,
+    })),
+  );
   const failed = results.reduce((s, r) => s + r.failed, 0);
-  const currentAtEnd = (current.get(LICENCE) as { n: number }).n;
+  const starting = results.reduce((s, r) => s + r.starting, 0);
   const drops = after.ListenDrops! - before.ListenDrops!;
   const overflows = after.ListenOverflows! - before.ListenOverflows!;
   reader.close();
@@ -124,17 +200,71 @@ try {
   console.log(
     `herd: ${NODES} nodes, ${PROCESSES} agent processes, start jitter ${process.env.BENCH_START_JITTER ?? 'default'} s, one manager on SQLite`,
   );
+  // The machine may be shared: the load says how much of it the herd had.
   console.log(
-    `all current after: ${allCurrentS === undefined ? `NOT within ${DEADLINE_S} s (${currentAtEnd} current when every agent had finished starting)` : `${allCurrentS.toFixed(1)} s`}`,
+    `load average (1, 5, 15 min): at the start ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} cores`,
   );
   console.log(
-    `reports acknowledged: ${acknowledged.length}; lost: ${lost}; agents whose start failed: ${failed}${results.find((r) => r.firstFailure)?.firstFailure ? ` (first: ${results.find((r) => r.firstFailure)!.firstFailure})` : ''}`,
+    `all current after: ${allCurrentS === undefined ? `NOT within ${DEADLINE_S} s (${currentAtEnd} current then)` : `${allCurrentS.toFixed(1)} s`}`,
+  );
+  console.log(
+    `reports acknowledged: ${acknowledged.length}; lost: ${lost}; agents still starting: ${starting}; whose start failed: ${failed}${results.find((r) => r.firstFailure)?.firstFailure ? ` (first: ${results.find((r) => r.firstFailure)!.firstFailure})` : ''}`,
   );
   console.log(
     `answers to agents by status: ${JSON.stringify(statuses)} (0 = transport error); 503: ${statuses['503'] ?? 0}, 429: ${statuses['429'] ?? 0}`,
   );
   console.log(`kernel listen drops: ${drops} (overflows ${overflows}), host-wide counters over the run`);
   console.log(`peak RSS: manager ${managerRss} MB, agent processes ${workers.map((w) => `${w.rss} MB`).join(', ')}`);
+  console.log(
+    `CPU seconds until all current (or the deadline): manager ${(cpuEnd[0]! - cpuStart[0]!).toFixed(1)}, agent processes ${cpuEnd
+      .slice(1)
+      .map((c, i) => (c - cpuStart[i + 1]!).toFixed(1))
+      .join(' + ')}; wall ${((allCurrentS ?? DEADLINE_S) * 1).toFixed(0)} s on ${cpus().length} cores`,
+  );
+  console.log('timeline (cpu% of one core over the last 5 s):');
+  for (const line of timeline) console.log(line);
+  const since = (key: keyof Steps | 'stored', from?: keyof Steps) =>
+    steps.map((s) => (s[key] === undefined ? Number.NaN : s[key]! - (from ? (s[from] ?? Number.NaN) : started)));
+  console.log('steps, seconds after the herd started (n, p50, p90, p99, max):');
+  console.log(`  first contact (after the start jitter): ${spread(since('contact'))}`);
+  console.log(`  names answered:                         ${spread(since('names'))}`);
+  console.log(`  first report sent:                      ${spread(since('reportSent'))}`);
+  console.log(`  address stored by the manager:          ${spread(since('stored'))}`);
+  console.log(`  report acknowledged:                    ${spread(since('reported'))}`);
+  console.log(`  pairing decided:                        ${spread(since('decided'))}`);
+  console.log(`  probe report stored:                    ${spread(since('probeReported'))}`);
+  console.log('step durations (s):');
+  console.log(`  contact -> names:                       ${spread(since('names', 'contact'))}`);
+  console.log(`  first report sent -> stored:            ${spread(since('stored', 'reportSent'))}`);
+  console.log(`  report acknowledged -> decided:         ${spread(since('decided', 'reported'))}`);
+  console.log(`  decided -> probe report stored:         ${spread(since('probeReported', 'decided'))}`);
+  console.log("agents' calls to the manager (latency of answered calls in ms; transport errors by cause):");
+  for (const kind of ['names', 'report', 'doh', 'probe-report', 'other'] as const) {
+    const merged = {
+      statuses: {} as Record<string, number>,
+      latencies: [] as number[],
+      errors: {} as Record<string, number>,
+    };
+    for (const r of results) {
+      const c = r.calls[kind];
+      for (const [k, v] of Object.entries(c.statuses)) merged.statuses[k] = (merged.statuses[k] ?? 0) + v;
+      merged.latencies.push(...c.latencies);
+      for (const [k, v] of Object.entries(c.errors)) merged.errors[k] = (merged.errors[k] ?? 0) + v;
+    }
+    if (merged.latencies.length === 0 && Object.keys(merged.statuses).length === 0) continue;
+    console.log(
+      `  ${kind.padEnd(12)} ${JSON.stringify(merged.statuses)}; latency ${spread(merged.latencies, 1)}${Object.keys(merged.errors).length ? `; errors ${JSON.stringify(merged.errors)}` : ''}`,
+    );
+  }
+  const verdicts: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.verdicts)) verdicts[k] = (verdicts[k] ?? 0) + v;
+  console.log(`pairing verdicts: ${JSON.stringify(verdicts)}`);
+  console.log(
+    `agent processes' event-loop delay (ms): ${results.map((r) => `p50 ${r.loopDelayMs.p50.toFixed(0)}, p99 ${r.loopDelayMs.p99.toFixed(0)}, max ${r.loopDelayMs.max.toFixed(0)}`).join('; ')}`,
+  );
+
   const met = allCurrentS !== undefined && allCurrentS <= 60 && lost === 0 && drops === 0;
   console.log(`goal: all current within 60 s, 0 lost, 0 listen drops -> ${met ? 'met' : 'NOT met'}`);
 } finally {

@@ -254,7 +254,32 @@ describe('NodeAgent', () => {
     expect((await manager.store.getNode('1234', 'nur31'))?.addresses?.privateIpv4).toBe(addresses.privateIpv4);
   });
 
-  it('keeps asking for its names until the manager answers, instead of giving up after one round of retries', async () => {
+  it('reports its address as its first call: the answer carries its names, no read of the node comes first', async () => {
+    const nodeCredential = await manager.enrol('1234', 'nur42');
+    // The node route's reads so far, from the manager's own request counter.
+    const reads = () =>
+      Number(
+        /hairpin_http_requests_total\{route="\/v1\/licences\/:licence\/nodes\/:node",method="GET",status="200"\} (\d+)/.exec(
+          manager.metrics.render(),
+        )?.[1] ?? 0,
+      );
+    const lines: string[] = [];
+    const before = reads();
+    const agent = new NodeAgent(
+      { ...config, node: 'nur42', credential: nodeCredential, certDir: join(dir, 'report-first'), pollSeconds: 3600 },
+      { detect: async () => addresses, log: (line) => lines.push(line) },
+    );
+    await agent.start();
+    await agent.stop();
+    expect(reads()).toBe(before);
+    expect(lines.findIndex((l) => l.startsWith('reported '))).toBeLessThan(
+      lines.findIndex((l) => l.startsWith('agent for ')),
+    );
+    expect((await agent.names()).internal).toBe('i-nur42.pl-1234.example.test');
+    expect((await manager.store.getNode('1234', 'nur42'))?.addresses?.privateIpv4).toBe(addresses.privateIpv4);
+  });
+
+  it('keeps trying its first report until the manager answers, instead of giving up after one round of retries', async () => {
     const nodeCredential = await manager.enrol('1234', 'nur41');
     // The manager is down (refused) until the agent has waited three times, then reachable
     // through a plain TCP forwarder on the port the agent was given.
