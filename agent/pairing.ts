@@ -102,6 +102,11 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
         `The shop's resolver serves its own data for ${zone} (a local zone of that name, a blocklist): remove it, or forward ${zone} to the public DNS.`,
         ...rebind.slice(1),
       ];
+    case 'dns64':
+      return [
+        "The shop's resolver synthesises IPv6 addresses (DNS64, meant for IPv6-only networks): devices that prefer IPv6 go through NAT64, where the node's private address is never reachable. Give the LAN a resolver without DNS64 (the box's own), or keep the external name.",
+        ...rebind.slice(2),
+      ];
     case 'stale-cache':
       return [
         "The resolver still holds an answer from before the node reported: it expires by itself (pair again in a minute), or flush the router's DNS cache.",

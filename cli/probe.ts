@@ -1,10 +1,12 @@
 // `hairpin probe <name>`: does this internal name resolve through this resolver, and if not, why.
 import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
+import { IPV4ONLY_ARPA, prefixText } from '../probe/dns64.ts';
 import { dohTransport } from '../probe/doh.ts';
 import type { Observation } from '../probe/observe.ts';
 import { type ProbeResult, probeNode } from '../probe/probe.ts';
 import { postProbeReport } from '../probe/report.ts';
 import type { DnsTransport } from '../probe/transport.ts';
+import { VERDICT_CODES } from '../probe/verdicts.ts';
 import { defineCommand, managerUrl, UsageError } from './command.ts';
 
 function observed(o: Observation): string {
@@ -37,7 +39,9 @@ export function formatProbe(result: ProbeResult): string {
         .trimEnd(),
     )
     .join('\n');
-  return `${result.name} through ${result.resolver} (truth: ${result.truth})\n\nverdict: ${result.verdict} — ${result.reason}\n\n${table}\n\n${result.elapsedMs} ms`;
+  const nat64 = result.dns64.prefixes.map(prefixText).join(', ');
+  const dns64 = nat64 ? `\nDNS64: NAT64 prefix ${nat64} (from ${IPV4ONLY_ARPA} AAAA)` : '';
+  return `${result.name} through ${result.resolver} (truth: ${result.truth})\n\nverdict: ${result.verdict} — ${result.reason}${dns64}\n\n${table}\n\n${result.elapsedMs} ms`;
 }
 
 export const command = defineCommand({
@@ -46,9 +50,8 @@ export const command = defineCommand({
                     [--report --licence L --node N [--network-label text]]
 
 Asks the manager (DoH, the truth) and the resolver (default: the system's, from /etc/resolv.conf)
-for the name's A, AAAA and TXT, the zone's canaries and the external name, and prints a verdict:
-ok, filtered-servfail, filtered-nodata, filtered-refused, nxdomain, not-published, mismatch,
-timeout or unreachable.
+for the name's A, AAAA and TXT, the zone's canaries and the external name (and the resolver alone
+for ipv4only.arpa: DNS64), and prints a verdict: ${VERDICT_CODES.join(', ')}.
 
 --doh defaults to the manager's /dns-query: $HAIRPIN_MANAGER_URL, else http://127.0.0.1:$HAIRPIN_HTTP_PORT (8787).
 --report posts the result to the manager ($HAIRPIN_MANAGER_URL) as node N of licence L, with the

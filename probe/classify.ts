@@ -4,8 +4,9 @@
 // or failed vouches for nothing. The zone's SOA (owner, name server, contact, serial) tells a
 // negative answer the zone gave (and how old it is) from one the resolver made up. Pure functions.
 import { parseControl } from '../contract/control.ts';
-import { canonicalIpv6 } from '../dns/address.ts';
+import { canonicalIpv6, isNonPublicIpv4 } from '../dns/address.ts';
 import { serialBefore } from '../dns/serial.ts';
+import { type Nat64Prefix, prefixText, synthesisedFrom } from './dns64.ts';
 import type { Observation, RecordEvidence } from './observe.ts';
 import type { Verdict } from './verdicts.ts';
 
@@ -29,6 +30,11 @@ export interface JudgeContext {
   control?: Observation;
   /** The manager's SOA, for judging negative answers. */
   zone?: ZoneEvidence;
+  /**
+   * For an AAAA: the NAT64 prefixes the resolver's DNS64 uses (probe/dns64.ts) and the A records
+   * the manager publishes on the same name, to recognise an AAAA made from them.
+   */
+  dns64?: { prefixes: readonly Nat64Prefix[]; published: readonly string[] };
 }
 
 /** RFC 8914 §5.2: 15 Blocked, 16 Censored, 17 Filtered, 18 Prohibited — a policy said no. */
@@ -154,6 +160,9 @@ export function judgeAddress(truth: Observation, seen: Observation, context: Jud
     };
   }
   const expected = answerData(truth);
+  // Before "not published": a DNS64 makes an AAAA up where the manager publishes none.
+  const synthesised = answerData(seen).join() === expected.join() ? undefined : judgeSynthesised(seen, context);
+  if (synthesised) return synthesised;
   if (expected.length === 0) {
     const why =
       truth.rcode === 'NXDOMAIN'
@@ -243,6 +252,25 @@ export function judgeAddress(truth: Observation, seen: Observation, context: Jud
     reason: partial
       ? `partial answer: ${got.join(', ')} of ${expected.join(', ')}`
       : `${seen.type} ${got.join(', ')} where the manager publishes ${expected.join(', ')}: stale or rewritten`,
+  };
+}
+
+/**
+ * An AAAA the resolver's DNS64 made from the name's published A (RFC 6052): through NAT64 a
+ * public IPv4 address is reached, a private one never (the NAT64 sits on the carrier's side and
+ * routes to the internet, where RFC 1918 addresses lead nowhere).
+ */
+function judgeSynthesised(seen: Observation, { dns64 }: JudgeContext): Judgement | undefined {
+  if (!dns64 || seen.type !== 'AAAA' || !answered(seen, 'NOERROR')) return undefined;
+  const got = answerData(seen);
+  const made = synthesisedFrom(got, dns64.prefixes, dns64.published);
+  if (!made) return undefined;
+  const what = `AAAA ${got.join(', ')} synthesised by DNS64 (${prefixText(made.prefix)}) from the published A ${made.ipv4.join(', ')}`;
+  const lost = made.ipv4.filter(isNonPublicIpv4);
+  if (lost.length === 0) return { verdict: 'ok', reason: `${what}: reached through NAT64` };
+  return {
+    verdict: 'dns64',
+    reason: `${what}: behind NAT64 the private address ${lost.join(', ')} is never reachable; the external name is the path`,
   };
 }
 

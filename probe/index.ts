@@ -2,6 +2,7 @@
 
 export { CANARIES } from '../dns/canary.ts';
 export { type Judgement, judgeAddress, judgeText } from './classify.ts';
+export { discoverPrefixes, IPV4ONLY_ARPA, type Nat64Prefix, synthesise } from './dns64.ts';
 export { dohTransport } from './doh.ts';
 export { ProbeError, type ProbeErrorCode } from './errors.ts';
 export {

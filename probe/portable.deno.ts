@@ -93,7 +93,7 @@ Deno.test('deno: parsers and the verdict vocabulary', () => {
     'resolv.conf',
   );
   assertEqual(parseResolverAddress('[::1]:5353'), { host: '::1', port: 5353 }, 'resolver address');
-  assertEqual(VERDICT_CODES.length, 12, 'verdict count');
+  assertEqual(VERDICT_CODES.length, 13, 'verdict count');
 });
 
 Deno.test('deno: DoH truth and DoH resolver → ok; SERVFAIL filter → filtered-servfail', async () => {

@@ -4,7 +4,8 @@
 import { CANARIES } from '../dns/canary.ts';
 import type { RecordType } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
-import { type Judgement, judgeAddress, judgeText, soaEvidence, type ZoneEvidence } from './classify.ts';
+import { answerData, type Judgement, judgeAddress, judgeText, soaEvidence, type ZoneEvidence } from './classify.ts';
+import { discoverPrefixes, IPV4ONLY_ARPA, type Nat64Prefix, prefixText } from './dns64.ts';
 import { type Observation, observe } from './observe.ts';
 import type { DnsTransport } from './transport.ts';
 
@@ -28,6 +29,11 @@ export interface ProbeResult extends Judgement {
   soa?: ZoneEvidence;
   /** The resolver's answer to `version.bind CH TXT`, a question it answers itself (or refuses): is it alive? */
   liveness: Observation;
+  /**
+   * RFC 7050 discovery: the resolver's answer to `ipv4only.arpa AAAA` and the NAT64 prefixes
+   * found in it (empty: no DNS64 on this network).
+   */
+  dns64: { prefixes: Nat64Prefix[]; observation: Observation };
   checks: Check[];
   startedAt: string;
   elapsedMs: number;
@@ -72,7 +78,7 @@ function alive(liveness: Observation): boolean {
   return liveness.outcome === 'answer' || liveness.outcome === 'bad-response';
 }
 
-function summary(checks: Check[], liveness: Observation): Judgement {
+function summary(checks: Check[], liveness: Observation, prefixes: readonly Nat64Prefix[]): Judgement {
   const by = (role: CheckRole, type: string) => checks.find((c) => c.role === role && c.type === type);
   const main = by('internal', 'A')!;
   const notes: string[] = [];
@@ -81,9 +87,25 @@ function summary(checks: Check[], liveness: Observation): Judgement {
   for (const [role, type, label] of [
     ['internal', 'AAAA', 'AAAA'],
     ['external', 'A', 'external'],
+    ['external', 'AAAA', 'external AAAA'],
   ] as const) {
     const other = by(role, type);
-    if (other && other.verdict !== 'ok' && other.verdict !== 'not-published') notes.push(`${label} ${other.verdict}`);
+    const expected = ['ok', 'not-published', ...(role === 'internal' && prefixes.length ? ['dns64'] : [])];
+    if (other && !expected.includes(other.verdict)) notes.push(`${label} ${other.verdict}`);
+  }
+  if (prefixes.length > 0) {
+    const nat64 = prefixes.map(prefixText).join(', ');
+    if (main.verdict === 'ok') {
+      // The A resolves, but a device on this network has IPv6 only: it reaches IPv4 through the
+      // carrier's NAT64, on the internet side, where a private address leads nowhere.
+      const aaaa = by('internal', 'AAAA');
+      const made = aaaa?.verdict === 'dns64' ? ` (${aaaa.reason})` : '';
+      return {
+        verdict: 'dns64',
+        reason: `${main.reason}, but the resolver synthesises IPv6 (DNS64, NAT64 prefix ${nat64})${made}: on an IPv6-only network the private address is never reachable; the external name is the path${notes.length ? ` [${notes.join(', ')}]` : ''}`,
+      };
+    }
+    notes.push(`DNS64 ${nat64}`);
   }
   const canary = by('canary-private', 'A');
   if (canary && main.verdict !== 'ok') notes.push(`private canary ${canary.verdict}`);
@@ -145,8 +167,10 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
     { role: 'internal', name: internal, type: 'AAAA' },
     { role: 'internal', name: internal, type: 'TXT' },
   ];
-  if (options.names.external)
-    questions.push({ role: 'external', name: normalizeName(options.names.external), type: 'A' });
+  if (options.names.external) {
+    const external = normalizeName(options.names.external);
+    questions.push({ role: 'external', name: external, type: 'A' }, { role: 'external', name: external, type: 'AAAA' });
+  }
   if (zone) {
     questions.push(
       { role: 'canary-private', name: `${CANARIES.private}.${zone}`, type: 'A' },
@@ -155,6 +179,7 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
     );
   }
   const liveness = observe(options.resolver, 'version.bind', 'TXT', { ...bounds, qclass: 'CH', attempts: 1 });
+  const nat64 = observe(options.resolver, IPV4ONLY_ARPA, 'AAAA', bounds);
   const pairs = await Promise.all(
     questions.map(async (q) => {
       const [truth, resolver] = await Promise.all([
@@ -170,19 +195,32 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
     control: pairs.find((p) => p.role === 'internal' && p.type === 'TXT')!.resolver,
     ...(soa ? { zone: soa } : {}),
   };
+  const dns64 = await nat64;
+  const prefixes = discoverPrefixes(dns64);
+  // An AAAA is recognised as DNS64's making from the A the manager publishes on the same name.
+  const published = (name: string) => {
+    const a = pairs.find((p) => p.name === name && p.type === 'A');
+    return a ? answerData(a.truth) : [];
+  };
   const checks: Check[] = pairs.map((p) => ({
     ...p,
-    ...(p.type === 'TXT' ? judgeText(p.truth, p.resolver, context) : judgeAddress(p.truth, p.resolver, context)),
+    ...(p.type === 'TXT'
+      ? judgeText(p.truth, p.resolver, context)
+      : judgeAddress(p.truth, p.resolver, {
+          ...context,
+          ...(p.type === 'AAAA' && prefixes.length ? { dns64: { prefixes, published: published(p.name) } } : {}),
+        })),
   }));
   const live = await liveness;
   return {
-    ...summary(checks, live),
+    ...summary(checks, live, prefixes),
     name: internal,
     zone: zone ?? '',
     resolver: options.resolver.label,
     truth: options.truth.label,
     ...(soa ? { soa } : {}),
     liveness: live,
+    dns64: { prefixes, observation: dns64 },
     checks,
     startedAt,
     elapsedMs: Math.round(performance.now() - started),

@@ -19,6 +19,14 @@ export const VERDICT_INFO = {
     evidence: 'NOERROR with the same address set as the manager (a CNAME chain followed to its end)',
     action: 'nothing: the internal name works on this network',
   },
+  dns64: {
+    meaning:
+      'the resolver synthesises IPv6 addresses (DNS64: an IPv6-only network behind NAT64), where a private IPv4 address is never reachable',
+    evidence:
+      "an AAAA for ipv4only.arpa carrying 192.0.0.170/171 (RFC 7050, the NAT64 prefix), and the internal name's A as published or its AAAA made of that prefix and the published RFC 1918 address (RFC 6052)",
+    action:
+      'the external name is the path on this network (through NAT64); the internal name works only on a LAN with IPv4 and a resolver without DNS64',
+  },
   'filtered-servfail': {
     meaning: 'the resolver answers SERVFAIL for the private address (Free, BIND deny-answer-addresses)',
     evidence:

@@ -16,6 +16,7 @@ export type ResolverKind =
   | 'unbound-private-ula'
   | 'unbound-local-zone'
   | 'unbound-doh'
+  | 'unbound-dns64'
   | 'dnsmasq'
   | 'dnsmasq-stop-dns-rebind'
   | 'named'
@@ -31,6 +32,27 @@ export interface RunningResolver {
 }
 
 const PRIVATE_V4 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+
+/** The NAT64 prefix `unbound-dns64` synthesises with: the well-known one (RFC 6052 §2.1). */
+export const NAT64_PREFIX = '64:ff9b::/96';
+
+/**
+ * `ipv4only.arpa` as the arpa servers serve it (RFC 7050 §2.2: A records only), so that the
+ * probe's DNS64 question gets the internet's answer on a machine with no way out.
+ */
+const IPV4ONLY = ['192.0.0.170', '192.0.0.171'];
+function ipv4onlyZone(dir: string): string {
+  const file = join(dir, 'ipv4only.arpa.zone');
+  writeFileSync(
+    file,
+    `$ORIGIN ipv4only.arpa.
+@ 3600 IN SOA ns.ipv4only.arpa. nobody.ipv4only.arpa. 1 3600 600 86400 3600
+@ 3600 IN NS ns.ipv4only.arpa.
+${IPV4ONLY.map((a) => `@ 3600 IN A ${a}`).join('\n')}
+`,
+  );
+  return file;
+}
 const PRIVATE_V6 = ['fc00::/7', 'fe80::/10'];
 
 function config(
@@ -46,7 +68,8 @@ function config(
     case 'unbound-private-address':
     case 'unbound-private-ula':
     case 'unbound-local-zone':
-    case 'unbound-doh': {
+    case 'unbound-doh':
+    case 'unbound-dns64': {
       const ranges =
         kind === 'unbound-private-address'
           ? [...PRIVATE_V4, ...PRIVATE_V6]
@@ -70,6 +93,9 @@ function config(
           'http-notls-downstream: yes',
           'http-endpoint: "/dns-query"',
         );
+      // An IPv6-only network's resolver (a mobile carrier's): AAAA made up from every A.
+      if (kind === 'unbound-dns64') lines.push('module-config: "dns64 iterator"', `dns64-prefix: ${NAT64_PREFIX}`);
+      else lines.push('module-config: "iterator"');
       const filter = lines.map((l) => `  ${l}`).join('\n');
       writeFileSync(
         join(dir, 'unbound.conf'),
@@ -84,13 +110,19 @@ function config(
   pidfile: "${dir}/unbound.pid"
   use-syslog: no
   verbosity: 0
-  module-config: "iterator"
   local-zone: "test." nodefault
   domain-insecure: "${zone}"
 ${filter}
 stub-zone:
   name: "${zone}"
   stub-addr: 127.0.0.1@${authority}
+# As if from upstream (for-upstream), so the module stack (DNS64) sees it as it would the arpa servers' answer.
+auth-zone:
+  name: "ipv4only.arpa"
+  zonefile: "${ipv4onlyZone(dir)}"
+  for-downstream: no
+  for-upstream: yes
+  fallback-enabled: no
 `,
       );
       return { cmd: 'unbound', args: ['-d', '-c', join(dir, 'unbound.conf')] };
@@ -109,6 +141,7 @@ stub-zone:
           '--listen-address=127.0.0.1',
           '--bind-interfaces',
           `--pid-file=${dir}/dnsmasq.pid`,
+          ...IPV4ONLY.map((a) => `--host-record=ipv4only.arpa,${a}`),
           '--user=root',
           ...(kind === 'dnsmasq-stop-dns-rebind' ? ['--stop-dns-rebind'] : []),
         ],
@@ -137,6 +170,7 @@ stub-zone:
 };
 controls { };
 zone "${zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${authority}; }; };
+zone "ipv4only.arpa" { type primary; file "${ipv4onlyZone(dir)}"; };
 `,
       );
       return { cmd: 'named', args: ['-g', '-4', '-c', join(dir, 'named.conf')] };

@@ -253,7 +253,7 @@ describe.skipIf(!have)('support page in Chromium', () => {
               resolved: sum(entry.verdicts, ['ok']),
               filtered: sum(entry.verdicts, ['filtered-servfail', 'filtered-nodata', 'filtered-refused', 'nxdomain']),
               timeout: sum(entry.verdicts, ['timeout']),
-              other: sum(entry.verdicts, ['not-published', 'mismatch', 'unreachable']),
+              other: sum(entry.verdicts, ['not-published', 'mismatch', 'unreachable', 'dns64']),
             },
           });
         }

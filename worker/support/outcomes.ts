@@ -14,7 +14,7 @@ export const OUTCOMES = {
     verdicts: ['filtered-servfail', 'filtered-nodata', 'filtered-refused', 'nxdomain'],
   },
   timeout: { label: 'timed out', colour: '#455a64', verdicts: ['timeout'] },
-  other: { label: 'other', colour: '#f9a825', verdicts: ['not-published', 'mismatch', 'unreachable'] },
+  other: { label: 'other', colour: '#f9a825', verdicts: ['not-published', 'mismatch', 'unreachable', 'dns64'] },
 } as const satisfies Record<string, { label: string; colour: string; verdicts: readonly Verdict[] }>;
 
 export type Outcome = keyof typeof OUTCOMES;

@@ -11,6 +11,7 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 /** One colour per verdict: greens pass, reds and oranges are filters, greys are "nothing to see". */
 export const COLOURS: Record<Verdict, string> = {
   ok: '#2e7d32',
+  dns64: '#00838f',
   'filtered-servfail': '#c62828',
   'filtered-nodata': '#ef6c00',
   'filtered-refused': '#ad1457',
