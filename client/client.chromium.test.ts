@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../lab/chromium.ts';
 import { createTestPki, type TestPki } from '../lab/pki.ts';
-import { startTestNode, type TestNode } from '../test/support/node-server.ts';
+import { startNamedNodes, type TestNode } from '../test/support/node-server.ts';
 import { browserBundle } from './bundle.ts';
 
 // Debian's Chromium through playwright-core. Loopback servers play the three parties: the app
@@ -27,20 +27,7 @@ beforeAll(async () => {
   const appCert = pki.issue([app]);
   const nodeCert = pki.issue([names.external, names.internal]);
   const clientJs = await browserBundle();
-  internal = await startTestNode({
-    host: '127.0.0.2',
-    hostname: names.internal,
-    tls: nodeCert,
-    names,
-    label: 'internal',
-  });
-  external = await startTestNode({
-    host: '127.0.0.1',
-    hostname: names.external,
-    tls: nodeCert,
-    names,
-    label: 'external',
-  });
+  ({ internal, external } = await startNamedNodes(names, nodeCert));
   // The service worker of an app that knows nothing of hairpin: it only calls /api/….
   const swJs = await browserBundle(`import { routeThroughHairpin } from './index.ts';
     routeThroughHairpin(self, { mountPoint: ${JSON.stringify(`${internal.origin}/`)}, otherOrigin: ${JSON.stringify(external.origin)}, pathPrefix: '/api/', storage: null });

@@ -9,6 +9,7 @@
  *   const stock = await (await client.fetch('/v1/stock')).json();
  */
 
+export { type AppShellOptions, type AppShellScopeLike, type ExtendableEventLike, keepAppShell } from './app-shell.ts';
 export { classify, type Failure, type FailureKind } from './classify.ts';
 export {
   AllOriginsFailed,
@@ -21,14 +22,6 @@ export {
 export { OriginSwitchEvent, type SwitchReason, TransportFailureEvent } from './events.ts';
 export { createHairpinClient, HairpinClient, type HairpinClientOptions } from './failover-fetch.ts';
 export { IDENTITY_PATH, type NodeIdentity, verifyIdentity } from './identity.ts';
-export {
-  type LastKnownAddressOptions,
-  type LookupAddress,
-  type LookupCallback,
-  type LookupFunction,
-  type LookupOptions,
-  lastKnownAddress,
-} from './last-known-address.ts';
 export { nodeOrigins } from './origins.ts';
 export { routeThroughHairpin, type ServiceWorkerRouteOptions } from './service-worker.ts';
 export type { OriginStorage } from './storage.ts';

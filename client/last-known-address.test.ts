@@ -9,14 +9,8 @@ import { createTestPki, type TestPki } from '../lab/pki.ts';
 import { freePort } from '../test/support/net.ts';
 import { startTestNode } from '../test/support/node-server.ts';
 import { classify } from './classify.ts';
-import {
-  createHairpinClient,
-  type LookupAddress,
-  type LookupFunction,
-  lastKnownAddress,
-  type OriginStorage,
-  type OriginSwitchEvent,
-} from './index.ts';
+import { createHairpinClient, type OriginStorage, type OriginSwitchEvent } from './index.ts';
+import { type LookupAddress, type LookupFunction, lastKnownAddress } from './last-known-address.ts';
 
 const INTERNAL = 'i-nur1.pl-1234.example.test';
 const EXTERNAL = 'nur1.pl-1234.example.test';

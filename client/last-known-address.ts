@@ -62,6 +62,7 @@ const MAX_ADDRESSES = 8;
  * @example
  *   import { lookup } from 'node:dns';
  *   import { Agent } from 'undici';
+ *   import { lastKnownAddress } from '@hairpin/client/last-known-address';
  *   const addresses = lastKnownAddress({ lookup, names: ['i-nur1.pl-1234.example.test'] });
  *   const dispatcher = new Agent({ connect: { lookup: addresses.lookup } });
  *   createHairpinClient({ mountPoint, fetch: (input, init) => fetch(input, { ...init, dispatcher } as RequestInit) });

@@ -61,13 +61,19 @@ function nodeUrl(
   const url = new URL(request.url);
   if (client.origins.includes(url.origin)) return url.href;
   if (!prefix || url.origin !== ownOrigin) return undefined;
-  // Whole path segments: `/api` and `/api/` both take `/api/v1` and `/api`, never `/apiary`.
+  const rest = underPrefix(url.pathname, prefix);
+  if (rest === undefined) return undefined;
+  return new URL(withSlash(client.mountPoint.pathname) + rest + url.search, client.mountPoint).href;
+}
+
+/**
+ * The path below `prefix` (without a leading slash), or undefined when `pathname` is not under it.
+ * Whole path segments: `/api` and `/api/` both take `/api/v1` and `/api`, never `/apiary`.
+ */
+export function underPrefix(pathname: string, prefix: string): string | undefined {
   const dir = withSlash(prefix);
-  if (url.pathname !== dir.slice(0, -1) && !url.pathname.startsWith(dir)) return undefined;
-  return new URL(
-    withSlash(client.mountPoint.pathname) + url.pathname.slice(dir.length - 1).replace(/^\/+/, '') + url.search,
-    client.mountPoint,
-  ).href;
+  if (pathname !== dir.slice(0, -1) && !pathname.startsWith(dir)) return undefined;
+  return pathname.slice(dir.length - 1).replace(/^\/+/, '');
 }
 
 function withSlash(path: string): string {

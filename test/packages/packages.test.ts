@@ -134,6 +134,8 @@ describe('@hairpin/client, packed and installed into an empty project', () => {
     const listing = run('tar', ['-tzf', tarballs['@hairpin/client']!], work).split('\n').filter(Boolean);
     expect(listing).toContain('package/dist/index.js');
     expect(listing).toContain('package/dist/index.d.ts');
+    expect(listing).toContain('package/dist/last-known-address.js');
+    expect(listing).toContain('package/dist/last-known-address.d.ts');
     expect(listing).toContain('package/README.md');
     expect(listing.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
@@ -151,6 +153,11 @@ describe('@hairpin/client, packed and installed into an empty project', () => {
     } finally {
       await internal.start();
     }
+    // The Node-only helper is an entry of its own (a browser bundle of the main one never has it).
+    const lookup = `import { lastKnownAddress } from '@hairpin/client/last-known-address';
+      const { lookup } = lastKnownAddress({ lookup: (name, options, callback) => callback(null, [{ address: '127.0.0.2', family: 4 }]) });
+      lookup('i-nur1.pl-1234.example.test', {}, (error, address) => console.log(address));`;
+    expect(await node(lookup)).toBe('127.0.0.2');
   });
 
   it('type-checks in a TypeScript app (NodeNext resolution, strict)', () => {

@@ -113,6 +113,19 @@ export async function startTestNode(options: TestNodeOptions): Promise<TestNode>
   };
 }
 
+/**
+ * A node's two origins on loopback under their names, as a browser test maps them: the internal
+ * one on 127.0.0.2 (the LAN), the external one on 127.0.0.1, one certificate for both names.
+ */
+export async function startNamedNodes(
+  names: { external: string; internal: string },
+  tls: { key: string; cert: string },
+): Promise<{ internal: TestNode; external: TestNode }> {
+  const internal = await startTestNode({ host: '127.0.0.2', hostname: names.internal, tls, names, label: 'internal' });
+  const external = await startTestNode({ host: '127.0.0.1', hostname: names.external, tls, names, label: 'external' });
+  return { internal, external };
+}
+
 /** A listener that accepts connections and never answers: a silently dropping path. */
 export async function startSilentListener(
   host: string,
