@@ -42,7 +42,7 @@ export interface AgentConfig {
   /**
    * Seconds after which an unchanged report is repeated. The manager takes the public address
    * from the report's source, which the node cannot see change: this bounds how long the
-   * external name points at an old WAN address. An unchanged report is one row update on the
+   * external name points at an old WAN address. An unchanged report is at most one row update on the
    * manager (no history row, no serial bump).
    */
   reportEverySeconds: number;

@@ -146,6 +146,7 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         serial: number;
         changed: boolean;
         records: { name: string; type: string; data: string }[];
+        addresses: { reportedAt: string };
       };
       expect(body.changed).toBe(true);
       expect(body.serial).toBeGreaterThan(before);
@@ -177,7 +178,18 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         publicIpv4: '203.0.113.7',
         privateIpv6: 'fd00::5',
       });
-      expect(((await same.json()) as { changed: boolean; serial: number }).changed).toBe(false);
+      const unchanged = (await same.json()) as {
+        changed: boolean;
+        serial: number;
+        addresses: { reportedAt: string };
+      };
+      expect(unchanged.changed).toBe(false);
+      // Liveness only: the serial stays, and within the minute nothing is written at all.
+      expect(unchanged.serial).toBe(body.serial);
+      expect(unchanged.addresses.reportedAt).toBe(body.addresses.reportedAt);
+      const after = await state(licence, 'nur1');
+      expect(after.serial).toBe(body.serial);
+      expect(after.addresses?.reportedAt).toBe(body.addresses.reportedAt);
     });
 
     it('keeps the address history, old → new, with the source address', async () => {

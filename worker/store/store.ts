@@ -46,6 +46,12 @@ export interface ReportInput {
   at: number;
 }
 
+/**
+ * How stale `reported_at` may be before an unchanged report writes it: liveness to the minute,
+ * and a burst of identical reports (retries, a flapping agent) costs no write at all.
+ */
+export const REPORTED_AT_RESOLUTION_MS = 60_000;
+
 /** The values a report may keep, by their column. */
 const KEPT_COLUMNS = {
   privateIpv4: 'private_ipv4',
@@ -169,6 +175,42 @@ export interface JournalRow {
 }
 
 /**
+ * Liveness of an unchanged report: the time and source, only while the row still holds the
+ * addresses the report was compared with (null-safe: IS DISTINCT FROM, as in the migrations).
+ */
+function touchReport(db: Kysely<Database>) {
+  return precompile(
+    (p: {
+      licence: string;
+      node: string;
+      at: number;
+      source: string | null;
+      privateIpv4: string;
+      privateIpv6: string | null;
+      publicIpv4: string | null;
+      publicIpv6: string | null;
+      port: number | null;
+    }) =>
+      db
+        .updateTable('addresses')
+        .set({ reported_at: p.at, source_address: p.source })
+        .where('licence', '=', p.licence)
+        .where('node', '=', p.node)
+        .where((eb) =>
+          eb.not(
+            eb.or([
+              eb('private_ipv4', 'is distinct from', p.privateIpv4),
+              eb('private_ipv6', 'is distinct from', p.privateIpv6),
+              eb('public_ipv4', 'is distinct from', p.publicIpv4),
+              eb('public_ipv6', 'is distinct from', p.publicIpv6),
+              eb('port', 'is distinct from', p.port),
+            ]),
+          ),
+        ),
+  );
+}
+
+/**
  * The manager's data.
  *
  * ```ts
@@ -181,11 +223,13 @@ export class Store implements StoreWriter {
   /** Runs compiled writes atomically; store extensions (ACME, probe reports) write through it too. */
   readonly batch: AtomicBatch;
   readonly #reads: ReturnType<typeof zoneReads>;
+  readonly #touch: ReturnType<typeof touchReport>;
 
   constructor(db: Kysely<Database>, batch: AtomicBatch) {
     this.db = db;
     this.batch = batch;
     this.#reads = zoneReads(db);
+    this.#touch = touchReport(db);
   }
 
   #bumpSerial() {
@@ -389,6 +433,37 @@ export class Store implements StoreWriter {
    * row's presence is what the serial bump keys on.
    */
   async report(input: ReportInput, historyId: string, signal?: AbortSignal): Promise<ReportResult> {
+    return (await this.#unchangedReport(input, signal)) ?? this.#changedReport(input, historyId, signal);
+  }
+
+  /**
+   * A report that changes nothing the zone serves is liveness only: no history row, no serial
+   * move, so no answer anywhere is invalidated. Within REPORTED_AT_RESOLUTION_MS of the stored
+   * time, from the same source, it writes nothing at all; past it, one UPDATE of the time and
+   * source, guarded by the addresses it compared (a change that won the race makes it a no-op,
+   * and the report then takes the full batch). Undefined when the report is a change.
+   */
+  async #unchangedReport(input: ReportInput, signal?: AbortSignal): Promise<ReportResult | undefined> {
+    const stored = (await this.getNode(input.licence, input.node))?.addresses;
+    if (!stored) return undefined;
+    for (const key of Object.keys(KEPT_COLUMNS) as Kept[])
+      if (input[key] !== undefined && input[key] !== stored[key]) return undefined;
+    const fresh = input.at >= stored.reportedAt && input.at - stored.reportedAt < REPORTED_AT_RESOLUTION_MS;
+    if (fresh && input.sourceAddress === stored.sourceAddress)
+      return { serial: await this.serial(), changed: false, addresses: stored };
+    const [touched] = await this.batch(
+      [this.#touch({ ...stored, licence: input.licence, node: input.node, at: input.at, source: input.sourceAddress })],
+      signal,
+    );
+    if (Number(touched?.numAffectedRows ?? 0n) !== 1) return undefined;
+    return {
+      serial: await this.serial(),
+      changed: false,
+      addresses: { ...stored, sourceAddress: input.sourceAddress, reportedAt: input.at },
+    };
+  }
+
+  async #changedReport(input: ReportInput, historyId: string, signal?: AbortSignal): Promise<ReportResult> {
     // Two SQL shapes per value: "keep the stored one" (undefined) or "set this value"; compiled
     // once per shape in use (the JSON report uses two or four, dyndns2 a few more).
     const kept = new Set((Object.keys(KEPT_COLUMNS) as Kept[]).filter((k) => input[k] === undefined));
