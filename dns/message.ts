@@ -5,8 +5,13 @@
 import { Buffer } from 'node:buffer';
 import * as packet from 'dns-packet';
 import * as recordTypes from 'dns-packet/types.js';
+import { DnsFormatError, HEADER_LENGTH } from './wire.ts';
 import { encodeCompressed } from './wire-encode.ts';
 import { decodeName, nameLabels } from './wire-name.ts';
+
+// The header and its error live in wire.ts (raw bytes, no codec); re-exported for the callers
+// that only decode.
+export { DnsFormatError, HEADER_LENGTH };
 
 // dns-packet reads a label's bytes as UTF-8 and joins labels with '.', so the one label
 // `example.test` came out as the two labels of our apex (and the probe could take a forged answer
@@ -60,16 +65,8 @@ export const FLAG_RA = packet.RECURSION_AVAILABLE;
 export const FLAG_AD = packet.AUTHENTIC_DATA;
 export const FLAG_CD = packet.CHECKING_DISABLED;
 
-/** RFC 1035 §4.1.1 header is 12 bytes; anything shorter cannot even carry an ID to answer. */
-export const HEADER_LENGTH = 12;
-
 /** A DNS message's size is a 16-bit length on TCP (RFC 1035 §4.2.2); nothing can be larger. */
 export const MAX_MESSAGE = 65_535;
-
-/** Thrown for bytes that are not a DNS message; callers answer FORMERR or HTTP 400. */
-export class DnsFormatError extends Error {
-  readonly code = 'ERR_DNS_FORMAT';
-}
 
 /**
  * Decode wire bytes. Every packet may be hostile: the codec's own bounds checks (pointer loops,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from './message.ts';
 import { normalizeName, relativeLabels } from './name.ts';
-import { frameTcp } from './tcp-frame.ts';
 import { decodeName, nameLabels } from './wire-name.ts';
 
 const wireName = (...labels: (string | number[])[]) =>
@@ -52,12 +51,5 @@ describe('names with every byte a label may hold', () => {
     const message = decodeMessage(wire);
     expect(message.questions?.[0]?.name).toBe('example\\.test');
     expect([...encodeMessage(message)]).toEqual([...wire]);
-  });
-});
-
-describe('frameTcp', () => {
-  it('refuses a message that its 16-bit length cannot carry', () => {
-    expect(frameTcp(new Uint8Array(65_535)).byteLength).toBe(65_537);
-    expect(() => frameTcp(new Uint8Array(65_536))).toThrow(RangeError);
   });
 });

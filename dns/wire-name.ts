@@ -58,6 +58,45 @@ export function decodeName(buf: Uint8Array, offset: number): { name: string; byt
   return { name: name || '.', bytes };
 }
 
+/**
+ * The offset just past the name at `offset`: its labels and the root byte, or a compression
+ * pointer (RFC 1035 §4.1.4), which ends it in place; -1 where the bytes hold no name (a label type
+ * other than 0 or 3, a run past the end, more than 255 bytes). With `pointers` false a pointer is
+ * no name either: a query's question has nothing earlier to point at.
+ */
+export function nameEnd(buf: Uint8Array, offset: number, pointers = true): number {
+  let at = offset;
+  for (;;) {
+    if (at >= buf.length) return -1;
+    const length = buf[at]!;
+    if (length === 0) return at + 1;
+    if ((length & 0xc0) === 0xc0) return pointers && at + 2 <= buf.length ? at + 2 : -1;
+    if (length > MAX_LABEL) return -1;
+    at += length + 1;
+    if (at - offset + 1 > MAX_WIRE_NAME) return -1;
+  }
+}
+
+/**
+ * A name as uncompressed wire labels (RFC 1035 §3.1), the canonical form of RFC 4034 §6.2 when
+ * the name is lower-cased first.
+ *
+ * ```ts
+ * nameWire('example.test'); // [7, ...'example', 4, ...'test', 0]
+ * ```
+ */
+export function nameWire(name: string): Uint8Array {
+  const labels = nameLabels(name);
+  const out = new Uint8Array(labels.reduce((n, l) => n + l.length + 1, 1));
+  let at = 0;
+  for (const label of labels) {
+    out[at++] = label.length;
+    out.set(label, at);
+    at += label.length;
+  }
+  return out;
+}
+
 const encoder = new TextEncoder();
 
 /**

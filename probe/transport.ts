@@ -4,6 +4,7 @@
 import { isIpv4, isIpv6 } from '../dns/address.ts';
 import { FLAG_TC } from '../dns/message.ts';
 import { Rcode } from '../dns/rcode.ts';
+import { peekFlags, peekRcode } from '../dns/wire.ts';
 import { ProbeError } from './errors.ts';
 
 /**
@@ -55,8 +56,9 @@ export function withTcpFallback(udp: DnsTransport, tcp: DnsTransport): DnsTransp
     label: udp.label,
     async exchange(query, signal) {
       const response = await udp.exchange(query, signal);
-      const flags = response.byteLength >= 4 ? (response[2]! << 8) | response[3]! : 0;
-      return flags & FLAG_TC ? tcp.exchange(query, signal) : response;
+      // The flags are in the first four bytes: enough to tell, whatever follows.
+      const truncated = response.byteLength >= 4 && (peekFlags(response) & FLAG_TC) !== 0;
+      return truncated ? tcp.exchange(query, signal) : response;
     },
   };
 }
@@ -83,8 +85,7 @@ export function firstAnswering(label: string, transports: readonly DnsTransport[
       for (const p of inFlight) {
         try {
           const response = await p;
-          // The rcode is the low four bits of the header's fourth byte (RFC 1035 §4.1.1).
-          if (response.byteLength < 4 || !NEXT_SERVER_RCODES.has(response[3]! & 0x0f)) return response;
+          if (response.byteLength < 4 || !NEXT_SERVER_RCODES.has(peekRcode(response))) return response;
           refusal ??= response;
         } catch (e) {
           last = e;

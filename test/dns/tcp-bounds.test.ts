@@ -3,7 +3,7 @@
 // loopback against the TCP transport with a stand-in responder, so only the transport is measured.
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
+import { FrameReader } from '../../dns/tcp-frame.ts';
 import type { DnsServerLimits } from '../../worker/dns-server/limits.ts';
 import type { Responder } from '../../worker/dns-server/responder.ts';
 import { sourceKey, sourcePrefix } from '../../worker/dns-server/source-slots.ts';
@@ -156,23 +156,6 @@ describe('TCP transport bounds', () => {
     expect(calls).toBeLessThan(200);
     // The socket's own buffer: its high-water mark plus one message, not the answers behind it.
     expect(mostQueued).toBeLessThan(512 * 1024);
-  });
-});
-
-describe('FrameReader', () => {
-  it('returns each message once whole, however the bytes are cut', () => {
-    const messages = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300).fill(7)];
-    const wire = framed(...messages);
-    for (const step of [1, 2, 3, 7, wire.byteLength]) {
-      const frames = new FrameReader();
-      const out: number[][] = [];
-      for (let at = 0; at < wire.byteLength; at += step) {
-        frames.push(Buffer.from(wire.subarray(at, at + step)));
-        for (let m = frames.next(); m; m = frames.next()) out.push([...m]);
-      }
-      expect(out).toEqual(messages.map((m) => [...m]));
-      expect(frames.buffered).toBe(0);
-    }
   });
 });
 

@@ -2,8 +2,7 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { type DnsMessage, type DnsQuestion, decodeMessage, encodeMessage, type OptRecord } from '../../dns/message.ts';
-import { frameTcp } from '../../dns/tcp-frame.ts';
-import { FrameReader } from '../../worker/dns-server/frame-reader.ts';
+import { FrameReader, frameTcp } from '../../dns/tcp-frame.ts';
 
 /** Question types, ANY included (dns-packet's types leave the meta-types out). */
 export type QueryType = DnsQuestion['type'] | 'ANY';

@@ -3,6 +3,9 @@
 // buckets; past the rate, responses are dropped, except every `slip`-th, which goes out as a bare
 // truncated answer (TC=1, no records): a real resolver behind that prefix asks again over TCP,
 // where the handshake proves its address. TCP is never limited.
+import { FLAG_TC } from '../../dns/message.ts';
+import { addFlags, HEADER_LENGTH, peekCount, Section, setCount } from '../../dns/wire.ts';
+import { nameEnd } from '../../dns/wire-name.ts';
 import { ConfigError } from '../config.ts';
 import { sourcePrefix } from './source-slots.ts';
 
@@ -93,16 +96,14 @@ export class ResponseRateLimiter {
  * gone, never larger than the response (our responses write the question uncompressed, first).
  */
 export function slipped(wire: Uint8Array): Uint8Array {
-  let end = 12;
-  if (((wire[4]! << 8) | wire[5]!) === 1) {
-    while (end < wire.length && wire[end] !== 0) end += wire[end]! + 1;
-    end += 5;
-  }
-  if (end > wire.length) end = 12;
+  const question = peekCount(wire, Section.question) === 1 ? nameEnd(wire, HEADER_LENGTH) + 4 : -1;
+  const end = question >= HEADER_LENGTH + 4 && question <= wire.length ? question : HEADER_LENGTH;
   const out = wire.slice(0, end);
-  out[2]! |= 0x02; // TC
-  out.fill(0, 6, 12);
-  if (end === 12) out.fill(0, 4, 6);
+  addFlags(out, FLAG_TC);
+  setCount(out, Section.answer, 0);
+  setCount(out, Section.authority, 0);
+  setCount(out, Section.additional, 0);
+  if (end === HEADER_LENGTH) setCount(out, Section.question, 0);
   return out;
 }
 

@@ -1,8 +1,17 @@
 // One query's bytes in, the response messages out, the same for UDP and TCP: the cache for plain
 // questions, then the handlers (transfers, NOTIFY), then the zone, then the size limit.
-import { DnsFormatError, type DnsMessage, decodeMessage, HEADER_LENGTH } from '../../dns/message.ts';
+import { type DnsMessage, decodeMessage } from '../../dns/message.ts';
 import { Opcode, Rcode } from '../../dns/rcode.ts';
-import { answerWire, formErr, type Zone } from '../zone/answer.ts';
+import {
+  bareAnswer,
+  DnsFormatError,
+  HEADER_LENGTH,
+  isResponse,
+  peekCount,
+  peekOpcode,
+  Section,
+} from '../../dns/wire.ts';
+import { answerWire, type Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
 import { type Reads, recordReads } from '../zone/reads.ts';
 import type { ZoneWatch } from '../zone/zone-watch.ts';
@@ -53,15 +62,16 @@ export function createResponder(options: ResponderOptions): Responder {
   // packet malformed at once: the codec would otherwise spend about a millisecond failing on it,
   // a cheap way to make the server slow.
   const impossibleCounts = (bytes: Uint8Array) => {
-    const count = (i: number) => (bytes[i]! << 8) | bytes[i + 1]!;
-    return count(4) * 5 + (count(6) + count(8) + count(10)) * 11 > bytes.byteLength - HEADER_LENGTH;
+    const records =
+      peekCount(bytes, Section.answer) + peekCount(bytes, Section.authority) + peekCount(bytes, Section.additional);
+    return peekCount(bytes, Section.question) * 5 + records * 11 > bytes.byteLength - HEADER_LENGTH;
   };
 
   // RFC 9619: a QUERY (or NOTIFY, RFC 1996 §3.7) carries exactly one question; any other count is
   // FORMERR at once, a bare header that echoes nothing (so never larger than what came in).
   const notOneQuestion = (bytes: Uint8Array) => {
-    const opcode = (bytes[2]! >> 3) & 0x0f;
-    return (opcode === Opcode.QUERY || opcode === Opcode.NOTIFY) && ((bytes[4]! << 8) | bytes[5]!) !== 1;
+    const opcode = peekOpcode(bytes);
+    return (opcode === Opcode.QUERY || opcode === Opcode.NOTIFY) && peekCount(bytes, Section.question) !== 1;
   };
 
   // `byZone`: the zone answered, so the bytes alone decided the answer and it may be cached.
@@ -71,7 +81,7 @@ export function createResponder(options: ResponderOptions): Responder {
     zone: Zone,
   ): Promise<{ messages: Uint8Array[] | undefined; byZone?: true }> {
     if (impossibleCounts(bytes) || notOneQuestion(bytes))
-      return { messages: (bytes[2]! & 0x80) === 0 ? [formErr(bytes)] : undefined };
+      return { messages: isResponse(bytes) ? undefined : [bareAnswer(bytes, Rcode.FORMERR)] };
     let query: DnsMessage;
     try {
       query = decodeMessage(bytes);
@@ -93,9 +103,7 @@ export function createResponder(options: ResponderOptions): Responder {
 
   const servFail = (bytes: Uint8Array, error: unknown): Answered => {
     options.onError?.(error);
-    const failure = formErr(bytes);
-    failure[3] = Rcode.SERVFAIL;
-    return (bytes[2]! & 0x80) === 0 ? [failure] : undefined;
+    return isResponse(bytes) ? undefined : [bareAnswer(bytes, Rcode.SERVFAIL)];
   };
 
   const answer = async (

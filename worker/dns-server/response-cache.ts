@@ -4,7 +4,8 @@
 // licence, the serial: worker/zone/reads.ts) and is dropped when the zone's journal says that
 // changed (worker/zone/zone-watch.ts), so a report costs the cache only its own names' answers.
 import { Buffer } from 'node:buffer';
-import { HEADER_LENGTH } from '../../dns/message.ts';
+import { HEADER_LENGTH, isResponse, peekCount, peekId, peekOpcode, Section, setId, u16At } from '../../dns/wire.ts';
+import { nameEnd } from '../../dns/wire-name.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
 import type { ZoneChange } from '../zone/zone-watch.ts';
 
@@ -19,24 +20,24 @@ const TYPE_AXFR = 252;
  */
 export function isPlainQuestion(bytes: Uint8Array): boolean {
   const n = bytes.byteLength;
-  if (n < HEADER_LENGTH + 5 || (bytes[2]! & 0xf8) !== 0) return false;
-  const count = (i: number) => (bytes[i]! << 8) | bytes[i + 1]!;
-  if (count(4) !== 1 || count(6) !== 0 || count(8) !== 0 || count(10) > 1) return false;
-  let at = HEADER_LENGTH;
-  // Uncompressed labels only (a question has nothing earlier to point at), at most 255 bytes.
-  while (at < n && bytes[at] !== 0) {
-    const length = bytes[at]!;
-    if (length > 63 || at - HEADER_LENGTH + length + 1 > 254) return false;
-    at += length + 1;
-  }
-  at += 1 + 4;
-  if (at > n) return false;
-  const type = count(at - 4);
+  if (n < HEADER_LENGTH + 5 || isResponse(bytes) || peekOpcode(bytes) !== 0) return false;
+  if (
+    peekCount(bytes, Section.question) !== 1 ||
+    peekCount(bytes, Section.answer) !== 0 ||
+    peekCount(bytes, Section.authority) !== 0 ||
+    peekCount(bytes, Section.additional) > 1
+  )
+    return false;
+  // Uncompressed: a question has nothing earlier to point at. Then QTYPE and QCLASS.
+  const nameEnds = nameEnd(bytes, HEADER_LENGTH, false);
+  const at = nameEnds + 4;
+  if (nameEnds < 0 || at > n) return false;
+  const type = u16At(bytes, nameEnds);
   if (type === TYPE_AXFR || type === TYPE_IXFR || type === TYPE_OPT) return false;
-  if (count(10) === 0) return at === n;
+  if (peekCount(bytes, Section.additional) === 0) return at === n;
   // OPT: root owner, type 41, class, TTL, RDLENGTH, then exactly RDLENGTH bytes (RFC 6891 §6.1.2).
-  if (at + 11 > n || bytes[at] !== 0 || count(at + 1) !== TYPE_OPT) return false;
-  return at + 11 + count(at + 9) === n;
+  if (at + 11 > n || bytes[at] !== 0 || u16At(bytes, at + 1) !== TYPE_OPT) return false;
+  return at + 11 + u16At(bytes, at + 9) === n;
 }
 
 interface Entry {
@@ -122,8 +123,7 @@ export class ResponseCache {
     this.#unlink(entry);
     this.#link(entry);
     const wire = entry.wire.slice();
-    wire[0] = query[0]!;
-    wire[1] = query[1]!;
+    setId(wire, peekId(query));
     return wire;
   }
 

@@ -3,8 +3,7 @@
 // could make us hold: connections (in all and per source), queries in flight, unread responses,
 // idle time, and the time one message may take to arrive.
 import { createServer, type Server, type Socket } from 'node:net';
-import { frameTcp } from '../../dns/tcp-frame.ts';
-import { FrameReader } from './frame-reader.ts';
+import { FrameReader, frameTcp } from '../../dns/tcp-frame.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from './limits.ts';
 import { listening } from './listening.ts';
 import type { Answered, Responder } from './responder.ts';

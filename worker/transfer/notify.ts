@@ -3,17 +3,16 @@
 // deployment publishes through a provider API instead (worker/publish/).
 import { createSocket, type Socket } from 'node:dgram';
 import {
-  DnsFormatError,
   type DnsMessage,
   type DnsRecord,
   decodeMessage,
   encodeMessage,
   FLAG_AA,
   fullRcode,
-  HEADER_LENGTH,
   headerOpcode,
 } from '../../dns/message.ts';
 import { Opcode, Rcode, rcodeName } from '../../dns/rcode.ts';
+import { DnsFormatError, HEADER_LENGTH, peekId } from '../../dns/wire.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Secondary } from './config.ts';
 import { signMessage, TsigFormatError, type TsigKey, verifyMessage } from './tsig.ts';
@@ -182,7 +181,7 @@ export class Notifier {
       socket = createSocket(family);
       socket.on('message', (wire, peer) => {
         if (wire.byteLength < HEADER_LENGTH) return;
-        const waiting = this.#waiting.get(`${peer.address}|${peer.port}|${wire.readUInt16BE(0)}`);
+        const waiting = this.#waiting.get(`${peer.address}|${peer.port}|${peekId(wire)}`);
         if (!waiting) return;
         let message: DnsMessage;
         try {

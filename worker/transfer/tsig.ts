@@ -3,6 +3,18 @@
 // the exact bytes anyway (the MAC covers the message as sent, compression and all), so this module
 // walks the wire format itself rather than re-encoding decoded messages.
 import { normalizeName } from '../../dns/name.ts';
+import {
+  concatBytes,
+  DnsFormatError,
+  HEADER_LENGTH,
+  peekCount,
+  peekId,
+  Section,
+  setCount,
+  setId,
+  WireReader,
+} from '../../dns/wire.ts';
+import { nameWire } from '../../dns/wire-name.ts';
 
 /** RR type of TSIG (RFC 8945 §4.2) and the class it is sent in. */
 export const TSIG_TYPE = 250;
@@ -41,63 +53,11 @@ export class TsigFormatError extends Error {
   readonly code = 'ERR_TSIG_FORMAT';
 }
 
-// --- wire walking -------------------------------------------------------------------------
-
-function u16(b: Uint8Array, at: number): number {
-  if (at + 2 > b.length) throw new TsigFormatError('message truncated');
-  return (b[at]! << 8) | b[at + 1]!;
-}
-
-/** End of the (possibly compressed) name starting at `at`; pointers end a name in place. */
-function skipName(b: Uint8Array, at: number): number {
-  for (let hops = 0; hops < 128; hops++) {
-    const len = b[at];
-    if (len === undefined) throw new TsigFormatError('name runs past the message');
-    if (len === 0) return at + 1;
-    if ((len & 0xc0) === 0xc0) return at + 2;
-    if ((len & 0xc0) !== 0) throw new TsigFormatError('unknown label type');
-    at += 1 + len;
-  }
-  throw new TsigFormatError('name has too many labels');
-}
-
-/** Read a name, following compression pointers (bounded: a hostile loop cannot spin). */
-function readName(b: Uint8Array, at: number): string {
-  const labels: string[] = [];
-  for (let hops = 0; hops < 128; hops++) {
-    const len = b[at];
-    if (len === undefined) throw new TsigFormatError('name runs past the message');
-    if (len === 0) return labels.join('.').toLowerCase();
-    if ((len & 0xc0) === 0xc0) {
-      at = u16(b, at) & 0x3fff;
-      continue;
-    }
-    labels.push(String.fromCharCode(...b.subarray(at + 1, at + 1 + len)));
-    at += 1 + len;
-  }
-  throw new TsigFormatError('name pointer loop');
-}
+// --- wire walking: dns/wire.ts reads, dns/wire-name.ts decodes and encodes names ---------
 
 /** Canonical wire form (RFC 4034 §6.2): lower case, uncompressed. */
-function nameWire(name: string): Uint8Array {
-  const labels = normalizeName(name).split('.').filter(Boolean);
-  const out = new Uint8Array(labels.reduce((n, l) => n + l.length + 1, 1));
-  let at = 0;
-  for (const label of labels) {
-    out[at++] = label.length;
-    for (let i = 0; i < label.length; i++) out[at++] = label.charCodeAt(i);
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+function canonicalName(name: string): Uint8Array {
+  return nameWire(normalizeName(name));
 }
 
 function be(value: number, bytes: number): Uint8Array {
@@ -114,37 +74,44 @@ function be(value: number, bytes: number): Uint8Array {
  * be last, and there must be one at most).
  */
 export function findTsig(wire: Uint8Array): TsigRecord | undefined {
-  const counts = [u16(wire, 4), u16(wire, 6), u16(wire, 8), u16(wire, 10)] as const;
-  let at = 12;
-  for (let i = 0; i < counts[0]; i++) at = skipName(wire, at) + 4;
-  const records = counts[1] + counts[2] + counts[3];
+  try {
+    return readTsig(wire);
+  } catch (e) {
+    if (e instanceof DnsFormatError) throw new TsigFormatError(e.message, { cause: e });
+    throw e;
+  }
+}
+
+function readTsig(wire: Uint8Array): TsigRecord | undefined {
+  const r = new WireReader(wire);
+  r.skip(HEADER_LENGTH);
+  for (let i = peekCount(wire, Section.question); i > 0; i--) {
+    r.skipName();
+    r.skip(4);
+  }
+  const additionals = peekCount(wire, Section.additional);
+  const records = peekCount(wire, Section.answer) + peekCount(wire, Section.authority) + additionals;
   let last = -1;
   let lastType = 0;
   for (let i = 0; i < records; i++) {
-    const start = at;
-    at = skipName(wire, at);
-    const type = u16(wire, at);
-    if (type === TSIG_TYPE && i !== records - 1) throw new TsigFormatError('TSIG is not the last record');
-    at += 10 + u16(wire, at + 8);
-    last = start;
-    lastType = type;
+    last = r.at;
+    r.skipName();
+    lastType = r.u16();
+    if (lastType === TSIG_TYPE && i !== records - 1) throw new TsigFormatError('TSIG is not the last record');
+    r.skip(6);
+    r.skip(r.u16());
   }
-  if (at > wire.length) throw new TsigFormatError('record runs past the message');
-  if (counts[3] === 0 || lastType !== TSIG_TYPE) return undefined;
-  const keyName = readName(wire, last);
-  let p = skipName(wire, last) + 10;
-  const algorithm = readName(wire, p);
-  p = skipName(wire, p);
-  const timeSigned = u16(wire, p) * 2 ** 32 + u16(wire, p + 2) * 65536 + u16(wire, p + 4);
-  const fudge = u16(wire, p + 6);
-  const macSize = u16(wire, p + 8);
-  const mac = new Uint8Array(wire.subarray(p + 10, p + 10 + macSize));
-  p += 10 + macSize;
-  const originalId = u16(wire, p);
-  const error = u16(wire, p + 2);
-  const otherLength = u16(wire, p + 4);
-  const otherData = new Uint8Array(wire.subarray(p + 6, p + 6 + otherLength));
-  if (mac.length !== macSize || otherData.length !== otherLength) throw new TsigFormatError('TSIG RDATA truncated');
+  if (additionals === 0 || lastType !== TSIG_TYPE) return undefined;
+  r.at = last;
+  const keyName = r.name().toLowerCase();
+  r.skip(10);
+  const algorithm = r.name().toLowerCase();
+  const timeSigned = r.u48();
+  const fudge = r.u16();
+  const mac = new Uint8Array(r.take(r.u16()));
+  const originalId = r.u16();
+  const error = r.u16();
+  const otherData = new Uint8Array(r.take(r.u16()));
   return { keyName, algorithm, timeSigned, fudge, mac, originalId, error, otherData, offset: last };
 }
 
@@ -183,14 +150,14 @@ function macInput(
 ): Uint8Array {
   const prior = priorMac ? [be(priorMac.length, 2), priorMac] : [];
   const timers = [be(fields.timeSigned, 6), be(fields.fudge, 2)];
-  if (timersOnly) return concat([...prior, message, ...timers]);
-  return concat([
+  if (timersOnly) return concatBytes([...prior, message, ...timers]);
+  return concatBytes([
     ...prior,
     message,
-    nameWire(key.name),
+    canonicalName(key.name),
     be(CLASS_ANY, 2),
     be(0, 4),
-    nameWire(key.algorithm),
+    canonicalName(key.algorithm),
     ...timers,
     be(fields.error, 2),
     be(fields.otherData.length, 2),
@@ -223,8 +190,8 @@ export interface SignOptions {
 }
 
 function tsigRecord(key: TsigKey, id: number, fields: MacFields, mac: Uint8Array): Uint8Array {
-  const rdata = concat([
-    nameWire(key.algorithm),
+  const rdata = concatBytes([
+    canonicalName(key.algorithm),
     be(fields.timeSigned, 6),
     be(fields.fudge, 2),
     be(mac.length, 2),
@@ -234,14 +201,19 @@ function tsigRecord(key: TsigKey, id: number, fields: MacFields, mac: Uint8Array
     be(fields.otherData.length, 2),
     fields.otherData,
   ]);
-  return concat([nameWire(key.name), be(TSIG_TYPE, 2), be(CLASS_ANY, 2), be(0, 4), be(rdata.length, 2), rdata]);
+  return concatBytes([
+    canonicalName(key.name),
+    be(TSIG_TYPE, 2),
+    be(CLASS_ANY, 2),
+    be(0, 4),
+    be(rdata.length, 2),
+    rdata,
+  ]);
 }
 
 function withTsig(wire: Uint8Array, record: Uint8Array): Uint8Array {
-  const out = concat([wire, record]);
-  const arcount = u16(out, 10) + 1;
-  out[10] = arcount >> 8;
-  out[11] = arcount & 0xff;
+  const out = concatBytes([wire, record]);
+  setCount(out, Section.additional, peekCount(out, Section.additional) + 1);
   return out;
 }
 
@@ -265,7 +237,7 @@ export async function signMessage(
     otherData: options.otherData ?? new Uint8Array(0),
   };
   const mac = await computeMac(key, macInput(key, wire, fields, options.priorMac, options.timersOnly ?? false));
-  return { wire: withTsig(wire, tsigRecord(key, u16(wire, 0), fields, mac)), mac };
+  return { wire: withTsig(wire, tsigRecord(key, peekId(wire), fields, mac)), mac };
 }
 
 /**
@@ -280,7 +252,7 @@ export function unsignedError(
 ): Uint8Array {
   const key = { name: request.keyName, algorithm: request.algorithm } as TsigKey;
   const fields = { timeSigned: now, fudge: request.fudge, error, otherData: new Uint8Array(0) };
-  return withTsig(wire, tsigRecord(key, u16(wire, 0), fields, new Uint8Array(0)));
+  return withTsig(wire, tsigRecord(key, peekId(wire), fields, new Uint8Array(0)));
 }
 
 export type VerifyResult =
@@ -318,11 +290,8 @@ export async function verifyMessage(
   // The MAC covers the message as it was before signing: original ID, one record fewer.
   // A copy: `wire` may be a Node Buffer, whose slice() is a view we must not write through.
   const message = new Uint8Array(wire.subarray(0, tsig.offset));
-  message[0] = tsig.originalId >> 8;
-  message[1] = tsig.originalId & 0xff;
-  const arcount = u16(message, 10) - 1;
-  message[10] = arcount >> 8;
-  message[11] = arcount & 0xff;
+  setId(message, tsig.originalId);
+  setCount(message, Section.additional, peekCount(message, Section.additional) - 1);
   const expected = await computeMac(key, macInput(key, message, tsig, options.priorMac, options.timersOnly ?? false));
   if (!sameBytes(expected.subarray(0, tsig.mac.length), tsig.mac)) return { status: 'badsig', tsig, key };
   const now = options.now ?? Math.floor(Date.now() / 1000);

@@ -1,7 +1,6 @@
 // The zone-answering module: one DNS question in, one authoritative response out. DoH, the
 // JSON API and the port-53 server all answer through here, so they cannot disagree.
 import {
-  DnsFormatError,
   type DnsMessage,
   type DnsRecord,
   decodeMessage,
@@ -10,13 +9,13 @@ import {
   FLAG_CD,
   FLAG_RD,
   findOpt,
-  HEADER_LENGTH,
   headerOpcode,
   type OptRecord,
   records,
 } from '../../dns/message.ts';
 import { normalizeName, relativeLabels } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
+import { bareAnswer, DnsFormatError, HEADER_LENGTH, isResponse } from '../../dns/wire.ts';
 import type { ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
 import type { NodeState } from '../store/store.ts';
@@ -245,20 +244,9 @@ export async function answerWire(zone: Zone, bytes: Uint8Array): Promise<Uint8Ar
   try {
     query = decodeMessage(bytes);
   } catch (e) {
-    if (!(e instanceof DnsFormatError) || bytes.byteLength < HEADER_LENGTH || (bytes[2]! & 0x80) !== 0)
-      return undefined;
-    return formErr(bytes);
+    if (!(e instanceof DnsFormatError) || bytes.byteLength < HEADER_LENGTH || isResponse(bytes)) return undefined;
+    return bareAnswer(bytes, Rcode.FORMERR);
   }
   if (query.type === 'response') return undefined;
   return encodeMessage(await zone.answer(query));
-}
-
-/** FORMERR with the query's ID and opcode, and no sections (we could not parse them). */
-export function formErr(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEADER_LENGTH);
-  out[0] = bytes[0]!;
-  out[1] = bytes[1]!;
-  out[2] = 0x80 | (bytes[2]! & 0x78) | (bytes[2]! & 0x01);
-  out[3] = Rcode.FORMERR;
-  return out;
 }

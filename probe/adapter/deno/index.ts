@@ -2,7 +2,8 @@
 // Deno.listenDatagram when the runtime offers it (it needs --unstable-net), and the system
 // resolver read from /etc/resolv.conf. The probe core is the same as on Node.
 
-import { frameTcp, unframeTcp } from '../../../dns/tcp-frame.ts';
+import { FrameReader, frameTcp } from '../../../dns/tcp-frame.ts';
+import { sameId } from '../../../dns/wire.ts';
 import { dohTransport as fetchDohTransport } from '../../doh.ts';
 import { asProbeError } from '../../errors.ts';
 import { resolvConfTransport } from '../../resolv-conf.ts';
@@ -70,17 +71,15 @@ export function tcpTransport(address: ResolverAddress): DnsTransport {
       }
       return bounded(label, signal, conn, async () => {
         await conn.write(frameTcp(query));
-        let buffer = new Uint8Array(0);
-        const chunk = new Uint8Array(65_537);
+        const frames = new FrameReader();
         for (;;) {
-          const message = unframeTcp(buffer);
+          const message = frames.next();
           if (message) return message;
+          // A buffer a read: the reader keeps the chunks it is handed.
+          const chunk = new Uint8Array(65_537);
           const n = await conn.read(chunk);
           if (n === null) throw new Error('connection closed before a full answer');
-          const joined = new Uint8Array(buffer.byteLength + n);
-          joined.set(buffer);
-          joined.set(chunk.subarray(0, n), buffer.byteLength);
-          buffer = joined;
+          frames.push(chunk.subarray(0, n));
         }
       });
     },
@@ -102,7 +101,7 @@ export function udpTransport(address: ResolverAddress): DnsTransport {
         await socket.send(query, { transport: 'udp', hostname: address.host, port: address.port });
         for (let i = 0; i < 64; i++) {
           const [message] = await socket.receive();
-          if (message[0] === query[0] && message[1] === query[1]) return message;
+          if (sameId(message, query)) return message;
         }
         throw new Error('too many unrelated datagrams');
       });

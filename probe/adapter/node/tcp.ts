@@ -1,6 +1,6 @@
 // TCP transport on Node (RFC 7766): a two-byte length prefix each way, one query per connection.
 import { connect } from 'node:net';
-import { frameTcp, unframeTcp } from '../../../dns/tcp-frame.ts';
+import { FrameReader, frameTcp } from '../../../dns/tcp-frame.ts';
 import { addressLabel, type DnsTransport, type ResolverAddress } from '../../transport.ts';
 import { settleOnce } from './settle.ts';
 
@@ -15,16 +15,13 @@ export function tcpTransport(address: ResolverAddress): DnsTransport {
         signal,
         () => socket.destroy(),
         (settle) => {
-          let buffer = new Uint8Array(0);
+          const frames = new FrameReader();
           socket.on('error', (e) => settle(e));
           socket.on('close', () => settle(new Error('connection closed before a full answer')));
           socket.on('connect', () => socket.write(frameTcp(query)));
           socket.on('data', (chunk: Uint8Array) => {
-            const joined = new Uint8Array(buffer.byteLength + chunk.byteLength);
-            joined.set(buffer);
-            joined.set(chunk, buffer.byteLength);
-            buffer = joined;
-            const message = unframeTcp(buffer);
+            frames.push(chunk);
+            const message = frames.next();
             if (message) settle(undefined, message);
           });
         },

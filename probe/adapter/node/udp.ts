@@ -2,6 +2,7 @@
 // ECONNREFUSED ("unreachable") instead of leaving us to wait for the timeout.
 import { createSocket } from 'node:dgram';
 import { isIpv6 } from '../../../dns/address.ts';
+import { sameId } from '../../../dns/wire.ts';
 import { addressLabel, type DnsTransport, type ResolverAddress } from '../../transport.ts';
 import { settleOnce } from './settle.ts';
 
@@ -19,7 +20,7 @@ export function udpTransport(address: ResolverAddress): DnsTransport {
           socket.on('error', (e) => settle(e));
           // Off-path datagrams with another ID are dropped here (RFC 5452 §4.3), not taken as the answer.
           socket.on('message', (msg) => {
-            if (msg.length >= 2 && msg[0] === query[0] && msg[1] === query[1]) settle(undefined, new Uint8Array(msg));
+            if (sameId(msg, query)) settle(undefined, new Uint8Array(msg));
           });
           socket.connect(address.port, address.host, () => socket.send(query));
         },
