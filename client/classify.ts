@@ -31,6 +31,15 @@ export interface Failure {
   error: unknown;
 }
 
+/**
+ * A failure the client made, told from anything else by shape: a Response from the app's own
+ * fetch may come from another realm or library (undici's fetch under Deno, a polyfill), where
+ * `instanceof Response` is false.
+ */
+export function isFailure(value: unknown): value is Failure {
+  return typeof value === 'object' && value !== null && 'kind' in value && 'neverSent' in value;
+}
+
 export interface AttemptContext {
   origin: string;
   /** The caller's signal: when it is aborted, the failure is the caller's, not the network's. */

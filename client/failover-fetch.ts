@@ -1,4 +1,4 @@
-import { classify, type Failure } from './classify.ts';
+import { classify, type Failure, isFailure } from './classify.ts';
 import { AllOriginsFailed, ClientClosed, IdentityMismatch, LocalNetworkDenied, NotRepeated } from './errors.ts';
 import { OriginSwitchEvent, type SwitchReason, TransportFailureEvent } from './events.ts';
 import { verifyIdentity } from './identity.ts';
@@ -186,7 +186,7 @@ export class HairpinClient extends EventTarget {
         callerSignal,
         request.rereadable && request.safeToRepeat,
       );
-      if (outcome instanceof Response) {
+      if (!isFailure(outcome)) {
         this.#confirm(origin);
         return outcome;
       }
@@ -229,7 +229,7 @@ export class HairpinClient extends EventTarget {
     try {
       return await this.#probe(this.#relay);
     } catch (error) {
-      if (typeof error === 'object' && error !== null && 'kind' in error) failures.push(error as Failure);
+      if (isFailure(error)) failures.push(error);
       return null;
     }
   }
@@ -365,7 +365,7 @@ export class HairpinClient extends EventTarget {
       return winner;
     } catch (error) {
       const errors = error instanceof AggregateError ? error.errors : [error];
-      failures.push(...errors.filter((e): e is Failure => typeof e === 'object' && e !== null && 'kind' in e));
+      failures.push(...errors.filter(isFailure));
       // Both direct origins failed (or the internal one is denied and the other failed): the relay.
       if (this.#relay !== null) {
         try {
@@ -374,8 +374,7 @@ export class HairpinClient extends EventTarget {
           await nextTurn();
           return relay;
         } catch (relayError) {
-          if (typeof relayError === 'object' && relayError !== null && 'kind' in relayError)
-            failures.push(relayError as Failure);
+          if (isFailure(relayError)) failures.push(relayError);
         }
       }
       this.#scheduleReprobe();

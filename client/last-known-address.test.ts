@@ -6,6 +6,7 @@
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../lab/pki.ts';
+import { denoTestFile } from '../test/support/deno.ts';
 import { freePort } from '../test/support/net.ts';
 import { startTestNode } from '../test/support/node-server.ts';
 import { classify } from './classify.ts';
@@ -224,4 +225,9 @@ describe('lastKnownAddress', () => {
     expect(dns.asked()).toBeGreaterThan(asked);
     expect(switches.map((s) => s.reason)).toEqual(['race']);
   });
+});
+
+describe('lastKnownAddress under Deno, through undici from npm', () => {
+  // lab/pki.ts runs openssl and writes its files in a temporary directory.
+  denoTestFile('client/last-known-address.deno.ts', 1, ['--allow-read', '--allow-write', '--allow-run', '--allow-env']);
 });
