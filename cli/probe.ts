@@ -41,18 +41,20 @@ export function formatProbe(result: ProbeResult): string {
     .join('\n');
   const nat64 = result.dns64.prefixes.map(prefixText).join(', ');
   const dns64 = nat64 ? `\nDNS64: NAT64 prefix ${nat64} (from ${IPV4ONLY_ARPA} AAAA)` : '';
-  return `${result.name} through ${result.resolver} (truth: ${result.truth})\n\nverdict: ${result.verdict} — ${result.reason}${dns64}\n\n${table}\n\n${result.elapsedMs} ms`;
+  const stale = result.serveStale ? `\nserve-stale: ${result.serveStale.outcome} — ${result.serveStale.reason}` : '';
+  return `${result.name} through ${result.resolver} (truth: ${result.truth})\n\nverdict: ${result.verdict} — ${result.reason}${dns64}${stale}\n\n${table}\n\n${result.elapsedMs} ms`;
 }
 
 export const command = defineCommand({
   usage: `usage: hairpin probe <internal name> [--resolver host[:port] | --resolver https://…/dns-query] [--tcp]
-                    [--external name] [--doh URL] [--timeout ms] [--json]
+                    [--external name] [--doh URL] [--timeout ms] [--serve-stale] [--json]
                     [--report --licence L --node N [--network-label text]]
 
 Asks the manager (DoH, the truth) and the resolver (default: the system's, from /etc/resolv.conf)
 for the name's A, AAAA and TXT, the zone's canaries and the external name (and the resolver alone
 for ipv4only.arpa: DNS64), and prints a verdict: ${VERDICT_CODES.join(', ')}.
 
+--serve-stale also checks whether the resolver serves stale answers (RFC 8767): about 3 to 15 s more.
 --doh defaults to the manager's /dns-query: $HAIRPIN_MANAGER_URL, else http://127.0.0.1:$HAIRPIN_HTTP_PORT (8787).
 --report posts the result to the manager ($HAIRPIN_MANAGER_URL) as node N of licence L, with the
 node credential from $HAIRPIN_NODE_CREDENTIAL (never on the command line: it would show in ps).`,
@@ -73,6 +75,7 @@ node credential from $HAIRPIN_NODE_CREDENTIAL (never on the command line: it wou
     licence: { type: 'string' },
     node: { type: 'string' },
     'network-label': { type: 'string' },
+    'serve-stale': { type: 'boolean' },
   },
   async run({ values, positionals }) {
     const [name] = positionals;
@@ -100,6 +103,7 @@ node credential from $HAIRPIN_NODE_CREDENTIAL (never on the command line: it wou
       truth,
       resolver,
       ...(timeoutMs ? { timeoutMs } : {}),
+      ...(values['serve-stale'] ? { serveStale: true } : {}),
     });
     console.log(values.json ? JSON.stringify(result, null, 2) : formatProbe(result));
     if (values.report) {

@@ -16,6 +16,14 @@ export { type Check, type CheckRole, type ProbeOptions, type ProbeResult, probeN
 export { type ProbeReportBody, postProbeReport } from './report.ts';
 export { parseResolvConf, type ResolvConf } from './resolv-conf.ts';
 export {
+  checkServeStale,
+  STALE_INFO,
+  STALE_OUTCOMES,
+  type StaleCheck,
+  type StaleCheckOptions,
+  type StaleOutcome,
+} from './serve-stale.ts';
+export {
   type DnsTransport,
   firstAnswering,
   parseResolverAddress,

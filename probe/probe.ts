@@ -7,6 +7,7 @@ import { normalizeName } from '../dns/name.ts';
 import { answerData, type Judgement, judgeAddress, judgeText, soaEvidence, type ZoneEvidence } from './classify.ts';
 import { discoverPrefixes, IPV4ONLY_ARPA, type Nat64Prefix, prefixText } from './dns64.ts';
 import { type Observation, observe } from './observe.ts';
+import { checkServeStale, type StaleCheck } from './serve-stale.ts';
 import type { DnsTransport } from './transport.ts';
 
 export type CheckRole = 'internal' | 'external' | 'canary-private' | 'canary-ula' | 'canary-public';
@@ -34,6 +35,8 @@ export interface ProbeResult extends Judgement {
    * found in it (empty: no DNS64 on this network).
    */
   dns64: { prefixes: Nat64Prefix[]; observation: Observation };
+  /** Whether the resolver serves stale answers (RFC 8767), when `serveStale` asked for it. */
+  serveStale?: StaleCheck;
   checks: Check[];
   startedAt: string;
   elapsedMs: number;
@@ -51,6 +54,11 @@ export interface ProbeOptions {
   attempts?: number;
   /** Hard bound on the whole probe (ms); default timeoutMs × attempts + 1000. */
   deadlineMs?: number;
+  /**
+   * Also check whether the resolver serves stale answers (probe/serve-stale.ts). Beside the other
+   * questions, under its own bound: the probe then takes up to about 14 s instead of 4.
+   */
+  serveStale?: boolean;
 }
 
 interface Question {
@@ -180,6 +188,8 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
   }
   const liveness = observe(options.resolver, 'version.bind', 'TXT', { ...bounds, qclass: 'CH', attempts: 1 });
   const nat64 = observe(options.resolver, IPV4ONLY_ARPA, 'AAAA', bounds);
+  const stale =
+    options.serveStale && zone ? checkServeStale(options.resolver, zone, { timeoutMs, attempts }) : undefined;
   const pairs = await Promise.all(
     questions.map(async (q) => {
       const [truth, resolver] = await Promise.all([
@@ -212,6 +222,7 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
         })),
   }));
   const live = await liveness;
+  const serveStale = await stale;
   return {
     ...summary(checks, live, prefixes),
     name: internal,
@@ -221,6 +232,7 @@ export async function probeNode(options: ProbeOptions): Promise<ProbeResult> {
     ...(soa ? { soa } : {}),
     liveness: live,
     dns64: { prefixes, observation: dns64 },
+    ...(serveStale ? { serveStale } : {}),
     checks,
     startedAt,
     elapsedMs: Math.round(performance.now() - started),

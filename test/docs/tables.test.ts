@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../../agent/config.ts';
 import { PROBLEMS } from '../../contract/problem.ts';
+import { STALE_INFO, STALE_OUTCOMES } from '../../probe/serve-stale.ts';
 import { VERDICT_CODES, VERDICT_INFO } from '../../probe/verdicts.ts';
 import { HTTP_LIMIT_VARIABLES } from '../../worker/adapter/node/http-limits.ts';
 
@@ -67,6 +68,12 @@ describe('docs tables', () => {
         VERDICT_INFO[code].evidence,
         VERDICT_INFO[code].action,
       ]),
+    );
+  });
+
+  it('docs/probe.md says, per serve-stale outcome, what probe/serve-stale.ts says', () => {
+    expect(tableRows('docs/probe.md', '## Serve-stale')).toEqual(
+      STALE_OUTCOMES.map((code) => [code, STALE_INFO[code].meaning, STALE_INFO[code].evidence]),
     );
   });
 

@@ -17,10 +17,15 @@ export type ResolverKind =
   | 'unbound-local-zone'
   | 'unbound-doh'
   | 'unbound-dns64'
+  | 'unbound-serve-expired'
   | 'dnsmasq'
   | 'dnsmasq-stop-dns-rebind'
+  | 'dnsmasq-use-stale-cache'
   | 'named'
-  | 'named-deny-answer-addresses';
+  | 'named-deny-answer-addresses'
+  | 'named-stale-answer'
+  | 'kresd'
+  | 'kresd-serve-stale';
 
 export interface RunningResolver {
   kind: ResolverKind;
@@ -69,7 +74,8 @@ function config(
     case 'unbound-private-ula':
     case 'unbound-local-zone':
     case 'unbound-doh':
-    case 'unbound-dns64': {
+    case 'unbound-dns64':
+    case 'unbound-serve-expired': {
       const ranges =
         kind === 'unbound-private-address'
           ? [...PRIVATE_V4, ...PRIVATE_V6]
@@ -96,6 +102,8 @@ function config(
       // An IPv6-only network's resolver (a mobile carrier's): AAAA made up from every A.
       if (kind === 'unbound-dns64') lines.push('module-config: "dns64 iterator"', `dns64-prefix: ${NAT64_PREFIX}`);
       else lines.push('module-config: "iterator"');
+      // RFC 8767 in unbound; 1.17 answers the expired data at once, then refreshes it.
+      if (kind === 'unbound-serve-expired') lines.push('serve-expired: yes');
       const filter = lines.map((l) => `  ${l}`).join('\n');
       writeFileSync(
         join(dir, 'unbound.conf'),
@@ -129,6 +137,7 @@ auth-zone:
     }
     case 'dnsmasq':
     case 'dnsmasq-stop-dns-rebind':
+    case 'dnsmasq-use-stale-cache':
       return {
         cmd: 'dnsmasq',
         args: [
@@ -144,14 +153,21 @@ auth-zone:
           ...IPV4ONLY.map((a) => `--host-record=ipv4only.arpa,${a}`),
           '--user=root',
           ...(kind === 'dnsmasq-stop-dns-rebind' ? ['--stop-dns-rebind'] : []),
+          // dnsmasq ≥ 2.90: the expired entry at once, then a refresh.
+          ...(kind === 'dnsmasq-use-stale-cache' ? ['--use-stale-cache'] : []),
         ],
       };
     case 'named':
-    case 'named-deny-answer-addresses': {
+    case 'named-deny-answer-addresses':
+    case 'named-stale-answer': {
       const deny =
         kind === 'named-deny-answer-addresses'
           ? `deny-answer-addresses { ${[...PRIVATE_V4, ...PRIVATE_V6].join('; ')}; };`
-          : '';
+          : kind === 'named-stale-answer'
+            ? // BIND 9.18 keeps no stale data by default, and with the default client timeout (off)
+              // answers it only after resolver-query-timeout (10 s): 0 answers it at once.
+              'stale-cache-enable yes; stale-answer-enable yes; stale-answer-client-timeout 0;'
+            : '';
       writeFileSync(
         join(dir, 'named.conf'),
         `options {
@@ -174,6 +190,20 @@ zone "ipv4only.arpa" { type primary; file "${ipv4onlyZone(dir)}"; };
 `,
       );
       return { cmd: 'named', args: ['-g', '-4', '-c', join(dir, 'named.conf')] };
+    }
+    case 'kresd':
+    case 'kresd-serve-stale': {
+      writeFileSync(
+        join(dir, 'kresd.conf'),
+        `net.ipv6 = false
+net.listen('127.0.0.1', ${port}, { kind = 'dns' })
+cache.open(10 * MB, 'lmdb://${dir}/cache')
+trust_anchors.remove('.')
+policy.add(policy.suffix(policy.STUB({ '127.0.0.1@${authority}' }), { todname('${zone}.') }))
+${kind === 'kresd-serve-stale' ? "modules.load('serve_stale < cache')" : ''}
+`,
+      );
+      return { cmd: 'kresd', args: ['-n', '-q', '-c', join(dir, 'kresd.conf'), dir] };
     }
   }
 }

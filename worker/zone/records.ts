@@ -1,7 +1,7 @@
 // The records the zone holds, built from configuration and a node's stored state. The DNS
 // answers and the API's "records now served" both come from here.
 import { controlText } from '../../contract/control.ts';
-import { CANARIES } from '../../dns/canary.ts';
+import { CANARIES, STALE_CANARY } from '../../dns/canary.ts';
 import type { DnsRecord } from '../../dns/message.ts';
 import type { AppsTarget, ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
@@ -88,6 +88,9 @@ export function canaryRecords(config: ManagerConfig, relative: string, name: str
     case CANARIES.public:
       return addresses(name, ttl, [publicIpv4], []);
     case 'canary':
+    // An empty non-terminal above the serve-stale names: NODATA, so that a resolver minimising
+    // its questions (RFC 9156) goes on down to them.
+    case STALE_CANARY:
       return [];
     default:
       return undefined;

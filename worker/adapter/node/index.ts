@@ -9,6 +9,7 @@ import { newCredential } from '../../credential.ts';
 import { rateLimitFromEnv } from '../../dns-server/rate-limit.ts';
 import { type RunningDns, startDnsServer } from '../../dns-server/server.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
+import { staleCanaryHandler } from '../../dns-server/stale-canary.ts';
 import { Metrics } from '../../metrics.ts';
 import type { Store } from '../../store/store.ts';
 import { startPrimary } from '../../transfer/primary.ts';
@@ -177,7 +178,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
       zone,
       host: dnsHost,
       port: port(env, 'HAIRPIN_DNS_PORT', 5353),
-      handlers: [...primary.handlers, ...(options.dnsHandlers ?? [])],
+      handlers: [...primary.handlers, staleCanaryHandler(zone), ...(options.dnsHandlers ?? [])],
       ...(watch ? { watch } : {}),
       metrics,
       rateLimit,

@@ -1,0 +1,96 @@
+// The authority's side of the probe's serve-stale check (RFC 8767): `<nonce>.stale.canary.<zone>`
+// is answered for one second after its first question, with a one-second TTL, then met with
+// silence, as a dead internet line would be. A resolver that still answers it once the TTL has
+// run out serves stale data. Port 53 only: silence over DoH would be an HTTP request left open.
+//
+// Hostile input: anyone may ask any nonce. The answer is one A record (no larger than the zone's
+// other answers; the response rate limit applies as to them), silence costs nothing, and the
+// nonces remembered are bounded in number and in time.
+import { STALE_CANARY, STALE_NONCE, STALE_TTL } from '../../dns/canary.ts';
+import { encodeMessage, headerOpcode } from '../../dns/message.ts';
+import { normalizeName, relativeLabels } from '../../dns/name.ts';
+import { Rcode } from '../../dns/rcode.ts';
+import type { Zone } from '../zone/answer.ts';
+import type { DnsHandler } from '../zone/handler.ts';
+
+export interface StaleCanaryOptions {
+  /**
+   * After the first question, how long the name is still answered (ms): a resolver's retry of
+   * an answer lost on the way. Shorter than the TTL plus the probe's wait before it asks again.
+   */
+  answerMs?: number;
+  /** How long a nonce is met with silence after its first question (ms); longer than a probe's check. */
+  silenceMs?: number;
+  /** The most nonces remembered; the oldest is forgotten first (then answered again, which the probe notices). */
+  maxNonces?: number;
+  now?: () => number;
+}
+
+/**
+ * The address answered: in 198.18.0.0/15 (RFC 2544, benchmarking, the public canary's range, so
+ * filters treat it alike), numbered by the second of the first answer. A second answer of the
+ * authority (a forgotten nonce) carries another, so the probe never takes it for a stale copy. An
+ * address rather than a TXT because some resolvers cache addresses only (dnsmasq without
+ * `--cache-rr`), and the internal name's address is what must outlive the line.
+ */
+export function staleAddress(firstMs: number): string {
+  const n = Math.floor(firstMs / 1000) % 0x20000;
+  return `198.${18 + (n >> 16)}.${(n >> 8) & 0xff}.${n & 0xff}`;
+}
+
+export const STALE_CANARY_DEFAULTS = { answerMs: 1000, silenceMs: 30_000, maxNonces: 10_000 } as const;
+
+/**
+ * ```ts
+ * await startDnsServer({ zone, host, port, handlers: [staleCanaryHandler(zone)] });
+ * // dig @127.0.0.1 -p 5353 0123456789abcdef.stale.canary.example.test A     → A 198.18.x.y, TTL 1
+ * // the same a second later                                                → no answer
+ * ```
+ */
+export function staleCanaryHandler(zone: Zone, options: StaleCanaryOptions = {}): DnsHandler {
+  const { answerMs, silenceMs, maxNonces } = { ...STALE_CANARY_DEFAULTS, ...options };
+  const now = options.now ?? Date.now;
+  const apex = zone.config.names.zone;
+  /** Nonce → when it was first asked (ms). Insertion order is time order: the oldest come first. */
+  const firstAsked = new Map<string, number>();
+
+  /** The first question of `nonce` (now if it is new), after forgetting the expired and, when full, the oldest. */
+  const remember = (nonce: string, at: number): number => {
+    for (const [old, first] of firstAsked) {
+      if (at - first < silenceMs) break;
+      firstAsked.delete(old);
+    }
+    const first = firstAsked.get(nonce);
+    if (first !== undefined) return first;
+    if (firstAsked.size >= maxNonces) firstAsked.delete(firstAsked.keys().next().value!);
+    firstAsked.set(nonce, at);
+    return at;
+  };
+
+  return async (query) => {
+    const question = query.questions?.[0];
+    if (!question || query.type === 'response' || headerOpcode(query) !== 0) return undefined;
+    const labels = relativeLabels(normalizeName(question.name), apex);
+    const nonce = labels?.[0];
+    if (!labels || labels.length !== 3 || labels.slice(1).join('.') !== STALE_CANARY || !STALE_NONCE.test(nonce!))
+      return undefined;
+    const at = now();
+    const first = remember(nonce!, at);
+    if (at - first > answerMs) return [];
+    // The zone builds the header, EDNS and error answers (FORMERR, BADVERS…) as for any name; to
+    // it the nonce does not exist, so a clean answer is its NXDOMAIN turned into data.
+    const response = await zone.answer(query);
+    if (((response.flags ?? 0) & 0x0f) !== Rcode.NXDOMAIN) return [encodeMessage(response)];
+    const data = question.type === 'A' || String(question.type) === 'ANY';
+    return [
+      encodeMessage({
+        ...response,
+        flags: (response.flags ?? 0) & ~0x0f,
+        answers: data
+          ? [{ type: 'A', name: question.name, ttl: STALE_TTL, class: 'IN', data: staleAddress(first) }]
+          : [],
+        authorities: data ? [] : response.authorities,
+      }),
+    ];
+  };
+}
