@@ -73,6 +73,11 @@ export function addFlags(message: Uint8Array, flags: number): void {
   message[3]! |= flags & 0xff;
 }
 
+/** Replaces the 4-bit header RCODE. */
+export function setRcode(message: Uint8Array, rcode: number): void {
+  message[3] = (message[3]! & 0xf0) | (rcode & 0x0f);
+}
+
 export function setCount(message: Uint8Array, section: Section, count: number): void {
   const at = 4 + 2 * section;
   message[at] = count >> 8;

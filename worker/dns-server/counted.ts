@@ -1,4 +1,5 @@
 // The responder with its answers counted for /metrics: by transport and RCODE, latency, cache hits.
+import { peekRcode } from '../../dns/wire.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Answered, Responder } from './responder.ts';
 
@@ -15,7 +16,7 @@ export function countedResponder(respond: Responder, metrics: Metrics): Responde
     const first = messages?.[0];
     metrics.dnsAnswer(
       transport,
-      first && first.byteLength > 3 ? first[3]! & 0x0f : undefined,
+      first && first.byteLength > 3 ? peekRcode(first) : undefined,
       (performance.now() - started) / 1000,
       hit,
     );

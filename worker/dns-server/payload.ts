@@ -1,7 +1,8 @@
 // How large an answer may be on each transport, and what to send when it is larger: the header,
 // question and OPT with TC set, so the resolver asks again over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
-import { type DnsMessage, encodeMessage, FLAG_TC, findOpt, HEADER_LENGTH, MAX_MESSAGE } from '../../dns/message.ts';
+import { type DnsMessage, encodeMessage, FLAG_TC, findOpt, MAX_MESSAGE } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
+import { addFlags, HEADER_LENGTH, setRcode } from '../../dns/wire.ts';
 import { EDNS_PAYLOAD } from '../zone/answer.ts';
 import { CLASSIC_UDP_PAYLOAD } from './limits.ts';
 
@@ -51,8 +52,8 @@ export function boundMessages(messages: Uint8Array[], limit: number, transport: 
   return messages.map((m) => {
     if (m.byteLength <= limit) return m;
     const header = m.slice(0, HEADER_LENGTH).fill(0, 4);
-    header[2]! |= transport === 'udp' ? FLAG_TC >> 8 : 0;
-    header[3] = (header[3]! & 0xf0) | (transport === 'udp' ? 0 : Rcode.SERVFAIL);
+    if (transport === 'udp') addFlags(header, FLAG_TC);
+    setRcode(header, transport === 'udp' ? 0 : Rcode.SERVFAIL);
     return header;
   });
 }
