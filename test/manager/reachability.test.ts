@@ -11,7 +11,7 @@ import { type OpenedStore, openStore } from '../../worker/adapter/sqlite/store.t
 import { createApp } from '../../worker/app.ts';
 import { configFromEnv } from '../../worker/config.ts';
 import type { TcpConnect } from '../../worker/reachability/check.ts';
-import { REACH_EVERY_MS } from '../../worker/reachability/store.ts';
+import { REACH_EVERY_MS } from '../../worker/store/reachability.ts';
 import { Zone } from '../../worker/zone/answer.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 

@@ -17,14 +17,7 @@ import { requireNodeOrAdmin } from '../auth.ts';
 import { credentialHash, type ManagerEnv, zoneChanged } from '../context.ts';
 import { newCredential, timingSafeEqual } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
-import {
-  ACME_DNS_ACCOUNTS_PER_NODE,
-  addAcmeChallenge,
-  createAcmeDnsAccount,
-  deleteAcmeDnsAccount,
-  findAcmeDnsAccount,
-  listAcmeDnsAccounts,
-} from '../store/acme-challenges.ts';
+import { ACME_DNS_ACCOUNTS_PER_NODE, addAcmeChallenge } from '../store/acme-challenges.ts';
 import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
 import { challengeName, checkChallengeValue, checkNameKind } from './acme.ts';
 import { clientAddress } from './node.ts';
@@ -92,7 +85,7 @@ acmeDnsRoutes.post('/register', async (c) => {
     allowFrom: allowFrom as string[],
     createdAt: now(),
   };
-  if (!(await createAcmeDnsAccount(store.db, account))) {
+  if (!(await store.createAcmeDnsAccount(account))) {
     throw new ProblemError(
       'conflict',
       `node "${node}" of licence "${licence}" has ${ACME_DNS_ACCOUNTS_PER_NODE} acme-dns accounts, the most allowed: delete one (DELETE ${accountsPath(licence, node)}/{username}) or rotate the node's credential, which revokes them all`,
@@ -115,7 +108,7 @@ acmeDnsRoutes.get('/v1/licences/:licence/nodes/:node/acme-dns-accounts', async (
   await requireNodeOrAdmin(c, licence, node);
   const { store, config } = c.get('deps');
   const names = config.names.nodeNames(licence, node);
-  const accounts = (await listAcmeDnsAccounts(store.db, licence, node)).map((a) => ({
+  const accounts = (await store.listAcmeDnsAccounts(licence, node)).map((a) => ({
     username: a.username,
     subdomain: a.subdomain,
     name: a.kind,
@@ -129,7 +122,7 @@ acmeDnsRoutes.get('/v1/licences/:licence/nodes/:node/acme-dns-accounts', async (
 acmeDnsRoutes.delete('/v1/licences/:licence/nodes/:node/acme-dns-accounts/:username', async (c) => {
   const { licence, node, username } = c.req.param();
   await requireNodeOrAdmin(c, licence, node);
-  if (!(await deleteAcmeDnsAccount(c.get('deps').store.db, licence, node, username))) {
+  if (!(await c.get('deps').store.deleteAcmeDnsAccount(licence, node, username))) {
     throw new ProblemError('not-found', `node "${node}" of licence "${licence}" has no acme-dns account "${username}"`);
   }
   return c.body(null, 204);
@@ -138,7 +131,7 @@ acmeDnsRoutes.delete('/v1/licences/:licence/nodes/:node/acme-dns-accounts/:usern
 async function updater(c: Context<ManagerEnv>) {
   const username = c.req.header('x-api-user') ?? '';
   const key = c.req.header('x-api-key') ?? '';
-  const account = username ? await findAcmeDnsAccount(c.get('deps').store.db, username) : undefined;
+  const account = username ? await c.get('deps').store.findAcmeDnsAccount(username) : undefined;
   if (!account || !timingSafeEqual(await credentialHash(c, key), account.passwordHash)) {
     throw new ProblemError('unauthorized', 'send the X-Api-User and X-Api-Key that /register returned');
   }

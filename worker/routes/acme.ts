@@ -8,7 +8,6 @@ import { type ManagerDeps, type ManagerEnv, zoneChanged } from '../context.ts';
 import type { NameKind } from '../names.ts';
 import { ProblemError } from '../problem.ts';
 import {
-  acmeChallenges,
   addAcmeChallenge,
   type ChallengeChange,
   type ChallengeKey,
@@ -68,7 +67,7 @@ acmeRoutes.get('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) =>
   const names = config.names.nodeNames(licence, node);
   const view = async (kind: NameKind) => ({
     fqdn: challengeName(names, kind),
-    values: await acmeChallenges(store.db, licence, node, kind),
+    values: await store.acmeChallenges(licence, node, kind),
   });
   return c.json({
     licence,

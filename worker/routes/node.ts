@@ -4,8 +4,8 @@ import { isGlobalIpv6, isIpv4, isIpv6, isNonPublicIpv4, unmapIpv4 } from '../../
 import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { reachView } from '../reachability/check.ts';
-import { ReachabilityStore } from '../reachability/store.ts';
 import { writeReport } from '../report.ts';
+import { ReachabilityStore } from '../store/reachability.ts';
 import { parseAddressReport, readJsonObject } from '../validate.ts';
 import { nodeView, servedRecords } from './views.ts';
 

@@ -5,7 +5,7 @@ import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
 import { checkReachability, reachTargets, reachView } from '../reachability/check.ts';
-import { ReachabilityStore } from '../reachability/store.ts';
+import { ReachabilityStore } from '../store/reachability.ts';
 import { readJsonObject, rejectUnknownFields } from '../validate.ts';
 
 export const reachabilityRoutes = new Hono<ManagerEnv>();

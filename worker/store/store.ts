@@ -4,7 +4,16 @@ import { type Compilable, type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { AddressesView } from '../../contract/api.ts';
 import type { AddressTable, Database, NodeTable } from '../../schema/database.ts';
 import type { NameKind } from '../names.ts';
-import { allAcmeChallenges, newestOf, revokeAcmeDnsAccounts } from './acme-challenges.ts';
+import {
+  type AcmeDnsAccount,
+  allAcmeChallenges,
+  createAcmeDnsAccount,
+  deleteAcmeDnsAccount,
+  findAcmeDnsAccount,
+  listAcmeDnsAccounts,
+  newestOf,
+  revokeAcmeDnsAccounts,
+} from './acme-challenges.ts';
 import type { AtomicBatch, StoreWriter } from './batch.ts';
 import { precompile } from './precompiled.ts';
 import { MAX_SERIAL } from './serial.ts';
@@ -260,6 +269,23 @@ export class Store implements StoreWriter {
   /** Every challenge value at once, for listing the whole zone (AXFR, zone files). */
   allAcmeChallenges(): Promise<Map<string, string[]>> {
     return allAcmeChallenges(this.db);
+  }
+
+  // The acme-dns accounts (worker/store/acme-challenges.ts; routes/acme-dns.ts).
+  createAcmeDnsAccount(account: AcmeDnsAccount): Promise<boolean> {
+    return createAcmeDnsAccount(this.db, account);
+  }
+
+  findAcmeDnsAccount(username: string): Promise<AcmeDnsAccount | undefined> {
+    return findAcmeDnsAccount(this.db, username);
+  }
+
+  listAcmeDnsAccounts(licence: string, node: string) {
+    return listAcmeDnsAccounts(this.db, licence, node);
+  }
+
+  deleteAcmeDnsAccount(licence: string, node: string, username: string): Promise<boolean> {
+    return deleteAcmeDnsAccount(this.db, licence, node, username);
   }
 
   async serial(): Promise<number> {
@@ -611,6 +637,33 @@ export class Store implements StoreWriter {
         .where('node', '=', p.node);
 
     return [insertHistory, bump, stampHistory, upsert, readBack];
+  }
+
+  /**
+   * The history rows with serials in (from, to]: the IXFR journal (worker/transfer/journal.ts).
+   * The range may wrap past 2^32 − 1 (RFC 1982), then it is two numeric intervals.
+   */
+  historyBetween(from: number, to: number) {
+    return this.db
+      .selectFrom('address_history')
+      .selectAll()
+      .where((eb) =>
+        from < to
+          ? eb.and([eb('serial', '>', from), eb('serial', '<=', to)])
+          : eb.or([eb('serial', '>', from), eb('serial', '<=', to)]),
+      )
+      .execute();
+  }
+
+  /**
+   * `read` against one unchanging view of the store, however writers go on: one transaction
+   * (REPEATABLE READ on Postgres; on SQLite the transaction holds the database's lock).
+   */
+  snapshot<T>(read: (store: Store) => Promise<T>): Promise<T> {
+    return this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute((trx) => read(new Store(trx, this.batch)));
   }
 
   async history(licence: string, node: string, limit: number): Promise<HistoryEntry[]> {

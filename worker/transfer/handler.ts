@@ -9,7 +9,7 @@ import type { ManagerConfig } from '../config.ts';
 import { fitResponse, payloadLimit } from '../dns-server/payload.ts';
 import type { Metrics } from '../metrics.ts';
 import { compareSerial } from '../store/serial.ts';
-import { Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
 import { soaRecord } from '../zone/records.ts';
@@ -44,17 +44,13 @@ export interface TransferHandlerOptions {
 /** Bytes our TSIG record adds: owner and algorithm names, fixed fields, a 32-byte MAC. */
 const TSIG_ROOM = 256;
 
-/** Reads racing a write could mix two versions; retry until the serial held still (bounded). */
 /**
  * The whole zone at one serial, however writers go on: the listing runs in one transaction
  * (REPEATABLE READ on Postgres; on SQLite the transaction holds the database's lock, and in this
  * process nothing can write between its statements anyway, since they never yield to I/O).
  */
 function zoneSnapshot(config: ManagerConfig, store: Store): Promise<DnsRecord[]> {
-  return store.db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .execute((trx) => listZoneRecords(config, new Store(trx, store.batch)));
+  return store.snapshot((view) => listZoneRecords(config, view));
 }
 
 /** The serial the IXFR client holds: the SOA in the query's authority section (RFC 1995 §3). */

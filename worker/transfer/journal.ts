@@ -80,16 +80,7 @@ export async function journalDeltas(
   const distance = serialDistance(from, to);
   if (distance === 0) return [];
   if (distance > MAX_JOURNAL_STEPS) return undefined;
-  // The range (from, to] may wrap past 2^32 - 1 (RFC 1982), then it is two numeric intervals.
-  const rows = await store.db
-    .selectFrom('address_history')
-    .selectAll()
-    .where((eb) =>
-      from < to
-        ? eb.and([eb('serial', '>', from), eb('serial', '<=', to)])
-        : eb.or([eb('serial', '>', from), eb('serial', '<=', to)]),
-    )
-    .execute();
+  const rows = await store.historyBetween(from, to);
   // A step with no row cannot be replayed: the caller sends the whole zone.
   const steps = journalSteps(from, to, rows);
   if (!steps) return undefined;

@@ -2,8 +2,8 @@
 // conditional upsert that succeeds only when the node's last check started long enough ago, so
 // two requests at once (or two Workers isolates) never both connect.
 import { sql } from 'kysely';
-import type { Store } from '../store/store.ts';
-import type { ReachResult } from './check.ts';
+import type { ReachResult } from '../reachability/check.ts';
+import type { Store } from './store.ts';
 
 /** One check per node per minute: enough for support's "try again now", never a port scanner. */
 export const REACH_EVERY_MS = 60_000;
