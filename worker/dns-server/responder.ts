@@ -117,7 +117,10 @@ export function createResponder(options: ResponderOptions): Responder {
       // change followed meanwhile (the epoch moved) may have come after a read: not kept then.
       const reads: Reads = { tags: [], serial: false };
       const epoch = watch!.epoch;
-      const { messages, byZone } = await compute(bytes, context, zone.withSource(recordReads(zone.source, reads)));
+      // The watch's serial is the store's as of the check just made (negative answers carry it).
+      const serial = watch!.current ? watch!.serial : undefined;
+      const recorded = zone.withSource(recordReads(zone.source, reads, serial));
+      const { messages, byZone } = await compute(bytes, context, recorded);
       if (byZone && watch!.epoch === epoch && watch!.current) cache!.set(cacheAs, messages![0]!, reads);
       return messages;
     } catch (error) {

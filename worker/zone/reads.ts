@@ -16,18 +16,19 @@ export interface Reads {
 }
 
 /**
- * A source that notes every read into `reads`, answering through `source`.
+ * A source that notes every read into `reads`, answering through `source`; `serial`, when given,
+ * is the serial known to be current (the zone watch's, just followed), saving its read.
  *
  * ```ts
  * const reads: Reads = { tags: [], serial: false };
  * const answer = await zone.withSource(recordReads(zone.source, reads)).answer(query);
  * ```
  */
-export function recordReads(source: ZoneSource, reads: Reads): ZoneSource {
+export function recordReads(source: ZoneSource, reads: Reads, serial?: number): ZoneSource {
   const recorded: ZoneSource = {
     serial: () => {
       reads.serial = true;
-      return source.serial();
+      return serial ?? source.serial();
     },
     getNode: (licence, node) => {
       reads.tags.push(nodeTag(licence, node));
