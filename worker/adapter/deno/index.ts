@@ -18,7 +18,8 @@ declare const Deno: {
 const env = Deno.env.toObject();
 if (!env.HAIRPIN_ADMIN_TOKEN) throw new Error('set HAIRPIN_ADMIN_TOKEN for the Deno entry');
 const config = configFromEnv(env);
-const { store } = await openStore(env.HAIRPIN_DB || 'data/hairpin.sqlite');
+// `reads`: DoH answers through prepared statements on a SQLite file (as on Node), the store elsewhere.
+const { store, reads } = await openStore(env.HAIRPIN_DB || 'data/hairpin.sqlite');
 const peers = new WeakMap<Request, string>();
 
 /** The reachability check's connect: Deno.connect, raced with the bound (a late connection is closed). */
@@ -47,7 +48,7 @@ const tcpConnect: TcpConnect = (hostname, port, timeoutMs) =>
 const app = createApp({
   config,
   store,
-  zone: new Zone(config, store),
+  zone: new Zone(config, reads),
   peerAddress: (c) => peers.get(c.req.raw),
   now: Date.now,
   tcpConnect,
