@@ -30,6 +30,10 @@ export const STALE_INFO = {
 export type StaleOutcome = keyof typeof STALE_INFO;
 export const STALE_OUTCOMES = Object.keys(STALE_INFO) as StaleOutcome[];
 
+export function isStaleOutcome(value: unknown): value is StaleOutcome {
+  return typeof value === 'string' && Object.hasOwn(STALE_INFO, value);
+}
+
 export interface StaleCheck {
   outcome: StaleOutcome;
   reason: string;

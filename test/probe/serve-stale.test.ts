@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
 import { dohTransport } from '../../probe/doh.ts';
 import { probeNode } from '../../probe/probe.ts';
+import { postProbeReport } from '../../probe/report.ts';
 import { checkServeStale, type StaleCheck } from '../../probe/serve-stale.ts';
 import { names } from '../agent/support/names.ts';
-import { startTestManager, type TestManager } from '../support/manager.ts';
+import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { type ResolverKind, type RunningResolver, startResolver } from './resolvers.ts';
 
@@ -62,7 +63,7 @@ describe.skipIf(!have)('serve-stale through real resolvers', () => {
     expect(found.get('kresd-serve-stale')!.primed.answers[0]!.ttl).toBeGreaterThan(1);
   });
 
-  it('the probe carries it when asked, and the nonce name leaves the other checks alone', async () => {
+  it('the probe carries it when asked, its report shows it to support, and the nonce name leaves the other checks alone', async () => {
     const credential = await manager.enrol('1234', 'nur1');
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3', publicIpv4: '198.51.100.7' });
     const spec = resolvers.find((r) => r.kind === 'unbound-serve-expired')!.spec;
@@ -75,6 +76,13 @@ describe.skipIf(!have)('serve-stale through real resolvers', () => {
     expect(result.verdict, result.reason).toBe('ok');
     expect(result.serveStale?.outcome, result.serveStale?.reason).toBe('serves-stale');
     expect(result.serveStale!.name).toMatch(/^[0-9a-f]{16}\.stale\.canary\.example\.test$/);
+    await postProbeReport(manager.url, '1234', 'nur1', credential, { result, hairpins: null });
+    const page = await fetch(`${manager.url}/support/licences/1234/nodes/nur1`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const text = await page.text();
+    expect(text).toContain('<th>serves stale</th>');
+    expect(text).toMatch(/<td title="the expired answer came back [^"]*">serves-stale<\/td>/);
   }, 30_000);
 });
 

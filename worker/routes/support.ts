@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { SupportTokenRequest } from '../../contract/api.ts';
+import { isStaleOutcome } from '../../probe/serve-stale.ts';
 import { VERDICT_CODES, VERDICTS } from '../../probe/verdicts.ts';
 import { requireAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
@@ -148,13 +149,13 @@ supportRoutes.get('/support/licences/:licence', async (c) => {
     page(
       `Licence ${licence}`,
       html`${legend}
-<div class="scroll"><table id="nodes"><thead><tr><th>node</th><th>last verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>at (UTC)</th><th>reports</th><th>verdict shares</th></tr></thead><tbody>
+<div class="scroll"><table id="nodes"><thead><tr><th>node</th><th>last verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>serves stale</th><th>at (UTC)</th><th>reports</th><th>verdict shares</th></tr></thead><tbody>
 ${nodes.map(
   (
     n,
   ) => html`<tr data-node="${n.node}"><td><a href="/support/licences/${encodeURIComponent(licence)}/nodes/${encodeURIComponent(n.node)}">${n.node}</a></td>
 <td class="t-${n.last.verdict}">${n.last.verdict}</td><td class="reason">${n.last.reason}</td><td>${n.last.resolver}</td>
-<td>${networkText(n.last.network)}</td><td>${hairpinText(n.last.hairpins)}</td><td>${utc(n.last.at)}</td><td>${n.reports}</td><td>${bar(n.verdicts, n.reports)}</td></tr>`,
+<td>${networkText(n.last.network)}</td><td>${hairpinText(n.last.hairpins)}</td>${staleCell(n.last.evidence)}<td>${utc(n.last.at)}</td><td>${n.reports}</td><td>${bar(n.verdicts, n.reports)}</td></tr>`,
 )}
 </tbody></table></div>`,
     ),
@@ -171,11 +172,11 @@ supportRoutes.get('/support/licences/:licence/nodes/:node', async (c) => {
     page(
       `Node ${node} of licence ${licence}`,
       html`<p><a href="/support/licences/${encodeURIComponent(licence)}">back to licence ${licence}</a></p>
-<div class="scroll"><table id="reports"><thead><tr><th>at (UTC)</th><th>verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>ms</th></tr></thead><tbody>
+<div class="scroll"><table id="reports"><thead><tr><th>at (UTC)</th><th>verdict</th><th>reason</th><th>resolver</th><th>network</th><th>hairpins</th><th>serves stale</th><th>ms</th></tr></thead><tbody>
 ${reports.map(
   (r) => html`<tr><td>${utc(r.at)}</td><td class="t-${r.verdict}">${r.verdict}</td>
 <td class="reason">${r.reason}<details><summary>evidence</summary><pre>${JSON.stringify(r.evidence, null, 2)}</pre></details></td>
-<td>${r.resolver}</td><td>${networkText(r.network)}</td><td>${hairpinText(r.hairpins)}</td><td>${r.elapsedMs}</td></tr>`,
+<td>${r.resolver}</td><td>${networkText(r.network)}</td><td>${hairpinText(r.hairpins)}</td>${staleCell(r.evidence)}<td>${r.elapsedMs}</td></tr>`,
 )}
 </tbody></table></div>`,
     ),
@@ -196,6 +197,17 @@ function networkText(n: {
   ]
     .filter(Boolean)
     .join(' ');
+}
+
+/**
+ * The serve-stale check of a report (probe/serve-stale.ts), read from its evidence: the outcome,
+ * its reason on hover; "not checked" for a probe run without it. Evidence is what a node sent:
+ * only a known outcome is shown, the reason escaped like every other text.
+ */
+function staleCell(evidence: unknown): Html {
+  const check = (evidence as { serveStale?: { outcome?: unknown; reason?: unknown } } | null)?.serveStale;
+  if (!isStaleOutcome(check?.outcome)) return html`<td>not checked</td>`;
+  return html`<td title="${typeof check.reason === 'string' ? check.reason.slice(0, 500) : ''}">${check.outcome}</td>`;
 }
 
 function hairpinText(h: boolean | null): string {
