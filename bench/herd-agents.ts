@@ -19,9 +19,7 @@ interface Job {
 /** The kinds of call an agent makes to the manager at start. */
 export type CallKind = 'names' | 'report' | 'doh' | 'probe-report' | 'other';
 /** When (epoch ms) an agent reached each step of its start. */
-export type Steps = Partial<
-  Record<'contact' | 'names' | 'reportSent' | 'reported' | 'decided' | 'probeReported', number>
->;
+export type Steps = Partial<Record<'reportSent' | 'reported' | 'decided' | 'probeReported', number>>;
 
 export interface CallStats {
   /** Answers by status; 0 is a transport error. */
@@ -68,7 +66,6 @@ globalThis.fetch = async (input, init) => {
   const node = nodeOf(url.pathname);
   const sent = Date.now();
   const s = node ? steps.get(node) : undefined;
-  if (s && kind === 'names') s.contact ??= sent;
   if (s && kind === 'report') s.reportSent ??= sent;
   try {
     const response = await realFetch(input, init);
@@ -113,8 +110,7 @@ process.once('message', async (job: Job) => {
         detect: async () => ({ privateIpv4: n.privateIpv4, interface: 'eth0' }),
         // The agent's own log lines mark its steps.
         log: (line) => {
-          if (line.startsWith('agent for ')) s.names ??= Date.now();
-          else if (line.startsWith('reported ')) s.reported ??= Date.now();
+          if (line.startsWith('reported ')) s.reported ??= Date.now();
           else if (line.startsWith('pairing: ')) s.decided ??= Date.now();
         },
       },

@@ -4,7 +4,7 @@
 // (its reported address stored, so served), acknowledged reports lost, 503/429 answered, the
 // kernel's listen drops over the run, peak RSS. Goal: all current within 60 s, 0 lost, 0 drops.
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -56,6 +56,11 @@ function peakRssMb(pid: number): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'hairpin-herd-'));
+// The agents' state directories: each node has its own disk, where one state write (fsync of the
+// file and of its directory) costs a few ms. 10,000 of them on this machine's one disk would
+// queue every fsync of the herd behind each other, and behind the manager's, on four threads
+// per process: a cost no node has. They go to memory (tmpfs) where there is one.
+const agentsDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'hairpin-herd-agents-'));
 const db = join(dir, 'herd.sqlite');
 // Every agent here connects from 127.0.0.1: the per-source cap, meant for one node or one
 // attacker per address, would count them as one source.
@@ -101,7 +106,10 @@ try {
     Array.from({ length: PROCESSES }, async (_, p) => {
       const child = fork(join(import.meta.dirname, 'herd-agents.ts'), {
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        execArgv: ['--disable-warning=ExperimentalWarning', ...(process.env.BENCH_AGENT_NODE_OPTIONS?.split(' ') ?? [])],
+        execArgv: [
+          '--disable-warning=ExperimentalWarning',
+          ...(process.env.BENCH_AGENT_NODE_OPTIONS?.split(' ') ?? []),
+        ],
         env: { ...process.env, BENCH_MANAGER: manager.url },
       });
       // Loaded (TypeScript stripped, modules imported) before any agent starts: the clock measures the herd.
@@ -128,7 +136,7 @@ try {
   const cpuStart = cpuAt();
   const started = Date.now();
   for (const w of workers)
-    w.child.send({ manager: manager.url, dnsPort, dir: join(dir, `agents-${w.p}`), nodes: w.share });
+    w.child.send({ manager: manager.url, dnsPort, dir: join(agentsDir, `agents-${w.p}`), nodes: w.share });
   // Every 5 s: nodes current, CPU share of the manager and of the agent processes (of one core),
   // and how long the manager takes to answer /healthz (its event loop as a caller sees it).
   const timeline: string[] = [];
@@ -192,11 +200,6 @@ try {
   const drops = after.ListenDrops! - before.ListenDrops!;
   const overflows = after.ListenOverflows! - before.ListenOverflows!;
   reader.close();
-  // The agents stop (and write their last state) before the directory goes.
-  await Promise.all(
-    workers.map((w) => (w.child.exitCode === null ? new Promise((r) => w.child.once('exit', r)) : undefined)),
-  );
-
   console.log(
     `herd: ${NODES} nodes, ${PROCESSES} agent processes, start jitter ${process.env.BENCH_START_JITTER ?? 'default'} s, one manager on SQLite`,
   );
@@ -225,21 +228,32 @@ try {
   );
   console.log('timeline (cpu% of one core over the last 5 s):');
   for (const line of timeline) console.log(line);
-  const since = (key: keyof Steps | 'stored', from?: keyof Steps) =>
+  const since = (key: keyof Steps | 'stored', from?: keyof Steps | 'stored') =>
     steps.map((s) => (s[key] === undefined ? Number.NaN : s[key]! - (from ? (s[from] ?? Number.NaN) : started)));
   console.log('steps, seconds after the herd started (n, p50, p90, p99, max):');
-  console.log(`  first contact (after the start jitter): ${spread(since('contact'))}`);
-  console.log(`  names answered:                         ${spread(since('names'))}`);
-  console.log(`  first report sent:                      ${spread(since('reportSent'))}`);
-  console.log(`  address stored by the manager:          ${spread(since('stored'))}`);
-  console.log(`  report acknowledged:                    ${spread(since('reported'))}`);
-  console.log(`  pairing decided:                        ${spread(since('decided'))}`);
-  console.log(`  probe report stored:                    ${spread(since('probeReported'))}`);
+  console.log(`  first report sent (after the start jitter): ${spread(since('reportSent'))}`);
+  console.log(`  address stored by the manager:              ${spread(since('stored'))}`);
+  console.log(`  report's answer read by the agent:          ${spread(since('reported'))}`);
+  console.log(`  pairing decided:                            ${spread(since('decided'))}`);
+  console.log(`  probe report stored:                        ${spread(since('probeReported'))}`);
   console.log('step durations (s):');
-  console.log(`  contact -> names:                       ${spread(since('names', 'contact'))}`);
-  console.log(`  first report sent -> stored:            ${spread(since('stored', 'reportSent'))}`);
-  console.log(`  report acknowledged -> decided:         ${spread(since('decided', 'reported'))}`);
-  console.log(`  decided -> probe report stored:         ${spread(since('probeReported', 'decided'))}`);
+  console.log(`  first report sent -> stored (retries in):   ${spread(since('stored', 'reportSent'))}`);
+  console.log(`  stored -> answer read by the agent:         ${spread(since('reported', 'stored'))}`);
+  console.log(`  answer read -> pairing decided:             ${spread(since('decided', 'reported'))}`);
+  // The manager's own time per request, from its access log (handler entry to answer, the
+  // group commit's wait included; not the time a request waits in the kernel or for the loop).
+  const handled = new Map<string, number[]>();
+  for (const line of manager.output().split('\n')) {
+    const m = /^(\S+) INFO access method=(\S+) .*route=(\S+) status=(\d+) ms=([\d.]+)/.exec(line);
+    if (!m || Date.parse(m[1]!) < started) continue;
+    const key = `${m[2]} ${m[3]} ${m[4]}`;
+    const list = handled.get(key) ?? [];
+    list.push(Number(m[5]));
+    handled.set(key, list);
+  }
+  console.log("manager's own time per request (ms, from its access log; by method, route, status):");
+  for (const [key, ms] of [...handled].sort((a, b) => b[1].length - a[1].length))
+    console.log(`  ${key.padEnd(60)} ${spread(ms, 1)}`);
   console.log("agents' calls to the manager (latency of answered calls in ms; transport errors by cause):");
   for (const kind of ['names', 'report', 'doh', 'probe-report', 'other'] as const) {
     const merged = {
@@ -267,7 +281,17 @@ try {
 
   const met = allCurrentS !== undefined && allCurrentS <= 60 && lost === 0 && drops === 0;
   console.log(`goal: all current within 60 s, 0 lost, 0 listen drops -> ${met ? 'met' : 'NOT met'}`);
+  // The agents stop (and write their last state) before the directory goes; a poll still retrying
+  // its report (up to six tries of 10 s) is not waited for longer than 20 s.
+  await Promise.all(
+    workers.map((w) => {
+      if (w.child.exitCode !== null) return undefined;
+      const kill = setTimeout(() => w.child.kill('SIGKILL'), 20_000);
+      return new Promise((r) => w.child.once('exit', r)).finally(() => clearTimeout(kill));
+    }),
+  );
 } finally {
   await manager.stop();
   rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  rmSync(agentsDir, { recursive: true, force: true, maxRetries: 5 });
 }

@@ -37,6 +37,7 @@ export function dohTransport(url: string, fetchImpl: typeof fetch | readonly (ty
     });
   return {
     label,
+    reliable: true,
     async exchange(query, signal) {
       let response: Response | undefined;
       let failure: unknown;

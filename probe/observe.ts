@@ -1,5 +1,6 @@
 // One question to one transport, bounded: EDNS query, at most `attempts` tries each bounded by
-// `timeoutMs`, and the raw evidence (rcode, flags, sections, Extended DNS Errors, timings) kept
+// `timeoutMs` (over a reliable transport such as DoH, one try bounded by all of them when it
+// times out), and the raw evidence (rcode, flags, sections, Extended DNS Errors, timings) kept
 // whatever happens. A CNAME chain the answer leaves open is followed through the same transport.
 // Never throws: every failure becomes an observation.
 import {
@@ -59,7 +60,7 @@ export interface Observation {
 }
 
 export interface ObserveOptions {
-  /** Per-attempt bound (ms); default 1500. */
+  /** Per-attempt bound (ms); default 1500. Over a reliable transport, a try may take all of them. */
   timeoutMs?: number;
   /** Tries in all; default 2 (one retry). */
   attempts?: number;
@@ -218,6 +219,8 @@ async function observeOnce(
 ): Promise<Observation> {
   const timeoutMs = options.timeoutMs ?? 1500;
   let attempts = Math.max(1, options.attempts ?? 2);
+  // Over a reliable transport the one try may use every try's bound (see DnsTransport.reliable).
+  const tryMs = transport.reliable ? timeoutMs * attempts : timeoutMs;
   const started = performance.now();
   const base = { transport: transport.label, name: normalizeName(name), type, answers: [], authorities: [], ede: [] };
   let failure = timeoutError(transport.label);
@@ -227,8 +230,8 @@ async function observeOnce(
     tries++;
     const id = crypto.getRandomValues(new Uint16Array(1))[0]!;
     const signal = options.signal
-      ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
-      : AbortSignal.timeout(timeoutMs);
+      ? AbortSignal.any([options.signal, AbortSignal.timeout(tryMs)])
+      : AbortSignal.timeout(tryMs);
     try {
       const message = checkResponse(
         await transport.exchange(buildQuery(id, name, type, edns, options.qclass ?? 'IN'), signal),
@@ -259,9 +262,12 @@ async function observeOnce(
       };
     } catch (e) {
       failure = asProbeError(transport.label, e, signal);
-      // RFC 6891 §7: a query with an OPT that goes unanswered may be dropped by a middlebox or an
-      // old server that chokes on it: the next try goes without.
-      if (failure.code === 'ERR_PROBE_TIMEOUT') edns = false;
+      if (failure.code === 'ERR_PROBE_TIMEOUT') {
+        if (transport.reliable) break;
+        // RFC 6891 §7: a query with an OPT that goes unanswered may be dropped by a middlebox or
+        // an old server that chokes on it: the next try goes without.
+        edns = false;
+      }
     }
   }
   return {

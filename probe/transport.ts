@@ -14,6 +14,14 @@ import { ProbeError } from './errors.ts';
 export interface DnsTransport {
   /** Where the queries go, e.g. `udp://127.0.0.1:53`, `https://manager/dns-query`. */
   readonly label: string;
+  /**
+   * The transport retransmits below DNS (DoH: HTTP over TCP), so a question that timed out is
+   * still on its way or being answered, and asking it again only adds load to a server that is
+   * already slow (a fleet probing its manager at once). Such a question gets one try with the
+   * whole budget (timeoutMs × attempts); a failure that is not a timeout (a closed connection)
+   * is still tried again.
+   */
+  readonly reliable?: boolean;
   exchange(query: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
 }
 
