@@ -2,6 +2,7 @@
 // is how the manager sees a new public address), keeps the SAN certificate, decides the pairing
 // URL and tells the manager whether the box hairpins. Each job is its own module; this class
 // wires them to one configuration and one state file.
+
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { NodeView, ReachCheckView } from '../contract/api.ts';
@@ -15,6 +16,7 @@ import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
 import { type HairpinResult, hairpinSelfTest } from './hairpin.ts';
 import type { ServiceIdentity } from './http/policy.ts';
+import { type RunningLanDns, startLanDns } from './lan-dns.ts';
 import { ManagerClient } from './manager-client.ts';
 import {
   type AddressChange,
@@ -81,6 +83,7 @@ export class NodeAgent {
   #watch: AddressWatch | undefined;
   #recheck: ReturnType<typeof setTimeout> | undefined;
   #pairingServer: Server | undefined;
+  #lanDns: RunningLanDns | undefined;
   #relay: RelayLink | undefined;
   #loaded = false;
   #stopping = new AbortController();
@@ -389,6 +392,15 @@ export class NodeAgent {
       );
       this.#deps.log(`pairing endpoint: http://${this.config.pairingListen}/pairing-url`);
     }
+    if (this.config.lanDnsListen) {
+      this.#lanDns = await startLanDns({
+        listen: this.config.lanDnsListen,
+        name: names.internal,
+        addresses: () =>
+          this.state.addresses && { ipv4: this.state.addresses.privateIpv4, ipv6: this.state.addresses.privateIpv6 },
+      });
+      this.#deps.log(`answering ${names.internal} on udp ${this.config.lanDnsListen}`);
+    }
   }
 
   /** checkAddresses(), saying so when it sent a report. */
@@ -456,7 +468,12 @@ export class NodeAgent {
     return typeof address === 'object' && address ? address.port : undefined;
   }
 
-  /** Stops polling (waiting for a poll in flight), certificate upkeep and the pairing endpoint. */
+  /** The LAN responder's UDP port once listening (tests use port 0). */
+  get lanDnsPort(): number | undefined {
+    return this.#lanDns?.port;
+  }
+
+  /** Stops polling (waiting for a poll in flight), certificate upkeep, the pairing endpoint and the LAN responder. */
   async stop(): Promise<void> {
     this.#stopping.abort();
     this.#watch?.stop();
@@ -464,6 +481,7 @@ export class NodeAgent {
     await this.#polls?.stop();
     await this.#relay?.stop();
     this.#keeper?.stop();
+    await this.#lanDns?.close();
     await new Promise<void>((resolve) =>
       this.#pairingServer ? this.#pairingServer.close(() => resolve()) : resolve(),
     );

@@ -55,6 +55,11 @@ export interface AgentConfig {
   /** `host:port` for the local pairing endpoint (GET /pairing-url); off when unset. */
   pairingListen?: string;
   /**
+   * `host:port` (UDP) where the node answers for its internal name itself, for a router that
+   * forwards that one name to it (docs/offline.md); off when unset.
+   */
+  lanDnsListen?: string;
+  /**
    * How support sees this shop's network in its probe reports, e.g. "Orange Livebox 6" (at most
    * 100 characters): the grouping when the manager has no ASN data (Node without
    * HAIRPIN_ASN_LOOKUP); shown beside the ISP otherwise.
@@ -92,6 +97,7 @@ const STRING_KEYS = [
   'publicIpv6',
   'hairpinAddress',
   'pairingListen',
+  'lanDnsListen',
   'networkLabel',
   'relay',
   'relayTarget',

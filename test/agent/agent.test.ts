@@ -19,6 +19,8 @@ import { type AgentConfig, loadAgentConfig } from '../../agent/config.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';
 import { ManagerError } from '../../agent/manager-client.ts';
 import { makeCertificate } from '../../lab/pki.ts';
+import { resolverTransport } from '../../probe/adapter/node/index.ts';
+import { observe } from '../../probe/observe.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { freePort } from '../support/net.ts';
 import { haveSystemPrograms } from '../support/system.ts';
@@ -342,11 +344,14 @@ describe('NodeAgent', () => {
 
   it('serves the pairing decision on its local endpoint and sends the hairpin result', async () => {
     const agent = new NodeAgent(
-      { ...config, pairingListen: '127.0.0.1:0', pollSeconds: 3600 },
+      { ...config, pairingListen: '127.0.0.1:0', lanDnsListen: '127.0.0.1:0', pollSeconds: 3600 },
       { detect: async () => addresses, log: () => {} },
     );
     await agent.start();
     try {
+      // The node's own answer for its internal name (lanDnsListen), from the address it detected.
+      const own = await observe(resolverTransport(`127.0.0.1:${agent.lanDnsPort}`), 'i-nur1.pl-1234.example.test', 'A');
+      expect(own.answers.map((r) => r.data)).toEqual(['192.168.1.21']);
       const res = await fetch(`http://127.0.0.1:${agent.pairingPort}/pairing-url`);
       const decision = await res.json();
       expect(decision).toMatchObject({ url: 'https://i-nur1.pl-1234.example.test:8443/', kind: 'internal' });
