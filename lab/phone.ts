@@ -6,6 +6,7 @@
 //   node lab/phone.ts client '{"mountPoint":"https://i-nur1…:8443/","calls":20,"intervalMs":50}'
 //   node lab/phone.ts oracle https://nur1…:8443/
 //   node lab/phone.ts transfer https://nur1…:8443 10000000
+import { existsSync, writeFileSync } from 'node:fs';
 import {
   createHairpinClient,
   HairpinClientError,
@@ -26,6 +27,11 @@ export interface ClientRun {
   durationMs?: number;
   /** The relay origin pairing handed out with the URL, when it did. */
   relayOrigin?: string;
+  /** The path each call asks for (default `/v1/items`; `/v1/items?close`: a new connection each call). */
+  path?: string;
+  /** Created after the first successful call; calls stop once `stopFile` exists (the lab's outage rows). */
+  readyFile?: string;
+  stopFile?: string;
 }
 
 export interface CallRecord {
@@ -98,12 +104,16 @@ async function runClient(run: ClientRun): Promise<ClientResult> {
     failures.push({ at: Date.now(), what: `${f.kind}@${new URL(f.origin).hostname}` });
   });
   const calls: CallRecord[] = [];
-  for (let i = 0; i < run.calls && !(run.durationMs && Date.now() - startedAt >= run.durationMs); i++) {
+  const stopped = () =>
+    (run.durationMs !== undefined && Date.now() - startedAt >= run.durationMs) ||
+    (run.stopFile !== undefined && existsSync(run.stopFile));
+  for (let i = 0; i < run.calls && !stopped(); i++) {
     const at = Date.now();
     try {
-      const res = await client.fetch('/v1/items', { signal: AbortSignal.timeout(15_000) });
+      const res = await client.fetch(run.path ?? '/v1/items', { signal: AbortSignal.timeout(15_000) });
       await res.arrayBuffer();
       calls.push({ at, ms: Date.now() - at, ok: res.ok, origin: new URL(res.url).origin });
+      if (res.ok && run.readyFile && !existsSync(run.readyFile)) writeFileSync(run.readyFile, '');
     } catch (error) {
       calls.push({ at, ms: Date.now() - at, ok: false, error: describe(error) });
     }

@@ -6,6 +6,24 @@ import { join } from 'node:path';
 import { BOXES, type BoxPlan, INET, RFC1918, SERVICES, ZONE } from './plan.ts';
 import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
 
+/**
+ * The longest a resolver of the field keeps an answer (s): 5 in the lab, so a report shows
+ * through within a scenario; null in the long outage run (`hairpin lab run --outage`), where the
+ * manager's TTLs rule as in production.
+ */
+let cacheMaxTtl: number | null = 5; // LAB_TTL_SECONDS, set by each run
+
+export function setCacheMaxTtl(seconds: number | null): void {
+  cacheMaxTtl = seconds;
+}
+
+/** Serve-stale (RFC 8767) per resolver software, as the advice names it; the field's boxes have it off. */
+export const SERVE_STALE = {
+  unbound: 'serve-expired: yes',
+  bind: 'stale-answer-enable yes; stale-cache-enable yes; stale-answer-client-timeout 0;',
+  dnsmasq: '--use-stale-cache (dnsmasq 2.89 and later, with a cache)',
+} as const;
+
 // Short caches: a report must show through within a scenario, and no negative answer may linger.
 const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
   interface: ${address}
@@ -22,8 +40,7 @@ const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
   module-config: "iterator"
   do-not-query-localhost: no
   qname-minimisation: no
-  cache-max-ttl: 5
-  cache-max-negative-ttl: 1
+${cacheMaxTtl === null ? '' : `  cache-max-ttl: ${cacheMaxTtl}\n`}  cache-max-negative-ttl: 1
   # unbound answers the special-use TLDs (RFC 6761: test., invalid., …) itself, NXDOMAIN, by default
   local-zone: "${ZONE.split('.').at(-1)}." nodefault
 `;
@@ -38,8 +55,8 @@ stub-zone:
 }
 
 /** The Orange box: a forwarder to a resolver that passes private answers. */
-function forwardingUnbound(dir: string, name: string, address: string): string {
-  return `${UNBOUND_COMMON(dir, name, address)}
+function forwardingUnbound(dir: string, name: string, address: string, serveStale: boolean): string {
+  return `${UNBOUND_COMMON(dir, name, address)}${serveStale ? `  ${SERVE_STALE.unbound}\n` : ''}
 forward-zone:
   name: "."
   forward-addr: ${SERVICES.resolver}
@@ -47,10 +64,12 @@ forward-zone:
 }
 
 /** The Free box: BIND's deny-answer-addresses turns an answer with a private address into SERVFAIL. */
-function bindDenying(dir: string, address: string): string {
-  return `options {
+function bindDenying(dir: string, name: string, address: string, serveStale: boolean): string {
+  return `controls { };
+options {
   directory "${dir}";
-  pid-file "${join(dir, 'named.pid')}";
+  pid-file "${join(dir, `${name}.pid`)}";
+  session-keyfile "${join(dir, `${name}.session.key`)}";
   listen-on port 53 { ${address}; };
   listen-on-v6 { none; };
   recursion yes;
@@ -59,9 +78,8 @@ function bindDenying(dir: string, address: string): string {
   forward only;
   forwarders { ${SERVICES.resolver}; };
   dnssec-validation no;
-  max-cache-ttl 5;
-  max-ncache-ttl 1;
-  deny-answer-addresses { ${RFC1918.join('; ')}; };
+${cacheMaxTtl === null ? '' : `  max-cache-ttl ${cacheMaxTtl};\n`}  max-ncache-ttl 1;
+  deny-answer-addresses { ${RFC1918.join('; ')}; };${serveStale ? `\n  ${SERVE_STALE.bind}` : ''}
 };
 `;
 }
@@ -76,14 +94,23 @@ async function startUnbound(ns: string, dir: string, name: string, conf: string)
   return startDaemon(ns, 'unbound', ['-d', '-c', file], join(dir, `${name}.log`));
 }
 
-async function startBoxResolver(b: BoxPlan, dir: string): Promise<Daemon> {
-  const name = `resolver-${b.key}`;
+/**
+ * A box's resolver on `address` (default the box's LAN address); with `serveStale`, the same
+ * software and settings with serve-stale on (the outage rows run one beside the box's own).
+ */
+export async function startBoxResolver(
+  b: BoxPlan,
+  dir: string,
+  variant: { address: string; serveStale: boolean } = { address: b.lan.box, serveStale: false },
+): Promise<Daemon> {
+  const name = `resolver-${b.key}${variant.serveStale ? '-stale' : ''}`;
+  const address = variant.address;
   switch (b.resolver) {
     case 'unbound-forward':
-      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, b.lan.box));
+      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, address, variant.serveStale));
     case 'bind-deny-answer': {
       const file = join(dir, `${name}.conf`);
-      await writeFile(file, bindDenying(dir, b.lan.box));
+      await writeFile(file, bindDenying(dir, name, address, variant.serveStale));
       return startDaemon(b.ns, 'named', ['-g', '-4', '-c', file], join(dir, `${name}.log`));
     }
     case 'dnsmasq-stop-rebind':
@@ -96,10 +123,17 @@ async function startBoxResolver(b: BoxPlan, dir: string): Promise<Daemon> {
           '--no-resolv',
           '--no-hosts',
           '--bind-interfaces',
-          `--listen-address=${b.lan.box}`,
+          `--listen-address=${address}`,
           `--server=${SERVICES.resolver}`,
           '--stop-dns-rebind',
-          '--cache-size=0',
+          // Serve-stale needs a cache: dnsmasq's default size, capped like the other resolvers.
+          ...(variant.serveStale
+            ? [
+                '--cache-size=150',
+                '--use-stale-cache',
+                ...(cacheMaxTtl === null ? [] : [`--max-cache-ttl=${cacheMaxTtl}`]),
+              ]
+            : ['--cache-size=0']),
           `--pid-file=${join(dir, `${name}.pid`)}`,
           '--log-queries',
         ],

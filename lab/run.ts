@@ -2,8 +2,10 @@
 // way out, on success, on failure and on SIGINT/SIGTERM.
 import { bringUp, type Field } from './field.ts';
 import { lockField } from './lock.ts';
-import type { ResolverBehaviour } from './resolvers.ts';
+import { ADDRESS_TTL_SECONDS } from './plan.ts';
+import { type ResolverBehaviour, setCacheMaxTtl } from './resolvers.ts';
 import { runScenarios, type ScenarioRow } from './scenarios.ts';
+import { formatOutage, LAB_OUTAGE_MS, LAB_TTL_SECONDS } from './scenarios-outage.ts';
 import { interrupted, lostDaemons, setInterrupted, stopAll } from './shell.ts';
 import { formatNotes, formatResolvers, formatTable } from './table.ts';
 import { removeTopology } from './topology.ts';
@@ -37,6 +39,11 @@ export async function runLab(
   options: {
     log?: (line: string) => void /** How long to wait for another run to finish (ms). */;
     waitMs?: number;
+    /**
+     * The long outage run: only the outage rows, the line cut this long, the resolvers keeping
+     * the manager's TTLs as in production instead of the lab's 5 s.
+     */
+    outageMs?: number;
   } = {},
 ): Promise<LabReport> {
   const log = options.log ?? (() => {});
@@ -60,8 +67,15 @@ export async function runLab(
   process.on('SIGTERM', onSignal);
   let field: Field | undefined;
   try {
+    setCacheMaxTtl(options.outageMs ? null : LAB_TTL_SECONDS);
     field = await bringUp(log);
-    const rows = await runScenarios(field, log);
+    const rows = await runScenarios(
+      field,
+      log,
+      options.outageMs
+        ? { outage: { durationMs: options.outageMs, ttlSeconds: ADDRESS_TTL_SECONDS }, outageOnly: true }
+        : { outage: { durationMs: LAB_OUTAGE_MS, ttlSeconds: LAB_TTL_SECONDS } },
+    );
     const lost = [...lostDaemons()];
     for (const line of lost) log(`lab: ${line}`);
     return {
@@ -86,5 +100,6 @@ export async function runLab(
 /** The run as `hairpin lab run` prints it (and docs/lab.md shows it): resolvers, scenarios, notes, summary. */
 export function formatReport(report: LabReport): string {
   const passed = report.rows.filter((r) => r.passed).length;
-  return `${formatResolvers(report.resolvers)}\n\n${formatTable(report.rows)}\n\n${formatNotes(report.rows)}\n\n${passed}/${report.rows.length} scenarios passed in ${(report.elapsedMs / 1000).toFixed(1)} s`;
+  const outage = report.rows.some((r) => r.outage) ? `\n\n${formatOutage(report.rows)}` : '';
+  return `${formatResolvers(report.resolvers)}\n\n${formatTable(report.rows)}${outage}\n\n${formatNotes(report.rows)}\n\n${passed}/${report.rows.length} scenarios passed in ${(report.elapsedMs / 1000).toFixed(1)} s`;
 }

@@ -8,12 +8,19 @@ import { setCarrierPolicy } from './firewall.ts';
 import { ROOT } from './internet.ts';
 import type { ClientResult, ClientRun, Measure } from './phone.ts';
 import { ADDRESS_TTL_SECONDS, type BoxKey, boxPlan, CELL, NODE_PORT, SERVICES } from './plan.ts';
+import {
+  LAB_OUTAGE_MS,
+  LAB_TTL_SECONDS,
+  type OutageFigures,
+  type OutageOptions,
+  outageScenarios,
+} from './scenarios-outage.ts';
 import { inNs } from './shell.ts';
 import { moveToCellular, moveToWifi, setResolver } from './topology.ts';
 
-const RACE_DELAY_MS = 250;
+export const RACE_DELAY_MS = 250;
 /** The lab's re-probe schedule: first after 500 ms, doubling up to 1 s (production: 30 s → 10 min). */
-const REPROBE = { initialMs: 500, maxMs: 1_000 } as const;
+export const REPROBE = { initialMs: 500, maxMs: 1_000 } as const;
 const TRANSFER_BYTES = 10_000_000;
 
 export interface Check {
@@ -37,13 +44,15 @@ export interface ScenarioRow {
   checks: Check[];
   notes: string[];
   passed: boolean;
+  /** The outage rows' own figures (lab/scenarios-outage.ts), shown in a table of their own. */
+  outage?: OutageFigures;
 }
 
-function check(what: string, ok: boolean, saw: string): Check {
+export function check(what: string, ok: boolean, saw: string): Check {
   return { what, ok, saw };
 }
 
-async function phone<T>(field: Field, ns: string, args: string[], timeoutMs = 60_000): Promise<T> {
+export async function phone<T>(field: Field, ns: string, args: string[], timeoutMs = 60_000): Promise<T> {
   const out = await inNs(
     ns,
     'env',
@@ -53,10 +62,10 @@ async function phone<T>(field: Field, ns: string, args: string[], timeoutMs = 60
   return JSON.parse(out.trim().split('\n').at(-1)!) as T;
 }
 
-const origin = (url: string) => new URL(url).origin;
-const host = (url: string | null | undefined) => (url ? new URL(url).hostname : '—');
+export const origin = (url: string) => new URL(url).origin;
+export const host = (url: string | null | undefined) => (url ? new URL(url).hostname : '—');
 
-function clientRun(mountPoint: string, extra: Partial<ClientRun> = {}): string {
+export function clientRun(mountPoint: string, extra: Partial<ClientRun> = {}): string {
   return JSON.stringify({
     mountPoint,
     calls: 10,
@@ -605,12 +614,22 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
   return r;
 }
 
-export async function runScenarios(field: Field, log: (line: string) => void = () => {}): Promise<ScenarioRow[]> {
+export async function runScenarios(
+  field: Field,
+  log: (line: string) => void = () => {},
+  options: { outage: OutageOptions; outageOnly?: boolean } = {
+    outage: { durationMs: LAB_OUTAGE_MS, ttlSeconds: LAB_TTL_SECONDS },
+  },
+): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
   const add = (r: ScenarioRow) => {
     rows.push(r);
     log(`lab: scenario ${r.id} ${r.passed ? 'passed' : 'FAILED'}: ${r.title}`);
   };
+  if (options.outageOnly) {
+    for (const r of await outageScenarios(field, options.outage)) add(r);
+    return rows;
+  }
   add(await lanScenario(field, '1', 'orange', 'internal', 'Orange LAN: internal URL'));
   add(await lanScenario(field, '2', 'free', 'external-hairpin', 'Free LAN: external URL through the hairpin'));
   add(await cellularScenario(field, '3', 'Cellular, resolver passes private answers', SERVICES.resolver, 'reject'));
@@ -630,6 +649,8 @@ export async function runScenarios(field: Field, log: (line: string) => void = (
   add(await browserScenario(field, '9b', 'free', false));
   add(await browserScenario(field, '9c', 'orange', false));
   add(await relayCostScenario(field));
+  // Before row 10, which moves the Orange node.
+  for (const r of await outageScenarios(field, options.outage)) add(r);
   add(await dhcpScenario(field));
   return rows;
 }

@@ -68,7 +68,7 @@ export function formatResolvers(rows: readonly ResolverBehaviour[]): string {
   );
 }
 
-function markdown(header: string[], lines: string[][]): string {
+export function markdown(header: string[], lines: string[][]): string {
   const all = [header, ...lines].map((cells) => cells.map((c) => c.replace(/\|/g, '\\|')));
   const widths = header.map((_, i) => Math.max(...all.map((cells) => cells[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -43,10 +43,13 @@ describe.skipIf(!ready)('hairpin lab', () => {
         )
         .toEqual([]);
     }
-    expect(report.rows.map((r) => r.id)).toEqual(expect.arrayContaining(['1', '2', '3', '4', '5', '6', '7', '8']));
+    expect(report.rows.map((r) => r.id)).toEqual(
+      expect.arrayContaining(['1', '2', '3', '4', '5', '6', '7', '8', 'O1a', 'O1b', 'O1c', 'O2a', 'O2b', 'O2c', 'O3a']),
+    );
     expect(report.passed).toBe(true);
-    expect(report.elapsedMs).toBeLessThan(300_000);
-  }, 360_000);
+    // ~3 min of rows plus the outage (90 s, every box at once) on an idle 2-core machine; ~8 min seen under a load of 20.
+    expect(report.elapsedMs).toBeLessThan(900_000);
+  }, 960_000);
 
   it('leaves no namespace behind', async () => {
     expect(await labNamespaces()).toEqual([]);

@@ -1,9 +1,11 @@
 // The lab's pure pieces, checked without root: the nftables rulesets that make a box hairpin or
 // not and a carrier reject or drop RFC 1918, and the printed tables.
 import { describe, expect, it } from 'vitest';
+import { outageDuration } from '../../cli/lab.ts';
 import { boxRuleset, carrierRuleset } from '../../lab/firewall.ts';
 import { BOXES, boxPlan, namespaces } from '../../lab/plan.ts';
 import type { ScenarioRow } from '../../lab/scenarios.ts';
+import { formatOutage, through } from '../../lab/scenarios-outage.ts';
 import { formatResolvers, formatTable } from '../../lab/table.ts';
 
 describe('lab firewall rulesets', () => {
@@ -68,5 +70,90 @@ describe('lab tables', () => {
       { resolver: 'third box', software: 'dnsmasq', rcode: 'NOERROR', addresses: [], ede: '15 (Blocked)' },
     ]);
     expect(text).toContain('NOERROR, no address, EDE 15 (Blocked)');
+  });
+});
+
+describe('lab outage rows', () => {
+  const t = { cutAt: 10_000, restoreAt: 40_000, endAt: 60_000 };
+  const calls = (oks: Array<[number, boolean]>) => oks.map(([at, ok]) => ({ at, ms: 100, ok }));
+
+  it('how long calls kept succeeding after the cut, and how soon after the return they were back', () => {
+    const f = through(
+      calls([
+        [9_000, true],
+        [11_000, true],
+        [15_000, false],
+        [39_000, false],
+        [41_000, false],
+        [43_000, true],
+        [44_000, true],
+      ]),
+      t,
+    );
+    expect(f).toEqual({ ok: 1, failed: 2, keptMs: 5_000, backMs: 3_100, before: true });
+  });
+
+  it('a session that never failed kept working the whole outage and was never away', () => {
+    expect(
+      through(
+        calls([
+          [9_000, true],
+          [20_000, true],
+          [45_000, true],
+        ]),
+        t,
+      ),
+    ).toMatchObject({ keptMs: null, backMs: 0 });
+  });
+
+  it('a session that never came back says so', () => {
+    expect(
+      through(
+        calls([
+          [9_000, true],
+          [20_000, false],
+          [50_000, false],
+        ]),
+        t,
+      ),
+    ).toMatchObject({ backMs: null });
+  });
+
+  it('prints the outage table with the floors met or not', () => {
+    const row: ScenarioRow = {
+      id: 'O1a',
+      title: 'Line cut',
+      where: 'hp-orange-phone',
+      url: 'https://i-nur1.pl-1001.polaris-lab.test:8443/',
+      pairing: 'orange Node app',
+      calls: { ok: 3, failed: 1 },
+      switches: [],
+      firstGoodMs: 0,
+      oracleMs: null,
+      transfer: { chosen: null, other: null },
+      checks: [],
+      notes: [],
+      passed: true,
+      outage: {
+        box: 'orange',
+        runtime: 'Node app',
+        during: '3/1',
+        kept: '4.0 s',
+        reload: '—',
+        userSaw: 'ERR_ALL_ORIGINS_FAILED',
+        back: '0.0 s',
+        floors: [{ what: 'keeps working for the whole outage', ok: false, saw: '4.0 s' }],
+      },
+    };
+    const line = formatOutage([row]).split('\n')[2]!;
+    expect(line).toContain('| O1a | orange | Node app |');
+    expect(line).toContain('NOT met: keeps working for the whole outage');
+  });
+
+  it('the long run takes a duration the CLI way', () => {
+    expect(outageDuration('30m')).toBe(1_800_000);
+    expect(outageDuration('90s')).toBe(90_000);
+    expect(() => outageDuration('5s')).toThrow(/10s to 6h/);
+    expect(() => outageDuration('30')).toThrow(/duration/);
   });
 });

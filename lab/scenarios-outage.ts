@@ -1,0 +1,458 @@
+// The outage rows: each box's internet line is cut mid-session while its LAN stays up, then
+// restored. For every box, at once (the boxes are independent): a Node app on the shop's Wi-Fi
+// using the client (O1), Chromium with the app from the public app store (O2), and the box's
+// resolver beside a twin with serve-stale on (O3). Each call opens a new connection (the node
+// closes it after answering), so every call needs the name: the case of an app whose calls are
+// further apart than a connection's keep-alive.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Field } from './field.ts';
+import { ROOT } from './internet.ts';
+import type { OutageBrowserResult, OutageBrowserRun } from './outage-browser.ts';
+import type { DnsAnswer, DnsWatch } from './outage-dns.ts';
+import type { ClientResult } from './phone.ts';
+import { BOXES, type BoxPlan, INET, NODE_PORT, SERVICES, ZONE } from './plan.ts';
+import { SERVE_STALE, startBoxResolver } from './resolvers.ts';
+import { type Check, check, clientRun, host, origin, phone, type ScenarioRow } from './scenarios.ts';
+import { inNs, waitFor } from './shell.ts';
+import { markdown } from './table.ts';
+
+/** The longest the field's resolvers keep an answer in the default run (s). */
+export const LAB_TTL_SECONDS = 5;
+/** The default run's outage: 18× the lab's 5 s cache, past Chromium's one-minute host cache too. */
+export const LAB_OUTAGE_MS = 90_000;
+/** Every row must be back within this long of the line's return. */
+const RECOVERY_MS = 10_000;
+/** Calls, reloads and DNS questions: once a second. */
+const TICK_MS = 1_000;
+const FRESH_CONNECTION = '/v1/items?close';
+/** How long every session gets to start and make a good call before the cut (Chromium is slow to start on a loaded machine). */
+const MAX_LEAD_MS = 120_000;
+/** How long the sessions go on after the line's return. */
+const TAIL_MS = 20_000;
+
+export interface OutageOptions {
+  durationMs: number;
+  /** The TTL a shop's resolver keeps the node's names for in this run (the lab's 5 s cap, or the manager's own). */
+  ttlSeconds: number;
+}
+
+/** The outage rows' figures, as their own table shows them. */
+export interface OutageFigures {
+  box: string;
+  runtime: string;
+  /** Calls (or answers) during the outage, ok/failed. */
+  during: string;
+  kept: string;
+  reload: string;
+  userSaw: string;
+  back: string;
+  /**
+   * The issue's floors for this row, shown in the outage table: met or not. A floor the code
+   * meets today is also among the row's checks, so that it stays met.
+   */
+  floors: Check[];
+}
+
+export interface Timeline {
+  cutAt: number;
+  restoreAt: number;
+  endAt: number;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+
+/** The box's line, as the internet's side sees it: down is a line that lost sync (the box keeps its LAN). */
+async function setLine(b: BoxPlan, up: boolean): Promise<void> {
+  await inNs(INET, 'ip', ['link', 'set', b.wan.inetIf, up ? 'up' : 'down']);
+}
+
+/** The serve-stale twin of a box's resolver listens on the box's second LAN address. */
+const staleAddress = (b: BoxPlan) => b.lan.box.replace(/\.1$/, '.2');
+
+async function startStaleTwin(b: BoxPlan, field: Field): Promise<void> {
+  await inNs(b.ns, 'ip', ['addr', 'add', `${staleAddress(b)}/24`, 'dev', 'lan0']);
+  field.daemons.push(await startBoxResolver(b, field.dir, { address: staleAddress(b), serveStale: true }));
+  await waitFor(
+    `serve-stale twin of ${b.key}'s resolver`,
+    async () =>
+      /status: (NOERROR|SERVFAIL)/.test(
+        await inNs(b.phone.ns, 'dig', [`@${staleAddress(b)}`, '+time=1', '+tries=1', ZONE, 'SOA'], {
+          allowFail: true,
+        }),
+      ),
+    15_000,
+    200,
+  );
+}
+
+export interface Timed {
+  at: number;
+  ms?: number;
+  ok: boolean;
+}
+
+/**
+ * How a series of timed attempts went through the outage: how long after the cut they kept
+ * succeeding (null: through the whole outage), and how long after the line's return the first
+ * success after the last failure came (0: nothing was failing by then; null: never back).
+ */
+export function through(items: readonly Timed[], t: Timeline) {
+  const during = items.filter((c) => c.at >= t.cutAt && c.at < t.restoreAt);
+  const firstFail = items.find((c) => c.at >= t.cutAt && !c.ok);
+  const lastFail = items.findLast((c) => !c.ok && c.at >= t.cutAt);
+  const backItem = lastFail ? items.find((c) => c.at > lastFail.at && c.ok) : undefined;
+  const backMs = !lastFail ? 0 : backItem ? Math.max(0, backItem.at + (backItem.ms ?? 0) - t.restoreAt) : null;
+  return {
+    ok: during.filter((c) => c.ok).length,
+    failed: during.filter((c) => !c.ok).length,
+    keptMs: firstFail && firstFail.at < t.restoreAt ? firstFail.at - t.cutAt : null,
+    backMs,
+    before: items.some((c) => c.at < t.cutAt && c.ok),
+  };
+}
+
+const keptText = (keptMs: number | null, t: Timeline) =>
+  keptMs === null ? `the whole outage (${seconds(t.restoreAt - t.cutAt)})` : seconds(keptMs);
+const backText = (backMs: number | null) => (backMs === null ? 'never' : seconds(backMs));
+
+function recovered(backMs: number | null): Check {
+  return check(
+    `back within ${RECOVERY_MS / 1000} s of the line's return`,
+    backMs !== null && backMs <= RECOVERY_MS,
+    backText(backMs),
+  );
+}
+
+function outageRow(
+  id: string,
+  title: string,
+  b: BoxPlan,
+  url: string,
+  figures: OutageFigures,
+  checks: Check[],
+  notes: string[],
+  calls: { ok: number; failed: number },
+  backMs: number | null,
+): ScenarioRow {
+  return {
+    id,
+    title,
+    where: `${b.phone.ns} (Wi-Fi, line cut)`,
+    url,
+    pairing: `${b.key} ${figures.runtime}`,
+    calls,
+    switches: [],
+    firstGoodMs: backMs,
+    oracleMs: null,
+    transfer: { chosen: null, other: null },
+    checks,
+    notes,
+    passed: checks.every((c) => c.ok),
+    outage: figures,
+  };
+}
+
+/** The Node app on the box's Wi-Fi: one client session through the whole outage. */
+async function nodeRow(field: Field, b: BoxPlan, id: string, t: Timeline, result: ClientResult): Promise<ScenarioRow> {
+  const pairing = field.nodes[b.key].pairing;
+  const f = through(result.calls, t);
+  const firstFail = result.calls.find((c) => c.at >= t.cutAt && !c.ok);
+  const state = JSON.parse(await readFile(join(field.dir, `agent-${b.key}`, 'agent-state.json'), 'utf8')) as {
+    pairing?: { url: string };
+  };
+  const checks = [
+    check('the app worked before the cut', f.before, `${result.calls.filter((c) => c.at < t.cutAt).length} calls`),
+  ];
+  const floors = [
+    check('a Node app keeps working for the whole outage', f.keptMs === null, keptText(f.keptMs, t)),
+    recovered(f.backMs),
+  ];
+  const notes = [
+    `${b.key}, Node: calls kept succeeding for ${keptText(f.keptMs, t)}; first error: ${firstFail?.error ?? 'none'}`,
+    `${b.key}, Node: the agent's pairing URL after the outage: ${state.pairing?.url === pairing.url ? 'unchanged' : state.pairing?.url}`,
+  ];
+  const ok = result.calls.filter((c) => c.ok).length;
+  return outageRow(
+    id,
+    `Line cut, ${b.key} box, Node app (times from the line's return)`,
+    b,
+    pairing.url,
+    {
+      box: b.key,
+      runtime: 'Node app',
+      during: `${f.ok}/${f.failed}`,
+      kept: keptText(f.keptMs, t),
+      reload: '—',
+      userSaw: firstFail?.error?.split(':')[0] ?? 'no error',
+      back: backText(f.backMs),
+      floors,
+    },
+    checks,
+    notes,
+    { ok, failed: result.calls.length - ok },
+    f.backMs,
+  );
+}
+
+/** Chromium on the box's Wi-Fi: calls, a reload while the line is down, reloads until the app is back. */
+function browserRow(
+  field: Field,
+  b: BoxPlan,
+  id: string,
+  t: Timeline,
+  ttlSeconds: number,
+  result: OutageBrowserResult,
+): ScenarioRow {
+  const pairing = field.nodes[b.key].pairing;
+  // A failed load counts as a failed attempt: the app is gone from the screen.
+  const attempts: Timed[] = [...result.calls, ...result.loads].sort((x, y) => x.at - y.at);
+  const f = through(attempts, t);
+  const reload = result.loads.find((l) => l.at >= t.cutAt && l.at < t.restoreAt);
+  const firstFail = attempts.find((c) => c.at >= t.cutAt && !c.ok) as
+    | (Timed & { error?: string; fromServiceWorker?: boolean })
+    | undefined;
+  const reloadText = !reload
+    ? 'not tried'
+    : reload.ok
+      ? `ok${reload.fromServiceWorker ? ' (service worker)' : ' (network)'}`
+      : `fails (${reload.error})`;
+  const checks = [check('the app loaded and worked before the cut', f.before, `${result.loads[0]?.error ?? 'loaded'}`)];
+  const floors = [
+    check(
+      `a Chromium app keeps working at least for the TTL (${ttlSeconds} s)`,
+      f.keptMs === null || f.keptMs >= ttlSeconds * 1000,
+      keptText(f.keptMs, t),
+    ),
+    check('the app reloads from its service worker', !!reload?.ok && reload.fromServiceWorker, reloadText),
+    recovered(f.backMs),
+  ];
+  const notes = [
+    `${b.key}, Chromium: calls kept succeeding for ${keptText(f.keptMs, t)}; first error: ${firstFail?.error ?? 'none'}; reload ${seconds((reload?.at ?? t.cutAt) - t.cutAt)} into the outage: ${reloadText}`,
+  ];
+  const ok = result.calls.filter((c) => c.ok).length;
+  return outageRow(
+    id,
+    `Line cut, ${b.key} box, Chromium app (times from the line's return)`,
+    b,
+    pairing.url,
+    {
+      box: b.key,
+      runtime: 'Chromium',
+      during: `${f.ok}/${f.failed}`,
+      kept: keptText(f.keptMs, t),
+      reload: reloadText,
+      userSaw: firstFail ? (firstFail.error?.split(':')[0] ?? '') : 'no error',
+      back: backText(f.backMs),
+      floors,
+    },
+    checks,
+    notes,
+    { ok, failed: result.calls.length - ok },
+    f.backMs,
+  );
+}
+
+const SOFTWARE: Record<BoxPlan['resolver'], { name: string; setting: string }> = {
+  'unbound-forward': { name: 'unbound', setting: SERVE_STALE.unbound },
+  'bind-deny-answer': { name: 'BIND', setting: SERVE_STALE.bind },
+  'dnsmasq-stop-rebind': { name: 'dnsmasq', setting: SERVE_STALE.dnsmasq },
+};
+
+/** The box's resolver (serve-stale off) beside its twin (on), asked for the handed-out name. */
+function resolverRow(field: Field, b: BoxPlan, id: string, t: Timeline, answers: DnsAnswer[]): ScenarioRow {
+  const pairing = field.nodes[b.key].pairing;
+  const off = through(
+    answers.filter((a) => a.server === b.lan.box),
+    t,
+  );
+  const on = through(
+    answers.filter((a) => a.server === staleAddress(b)),
+    t,
+  );
+  const firstFail = answers.find((a) => a.at >= t.cutAt && !a.ok && a.server === b.lan.box);
+  const software = SOFTWARE[b.resolver];
+  const checks = [
+    check('both resolved the name before the cut', off.before && on.before, `off ${off.before}, on ${on.before}`),
+    check(
+      `serve-stale on (${software.setting}) answers through the whole outage`,
+      on.keptMs === null,
+      keptText(on.keptMs, t),
+    ),
+  ];
+  // The resolver as the box ships it is a figure, not a floor (apps get round it with the last
+  // known address); with serve-stale on it must answer again at once.
+  const floors = [
+    check(
+      `on: back within ${RECOVERY_MS / 1000} s`,
+      on.backMs !== null && on.backMs <= RECOVERY_MS,
+      backText(on.backMs),
+    ),
+  ];
+  return outageRow(
+    id,
+    `Line cut, ${b.key} box's resolver (${software.name}), serve-stale off / on, asked for ${host(pairing.url)}`,
+    b,
+    pairing.url,
+    {
+      box: b.key,
+      runtime: `${software.name} resolver, serve-stale off / on`,
+      during: `${off.ok}/${off.failed} / ${on.ok}/${on.failed}`,
+      kept: `${keptText(off.keptMs, t)} / ${keptText(on.keptMs, t)}`,
+      reload: '—',
+      userSaw: `${firstFail?.saw ?? 'no error'} / ${answers.find((a) => a.at >= t.cutAt && !a.ok && a.server !== b.lan.box)?.saw ?? 'no error'}`,
+      back: `${backText(off.backMs)} / ${backText(on.backMs)}`,
+      floors,
+    },
+    checks,
+    [`${b.key}, resolver: serve-stale on is ${software.setting}`],
+    { ok: off.ok + on.ok, failed: off.failed + on.failed },
+    off.backMs,
+  );
+}
+
+/** The three sessions watching one box's outage from its Wi-Fi, steered by files in `dir`. */
+function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number) {
+  const pairing = field.nodes[b.key].pairing;
+  const relay = pairing.relayUrl ? origin(pairing.relayUrl) : undefined;
+  const file = (what: string) => join(dir, `${b.key}-${what}`);
+  const ready = { node: file('node.ready'), browser: file('browser.ready'), dns: file('dns.ready') };
+  const stopFile = file('stop');
+  const reloadFile = file('reload');
+  // Bounded by the whole timeline plus a margin; the stop file ends each session first.
+  const bound = MAX_LEAD_MS + durationMs + TAIL_MS + 60_000;
+  const node = phone<ClientResult>(
+    field,
+    b.phone.ns,
+    [
+      'client',
+      clientRun(pairing.url, {
+        calls: Number.MAX_SAFE_INTEGER,
+        intervalMs: TICK_MS,
+        path: FRESH_CONNECTION,
+        readyFile: ready.node,
+        stopFile,
+        ...(relay ? { relayOrigin: relay } : {}),
+      }),
+    ],
+    bound,
+  );
+  const browserSpec: OutageBrowserRun = {
+    appOrigin: field.internet.appOrigin(b.node.licence),
+    mountPoint: pairing.url,
+    ...(relay ? { relayOrigin: relay } : {}),
+    path: FRESH_CONNECTION,
+    intervalMs: TICK_MS,
+    readyFile: ready.browser,
+    reloadFile,
+    stopFile,
+    spki: field.internet.spkiHashes,
+    publicEndpoints: [`${SERVICES.apps}:443`, `${b.wan.box}:${NODE_PORT}`, `${SERVICES.manager}:443`],
+  };
+  const browser = inNs(
+    b.phone.ns,
+    process.execPath,
+    [join(ROOT, 'lab/outage-browser.ts'), JSON.stringify(browserSpec)],
+    {
+      timeoutMs: bound,
+    },
+  ).then((out) => JSON.parse(out.trim().split('\n').at(-1)!) as OutageBrowserResult);
+  const watch: DnsWatch = {
+    name: host(pairing.url),
+    servers: [b.lan.box, staleAddress(b)],
+    intervalMs: TICK_MS,
+    readyFile: ready.dns,
+    stopFile,
+  };
+  const dns = inNs(b.phone.ns, process.execPath, [join(ROOT, 'lab/outage-dns.ts'), JSON.stringify(watch)], {
+    timeoutMs: bound,
+  }).then((out) => JSON.parse(out.trim().split('\n').at(-1)!) as DnsAnswer[]);
+  return { b, ready: Object.values(ready), stopFile, reloadFile, results: Promise.all([node, browser, dns]) };
+}
+
+/**
+ * Every box's line cut at once for `durationMs`, the LAN up: rows O1 (Node), O2 (Chromium) and O3
+ * (the box's resolver, serve-stale off and on) per box. The line goes down once every session
+ * works (Chromium starts slowly on a loaded machine), and comes back whatever the sessions do.
+ */
+export async function outageScenarios(field: Field, options: OutageOptions): Promise<ScenarioRow[]> {
+  for (const b of BOXES) await startStaleTwin(b, field);
+  const dir = await mkdtemp(join(field.dir, 'outage-'));
+  const sessions = BOXES.map((b) => startSessions(field, b, dir, options.durationMs));
+  const touch = (f: string) => writeFile(f, '');
+  let t: Timeline | undefined;
+  try {
+    await waitFor(
+      'every outage session to work before the cut',
+      async () => sessions.every((s) => s.ready.every((f) => existsSync(f))),
+      MAX_LEAD_MS,
+      200,
+    );
+    // A few good calls on the line before it goes.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const cutAt = Date.now();
+    t = { cutAt, restoreAt: cutAt + options.durationMs, endAt: cutAt + options.durationMs + TAIL_MS };
+    try {
+      for (const s of sessions) await setLine(s.b, false);
+      // The reload comes late in the outage: past every cache a shop's phone holds.
+      await sleepUntil(t.restoreAt - Math.min(15_000, options.durationMs / 2));
+      for (const s of sessions) await touch(s.reloadFile);
+      await sleepUntil(t.restoreAt);
+    } finally {
+      for (const s of sessions) await setLine(s.b, true);
+    }
+    await sleepUntil(t.endAt);
+  } finally {
+    for (const s of sessions) await touch(s.stopFile);
+  }
+  const rows: ScenarioRow[][] = [];
+  for (const s of sessions) {
+    const [nodeResult, browserResult, answers] = await s.results;
+    const letter = { orange: 'a', free: 'b', third: 'c' }[s.b.key];
+    rows.push([
+      await nodeRow(field, s.b, `O1${letter}`, t, nodeResult),
+      browserRow(field, s.b, `O2${letter}`, t, options.ttlSeconds, browserResult),
+      resolverRow(field, s.b, `O3${letter}`, t, answers),
+    ]);
+  }
+  // Row order: Node apps, then Chromium, then resolvers.
+  return [0, 1, 2].flatMap((i) => rows.map((r) => r[i]!));
+}
+
+/** The outage rows' own table: what each row kept, lost, showed and got back. */
+export function formatOutage(rows: readonly ScenarioRow[]): string {
+  const outage = rows.filter((r) => r.outage);
+  return markdown(
+    [
+      '#',
+      'box',
+      'runtime',
+      'during the outage ok/failed',
+      'kept working after the cut',
+      'reload during the outage',
+      'what the user saw',
+      'back after the line returned',
+      'floors',
+      'result',
+    ],
+    outage.map((r) => {
+      const o = r.outage!;
+      const missed = o.floors.filter((f) => !f.ok);
+      const floors = missed.length ? `NOT met: ${missed.map((f) => f.what).join('; ')}` : 'met';
+      return [
+        r.id,
+        o.box,
+        o.runtime,
+        o.during,
+        o.kept,
+        o.reload,
+        o.userSaw,
+        o.back,
+        floors,
+        r.passed ? 'pass' : 'FAIL',
+      ];
+    }),
+  );
+}
