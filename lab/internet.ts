@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestPki } from './pki.ts';
-import { ADDRESS_TTL_SECONDS, BOXES, INET, names, SERVICES, ZONE } from './plan.ts';
+import { BOXES, INET, names, SERVICES, ttls, ZONE } from './plan.ts';
 import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,9 +55,9 @@ export async function startInternet(dir: string): Promise<Internet> {
       HAIRPIN_NAMESERVERS: `ns1.${ZONE}=${SERVICES.manager}`,
       HAIRPIN_APPS_TARGET: SERVICES.apps,
       HAIRPIN_CANARY_PUBLIC_IPV4: SERVICES.canaryPublic,
-      HAIRPIN_ADDRESS_TTL: String(ADDRESS_TTL_SECONDS),
-      // Both names at the lab's TTL: its rows must outlive a TTL and stay short.
-      HAIRPIN_INTERNAL_TTL: String(ADDRESS_TTL_SECONDS),
+      // Both names at the lab's TTL (its rows must outlive a TTL and stay short), or production's.
+      HAIRPIN_ADDRESS_TTL: String(ttls().externalSeconds),
+      HAIRPIN_INTERNAL_TTL: String(ttls().internalSeconds),
       // The relay: its names point at the manager, whose port 443 passes TLS through by SNI.
       HAIRPIN_RELAY_TARGET: SERVICES.manager,
       HAIRPIN_RELAY_PORT: '443',

@@ -6,10 +6,13 @@
 //   node lab/phone.ts client '{"mountPoint":"https://i-nur1…:8443/","calls":20,"intervalMs":50}'
 //   node lab/phone.ts oracle https://nur1…:8443/
 //   node lab/phone.ts transfer https://nur1…:8443 10000000
+import { lookup } from 'node:dns';
 import { existsSync, writeFileSync } from 'node:fs';
+import { Agent } from 'undici';
 import {
   createHairpinClient,
   HairpinClientError,
+  lastKnownAddress,
   type OriginSwitchEvent,
   type TransportFailureEvent,
 } from '../client/index.ts';
@@ -32,6 +35,8 @@ export interface ClientRun {
   /** Created after the first successful call; calls stop once `stopFile` exists (the lab's outage rows). */
   readyFile?: string;
   stopFile?: string;
+  /** Connect through undici with the client's `lastKnownAddress` lookup, as docs/offline.md tells a Node app to. */
+  lastKnownAddress?: boolean;
 }
 
 export interface CallRecord {
@@ -71,6 +76,12 @@ function describe(error: unknown): string {
   return `${e.name ?? 'Error'}: ${e.cause?.code ?? e.cause?.message ?? e.message ?? String(error)}`;
 }
 
+/** Node's fetch through an undici Agent whose lookup falls back to the last known address. */
+function lastKnownFetch(): typeof fetch {
+  const dispatcher = new Agent({ connect: { lookup: lastKnownAddress({ lookup }).lookup } });
+  return (input, init) => fetch(input, { ...init, dispatcher } as RequestInit);
+}
+
 async function runClient(run: ClientRun): Promise<ClientResult> {
   let measured: Measure | null = null;
   if (run.oracle) {
@@ -86,6 +97,7 @@ async function runClient(run: ClientRun): Promise<ClientResult> {
     probeTimeoutMs: 3_000,
     reprobe: run.reprobe ?? { initialMs: 500, maxMs: 1_000 },
     ...(run.relayOrigin ? { relayOrigin: run.relayOrigin } : {}),
+    ...(run.lastKnownAddress ? { fetch: lastKnownFetch() } : {}),
   });
   const switches: SwitchRecord[] = [];
   const failures: ClientResult['failures'] = [];

@@ -13,6 +13,34 @@ export const LAN_RATE = '1gbit';
 /** The manager's address TTL: production's, so the DHCP row measures what a shop would see. */
 export const ADDRESS_TTL_SECONDS = 60;
 
+/**
+ * The TTLs of a run. The lab's: both names at 60 s from the manager, every resolver of the field
+ * keeping an answer at most 5 s (a report shows through within a scenario). Production's, for the
+ * long outage run (`hairpin lab run --outage`): the manager's defaults (internal name 300 s,
+ * external 60 s) and no cap in the resolvers.
+ */
+export interface Ttls {
+  externalSeconds: number;
+  internalSeconds: number;
+  resolverCapSeconds: number | null;
+}
+export const LAB_TTLS: Ttls = {
+  externalSeconds: ADDRESS_TTL_SECONDS,
+  internalSeconds: ADDRESS_TTL_SECONDS,
+  resolverCapSeconds: 5,
+};
+export const PRODUCTION_TTLS: Ttls = { externalSeconds: 60, internalSeconds: 300, resolverCapSeconds: null };
+let runTtls = LAB_TTLS;
+
+/** Set by each run before the field comes up. */
+export function useTtls(ttls: Ttls): void {
+  runTtls = ttls;
+}
+
+export function ttls(): Ttls {
+  return runTtls;
+}
+
 export const INET = 'hp-inet';
 /** Services of the internet, on the loopback interface of `hp-inet` (this kernel has no dummy driver). */
 export const SERVICES = {

@@ -3,19 +3,8 @@
 // docs/lab.md ("Resolvers, measured"); lab/run.ts shows them again on every run.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BOXES, type BoxPlan, INET, RFC1918, SERVICES, ZONE } from './plan.ts';
+import { BOXES, type BoxPlan, INET, RFC1918, SERVICES, ttls, ZONE } from './plan.ts';
 import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
-
-/**
- * The longest a resolver of the field keeps an answer (s): 5 in the lab, so a report shows
- * through within a scenario; null in the long outage run (`hairpin lab run --outage`), where the
- * manager's TTLs rule as in production.
- */
-let cacheMaxTtl: number | null = 5; // LAB_TTL_SECONDS, set by each run
-
-export function setCacheMaxTtl(seconds: number | null): void {
-  cacheMaxTtl = seconds;
-}
 
 /** Serve-stale (RFC 8767) per resolver software, as the advice names it; the field's boxes have it off. */
 export const SERVE_STALE = {
@@ -23,6 +12,9 @@ export const SERVE_STALE = {
   bind: 'stale-answer-enable yes; stale-cache-enable yes; stale-answer-client-timeout 0;',
   dnsmasq: '--use-stale-cache (dnsmasq 2.89 and later, with a cache)',
 } as const;
+
+/** The longest a resolver of the field keeps an answer: 5 s in the lab, the TTL itself in production's run. */
+const cap = () => ttls().resolverCapSeconds;
 
 // Short caches: a report must show through within a scenario, and no negative answer may linger.
 const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
@@ -40,7 +32,7 @@ const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
   module-config: "iterator"
   do-not-query-localhost: no
   qname-minimisation: no
-${cacheMaxTtl === null ? '' : `  cache-max-ttl: ${cacheMaxTtl}\n`}  cache-max-negative-ttl: 1
+${cap() === null ? '' : `  cache-max-ttl: ${cap()}\n`}  cache-max-negative-ttl: 1
   # unbound answers the special-use TLDs (RFC 6761: test., invalid., …) itself, NXDOMAIN, by default
   local-zone: "${ZONE.split('.').at(-1)}." nodefault
 `;
@@ -78,7 +70,7 @@ options {
   forward only;
   forwarders { ${SERVICES.resolver}; };
   dnssec-validation no;
-${cacheMaxTtl === null ? '' : `  max-cache-ttl ${cacheMaxTtl};\n`}  max-ncache-ttl 1;
+${cap() === null ? '' : `  max-cache-ttl ${cap()};\n`}  max-ncache-ttl 1;
   deny-answer-addresses { ${RFC1918.join('; ')}; };${serveStale ? `\n  ${SERVE_STALE.bind}` : ''}
 };
 `;
@@ -128,11 +120,7 @@ export async function startBoxResolver(
           '--stop-dns-rebind',
           // Serve-stale needs a cache: dnsmasq's default size, capped like the other resolvers.
           ...(variant.serveStale
-            ? [
-                '--cache-size=150',
-                '--use-stale-cache',
-                ...(cacheMaxTtl === null ? [] : [`--max-cache-ttl=${cacheMaxTtl}`]),
-              ]
+            ? ['--cache-size=150', '--use-stale-cache', ...(cap() === null ? [] : [`--max-cache-ttl=${cap()}`])]
             : ['--cache-size=0']),
           `--pid-file=${join(dir, `${name}.pid`)}`,
           '--log-queries',

@@ -2,10 +2,10 @@
 // way out, on success, on failure and on SIGINT/SIGTERM.
 import { bringUp, type Field } from './field.ts';
 import { lockField } from './lock.ts';
-import { ADDRESS_TTL_SECONDS } from './plan.ts';
-import { type ResolverBehaviour, setCacheMaxTtl } from './resolvers.ts';
+import { LAB_TTLS, PRODUCTION_TTLS, useTtls } from './plan.ts';
+import type { ResolverBehaviour } from './resolvers.ts';
 import { runScenarios, type ScenarioRow } from './scenarios.ts';
-import { formatOutage, LAB_OUTAGE_MS, LAB_TTL_SECONDS } from './scenarios-outage.ts';
+import { formatOutage, LAB_OUTAGE_MS } from './scenarios-outage.ts';
 import { interrupted, lostDaemons, setInterrupted, stopAll } from './shell.ts';
 import { formatNotes, formatResolvers, formatTable } from './table.ts';
 import { removeTopology } from './topology.ts';
@@ -67,14 +67,12 @@ export async function runLab(
   process.on('SIGTERM', onSignal);
   let field: Field | undefined;
   try {
-    setCacheMaxTtl(options.outageMs ? null : LAB_TTL_SECONDS);
+    useTtls(options.outageMs ? PRODUCTION_TTLS : LAB_TTLS);
     field = await bringUp(log);
     const rows = await runScenarios(
       field,
       log,
-      options.outageMs
-        ? { outage: { durationMs: options.outageMs, ttlSeconds: ADDRESS_TTL_SECONDS }, outageOnly: true }
-        : { outage: { durationMs: LAB_OUTAGE_MS, ttlSeconds: LAB_TTL_SECONDS } },
+      options.outageMs ? { outageMs: options.outageMs, outageOnly: true } : { outageMs: LAB_OUTAGE_MS },
     );
     const lost = [...lostDaemons()];
     for (const line of lost) log(`lab: ${line}`);

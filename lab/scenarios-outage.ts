@@ -12,14 +12,12 @@ import { ROOT } from './internet.ts';
 import type { OutageBrowserResult, OutageBrowserRun } from './outage-browser.ts';
 import type { DnsAnswer, DnsWatch } from './outage-dns.ts';
 import type { ClientResult } from './phone.ts';
-import { BOXES, type BoxPlan, INET, NODE_PORT, SERVICES, ZONE } from './plan.ts';
+import { BOXES, type BoxPlan, INET, NODE_PORT, SERVICES, ttls, ZONE } from './plan.ts';
 import { SERVE_STALE, startBoxResolver } from './resolvers.ts';
 import { type Check, check, clientRun, host, origin, phone, type ScenarioRow } from './scenarios.ts';
 import { inNs, waitFor } from './shell.ts';
 import { markdown } from './table.ts';
 
-/** The longest the field's resolvers keep an answer in the default run (s). */
-export const LAB_TTL_SECONDS = 5;
 /** The default run's outage: 18× the lab's 5 s cache, past Chromium's one-minute host cache too. */
 export const LAB_OUTAGE_MS = 90_000;
 /** Every row must be back within this long of the line's return. */
@@ -32,10 +30,11 @@ const MAX_LEAD_MS = 120_000;
 /** How long the sessions go on after the line's return. */
 const TAIL_MS = 20_000;
 
-export interface OutageOptions {
-  durationMs: number;
-  /** The TTL a shop's resolver keeps the node's names for in this run (the lab's 5 s cap, or the manager's own). */
-  ttlSeconds: number;
+/** How long the box's resolver keeps the name an app uses (the URL pairing handed out): its TTL, under the run's cap. */
+function ttlSeconds(url: string): number {
+  const t = ttls();
+  const ttl = host(url).startsWith('i-') ? t.internalSeconds : t.externalSeconds;
+  return t.resolverCapSeconds === null ? ttl : Math.min(ttl, t.resolverCapSeconds);
 }
 
 /** The outage rows' figures, as their own table shows them. */
@@ -88,7 +87,10 @@ async function startStaleTwin(b: BoxPlan, field: Field): Promise<void> {
   );
 }
 
-export interface Timed {
+export /** The shop's LAN reaches the node without the internet (the internal name, or the box's hairpin), not only through the relay. */
+const lanPath = (field: Field, b: BoxPlan) => field.nodes[b.key].pairing.kind !== 'relay';
+
+interface Timed {
   at: number;
   ms?: number;
   ok: boolean;
@@ -170,6 +172,9 @@ async function nodeRow(field: Field, b: BoxPlan, id: string, t: Timeline, result
     check('a Node app keeps working for the whole outage', f.keptMs === null, keptText(f.keptMs, t)),
     recovered(f.backMs),
   ];
+  // Met with the client's last known address wherever the LAN has a path of its own; a shop on
+  // the relay has none without the internet (the floor shows NOT met there).
+  if (lanPath(field, b)) checks.push(...floors);
   const notes = [
     `${b.key}, Node: calls kept succeeding for ${keptText(f.keptMs, t)}; first error: ${firstFail?.error ?? 'none'}`,
     `${b.key}, Node: the agent's pairing URL after the outage: ${state.pairing?.url === pairing.url ? 'unchanged' : state.pairing?.url}`,
@@ -198,15 +203,9 @@ async function nodeRow(field: Field, b: BoxPlan, id: string, t: Timeline, result
 }
 
 /** Chromium on the box's Wi-Fi: calls, a reload while the line is down, reloads until the app is back. */
-function browserRow(
-  field: Field,
-  b: BoxPlan,
-  id: string,
-  t: Timeline,
-  ttlSeconds: number,
-  result: OutageBrowserResult,
-): ScenarioRow {
+function browserRow(field: Field, b: BoxPlan, id: string, t: Timeline, result: OutageBrowserResult): ScenarioRow {
   const pairing = field.nodes[b.key].pairing;
+  const ttl = ttlSeconds(pairing.url);
   // A failed load counts as a failed attempt: the app is gone from the screen.
   const attempts: Timed[] = [...result.calls, ...result.loads].sort((x, y) => x.at - y.at);
   const f = through(attempts, t);
@@ -222,13 +221,14 @@ function browserRow(
   const checks = [check('the app loaded and worked before the cut', f.before, `${result.loads[0]?.error ?? 'loaded'}`)];
   const floors = [
     check(
-      `a Chromium app keeps working at least for the TTL (${ttlSeconds} s)`,
-      f.keptMs === null || f.keptMs >= ttlSeconds * 1000,
+      `a Chromium app keeps working at least for the TTL (${ttl} s)`,
+      f.keptMs === null || f.keptMs >= ttl * 1000,
       keptText(f.keptMs, t),
     ),
     check('the app reloads from its service worker', !!reload?.ok && reload.fromServiceWorker, reloadText),
     recovered(f.backMs),
   ];
+  if (lanPath(field, b)) checks.push(floors[0]!);
   const notes = [
     `${b.key}, Chromium: calls kept succeeding for ${keptText(f.keptMs, t)}; first error: ${firstFail?.error ?? 'none'}; reload ${seconds((reload?.at ?? t.cutAt) - t.cutAt)} into the outage: ${reloadText}`,
   ];
@@ -334,6 +334,7 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
         path: FRESH_CONNECTION,
         readyFile: ready.node,
         stopFile,
+        lastKnownAddress: true,
         ...(relay ? { relayOrigin: relay } : {}),
       }),
     ],
@@ -377,10 +378,10 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
  * (the box's resolver, serve-stale off and on) per box. The line goes down once every session
  * works (Chromium starts slowly on a loaded machine), and comes back whatever the sessions do.
  */
-export async function outageScenarios(field: Field, options: OutageOptions): Promise<ScenarioRow[]> {
+export async function outageScenarios(field: Field, durationMs: number): Promise<ScenarioRow[]> {
   for (const b of BOXES) await startStaleTwin(b, field);
   const dir = await mkdtemp(join(field.dir, 'outage-'));
-  const sessions = BOXES.map((b) => startSessions(field, b, dir, options.durationMs));
+  const sessions = BOXES.map((b) => startSessions(field, b, dir, durationMs));
   const touch = (f: string) => writeFile(f, '');
   let t: Timeline | undefined;
   try {
@@ -393,11 +394,11 @@ export async function outageScenarios(field: Field, options: OutageOptions): Pro
     // A few good calls on the line before it goes.
     await new Promise((r) => setTimeout(r, 5_000));
     const cutAt = Date.now();
-    t = { cutAt, restoreAt: cutAt + options.durationMs, endAt: cutAt + options.durationMs + TAIL_MS };
+    t = { cutAt, restoreAt: cutAt + durationMs, endAt: cutAt + durationMs + TAIL_MS };
     try {
       for (const s of sessions) await setLine(s.b, false);
       // The reload comes late in the outage: past every cache a shop's phone holds.
-      await sleepUntil(t.restoreAt - Math.min(15_000, options.durationMs / 2));
+      await sleepUntil(t.restoreAt - Math.min(15_000, durationMs / 2));
       for (const s of sessions) await touch(s.reloadFile);
       await sleepUntil(t.restoreAt);
     } finally {
@@ -413,7 +414,7 @@ export async function outageScenarios(field: Field, options: OutageOptions): Pro
     const letter = { orange: 'a', free: 'b', third: 'c' }[s.b.key];
     rows.push([
       await nodeRow(field, s.b, `O1${letter}`, t, nodeResult),
-      browserRow(field, s.b, `O2${letter}`, t, options.ttlSeconds, browserResult),
+      browserRow(field, s.b, `O2${letter}`, t, browserResult),
       resolverRow(field, s.b, `O3${letter}`, t, answers),
     ]);
   }

@@ -8,13 +8,7 @@ import { setCarrierPolicy } from './firewall.ts';
 import { ROOT } from './internet.ts';
 import type { ClientResult, ClientRun, Measure } from './phone.ts';
 import { ADDRESS_TTL_SECONDS, type BoxKey, boxPlan, CELL, NODE_PORT, SERVICES } from './plan.ts';
-import {
-  LAB_OUTAGE_MS,
-  LAB_TTL_SECONDS,
-  type OutageFigures,
-  type OutageOptions,
-  outageScenarios,
-} from './scenarios-outage.ts';
+import { LAB_OUTAGE_MS, type OutageFigures, outageScenarios } from './scenarios-outage.ts';
 import { inNs } from './shell.ts';
 import { moveToCellular, moveToWifi, setResolver } from './topology.ts';
 
@@ -617,9 +611,7 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
 export async function runScenarios(
   field: Field,
   log: (line: string) => void = () => {},
-  options: { outage: OutageOptions; outageOnly?: boolean } = {
-    outage: { durationMs: LAB_OUTAGE_MS, ttlSeconds: LAB_TTL_SECONDS },
-  },
+  options: { outageMs: number; outageOnly?: boolean } = { outageMs: LAB_OUTAGE_MS },
 ): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
   const add = (r: ScenarioRow) => {
@@ -627,7 +619,7 @@ export async function runScenarios(
     log(`lab: scenario ${r.id} ${r.passed ? 'passed' : 'FAILED'}: ${r.title}`);
   };
   if (options.outageOnly) {
-    for (const r of await outageScenarios(field, options.outage)) add(r);
+    for (const r of await outageScenarios(field, options.outageMs)) add(r);
     return rows;
   }
   add(await lanScenario(field, '1', 'orange', 'internal', 'Orange LAN: internal URL'));
@@ -650,7 +642,7 @@ export async function runScenarios(
   add(await browserScenario(field, '9c', 'orange', false));
   add(await relayCostScenario(field));
   // Before row 10, which moves the Orange node.
-  for (const r of await outageScenarios(field, options.outage)) add(r);
+  for (const r of await outageScenarios(field, options.outageMs)) add(r);
   add(await dhcpScenario(field));
   return rows;
 }
