@@ -74,6 +74,22 @@ function origin(name: string, port: number): string {
   return port === 443 ? `https://${name}/` : `https://${name}:${port}/`;
 }
 
+/**
+ * Serve-stale (RFC 8767), per resolver software: with it the box's resolver keeps answering the
+ * node's name from its expired cache while the internet line is down, so a browser app on the
+ * shop's Wi-Fi keeps finding the node (measured in the field lab, rows O3: the whole outage, where
+ * the same resolver without it stops within one TTL). A Node app does not need it (the client's
+ * last known address).
+ */
+export const SERVE_STALE = {
+  unbound: 'serve-expired: yes',
+  bind: 'stale-answer-enable yes; stale-cache-enable yes; stale-answer-client-timeout 0;',
+  dnsmasq: '--use-stale-cache',
+  knot: 'serve_stale',
+} as const;
+
+export const SERVE_STALE_ADVICE = `So that apps on the shop's Wi-Fi keep finding the node while the internet line is down, turn on serve-stale (RFC 8767) in the router's resolver: unbound "${SERVE_STALE.unbound}"; BIND 9.18 "${SERVE_STALE.bind}"; dnsmasq 2.89 and later ${SERVE_STALE.dnsmasq} (with its cache on); Knot Resolver ${SERVE_STALE.knot}.`;
+
 /** What the shop can do about a verdict, in the order worth trying. */
 function adviceFor(verdict: Verdict, zone: string): string[] {
   const rebind = [
@@ -115,6 +131,7 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
       return [
         "The shop's resolver answers but cannot reach the internet's DNS: restart the router, or give the LAN another resolver.",
         ...rebind.slice(2),
+        SERVE_STALE_ADVICE,
       ];
     default:
       return ["The resolver did not answer: check the LAN's DNS settings and the router.", ...rebind.slice(1)];
@@ -174,7 +191,14 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     explanation.push(
       `${input.names.internal} resolves to ${answers.join(', ')} through ${resolver.label}: apps in the shop reach the node on the LAN.`,
     );
-    return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
+    return {
+      url: origin(input.names.internal, input.port),
+      kind: 'internal',
+      advice: [SERVE_STALE_ADVICE],
+      explanation,
+      hairpin: null,
+      ...facts,
+    };
   }
   explanation.push(
     `${input.names.internal} does not resolve to the node through ${resolver.label}: ${verdict} (${reason}).`,
@@ -182,7 +206,14 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
   const hairpin = await input.hairpin();
   if (hairpin.hairpins) {
     explanation.push(`The box hairpins: the node ${hairpin.reason}. Apps in the shop can use the external name.`);
-    return { url: origin(input.names.external, input.port), kind: 'external', explanation, hairpin, ...facts };
+    return {
+      url: origin(input.names.external, input.port),
+      kind: 'external',
+      advice: [SERVE_STALE_ADVICE],
+      explanation,
+      hairpin,
+      ...facts,
+    };
   }
   explanation.push(`The box does not hairpin: the node ${hairpin.reason}.`);
   if (input.ipv6) {
@@ -270,7 +301,8 @@ export function formatDecision(decision: PairingDecision): string {
     '',
     ...decision.explanation.map((e) => `  - ${e}`),
   ];
-  if (decision.warning)
-    lines.push('', `WARNING: ${decision.warning}`, ...(decision.advice ?? []).map((a) => `  * ${a}`));
+  if (decision.warning) lines.push('', `WARNING: ${decision.warning}`);
+  if (decision.advice)
+    lines.push('', ...(decision.warning ? [] : ['Advice:']), ...decision.advice.map((a) => `  * ${a}`));
   return lines.join('\n');
 }

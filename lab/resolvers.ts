@@ -3,15 +3,9 @@
 // docs/lab.md ("Resolvers, measured"); lab/run.ts shows them again on every run.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SERVE_STALE } from '../agent/pairing.ts';
 import { BOXES, type BoxPlan, INET, RFC1918, SERVICES, ttls, ZONE } from './plan.ts';
 import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
-
-/** Serve-stale (RFC 8767) per resolver software, as the advice names it; the field's boxes have it off. */
-export const SERVE_STALE = {
-  unbound: 'serve-expired: yes',
-  bind: 'stale-answer-enable yes; stale-cache-enable yes; stale-answer-client-timeout 0;',
-  dnsmasq: '--use-stale-cache (dnsmasq 2.89 and later, with a cache)',
-} as const;
 
 /** The longest a resolver of the field keeps an answer: 5 s in the lab, the TTL itself in production's run. */
 const cap = () => ttls().resolverCapSeconds;
@@ -120,7 +114,7 @@ export async function startBoxResolver(
           '--stop-dns-rebind',
           // Serve-stale needs a cache: dnsmasq's default size, capped like the other resolvers.
           ...(variant.serveStale
-            ? ['--cache-size=150', '--use-stale-cache', ...(cap() === null ? [] : [`--max-cache-ttl=${cap()}`])]
+            ? ['--cache-size=150', SERVE_STALE.dnsmasq, ...(cap() === null ? [] : [`--max-cache-ttl=${cap()}`])]
             : ['--cache-size=0']),
           `--pid-file=${join(dir, `${name}.pid`)}`,
           '--log-queries',

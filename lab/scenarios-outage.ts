@@ -7,13 +7,14 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SERVE_STALE } from '../agent/pairing.ts';
 import type { Field } from './field.ts';
 import { ROOT } from './internet.ts';
 import type { OutageBrowserResult, OutageBrowserRun } from './outage-browser.ts';
 import type { DnsAnswer, DnsWatch } from './outage-dns.ts';
 import type { ClientResult } from './phone.ts';
 import { BOXES, type BoxPlan, INET, NODE_PORT, SERVICES, ttls, ZONE } from './plan.ts';
-import { SERVE_STALE, startBoxResolver } from './resolvers.ts';
+import { startBoxResolver } from './resolvers.ts';
 import { type Check, check, clientRun, host, origin, phone, type ScenarioRow } from './scenarios.ts';
 import { inNs, waitFor } from './shell.ts';
 import { markdown } from './table.ts';

@@ -87,6 +87,9 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
     expect(d).toMatchObject({ url: 'https://i-nur1.pl-1234.example.test:8443/', kind: 'internal', hairpin: null });
     expect(d.warning).toBeUndefined();
     expect(d.explanation.join(' ')).toContain('resolves to 192.168.1.20');
+    // The box's resolver setting that keeps the name resolving through an outage, per software.
+    for (const setting of ['serve-expired: yes', 'stale-answer-enable yes', '--use-stale-cache'])
+      expect(d.advice?.join(' ')).toContain(setting);
   });
 
   it('hands out the external URL when the resolver filters but the box hairpins', async () => {
