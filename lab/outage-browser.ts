@@ -56,6 +56,10 @@ async function load(page: Page, spec: OutageBrowserRun, loads: OutageLoad[], rel
     if (reload) await page.reload({ timeout: 15_000 });
     else await page.goto(`${spec.appOrigin}/`, { timeout: 15_000 });
     await page.waitForFunction(() => 'hairpin' in window, undefined, { timeout: 10_000 });
+    // The first load waits for the app's service worker to control the page, as a shop's tablet
+    // has long had it by the time the line drops.
+    if (!reload && loads.length === 0)
+      await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 15_000 });
     const fromServiceWorker = await page.evaluate(
       ({ mountPoint, relayOrigin }) => {
         const w = window as unknown as Record<string, any>;

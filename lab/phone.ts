@@ -12,10 +12,10 @@ import { Agent } from 'undici';
 import {
   createHairpinClient,
   HairpinClientError,
-  lastKnownAddress,
   type OriginSwitchEvent,
   type TransportFailureEvent,
 } from '../client/index.ts';
+import { lastKnownAddress } from '../client/last-known-address.ts';
 
 export interface ClientRun {
   mountPoint: string;

@@ -158,6 +158,44 @@ function outageRow(
   };
 }
 
+/** An app's row (Node or Chromium): the figures of its session through the outage. */
+function appRow(
+  id: string,
+  b: BoxPlan,
+  url: string,
+  runtime: string,
+  t: Timeline,
+  f: ReturnType<typeof through>,
+  reload: string,
+  firstError: string | undefined,
+  floors: Check[],
+  checks: Check[],
+  notes: string[],
+  calls: readonly Timed[],
+): ScenarioRow {
+  const ok = calls.filter((c) => c.ok).length;
+  return outageRow(
+    id,
+    `Line cut, ${b.key} box, ${runtime} (times from the line's return)`,
+    b,
+    url,
+    {
+      box: b.key,
+      runtime,
+      during: `${f.ok}/${f.failed}`,
+      kept: keptText(f.keptMs, t),
+      reload,
+      userSaw: firstError?.split(':')[0] ?? 'no error',
+      back: backText(f.backMs),
+      floors,
+    },
+    checks,
+    notes,
+    { ok, failed: calls.length - ok },
+    f.backMs,
+  );
+}
+
 /** The Node app on the box's Wi-Fi: one client session through the whole outage. */
 async function nodeRow(field: Field, b: BoxPlan, id: string, t: Timeline, result: ClientResult): Promise<ScenarioRow> {
   const pairing = field.nodes[b.key].pairing;
@@ -180,27 +218,7 @@ async function nodeRow(field: Field, b: BoxPlan, id: string, t: Timeline, result
     `${b.key}, Node: calls kept succeeding for ${keptText(f.keptMs, t)}; first error: ${firstFail?.error ?? 'none'}`,
     `${b.key}, Node: the agent's pairing URL after the outage: ${state.pairing?.url === pairing.url ? 'unchanged' : state.pairing?.url}`,
   ];
-  const ok = result.calls.filter((c) => c.ok).length;
-  return outageRow(
-    id,
-    `Line cut, ${b.key} box, Node app (times from the line's return)`,
-    b,
-    pairing.url,
-    {
-      box: b.key,
-      runtime: 'Node app',
-      during: `${f.ok}/${f.failed}`,
-      kept: keptText(f.keptMs, t),
-      reload: '—',
-      userSaw: firstFail?.error?.split(':')[0] ?? 'no error',
-      back: backText(f.backMs),
-      floors,
-    },
-    checks,
-    notes,
-    { ok, failed: result.calls.length - ok },
-    f.backMs,
-  );
+  return appRow(id, b, pairing.url, 'Node app', t, f, '—', firstFail?.error, floors, checks, notes, result.calls);
 }
 
 /** Chromium on the box's Wi-Fi: calls, a reload while the line is down, reloads until the app is back. */
@@ -233,26 +251,19 @@ function browserRow(field: Field, b: BoxPlan, id: string, t: Timeline, result: O
   const notes = [
     `${b.key}, Chromium: calls kept succeeding for ${keptText(f.keptMs, t)}; first error: ${firstFail?.error ?? 'none'}; reload ${seconds((reload?.at ?? t.cutAt) - t.cutAt)} into the outage: ${reloadText}`,
   ];
-  const ok = result.calls.filter((c) => c.ok).length;
-  return outageRow(
+  return appRow(
     id,
-    `Line cut, ${b.key} box, Chromium app (times from the line's return)`,
     b,
     pairing.url,
-    {
-      box: b.key,
-      runtime: 'Chromium',
-      during: `${f.ok}/${f.failed}`,
-      kept: keptText(f.keptMs, t),
-      reload: reloadText,
-      userSaw: firstFail ? (firstFail.error?.split(':')[0] ?? '') : 'no error',
-      back: backText(f.backMs),
-      floors,
-    },
+    'Chromium',
+    t,
+    f,
+    reloadText,
+    firstFail?.error,
+    floors,
     checks,
     notes,
-    { ok, failed: result.calls.length - ok },
-    f.backMs,
+    result.calls,
   );
 }
 
