@@ -247,6 +247,8 @@ function browserRow(field: Field, b: BoxPlan, id: string, t: Timeline, result: O
     check('the app reloads from its service worker', !!reload?.ok && reload.fromServiceWorker, reloadText),
     recovered(f.backMs),
   ];
+  // The shell comes from the service worker whatever the box (keepAppShell in the app store).
+  checks.push(floors[1]!);
   if (lanPath(field, b)) checks.push(floors[0]!);
   const notes = [
     `${b.key}, Chromium: calls kept succeeding for ${keptText(f.keptMs, t)}; first error: ${firstFail?.error ?? 'none'}; reload ${seconds((reload?.at ?? t.cutAt) - t.cutAt)} into the outage: ${reloadText}`,
