@@ -13,6 +13,7 @@ import { decodeMessage, encodeMessage, fullRcode, records } from '../dns/message
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeKnotConfig } from '../test/dns/knot-config.ts';
 import { type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
+import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
 import { which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
@@ -21,7 +22,6 @@ import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
-const NODES_PER_LICENCE = 50;
 /** Lines in the query file: about one question per node, nearly all distinct. */
 const QUERIES = Number(process.env.BENCH_QUERIES ?? NODES);
 /** Questions of the query file asked of every server, answers compared, before any timing. */
@@ -43,65 +43,11 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
-const licenceOf = (i: number) => `${1000 + Math.floor(i / NODES_PER_LICENCE)}`;
-const nodeOf = (i: number) => `nur${i % NODES_PER_LICENCE}`;
-const octets = (i: number) => `${(i >> 8) & 0xff}.${i & 0xff}`;
-/** A ULA address unique to node i: two 16-bit groups, so no group outgrows four hex digits. */
-const ula = (i: number) => `fd00::${((i >>> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}`;
-
-const nodeRow = (at: number) => (i: number) => ({
-  licence: licenceOf(i),
-  node: nodeOf(i),
-  credential_hash: `bench-${i}`,
-  created_at: at,
-  credential_rotated_at: at,
-});
-/** Node i's report: a private IPv4 for each, a ULA for every fourth, a public IPv4 from 198.18/15. */
-const addressRow = (at: number) => (i: number) => ({
-  licence: licenceOf(i),
-  node: nodeOf(i),
-  private_ipv4: `10.${(i >> 16) & 0xff}.${octets(i)}`,
-  private_ipv6: i % 4 === 0 ? ula(i) : null,
-  public_ipv4: `198.18.${octets(i)}`,
-  public_ipv6: null,
-  port: 443,
-  source_address: null,
-  reported_at: at,
-});
-
-/**
- * NODES nodes, every one reported, written in one transaction through the store's typed tables:
- * 100,000 HTTP reports would take minutes and measure the API, not DNS.
- */
+/** NODES nodes, every one reported (test/support/bulk-nodes.ts). */
 async function fillStore(db: string): Promise<void> {
   const { store, close } = await openStore(db);
   try {
-    const at = Date.now();
-    const chunk = 500;
-    await store.db.transaction().execute(async (trx) => {
-      for (let start = 0; start < NODES; start += chunk) {
-        const ids = Array.from({ length: Math.min(chunk, NODES - start) }, (_, k) => start + k);
-        const licences = [...new Set(ids.map(licenceOf))];
-        await trx
-          .insertInto('licences')
-          .values(licences.map((licence) => ({ licence, created_at: at })))
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-        await trx
-          .insertInto('nodes')
-          .values(ids.map(nodeRow(at)))
-          .execute();
-        await trx
-          .insertInto('addresses')
-          .values(ids.map(addressRow(at)))
-          .execute();
-      }
-      await trx
-        .updateTable('zone')
-        .set((eb) => ({ serial: eb('serial', '+', 1) }))
-        .where('id', '=', 1)
-        .execute();
-    });
+    await addReportedNodes(store, NODES);
   } finally {
     await close();
   }

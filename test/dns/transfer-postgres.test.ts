@@ -6,6 +6,7 @@ import { transferHandler } from '../../worker/transfer/handler.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
 import { waitUntil } from '../support/wait.ts';
+import { allMessages } from './wire-client.ts';
 
 const available = postgresBinDir() !== undefined;
 if (!available && process.env.CI) throw new Error('CI needs postgresql (scripts/install-system-packages.sh)');
@@ -57,7 +58,7 @@ describe.skipIf(!available)('AXFR on Postgres under writes', () => {
           questions: [{ name: 'example.test', type: 'AXFR', class: 'IN' }],
         });
         const out = await handler(decodeMessage(query), { transport: 'tcp', peer: '127.0.0.1', raw: query });
-        const rs: DnsRecord[] = (out ?? []).flatMap((w) => records(decodeMessage(w).answers));
+        const rs: DnsRecord[] = (await allMessages(out)).flatMap((w) => records(decodeMessage(w).answers));
         const soa = rs[0];
         expect(soa?.type).toBe('SOA');
         const n = (soa as unknown as { data: { serial: number } }).data.serial - base;

@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { type DnsMessage, type DnsQuestion, decodeMessage, encodeMessage, type OptRecord } from '../../dns/message.ts';
 import { FrameReader, frameTcp } from '../../dns/tcp-frame.ts';
+import type { DnsMessages } from '../../worker/zone/handler.ts';
 
 /** Question types, ANY included (dns-packet's types leave the meta-types out). */
 export type QueryType = DnsQuestion['type'] | 'ANY';
@@ -94,4 +95,11 @@ export async function udpAsk(port: number, message: DnsMessage): Promise<DnsMess
 export async function tcpAsk(port: number, message: DnsMessage): Promise<DnsMessage | undefined> {
   const [bytes] = await tcpExchange(port, framed(encodeMessage(message)), 1);
   return bytes && decodeMessage(bytes);
+}
+
+/** A handler's messages, a stream read to its end. */
+export async function allMessages(messages: DnsMessages | undefined): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const m of messages ?? []) out.push(m);
+  return out;
 }

@@ -1,4 +1,6 @@
 // The responder with its answers counted for /metrics: by transport and RCODE, latency, cache hits.
+
+import { Rcode } from '../../dns/rcode.ts';
 import { peekRcode } from '../../dns/wire.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Answered, Responder } from './responder.ts';
@@ -13,7 +15,8 @@ import type { Answered, Responder } from './responder.ts';
  */
 export function countedResponder(respond: Responder, metrics: Metrics): Responder {
   const record = (messages: Answered, transport: 'udp' | 'tcp', started: number, hit: boolean) => {
-    const first = messages?.[0];
+    // A stream is a zone transfer under way: NOERROR, its latency the time to its start.
+    const first = Array.isArray(messages) ? messages[0] : messages && Uint8Array.of(0, 0, 0, Rcode.NOERROR);
     metrics.dnsAnswer(
       transport,
       first && first.byteLength > 3 ? peekRcode(first) : undefined,

@@ -4,6 +4,7 @@ import { type DnsMessage, encodeMessage, FLAG_TC, findOpt, MAX_MESSAGE } from '.
 import { Rcode } from '../../dns/rcode.ts';
 import { addFlags, HEADER_LENGTH, setRcode } from '../../dns/wire.ts';
 import { EDNS_PAYLOAD } from '../zone/answer.ts';
+import type { DnsMessages } from '../zone/handler.ts';
 import { CLASSIC_UDP_PAYLOAD } from './limits.ts';
 
 export type Transport = 'udp' | 'tcp';
@@ -48,12 +49,18 @@ export function fitResponse(response: DnsMessage, limit: number): Uint8Array {
  * section nobody bounded) becomes a bare header, TC on UDP so the client asks over TCP, SERVFAIL
  * on TCP where no larger message can exist (RFC 1035 §4.2.2: a 16-bit length).
  */
-export function boundMessages(messages: Uint8Array[], limit: number, transport: Transport): Uint8Array[] {
-  return messages.map((m) => {
+export function boundMessages(messages: Uint8Array[], limit: number, transport: Transport): Uint8Array[];
+export function boundMessages(messages: DnsMessages, limit: number, transport: Transport): DnsMessages;
+export function boundMessages(messages: DnsMessages, limit: number, transport: Transport): DnsMessages {
+  const bound = (m: Uint8Array) => {
     if (m.byteLength <= limit) return m;
     const header = m.slice(0, HEADER_LENGTH).fill(0, 4);
     if (transport === 'udp') addFlags(header, FLAG_TC);
     setRcode(header, transport === 'udp' ? 0 : Rcode.SERVFAIL);
     return header;
-  });
+  };
+  if (Array.isArray(messages)) return messages.map(bound);
+  return (async function* () {
+    for await (const m of messages) yield bound(m);
+  })();
 }

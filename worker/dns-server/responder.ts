@@ -12,7 +12,7 @@ import {
   Section,
 } from '../../dns/wire.ts';
 import { answerWire, type Zone } from '../zone/answer.ts';
-import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
+import type { DnsHandler, DnsMessages, DnsRequestContext } from '../zone/handler.ts';
 import { type Reads, recordReads } from '../zone/reads.ts';
 import type { ZoneWatch } from '../zone/zone-watch.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
@@ -45,8 +45,13 @@ export type Responder = (
   context: DnsRequestContext & { transport: Transport },
 ) => Answered | Promise<Answered>;
 
-/** The messages to send back, or undefined for silence. */
-export type Answered = Uint8Array[] | undefined;
+/** The messages to send back (a stream only over TCP), or undefined for silence. */
+export type Answered = DnsMessages | undefined;
+
+async function firstOf(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  for await (const m of stream) return [m];
+  return [];
+}
 
 export function createResponder(options: ResponderOptions): Responder {
   const { zone, handlers = [], watch } = options;
@@ -79,7 +84,7 @@ export function createResponder(options: ResponderOptions): Responder {
     bytes: Uint8Array,
     context: DnsRequestContext & { transport: Transport },
     zone: Zone,
-  ): Promise<{ messages: Uint8Array[] | undefined; byZone?: true }> {
+  ): Promise<{ messages: DnsMessages | undefined; byZone?: true }> {
     if (impossibleCounts(bytes) || notOneQuestion(bytes))
       return { messages: isResponse(bytes) ? undefined : [bareAnswer(bytes, Rcode.FORMERR)] };
     let query: DnsMessage;
@@ -96,6 +101,9 @@ export function createResponder(options: ResponderOptions): Responder {
     const limit = payloadLimit(query, context.transport);
     for (const handler of handlers) {
       const messages = await handler(query, context);
+      // A datagram carries one message: a stream's first, the rest never produced.
+      if (messages && context.transport === 'udp' && !Array.isArray(messages))
+        return { messages: await firstOf(messages) };
       if (messages) return { messages: boundMessages(messages, limit, context.transport) };
     }
     return { messages: [fitResponse(await zone.answer(query), limit)], byZone: true };
@@ -121,7 +129,8 @@ export function createResponder(options: ResponderOptions): Responder {
       const serial = watch!.current ? watch!.serial : undefined;
       const recorded = zone.withSource(recordReads(zone.source, reads, serial));
       const { messages, byZone } = await compute(bytes, context, recorded);
-      if (byZone && watch!.epoch === epoch && watch!.current) cache!.set(cacheAs, messages![0]!, reads);
+      if (byZone && watch!.epoch === epoch && watch!.current)
+        cache!.set(cacheAs, (messages as Uint8Array[])[0]!, reads);
       return messages;
     } catch (error) {
       return servFail(bytes, error);

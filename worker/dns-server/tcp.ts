@@ -62,11 +62,19 @@ function serveConnection(
   };
   socket.on('close', stopDeadline);
 
+  // A stream (a zone transfer) is pulled one message at a time as the socket takes them; a
+  // client gone ends it (its `finally` frees what it holds), and a stream that fails midway ends
+  // the connection: the client could not tell a cut transfer from a slow one.
   const send = (messages: Answered): Promise<void> => {
     const written = writing.then(async () => {
-      for (const m of messages ?? []) {
-        if (socket.destroyed) return;
-        if (!socket.write(frameTcp(m))) await drained(socket);
+      try {
+        for await (const m of messages ?? []) {
+          if (socket.destroyed) break;
+          if (!socket.write(frameTcp(m))) await drained(socket);
+        }
+      } catch (e) {
+        socket.destroy();
+        throw e;
       }
     });
     writing = written.catch(() => {});

@@ -39,7 +39,8 @@ export async function serveUdp(
     // Port 0 cannot be answered; such a source is spoofed or broken.
     if (peer.port === 0) return;
     const reply = (messages: Answered) => {
-      const first = messages?.[0];
+      // The responder answers UDP with messages at hand, never a stream.
+      const first = Array.isArray(messages) ? messages[0] : undefined;
       if (!first) return;
       const verdict = limiter ? limiter.verdict(peer.address) : 'send';
       if (verdict !== 'send') options.onRateLimited?.(verdict);

@@ -102,6 +102,28 @@ function toAddresses(row: AddressTable): StoredAddresses {
   };
 }
 
+/** Nodes left-joined with their addresses: the columns nodeStateOf reads. */
+function nodesWithAddresses(db: Kysely<Database>) {
+  return db
+    .selectFrom('nodes')
+    .leftJoin('addresses', (j) =>
+      j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'),
+    )
+    .select([
+      'nodes.licence',
+      'nodes.node',
+      'nodes.credential_hash',
+      'nodes.created_at',
+      'addresses.private_ipv4',
+      'addresses.private_ipv6',
+      'addresses.public_ipv4',
+      'addresses.public_ipv6',
+      'addresses.port',
+      'addresses.source_address',
+      'addresses.reported_at',
+    ]);
+}
+
 /**
  * The zone's reads, precompiled (see precompiled.ts): what every report and every DNS answer
  * reads, and the journal the answer caches follow. The Store runs them through Kysely; the
@@ -127,26 +149,7 @@ export function zoneReads(db: Kysely<Database>) {
       db.selectFrom('nodes').select('node').where('licence', '=', p.licence).limit(1),
     ),
     getNode: precompile((p: { licence: string; node: string }) =>
-      db
-        .selectFrom('nodes')
-        .leftJoin('addresses', (j) =>
-          j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'),
-        )
-        .select([
-          'nodes.licence',
-          'nodes.node',
-          'nodes.credential_hash',
-          'nodes.created_at',
-          'addresses.private_ipv4',
-          'addresses.private_ipv6',
-          'addresses.public_ipv4',
-          'addresses.public_ipv6',
-          'addresses.port',
-          'addresses.source_address',
-          'addresses.reported_at',
-        ])
-        .where('nodes.licence', '=', p.licence)
-        .where('nodes.node', '=', p.node),
+      nodesWithAddresses(db).where('nodes.licence', '=', p.licence).where('nodes.node', '=', p.node),
     ),
     acmeChallenges: precompile((p: { licence: string; node: string; kind: NameKind }) => newestOf(db, p)),
     /** The journal rows in (from, to]: the nodes whose addresses those serials changed. */
@@ -182,6 +185,22 @@ export interface JournalRow {
   licence: string;
   node: string;
 }
+
+/** The reads a snapshot offers: what listing the whole zone needs. */
+export type SnapshotReads = Pick<Store, 'serial' | 'allAcmeChallenges' | 'nodePage'>;
+
+/** The store as of one moment, unmoved by later writes until released (see OpenSnapshot). */
+export interface StoreSnapshot {
+  reads: SnapshotReads;
+  release(): Promise<void>;
+}
+
+/**
+ * Opens a read of one version of the data that may span many queries and turns of the event loop
+ * (a streamed AXFR is one version of the zone, RFC 5936 §6). The default is a read-only REPEATABLE
+ * READ transaction (Postgres); the SQLite adapter passes its own (a second connection).
+ */
+export type OpenSnapshot = () => Promise<StoreSnapshot>;
 
 /**
  * Liveness of an unchanged report: the time and source, only while the row still holds the
@@ -231,14 +250,26 @@ export class Store implements StoreWriter {
   readonly db: Kysely<Database>;
   /** Runs compiled writes atomically; store extensions (ACME, probe reports) write through it too. */
   readonly batch: AtomicBatch;
+  /** A read of one version across many queries (zone transfers). */
+  readonly snapshot: OpenSnapshot;
   readonly #reads: ReturnType<typeof zoneReads>;
   readonly #touch: ReturnType<typeof touchReport>;
 
-  constructor(db: Kysely<Database>, batch: AtomicBatch) {
+  constructor(db: Kysely<Database>, batch: AtomicBatch, snapshot?: OpenSnapshot) {
     this.db = db;
     this.batch = batch;
     this.#reads = zoneReads(db);
     this.#touch = touchReport(db);
+    this.snapshot =
+      snapshot ??
+      (async () => {
+        const trx = await db
+          .startTransaction()
+          .setIsolationLevel('repeatable read')
+          .setAccessMode('read only')
+          .execute();
+        return { reads: new Store(trx, batch), release: () => trx.commit().execute() };
+      });
   }
 
   #bumpSerial() {
@@ -382,23 +413,26 @@ export class Store implements StoreWriter {
   }
 
   async listNodes(licence: string): Promise<NodeState[]> {
-    const rows = await this.db
-      .selectFrom('nodes')
-      .leftJoin('addresses', (j) =>
-        j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'),
+    const rows = await nodesWithAddresses(this.db).where('nodes.licence', '=', licence).orderBy('nodes.node').execute();
+    return rows.map(nodeStateOf);
+  }
+
+  /**
+   * Up to `limit` nodes after `after` in (licence, node) order, with their addresses: keyset pages,
+   * so listing the whole zone (AXFR) costs one indexed range scan per page, whatever its size.
+   */
+  async nodePage(after: { licence: string; node: string } | undefined, limit: number): Promise<NodeState[]> {
+    const rows = await nodesWithAddresses(this.db)
+      // A row-value comparison: SQLite and Postgres seek the primary key to it (an OR of the two
+      // columns would scan from the start on every page).
+      .$if(after !== undefined, (q) =>
+        q.where((eb) => eb(eb.refTuple('nodes.licence', 'nodes.node'), '>', eb.tuple(after!.licence, after!.node))),
       )
-      .selectAll('addresses')
-      .select(['nodes.licence as n_licence', 'nodes.node as n_node', 'nodes.credential_hash', 'nodes.created_at'])
-      .where('nodes.licence', '=', licence)
+      .orderBy('nodes.licence')
       .orderBy('nodes.node')
+      .limit(limit)
       .execute();
-    return rows.map((r) => ({
-      licence: r.n_licence,
-      node: r.n_node,
-      credentialHash: r.credential_hash,
-      createdAt: Number(r.created_at),
-      addresses: r.private_ipv4 === null ? undefined : toAddresses(r as AddressTable),
-    }));
+    return rows.map(nodeStateOf);
   }
 
   /** Delete a node and its records. Returns the new serial, or undefined if there was none. */
@@ -653,17 +687,6 @@ export class Store implements StoreWriter {
           : eb.or([eb('serial', '>', from), eb('serial', '<=', to)]),
       )
       .execute();
-  }
-
-  /**
-   * `read` against one unchanging view of the store, however writers go on: one transaction
-   * (REPEATABLE READ on Postgres; on SQLite the transaction holds the database's lock).
-   */
-  snapshot<T>(read: (store: Store) => Promise<T>): Promise<T> {
-    return this.db
-      .transaction()
-      .setIsolationLevel('repeatable read')
-      .execute((trx) => read(new Store(trx, this.batch)));
   }
 
   async history(licence: string, node: string, limit: number): Promise<HistoryEntry[]> {

@@ -1,6 +1,7 @@
 // The zone-transfer side of port 53: AXFR (RFC 5936) and IXFR (RFC 1995) for the secondaries,
 // and TSIG (RFC 8945) on anything signed, so a secondary that signs its SOA refresh queries gets
 // signed answers. A DnsHandler: consulted before the zone by the built-in server.
+import { setImmediate } from 'node:timers/promises';
 import { type DnsMessage, type DnsRecord, encodeMessage, FLAG_AA, headerOpcode, records } from '../../dns/message.ts';
 import { normalizeName } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
@@ -13,10 +14,10 @@ import type { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
 import { soaRecord } from '../zone/records.ts';
-import { listZoneRecords } from '../zone/zone-file.ts';
+import { zoneRecordPages } from '../zone/zone-file.ts';
 import { isSecondary, type TransferConfig } from './config.ts';
 import { journalDeltas } from './journal.ts';
-import { fullZoneRecords, incrementalRecords, transferMessages } from './messages.ts';
+import { fullZonePages, incrementalRecords, type RecordPages, transferMessages } from './messages.ts';
 import {
   findTsig,
   signMessage,
@@ -45,12 +46,22 @@ export interface TransferHandlerOptions {
 const TSIG_ROOM = 256;
 
 /**
- * The whole zone at one serial, however writers go on: the listing runs in one transaction
- * (REPEATABLE READ on Postgres; on SQLite the transaction holds the database's lock, and in this
- * process nothing can write between its statements anyway, since they never yield to I/O).
+ * The whole zone at one serial however writers go on (RFC 5936 §6), read page by page from a
+ * snapshot of the store (store.snapshot: a REPEATABLE READ transaction on Postgres, a read
+ * transaction on a connection of its own on SQLite) as the client takes the messages. Between
+ * pages the event loop turns, so other queries are answered while a large zone streams out. The
+ * snapshot is released when the last page is read, or when the client goes (the stream's return).
  */
-function zoneSnapshot(config: ManagerConfig, store: Store): Promise<DnsRecord[]> {
-  return store.snapshot((view) => listZoneRecords(config, view));
+async function* zoneSnapshotPages(config: ManagerConfig, store: Store): AsyncGenerator<DnsRecord[]> {
+  const snapshot = await store.snapshot();
+  try {
+    for await (const page of zoneRecordPages(config, snapshot.reads)) {
+      yield page;
+      await setImmediate();
+    }
+  } finally {
+    await snapshot.release();
+  }
 }
 
 /** The serial the IXFR client holds: the SOA in the query's authority section (RFC 1995 §3). */
@@ -87,22 +98,25 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     return [request && transfer.key ? (await signMessage(wire, transfer.key, { priorMac: request.mac })).wire : wire];
   }
 
-  /** The records to send: up-to-date SOA, the journal's deltas, or the whole zone (`theirs`: IXFR only). */
+  /**
+   * The records to send, in pages: up-to-date SOA, the journal's deltas, or the whole zone
+   * streamed (`theirs`: IXFR only).
+   */
   async function answerRecords(
     type: 'AXFR' | 'IXFR',
     theirs: number,
     transport: DnsRequestContext['transport'],
-  ): Promise<DnsRecord[]> {
-    if (type === 'AXFR') return fullZoneRecords(await zoneSnapshot(config, store));
+  ): Promise<RecordPages> {
+    if (type === 'AXFR') return fullZonePages(zoneSnapshotPages(config, store));
     const current = await store.serial();
     const soa = (serial: number) => soaRecord(config, serial);
     // RFC 1995 §2: a client as new as we are (or newer: a restored primary) gets our SOA alone;
     // so does a UDP client we cannot answer in one datagram, which then retries over TCP.
-    if (compareSerial(theirs, current) !== -1 || transport === 'udp') return [soa(current)];
+    if (compareSerial(theirs, current) !== -1 || transport === 'udp') return [[soa(current)]];
     const deltas = await journalDeltas(config, store, theirs, current);
-    if (deltas) return incrementalRecords(soa, current, deltas);
+    if (deltas) return [incrementalRecords(soa, current, deltas)];
     log(`ixfr: journal does not cover ${theirs} -> ${current}, sending the whole zone`);
-    return fullZoneRecords(await zoneSnapshot(config, store));
+    return fullZonePages(zoneSnapshotPages(config, store));
   }
 
   return async (query, context) => {

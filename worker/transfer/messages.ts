@@ -1,64 +1,105 @@
 // Zone transfer responses as a stream of DNS messages (RFC 5936 §2.2): the records in order,
-// packed into as few messages as fit a size bound, the question in the first message only.
+// packed into as few messages as fit a size bound, the question in the first message only, each
+// message encoded (names compressed within it) as soon as it is full.
+import { Buffer } from 'node:buffer';
 import { type DnsMessage, type DnsRecord, encodeMessage, FLAG_AA, HEADER_LENGTH } from '../../dns/message.ts';
 import type { ZoneDelta } from './journal.ts';
 
 /**
- * Bytes of records per message. TCP allows 65535 (RFC 1035 §4.2.2); 16 KiB leaves room for the
- * TSIG record and keeps each message a few TCP segments, as BIND and Knot do for large zones.
+ * Bytes of records per message, counted uncompressed. TCP allows 65535 (RFC 1035 §4.2.2); 16 KiB
+ * leaves room for the TSIG record and keeps each message a few TCP segments, as BIND and Knot do
+ * for large zones.
  */
 export const TRANSFER_MESSAGE_SIZE = 16_384;
 
+/** Records arriving in pages (a zone read page by page), or all at once. */
+export type RecordPages = AsyncIterable<readonly DnsRecord[]> | Iterable<readonly DnsRecord[]>;
+
+/** A name's wire length when written in full: its UTF-8 text plus the first length byte and the root. */
+const nameBound = (name: string) => Buffer.byteLength(name) + 2;
+
+const textBound = (data: unknown): number => {
+  const parts = Array.isArray(data) ? data : [data];
+  let n = 0;
+  for (const p of parts) n += 1 + (typeof p === 'string' ? Buffer.byteLength(p) : (p as Uint8Array).byteLength);
+  return n;
+};
+
 /**
- * The bytes a record takes in a message of its own: an upper bound on what it adds to a message
- * (names compressed there can only be shorter), so the sizes add up to at most the bound.
+ * The bytes a record adds to a message at most: the size with every name written in full (names
+ * compressed there can only be shorter), so the sizes add up to at most the bound. Counted, not
+ * encoded, for the types a zone holds; any other type is encoded alone to learn it.
  */
-function recordSize(record: DnsRecord): number {
-  return encodeMessage({ type: 'response', answers: [record] }).byteLength - HEADER_LENGTH;
+function recordBound(record: DnsRecord): number {
+  const fixed = nameBound(record.name) + 10; // TYPE, CLASS, TTL, RDLENGTH
+  switch (record.type) {
+    case 'A':
+      return fixed + 4;
+    case 'AAAA':
+      return fixed + 16;
+    case 'NS':
+    case 'CNAME':
+      return fixed + nameBound(record.data);
+    case 'TXT':
+      return fixed + textBound(record.data);
+    case 'SOA':
+      return fixed + nameBound(record.data.mname) + nameBound(record.data.rname) + 20;
+    default:
+      return encodeMessage({ type: 'response', answers: [record] }).byteLength - HEADER_LENGTH;
+  }
 }
 
 /**
- * The answer messages of a transfer, unsigned. A single record larger than the bound still
- * gets a message of its own (it would fit TCP's 65535).
+ * The answer messages of a transfer, unsigned, encoded as the records arrive. A single record
+ * larger than the bound still gets a message of its own (it would fit TCP's 65535).
  *
  * ```ts
- * const wires = transferMessages(query, [soa, ...records, soa]);
+ * for await (const wire of transferMessages(query, [[soa, ...records, soa]])) send(wire);
  * ```
  */
-export function transferMessages(
+export async function* transferMessages(
   query: DnsMessage,
-  records: readonly DnsRecord[],
+  pages: RecordPages,
   maxSize = TRANSFER_MESSAGE_SIZE,
-): Uint8Array[] {
+): AsyncGenerator<Uint8Array> {
   const questions = query.questions ?? [];
-  const base = (first: boolean): DnsMessage => ({
-    id: query.id ?? 0,
-    type: 'response',
-    flags: FLAG_AA,
-    questions: first ? questions : [],
-    answers: [],
-  });
-  const messages: DnsMessage[] = [base(true)];
-  let size = encodeMessage(messages[0]!).byteLength;
-  for (const record of records) {
-    const bytes = recordSize(record);
-    let current = messages[messages.length - 1]!;
-    if (current.answers!.length > 0 && size + bytes > maxSize) {
-      current = base(false);
-      messages.push(current);
-      size = HEADER_LENGTH;
+  const message = (answers: DnsRecord[], first: boolean): Uint8Array =>
+    encodeMessage({ id: query.id ?? 0, type: 'response', flags: FLAG_AA, questions: first ? questions : [], answers });
+  let first = true;
+  let answers: DnsRecord[] = [];
+  let size = message([], true).byteLength;
+  for await (const page of pages) {
+    for (const record of page) {
+      const bytes = recordBound(record);
+      if (answers.length > 0 && size + bytes > maxSize) {
+        yield message(answers, first);
+        first = false;
+        answers = [];
+        size = HEADER_LENGTH;
+      }
+      answers.push(record);
+      size += bytes;
     }
-    current.answers!.push(record);
-    size += bytes;
   }
-  return messages.map(encodeMessage);
+  yield message(answers, first);
 }
 
-/** AXFR (RFC 5936 §2.2) and IXFR's full-zone form (RFC 1995 §4): SOA, the rest, SOA again. */
-export function fullZoneRecords(records: readonly DnsRecord[]): DnsRecord[] {
-  const soa = records.find((r) => r.type === 'SOA');
-  if (!soa) throw new Error('a zone without SOA cannot be transferred');
-  return [soa, ...records.filter((r) => r !== soa), soa];
+/**
+ * AXFR (RFC 5936 §2.2) and IXFR's full-zone form (RFC 1995 §4): SOA, the rest, SOA again. The
+ * first page holds the SOA (zoneRecordPages puts it there).
+ */
+export async function* fullZonePages(pages: AsyncIterable<DnsRecord[]>): AsyncGenerator<DnsRecord[]> {
+  let soa: DnsRecord | undefined;
+  for await (const page of pages) {
+    if (soa) {
+      yield page;
+      continue;
+    }
+    soa = page.find((r) => r.type === 'SOA');
+    if (!soa) throw new Error('a zone without SOA cannot be transferred');
+    yield [soa, ...page.filter((r) => r !== soa)];
+  }
+  if (soa) yield [soa];
 }
 
 /**

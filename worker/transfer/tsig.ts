@@ -300,26 +300,26 @@ export async function verifyMessage(
 }
 
 /**
- * Sign every message of a multi-message answer (AXFR/IXFR over TCP): the first over the request
- * MAC and all TSIG variables, each later one over the previous MAC and the timers (RFC 8945
- * §5.3.1; we sign every message rather than use the 99-message allowance of RFC 2845).
+ * Sign every message of a multi-message answer (AXFR/IXFR over TCP) as it passes: the first over
+ * the request MAC and all TSIG variables, each later one over the previous MAC and the timers
+ * (RFC 8945 §5.3.1; we sign every message rather than use the 99-message allowance of RFC 2845).
  */
-export async function signStream(
-  messages: readonly Uint8Array[],
+export async function* signStream(
+  messages: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   key: TsigKey,
   requestMac: Uint8Array | undefined,
   time?: number,
-): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
+): AsyncGenerator<Uint8Array> {
   let prior = requestMac;
-  for (const [i, message] of messages.entries()) {
+  let first = true;
+  for await (const message of messages) {
     const signed = await signMessage(message, key, {
       ...(time === undefined ? {} : { time }),
       ...(prior ? { priorMac: prior } : {}),
-      timersOnly: i > 0,
+      timersOnly: !first,
     });
-    out.push(signed.wire);
+    first = false;
     prior = signed.mac;
+    yield signed.wire;
   }
-  return out;
 }

@@ -11,7 +11,14 @@ export interface DnsRequestContext {
 }
 
 /**
+ * Wire messages at hand, or a stream of them produced as the client reads (a zone transfer: the
+ * transport pulls the next message when the socket takes it, and ends the stream early, which
+ * runs its `finally`, when the client goes).
+ */
+export type DnsMessages = Uint8Array[] | AsyncIterable<Uint8Array>;
+
+/**
  * Answer a query this handler owns with one or more wire messages (AXFR streams several), or
  * return undefined to let the next handler, and finally the zone, answer.
  */
-export type DnsHandler = (query: DnsMessage, context: DnsRequestContext) => Promise<Uint8Array[] | undefined>;
+export type DnsHandler = (query: DnsMessage, context: DnsRequestContext) => Promise<DnsMessages | undefined>;

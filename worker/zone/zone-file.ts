@@ -6,20 +6,62 @@ import type { DnsRecord } from '../../dns/message.ts';
 import { absoluteName as absolute } from '../../dns/name.ts';
 import type { ManagerConfig } from '../config.ts';
 import { challengeKey } from '../store/acme-challenges.ts';
-import type { NodeState } from '../store/store.ts';
-import type { ZoneSource } from './answer.ts';
+import type { NodeState, SnapshotReads } from '../store/store.ts';
 import { apexRecords, appsRecords, canaryRecords, nameServerRecords, nodeRecords } from './records.ts';
 
-/** What listing the zone needs from storage; the Store provides it. */
-export interface ZoneListingSource extends Pick<ZoneSource, 'serial'> {
-  allAcmeChallenges(): Promise<Map<string, string[]>>;
-  listLicences(): Promise<{ licence: string; nodes: number }[]>;
-  listNodes(licence: string): Promise<NodeState[]>;
+/** What listing the zone needs from storage; the Store (or a snapshot of it) provides it. */
+export type ZoneListingSource = SnapshotReads;
+
+/** Nodes read per page: a few thousand records, a few milliseconds of work between yields. */
+export const LISTING_PAGE = 500;
+
+/**
+ * Every record the zone serves, SOA first (the order AXFR needs, RFC 5936 §2.2), page by page in
+ * (licence, node) order, built by the same functions the zone answers from so the two cannot
+ * drift apart. Pages are read as they are asked for: a transfer streams a zone of any size.
+ *
+ * ```ts
+ * for await (const page of zoneRecordPages(config, store)) send(page);
+ * ```
+ */
+export async function* zoneRecordPages(
+  config: ManagerConfig,
+  source: ZoneListingSource,
+  pageSize = LISTING_PAGE,
+): AsyncGenerator<DnsRecord[]> {
+  const { names } = config;
+  const head = apexRecords(config, await source.serial());
+  for (const ns of config.nameServers) head.push(...(nameServerRecords(config, ns.name) ?? []));
+  for (const label of Object.values(CANARIES)) {
+    head.push(...(canaryRecords(config, label, `${label}.${names.zone}`) ?? []));
+  }
+  yield head;
+  const challenges = await source.allAcmeChallenges();
+  let after: NodeState | undefined;
+  for (;;) {
+    const nodes = await source.nodePage(after, pageSize);
+    const out: DnsRecord[] = [];
+    for (const state of nodes) {
+      // The apps name of a licence once, before its first node (a licence without nodes has none).
+      if (state.licence !== after?.licence) out.push(...appsRecords(config, names.appsName(state.licence)));
+      after = state;
+      const nodeNames = names.nodeNames(state.licence, state.node);
+      for (const kind of ['external', 'internal', 'relay'] as const) {
+        const name = nodeNames[kind];
+        if (!name) continue;
+        out.push(...nodeRecords(config, kind, state, name));
+        const values = challenges.get(challengeKey(state.licence, state.node, kind)) ?? [];
+        for (const v of values)
+          out.push({ type: 'TXT', name: `_acme-challenge.${name}`, ttl: config.addressTtl, class: 'IN', data: [v] });
+      }
+    }
+    if (out.length > 0) yield out;
+    if (nodes.length < pageSize) return;
+  }
 }
 
 /**
- * Every record the zone serves, SOA first (the order AXFR needs, RFC 5936 §2.2), built by the
- * same functions the zone answers from so the two cannot drift apart.
+ * The whole zone at once (zone files, tests): zoneRecordPages collected.
  *
  * ```ts
  * const records = await listZoneRecords(config, store);
@@ -27,37 +69,8 @@ export interface ZoneListingSource extends Pick<ZoneSource, 'serial'> {
  * ```
  */
 export async function listZoneRecords(config: ManagerConfig, source: ZoneListingSource): Promise<DnsRecord[]> {
-  const { names } = config;
-  const out = apexRecords(config, await source.serial());
-  for (const ns of config.nameServers) out.push(...(nameServerRecords(config, ns.name) ?? []));
-  for (const label of Object.values(CANARIES)) {
-    out.push(...(canaryRecords(config, label, `${label}.${names.zone}`) ?? []));
-  }
-  const challenges = await source.allAcmeChallenges();
-  for (const { licence, nodes } of await source.listLicences()) {
-    if (nodes === 0) continue;
-    out.push(...appsRecords(config, names.appsName(licence)));
-    for (const state of await source.listNodes(licence)) {
-      const nodeNames = names.nodeNames(licence, state.node);
-      for (const kind of ['external', 'internal', 'relay'] as const) {
-        const name = nodeNames[kind];
-        if (!name) continue;
-        out.push(...nodeRecords(config, kind, state, name));
-        const values = challenges.get(challengeKey(licence, state.node, kind)) ?? [];
-        out.push(
-          ...values.map(
-            (v): DnsRecord => ({
-              type: 'TXT',
-              name: `_acme-challenge.${name}`,
-              ttl: config.addressTtl,
-              class: 'IN',
-              data: [v],
-            }),
-          ),
-        );
-      }
-    }
-  }
+  const out: DnsRecord[] = [];
+  for await (const page of zoneRecordPages(config, source)) for (const r of page) out.push(r);
   return out;
 }
 

@@ -37,6 +37,16 @@ export function openSqlite(options: NodeSqliteOptions): DatabaseSync {
   return db;
 }
 
+/**
+ * A read-only connection beside the main one: in WAL mode it reads the last commit of any
+ * connection or process, and a transaction on it keeps one version for as long as it is open.
+ */
+export function openSqliteReader(path: string): DatabaseSync {
+  const db = new DatabaseSync(path, { readOnly: true });
+  db.exec('PRAGMA busy_timeout = 10000');
+  return db;
+}
+
 // Kysely emits the same few SQL strings again and again; preparing each once saves most of the
 // per-query cost. The number of distinct strings is bounded by the code, not by input, since
 // values travel as parameters — the cap only guards against a future query built per request.

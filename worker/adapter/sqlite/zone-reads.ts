@@ -4,13 +4,12 @@
 // driver's connection queue, the builder's result plumbing); here each read is one prepared
 // statement, a few µs, and no promise at all, so a flood of distinct names stays cheap.
 // A read-only connection in WAL mode reads the last commit of any connection or process.
-import { DatabaseSync } from 'node:sqlite';
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../../../schema/database.ts';
 import { type JournalRow, journalRowOf, nodeStateOf, zoneReads } from '../../store/store.ts';
 import type { ZoneSource } from '../../zone/answer.ts';
 import type { ZoneJournal } from '../../zone/zone-watch.ts';
-import { runStatement } from './sqlite-driver.ts';
+import { openSqliteReader, runStatement } from './sqlite-driver.ts';
 
 export interface SqliteZoneReads extends ZoneSource, ZoneJournal {
   serial(): number;
@@ -26,8 +25,7 @@ export interface SqliteZoneReads extends ZoneSource, ZoneJournal {
  * ```
  */
 export function sqliteZoneReads(db: Kysely<Database>, path: string): SqliteZoneReads {
-  const connection = new DatabaseSync(path, { readOnly: true });
-  connection.exec('PRAGMA busy_timeout = 10000');
+  const connection = openSqliteReader(path);
   const queries = zoneReads(db);
   const rows = <R>(query: CompiledQuery<R>) => runStatement(connection, query.sql, query.parameters).rows as R[];
   return {
