@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DnsMessage, decodeMessage, headerRcode, records } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { query } from '../../test/dns/wire-client.ts';
+import { allMessages, query } from '../../test/dns/wire-client.ts';
 import { configFromEnv } from '../config.ts';
 import { Zone } from '../zone/answer.ts';
 import { staleAddress, staleCanaryHandler } from './stale-canary.ts';
@@ -21,8 +21,9 @@ function setup(options: { maxNonces?: number } = {}) {
   let now = 1_700_000_000_000;
   const handler = staleCanaryHandler(zone, { now: () => now, ...options });
   const ask = async (name: string, type: 'A' | 'TXT' | 'AAAA' = 'A'): Promise<DnsMessage | 'silence' | 'zone'> => {
-    const messages = await handler(query(name, type, 1232), context);
-    if (messages === undefined) return 'zone';
+    const answered = await handler(query(name, type, 1232), context);
+    if (answered === undefined) return 'zone';
+    const messages = await allMessages(answered);
     return messages.length === 0 ? 'silence' : decodeMessage(messages[0]!);
   };
   return { ask, advance: (ms: number) => (now += ms), first: now };
