@@ -115,7 +115,7 @@ describe.skipIf(!have)('Knot secondary fed by AXFR/IXFR + NOTIFY with TSIG', () 
       [...at, '-y', `hmac-sha256:${TEST_KEY.name}:${TEST_KEY.secret}`, 'example.test', 'AXFR'],
       { timeout: 10_000 },
     );
-    expect(good.stdout).toMatch(/i-nur1\.pl-1234\.example\.test\.\s+60\s+IN\s+A\s+10\.9\.9\.9/);
+    expect(good.stdout).toMatch(/i-nur1\.pl-1234\.example\.test\.\s+300\s+IN\s+A\s+10\.9\.9\.9/);
     expect(good.stdout).not.toMatch(/WARNING|failed/);
   });
 });
