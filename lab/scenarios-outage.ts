@@ -13,7 +13,7 @@ import { ROOT } from './internet.ts';
 import type { OutageBrowserResult, OutageBrowserRun } from './outage-browser.ts';
 import type { DnsAnswer, DnsWatch } from './outage-dns.ts';
 import type { ClientResult } from './phone.ts';
-import { BOXES, type BoxPlan, INET, NODE_PORT, SERVICES, ttls, ZONE } from './plan.ts';
+import { type BoxPlan, boxPlan, INET, NODE_PORT, SERVICES, ttls, ZONE } from './plan.ts';
 import { startBoxResolver } from './resolvers.ts';
 import { type Check, check, clientRun, host, origin, phone, type ScenarioRow } from './scenarios.ts';
 import { inNs, waitFor } from './shell.ts';
@@ -88,7 +88,10 @@ async function startStaleTwin(b: BoxPlan, field: Field): Promise<void> {
   );
 }
 
-export /** The shop's LAN reaches the node without the internet (the internal name, or the box's hairpin), not only through the relay. */
+export /** The three ISP boxes (rows a, b, c): the boxes that differ in their resolver and hairpin. */
+const OUTAGE_BOXES = [boxPlan('orange'), boxPlan('free'), boxPlan('third')];
+
+/** The shop's LAN reaches the node without the internet (the internal name, or the box's hairpin), not only through the relay. */
 const lanPath = (field: Field, b: BoxPlan) => field.nodes[b.key].pairing.kind !== 'relay';
 
 interface Timed {
@@ -269,7 +272,8 @@ function browserRow(field: Field, b: BoxPlan, id: string, t: Timeline, result: O
   );
 }
 
-const SOFTWARE: Record<BoxPlan['resolver'], { name: string; setting: string }> = {
+/** The software of the ISP boxes' resolvers and their serve-stale setting. */
+const SOFTWARE: Partial<Record<BoxPlan['resolver'], { name: string; setting: string }>> = {
   'unbound-forward': { name: 'unbound', setting: SERVE_STALE.unbound },
   'bind-deny-answer': { name: 'BIND', setting: SERVE_STALE.bind },
   'dnsmasq-stop-rebind': { name: 'dnsmasq', setting: SERVE_STALE.dnsmasq },
@@ -287,7 +291,7 @@ function resolverRow(field: Field, b: BoxPlan, id: string, t: Timeline, answers:
     t,
   );
   const firstFail = answers.find((a) => a.at >= t.cutAt && !a.ok && a.server === b.lan.box);
-  const software = SOFTWARE[b.resolver];
+  const software = SOFTWARE[b.resolver]!;
   const checks = [
     check('both resolved the name before the cut', off.before && on.before, `off ${off.before}, on ${on.before}`),
     check(
@@ -393,9 +397,9 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
  * works (Chromium starts slowly on a loaded machine), and comes back whatever the sessions do.
  */
 export async function outageScenarios(field: Field, durationMs: number): Promise<ScenarioRow[]> {
-  for (const b of BOXES) await startStaleTwin(b, field);
+  for (const b of OUTAGE_BOXES) await startStaleTwin(b, field);
   const dir = await mkdtemp(join(field.dir, 'outage-'));
-  const sessions = BOXES.map((b) => startSessions(field, b, dir, durationMs));
+  const sessions = OUTAGE_BOXES.map((b) => startSessions(field, b, dir, durationMs));
   const touch = (f: string) => writeFile(f, '');
   let t: Timeline | undefined;
   try {
@@ -425,7 +429,7 @@ export async function outageScenarios(field: Field, durationMs: number): Promise
   const rows: ScenarioRow[][] = [];
   for (const s of sessions) {
     const [nodeResult, browserResult, answers] = await s.results;
-    const letter = { orange: 'a', free: 'b', third: 'c' }[s.b.key];
+    const letter = 'abc'[OUTAGE_BOXES.indexOf(s.b)];
     rows.push([
       await nodeRow(field, s.b, `O1${letter}`, t, nodeResult),
       browserRow(field, s.b, `O2${letter}`, t, browserResult),
