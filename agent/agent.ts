@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { NodeView, ReachCheckView } from '../contract/api.ts';
 import type { NodeNames } from '../contract/identity.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
-import { dohTransport, type ProbeResult, postProbeReport } from '../probe/index.ts';
+import { checkServeStale, dohTransport, type ProbeResult, postProbeReport, type StaleCheck } from '../probe/index.ts';
 import { ADDRESS_WATCH_MS, AddressWatch } from './address-watch.ts';
 import { addressesChanged, detectAddresses, formatAddresses, type NodeAddresses } from './addresses.ts';
 import { managerDns01 } from './cert/dns01.ts';
@@ -23,6 +23,7 @@ import {
   decidePairingUrl,
   formatDecision,
   type PairingDecision,
+  pairingResolver,
   TTL_GRACE_SECONDS,
 } from './pairing.ts';
 import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
@@ -87,6 +88,9 @@ export class NodeAgent {
   #relay: RelayLink | undefined;
   #loaded = false;
   #stopping = new AbortController();
+  /** The last serve-stale check that finished (probe/serve-stale.ts), for the next probe report. */
+  #serveStale: StaleCheck | undefined;
+  #serveStaleRunning = false;
   state: AgentState = {};
 
   constructor(config: AgentConfig, deps: AgentDeps = {}) {
@@ -240,6 +244,7 @@ export class NodeAgent {
     await this.#load();
     const { names, zone } = await this.view();
     const resolver = options.resolver ?? this.config.resolver;
+    this.#checkServeStale(resolver, zone);
     const connectAddress = this.config.hairpinAddress ?? this.state.publicIpv4 ?? undefined;
     // Beside the probe whatever its outcome: the decision needs it only when the internal name
     // fails, but support's view of which boxes hairpin should cover every shop.
@@ -306,19 +311,47 @@ export class NodeAgent {
   }
 
   /**
+   * Whether the shop's resolver would keep answering with the line down (RFC 8767), for support:
+   * beside the decision and never in its way (it takes up to about 15 s); the next report carries
+   * the last check that finished. One at a time; stop() ends it.
+   */
+  #checkServeStale(resolver: string | undefined, zone: string): void {
+    if (this.#serveStaleRunning) return;
+    this.#serveStaleRunning = true;
+    pairingResolver(resolver)
+      .then((transport) => checkServeStale(transport, zone, { signal: this.#stopping.signal }))
+      .then(
+        (check) => {
+          // Only a finding: an interrupted or impossible check (a manager without port 53: Workers)
+          // says nothing about the resolver, and would make every report look changed.
+          if (check.outcome !== 'unknown') this.#serveStale = check;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.#serveStaleRunning = false;
+      });
+  }
+
+  /**
    * Send the probe to the manager when what it says changed (verdict, resolver, hairpin) or a day
    * went by: decisions come hourly, and each report carries a few KB of evidence per node.
    */
   async #reportProbe(probe: ProbeResult, hairpins: boolean): Promise<void> {
     const now = this.#deps.now();
     const last = this.state.lastProbeReport;
+    const serveStale = this.#serveStale;
     const same =
-      last && last.verdict === probe.verdict && last.resolver === probe.resolver && last.hairpins === hairpins;
+      last &&
+      last.verdict === probe.verdict &&
+      last.resolver === probe.resolver &&
+      last.hairpins === hairpins &&
+      last.serveStale === serveStale?.outcome;
     if (same && now - Date.parse(last.at) < PROBE_REPORT_EVERY_MS) return;
     const network = this.config.networkLabel ? { network: { label: this.config.networkLabel } } : {};
     try {
       await postProbeReport(this.config.manager, this.config.licence, this.config.node, this.config.credential, {
-        result: probe,
+        result: serveStale ? { ...probe, serveStale } : probe,
         hairpins,
         ...network,
       });
@@ -327,6 +360,7 @@ export class NodeAgent {
         verdict: probe.verdict,
         resolver: probe.resolver,
         hairpins,
+        ...(serveStale ? { serveStale: serveStale.outcome } : {}),
       };
       await this.#save();
     } catch (e) {

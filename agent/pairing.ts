@@ -138,6 +138,11 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
   }
 }
 
+/** The shop's resolver as the pairing asks it: the one configured, else the system's. */
+export async function pairingResolver(resolver?: string): Promise<DnsTransport> {
+  return resolver ? resolverTransport(resolver) : systemTransport();
+}
+
 /**
  * Decide the URL to hand an app at pairing.
  *
@@ -149,7 +154,7 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
  * ```
  */
 export async function decidePairingUrl(input: PairingInput): Promise<PairingDecision> {
-  const resolver = input.resolver ? resolverTransport(input.resolver) : await systemTransport();
+  const resolver = await pairingResolver(input.resolver);
   const probe: ProbeResult = await probeNode({
     names: { internal: input.names.internal, external: input.names.external },
     zone: input.zone,

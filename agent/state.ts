@@ -28,7 +28,7 @@ export interface AgentState {
   /** The TTL of the internal name's address records, as the manager served it at the last decision. */
   addressTtl?: number;
   /** What the last probe report sent said: the next one goes only when this changes, or daily. */
-  lastProbeReport?: { at: string; verdict: string; resolver: string; hairpins: boolean };
+  lastProbeReport?: { at: string; verdict: string; resolver: string; hairpins: boolean; serveStale?: string };
 }
 
 export function statePath(certDir: string): string {

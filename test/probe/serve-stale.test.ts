@@ -2,7 +2,12 @@
 // the manager's built-in port-53 server, which answers the check's name once and then stays
 // silent: unbound (serve-expired), BIND (stale-answer-enable), Knot Resolver (serve_stale) and
 // dnsmasq (--use-stale-cache), each with the setting and without; every one must say which.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeAgent } from '../../agent/agent.ts';
+import { loadAgentConfig } from '../../agent/config.ts';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
 import { dohTransport } from '../../probe/doh.ts';
 import { probeNode } from '../../probe/probe.ts';
@@ -11,6 +16,7 @@ import { checkServeStale, type StaleCheck } from '../../probe/serve-stale.ts';
 import { names } from '../agent/support/names.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { haveSystemPrograms } from '../support/system.ts';
+import { waitUntil } from '../support/wait.ts';
 import { type ResolverKind, type RunningResolver, startResolver } from './resolvers.ts';
 
 const have = haveSystemPrograms('unbound', 'named', 'kresd', 'dnsmasq');
@@ -84,6 +90,49 @@ describe.skipIf(!have)('serve-stale through real resolvers', () => {
     expect(text).toContain('<th>serves stale</th>');
     expect(text).toMatch(/<td title="the expired answer came back [^"]*">serves-stale<\/td>/);
   }, 30_000);
+});
+
+describe.skipIf(!have)('the agent', () => {
+  it('sends the last finished check with its probe reports, beside the decision', async () => {
+    const credential = await manager.enrol('1234', 'nur7');
+    const dir = await mkdtemp(join(tmpdir(), 'hairpin-stale-agent-'));
+    const spec = resolvers.find((r) => r.kind === 'unbound-serve-expired')!.spec;
+    try {
+      await writeFile(
+        join(dir, 'agent.json'),
+        JSON.stringify({
+          manager: manager.url,
+          licence: '1234',
+          node: 'nur7',
+          port: 8443,
+          certDir: join(dir, 'state'),
+          publicIpv4: '203.0.113.7',
+          hairpinAddress: '127.0.0.1',
+        }),
+      );
+      const config = await loadAgentConfig(join(dir, 'agent.json'), {
+        HAIRPIN_AGENT_CREDENTIAL: credential,
+        HAIRPIN_AGENT_RESOLVER: spec,
+        HAIRPIN_AGENT_START_JITTER_SECONDS: '0',
+      });
+      const agent = new NodeAgent(config, {
+        detect: async () => ({ privateIpv4: '192.168.1.27', interface: 'eth0' }),
+        log: () => {},
+      });
+      await agent.checkAddresses();
+      // The first decision starts the check (2 s here); a later one's report carries it.
+      await waitUntil(
+        async () => {
+          await agent.decidePairing();
+          return agent.state.lastProbeReport?.serveStale === 'serves-stale';
+        },
+        { timeoutMs: 30_000, everyMs: 1000, timeout: () => 'no probe report with the serve-stale check' },
+      );
+      await agent.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });
 
 describe('a manager without its own port-53 server (Workers)', () => {
