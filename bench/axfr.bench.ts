@@ -85,10 +85,13 @@ function askDuring(port: number): { stop(): Promise<number[]> } {
   };
 }
 
-const rss = (pid: number | undefined) => {
-  const m = pid ? /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8')) : null;
-  return m ? `${(Number(m[1]) / 1024).toFixed(0)} MB` : '?';
-};
+/** Resident memory of a process and its children (NSD serves from a child of the process started). */
+function rssKb(pid: number): number {
+  const own = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  return own + children.reduce((sum, child) => sum + rssKb(child), 0);
+}
+const rss = (pid: number | undefined) => (pid ? `${(rssKb(pid) / 1024).toFixed(0)} MB` : '?');
 
 async function answerA(port: number, name: string): Promise<string> {
   const socket = createSocket('udp4');
