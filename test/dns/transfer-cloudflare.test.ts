@@ -137,7 +137,8 @@ describe('Cloudflare DNS publishing (against a local stand-in)', () => {
       deleted: 0,
       unchanged: 0,
     });
-    expect(byName('i-nur1.pl-1234.example.test')).toEqual(['A 10.1.2.3 60', 'TXT "v=hairpin1 a=10.1.2.3" 60']);
+    // The internal name carries HAIRPIN_INTERNAL_TTL (300 s by default), the external one the address TTL.
+    expect(byName('i-nur1.pl-1234.example.test')).toEqual(['A 10.1.2.3 300', 'TXT "v=hairpin1 a=10.1.2.3" 300']);
     expect(byName('nur1.pl-1234.example.test')).toEqual(['A 203.0.113.7 60', 'TXT "v=hairpin1 a=203.0.113.7" 60']);
     expect(byName('pl-1234.apps.example.test')).toEqual([expect.stringMatching(/^CNAME apps-host\.example\.net \d+$/)]);
     expect(byName('private.canary.example.test')).toEqual([expect.stringMatching(/^A 10\.255\.255\.254 /)]);
@@ -173,14 +174,14 @@ describe('Cloudflare DNS publishing (against a local stand-in)', () => {
       unchanged: 6,
     });
     expect(byName('i-nur1.pl-1234.example.test')).toEqual([
-      'A 10.1.2.99 60',
-      'AAAA fd00::5 60',
-      'TXT "v=hairpin1 a=10.1.2.99 aaaa=fd00::5" 60',
+      'A 10.1.2.99 300',
+      'AAAA fd00::5 300',
+      'TXT "v=hairpin1 a=10.1.2.99 aaaa=fd00::5" 300',
     ]);
     expect(ids.every((id) => cf.records.has(id))).toBe(true);
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.99', publicIpv4: '203.0.113.7' });
     expect(await publishNode(api, manager.zone, '1234', 'nur1')).toMatchObject({ deleted: 1, updated: 1 });
-    expect(byName('i-nur1.pl-1234.example.test')).toEqual(['A 10.1.2.99 60', 'TXT "v=hairpin1 a=10.1.2.99" 60']);
+    expect(byName('i-nur1.pl-1234.example.test')).toEqual(['A 10.1.2.99 300', 'TXT "v=hairpin1 a=10.1.2.99" 300']);
   });
 
   it('waits out 429 (Retry-After) and retries 5xx with backoff, reading every page', async () => {
