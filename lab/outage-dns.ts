@@ -24,9 +24,7 @@ export interface DnsAnswer {
   saw: string;
 }
 
-async function ask(server: string, name: string): Promise<Omit<DnsAnswer, 'server'>> {
-  const resolver = new Resolver({ timeout: 2_000, tries: 1 });
-  resolver.setServers([server]);
+async function ask(resolver: Resolver, name: string): Promise<Omit<DnsAnswer, 'server'>> {
   const at = Date.now();
   try {
     const addresses = await resolver.resolve4(name);
@@ -39,10 +37,17 @@ async function ask(server: string, name: string): Promise<Omit<DnsAnswer, 'serve
 async function watch(spec: DnsWatch): Promise<DnsAnswer[]> {
   const answers: DnsAnswer[] = [];
   const answered = new Set<string>();
+  // One resolver per server for the whole run: a new one each question holds its sockets until
+  // collected, and a 30-minute run ran out of descriptors.
+  const resolvers = spec.servers.map((server) => {
+    const resolver = new Resolver({ timeout: 2_000, tries: 1 });
+    resolver.setServers([server]);
+    return [server, resolver] as const;
+  });
   while (!existsSync(spec.stopFile)) {
     const tick = Date.now();
     for (const a of await Promise.all(
-      spec.servers.map(async (server) => ({ server, ...(await ask(server, spec.name)) })),
+      resolvers.map(async ([server, resolver]) => ({ server, ...(await ask(resolver, spec.name)) })),
     )) {
       answers.push(a);
       if (a.ok) answered.add(a.server);

@@ -388,7 +388,11 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
   const dns = inNs(b.phone.ns, process.execPath, [join(ROOT, 'lab/outage-dns.ts'), JSON.stringify(watch)], {
     timeoutMs: bound,
   }).then((out) => JSON.parse(out.trim().split('\n').at(-1)!) as DnsAnswer[]);
-  return { b, ready: Object.values(ready), stopFile, reloadFile, results: Promise.all([node, browser, dns]) };
+  const results = Promise.all([node, browser, dns]);
+  // A session that fails early is reported once the line is back and the timeline is over (the
+  // rows await it then), not as an unhandled rejection that would end the lab before tear-down.
+  results.catch(() => {});
+  return { b, ready: Object.values(ready), stopFile, reloadFile, results };
 }
 
 /**
