@@ -21,15 +21,20 @@ const ready =
 
 describe.skipIf(!ready)('hairpin lab', () => {
   let report: LabReport | undefined;
+  /** Another run held the field past the wait: its namespaces are not ours to remove. */
+  let lockedOut = false;
 
   afterAll(async () => {
-    await tearDown();
+    if (!lockedOut) await tearDown();
   });
 
   it('runs every scenario end to end, and each passes', async () => {
     // A green run stays quiet: the bring-up log and the table go to a file, shown only on failure.
     const log: string[] = [];
-    report = await runLab({ log: (line) => log.push(line) });
+    report = await runLab({ log: (line) => log.push(line) }).catch((error: unknown) => {
+      if (/another lab run/.test(String(error))) lockedOut = true;
+      throw error;
+    });
     const table = formatReport(report);
     await writeFile(REPORT_FILE, `${log.join('\n')}\n\n${table}\n`);
     onTestFailed(() => console.error(`${log.join('\n')}\n\n${table}`));
