@@ -1,6 +1,6 @@
 // nftables inside the namespaces: each box's NAT, its port forward and whether it hairpins; the
 // carrier's treatment of RFC 1918 destinations for phones on "cellular".
-import { BOXES, type BoxPlan, CELL, INET, NODE_PORT, RFC1918 } from './plan.ts';
+import { BOXES, type BoxPlan, CELL, DUAL, INET, NODE_PORT, RFC1918 } from './plan.ts';
 import { inNs } from './shell.ts';
 
 function nft(ns: string, ruleset: string): Promise<string> {
@@ -39,7 +39,9 @@ export type CarrierPolicy = 'reject' | 'drop';
  * never be seen.
  */
 export function carrierRuleset(policy: CarrierPolicy): string {
-  const cellLinks = [CELL.inetIf, ...BOXES.map((b) => b.phone.wwan.inetIf)].map((i) => `"${i}"`).join(', ');
+  const cellLinks = [CELL.inetIf, ...BOXES.map((b) => b.phone.wwan.inetIf), DUAL.inetIf]
+    .map((i) => `"${i}"`)
+    .join(', ');
   return `table ip hp_carrier {
   chain prerouting {
     type filter hook prerouting priority raw; policy accept;
@@ -49,8 +51,33 @@ export function carrierRuleset(policy: CarrierPolicy): string {
 `;
 }
 
+/**
+ * A box's IPv6 firewall, stateful as the boxes' are: the LAN goes out, answers come back, and
+ * from the WAN only what a rule admits gets in; the rest is dropped without a word (Livebox,
+ * Freebox, Bbox, SFR Box and Fritz!Box drop unsolicited inbound IPv6 by default). The open box
+ * admits the node's port, as a shop does by opening it in the box's IPv6 firewall; the rule is
+ * for the LAN's /64 since the node's SLAAC address is only known once the box advertised it.
+ * ICMPv6 errors pass (path MTU discovery needs them, RFC 4890).
+ */
+export function box6Ruleset(b: BoxPlan): string {
+  const v6 = b.ipv6!;
+  return `table ip6 hp_box6 {
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    iifname "lan0" accept
+    icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem, echo-request } accept
+    ${v6.admitsNodePort ? `iifname "wan0" ip6 daddr ${v6.lan.prefix} tcp dport ${NODE_PORT} accept` : '# inbound: nothing admitted'}
+  }
+}
+`;
+}
+
 export async function applyBoxFirewalls(): Promise<void> {
-  for (const b of BOXES) await nft(b.ns, boxRuleset(b));
+  for (const b of BOXES) {
+    await nft(b.ns, boxRuleset(b));
+    if (b.ipv6) await nft(b.ns, box6Ruleset(b));
+  }
 }
 
 /** Install or swap the carrier's policy (the table is replaced whole). */

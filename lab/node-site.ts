@@ -36,7 +36,16 @@ function demoApi(label: string) {
       if (url.searchParams.has('close')) res.setHeader('connection', 'close');
       return void res
         .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-        .end(JSON.stringify({ node: label, items: [{ sku: 42, stock: 7 }], host: req.headers.host }));
+        // `peer`: the address the call came from, so the lab can tell the path (IPv6 direct, or
+        // IPv4 through the box's port forward) without looking inside the runtime's fetch.
+        .end(
+          JSON.stringify({
+            node: label,
+            items: [{ sku: 42, stock: 7 }],
+            host: req.headers.host,
+            peer: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
+          }),
+        );
     }
     if (url.pathname === '/v1/blob')
       return sendBlob(res, Math.min(Number(url.searchParams.get('bytes') ?? 0), 64 << 20));
@@ -63,7 +72,8 @@ if (import.meta.main) {
   };
   const server = createServer(await certificate(dir), withHairpinListener(demoApi(`${licence}/${node}`), identity));
   server.keepAliveTimeout = 30_000;
-  server.listen(Number(port), '0.0.0.0', () =>
+  // No host: `::` where the namespace has IPv6 (both families), else 0.0.0.0.
+  server.listen(Number(port), () =>
     console.log(`demo API on https://${external}:${port} and https://${internal}:${port}`),
   );
   process.once('SIGTERM', () => process.exit(0));

@@ -44,6 +44,8 @@ export interface CallRecord {
   ms: number;
   ok: boolean;
   origin?: string;
+  /** The caller's address as the node saw it (lab/node-site.ts): which path the call took. */
+  peer?: string;
   error?: string;
 }
 export interface SwitchRecord {
@@ -123,8 +125,8 @@ async function runClient(run: ClientRun): Promise<ClientResult> {
     const at = Date.now();
     try {
       const res = await client.fetch(run.path ?? '/v1/items', { signal: AbortSignal.timeout(15_000) });
-      await res.arrayBuffer();
-      calls.push({ at, ms: Date.now() - at, ok: res.ok, origin: new URL(res.url).origin });
+      const { peer } = (await res.json().catch(() => ({}))) as { peer?: string };
+      calls.push({ at, ms: Date.now() - at, ok: res.ok, origin: new URL(res.url).origin, ...(peer ? { peer } : {}) });
       if (res.ok && run.readyFile && !existsSync(run.readyFile)) writeFileSync(run.readyFile, '');
     } catch (error) {
       calls.push({ at, ms: Date.now() - at, ok: false, error: describe(error) });

@@ -4,18 +4,19 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SERVE_STALE } from '../agent/pairing.ts';
-import { BOXES, type BoxPlan, INET, RFC1918, SERVICES, ttls, ZONE } from './plan.ts';
+import { BOXES, type BoxPlan, INET, NAT64, RFC1918, SERVICES, SERVICES6, ttls, ZONE } from './plan.ts';
 import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
 
 /** The longest a resolver of the field keeps an answer: 5 s in the lab, the TTL itself in production's run. */
 const cap = () => ttls().resolverCapSeconds;
 
 // Short caches: a report must show through within a scenario, and no negative answer may linger.
-const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
+const UNBOUND_COMMON = (dir: string, name: string, address: string, modules = 'iterator') => `server:
   interface: ${address}
   port: 53
   access-control: 0.0.0.0/0 allow
-  do-ip6: no
+  access-control: ::/0 allow
+  do-ip6: ${address.includes(':') ? 'yes' : 'no'}
   username: ""
   chroot: ""
   directory: "${dir}"
@@ -23,7 +24,7 @@ const UNBOUND_COMMON = (dir: string, name: string, address: string) => `server:
   use-syslog: no
   logfile: ""
   verbosity: 1
-  module-config: "iterator"
+  module-config: "${modules}"
   do-not-query-localhost: no
   qname-minimisation: no
 ${cap() === null ? '' : `  cache-max-ttl: ${cap()}\n`}  cache-max-negative-ttl: 1
@@ -31,18 +32,47 @@ ${cap() === null ? '' : `  cache-max-ttl: ${cap()}\n`}  cache-max-negative-ttl: 
   local-zone: "${ZONE.split('.').at(-1)}." nodefault
 `;
 
-/** The public resolver: asks the manager's port-53 server for the zone, passes private answers. */
+const PRIVATE_ADDRESS = RFC1918.map((p) => `  private-address: ${p}\n`).join('');
+
+/**
+ * The public resolver: asks the manager's port-53 server for the zone, passes private answers.
+ * It also answers `ipv4only.arpa` as the real DNS does (RFC 7050 §8.2, RFC 8880): the name DNS64
+ * discovery asks for, with no root to find it from in the lab.
+ */
 function publicUnbound(dir: string, name: string, address: string, filterPrivate: boolean): string {
-  return `${UNBOUND_COMMON(dir, name, address)}${filterPrivate ? RFC1918.map((p) => `  private-address: ${p}\n`).join('') : ''}
+  return `${UNBOUND_COMMON(dir, name, address)}${filterPrivate ? PRIVATE_ADDRESS : ''}  local-data: "ipv4only.arpa. 3600 IN A 192.0.0.170"
+  local-data: "ipv4only.arpa. 3600 IN A 192.0.0.171"
 stub-zone:
   name: "${ZONE}"
   stub-addr: ${SERVICES.manager}
 `;
 }
 
-/** The Orange box: a forwarder to a resolver that passes private answers. */
-function forwardingUnbound(dir: string, name: string, address: string, serveStale: boolean): string {
-  return `${UNBOUND_COMMON(dir, name, address)}${serveStale ? `  ${SERVE_STALE.unbound}\n` : ''}
+/**
+ * The Orange box: a forwarder to a resolver that passes private answers. With `filterPrivate`,
+ * a box with DNS-rebind protection that strips RFC 1918 answers only (unbound private-address).
+ */
+function forwardingUnbound(
+  dir: string,
+  name: string,
+  address: string,
+  serveStale: boolean,
+  filterPrivate = false,
+): string {
+  return `${UNBOUND_COMMON(dir, name, address)}${serveStale ? `  ${SERVE_STALE.unbound}\n` : ''}${filterPrivate ? PRIVATE_ADDRESS : ''}
+forward-zone:
+  name: "."
+  forward-addr: ${SERVICES.resolver}
+`;
+}
+
+/**
+ * The carrier's DNS64 for its IPv6-only network (RFC 6147): an AAAA made from the A where a name
+ * has none, under the NAT64 prefix. Local data would bypass the dns64 module, so the A records
+ * (the zone's, ipv4only.arpa's) come from upstream: the public resolver.
+ */
+function dns64Unbound(dir: string, name: string, address: string): string {
+  return `${UNBOUND_COMMON(dir, name, address, 'dns64 iterator')}  dns64-prefix: ${NAT64.prefix}
 forward-zone:
   name: "."
   forward-addr: ${SERVICES.resolver}
@@ -94,6 +124,8 @@ export async function startBoxResolver(
   switch (b.resolver) {
     case 'unbound-forward':
       return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, address, variant.serveStale));
+    case 'unbound-filter':
+      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, address, variant.serveStale, true));
     case 'bind-deny-answer': {
       const file = join(dir, `${name}.conf`);
       await writeFile(file, bindDenying(dir, name, address, variant.serveStale));
@@ -134,11 +166,13 @@ export async function startResolvers(dir: string): Promise<ResolverSet> {
       'resolver-carrier-filtering',
       publicUnbound(dir, 'resolver-carrier-filtering', SERVICES.filteringResolver, true),
     ),
+    await startUnbound(INET, dir, 'resolver-dns64', dns64Unbound(dir, 'resolver-dns64', SERVICES6.dns64)),
   ];
   for (const b of BOXES) daemons.push(await startBoxResolver(b, dir));
   const listening: Array<[string, string]> = [
     [INET, SERVICES.resolver],
     [INET, SERVICES.filteringResolver],
+    [INET, SERVICES6.dns64],
     ...BOXES.map((b): [string, string] => [b.ns, b.lan.box]),
   ];
   for (const [ns, address] of listening) {
@@ -186,6 +220,7 @@ const SOFTWARE: Record<BoxPlan['resolver'], string> = {
   'unbound-forward': 'unbound, forwarding to the public resolver',
   'bind-deny-answer': 'BIND named, deny-answer-addresses { RFC 1918 }',
   'dnsmasq-stop-rebind': 'dnsmasq --stop-dns-rebind',
+  'unbound-filter': 'unbound, private-address: RFC 1918',
 };
 
 /** Ask every resolver of the field for a node's internal name: the measured rows of docs/lab.md. */

@@ -8,8 +8,9 @@ import { setCarrierPolicy } from './firewall.ts';
 import { ROOT } from './internet.ts';
 import type { ClientResult, ClientRun, Measure } from './phone.ts';
 import { ADDRESS_TTL_SECONDS, type BoxKey, boxPlan, CELL, NODE_PORT, SERVICES } from './plan.ts';
+import { ipv6Scenarios } from './scenarios-ipv6.ts';
 import { LAB_OUTAGE_MS, type OutageFigures, outageScenarios } from './scenarios-outage.ts';
-import { inNs } from './shell.ts';
+import { inNs, waitFor } from './shell.ts';
 import { moveToCellular, moveToWifi, setResolver } from './topology.ts';
 
 export const RACE_DELAY_MS = 250;
@@ -70,7 +71,7 @@ export function clientRun(mountPoint: string, extra: Partial<ClientRun> = {}): s
   } satisfies ClientRun);
 }
 
-function row(
+export function row(
   base: Omit<ScenarioRow, 'passed' | 'calls' | 'switches' | 'firstGoodMs'>,
   result: ClientResult,
 ): ScenarioRow {
@@ -85,13 +86,13 @@ function row(
 }
 
 /** 10 MB over the chosen origin and over the other one, each from a fresh process. */
-async function transfers(field: Field, ns: string, chosen: string, other: string) {
+export async function transfers(field: Field, ns: string, chosen: string, other: string) {
   const chosenTransfer = await phone<Measure>(field, ns, ['transfer', chosen, String(TRANSFER_BYTES)]);
   const otherTransfer = await phone<Measure>(field, ns, ['transfer', other, String(TRANSFER_BYTES)]);
   return { chosen: chosenTransfer, other: otherTransfer };
 }
 
-const failuresSeen = (result: ClientResult) =>
+export const failuresSeen = (result: ClientResult) =>
   result.failures.map((f) => `${f.what} at ${f.at - result.startedAt} ms`).join(', ');
 
 function served(result: ClientResult, expected: string): boolean {
@@ -99,17 +100,17 @@ function served(result: ClientResult, expected: string): boolean {
 }
 
 /** The check most rows make: every call of the session succeeded. */
-function everyCallSucceeds(result: ClientResult, what = 'every call succeeds'): Check {
+export function everyCallSucceeds(result: ClientResult, what = 'every call succeeds'): Check {
   const ok = result.calls.filter((c) => c.ok).length;
   return check(what, ok === result.calls.length, `${ok}/${result.calls.length}`);
 }
 
 /** Every successful call was answered by `expected`; the hosts seen otherwise. */
-function servedBy(result: ClientResult, expected: string, what: string): Check {
+export function servedBy(result: ClientResult, expected: string, what: string): Check {
   return check(what, served(result, expected), [...new Set(result.calls.map((c) => host(c.origin)))].join(','));
 }
 
-function sibling(url: string): string {
+export function sibling(url: string): string {
   const u = new URL(url);
   u.hostname = u.hostname.startsWith('i-') ? u.hostname.slice(2) : `i-${u.hostname}`;
   return u.origin;
@@ -234,6 +235,16 @@ async function roamingScenarios(field: Field): Promise<ScenarioRow[]> {
     clientRun(pairing.url, { calls: 90, intervalMs: 50 }),
   ]);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // From the session's first connection (the client's identity probe to the node), not from the
+  // spawn: on a loaded machine the phone's process alone has taken over 3 s to start.
+  await waitFor(
+    "the phone's session to reach the node",
+    async () =>
+      (await inNs(b.phone.ns, 'ss', ['-Htn', 'state', 'established', 'dst', `${b.lan.node}:${NODE_PORT}`])).trim() !==
+      '',
+    30_000,
+    50,
+  );
   await sleep(1_200);
   const leftAt = Date.now();
   await moveToCellular(b);
@@ -641,6 +652,7 @@ export async function runScenarios(
   add(await browserScenario(field, '9b', 'free', false));
   add(await browserScenario(field, '9c', 'orange', false));
   add(await relayCostScenario(field));
+  for (const r of await ipv6Scenarios(field)) add(r);
   // Before row 10, which moves the Orange node.
   for (const r of await outageScenarios(field, options.outageMs)) add(r);
   add(await dhcpScenario(field));

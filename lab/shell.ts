@@ -47,6 +47,20 @@ export function inNs(
   return sh('ip', ['netns', 'exec', ns, program, ...args], options);
 }
 
+/** `ip -n <ns> -batch -`: one process per namespace instead of one per command. */
+export async function ipBatch(ns: string, lines: string[]): Promise<void> {
+  await sh('ip', ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+}
+
+export async function sysctl(ns: string, settings: Record<string, string>): Promise<void> {
+  await inNs(ns, 'sysctl', ['-q', ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)]);
+}
+
+/** A veth pair made straight inside its two namespaces (nothing appears in the host's). */
+export async function veth(a: { ns: string; name: string }, b: { ns: string; name: string }): Promise<void> {
+  await sh('ip', ['link', 'add', a.name, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.name, 'netns', b.ns]);
+}
+
 /** Processes the lab started, ended by their id (process group) when the lab goes down. */
 const started = new Set<ChildProcess>();
 /**

@@ -2,21 +2,20 @@
 // and each namespace's resolv.conf. Links are created straight inside their namespaces
 // (`ip link add … netns A peer … netns B`), so no interface ever appears in the host's namespace.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { BOXES, type BoxPlan, CELL, INET, namespaces, SERVICES } from './plan.ts';
-import { PREFIX, sh, waitFor } from './shell.ts';
-
-/** `ip -n <ns> -batch -`: one process per namespace instead of one per command. */
-async function ipBatch(ns: string, lines: string[]): Promise<void> {
-  await sh('ip', ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
-}
-
-async function sysctl(ns: string, settings: Record<string, string>): Promise<void> {
-  await sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)]);
-}
-
-async function veth(a: { ns: string; name: string }, b: { ns: string; name: string }): Promise<void> {
-  await sh('ip', ['link', 'add', a.name, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.name, 'netns', b.ns]);
-}
+import {
+  BOXES,
+  type BoxPlan,
+  CELL,
+  CELL6,
+  DUAL,
+  INET,
+  ipv6Namespaces,
+  namespaces,
+  SERVICES,
+  SERVICES6,
+} from './plan.ts';
+import { ipBatch, PREFIX, sh, sysctl, veth, waitFor } from './shell.ts';
+import { addBoxIpv6, addInternetIpv6, buildIpv6Phones, prepareIpv6 } from './topology-ipv6.ts';
 
 /** `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf. */
 export async function setResolver(ns: string, address: string): Promise<void> {
@@ -30,6 +29,10 @@ export async function setResolver(ns: string, address: string): Promise<void> {
 
 async function buildBox(b: BoxPlan): Promise<void> {
   for (const ns of [b.ns, b.node.ns, b.phone.ns]) await sh('ip', ['netns', 'add', ns]);
+  if (b.ipv6) {
+    await prepareIpv6(b.ns, 'router');
+    for (const ns of [b.node.ns, b.phone.ns]) await prepareIpv6(ns, 'host');
+  }
   await veth({ ns: b.ns, name: 'wan0' }, { ns: INET, name: b.wan.inetIf });
   await veth({ ns: b.ns, name: 'p-node' }, { ns: b.node.ns, name: 'eth0' });
   await veth({ ns: b.ns, name: 'p-phone' }, { ns: b.phone.ns, name: 'wlan0' });
@@ -69,6 +72,7 @@ async function buildBox(b: BoxPlan): Promise<void> {
     `addr add ${b.phone.wwan.inet}/24 dev ${b.phone.wwan.inetIf}`,
   ]);
   await sysctl(b.ns, { 'net.ipv4.ip_forward': '1' });
+  await addBoxIpv6(b);
   await setResolver(b.node.ns, b.lan.box);
   await setResolver(b.phone.ns, b.lan.box);
   await setResolver(b.ns, SERVICES.resolver);
@@ -77,7 +81,9 @@ async function buildBox(b: BoxPlan): Promise<void> {
 /** Build every namespace and link of the field (services are started elsewhere). */
 export async function buildTopology(): Promise<void> {
   await sh('ip', ['netns', 'add', INET]);
+  await prepareIpv6(INET, 'router');
   await ipBatch(INET, ['link set lo up', ...Object.values(SERVICES).map((a) => `addr add ${a}/32 dev lo`)]);
+  await addInternetIpv6();
   await sysctl(INET, { 'net.ipv4.ip_forward': '1' });
   await setResolver(INET, SERVICES.resolver);
   for (const b of BOXES) await buildBox(b);
@@ -91,8 +97,13 @@ export async function buildTopology(): Promise<void> {
   ]);
   await ipBatch(INET, [`link set ${CELL.inetIf} up`, `addr add ${CELL.inet}/24 dev ${CELL.inetIf}`]);
   await setResolver(CELL.ns, SERVICES.resolver);
-  // IPv4 only: the lab's question is the RFC 1918 path; IPv6 would add DAD waits and AAAA noise.
-  for (const ns of namespaces())
+  await buildIpv6Phones();
+  await setResolver(CELL6.ns, SERVICES6.dns64);
+  await setResolver(DUAL.ns, SERVICES.resolver);
+  // IPv4 only outside the IPv6 part of the field (lab/topology-ipv6.ts): the question there is
+  // the RFC 1918 path; IPv6 would add DAD waits and AAAA noise.
+  const keep = ipv6Namespaces();
+  for (const ns of namespaces().filter((n) => !keep.includes(n)))
     await sysctl(ns, { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' });
 }
 

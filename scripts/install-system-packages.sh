@@ -12,6 +12,7 @@ packages=(
   chromium                            # browser tests through playwright-core
   iproute2 nftables openssl procps    # the field lab's namespaces, NAT, certificates
   curl                                # the field lab's checks from inside its namespaces
+  tayga                               # the field lab's NAT64 for its IPv6-only phone
   wrk util-linux                      # HTTP load for npm run bench; taskset
   ddclient inadyn                     # dyndns2 clients against /nic/update
   prometheus                          # promtool check metrics on /metrics
@@ -25,4 +26,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Debian starts some of these as system services; the tests start their own on loopback.
-for s in unbound bind9 named knot nsd kresd@1 postgresql ddclient inadyn prometheus; do $sudo systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+for s in unbound bind9 named knot nsd kresd@1 postgresql ddclient inadyn prometheus tayga; do $sudo systemctl disable --now "$s" >/dev/null 2>&1 || true; done

@@ -2,8 +2,8 @@
 // not and a carrier reject or drop RFC 1918, and the printed tables.
 import { describe, expect, it } from 'vitest';
 import { outageDuration } from '../../cli/lab.ts';
-import { boxRuleset, carrierRuleset } from '../../lab/firewall.ts';
-import { BOXES, boxPlan, namespaces } from '../../lab/plan.ts';
+import { box6Ruleset, boxRuleset, carrierRuleset } from '../../lab/firewall.ts';
+import { BOXES, boxPlan, ipv6Namespaces, namespaces } from '../../lab/plan.ts';
 import type { ScenarioRow } from '../../lab/scenarios.ts';
 import { formatOutage, through } from '../../lab/scenarios-outage.ts';
 import { formatResolvers, formatTable } from '../../lab/table.ts';
@@ -17,6 +17,17 @@ describe('lab firewall rulesets', () => {
     for (const b of BOXES) expect(boxRuleset(b)).toContain('oifname "wan0" masquerade');
   });
 
+  it("an IPv6 box's firewall is stateful and drops inbound by default; the open one admits only the node's port", () => {
+    const shut = box6Ruleset(boxPlan('v6shut'));
+    expect(shut).toContain('policy drop;');
+    expect(shut).toContain('ct state established,related accept');
+    expect(shut).toContain('iifname "lan0" accept');
+    expect(shut).not.toMatch(/iifname "wan0" .*accept/);
+    expect(box6Ruleset(boxPlan('v6open'))).toContain(
+      'iifname "wan0" ip6 daddr 2001:db8:6:1::/64 tcp dport 8443 accept',
+    );
+  });
+
   it('the carrier acts before the route lookup, on every cellular link', () => {
     const reject = carrierRuleset('reject');
     expect(reject).toContain('hook prerouting');
@@ -28,6 +39,7 @@ describe('lab firewall rulesets', () => {
   it('every namespace carries the prefix that "lab down" removes', () => {
     expect(namespaces().every((ns) => ns.startsWith('hp-'))).toBe(true);
     expect(new Set(namespaces()).size).toBe(namespaces().length);
+    expect(ipv6Namespaces().every((ns) => namespaces().includes(ns))).toBe(true);
   });
 });
 
