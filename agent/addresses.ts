@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { canonicalIpv6, isGlobalIpv6, isRfc1918, isUla } from '../dns/address.ts';
+import { AgentError } from './errors.ts';
 import { choosePublicIpv6, type KernelIpv6Address, parseIfInet6 } from './public-ipv6.ts';
 
 export interface NodeAddresses {
@@ -27,8 +28,9 @@ export interface AddressOverride {
   publicIpv6?: string;
 }
 
-export class AddressError extends Error {
-  readonly code = 'ERR_NO_PRIVATE_ADDRESS';
+export class AddressError extends AgentError {
+  static override code = 'ERR_NO_PRIVATE_ADDRESS';
+  override code = AddressError.code;
 }
 
 /**

@@ -2,6 +2,7 @@
 // a systemd unit can keep the credential out of the file (EnvironmentFile=, or credentials).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentError } from './errors.ts';
 
 export interface AgentConfig {
   /** The manager's base URL, e.g. `https://manager.example.net`. */
@@ -74,8 +75,9 @@ export interface AgentConfig {
   relayTarget?: string;
 }
 
-export class AgentConfigError extends Error {
-  readonly code = 'ERR_AGENT_CONFIG';
+export class AgentConfigError extends AgentError {
+  static override code = 'ERR_AGENT_CONFIG';
+  override code = AgentConfigError.code;
 }
 
 const STRING_KEYS = [

@@ -22,6 +22,7 @@ export {
 } from './cert/keeper.ts';
 export { PropagationError, waitForTxt } from './cert/propagation.ts';
 export { type AgentConfig, AgentConfigError, envName, loadAgentConfig } from './config.ts';
+export { AgentError, CertificateError } from './errors.ts';
 export { type HairpinResult, type HairpinTest, hairpinSelfTest } from './hairpin.ts';
 export * from './http/index.ts';
 export { type AddressReport, ManagerClient, type ManagerClientOptions, ManagerError } from './manager-client.ts';

@@ -4,12 +4,14 @@
 import type { AddressReport, NodeAnswer, ReachabilityView, ReportAnswer } from '../contract/api.ts';
 import type { NodeNames } from '../contract/identity.ts';
 import { type ProblemType, problemTypeOf } from '../contract/problem.ts';
+import { AgentError } from './errors.ts';
 import { DEFAULT_RETRY, RetryableError, type RetryPolicy, withRetry } from './retry.ts';
 
 export type { AddressReport, NodeAnswer, ReportAnswer };
 
-export class ManagerError extends Error {
-  readonly code = 'ERR_MANAGER';
+export class ManagerError extends AgentError {
+  static override code = 'ERR_MANAGER';
+  override code = ManagerError.code;
   readonly status: number;
   /** The RFC 9457 problem type without its URN prefix, e.g. "forbidden". */
   readonly problem: ProblemType | undefined;

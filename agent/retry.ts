@@ -1,5 +1,6 @@
 // Bounded retries with exponential backoff and full jitter (AWS architecture blog, "Exponential
 // Backoff And Jitter"): a fleet of nodes that lost the manager at once does not come back in step.
+import { AgentError } from './errors.ts';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */
@@ -14,8 +15,9 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 30_000 };
 
 /** Thrown by a step that says "try again" (transport error, 5xx, 429), with an optional floor. */
-export class RetryableError extends Error {
-  readonly code = 'ERR_RETRYABLE';
+export class RetryableError extends AgentError {
+  static override code = 'ERR_RETRYABLE';
+  override code = RetryableError.code;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, retryAfterMs?: number, options?: ErrorOptions) {
     super(message, options);

@@ -4,7 +4,7 @@
 // prior knowledge), while others speak only HTTP/1.1: a runtime adapter may hand several fetch
 // functions (HTTP/1.1 or ALPN first, then HTTP/2 only), tried in order until one speaks the
 // server's protocol; the one that did is kept for the next questions.
-import { asProbeError, ProbeError } from './errors.ts';
+import { asProbeError, BadResponse } from './errors.ts';
 import type { DnsTransport } from './transport.ts';
 
 const DNS_MESSAGE = 'application/dns-message';
@@ -54,7 +54,7 @@ export function dohTransport(url: string, fetchImpl: typeof fetch | readonly (ty
       const type = response.headers.get('content-type') ?? '';
       if (!response.ok || !type.startsWith(DNS_MESSAGE)) {
         await response.body?.cancel();
-        throw new ProbeError('ERR_PROBE_BAD_RESPONSE', `${label}: HTTP ${response.status} ${type}`);
+        throw new BadResponse(`${label}: HTTP ${response.status} ${type}`);
       }
       try {
         return new Uint8Array(await response.arrayBuffer());

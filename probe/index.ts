@@ -4,7 +4,7 @@ export { CANARIES } from '../dns/canary.ts';
 export { type Judgement, judgeAddress, judgeText } from './classify.ts';
 export { discoverPrefixes, IPV4ONLY_ARPA, type Nat64Prefix, synthesise } from './dns64.ts';
 export { dohTransport } from './doh.ts';
-export { ProbeError, type ProbeErrorCode } from './errors.ts';
+export { BadResponse, ProbeError, type ProbeErrorCode, ProbeTimeout, ResolverUnreachable } from './errors.ts';
 export {
   type ExtendedErrorEvidence,
   type Observation,

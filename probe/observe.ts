@@ -21,7 +21,7 @@ import {
 } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
 import { EDE_OPTION, ExtendedError, rcodeName } from '../dns/rcode.ts';
-import { asProbeError, ProbeError, timeoutError } from './errors.ts';
+import { asProbeError, BadResponse, ProbeError, ProbeTimeout, timeoutError } from './errors.ts';
 import type { DnsTransport } from './transport.ts';
 
 export interface RecordEvidence {
@@ -139,7 +139,7 @@ function checkResponse(bytes: Uint8Array, id: number, name: string, type: string
   try {
     message = decodeMessage(bytes);
   } catch (e) {
-    throw new ProbeError('ERR_PROBE_BAD_RESPONSE', (e as Error).message, { cause: e });
+    throw new BadResponse((e as Error).message, { cause: e });
   }
   const q = message.questions?.[0];
   // RFC 5452 §4: a response counts only if ID and question match the query.
@@ -150,12 +150,14 @@ function checkResponse(bytes: Uint8Array, id: number, name: string, type: string
     normalizeName(q.name) !== normalizeName(name) ||
     q.type !== type
   ) {
-    throw new ProbeError('ERR_PROBE_BAD_RESPONSE', 'the response does not match the query (ID or question)');
+    throw new BadResponse('the response does not match the query (ID or question)');
   }
   return message;
 }
 
 const OUTCOME = {
+  // A transport's own ProbeError with no finer code: it did not get an answer, as asProbeError says.
+  ERR_PROBE: 'unreachable',
   ERR_PROBE_TIMEOUT: 'timeout',
   ERR_PROBE_UNREACHABLE: 'unreachable',
   ERR_PROBE_BAD_RESPONSE: 'bad-response',
@@ -262,7 +264,7 @@ async function observeOnce(
       };
     } catch (e) {
       failure = asProbeError(transport.label, e, signal);
-      if (failure.code === 'ERR_PROBE_TIMEOUT') {
+      if (failure.code === ProbeTimeout.code) {
         if (transport.reliable) break;
         // RFC 6891 §7: a query with an OPT that goes unanswered may be dropped by a middlebox or
         // an old server that chokes on it: the next try goes without.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProbeError } from './errors.ts';
+import { ResolverUnreachable } from './errors.ts';
 import { parseResolvConf } from './resolv-conf.ts';
 import { firstAnswering, parseResolverAddress, withTcpFallback } from './transport.ts';
 
@@ -27,7 +27,7 @@ describe('firstAnswering', () => {
     label: 'x',
     exchange: () => new Promise<Uint8Array>((r) => setTimeout(() => r(new Uint8Array(bytes)), delay)),
   });
-  const dead = { label: 'dead', exchange: () => Promise.reject(new ProbeError('ERR_PROBE_UNREACHABLE', 'refused')) };
+  const dead = { label: 'dead', exchange: () => Promise.reject(new ResolverUnreachable('refused')) };
 
   it('keeps list order, skips servers that fail, and fails with the last error', async () => {
     const signal = AbortSignal.timeout(1000);

@@ -5,7 +5,7 @@ import { isIpv4, isIpv6 } from '../dns/address.ts';
 import { FLAG_TC } from '../dns/message.ts';
 import { Rcode } from '../dns/rcode.ts';
 import { peekFlags, peekRcode } from '../dns/wire.ts';
-import { ProbeError } from './errors.ts';
+import { ResolverUnreachable } from './errors.ts';
 
 /**
  * Sends one DNS message and returns the response bytes. Must reject with a ProbeError (or any
@@ -88,7 +88,7 @@ export function firstAnswering(label: string, transports: readonly DnsTransport[
       const inFlight = transports.map((t) => t.exchange(query, signal));
       // Unobserved rejections of servers after the one that answered are expected, not errors.
       for (const p of inFlight) p.catch(() => undefined);
-      let last: unknown = new ProbeError('ERR_PROBE_UNREACHABLE', `${label}: no name server configured`);
+      let last: unknown = new ResolverUnreachable(`${label}: no name server configured`);
       let refusal: Uint8Array | undefined;
       for (const p of inFlight) {
         try {

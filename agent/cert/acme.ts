@@ -4,6 +4,7 @@
 
 import { Agent } from 'node:https';
 import * as acme from 'acme-client';
+import { CertificateError } from '../errors.ts';
 import { type NodeNames, nodeNameList } from '../http/policy.ts';
 
 export interface AcmeOrder {
@@ -81,7 +82,7 @@ export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertific
     if (d === order.names.external) return 'external';
     if (d === order.names.internal) return 'internal';
     if (d === order.names.relay) return 'relay';
-    throw new Error(`the CA asked to validate "${domain}", which is not one of this node's names`);
+    throw new CertificateError(`the CA asked to validate "${domain}", which is not one of this node's names`);
   };
   const chain = await client.auto({
     csr: await createNodeCsr(order.names, order.keyPem),
@@ -90,7 +91,8 @@ export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertific
     // asks; acme-client's own check would go through the local resolver and its caches.
     skipChallengeVerification: true,
     challengeCreateFn: async (authz, challenge, keyAuthorization) => {
-      if (challenge.type !== 'dns-01') throw new Error(`only dns-01 is supported, the CA offered ${challenge.type}`);
+      if (challenge.type !== 'dns-01')
+        throw new CertificateError(`only dns-01 is supported, the CA offered ${challenge.type}`);
       log(`acme: publishing dns-01 for ${authz.identifier.value}`);
       await order.publish(kindOf(authz.identifier.value), keyAuthorization);
     },

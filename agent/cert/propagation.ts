@@ -2,6 +2,7 @@
 // its DoH endpoint, which answers from the same zone) serves the value. An ACME CA that looks
 // too early marks the authorization invalid, and a new order costs a rate-limit slot.
 import { type DnsTransport, observe } from '../../probe/index.ts';
+import { AgentError } from '../errors.ts';
 
 export interface PropagationOptions {
   /** Total bound (ms); default 60 s. */
@@ -10,8 +11,9 @@ export interface PropagationOptions {
   intervalMs?: number;
 }
 
-export class PropagationError extends Error {
-  readonly code = 'ERR_TXT_NOT_PROPAGATED';
+export class PropagationError extends AgentError {
+  static override code = 'ERR_TXT_NOT_PROPAGATED';
+  override code = PropagationError.code;
 }
 
 /**
