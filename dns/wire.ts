@@ -16,10 +16,6 @@ export type Section = (typeof Section)[keyof typeof Section];
 export class DnsFormatError extends Error {
   static code = 'ERR_DNS_FORMAT';
   code = DnsFormatError.code;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 // The readers below take a message of at least HEADER_LENGTH bytes (callers check it once), but
