@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
+import { writeNsdConfig } from '../test/dns/nsd-config.ts';
 import { query } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
@@ -130,31 +131,9 @@ try {
   console.log(`zone: ${NODES} nodes, ${zoneRecords.length} records, accepted by nsd-checkzone`);
 
   const [nsdPort, hairpinPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  await writeFile(
-    join(dir, 'nsd.conf'),
-    `server:
-  ip-address: 127.0.0.1@${nsdPort}
-  server-count: 1
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  pidfile: "${dir}/nsd.pid"
-  xfrdfile: "${dir}/xfrd.state"
-  zonelistfile: "${dir}/zone.list"
-  logfile: "${dir}/nsd.log"
-  rrl-ratelimit: 0
-  verbosity: 0
-remote-control:
-  control-enable: no
-zone:
-  name: ${ZONE}
-  zonefile: "${zoneFile}"
-  provide-xfr: 127.0.0.1 NOKEY
-`,
-  );
+  const nsdConf = await writeNsdConfig(dir, nsdPort, ZONE, zoneFile, ['provide-xfr: 127.0.0.1 NOKEY']);
   let t = performance.now();
-  const nsd = await startDaemon('taskset', ['-c', '0', 'nsd', '-d', '-c', join(dir, 'nsd.conf')], {
+  const nsd = await startDaemon('taskset', ['-c', '0', 'nsd', '-d', '-c', nsdConf], {
     port: nsdPort,
     probeName: ZONE,
     timeoutMs: 120_000,

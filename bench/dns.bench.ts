@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage, fullRcode, records } from '../dns/message.ts';
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeKnotConfig } from '../test/dns/knot-config.ts';
+import { writeNsdConfig } from '../test/dns/nsd-config.ts';
 import { type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
@@ -172,34 +173,6 @@ async function compareAnswers(servers: { name: string; port: number }[], lines: 
   );
 }
 
-async function nsdConfig(dir: string, port: number, zoneFile: string): Promise<string> {
-  const conf = join(dir, 'nsd.conf');
-  // Debian builds NSD with response rate limiting on: off here, or it would drop our load.
-  await writeFile(
-    conf,
-    `server:
-  ip-address: 127.0.0.1@${port}
-  server-count: 1
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  pidfile: "${dir}/nsd.pid"
-  xfrdfile: "${dir}/xfrd.state"
-  zonelistfile: "${dir}/zone.list"
-  logfile: "${dir}/nsd.log"
-  rrl-ratelimit: 0
-  verbosity: 0
-remote-control:
-  control-enable: no
-zone:
-  name: ${ZONE}
-  zonefile: "${zoneFile}"
-`,
-  );
-  return conf;
-}
-
 /** A random-subdomain flood: distinct names nobody enrolled, each asked once per pass (NXDOMAIN). */
 function floodFile(count: number): string {
   const lines: string[] = [];
@@ -339,7 +312,7 @@ try {
       name: 'NSD',
       warm: true,
       start: async (port) =>
-        startDaemon('taskset', pinned(['nsd', '-d', '-c', await nsdConfig(dir, port, zoneFile)]), {
+        startDaemon('taskset', pinned(['nsd', '-d', '-c', await writeNsdConfig(dir, port, ZONE, zoneFile)]), {
           port,
           probeName: ZONE,
           timeoutMs: 60_000,

@@ -1,0 +1,46 @@
+// An nsd configuration serving one zone file from a temp dir on a loopback port, with one server
+// process, so the benchmarks compare like with like.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * `zoneLines`: more lines for the zone block (`provide-xfr: 127.0.0.1 NOKEY`).
+ *
+ * ```ts
+ * const conf = await writeNsdConfig(dir, port, 'example.test', zoneFilePath);
+ * await startDaemon('nsd', ['-d', '-c', conf], { port, probeName: 'example.test' });
+ * ```
+ */
+export async function writeNsdConfig(
+  dir: string,
+  port: number,
+  zone: string,
+  zoneFile: string,
+  zoneLines: string[] = [],
+): Promise<string> {
+  const conf = join(dir, 'nsd.conf');
+  // Debian builds NSD with response rate limiting on: off here, or it would drop our load.
+  await writeFile(
+    conf,
+    `server:
+  ip-address: 127.0.0.1@${port}
+  server-count: 1
+  username: ""
+  chroot: ""
+  zonesdir: "${dir}"
+  database: ""
+  pidfile: "${dir}/nsd.pid"
+  xfrdfile: "${dir}/xfrd.state"
+  zonelistfile: "${dir}/zone.list"
+  logfile: "${dir}/nsd.log"
+  rrl-ratelimit: 0
+  verbosity: 0
+remote-control:
+  control-enable: no
+zone:
+  name: ${zone}
+  zonefile: "${zoneFile}"
+${zoneLines.map((l) => `  ${l}\n`).join('')}`,
+  );
+  return conf;
+}
