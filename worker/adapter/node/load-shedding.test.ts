@@ -39,6 +39,9 @@ describe('shedLoad', () => {
     const shed = shedLoad(async (r) => new Response(`${r.method} ok`), limits, { queuedWrites: () => queued });
     await expectShed(await shed(new Request('http://m/x', { method: 'PUT', body: '{}' })));
     expect((await shed(new Request('http://m/x'))).status).toBe(200);
+    // A DoH question is a read, whatever its method.
+    const question = new Request('http://m/dns-query', { method: 'POST', body: new Uint8Array(12) });
+    expect((await shed(question)).status).toBe(200);
     queued = 2;
     expect((await shed(new Request('http://m/x', { method: 'PUT', body: '{}' }))).status).toBe(200);
   });

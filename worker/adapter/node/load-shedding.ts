@@ -25,6 +25,15 @@ function overloaded(limits: HttpLimits, why: string): Response {
 }
 
 /**
+ * Whether a request may write to the store. A DoH POST (RFC 8484 §4.1) carries a DNS question: a
+ * read, and the one a node's probe sends, so a queue of reports must not turn the probes away too.
+ */
+function isWrite(request: Request): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return false;
+  return !(request.method === 'POST' && new URL(request.url).pathname === '/dns-query');
+}
+
+/**
  * Wrap the app's fetch: more than `maxRequestsInFlight` requests at once, or a write while
  * `maxQueuedWrites` wait for the store, get 503 `overloaded` with Retry-After.
  */
@@ -33,7 +42,7 @@ export function shedLoad(fetch: FetchHandler, limits: HttpLimits, gauges: LoadGa
   return async (request, env) => {
     if (inFlight >= limits.maxRequestsInFlight)
       return overloaded(limits, `${limits.maxRequestsInFlight} requests are in progress; retry later`);
-    if (request.method !== 'GET' && request.method !== 'HEAD' && gauges.queuedWrites() >= limits.maxQueuedWrites) {
+    if (isWrite(request) && gauges.queuedWrites() >= limits.maxQueuedWrites) {
       return overloaded(limits, `${limits.maxQueuedWrites} writes are waiting; retry later`);
     }
     inFlight++;
