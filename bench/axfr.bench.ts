@@ -6,21 +6,19 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
-import { writeNsdConfig } from '../test/dns/nsd-config.ts';
+import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { query } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
 import { which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
-import { configFromEnv } from '../worker/config.ts';
-import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -116,13 +114,8 @@ try {
   const db = join(dir, 'hairpin.sqlite');
   const { store, close } = await openStore(db);
   await addReportedNodes(store, NODES);
-  const zoneRecords = await listZoneRecords(
-    configFromEnv({ HAIRPIN_ZONE: ZONE, HAIRPIN_NAMESERVERS: NAMESERVERS }),
-    store,
-  );
+  const { zoneFile, zoneRecords } = await writeZoneFile(store, dir, ZONE, NAMESERVERS);
   await close();
-  const zoneFile = join(dir, `${ZONE}.zone`);
-  await writeFile(zoneFile, toZoneFile(ZONE, zoneRecords));
   const check = spawnSync(which('nsd-checkzone') ?? '/usr/sbin/nsd-checkzone', [ZONE, zoneFile], { encoding: 'utf8' });
   if (check.status !== 0) {
     console.error(`bench:transfer: nsd-checkzone rejects the zone file:\n${check.stdout}${check.stderr}`);

@@ -12,14 +12,12 @@ import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage, fullRcode, records } from '../dns/message.ts';
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeKnotConfig } from '../test/dns/knot-config.ts';
-import { writeNsdConfig } from '../test/dns/nsd-config.ts';
+import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
 import { which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
-import { configFromEnv } from '../worker/config.ts';
-import { listZoneRecords, toZoneFile } from '../worker/zone/zone-file.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
@@ -267,13 +265,8 @@ try {
 
   t = performance.now();
   const { store, close } = await openStore(db);
-  const zoneRecords = await listZoneRecords(
-    configFromEnv({ HAIRPIN_ZONE: ZONE, HAIRPIN_NAMESERVERS: NAMESERVERS }),
-    store,
-  );
+  const { zoneFile, zoneRecords } = await writeZoneFile(store, dir, ZONE, NAMESERVERS);
   await close();
-  const zoneFile = join(dir, `${ZONE}.zone`);
-  await writeFile(zoneFile, toZoneFile(ZONE, zoneRecords));
   const queries = join(dir, 'queries.txt');
   const questions = queryFile(QUERIES);
   await writeFile(queries, questions);

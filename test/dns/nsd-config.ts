@@ -2,6 +2,26 @@
 // process, so the benchmarks compare like with like.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DnsRecord } from '../../dns/message.ts';
+import { configFromEnv } from '../../worker/config.ts';
+import type { Store } from '../../worker/store/store.ts';
+import { listZoneRecords, toZoneFile } from '../../worker/zone/zone-file.ts';
+
+/** The manager's zone as `<zone>.zone` in `dir`, the file a peer server loads; with its records. */
+export async function writeZoneFile(
+  store: Store,
+  dir: string,
+  zone: string,
+  nameservers: string,
+): Promise<{ zoneFile: string; zoneRecords: DnsRecord[] }> {
+  const zoneRecords = await listZoneRecords(
+    configFromEnv({ HAIRPIN_ZONE: zone, HAIRPIN_NAMESERVERS: nameservers }),
+    store,
+  );
+  const zoneFile = join(dir, `${zone}.zone`);
+  await writeFile(zoneFile, toZoneFile(zone, zoneRecords));
+  return { zoneFile, zoneRecords };
+}
 
 /**
  * `zoneLines`: more lines for the zone block (`provide-xfr: 127.0.0.1 NOKEY`).
