@@ -98,44 +98,41 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
     'Or enable NAT loopback (hairpinning) on the router, so the external name works from inside.',
   ];
   if (verdict.startsWith('filtered-')) return rebind;
-  switch (verdict) {
-    case 'not-published':
-      return [
-        'The manager has no private address for this node yet: check that the agent reports (hairpin agent status).',
-      ];
-    case 'mismatch':
-      return [
-        "The resolver answers another address (stale cache or rewritten answer): wait one TTL and pair again, or flush the router's DNS cache.",
-        ...rebind.slice(2),
-      ];
-    case 'nxdomain':
-      return [
-        'The resolver claims the name does not exist: it may block the zone or serve a stale negative answer; flush its cache or use another resolver.',
-        ...rebind.slice(1),
-      ];
-    case 'overridden':
-      return [
-        `The shop's resolver serves its own data for ${zone} (a local zone of that name, a blocklist): remove it, or forward ${zone} to the public DNS.`,
-        ...rebind.slice(1),
-      ];
-    case 'dns64':
-      return [
-        "The shop's resolver synthesises IPv6 addresses (DNS64, meant for IPv6-only networks): devices that prefer IPv6 go through NAT64, where the node's private address is never reachable. Give the LAN a resolver without DNS64 (the box's own), or keep the external name.",
-        ...rebind.slice(2),
-      ];
-    case 'stale-cache':
-      return [
-        "The resolver still holds an answer from before the node reported: it expires by itself (pair again in a minute), or flush the router's DNS cache.",
-      ];
-    case 'upstream-failure':
-      return [
-        "The shop's resolver answers but cannot reach the internet's DNS: restart the router, or give the LAN another resolver.",
-        ...rebind.slice(2),
-        SERVE_STALE_ADVICE,
-      ];
-    default:
-      return ["The resolver did not answer: check the LAN's DNS settings and the router.", ...rebind.slice(1)];
-  }
+  // Per verdict: what it means and what to do first, then the rebind remedies from the one given.
+  const first: Partial<Record<Verdict, readonly [advice: string, rebindFrom?: number]>> = {
+    'not-published': [
+      'The manager has no private address for this node yet: check that the agent reports (hairpin agent status).',
+    ],
+    mismatch: [
+      "The resolver answers another address (stale cache or rewritten answer): wait one TTL and pair again, or flush the router's DNS cache.",
+      2,
+    ],
+    nxdomain: [
+      'The resolver claims the name does not exist: it may block the zone or serve a stale negative answer; flush its cache or use another resolver.',
+      1,
+    ],
+    overridden: [
+      `The shop's resolver serves its own data for ${zone} (a local zone of that name, a blocklist): remove it, or forward ${zone} to the public DNS.`,
+      1,
+    ],
+    dns64: [
+      "The shop's resolver synthesises IPv6 addresses (DNS64, meant for IPv6-only networks): devices that prefer IPv6 go through NAT64, where the node's private address is never reachable. Give the LAN a resolver without DNS64 (the box's own), or keep the external name.",
+      2,
+    ],
+    'stale-cache': [
+      "The resolver still holds an answer from before the node reported: it expires by itself (pair again in a minute), or flush the router's DNS cache.",
+    ],
+    'upstream-failure': [
+      "The shop's resolver answers but cannot reach the internet's DNS: restart the router, or give the LAN another resolver.",
+      2,
+    ],
+  };
+  const [advice, rebindFrom] = first[verdict] ?? [
+    "The resolver did not answer: check the LAN's DNS settings and the router.",
+    1,
+  ];
+  const remedies = rebindFrom === undefined ? [] : rebind.slice(rebindFrom);
+  return verdict === 'upstream-failure' ? [advice, ...remedies, SERVE_STALE_ADVICE] : [advice, ...remedies];
 }
 
 /** The shop's resolver as the pairing asks it: the one configured, else the system's. */
