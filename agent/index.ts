@@ -26,5 +26,11 @@ export { AgentError, CertificateError } from './errors.ts';
 export { type HairpinResult, type HairpinTest, hairpinSelfTest } from './hairpin.ts';
 export * from './http/index.ts';
 export { type AddressReport, ManagerClient, type ManagerClientOptions, ManagerError } from './manager-client.ts';
-export { decidePairingUrl, formatDecision, type PairingDecision, type PairingInput } from './pairing.ts';
+export {
+  decidePairingUrl,
+  formatDecision,
+  type PairingDecision,
+  type PairingInput,
+  SERVE_STALE,
+} from './pairing.ts';
 export { DEFAULT_RETRY, RetryableError, type RetryPolicy, withRetry } from './retry.ts';

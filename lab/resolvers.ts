@@ -3,7 +3,7 @@
 // docs/lab.md ("Resolvers, measured"); lab/run.ts shows them again on every run.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SERVE_STALE } from '../agent/pairing.ts';
+import { SERVE_STALE } from '../agent/index.ts';
 import { BOXES, type BoxPlan, INET, NAT64, RFC1918, SERVICES, SERVICES6, ttls, ZONE } from './plan.ts';
 import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SERVE_STALE } from '../agent/pairing.ts';
+import { SERVE_STALE } from '../agent/index.ts';
 import type { Field } from './field.ts';
 import { ROOT } from './internet.ts';
 import type { OutageBrowserResult, OutageBrowserRun } from './outage-browser.ts';

@@ -68,6 +68,7 @@ export const PUBLIC_ENTRIES = [
   /^agent\/index\.ts$/,
   /^client\/index\.ts$/,
   /^client\/bundle\.ts$/,
+  /^client\/last-known-address\.ts$/,
   /^probe\/index\.ts$/,
   /^probe\/adapter\/[a-z]+\/index\.ts$/,
   /^worker\/adapter\/(node|deno|workers)\/index\.ts$/,
