@@ -26,7 +26,7 @@ import {
   servedBy,
   sibling,
   transfers,
-} from './scenarios.ts';
+} from './scenario-kit.ts';
 import { inNs } from './shell.ts';
 
 const NAT64_NET = NAT64.prefix.replace(/\/96$/, '');

@@ -15,7 +15,16 @@ import type { DnsAnswer, DnsWatch } from './outage-dns.ts';
 import type { ClientResult } from './phone.ts';
 import { type BoxPlan, boxPlan, INET, NODE_PORT, SERVICES, ttls, ZONE } from './plan.ts';
 import { startBoxResolver } from './resolvers.ts';
-import { type Check, check, clientRun, host, origin, phone, type ScenarioRow } from './scenarios.ts';
+import {
+  type Check,
+  check,
+  clientRun,
+  host,
+  type OutageFigures,
+  origin,
+  phone,
+  type ScenarioRow,
+} from './scenario-kit.ts';
 import { inNs, waitFor } from './shell.ts';
 import { markdown } from './table.ts';
 
@@ -36,23 +45,6 @@ function ttlSeconds(url: string): number {
   const t = ttls();
   const ttl = host(url).startsWith('i-') ? t.internalSeconds : t.externalSeconds;
   return t.resolverCapSeconds === null ? ttl : Math.min(ttl, t.resolverCapSeconds);
-}
-
-/** The outage rows' figures, as their own table shows them. */
-export interface OutageFigures {
-  box: string;
-  runtime: string;
-  /** Calls (or answers) during the outage, ok/failed. */
-  during: string;
-  kept: string;
-  reload: string;
-  userSaw: string;
-  back: string;
-  /**
-   * The issue's floors for this row, shown in the outage table: met or not. A floor the code
-   * meets today is also among the row's checks, so that it stays met.
-   */
-  floors: Check[];
 }
 
 export interface Timeline {

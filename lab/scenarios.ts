@@ -6,115 +6,30 @@ import type { BrowserResult, BrowserRun } from './browser.ts';
 import type { Field } from './field.ts';
 import { setCarrierPolicy } from './firewall.ts';
 import { ROOT } from './internet.ts';
-import type { ClientResult, ClientRun, Measure } from './phone.ts';
+import type { ClientResult, Measure } from './phone.ts';
 import { ADDRESS_TTL_SECONDS, type BoxKey, boxPlan, CELL, NODE_PORT, SERVICES } from './plan.ts';
+import {
+  type Check,
+  check,
+  clientRun,
+  everyCallSucceeds,
+  failuresSeen,
+  host,
+  origin,
+  phone,
+  RACE_DELAY_MS,
+  REPROBE,
+  row,
+  type ScenarioRow,
+  served,
+  servedBy,
+  sibling,
+  transfers,
+} from './scenario-kit.ts';
 import { ipv6Scenarios } from './scenarios-ipv6.ts';
-import { LAB_OUTAGE_MS, type OutageFigures, outageScenarios } from './scenarios-outage.ts';
+import { LAB_OUTAGE_MS, outageScenarios } from './scenarios-outage.ts';
 import { inNs, waitFor } from './shell.ts';
 import { moveToCellular, moveToWifi, setResolver } from './topology.ts';
-
-export const RACE_DELAY_MS = 250;
-/** The lab's re-probe schedule: first after 500 ms, doubling up to 1 s (production: 30 s → 10 min). */
-export const REPROBE = { initialMs: 500, maxMs: 1_000 } as const;
-const TRANSFER_BYTES = 10_000_000;
-
-export interface Check {
-  what: string;
-  ok: boolean;
-  saw: string;
-}
-
-export interface ScenarioRow {
-  id: string;
-  title: string;
-  where: string;
-  /** The URL the client started from (the pairing URL), and its kind. */
-  url: string;
-  pairing: string;
-  calls: { ok: number; failed: number };
-  switches: string[];
-  firstGoodMs: number | null;
-  oracleMs: number | null;
-  transfer: { chosen: Measure | null; other: Measure | null };
-  checks: Check[];
-  notes: string[];
-  passed: boolean;
-  /** The outage rows' own figures (lab/scenarios-outage.ts), shown in a table of their own. */
-  outage?: OutageFigures;
-}
-
-export function check(what: string, ok: boolean, saw: string): Check {
-  return { what, ok, saw };
-}
-
-export async function phone<T>(field: Field, ns: string, args: string[], timeoutMs = 60_000): Promise<T> {
-  const out = await inNs(
-    ns,
-    'env',
-    [`NODE_EXTRA_CA_CERTS=${field.internet.trustFile}`, process.execPath, join(ROOT, 'lab/phone.ts'), ...args],
-    { timeoutMs },
-  );
-  return JSON.parse(out.trim().split('\n').at(-1)!) as T;
-}
-
-export const origin = (url: string) => new URL(url).origin;
-export const host = (url: string | null | undefined) => (url ? new URL(url).hostname : '—');
-
-export function clientRun(mountPoint: string, extra: Partial<ClientRun> = {}): string {
-  return JSON.stringify({
-    mountPoint,
-    calls: 10,
-    intervalMs: 20,
-    raceDelayMs: RACE_DELAY_MS,
-    reprobe: REPROBE,
-    ...extra,
-  } satisfies ClientRun);
-}
-
-export function row(
-  base: Omit<ScenarioRow, 'passed' | 'calls' | 'switches' | 'firstGoodMs'>,
-  result: ClientResult,
-): ScenarioRow {
-  const ok = result.calls.filter((c) => c.ok).length;
-  return {
-    ...base,
-    calls: { ok, failed: result.calls.length - ok },
-    switches: result.switches.map((s) => `${s.reason}→${host(s.to)}`),
-    firstGoodMs: result.firstGoodMs,
-    passed: base.checks.every((c) => c.ok),
-  };
-}
-
-/** 10 MB over the chosen origin and over the other one, each from a fresh process. */
-export async function transfers(field: Field, ns: string, chosen: string, other: string) {
-  const chosenTransfer = await phone<Measure>(field, ns, ['transfer', chosen, String(TRANSFER_BYTES)]);
-  const otherTransfer = await phone<Measure>(field, ns, ['transfer', other, String(TRANSFER_BYTES)]);
-  return { chosen: chosenTransfer, other: otherTransfer };
-}
-
-export const failuresSeen = (result: ClientResult) =>
-  result.failures.map((f) => `${f.what} at ${f.at - result.startedAt} ms`).join(', ');
-
-function served(result: ClientResult, expected: string): boolean {
-  return result.calls.every((c) => !c.ok || c.origin === expected);
-}
-
-/** The check most rows make: every call of the session succeeded. */
-export function everyCallSucceeds(result: ClientResult, what = 'every call succeeds'): Check {
-  const ok = result.calls.filter((c) => c.ok).length;
-  return check(what, ok === result.calls.length, `${ok}/${result.calls.length}`);
-}
-
-/** Every successful call was answered by `expected`; the hosts seen otherwise. */
-export function servedBy(result: ClientResult, expected: string, what: string): Check {
-  return check(what, served(result, expected), [...new Set(result.calls.map((c) => host(c.origin)))].join(','));
-}
-
-export function sibling(url: string): string {
-  const u = new URL(url);
-  u.hostname = u.hostname.startsWith('i-') ? u.hostname.slice(2) : `i-${u.hostname}`;
-  return u.origin;
-}
 
 /** A LAN phone on Wi-Fi, with the URL its box's node handed out. */
 async function lanScenario(

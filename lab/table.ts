@@ -1,7 +1,7 @@
 // The scenario table, as printed by `hairpin lab run` and pasted into docs/lab.md ("The scenarios").
 import type { Measure } from './phone.ts';
 import type { ResolverBehaviour } from './resolvers.ts';
-import type { ScenarioRow } from './scenarios.ts';
+import type { ScenarioRow } from './scenario-kit.ts';
 
 function transfer(m: Measure | null): string {
   if (!m) return '—';

@@ -69,6 +69,8 @@ export const PUBLIC_ENTRIES = [
   /^client\/index\.ts$/,
   /^client\/bundle\.ts$/,
   /^client\/last-known-address\.ts$/,
+  // The API's bodies: what a user driving the HTTP API reads and writes.
+  /^contract\/[a-z-]+\.ts$/,
   /^probe\/index\.ts$/,
   /^probe\/adapter\/[a-z]+\/index\.ts$/,
   /^worker\/adapter\/(node|deno|workers)\/index\.ts$/,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { outageDuration } from '../../cli/lab.ts';
 import { box6Ruleset, boxRuleset, carrierRuleset } from '../../lab/firewall.ts';
 import { BOXES, boxPlan, ipv6Namespaces, namespaces } from '../../lab/plan.ts';
-import type { ScenarioRow } from '../../lab/scenarios.ts';
+import type { ScenarioRow } from '../../lab/scenario-kit.ts';
 import { formatOutage, through } from '../../lab/scenarios-outage.ts';
 import { formatResolvers, formatTable } from '../../lab/table.ts';
 
