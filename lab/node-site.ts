@@ -56,7 +56,8 @@ function demoApi(label: string) {
 /** Wait (bounded) for the agent's first certificate. */
 async function certificate(dir: string): Promise<{ key: string; cert: string }> {
   const paths = certificatePaths(dir);
-  await waitFor(`the agent's certificate in ${dir}`, () => stat(paths.chain).then(() => true), 60_000);
+  // As long as the lab waits for it (lab/field.ts): the first order may need the keeper's retry.
+  await waitFor(`the agent's certificate in ${dir}`, () => stat(paths.chain).then(() => true), 130_000);
   return { key: await readFile(paths.key, 'utf8'), cert: await readFile(paths.chain, 'utf8') };
 }
 
