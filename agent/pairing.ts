@@ -253,8 +253,16 @@ export function ipv6FirewallAdvice(input: Pick<PairingInput, 'ipv6' | 'port'>): 
   const reach = input.ipv6?.reach;
   if (!input.ipv6 || !reach?.current || reach.outcome === 'open') return [];
   const rule = `TCP port ${input.port} to ${input.ipv6.address}`;
+  const seen = `the manager's check from outside: ${reach.outcome}, ${reach.detail}`;
+  // A reset is ambiguous: the node itself answers so when nothing listens on the port (an agent
+  // checks at start, maybe before its service is up), and a few firewalls reject that way
+  // (OpenWrt's REJECT). Silence or an ICMP error is the box.
+  const finding =
+    reach.outcome === 'refused'
+      ? `Inbound IPv6 to the node was refused (${seen}): either nothing listened on port ${input.port} at the node when it was checked (check again once the service is up), or the box's IPv6 firewall rejects it. If the service is up, open`
+      : `The box blocks inbound IPv6 to the node (${seen}): IPv6 phones on cellular cannot reach it. Open`;
   return [
-    `The box blocks inbound IPv6 to the node (the manager's check from outside: ${reach.outcome}, ${reach.detail}): IPv6 phones on cellular cannot reach it. Open ${rule} in the box's IPv6 firewall — ` +
+    `${finding} ${rule} in the box's IPv6 firewall — ` +
       `Livebox: Advanced settings › Firewall › IPv6 ("Pare-feu IPv6"), a custom inbound rule; ` +
       `Freebox: Freebox OS › Settings › Network › IPv6 ("Firewall IPv6"), allow the port; ` +
       `Bbox: Services › Firewall › IPv6 rules ("Pare-feu IPv6"), an inbound rule; ` +

@@ -144,6 +144,14 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
     expect(
       ipv6FirewallAdvice({ port: 8443, ipv6: { address: '2001:db8:7::20', reach: { ...reach, current: false } } }),
     ).toEqual([]);
+    // A reset may be the node's own (nothing listening yet): not called a blocking box.
+    const refused = ipv6FirewallAdvice({
+      port: 8443,
+      ipv6: { address: '2001:db8:7::20', reach: { ...reach, outcome: 'refused', detail: 'ECONNREFUSED' } },
+    }).join(' ');
+    expect(refused).not.toContain('blocks inbound IPv6');
+    expect(refused).toContain('nothing listened on port 8443');
+    expect(refused).toContain('OpenWrt');
   });
 
   it('reports "relay", with the relay URL, when neither direct name works from the LAN and the node has a relay name', async () => {
