@@ -14,7 +14,7 @@ import type { OutageBrowserResult, OutageBrowserRun } from './outage-browser.ts'
 import type { DnsAnswer, DnsWatch } from './outage-dns.ts';
 import type { ClientResult } from './phone.ts';
 import { type BoxPlan, boxPlan, INET, NODE_PORT, SERVICES, ttls, ZONE } from './plan.ts';
-import { startBoxResolver } from './resolvers.ts';
+import { lookup, startBoxResolver } from './resolvers.ts';
 import {
   type Check,
   check,
@@ -79,6 +79,9 @@ async function startStaleTwin(b: BoxPlan, field: Field): Promise<void> {
     200,
   );
 }
+
+/** How long the boxes' resolvers get to answer again once the outage rows are over. */
+const RESOLVERS_BACK_MS = 120_000;
 
 export /** The three ISP boxes (rows a, b, c): the boxes that differ in their resolver and hairpin. */
 const OUTAGE_BOXES = [boxPlan('orange'), boxPlan('free'), boxPlan('third')];
@@ -431,6 +434,18 @@ export async function outageScenarios(field: Field, durationMs: number): Promise
   } finally {
     for (const s of sessions) await touch(s.stopFile);
   }
+  // The rows after these expect the field as it was: a box's resolver may still be backing off
+  // from its upstream after the line's return (unbound without serve-stale was seen silent 20 s
+  // after it), and a node that moves meanwhile (row 10) would decide its pairing against that.
+  await waitFor(
+    "every box's resolver answering the handed-out name again",
+    async () =>
+      (
+        await Promise.all(OUTAGE_BOXES.map((b) => lookup(b.phone.ns, host(field.nodes[b.key].pairing.url), b.lan.box)))
+      ).every((r) => r.rcode === 'NOERROR' && r.addresses.length > 0),
+    RESOLVERS_BACK_MS,
+    1_000,
+  );
   const rows: ScenarioRow[][] = [];
   for (const s of sessions) {
     const [nodeResult, browserResult, answers] = await s.results;
