@@ -100,11 +100,11 @@ export function createResponder(options: ResponderOptions): Responder {
     if (query.type === 'response') return { messages: undefined };
     const limit = payloadLimit(query, context.transport);
     for (const handler of handlers) {
-      const messages = await handler(query, context);
+      const produced = await handler(query, context);
+      if (!produced) continue;
       // A datagram carries one message: a stream's first, the rest never produced.
-      if (messages && context.transport === 'udp' && !Array.isArray(messages))
-        return { messages: await firstOf(messages) };
-      if (messages) return { messages: boundMessages(messages, limit, context.transport) };
+      const messages = context.transport === 'udp' && !Array.isArray(produced) ? await firstOf(produced) : produced;
+      return { messages: boundMessages(messages, limit, context.transport) };
     }
     return { messages: [fitResponse(await zone.answer(query), limit)], byZone: true };
   }

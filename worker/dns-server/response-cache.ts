@@ -137,9 +137,12 @@ export class ResponseCache {
     while (this.#entries.size >= this.#capacity || this.#bytes + cost > this.#maxBytes) this.#remove(this.#ring.newer);
     const ring = this.#ring;
     const serial = reads.serial ? this.#serial : undefined;
-    const entry: Entry = { key, wire, tags: reads.tags, serial, newer: ring, older: ring };
+    // An answer that carries the serial goes at the next serial move, which every change of what
+    // it read makes too: indexing its tags would only cost (a flood of made-up names is all such).
+    const tags = serial === undefined ? reads.tags : [];
+    const entry: Entry = { key, wire, tags, serial, newer: ring, older: ring };
     this.#entries.set(key, entry);
-    for (const tag of entry.tags) {
+    for (const tag of tags) {
       let entries = this.#byTag.get(tag);
       if (!entries) this.#byTag.set(tag, (entries = new Set()));
       entries.add(entry);

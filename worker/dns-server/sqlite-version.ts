@@ -48,7 +48,8 @@ function dataVersion(path: string): SqliteVersion {
 }
 
 /**
- * Undefined for ':memory:' (nothing outside the connection can see it): no cache there. Call it
+ * Undefined for ':memory:' (nothing outside the connection can see it, so its own changes are all
+ * there is to follow). Call it
  * after the store is open, so that the `-shm` file exists.
  *
  * ```ts

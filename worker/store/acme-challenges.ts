@@ -31,7 +31,7 @@ export interface ChallengeChange {
  * await acmeChallenges(store.db, '1234', 'nur1', 'internal'); // ['gfj9Xq...Rg85nM']
  * ```
  */
-export async function acmeChallenges(
+async function acmeChallenges(
   db: Kysely<Database>,
   licence: string,
   node: string,

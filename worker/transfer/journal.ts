@@ -19,8 +19,6 @@ export interface ZoneDelta {
   added: DnsRecord[];
 }
 
-export { MAX_JOURNAL_STEPS };
-
 type Side = 'old' | 'new';
 
 function stateAt(row: AddressHistoryTable, side: Side): NodeState {

@@ -1,13 +1,10 @@
 // What one answer read from storage, so that a cached answer can be dropped exactly when what it
-// was built from changes: a node's row (its addresses, its ACME values), whether a licence has
-// nodes, or the serial (the SOA of the apex and of every negative answer).
+// was built from changes: a node's row (its addresses, its ACME values) or the serial (the SOA of
+// the apex and of every negative answer).
 import type { ZoneSource } from './answer.ts';
 
 /** The tag of one node's data: its addresses and its `_acme-challenge` values. */
 export const nodeTag = (licence: string, node: string): string => `n ${licence} ${node}`;
-
-/** The tag of "this licence has nodes" (its app-store name and its empty non-terminals). */
-export const licenceTag = (licence: string): string => `l ${licence}`;
 
 /** The tags an answer depends on, and whether it carries the serial. */
 export interface Reads {
@@ -34,10 +31,9 @@ export function recordReads(source: ZoneSource, reads: Reads, serial?: number): 
       reads.tags.push(nodeTag(licence, node));
       return source.getNode(licence, node);
     },
-    licenceHasNodes: (licence) => {
-      reads.tags.push(licenceTag(licence));
-      return source.licenceHasNodes(licence);
-    },
+    // Whether a licence has nodes changes only with an enrolment or a deletion, which empty the
+    // whole cache: nothing to tag.
+    licenceHasNodes: (licence) => source.licenceHasNodes(licence),
   };
   const challenges = source.acmeChallenges?.bind(source);
   if (challenges)

@@ -47,7 +47,7 @@ export function journalSteps<R extends { serial: number | null }>(
   to: number,
   rows: readonly R[],
 ): R[] | undefined {
-  if (serialDistance(from, to) > MAX_JOURNAL_STEPS) return undefined;
+  // Callers bound the distance (MAX_JOURNAL_STEPS) before they read the rows.
   // Journal order is the distance from `from` round the circle, not numeric order (RFC 1982 wrap).
   const step = (row: R) => serialDistance(from, Number(row.serial));
   const sorted = [...rows].sort((a, b) => step(a) - step(b));

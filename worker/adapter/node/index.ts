@@ -111,19 +111,20 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const zone = new Zone(config, reads);
   const metrics = new Metrics(Date.now);
   const primary = startPrimary({ env, config, store, zone, log, metrics });
-  // The response cache follows the store's journal: on a SQLite file it checks the wal-index
-  // counter before every cached answer (any process's commit is seen at once), elsewhere it
-  // polls, and this process's own changes are followed as they are made.
-  const version = env.HAIRPIN_DNS_CACHE === '0' || /^postgres(ql)?:/.test(db) ? undefined : sqliteVersion(db);
-  const watch =
-    env.HAIRPIN_DNS_CACHE === '0'
-      ? undefined
-      : await ZoneWatch.start({
-          journal: reads,
-          ...(version ? { version: version.version } : {}),
-          onError: (e) => logger.error('dns: failed to follow the zone journal', { error: String(e) }),
-        });
-  if (watch && !version) watch.poll(JOURNAL_POLL_MS);
+  // The response cache follows the store's journal: this process's own changes as they are made;
+  // on a SQLite file, the wal-index counter checked before every cached answer (any process's
+  // commit is seen at once); on Postgres, a poll. Nothing else can write a ':memory:' database.
+  const postgres = /^postgres(ql)?:/.test(db);
+  const cached = env.HAIRPIN_DNS_CACHE !== '0';
+  const version = cached && !postgres ? sqliteVersion(db) : undefined;
+  const watch = cached
+    ? await ZoneWatch.start({
+        journal: reads,
+        ...(version ? { version: version.version } : {}),
+        onError: (e) => logger.error('dns: failed to follow the zone journal', { error: String(e) }),
+      })
+    : undefined;
+  if (watch && postgres) watch.poll(JOURNAL_POLL_MS);
   const hub = config.relay ? new NodeRelayHub(config.relay) : undefined;
   const app = createApp({
     ...(hub ? { relay: hub } : {}),
