@@ -9,6 +9,7 @@ import type { NodeView, ReachCheckView } from '../contract/api.ts';
 import type { NodeNames } from '../contract/identity.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
 import { checkServeStale, dohTransport, type ProbeResult, postProbeReport, type StaleCheck } from '../probe/index.ts';
+import { abortableSleep } from '../probe/sleep.ts';
 import { ADDRESS_WATCH_MS, AddressWatch } from './address-watch.ts';
 import { addressesChanged, detectAddresses, formatAddresses, type NodeAddresses } from './addresses.ts';
 import { managerDns01 } from './cert/dns01.ts';
@@ -52,19 +53,6 @@ export interface AgentDeps {
   watchMs?: number;
   /** For tests: the manager client's retries of one call (agent/retry.ts). */
   retry?: RetryPolicy;
-}
-
-/** A wait that stop() can cut short. */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
 
 /**
@@ -231,7 +219,7 @@ export class NodeAgent {
 
   /**
    * The manager's last check of the node's IPv6 from outside; a new one when that is about another
-   * address (or none was made). Errors leave it unknown: the decision does not wait on it.
+   * address (or none was made). Errors leave it unknown (it never rejects).
    */
   async #ipv6Reach(): Promise<ReachCheckView | null> {
     const last = (await this.client.nodeState().catch(() => undefined))?.reachability?.ipv6 ?? null;
@@ -259,7 +247,9 @@ export class NodeAgent {
     // The poll keeps this current; pairing may come before the first poll (`agent pairing-url`).
     const addresses = this.state.addresses ?? (await this.#deps.detect().catch(() => undefined));
     const freshChange = this.#freshChange();
-    const ipv6 = addresses?.publicIpv6 ? { address: addresses.publicIpv6, reach: await this.#ipv6Reach() } : undefined;
+    // Asked beside the probe, awaited only by a decision that gives firewall advice.
+    const reach = addresses?.publicIpv6 ? this.#ipv6Reach() : undefined;
+    const ipv6 = addresses?.publicIpv6 && reach ? { address: addresses.publicIpv6, reach: () => reach } : undefined;
     const decision = await decidePairingUrl({
       names,
       zone,
@@ -382,9 +372,12 @@ export class NodeAgent {
       );
       await this.#deps.sleep(jitterMs, this.#stopping.signal);
     }
-    const names = await this.#reportOnceReachable();
+    const first = await this.#reportOnceReachable();
     // stop() may come while the first report is in flight: then nothing more starts.
-    if (!names || this.#stopping.signal.aborted) return;
+    if (!first || this.#stopping.signal.aborted) return;
+    const { names } = first;
+    // Whether the first report changed what is published: the first poll acts on it as on its own.
+    let firstChanged = first.changed;
     this.#deps.log(`agent for ${names.external} / ${names.internal}, manager ${this.config.manager}`);
     const decide = () =>
       this.decidePairing().then(
@@ -400,6 +393,8 @@ export class NodeAgent {
         ok = false;
         this.#deps.log(`report failed: ${(e as Error).message}`);
       }
+      changed ||= firstChanged;
+      firstChanged = false;
       // Decide again when what the manager publishes changed, and hourly: the shop may change
       // its router or resolver, and support's view of which boxes hairpin should stay current.
       // After the node's own address change, only once the old record's TTL has passed: before
@@ -411,7 +406,8 @@ export class NodeAgent {
       return ok;
     };
     this.#polls = new PollLoop(poll, { intervalMs: this.config.pollSeconds * 1000, maxBackoffMs: POLL_BACKOFF_MAX_MS });
-    // The first poll finds the address just reported (nothing to send) and makes the first decision.
+    // The first poll finds the address just reported (nothing to send) and makes the first decision
+    // (after the TTL when that report was the node's own fresh change).
     await this.#polls.start();
     // A change of address is reported within seconds, not at the next poll.
     this.#watch = new AddressWatch(this.#deps.detect, () => this.#polls?.wake(), this.#deps.watchMs);
@@ -456,14 +452,15 @@ export class NodeAgent {
    * on their own: answers that say the request itself is wrong (a revoked credential, an unknown
    * node) end the start there.
    */
-  async #reportOnceReachable(): Promise<NodeNames | undefined> {
+  async #reportOnceReachable(): Promise<{ names: NodeNames; changed: boolean } | undefined> {
     for (let round = 0; !this.#stopping.signal.aborted; round++) {
       try {
-        await this.#report().catch((e: Error) => {
+        const { changed } = await this.#report().catch((e: Error) => {
           if (e instanceof RetryableError) throw e;
           this.#deps.log(`report failed: ${e.message}`);
+          return { changed: false };
         });
-        return await this.names();
+        return { names: await this.names(), changed };
       } catch (e) {
         if (!(e instanceof RetryableError)) throw e;
         const waitMs = backoffDelay(round, { baseMs: 1_000, maxMs: POLL_BACKOFF_MAX_MS }, this.#deps.random);

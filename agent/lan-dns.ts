@@ -17,6 +17,7 @@ import {
 } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
 import { Opcode, Rcode } from '../dns/rcode.ts';
+import { bareAnswer, isResponse } from '../dns/wire.ts';
 
 /** What the name answers now (the agent's current addresses). */
 export interface LanDnsAddresses {
@@ -38,8 +39,6 @@ export interface RunningLanDns {
   port: number;
   close(): Promise<void>;
 }
-
-const QR = 0x8000;
 
 /**
  * @example
@@ -82,6 +81,8 @@ export function answer(
   ttl: number,
   addresses: () => LanDnsAddresses | undefined,
 ): Uint8Array | undefined {
+  // Never answer a response (two servers would bounce it for ever).
+  if (isResponse(bytes)) return undefined;
   let query: DnsMessage;
   try {
     query = decodeMessage(bytes);
@@ -89,18 +90,18 @@ export function answer(
     if (error instanceof DnsFormatError) return undefined;
     throw error;
   }
-  if ((query.flags ?? 0) & QR) return undefined;
   const questions = query.questions ?? [];
   const reply = (rcode: number, answers: DnsRecord[] = [], authoritative = false) =>
     encodeMessage({
       type: 'response',
       id: query.id ?? 0,
-      flags: QR | ((query.flags ?? 0) & FLAG_RD) | (authoritative ? FLAG_AA : 0) | rcode,
+      flags: ((query.flags ?? 0) & FLAG_RD) | (authoritative ? FLAG_AA : 0) | rcode,
       questions,
       answers,
     });
-  if (headerOpcode(query) !== Opcode.QUERY) return reply(Rcode.NOTIMP);
-  if (questions.length !== 1) return reply(Rcode.FORMERR);
+  // Errors echo no question (RFC 9619): the header alone, as the manager answers them.
+  if (headerOpcode(query) !== Opcode.QUERY) return bareAnswer(bytes, Rcode.NOTIMP);
+  if (questions.length !== 1) return bareAnswer(bytes, Rcode.FORMERR);
   const question = questions[0]!;
   if (normalizeName(question.name) !== name || question.class !== 'IN') return reply(Rcode.REFUSED);
   const now = addresses();

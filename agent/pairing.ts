@@ -28,8 +28,17 @@ export interface PairingInput {
   previous?: { kind: PairingDecision['kind'] };
   /** The node's own address change, while the old record may still sit in the shop's resolver. */
   freshChange?: AddressChange;
-  /** The node's stable global IPv6 (the external name's AAAA), and the manager's last check of it from outside. */
-  ipv6?: { address: string; reach?: ReachCheckView | null };
+  /**
+   * The node's stable global IPv6 (the external name's AAAA), and the manager's last check of it
+   * from outside; awaited only when the box does not hairpin (the advice is the only use).
+   */
+  ipv6?: { address: string; reach?: () => Promise<ReachCheckView | null> };
+}
+
+/** The node's IPv6 address and the manager's check of it, as the firewall advice reads them. */
+export interface Ipv6Reach {
+  address: string;
+  reach?: ReachCheckView | null;
 }
 
 /** A change of the node's private address: from what, how long ago, and the record's TTL. */
@@ -237,7 +246,15 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     url: origin(input.names.external, input.port),
     kind: relay ? 'relay' : 'external',
     warning,
-    advice: [...adviceFor(verdict, input.zone), ...ipv6FirewallAdvice(input)],
+    advice: [
+      ...adviceFor(verdict, input.zone),
+      ...(input.ipv6
+        ? ipv6FirewallAdvice({
+            port: input.port,
+            ipv6: { address: input.ipv6.address, reach: (await input.ipv6.reach?.()) ?? null },
+          })
+        : []),
+    ],
     explanation,
     hairpin,
     ...facts,
@@ -249,7 +266,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
  * box opens its IPv6 firewall for one device and port (they drop unsolicited inbound IPv6 by
  * default; the LAN still reaches the node, cellular phones do not).
  */
-export function ipv6FirewallAdvice(input: Pick<PairingInput, 'ipv6' | 'port'>): string[] {
+export function ipv6FirewallAdvice(input: { port: number; ipv6?: Ipv6Reach }): string[] {
   const reach = input.ipv6?.reach;
   if (!input.ipv6 || !reach?.current || reach.outcome === 'open') return [];
   const rule = `TCP port ${input.port} to ${input.ipv6.address}`;

@@ -80,14 +80,18 @@ export function lastKnownAddress(options: LastKnownAddressOptions): {
   const memory = new Map<string, Remembered>();
 
   const key = (name: string) => `hairpin:last-address:${name}`;
-  const remember = (name: string, addresses: LookupAddress[]) => {
-    const entry = { addresses: addresses.slice(0, MAX_ADDRESSES), at: Date.now() };
+  /** Into memory, most recent last, the oldest names dropped past `maxNames`. */
+  const keep = (name: string, entry: Remembered) => {
     memory.delete(name);
     memory.set(name, entry);
     for (const oldest of memory.keys()) {
       if (memory.size <= maxNames) break;
       memory.delete(oldest);
     }
+  };
+  const remember = (name: string, addresses: LookupAddress[]) => {
+    const entry = { addresses: addresses.slice(0, MAX_ADDRESSES), at: Date.now() };
+    keep(name, entry);
     try {
       storage?.setItem(key(name), JSON.stringify(entry));
     } catch {
@@ -95,7 +99,12 @@ export function lastKnownAddress(options: LastKnownAddressOptions): {
     }
   };
   const recall = (name: string): LookupAddress[] | undefined => {
-    const entry = memory.get(name) ?? stored(storage, key(name));
+    let entry = memory.get(name);
+    if (!entry) {
+      // Read once (an app restarted during the outage), then held in memory with its own age.
+      entry = stored(storage, key(name));
+      if (entry) keep(name, entry);
+    }
     return entry && Date.now() - entry.at <= maxAgeMs ? entry.addresses : undefined;
   };
 

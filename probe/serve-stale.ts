@@ -6,6 +6,7 @@
 import { STALE_CANARY, STALE_TTL } from '../dns/canary.ts';
 import { normalizeName } from '../dns/name.ts';
 import { type Observation, observe } from './observe.ts';
+import { abortableSleep } from './sleep.ts';
 import type { DnsTransport } from './transport.ts';
 
 /** What the check found, with the sentence support reads (docs/probe.md, checked by test/docs). */
@@ -75,20 +76,6 @@ function addresses(seen: Observation): string[] {
   return seen.answers.filter((r) => r.type === 'A').map((r) => r.data);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
-
 function ede(seen: Observation): string {
   return seen.ede.length ? ` (EDE ${seen.ede.map((e) => `${e.code}${e.name ? ` ${e.name}` : ''}`).join('; ')})` : '';
 }
@@ -130,7 +117,7 @@ export async function checkServeStale(
     return unknown(
       `the resolver keeps the ${STALE_TTL} s answer ${ttl} s (a minimum TTL): longer than the probe waits`,
     );
-  await sleep(ttl * 1000 + MARGIN_MS, options.signal);
+  await abortableSleep(ttl * 1000 + MARGIN_MS, options.signal);
   if (options.signal?.aborted) return unknown('the probe ended before the answer expired');
   const expired = await observe(resolver, name, 'A', {
     timeoutMs: STALE_ANSWER_MS,

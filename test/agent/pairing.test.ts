@@ -132,7 +132,9 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
       checkedAt: new Date().toISOString(),
       current: true,
     };
-    const d = await decide(filtering.spec, servicePortRefused, { ipv6: { address: '2001:db8:7::20', reach } });
+    const d = await decide(filtering.spec, servicePortRefused, {
+      ipv6: { address: '2001:db8:7::20', reach: async () => reach },
+    });
     expect(d.explanation.join(' ')).toContain('global IPv6 address 2001:db8:7::20');
     const advice = d.advice?.join(' ') ?? '';
     for (const box of ['Livebox', 'Freebox', 'Bbox', 'SFR Box', 'Fritz!Box', 'OpenWrt']) expect(advice).toContain(box);

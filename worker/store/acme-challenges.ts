@@ -31,12 +31,7 @@ export interface ChallengeChange {
  * await acmeChallenges(store.db, '1234', 'nur1', 'internal'); // ['gfj9Xq...Rg85nM']
  * ```
  */
-async function acmeChallenges(
-  db: Kysely<Database>,
-  licence: string,
-  node: string,
-  kind: NameKind,
-): Promise<string[]> {
+async function acmeChallenges(db: Kysely<Database>, licence: string, node: string, kind: NameKind): Promise<string[]> {
   const rows = await newestOf(db, { licence, node, kind }).execute();
   return rows.map((r) => r.value);
 }
