@@ -25,6 +25,7 @@ const NODES = Number(process.env.BENCH_NODES ?? 100_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? NODES);
 /** Questions of the query file asked of every server, answers compared, before any timing. */
 const SAMPLE = 300;
+const FLOOD_SAMPLE = 50;
 const ZONE = 'example.test';
 const ADMIN = 'bench-admin';
 /** The in-zone name server with its glue: kzonecheck rejects a zone whose NS has no address. */
@@ -82,6 +83,8 @@ interface Throughput {
   qps: number;
   lost: number;
   avgMs: number;
+  /** The response codes dnsperf saw, sorted names: a row whose set differs from its reference's was timed on other work. */
+  rcodes: string;
 }
 interface Latency {
   p50: number;
@@ -111,6 +114,10 @@ async function throughput(port: number, file: string, seconds: number): Promise<
     qps: num(/Queries per second:\s+([\d.]+)/),
     lost: num(/Queries lost:\s+(\d+)/),
     avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    rcodes: [...(/Response codes:\s+(.*)/.exec(out)?.[1] ?? '').matchAll(/([A-Z]+) \d+/g)]
+      .map((m) => m[1]!)
+      .sort()
+      .join(' '),
   };
 }
 
@@ -152,23 +159,21 @@ async function answerOf(port: number, line: string): Promise<string> {
   return `rcode ${fullRcode(reply)}: ${answers.join('; ')}`;
 }
 
-/** The first SAMPLE questions of the query file, asked of every server: any difference ends the bench. */
+/** Sampled questions asked of every server: any difference, or a server that does not answer, ends the bench. */
 async function compareAnswers(servers: { name: string; port: number }[], lines: string[]): Promise<void> {
   const differences: string[] = [];
-  for (const line of lines.slice(0, SAMPLE)) {
+  for (const line of lines) {
     const seen = await Promise.all(servers.map(async (s) => ({ name: s.name, answer: await answerOf(s.port, line) })));
-    if (seen.some((x) => x.answer !== seen[0]!.answer))
+    if (seen.some((x) => x.answer !== seen[0]!.answer || x.answer === 'no reply'))
       differences.push(`${line}\n${seen.map((x) => `  ${x.name}: ${x.answer}`).join('\n')}`);
   }
   if (differences.length > 0) {
     console.error(
-      `bench:dns: the servers disagree on ${differences.length} of ${Math.min(SAMPLE, lines.length)} sampled questions:\n${differences.slice(0, 20).join('\n')}`,
+      `bench:dns: the servers disagree on ${differences.length} of ${lines.length} sampled questions:\n${differences.slice(0, 20).join('\n')}`,
     );
     process.exit(1);
   }
-  console.log(
-    `answers: all servers agree on ${Math.min(SAMPLE, lines.length)} sampled questions (rcode and answer records)`,
-  );
+  console.log(`answers: all servers agree on ${lines.length} sampled questions (rcode and answer records)`);
 }
 
 /** A random-subdomain flood: distinct names nobody enrolled, each asked once per pass (NXDOMAIN). */
@@ -271,7 +276,8 @@ try {
   const questions = queryFile(QUERIES);
   await writeFile(queries, questions);
   const flood = join(dir, 'flood.txt');
-  await writeFile(flood, floodFile(Math.max(QUERIES, 200_000)));
+  const floodQuestions = floodFile(Math.max(QUERIES, 200_000));
+  await writeFile(flood, floodQuestions);
   console.log(`zone file: ${zoneRecords.length} records in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   checkZone(zoneFile);
   console.log('zone file: accepted by nsd-checkzone and kzonecheck');
@@ -375,9 +381,12 @@ try {
       );
     }
   }
+  // The sample: the query file's first questions, the flood's (each row is timed on one of the
+  // two files), and the SOA, whose serial says every server loaded the same zone.
+  const lines = (text: string, count: number) => text.trimEnd().split('\n').slice(0, count);
   await compareAnswers(
     running.filter((r) => r.dns),
-    questions.trimEnd().split('\n'),
+    [...lines(questions, SAMPLE), ...lines(floodQuestions, FLOOD_SAMPLE), `${ZONE} SOA`],
   );
   // Two more rows per round on the same daemons: the built-in server while reports arrive (the
   // normal state of a deployment), against NSD's plain round; and a flood of distinct random names
@@ -389,7 +398,6 @@ try {
   running.push({
     ...cached,
     name: `built-in (cache on), ${REPORTS_PER_SECOND} reports/s`,
-    dns: false,
     rounds: [],
     reports: reporters,
     written: [],
@@ -400,7 +408,6 @@ try {
     running.push({
       ...plain,
       name: `${name}, random names`,
-      dns: false,
       rounds: [],
       file: flood,
       reference: 'NSD, random names',
@@ -422,6 +429,22 @@ try {
     console.log(
       `round ${round} (load average ${loads.at(-1)!.toFixed(2)}): ${running.map((r) => `${r.name} ${r.rounds.at(-1)!.qps.toFixed(0)} q/s`).join(', ')}`,
     );
+  }
+  // A server that answered the timed questions with other rcodes than its reference (SERVFAIL
+  // under load, REFUSED) did other work: its figure would compare nothing.
+  const rcodeMismatches = running
+    .filter((r) => r.dns)
+    .flatMap((r) => {
+      const reference = running.find((x) => x.name === r.reference)!.rounds;
+      return r.rounds.flatMap((x, i) =>
+        x.rcodes === reference[i]!.rcodes
+          ? []
+          : [`${r.name}, round ${i + 1}: ${x.rcodes} (${r.reference}: ${reference[i]!.rcodes})`],
+      );
+    });
+  if (rcodeMismatches.length > 0) {
+    console.error(`bench:dns: response codes differ from the reference's:\n${rcodeMismatches.join('\n')}`);
+    process.exit(1);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const results = running.map((r) => {
