@@ -1,8 +1,9 @@
 // npm run bench:transfer: AXFR of a large zone from the built-in server against NSD serving the
 // same zone, and the latency of other questions while it runs. Both get one worker pinned to core
 // 0; kdig (the transfer) and the question loop run on core 1. Before timing, the zone file must
-// pass nsd-checkzone and both servers must transfer the same number of records and give the same
-// answers on a sample; rounds interleave the servers and only medians are reported.
+// pass nsd-checkzone and both servers must transfer the same records and give the same rcodes and
+// answers on a sample; questions answered with an error during a transfer end the bench; rounds
+// interleave the servers and only medians are reported.
 import { execFile, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -11,10 +12,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
+import { encodeMessage } from '../dns/message.ts';
+import { Rcode } from '../dns/rcode.ts';
+import { peekId, peekRcode } from '../dns/wire.ts';
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
-import { query } from '../test/dns/wire-client.ts';
+import { answerSummary, type QueryType, query, udpAsk } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
 import { which } from '../test/support/system.ts';
@@ -59,10 +62,13 @@ function askDuring(port: number): { stop(): Promise<number[]> } {
   const sent = new Map<number, number>();
   const times: number[] = [];
   let id = 0;
+  let errors = 0;
   socket.on('message', (m) => {
-    const at = sent.get(m.readUInt16BE(0));
+    const at = sent.get(peekId(m));
     if (at === undefined) return;
-    sent.delete(m.readUInt16BE(0));
+    sent.delete(peekId(m));
+    // Every name asked exists: any other rcode is a failure, not a fast answer.
+    if (peekRcode(m) !== Rcode.NOERROR) errors++;
     times.push(performance.now() - at);
   });
   const timer = setInterval(() => {
@@ -79,6 +85,10 @@ function askDuring(port: number): { stop(): Promise<number[]> } {
       if (sent.size > 0) await new Promise((r) => setTimeout(r, 1000));
       for (const [, at] of sent) times.push(Math.max(5000, performance.now() - at));
       socket.close();
+      if (errors > 0) {
+        console.error(`bench:transfer: ${errors} questions during the transfer were answered with an error rcode`);
+        process.exit(1);
+      }
       return times.sort((a, b) => a - b);
     },
   };
@@ -92,20 +102,18 @@ function rssKb(pid: number): number {
 }
 const rss = (pid: number | undefined) => (pid ? `${(rssKb(pid) / 1024).toFixed(0)} MB` : '?');
 
-async function answerA(port: number, name: string): Promise<string> {
-  const socket = createSocket('udp4');
-  try {
-    const reply = await new Promise<Buffer>((resolve, reject) => {
-      socket.once('message', resolve);
-      setTimeout(() => reject(new Error(`no answer for ${name}`)), 5000);
-      socket.send(encodeMessage(query(name, 'A')), port, '127.0.0.1');
-    });
-    return records(decodeMessage(reply).answers)
-      .map((r) => `${r.type} ${String(r.data)}`)
-      .join(',');
-  } finally {
-    socket.close();
-  }
+/** Every record a transfer carries, one presentation line each, sorted: what both servers must send. */
+async function transferred(port: number): Promise<string[]> {
+  const { stdout } = await run(
+    'kdig',
+    ['@127.0.0.1', '-p', String(port), ZONE, 'AXFR', '+nocomments', '+noquestion', '+nostats', '+noheader'],
+    { maxBuffer: 1 << 30, timeout: 300_000 },
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith(';'))
+    .map((l) => l.split(/\s+/).join(' '))
+    .sort();
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'hairpin-bench-axfr-'));
@@ -156,18 +164,36 @@ try {
     { name: 'built-in', port: hairpinPort, pid: hairpin.process.pid },
   ];
 
-  // Same answers first: a sample of names, and the same number of records transferred.
+  // Same answers first, untimed: a sample of questions (existing names of each kind, names that
+  // do not exist, the SOA) by rcode, AA and records, and the whole transfer record by record.
+  const sample: [string, QueryType][] = [[ZONE, 'SOA']];
   for (let k = 0; k < 50; k++) {
     const i = Math.floor((k * NODES) / 50);
-    for (const name of [`i-${nodeOf(i)}.pl-${licenceOf(i)}.${ZONE}`, `${nodeOf(i)}.pl-${licenceOf(i)}.${ZONE}`]) {
-      const [a, b] = [await answerA(nsdPort, name), await answerA(hairpinPort, name)];
-      if (a !== b) {
-        console.error(`bench:transfer: the servers disagree on ${name}: NSD ${a}, built-in ${b}`);
-        process.exit(1);
-      }
+    const [internal, external] = [
+      `i-${nodeOf(i)}.pl-${licenceOf(i)}.${ZONE}`,
+      `${nodeOf(i)}.pl-${licenceOf(i)}.${ZONE}`,
+    ];
+    sample.push([internal, 'A'], [internal, 'AAAA'], [external, 'TXT'], [`x${k}-${external}`, 'A']);
+  }
+  for (const [name, type] of sample) {
+    const [a, b] = await Promise.all(servers.map(async (s) => answerSummary(await udpAsk(s.port, query(name, type)))));
+    if (a !== b || a === 'no answer') {
+      console.error(`bench:transfer: the servers disagree on ${name} ${type}: NSD ${a}, built-in ${b}`);
+      process.exit(1);
     }
   }
-  console.log('answers: both servers agree on 100 sampled names');
+  const [nsdZone, ourZone] = await Promise.all(servers.map((s) => transferred(s.port)));
+  const differing = nsdZone!.length !== ourZone!.length || nsdZone!.some((line, i) => line !== ourZone![i]);
+  if (differing) {
+    const missing = nsdZone!.filter((l) => !new Set(ourZone).has(l)).slice(0, 5);
+    console.error(
+      `bench:transfer: the transfers differ (NSD ${nsdZone!.length} records, built-in ${ourZone!.length}); NSD sends and the built-in does not:\n${missing.join('\n')}`,
+    );
+    process.exit(1);
+  }
+  console.log(
+    `answers: both servers agree on ${sample.length} sampled questions and on all ${nsdZone!.length} records transferred`,
+  );
 
   const results = new Map(
     servers.map((s) => [s.name, { ms: [] as number[], p99: [] as number[], p50: [] as number[] }]),

@@ -9,11 +9,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { decodeMessage, encodeMessage, fullRcode, records } from '../dns/message.ts';
+import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeKnotConfig } from '../test/dns/knot-config.ts';
 import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
-import { type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
+import { answerSummary, type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
 import { which } from '../test/support/system.ts';
@@ -145,26 +145,17 @@ function checkZone(zoneFile: string): void {
   }
 }
 
-/** What a server answers, reduced to what must agree: the rcode and the answer records, sorted. */
-async function answerOf(port: number, line: string): Promise<string> {
-  const [name, type] = line.split(' ') as [string, QueryType];
-  const reply = await udpAsk(port, query(name, type, 1232));
-  if (!reply) return 'no reply';
-  const answers = records(reply.answers)
-    .map(
-      (a) =>
-        `${a.name.toLowerCase()} ${a.type} ${JSON.stringify(a.data, (_, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString() : v))}`,
-    )
-    .sort();
-  return `rcode ${fullRcode(reply)}: ${answers.join('; ')}`;
-}
-
 /** Sampled questions asked of every server: any difference, or a server that does not answer, ends the bench. */
 async function compareAnswers(servers: { name: string; port: number }[], lines: string[]): Promise<void> {
   const differences: string[] = [];
   for (const line of lines) {
-    const seen = await Promise.all(servers.map(async (s) => ({ name: s.name, answer: await answerOf(s.port, line) })));
-    if (seen.some((x) => x.answer !== seen[0]!.answer || x.answer === 'no reply'))
+    const seen = await Promise.all(
+      servers.map(async (s) => ({
+        name: s.name,
+        answer: answerSummary(await udpAsk(s.port, query(...(line.split(' ') as [string, QueryType]), 1232))),
+      })),
+    );
+    if (seen.some((x) => x.answer !== seen[0]!.answer || x.answer === 'no answer'))
       differences.push(`${line}\n${seen.map((x) => `  ${x.name}: ${x.answer}`).join('\n')}`);
   }
   if (differences.length > 0) {

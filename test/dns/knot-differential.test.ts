@@ -6,16 +6,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DnsMessage, decodeMessage, encodeMessage, FLAG_AA, headerRcode, records } from '../../dns/message.ts';
-import { normalizeName } from '../../dns/name.ts';
-import { rcodeName } from '../../dns/rcode.ts';
+import { type DnsMessage, decodeMessage, encodeMessage, headerRcode } from '../../dns/message.ts';
 import { listZoneRecords, toZoneFile } from '../../worker/zone/zone-file.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { freePort } from '../support/net.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 import { type Daemon, startDaemon } from './daemons.ts';
 import { writeKnotConfig } from './knot-config.ts';
-import { framed, type QueryType, query, tcpExchange, udpExchange } from './wire-client.ts';
+import { answerSummary, framed, type QueryType, query, tcpExchange, udpExchange } from './wire-client.ts';
 
 const have = haveSystemPrograms('knotd');
 
@@ -50,26 +48,6 @@ const NAMES = [
   'example.test.example.com',
 ];
 const TYPES: QueryType[] = ['A', 'AAAA', 'TXT', 'SOA', 'NS', 'MX', 'CNAME', 'SRV', 'ANY'];
-
-/**
- * What must agree: rcode, AA, the answer RRset (order-free, owner case-free), SOA in authority.
- * For ANY, RFC 8482 §4.2 lets each server pick which one RRset to give (at the apex we give the
- * SOA, Knot the NS): only the number of RRsets must agree.
- */
-function summary(m: DnsMessage | undefined): string {
-  if (!m) return 'no answer';
-  const any = (m.questions?.[0]?.type as QueryType | undefined) === 'ANY';
-  const answers = any
-    ? [`${new Set(records(m.answers).map((r) => r.type)).size} rrset(s)`]
-    : records(m.answers)
-        .map(
-          (r) =>
-            `${normalizeName(r.name)} ${r.ttl} ${r.type} ${JSON.stringify(r.data, (_k, v) => (typeof v === 'string' ? v.toLowerCase() : v))}`,
-        )
-        .sort();
-  const soa = records(m.authorities).some((r) => r.type === 'SOA');
-  return `${rcodeName(headerRcode(m))} aa=${((m.flags ?? 0) & FLAG_AA) !== 0} soa-in-authority=${soa} [${answers.join('; ')}]`;
-}
 
 interface Pair {
   manager: TestManager;
@@ -158,10 +136,10 @@ describe.skipIf(!have)('differential: built-in server against Knot on the same r
             const [oursWire, theirsWire] = await askBoth(pair, query(name, type, edns), transport);
             const [ours, theirs] = [oursWire && decodeMessage(oursWire), theirsWire && decodeMessage(theirsWire)];
             asked++;
-            seen.add(summary(theirs).replace(/ \[.*/, ''));
+            seen.add(answerSummary(theirs).replace(/ \[.*/, ''));
             const label = `${name} ${type} ${transport}${edns ? ' edns' : ''}`;
-            if (summary(ours) !== summary(theirs)) {
-              differences.push(`${label}\n  built-in: ${summary(ours)}\n  knot:     ${summary(theirs)}`);
+            if (answerSummary(ours) !== answerSummary(theirs)) {
+              differences.push(`${label}\n  built-in: ${answerSummary(ours)}\n  knot:     ${answerSummary(theirs)}`);
             }
             // ANY is left out: each server may pick a different RRset to answer it with.
             if (type !== 'ANY' && sizeOf(oursWire) > sizeOf(theirsWire))

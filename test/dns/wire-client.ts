@@ -1,7 +1,18 @@
 // A bare DNS client for tests: send bytes, get bytes, over UDP or TCP on loopback, bounded in time.
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { type DnsMessage, type DnsQuestion, decodeMessage, encodeMessage, type OptRecord } from '../../dns/message.ts';
+import {
+  type DnsMessage,
+  type DnsQuestion,
+  decodeMessage,
+  encodeMessage,
+  FLAG_AA,
+  headerRcode,
+  type OptRecord,
+  records,
+} from '../../dns/message.ts';
+import { normalizeName } from '../../dns/name.ts';
+import { rcodeName } from '../../dns/rcode.ts';
 import { FrameReader, frameTcp } from '../../dns/tcp-frame.ts';
 import type { DnsMessages } from '../../worker/zone/handler.ts';
 
@@ -102,4 +113,25 @@ export async function allMessages(messages: DnsMessages | undefined): Promise<Ui
   const out: Uint8Array[] = [];
   for await (const m of messages ?? []) out.push(m);
   return out;
+}
+
+/**
+ * What two servers' answers must agree on (the differential tests and the benchmarks' checks before
+ * timing): rcode, AA, the answer RRset (order-free, owner case-free), SOA in authority.
+ * For ANY, RFC 8482 §4.2 lets each server pick which one RRset to give (at the apex we give the
+ * SOA, Knot the NS): only the number of RRsets must agree.
+ */
+export function answerSummary(m: DnsMessage | undefined): string {
+  if (!m) return 'no answer';
+  const any = (m.questions?.[0]?.type as QueryType | undefined) === 'ANY';
+  const answers = any
+    ? [`${new Set(records(m.answers).map((r) => r.type)).size} rrset(s)`]
+    : records(m.answers)
+        .map(
+          (r) =>
+            `${normalizeName(r.name)} ${r.ttl} ${r.type} ${JSON.stringify(r.data, (_k, v) => (typeof v === 'string' ? v.toLowerCase() : v))}`,
+        )
+        .sort();
+  const soa = records(m.authorities).some((r) => r.type === 'SOA');
+  return `${rcodeName(headerRcode(m))} aa=${((m.flags ?? 0) & FLAG_AA) !== 0} soa-in-authority=${soa} [${answers.join('; ')}]`;
 }
