@@ -17,6 +17,7 @@ import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
 import { type HairpinResult, hairpinSelfTest } from './hairpin.ts';
 import type { ServiceIdentity } from './http/policy.ts';
+import { hostPortSetting } from './host-port.ts';
 import { type RunningLanDns, startLanDns } from './lan-dns.ts';
 import { ManagerClient } from './manager-client.ts';
 import {
@@ -416,7 +417,7 @@ export class NodeAgent {
     this.#startRelay(names);
     if (this.config.pairingListen) {
       this.#pairingServer = await listenPairingEndpoint(
-        this.config.pairingListen,
+        hostPortSetting('pairingListen', this.config.pairingListen),
         new SharedDecision(() => this.decidePairing(), this.#deps.now),
         names,
       );
@@ -424,7 +425,7 @@ export class NodeAgent {
     }
     if (this.config.lanDnsListen) {
       this.#lanDns = await startLanDns({
-        listen: this.config.lanDnsListen,
+        listen: hostPortSetting('lanDnsListen', this.config.lanDnsListen),
         name: names.internal,
         addresses: () =>
           this.state.addresses && { ipv4: this.state.addresses.privateIpv4, ipv6: this.state.addresses.privateIpv6 },
@@ -476,13 +477,15 @@ export class NodeAgent {
     if (!names.relay) return;
     if (this.config.relay === 'off')
       return void this.#deps.log(`relay: off by configuration (${names.relay} will answer 503)`);
-    const [host, port] = splitHostPort(this.config.relayTarget ?? `127.0.0.1:${this.config.port}`);
+    const target = this.config.relayTarget
+      ? hostPortSetting('relayTarget', this.config.relayTarget)
+      : { host: '127.0.0.1', port: this.config.port };
     this.#relay = new RelayLink({
       manager: this.config.manager,
       licence: this.config.licence,
       node: this.config.node,
       credential: this.config.credential,
-      target: { host, port },
+      target,
       log: this.#deps.log,
     });
     this.#relay.start();
@@ -517,9 +520,4 @@ export class NodeAgent {
       this.#pairingServer ? this.#pairingServer.close(() => resolve()) : resolve(),
     );
   }
-}
-
-function splitHostPort(spec: string): [string, number] {
-  const i = spec.lastIndexOf(':');
-  return [spec.slice(0, i).replace(/^\[|\]$/g, ''), Number(spec.slice(i + 1))];
 }

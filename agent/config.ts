@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from './errors.ts';
+import { hostPortError, parseHostPort } from './host-port.ts';
 
 export interface AgentConfig {
   /** The manager's base URL, e.g. `https://manager.example.net`. */
@@ -104,6 +105,8 @@ const STRING_KEYS = [
   'relay',
   'relayTarget',
 ] as const;
+/** Settings that hold `host:port` (agent/host-port.ts). */
+const HOST_PORT_KEYS = ['pairingListen', 'lanDnsListen', 'relayTarget'] as const;
 const NUMBER_KEYS = ['port', 'pollSeconds', 'reportEverySeconds', 'startJitterSeconds'] as const;
 /** Number keys for which 0 means "none". */
 const ZERO_ALLOWED = new Set<string>(['startJitterSeconds']);
@@ -165,11 +168,10 @@ export async function loadAgentConfig(
   if ((merged.port as number) > 65535) throw new AgentConfigError('port must be at most 65535');
   if (merged.relay !== undefined && merged.relay !== 'on' && merged.relay !== 'off')
     throw new AgentConfigError(`relay must be "on" or "off" (got ${JSON.stringify(merged.relay)})`);
-  if (
-    merged.relayTarget !== undefined &&
-    !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(merged.relayTarget as string)
-  )
-    throw new AgentConfigError(`relayTarget must be host:port (got ${JSON.stringify(merged.relayTarget)})`);
+  for (const key of HOST_PORT_KEYS) {
+    const spec = merged[key] as string | undefined;
+    if (spec !== undefined && !parseHostPort(spec)) throw new AgentConfigError(hostPortError(key, spec));
+  }
   if (((merged.startJitterSeconds as number | undefined) ?? 0) > 3600)
     throw new AgentConfigError('startJitterSeconds must be at most 3600');
   return {

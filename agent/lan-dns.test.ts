@@ -12,7 +12,7 @@ const name = 'i-nur1.pl-1234.example.test';
 let now: LanDnsAddresses | undefined = { ipv4: '10.1.2.3', ipv6: 'fd00::5' };
 let responder: RunningLanDns;
 beforeAll(async () => {
-  responder = await startLanDns({ listen: '127.0.0.1:0', name, addresses: () => now });
+  responder = await startLanDns({ listen: { host: '127.0.0.1', port: 0 }, name, addresses: () => now });
 });
 afterAll(() => responder?.close());
 

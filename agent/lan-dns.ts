@@ -18,6 +18,7 @@ import {
 import { normalizeName } from '../dns/name.ts';
 import { Opcode, Rcode } from '../dns/rcode.ts';
 import { bareAnswer, isResponse } from '../dns/wire.ts';
+import type { HostPort } from './host-port.ts';
 
 /** What the name answers now (the agent's current addresses). */
 export interface LanDnsAddresses {
@@ -26,8 +27,8 @@ export interface LanDnsAddresses {
 }
 
 export interface LanDnsOptions {
-  /** `host:port` to listen on (the node's LAN address; a port above 1023 needs no privilege). */
-  listen: string;
+  /** Where to listen: the node's LAN address; a port above 1023 needs no privilege (0: any). */
+  listen: HostPort;
   /** The internal name, the only one answered. */
   name: string;
   addresses: () => LanDnsAddresses | undefined;
@@ -42,16 +43,12 @@ export interface RunningLanDns {
 
 /**
  * @example
- *   const dns = await startLanDns({ listen: '192.168.1.10:5300', name: 'i-nur1.pl-1234.example.test',
+ *   const dns = await startLanDns({ listen: { host: '192.168.1.10', port: 5300 }, name: 'i-nur1.pl-1234.example.test',
  *     addresses: () => ({ ipv4: '192.168.1.10' }) });
  *   // dnsmasq: server=/i-nur1.pl-1234.example.test/192.168.1.10#5300
  */
 export async function startLanDns(options: LanDnsOptions): Promise<RunningLanDns> {
-  // As the pairing endpoint reads its `host:port` (brackets around an IPv6 host).
-  const listen = new URL(`udp://${options.listen}`);
-  const host = listen.hostname.replace(/^\[|\]$/g, '');
-  if (listen.port === '') throw new TypeError(`lanDnsListen must be host:port, not ${options.listen}`);
-  const port = Number(listen.port);
+  const { host, port } = options.listen;
   const name = normalizeName(options.name);
   const ttl = options.ttlSeconds ?? 60;
   const socket: Socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');

@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { PROBLEM_MEDIA_TYPE, PROBLEMS, type ProblemType } from '../contract/problem.ts';
 import { hostName, type NodeNames, problem } from './http/policy.ts';
+import type { HostPort } from './host-port.ts';
 import { formatDecision, type PairingDecision } from './pairing.ts';
 
 /** How long a decision is reused for a plain request. */
@@ -64,15 +65,14 @@ function acceptsHost(host: string | undefined, hosts: Set<string>): boolean {
 }
 
 /**
- * Listen on `host:port` (`127.0.0.1:8788`; port 0 for any) and answer `GET /pairing-url` (JSON,
+ * Listen on `listen` (`127.0.0.1`, 8788; port 0 for any) and answer `GET /pairing-url` (JSON,
  * `?format=text` for people, `?fresh` to decide again).
  */
 export async function listenPairingEndpoint(
-  spec: string,
+  listen: HostPort,
   decisions: SharedDecision<PairingDecision>,
   names: NodeNames,
 ): Promise<Server> {
-  const listen = new URL(`http://${spec}`);
   const hosts = pairingHosts(names);
   // Every refusal is problem+json, with the types the node's own service and the manager use.
   const refuse = (res: ServerResponse, type: ProblemType, detail: string, headers: Record<string, string> = {}) =>
@@ -104,7 +104,7 @@ export async function listenPairingEndpoint(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(Number(listen.port || 8788), listen.hostname.replace(/^\[|\]$/g, ''), () => resolve());
+    server.listen(listen.port, listen.host, () => resolve());
   });
   return server;
 }

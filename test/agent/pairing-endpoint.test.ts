@@ -118,7 +118,7 @@ describe('the pairing endpoint', () => {
   let server: Server;
   let port: number;
   beforeAll(async () => {
-    server = await listenPairingEndpoint('127.0.0.1:0', d.shared, names);
+    server = await listenPairingEndpoint({ host: '127.0.0.1', port: 0 }, d.shared, names);
     port = (server.address() as AddressInfo).port;
   });
   afterAll(() => new Promise<void>((resolve) => server?.close(() => resolve())));
@@ -168,7 +168,7 @@ describe('the pairing endpoint', () => {
       () => Promise.reject(new Error('no resolver answered')),
       () => 0,
     );
-    const broken = await listenPairingEndpoint('127.0.0.1:0', failing, names);
+    const broken = await listenPairingEndpoint({ host: '127.0.0.1', port: 0 }, failing, names);
     try {
       const failed = await ask((broken.address() as AddressInfo).port, '/pairing-url');
       expect(failed.status).toBe(503);

@@ -137,7 +137,7 @@ describe('the pairing endpoint survives resets', () => {
         }) as unknown as PairingDecision,
       Date.now,
     );
-    server = await listenPairingEndpoint('127.0.0.1:0', decisions, {
+    server = await listenPairingEndpoint({ host: '127.0.0.1', port: 0 }, decisions, {
       external: 'nur1.pl-1234.example.test',
       internal: 'i-nur1.pl-1234.example.test',
     });
