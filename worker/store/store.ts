@@ -1,6 +1,6 @@
 // Everything the manager reads and writes, through Kysely's typed builder so one set of queries
 // serves D1, SQLite and Postgres. Writes are compiled and handed to an AtomicBatch.
-import { type Compilable, type CompiledQuery, type Kysely, sql } from 'kysely';
+import { type Compilable, type CompiledQuery, type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { AddressesView } from '../../contract/api.ts';
 import type { AddressTable, Database, NodeTable } from '../../schema/database.ts';
 import type { NameKind } from '../names.ts';
@@ -125,23 +125,27 @@ function nodesWithAddresses(db: Kysely<Database>) {
 }
 
 /**
+ * The journal rows whose serial is in (from, to]. Across the wrap of 2^32 - 1 (RFC 1982:
+ * `wrapped`, from >= to) the range is two numeric intervals.
+ */
+function inSerialRange(p: { from: number; to: number }, wrapped: boolean) {
+  return (eb: ExpressionBuilder<Database, 'address_history'>) =>
+    wrapped
+      ? eb.or([eb('serial', '>', p.from), eb('serial', '<=', p.to)])
+      : eb.and([eb('serial', '>', p.from), eb('serial', '<=', p.to)]);
+}
+
+/**
  * The zone's reads, precompiled (see precompiled.ts): what every report and every DNS answer
  * reads, and the journal the answer caches follow. The Store runs them through Kysely; the
  * prepared SQLite reads (worker/adapter/sqlite/zone-reads.ts) run the same SQL synchronously.
  */
 export function zoneReads(db: Kysely<Database>) {
   const journal = precompile((p: { from: number; to: number }) =>
-    db
-      .selectFrom('address_history')
-      .select(['serial', 'licence', 'node'])
-      .where((eb) => eb.and([eb('serial', '>', p.from), eb('serial', '<=', p.to)])),
+    db.selectFrom('address_history').select(['serial', 'licence', 'node']).where(inSerialRange(p, false)),
   );
-  // Across the wrap of 2^32 - 1 (RFC 1982) the range is two numeric intervals.
   const journalWrapped = precompile((p: { from: number; to: number }) =>
-    db
-      .selectFrom('address_history')
-      .select(['serial', 'licence', 'node'])
-      .where((eb) => eb.or([eb('serial', '>', p.from), eb('serial', '<=', p.to)])),
+    db.selectFrom('address_history').select(['serial', 'licence', 'node']).where(inSerialRange(p, true)),
   );
   return {
     serial: precompile(() => db.selectFrom('zone').select('serial').where('id', '=', 1)),
@@ -674,18 +678,14 @@ export class Store implements StoreWriter {
   }
 
   /**
-   * The history rows with serials in (from, to]: the IXFR journal (worker/transfer/journal.ts).
-   * The range may wrap past 2^32 − 1 (RFC 1982), then it is two numeric intervals.
+   * The history rows with serials in (from, to], across the wrap too: the IXFR journal
+   * (worker/transfer/journal.ts).
    */
   historyBetween(from: number, to: number) {
     return this.db
       .selectFrom('address_history')
       .selectAll()
-      .where((eb) =>
-        from < to
-          ? eb.and([eb('serial', '>', from), eb('serial', '<=', to)])
-          : eb.or([eb('serial', '>', from), eb('serial', '<=', to)]),
-      )
+      .where(inSerialRange({ from, to }, from >= to))
       .execute();
   }
 
