@@ -60,6 +60,8 @@ export interface Field {
   /** What each resolver answers for an internal name, measured once the nodes reported. */
   resolvers: ResolverBehaviour[];
   daemons: Daemon[];
+  /** Each box's own resolver (also in `daemons`): the outage rows start them afresh. */
+  boxResolvers: Record<BoxKey, Daemon>;
   /** How long each step of bringing the field up took (ms). */
   timings: Record<string, number>;
 }
@@ -182,7 +184,8 @@ export async function bringUp(log: (line: string) => void = () => {}): Promise<F
   await step('link shaping', shapeLinks);
   const internet = await step('manager, Pebble, app store', () => startInternet(dir));
   daemons.push(...internet.daemons);
-  daemons.push(...(await step('resolvers', () => startResolvers(dir))).daemons);
+  const resolverSet = await step('resolvers', () => startResolvers(dir));
+  daemons.push(...resolverSet.daemons);
   daemons.push(...(await step('IPv6: router advertisements (SLAAC), NAT64', () => startIpv6Edge(dir))));
   await step('port forwards (delaying relays)', async () => {
     for (const b of BOXES) {
@@ -208,5 +211,5 @@ export async function bringUp(log: (line: string) => void = () => {}): Promise<F
     return Object.fromEntries(statuses) as Record<BoxKey, NodeStatus>;
   });
   const resolvers = await step('resolver behaviour', () => measureResolvers(names.internal));
-  return { dir, internet, nodes, resolvers, daemons, timings };
+  return { dir, internet, nodes, resolvers, daemons, boxResolvers: resolverSet.boxes, timings };
 }

@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SERVE_STALE } from '../agent/index.ts';
-import { BOXES, type BoxPlan, INET, NAT64, RFC1918, SERVICES, SERVICES6, ttls, ZONE } from './plan.ts';
+import { BOXES, type BoxKey, type BoxPlan, INET, NAT64, RFC1918, SERVICES, SERVICES6, ttls, ZONE } from './plan.ts';
 import { type Daemon, inNs, startDaemon, waitFor } from './shell.ts';
 
 /** The longest a resolver of the field keeps an answer: 5 s in the lab, the TTL itself in production's run. */
@@ -102,6 +102,8 @@ ${cap() === null ? '' : `  max-cache-ttl ${cap()};\n`}  max-ncache-ttl 1;
 
 export interface ResolverSet {
   daemons: Daemon[];
+  /** Each box's own resolver (also in `daemons`), for the rows that start it afresh. */
+  boxes: Record<BoxKey, Daemon>;
 }
 
 async function startUnbound(ns: string, dir: string, name: string, conf: string): Promise<Daemon> {
@@ -156,6 +158,21 @@ export async function startBoxResolver(
   }
 }
 
+/** Resolves once the resolver on `address` answers on port 53, whatever its rcode. */
+export async function waitAnswering(ns: string, address: string): Promise<void> {
+  await waitFor(
+    `resolver ${address}`,
+    async () => {
+      const out = await inNs(ns, 'dig', [`@${address}`, '+time=1', '+tries=1', `${ZONE}`, 'SOA'], {
+        allowFail: true,
+      });
+      return /status: (NOERROR|SERVFAIL|NXDOMAIN|REFUSED)/.test(out);
+    },
+    15_000,
+    200,
+  );
+}
+
 /** Start the public, carrier and box resolvers; resolves once each answers on port 53. */
 export async function startResolvers(dir: string): Promise<ResolverSet> {
   const daemons = [
@@ -168,27 +185,16 @@ export async function startResolvers(dir: string): Promise<ResolverSet> {
     ),
     await startUnbound(INET, dir, 'resolver-dns64', dns64Unbound(dir, 'resolver-dns64', SERVICES6.dns64)),
   ];
-  for (const b of BOXES) daemons.push(await startBoxResolver(b, dir));
+  const boxes = {} as Record<BoxKey, Daemon>;
+  for (const b of BOXES) daemons.push((boxes[b.key] = await startBoxResolver(b, dir)));
   const listening: Array<[string, string]> = [
     [INET, SERVICES.resolver],
     [INET, SERVICES.filteringResolver],
     [INET, SERVICES6.dns64],
     ...BOXES.map((b): [string, string] => [b.ns, b.lan.box]),
   ];
-  for (const [ns, address] of listening) {
-    await waitFor(
-      `resolver ${address}`,
-      async () => {
-        const out = await inNs(ns, 'dig', [`@${address}`, '+time=1', '+tries=1', `${ZONE}`, 'SOA'], {
-          allowFail: true,
-        });
-        return /status: (NOERROR|SERVFAIL|NXDOMAIN|REFUSED)/.test(out);
-      },
-      15_000,
-      200,
-    );
-  }
-  return { daemons };
+  for (const [ns, address] of listening) await waitAnswering(ns, address);
+  return { daemons, boxes };
 }
 
 /** What one resolver answered for a name whose only address is RFC 1918. */

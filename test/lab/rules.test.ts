@@ -102,7 +102,14 @@ describe('lab outage rows', () => {
       ]),
       t,
     );
-    expect(f).toEqual({ ok: 1, failed: 2, keptMs: 5_000, backMs: 3_100, before: true });
+    expect(f).toEqual({
+      ok: 1,
+      failed: 2,
+      keptMs: 5_000,
+      backMs: 3_100,
+      before: true,
+      firstFail: { at: 15_000, ms: 100, ok: false },
+    });
   });
 
   it('a session that never failed kept working the whole outage and was never away', () => {
