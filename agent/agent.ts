@@ -8,7 +8,14 @@ import type { Server } from 'node:http';
 import type { NodeView, ReachCheckView } from '../contract/api.ts';
 import type { NodeNames } from '../contract/identity.ts';
 import { resolverTransport } from '../probe/adapter/node/index.ts';
-import { checkServeStale, dohTransport, type ProbeResult, postProbeReport, type StaleCheck } from '../probe/index.ts';
+import {
+  checkServeStale,
+  type DnsTransport,
+  dohTransport,
+  type ProbeResult,
+  postProbeReport,
+  type StaleCheck,
+} from '../probe/index.ts';
 import { abortableSleep } from '../probe/sleep.ts';
 import { ADDRESS_WATCH_MS, AddressWatch } from './address-watch.ts';
 import { addressesChanged, detectAddresses, formatAddresses, type NodeAddresses } from './addresses.ts';
@@ -232,7 +239,8 @@ export class NodeAgent {
   async decidePairing(options: { resolver?: string } = {}): Promise<PairingDecision> {
     await this.#load();
     const { names, zone } = await this.view();
-    const resolver = options.resolver ?? this.config.resolver;
+    // Read once (the system's is /etc/resolv.conf): the serve-stale check and the probe ask the same one.
+    const resolver = await pairingResolver(options.resolver ?? this.config.resolver);
     this.#checkServeStale(resolver, zone);
     const connectAddress = this.config.hairpinAddress ?? this.state.publicIpv4 ?? undefined;
     // Beside the probe whatever its outcome: the decision needs it only when the internal name
@@ -257,7 +265,7 @@ export class NodeAgent {
       port: this.config.port,
       ...(addresses ? { privateIpv4: addresses.privateIpv4 } : {}),
       truth: dohTransport(new URL('/dns-query', this.config.manager).href),
-      ...(resolver ? { resolver } : {}),
+      resolver,
       hairpin: () => hairpin,
       ...(this.state.pairing ? { previous: { kind: this.state.pairing.kind } } : {}),
       ...(freshChange ? { freshChange } : {}),
@@ -306,11 +314,10 @@ export class NodeAgent {
    * beside the decision and never in its way (it takes up to about 15 s); the next report carries
    * the last check that finished. One at a time; stop() ends it.
    */
-  #checkServeStale(resolver: string | undefined, zone: string): void {
+  #checkServeStale(resolver: DnsTransport, zone: string): void {
     if (this.#serveStaleRunning) return;
     this.#serveStaleRunning = true;
-    pairingResolver(resolver)
-      .then((transport) => checkServeStale(transport, zone, { signal: this.#stopping.signal }))
+    checkServeStale(resolver, zone, { signal: this.#stopping.signal })
       .then(
         (check) => {
           // Only a finding: an interrupted or impossible check (a manager without port 53: Workers)

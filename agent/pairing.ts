@@ -19,8 +19,8 @@ export interface PairingInput {
   privateIpv4?: string;
   /** What the manager publishes (its DoH transport). */
   truth: DnsTransport;
-  /** The shop's resolver, `host[:port]`; default: the system's (/etc/resolv.conf). */
-  resolver?: string;
+  /** The shop's resolver, `host[:port]` or a transport to it; default: the system's (/etc/resolv.conf). */
+  resolver?: string | DnsTransport;
   /** The hairpin self-test's result; awaited only when the internal name does not resolve. */
   hairpin: () => Promise<HairpinResult>;
   timeoutMs?: number;
@@ -145,7 +145,8 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
 }
 
 /** The shop's resolver as the pairing asks it: the one configured, else the system's. */
-export async function pairingResolver(resolver?: string): Promise<DnsTransport> {
+export async function pairingResolver(resolver?: string | DnsTransport): Promise<DnsTransport> {
+  if (typeof resolver === 'object') return resolver;
   return resolver ? resolverTransport(resolver) : systemTransport();
 }
 
