@@ -23,8 +23,8 @@ import { managerDns01 } from './cert/dns01.ts';
 import { CertificateKeeper } from './cert/keeper.ts';
 import type { AgentConfig } from './config.ts';
 import { type HairpinResult, hairpinSelfTest } from './hairpin.ts';
-import type { ServiceIdentity } from './http/policy.ts';
 import { hostPortSetting } from './host-port.ts';
+import type { ServiceIdentity } from './http/policy.ts';
 import { type RunningLanDns, startLanDns } from './lan-dns.ts';
 import { ManagerClient } from './manager-client.ts';
 import {

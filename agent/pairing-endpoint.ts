@@ -9,8 +9,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { PROBLEM_MEDIA_TYPE, PROBLEMS, type ProblemType } from '../contract/problem.ts';
-import { hostName, type NodeNames, problem } from './http/policy.ts';
 import type { HostPort } from './host-port.ts';
+import { hostName, type NodeNames, problem } from './http/policy.ts';
 import { formatDecision, type PairingDecision } from './pairing.ts';
 
 /** How long a decision is reused for a plain request. */

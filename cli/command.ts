@@ -36,6 +36,7 @@ export class UnreachableError extends Error {
   readonly code = UnreachableError.code;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: help is read from any command, whatever its options' type
 export function helpText(name: string, command: Command<any>): string {
   const exits = ['0  done', '1  failed (the reason on stderr)', '2  bad usage', ...(command.exitCodes ?? [])];
   return `${command.usage}\n\nExamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}\n\nExit codes:\n${exits.map((e) => `  ${e}`).join('\n')}\n\n-h, --help prints this.`.replace(

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, runCommand } from './command.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: a registry of commands whose options' types differ
 const commands: Record<string, { summary: string; load: () => Promise<{ command: Command<any> }> }> = {
   manager: {
     summary: 'run the manager (HTTP API, DoH, DNS) on SQLite or Postgres',

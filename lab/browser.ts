@@ -4,6 +4,7 @@
 // with the Local Network Access permission granted or not. Prints one JSON line.
 //
 //   node lab/browser.ts '{"appOrigin":"https://pl-1001.apps…","mountPoint":"https://i-nur1…:8443/",…}'
+import type { OriginSwitchEvent, TransportFailureEvent } from '../client/events.ts';
 import { launchChromium } from './chromium.ts';
 
 export interface BrowserRun {
@@ -60,6 +61,7 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
     await page.waitForFunction(() => 'hairpin' in window, undefined, { timeout: 15_000 });
     return await page.evaluate(
       async ({ mountPoint, relayOrigin, calls }) => {
+        // biome-ignore lint/suspicious/noExplicitAny: the page's globals come from the client's browser bundle, untyped here
         const w = window as unknown as Record<string, any>;
         const log = { switches: [] as string[], failures: [] as string[], internalAttempts: 0 };
         const client = w.hairpin.createHairpinClient({
@@ -69,12 +71,14 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
           ...(relayOrigin ? { relayOrigin } : {}),
         });
         const internal: string = client.internalOrigin;
-        client.addEventListener('switch', (e: any) =>
-          log.switches.push(`${e.reason}→${e.to === null ? 'none' : new URL(e.to).hostname}`),
-        );
-        client.addEventListener('failure', (e: any) => {
-          log.failures.push(`${e.failure.kind}@${new URL(e.failure.origin).hostname}`);
-          if (e.failure.origin === internal) log.internalAttempts++;
+        client.addEventListener('switch', (event: Event) => {
+          const e = event as OriginSwitchEvent;
+          log.switches.push(`${e.reason}→${e.to === null ? 'none' : new URL(e.to).hostname}`);
+        });
+        client.addEventListener('failure', (event: Event) => {
+          const { failure } = event as TransportFailureEvent;
+          log.failures.push(`${failure.kind}@${new URL(failure.origin).hostname}`);
+          if (failure.origin === internal) log.internalAttempts++;
         });
         const results: Array<{ ms: number; origin?: string; code?: string; message?: string }> = [];
         for (let i = 0; i < calls; i++) {
@@ -83,8 +87,9 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
             const res = await client.fetch('/v1/items');
             await res.json();
             results.push({ ms: Math.round(performance.now() - t), origin: new URL(res.url).origin });
-          } catch (e: any) {
-            results.push({ ms: Math.round(performance.now() - t), code: e.code, message: e.message });
+          } catch (e) {
+            const { code, message } = e as { code?: string; message: string };
+            results.push({ ms: Math.round(performance.now() - t), code, message });
             break;
           }
         }

@@ -62,6 +62,7 @@ async function load(page: Page, spec: OutageBrowserRun, loads: OutageLoad[], rel
       await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 15_000 });
     const fromServiceWorker = await page.evaluate(
       ({ mountPoint, relayOrigin }) => {
+        // biome-ignore lint/suspicious/noExplicitAny: the page's globals come from the client's browser bundle, untyped here
         const w = window as unknown as Record<string, any>;
         w.outageClient = w.hairpin.createHairpinClient({
           mountPoint,
@@ -92,13 +93,15 @@ async function call(page: Page, path: string): Promise<OutageCall> {
   const at = Date.now();
   const r = await page
     .evaluate(async (path) => {
+      // biome-ignore lint/suspicious/noExplicitAny: the page's globals come from the client's browser bundle, untyped here
       const w = window as unknown as Record<string, any>;
       try {
         const res = await w.outageClient.fetch(path, { signal: AbortSignal.timeout(15_000) });
         await res.arrayBuffer();
         return { ok: res.ok as boolean, origin: new URL(res.url).origin };
-      } catch (e: any) {
-        return { ok: false, error: `${e.code ?? e.name}: ${e.message}` };
+      } catch (e) {
+        const { code, name, message } = e as { code?: string; name: string; message: string };
+        return { ok: false, error: `${code ?? name}: ${message}` };
       }
     }, path)
     .catch((e: Error) => ({ ok: false, error: e.message.split('\n')[0] }));

@@ -21,7 +21,7 @@ import {
 } from '../dns/message.ts';
 import { normalizeName } from '../dns/name.ts';
 import { EDE_OPTION, ExtendedError, rcodeName } from '../dns/rcode.ts';
-import { asProbeError, BadResponse, ProbeError, ProbeTimeout, timeoutError } from './errors.ts';
+import { asProbeError, BadResponse, ProbeTimeout, timeoutError } from './errors.ts';
 import type { DnsTransport } from './transport.ts';
 
 export interface RecordEvidence {

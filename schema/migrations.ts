@@ -26,6 +26,7 @@ export function splitStatements(text: string): string[] {
  * await migrate(db, await readMigrations());
  * ```
  */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the schema they create exists
 export async function migrate(db: Kysely<any>, migrations: Migration[]): Promise<string[]> {
   await sql`CREATE TABLE IF NOT EXISTS hairpin_migrations (
     id TEXT PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT NOT NULL)`.execute(db);

@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** The methods with a route at `path`; middleware mounted for every method does not count. */
+// biome-ignore lint/suspicious/noExplicitAny: reads the routes of an app whatever its bindings
 export function allowedMethods(app: Hono<any>, path: string): string[] {
   const allowed = METHODS.filter((method) =>
     app.router.match(method, path)[0].some(([[, route]]) => route.method === method),

@@ -82,7 +82,7 @@ export function staleCanaryHandler(zone: Zone, options: StaleCanaryOptions = {})
     if (!question || query.type === 'response' || headerOpcode(query) !== 0) return undefined;
     const labels = relativeLabels(normalizeName(question.name), apex);
     const nonce = labels?.[0];
-    if (!labels || labels.length !== 3 || labels.slice(1).join('.') !== STALE_CANARY || !STALE_NONCE.test(nonce!))
+    if (labels?.length !== 3 || labels.slice(1).join('.') !== STALE_CANARY || !STALE_NONCE.test(nonce!))
       return undefined;
     const at = now();
     const first = remember(nonce!, at);

@@ -21,6 +21,7 @@ export interface StoreWriter {
 }
 
 /** For dialects with real transactions (Postgres; SQLite through Kysely). */
+// biome-ignore lint/suspicious/noExplicitAny: runs compiled queries, whatever the schema
 export function transactionBatch(db: Kysely<any>): AtomicBatch {
   return async (queries, signal) => {
     signal?.throwIfAborted();

@@ -144,6 +144,7 @@ export class NodeSqliteDialect implements Dialect {
   createAdapter() {
     return new SqliteAdapter();
   }
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's Dialect interface declares it so
   createIntrospector(db: Kysely<any>) {
     return new SqliteIntrospector(db);
   }
