@@ -4,7 +4,7 @@
 // with the Local Network Access permission granted or not. Prints one JSON line.
 //
 //   node lab/browser.ts '{"appOrigin":"https://pl-1001.apps…","mountPoint":"https://i-nur1…:8443/",…}'
-import type { OriginSwitchEvent, TransportFailureEvent } from '../client/events.ts';
+import type { OriginSwitchEvent, TransportFailureEvent } from '../client/index.ts';
 import { launchChromium } from './chromium.ts';
 
 export interface BrowserRun {

@@ -180,6 +180,15 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
     expect(imports.filter((i) => i.relative && isTest(i.to)).map((i) => `${i.from} → ${i.to}`)).toEqual([]);
   });
 
+  it('a test beside its module starts no Debian daemon: those tests live in test/<part>/', () => {
+    const beside = files.filter((f) => f.endsWith('.test.ts') && !/^(test|bench)\//.test(f));
+    const daemons = beside
+      .flatMap(importsOf)
+      .filter((i) => i.relative && i.to === 'test/support/system.ts')
+      .map((i) => i.from);
+    expect(daemons).toEqual([]);
+  });
+
   it('there are no import cycles', () => {
     const edges = new Map<string, string[]>();
     for (const i of imports) if (i.relative && !isTest(i.to)) edges.set(i.from, [...(edges.get(i.from) ?? []), i.to]);

@@ -2,11 +2,11 @@
 // Debian's dnsmasq forwarding that one name to it with no other upstream (the internet line down).
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolverTransport } from '../probe/adapter/node/index.ts';
-import { observe } from '../probe/observe.ts';
-import { type RunningResolver, startResolver } from '../test/probe/resolvers.ts';
-import { haveSystemPrograms } from '../test/support/system.ts';
-import { type LanDnsAddresses, type RunningLanDns, startLanDns } from './lan-dns.ts';
+import { type LanDnsAddresses, type RunningLanDns, startLanDns } from '../../agent/lan-dns.ts';
+import { resolverTransport } from '../../probe/adapter/node/index.ts';
+import { observe } from '../../probe/observe.ts';
+import { type RunningResolver, startResolver } from '../probe/resolvers.ts';
+import { haveSystemPrograms } from '../support/system.ts';
 
 const name = 'i-nur1.pl-1234.example.test';
 let now: LanDnsAddresses | undefined = { ipv4: '10.1.2.3', ipv6: 'fd00::5' };
