@@ -3,7 +3,7 @@
 // agent's manager client sends and reads. Checks that JSON Schema cannot say (RFC 1918, ULA)
 // are `check` actions: enforced here, described in the field's description there.
 import * as v from 'valibot';
-import { canonicalIpv6, isGlobalIpv6, isIpv4, isNonPublicIpv4, isRfc1918, isUla } from '../dns/address.ts';
+import { canonicalIpv6, isGlobalIpv6, isIpv4, isNonPublicIpv4, isRfc1918, isUla, parseCidr } from '../dns/address.ts';
 import { LABEL } from '../dns/name.ts';
 import type { NodeNames } from './identity.ts';
 
@@ -78,16 +78,16 @@ export type AddressReport = v.InferOutput<typeof AddressReport>;
 export const LicenceCreation = v.strictObject({ licence: label('licence') });
 export const NodeEnrolment = v.strictObject({ node: label('node') });
 
+/** A string of 1 to `max` characters, one message for every way it is not. */
+const text = (field: string, max: number) => {
+  const message = `"${field}" must be a string of 1 to ${max} characters`;
+  return v.pipe(v.string(message), v.minLength(1, message), v.maxLength(max, message));
+};
+
 /** Support tokens last 8 h unless asked otherwise, at most 30 days. */
 const TTL_MESSAGE = '"ttlSeconds" must be a whole number from 60 to 2592000';
 export const SupportTokenRequest = v.strictObject({
-  subject: v.optional(
-    v.pipe(
-      v.string('"subject" must be a string of 1 to 200 characters'),
-      v.minLength(1, '"subject" must be a string of 1 to 200 characters'),
-      v.maxLength(200, '"subject" must be a string of 1 to 200 characters'),
-    ),
-  ),
+  subject: v.optional(text('subject', 200)),
   ttlSeconds: v.optional(
     v.pipe(
       v.number(TTL_MESSAGE),
@@ -98,8 +98,104 @@ export const SupportTokenRequest = v.strictObject({
   ),
 });
 
+/**
+ * Which of the node's names: `relay` only where the manager runs a relay (the route checks that;
+ * the node's names are not known here).
+ */
+const nameKind = v.pipe(
+  v.picklist(['external', 'internal', 'relay'], '"name" must be "external", "internal" or "relay"'),
+  v.description('relay: only where the manager runs a relay'),
+);
+
+/**
+ * RFC 8555 §8.4: a DNS-01 value is base64url(SHA-256(key authorization)), 43 characters.
+ * Anything else is refused, so a node's credential cannot publish arbitrary TXT data in the zone.
+ */
+const challengeValue = (field: string) => {
+  const message = `"${field}" must be a DNS-01 key authorization digest: 43 base64url characters`;
+  return v.pipe(v.string(message), v.regex(/^[A-Za-z0-9_-]{43}$/, message));
+};
+
+/** `PUT /v1/licences/{licence}/nodes/{node}/acme-challenges`: a DNS-01 value to serve. */
+export const AcmeChallengeAdd = v.strictObject({ name: nameKind, value: challengeValue('value') });
+/** `DELETE` of the same path: one value withdrawn, or without `value` every value of the name. */
+export const AcmeChallengeRemoval = v.strictObject({ name: nameKind, value: v.optional(challengeValue('value')) });
+
+const CIDR_MESSAGE = '"allowfrom" must be a list of CIDR ranges such as "192.0.2.0/24"';
+/** acme-dns `POST /register`, bound to one of the node's names (acme-dns itself takes only `allowfrom`). */
+export const AcmeDnsRegistration = v.strictObject({
+  licence: label('licence'),
+  node: label('node'),
+  name: nameKind,
+  allowfrom: v.optional(
+    v.array(
+      v.pipe(
+        v.string(CIDR_MESSAGE),
+        v.check((r) => parseCidr(r) !== undefined, CIDR_MESSAGE),
+      ),
+      CIDR_MESSAGE,
+    ),
+  ),
+});
+/** acme-dns `POST /update`: the account's own subdomain and the value. */
+export const AcmeDnsUpdate = v.strictObject({
+  subdomain: v.string('"subdomain" must be a string'),
+  txt: challengeValue('txt'),
+});
+
+const ASN_MESSAGE = '"network.asn" must be an AS number';
+/**
+ * `POST /v1/licences/{licence}/nodes/{node}/probe-reports`: a probe's result, kept whole as its
+ * evidence (its other fields are the probe's own), and the box hairpin self-test's.
+ */
+export const ProbeReportBody = v.strictObject({
+  result: v.looseObject(
+    {
+      verdict: v.pipe(
+        v.string('"result.verdict" must be a verdict code'),
+        v.description('a verdict code (docs/probe.md)'),
+      ),
+      reason: text('result.reason', 2000),
+      name: text('result.name', 253),
+      resolver: text('result.resolver', 300),
+      elapsedMs: v.optional(v.number()),
+    },
+    '"result" must be the probe result object',
+  ),
+  hairpins: v.optional(v.nullable(v.boolean('"hairpins" must be true, false or null'))),
+  network: v.optional(
+    v.strictObject(
+      {
+        asn: v.optional(
+          v.pipe(
+            v.number(ASN_MESSAGE),
+            v.integer(ASN_MESSAGE),
+            v.minValue(1, ASN_MESSAGE),
+            v.maxValue(2 ** 32 - 1, ASN_MESSAGE),
+          ),
+        ),
+        organisation: v.optional(text('network.organisation', 200)),
+        label: v.optional(text('network.label', 100)),
+      },
+      '"network" must be an object of asn, organisation and label',
+    ),
+  ),
+});
+
+export type ProbeReportBody = v.InferOutput<typeof ProbeReportBody>;
+
 /** The request bodies by the name /openapi.json gives them. */
-export const REQUEST_BODIES = { AddressReport, LicenceCreation, NodeEnrolment, SupportTokenRequest };
+export const REQUEST_BODIES = {
+  AddressReport,
+  LicenceCreation,
+  NodeEnrolment,
+  SupportTokenRequest,
+  AcmeChallengeAdd,
+  AcmeChallengeRemoval,
+  AcmeDnsRegistration,
+  AcmeDnsUpdate,
+  ProbeReportBody,
+};
 
 /** The addresses a node last reported, as the manager answers them. */
 export interface AddressesView {

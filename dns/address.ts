@@ -109,3 +109,28 @@ export function unmapIpv4(value: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(value);
   return m?.[1] ?? value;
 }
+
+/** An address as 128 bits (IPv4 mapped into ::ffff:0:0/96), for prefix comparison. */
+function addressBits(address: string): bigint | undefined {
+  const groups = parseIpv6(isIpv4(address) ? `::ffff:${address}` : address);
+  return groups?.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+}
+
+/** A CIDR range as (bits, prefix length over 128), or undefined when it is not one. */
+export function parseCidr(cidr: string): { bits: bigint; length: number } | undefined {
+  const [address = '', len] = cidr.split('/');
+  const bits = addressBits(address);
+  const max = isIpv4(address) ? 32 : 128;
+  const n = len === undefined ? max : Number(len);
+  if (bits === undefined || !Number.isInteger(n) || n < 0 || n > max) return undefined;
+  return { bits, length: n + (128 - max) };
+}
+
+/** `inCidr('192.0.2.7', '192.0.2.0/24')` → true. */
+export function inCidr(address: string, cidr: string): boolean {
+  const range = parseCidr(cidr);
+  const bits = addressBits(address);
+  if (!range || bits === undefined) return false;
+  const shift = BigInt(128 - range.length);
+  return bits >> shift === range.bits >> shift;
+}

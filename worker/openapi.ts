@@ -224,21 +224,13 @@ export function openApiDocument(zone: string) {
         put: {
           summary: "Add a DNS-01 value for one of the node's names; two kept per name (the node, or admin)",
           security: bearer,
-          requestBody: json({
-            type: 'object',
-            required: ['name', 'value'],
-            properties: { name: { enum: ['external', 'internal'] }, value: { type: 'string' } },
-          }),
+          requestBody: body('AcmeChallengeAdd'),
           responses: { 200: { description: 'values now served, serial' }, 400: problem, 403: problem },
         },
         delete: {
           summary: 'Remove one value, or all of a name (the node, or admin)',
           security: bearer,
-          requestBody: json({
-            type: 'object',
-            required: ['name'],
-            properties: { name: { enum: ['external', 'internal'] }, value: { type: 'string' } },
-          }),
+          requestBody: body('AcmeChallengeRemoval'),
           responses: { 200: { description: 'values now served' }, 404: problem },
         },
       },
@@ -247,18 +239,7 @@ export function openApiDocument(zone: string) {
         post: {
           summary: 'Post a probe result, with the box hairpin self-test (the node)',
           security: bearer,
-          requestBody: json({
-            type: 'object',
-            required: ['result'],
-            properties: {
-              result: { type: 'object', description: 'the probe result (probe/)' },
-              hairpins: { type: ['boolean', 'null'] },
-              network: {
-                type: 'object',
-                properties: { asn: { type: 'integer' }, organisation: { type: 'string' }, label: { type: 'string' } },
-              },
-            },
-          }),
+          requestBody: body('ProbeReportBody'),
           responses: {
             201: { description: 'recorded, with the network the manager attributed it to' },
             400: problem,
@@ -311,6 +292,7 @@ export function openApiDocument(zone: string) {
           summary:
             'acme-dns compatible: an account bound to one node name (node credential or admin); at most 10 per node',
           security: bearer,
+          requestBody: body('AcmeDnsRegistration'),
           responses: {
             201: { description: '{username, password, fulldomain, subdomain, allowfrom}' },
             401: problem,
@@ -325,11 +307,7 @@ export function openApiDocument(zone: string) {
             { name: 'X-Api-User', in: 'header', required: true, schema: { type: 'string' } },
             { name: 'X-Api-Key', in: 'header', required: true, schema: { type: 'string' } },
           ],
-          requestBody: json({
-            type: 'object',
-            required: ['subdomain', 'txt'],
-            properties: { subdomain: { type: 'string' }, txt: { type: 'string' } },
-          }),
+          requestBody: body('AcmeDnsUpdate'),
           responses: { 200: { description: '{txt}' }, 401: problem, 403: problem },
         },
       },

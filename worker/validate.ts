@@ -46,16 +46,6 @@ export function rejectUnknownFields(body: JsonObject, allowed: readonly string[]
   }
 }
 
-export function requireString(body: JsonObject, field: string): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value === '') {
-    throw new ProblemError('invalid-request', `"${field}" is required and must be a string`, [
-      { field, message: 'required string' },
-    ]);
-  }
-  return value;
-}
-
 /**
  * Check a body against its schema in contract/api.ts: unknown fields first (`invalid-request`,
  * so a typo is named as one), then every bad field at once, as `problem`.

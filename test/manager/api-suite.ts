@@ -473,6 +473,25 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
       await expectProblem(await t().fetch('/nowhere'), 404, 'not-found');
     });
 
+    it('describes every JSON request body by the schema the manager checks it with', async () => {
+      const doc = (await (await t().fetch('/openapi.json')).json()) as {
+        paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: object }> } }>>;
+        components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+      };
+      const inline = Object.entries(doc.paths).flatMap(([path, methods]) =>
+        Object.entries(methods).flatMap(([method, op]) => {
+          const schema = op?.requestBody?.content['application/json']?.schema;
+          return schema && !('$ref' in schema) ? [`${method.toUpperCase()} ${path}`] : [];
+        }),
+      );
+      expect(inline, 'request bodies written out by hand').toEqual([]);
+      expect(doc.components.schemas.AcmeChallengeAdd?.properties?.name?.enum).toEqual([
+        'external',
+        'internal',
+        'relay',
+      ]);
+    });
+
     it('answers a known path with the wrong method 405, with Allow', async () => {
       const res = await t().fetch('/v1/licences/0000/nodes/nur0/addresses', { method: 'POST' });
       await expectProblem(res, 405, 'method-not-allowed');

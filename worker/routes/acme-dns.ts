@@ -12,42 +12,18 @@
 // /v1/licences/{licence}/nodes/{node}/acme-dns-accounts, and all revoked when the node's
 // credential is rotated (they were made with it) or the node is deleted (foreign key cascade).
 import { type Context, Hono } from 'hono';
-import { isIpv4, parseIpv6 } from '../../dns/address.ts';
+import { AcmeDnsRegistration, AcmeDnsUpdate } from '../../contract/api.ts';
+import { inCidr } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import { credentialHash, type ManagerEnv, zoneChanged } from '../context.ts';
 import { newCredential, timingSafeEqual } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
 import { ACME_DNS_ACCOUNTS_PER_NODE, addAcmeChallenge } from '../store/acme-challenges.ts';
-import { readJsonObject, rejectUnknownFields, requireString } from '../validate.ts';
-import { challengeName, checkChallengeValue, checkNameKind } from './acme.ts';
+import { parseBody, readJsonObject } from '../validate.ts';
+import { challengeName, nodeNameKind } from './acme.ts';
 import { clientAddress } from './node.ts';
 
 export const acmeDnsRoutes = new Hono<ManagerEnv>();
-
-/** An address as 128 bits (IPv4 mapped into ::ffff:0:0/96), for prefix comparison. */
-function addressBits(address: string): bigint | undefined {
-  const groups = parseIpv6(isIpv4(address) ? `::ffff:${address}` : address);
-  return groups?.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-}
-
-/** A CIDR range as (bits, prefix length over 128), or undefined when it is not one. */
-export function parseCidr(cidr: string): { bits: bigint; length: number } | undefined {
-  const [address = '', len] = cidr.split('/');
-  const bits = addressBits(address);
-  const max = isIpv4(address) ? 32 : 128;
-  const n = len === undefined ? max : Number(len);
-  if (bits === undefined || !Number.isInteger(n) || n < 0 || n > max) return undefined;
-  return { bits, length: n + (128 - max) };
-}
-
-/** `inCidr('192.0.2.7', '192.0.2.0/24')` → true. */
-export function inCidr(address: string, cidr: string): boolean {
-  const range = parseCidr(cidr);
-  const bits = addressBits(address);
-  if (!range || bits === undefined) return false;
-  const shift = BigInt(128 - range.length);
-  return bits >> shift === range.bits >> shift;
-}
 
 /**
  * acme-dns reads the body as JSON whatever its Content-Type, and its clients send none
@@ -61,18 +37,9 @@ function readBody(request: Request) {
 }
 
 acmeDnsRoutes.post('/register', async (c) => {
-  const body = await readBody(c.req.raw);
-  rejectUnknownFields(body, ['licence', 'node', 'name', 'allowfrom']);
-  const licence = requireString(body, 'licence');
-  const node = requireString(body, 'node');
-  const kind = checkNameKind(body.name, c.get('deps').config.names.nodeNames(licence, node));
+  const { licence, node, name, allowfrom = [] } = parseBody(AcmeDnsRegistration, await readBody(c.req.raw));
+  const kind = nodeNameKind(name, c.get('deps').config.names.nodeNames(licence, node));
   await requireNodeOrAdmin(c, licence, node);
-  const allowFrom = body.allowfrom ?? [];
-  if (!Array.isArray(allowFrom) || allowFrom.some((r) => typeof r !== 'string' || !parseCidr(r))) {
-    throw new ProblemError('invalid-request', '"allowfrom" must be a list of CIDR ranges such as "192.0.2.0/24"', [
-      { field: 'allowfrom', message: 'CIDR list' },
-    ]);
-  }
   const { store, config, now } = c.get('deps');
   const password = newCredential();
   const account = {
@@ -82,7 +49,7 @@ acmeDnsRoutes.post('/register', async (c) => {
     licence,
     node,
     kind,
-    allowFrom: allowFrom as string[],
+    allowFrom: allowfrom,
     createdAt: now(),
   };
   if (!(await store.createAcmeDnsAccount(account))) {
@@ -147,12 +114,10 @@ async function updater(c: Context<ManagerEnv>) {
 
 acmeDnsRoutes.post('/update', async (c) => {
   const account = await updater(c);
-  const body = await readBody(c.req.raw);
-  rejectUnknownFields(body, ['subdomain', 'txt']);
-  if (body.subdomain !== account.subdomain) {
+  const { subdomain, txt } = parseBody(AcmeDnsUpdate, await readBody(c.req.raw));
+  if (subdomain !== account.subdomain) {
     throw new ProblemError('forbidden', `this account may update subdomain "${account.subdomain}" only`);
   }
-  const txt = checkChallengeValue(body.txt, 'txt');
   const { store, now } = c.get('deps');
   await addAcmeChallenge(store, account, txt, now());
   zoneChanged(c, account.licence, account.node);

@@ -2,6 +2,7 @@
 // `_acme-challenge.<name>` for the node's own two names. The acme-dns-compatible API for
 // standard ACME clients (./acme-dns.ts) writes the same values.
 import { type Context, Hono } from 'hono';
+import { AcmeChallengeAdd, AcmeChallengeRemoval } from '../../contract/api.ts';
 import type { NodeNames } from '../../contract/identity.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import { type ManagerDeps, type ManagerEnv, zoneChanged } from '../context.ts';
@@ -13,36 +14,17 @@ import {
   type ChallengeKey,
   removeAcmeChallenge,
 } from '../store/acme-challenges.ts';
-import { type JsonObject, readJsonObject, rejectUnknownFields } from '../validate.ts';
+import { type JsonObject, parseBody, readJsonObject } from '../validate.ts';
 
 export const acmeRoutes = new Hono<ManagerEnv>();
 
-/**
- * RFC 8555 §8.4: the value is base64url(SHA-256(key authorization)), 43 characters. Anything
- * else is refused so a node credential cannot publish arbitrary TXT data in the zone.
- */
-const CHALLENGE_VALUE = /^[A-Za-z0-9_-]{43}$/;
-
-export function checkChallengeValue(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !CHALLENGE_VALUE.test(value)) {
-    throw new ProblemError(
-      'invalid-request',
-      `"${field}" must be a DNS-01 key authorization digest: 43 base64url characters`,
-      [{ field, message: 'not a DNS-01 value' }],
-    );
-  }
-  return value;
-}
-
-/** The node's name of that kind; `relay` only when the node has a relay name. */
-export function checkNameKind(value: unknown, names: NodeNames, field = 'name'): NameKind {
-  if (value !== 'external' && value !== 'internal' && !(value === 'relay' && names.relay)) {
-    const kinds = names.relay ? '"external", "internal" or "relay"' : '"external" or "internal"';
-    throw new ProblemError('invalid-request', `"${field}" must be ${kinds} (got ${JSON.stringify(value)})`, [
-      { field, message: kinds },
+/** The name kind a body asked for, refused when it is `relay` and the node has no relay name. */
+export function nodeNameKind(kind: NameKind, names: NodeNames): NameKind {
+  if (kind === 'relay' && !names.relay)
+    throw new ProblemError('invalid-request', '"name" must be "external" or "internal": this manager runs no relay', [
+      { field: 'name', message: '"external" or "internal"' },
     ]);
-  }
-  return value;
+  return kind;
 }
 
 export function challengeName(names: NodeNames, kind: NameKind): string {
@@ -54,10 +36,8 @@ function parseChallenge(
   names: NodeNames,
   valueRequired: boolean,
 ): { kind: NameKind; value: string | undefined } {
-  rejectUnknownFields(body, ['name', 'value']);
-  const kind = checkNameKind(body.name, names);
-  const value = body.value === undefined && !valueRequired ? undefined : checkChallengeValue(body.value, 'value');
-  return { kind, value };
+  const { name, value } = parseBody(valueRequired ? AcmeChallengeAdd : AcmeChallengeRemoval, body);
+  return { kind: nodeNameKind(name, names), value };
 }
 
 acmeRoutes.get('/v1/licences/:licence/nodes/:node/acme-challenges', async (c) => {

@@ -1,5 +1,6 @@
 // Probe reports in (node credential), the ISP compatibility report out (support role only).
 import { type Context, Hono } from 'hono';
+import { ProbeReportBody } from '../../contract/api.ts';
 import { isGlobalIpv6, isIpv4, isNonPublicIpv4, parseIpv6 } from '../../dns/address.ts';
 import { dohTransport } from '../../probe/doh.ts';
 import { type Observation, observe } from '../../probe/observe.ts';
@@ -9,7 +10,7 @@ import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
 import { type NetworkInfo, type ProbeReport, ProbeReports } from '../store/probe-reports.ts';
 import { requireSupport } from '../support-auth.ts';
-import { type JsonObject, readJsonObject, rejectUnknownFields } from '../validate.ts';
+import { type JsonObject, parseBody, readJsonObject } from '../validate.ts';
 import { clientAddress } from './node.ts';
 
 export const compatRoutes = new Hono<ManagerEnv>();
@@ -18,16 +19,6 @@ export const compatRoutes = new Hono<ManagerEnv>();
 interface EdgeNetwork {
   asn?: number;
   asOrganization?: string;
-}
-
-function invalid(message: string): never {
-  throw new ProblemError('invalid-request', message);
-}
-
-function text(value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string' || value === '' || value.length > max)
-    invalid(`"${field}" must be a string of 1 to ${max} characters`);
-  return value;
 }
 
 /**
@@ -67,30 +58,24 @@ async function lookupNetwork(
 }
 
 /** Network facts: the edge's (request.cf) first, then the configured lookup, then what the node says. */
-async function network(c: Context<ManagerEnv>, sent: unknown): Promise<NetworkInfo> {
+async function network(c: Context<ManagerEnv>, sent: ProbeReportBody['network']): Promise<NetworkInfo> {
   const edge = (c.req.raw as { cf?: EdgeNetwork }).cf;
   const publicAddress = clientAddress(c) ?? null;
-  const node = (sent ?? {}) as JsonObject;
-  if (typeof node !== 'object' || Array.isArray(node)) invalid('"network" must be an object');
-  rejectUnknownFields(node, ['asn', 'organisation', 'label']);
-  const label = node.label === undefined ? null : text(node.label, 'network.label', 100);
-  const asn = node.asn;
-  if (asn !== undefined && !(Number.isInteger(asn) && (asn as number) > 0 && (asn as number) < 2 ** 32))
-    invalid('"network.asn" must be an AS number');
-  const organisation = node.organisation === undefined ? null : text(node.organisation, 'network.organisation', 200);
+  const label = sent?.label ?? null;
   if (edge?.asn !== undefined) {
     return { publicAddress, asn: edge.asn, organisation: edge.asOrganization ?? null, label, source: 'edge' };
   }
   const lookup = c.get('deps').config.asnLookup;
   const found = lookup && publicAddress ? await lookupNetwork(lookup, publicAddress) : undefined;
   if (found) return { publicAddress, ...found, label, source: 'lookup' };
-  const known = asn !== undefined || organisation !== null || label !== null;
+  const asn = sent?.asn ?? null;
+  const organisation = sent?.organisation ?? null;
   return {
     publicAddress,
-    asn: (asn as number | undefined) ?? null,
+    asn,
     organisation,
     label,
-    source: known ? 'node' : null,
+    source: asn !== null || organisation !== null || label !== null ? 'node' : null,
   };
 }
 
@@ -100,27 +85,24 @@ async function parseReport(
   licence: string,
   node: string,
 ): Promise<ProbeReport> {
-  rejectUnknownFields(body, ['result', 'hairpins', 'network']);
-  const result = body.result as JsonObject | undefined;
-  if (typeof result !== 'object' || result === null || Array.isArray(result))
-    invalid('"result" must be the probe result object');
+  const { result, hairpins = null, network: sent } = parseBody(ProbeReportBody, body);
   if (!isVerdict(result.verdict))
-    invalid(`"result.verdict" must be a verdict code (got ${JSON.stringify(result.verdict)})`);
-  const hairpins = body.hairpins ?? null;
-  if (hairpins !== null && typeof hairpins !== 'boolean') invalid('"hairpins" must be true, false or null');
-  const elapsed = result.elapsedMs;
+    throw new ProblemError(
+      'invalid-request',
+      `"result.verdict" must be a verdict code (got ${JSON.stringify(result.verdict)})`,
+    );
   return {
     id: crypto.randomUUID(),
     licence,
     node,
     at: c.get('deps').now(),
     verdict: result.verdict,
-    reason: text(result.reason, 'result.reason', 2000),
-    name: text(result.name, 'result.name', 253),
-    resolver: text(result.resolver, 'result.resolver', 300),
+    reason: result.reason,
+    name: result.name,
+    resolver: result.resolver,
     hairpins,
-    network: await network(c, body.network),
-    elapsedMs: typeof elapsed === 'number' && elapsed >= 0 ? Math.round(elapsed) : 0,
+    network: await network(c, sent),
+    elapsedMs: Math.max(0, Math.round(result.elapsedMs ?? 0)),
     evidence: result,
   };
 }
