@@ -189,6 +189,16 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
     expect(daemons).toEqual([]);
   });
 
+  it('outside worker/store/, shipped code reaches the database through the Store, never its db', () => {
+    const reaching = shipped.filter(
+      (f) =>
+        f.endsWith('.ts') &&
+        !f.startsWith('worker/store/') &&
+        /\bstore\.db\b/.test(code(readFileSync(join(ROOT, f), 'utf8'))),
+    );
+    expect(reaching).toEqual([]);
+  });
+
   it('there are no import cycles', () => {
     const edges = new Map<string, string[]>();
     for (const i of imports) if (i.relative && !isTest(i.to)) edges.set(i.from, [...(edges.get(i.from) ?? []), i.to]);

@@ -12,7 +12,7 @@ import { postProbeReport } from '../../probe/report.ts';
 import type { Verdict } from '../../probe/verdicts.ts';
 import { createApp } from '../../worker/app.ts';
 import { configFromEnv } from '../../worker/config.ts';
-import { PER_NODE_KEPT, ProbeReports, weekStart } from '../../worker/store/probe-reports.ts';
+import { PER_NODE_KEPT, weekStart } from '../../worker/store/probe-reports.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -221,7 +221,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       });
 
       it(`keeps a node's newest ${PER_NODE_KEPT} reports and drops older ones as new ones come`, async () => {
-        const reports = new ProbeReports(manager.store);
+        const reports = manager.store.probeReports;
         const [template] = await reports.forNode('1234', 'nur1', 1);
         for (let i = 1; i <= PER_NODE_KEPT + 5; i++)
           await reports.add({ ...template!, id: `many-${i}`, node: 'nur-many', at: i });
@@ -233,7 +233,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       });
 
       it('counts reports per network, ISO week (Monday 00:00 UTC) and verdict in the database', async () => {
-        const reports = new ProbeReports(manager.store);
+        const reports = manager.store.probeReports;
         const [template] = await reports.forNode('1234', 'nur1', 1);
         const network = { ...template!.network, asn: 64501, label: null };
         const at = (iso: string) => Date.parse(iso);

@@ -13,7 +13,7 @@ import { dohTransport } from '../../probe/doh.ts';
 import { type ProbeResult, probeNode } from '../../probe/probe.ts';
 import { postProbeReport } from '../../probe/report.ts';
 import type { Verdict } from '../../probe/verdicts.ts';
-import { ProbeReports, WEEK_MS } from '../../worker/store/probe-reports.ts';
+import { WEEK_MS } from '../../worker/store/probe-reports.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 
 const have = existsSync(CHROMIUM);
@@ -63,7 +63,7 @@ const HISTORY: { asn: number; organisation: string; resolvers: string[]; week(w:
 ];
 
 async function seedHistory(sample: ProbeResult): Promise<void> {
-  const reports = new ProbeReports(manager.store);
+  const reports = manager.store.probeReports;
   const now = Date.now();
   let id = 0;
   for (const isp of HISTORY) {

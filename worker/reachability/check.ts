@@ -4,9 +4,11 @@
 // IPv6 firewall, or drops (no answer) or refuses (RST, ICMP). It only ever aims at the addresses
 // the node itself reported: the caller gives no address, so it cannot be turned on anything else.
 
-import type { ReachabilityView, ReachOutcome } from '../../contract/api.ts';
+import type { AddressesView, ReachabilityView, ReachOutcome } from '../../contract/api.ts';
 import { isGlobalIpv6, isIpv4, isNonPublicIpv4 } from '../../dns/address.ts';
-import type { StoredAddresses } from '../store/store.ts';
+
+/** What the check aims at: the node's own public addresses and port, as it reported them. */
+type ReportedAddresses = Pick<AddressesView, 'publicIpv4' | 'publicIpv6' | 'port'>;
 
 export interface ConnectResult {
   outcome: ReachOutcome;
@@ -41,7 +43,7 @@ export const CONNECT_TIMEOUT_MS = 3000;
  * manager to a private, loopback or link-local address.
  */
 export function reachTargets(
-  addresses: StoredAddresses | undefined,
+  addresses: ReportedAddresses | undefined,
 ): { family: AddressFamily; address: string; port: number }[] {
   if (!addresses) return [];
   const port = addresses.port ?? DEFAULT_PORT;
@@ -56,7 +58,7 @@ export function reachTargets(
 /** Connect to every target at once (each bounded), and say what each saw. */
 export async function checkReachability(
   connect: TcpConnect,
-  addresses: StoredAddresses | undefined,
+  addresses: ReportedAddresses | undefined,
   now: () => number,
   timeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<ReachResult[]> {
@@ -74,7 +76,7 @@ export async function checkReachability(
 /** A result as the node view shows it: `current` is false once the node reported another address or port. */
 export function reachView(
   results: ReachResult[] | undefined,
-  addresses: StoredAddresses | undefined,
+  addresses: ReportedAddresses | undefined,
 ): ReachabilityView {
   const targets = reachTargets(addresses);
   const view = (family: AddressFamily) => {

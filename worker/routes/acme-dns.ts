@@ -18,7 +18,7 @@ import { requireNodeOrAdmin } from '../auth.ts';
 import { credentialHash, type ManagerEnv, zoneChanged } from '../context.ts';
 import { newCredential, timingSafeEqual } from '../credential.ts';
 import { ProblemError } from '../problem.ts';
-import { ACME_DNS_ACCOUNTS_PER_NODE, addAcmeChallenge } from '../store/acme-challenges.ts';
+import { ACME_DNS_ACCOUNTS_PER_NODE } from '../store/acme-challenges.ts';
 import { parseBody, readJsonObject } from '../validate.ts';
 import { challengeName, nodeNameKind } from './acme.ts';
 import { clientAddress } from './node.ts';
@@ -119,7 +119,7 @@ acmeDnsRoutes.post('/update', async (c) => {
     throw new ProblemError('forbidden', `this account may update subdomain "${account.subdomain}" only`);
   }
   const { store, now } = c.get('deps');
-  await addAcmeChallenge(store, account, txt, now());
+  await store.addAcmeChallenge(account, txt, now());
   zoneChanged(c, account.licence, account.node);
   return c.json({ txt });
 });

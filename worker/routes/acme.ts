@@ -8,12 +8,7 @@ import { requireNodeOrAdmin } from '../auth.ts';
 import { type ManagerDeps, type ManagerEnv, zoneChanged } from '../context.ts';
 import type { NameKind } from '../names.ts';
 import { ProblemError } from '../problem.ts';
-import {
-  addAcmeChallenge,
-  type ChallengeChange,
-  type ChallengeKey,
-  removeAcmeChallenge,
-} from '../store/acme-challenges.ts';
+import type { ChallengeChange, ChallengeKey } from '../store/acme-challenges.ts';
 import { type JsonObject, parseBody, readJsonObject } from '../validate.ts';
 
 export const acmeRoutes = new Hono<ManagerEnv>();
@@ -87,10 +82,10 @@ function challengeChange(
 
 acmeRoutes.put(
   '/v1/licences/:licence/nodes/:node/acme-challenges',
-  challengeChange(true, ({ store, now }, key, value) => addAcmeChallenge(store, key, value!, now())),
+  challengeChange(true, ({ store, now }, key, value) => store.addAcmeChallenge(key, value!, now())),
 );
 
 acmeRoutes.delete(
   '/v1/licences/:licence/nodes/:node/acme-challenges',
-  challengeChange(false, ({ store }, key, value) => removeAcmeChallenge(store, key, value)),
+  challengeChange(false, ({ store }, key, value) => store.removeAcmeChallenge(key, value)),
 );

@@ -8,7 +8,7 @@ import { isVerdict } from '../../probe/verdicts.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
-import { type NetworkInfo, type ProbeReport, ProbeReports } from '../store/probe-reports.ts';
+import type { NetworkInfo, ProbeReport } from '../store/probe-reports.ts';
 import { requireSupport } from '../support-auth.ts';
 import { type JsonObject, parseBody, readJsonObject } from '../validate.ts';
 import { clientAddress } from './node.ts';
@@ -112,7 +112,7 @@ compatRoutes.post('/v1/licences/:licence/nodes/:node/probe-reports', async (c) =
   const { licence, node } = c.req.param();
   await requireNodeOrAdmin(c, licence, node);
   const report = await parseReport(c, await readJsonObject(c.req.raw), licence, node);
-  await new ProbeReports(c.get('deps').store).add(report);
+  await c.get('deps').store.probeReports.add(report);
   return c.json(
     { id: report.id, at: new Date(report.at).toISOString(), verdict: report.verdict, network: report.network },
     201,
@@ -131,7 +131,7 @@ function since(c: Context<ManagerEnv>): number {
 
 compatRoutes.get('/v1/compat', async (c) => {
   await requireSupport(c);
-  const networks = await new ProbeReports(c.get('deps').store).compat(since(c));
+  const networks = await c.get('deps').store.probeReports.compat(since(c));
   return c.json({ generatedAt: new Date(c.get('deps').now()).toISOString(), networks }, 200, {
     'cache-control': 'no-store',
   });
@@ -140,7 +140,7 @@ compatRoutes.get('/v1/compat', async (c) => {
 compatRoutes.get('/v1/compat/licences/:licence', async (c) => {
   await requireSupport(c);
   const licence = c.req.param('licence');
-  return c.json({ licence, nodes: await new ProbeReports(c.get('deps').store).forLicence(licence) }, 200, {
+  return c.json({ licence, nodes: await c.get('deps').store.probeReports.forLicence(licence) }, 200, {
     'cache-control': 'no-store',
   });
 });
@@ -149,9 +149,7 @@ compatRoutes.get('/v1/compat/licences/:licence/nodes/:node', async (c) => {
   await requireSupport(c);
   const { licence, node } = c.req.param();
   const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 20) || 20, 1), 200);
-  return c.json(
-    { licence, node, reports: await new ProbeReports(c.get('deps').store).forNode(licence, node, limit) },
-    200,
-    { 'cache-control': 'no-store' },
-  );
+  return c.json({ licence, node, reports: await c.get('deps').store.probeReports.forNode(licence, node, limit) }, 200, {
+    'cache-control': 'no-store',
+  });
 });

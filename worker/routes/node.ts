@@ -5,7 +5,6 @@ import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { reachView } from '../reachability/check.ts';
 import { writeReport } from '../report.ts';
-import { ReachabilityStore } from '../store/reachability.ts';
 import { parseAddressReport, readJsonObject } from '../validate.ts';
 import { nodeView, servedRecords } from './views.ts';
 
@@ -67,7 +66,7 @@ nodeRoutes.get('/v1/licences/:licence/nodes/:node', async (c) => {
   const { licence, node } = c.req.param();
   const { state } = await requireNodeOrAdmin(c, licence, node);
   const { store, config } = c.get('deps');
-  const reachability = reachView(await new ReachabilityStore(store).last(licence, node), state.addresses);
+  const reachability = reachView(await store.reachability.last(licence, node), state.addresses);
   return c.json({
     ...nodeView(config, state),
     records: servedRecords(config, state),

@@ -5,7 +5,6 @@ import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
 import { checkReachability, reachTargets, reachView } from '../reachability/check.ts';
-import { ReachabilityStore } from '../store/reachability.ts';
 import { readJsonObject, rejectUnknownFields } from '../validate.ts';
 
 export const reachabilityRoutes = new Hono<ManagerEnv>();
@@ -25,7 +24,7 @@ reachabilityRoutes.post('/v1/licences/:licence/nodes/:node/reachability', async 
       'this runtime has no outgoing TCP for the reachability check (Node and Workers have)',
     );
   // Every asking counts against the node's slot, also one that finds nothing to check.
-  const reach = new ReachabilityStore(store);
+  const reach = store.reachability;
   const slot = await reach.claim(licence, node, now());
   if (!slot.claimed) {
     const response = new ProblemError(

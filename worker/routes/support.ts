@@ -9,7 +9,7 @@ import { VERDICT_CODES, VERDICTS } from '../../probe/verdicts.ts';
 import { requireAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
-import { ProbeReports, type VerdictCounts, weekStart } from '../store/probe-reports.ts';
+import { type VerdictCounts, weekStart } from '../store/probe-reports.ts';
 import { resolverGrid, weeklyCharts, weekRange } from '../support/charts.ts';
 import { PERIODS, parseFilters, type SupportFilters, supportHref } from '../support/filters.ts';
 import { networkName, selectNetworks } from '../support/outcomes.ts';
@@ -79,7 +79,7 @@ supportRoutes.get('/support', async (c) => {
   const filters = parseFilters(new URL(c.req.url).searchParams);
   const now = c.get('deps').now();
   const since = sinceDays(now, filters.days);
-  const reports = new ProbeReports(c.get('deps').store);
+  const reports = c.get('deps').store.probeReports;
   const [all, weekly, licences] = await Promise.all([
     reports.compat(since),
     reports.weekly(since),
@@ -143,7 +143,7 @@ ${filters.sort !== (filters.verdict ? 'verdict' : 'reports') || filters.order !=
 supportRoutes.get('/support/licences/:licence', async (c) => {
   await requireSupport(c);
   const licence = c.req.param('licence');
-  const nodes = await new ProbeReports(c.get('deps').store).forLicence(licence);
+  const nodes = await c.get('deps').store.probeReports.forLicence(licence);
   if (nodes.length === 0) throw new ProblemError('not-found', `no probe reports for licence "${licence}"`);
   return c.html(
     page(
@@ -165,7 +165,7 @@ ${nodes.map(
 supportRoutes.get('/support/licences/:licence/nodes/:node', async (c) => {
   await requireSupport(c);
   const { licence, node } = c.req.param();
-  const reports = await new ProbeReports(c.get('deps').store).forNode(licence, node, 20);
+  const reports = await c.get('deps').store.probeReports.forNode(licence, node, 20);
   if (reports.length === 0)
     throw new ProblemError('not-found', `no probe reports for node "${node}" of licence "${licence}"`);
   return c.html(

@@ -24,13 +24,7 @@ export interface ChallengeChange {
   serial: number;
 }
 
-/**
- * The TXT values for one of a node's names, newest first.
- *
- * ```ts
- * await acmeChallenges(store.db, '1234', 'nur1', 'internal'); // ['gfj9Xq...Rg85nM']
- * ```
- */
+/** The TXT values for one of a node's names, newest first (`store.acmeChallenges` outside this folder). */
 async function acmeChallenges(db: Kysely<Database>, licence: string, node: string, kind: NameKind): Promise<string[]> {
   const rows = await newestOf(db, { licence, node, kind }).execute();
   return rows.map((r) => r.value);

@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import { isVerdict, VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
 import type { ProbeReportTable } from '../../schema/database.ts';
-import type { Store } from './store.ts';
+import type { StoreWriter } from './batch.ts';
 
 export interface NetworkInfo {
   publicAddress: string | null;
@@ -166,24 +166,23 @@ export interface WeeklyCount {
 }
 
 /**
- * The probe_reports table.
- *
- * ```ts
- * const reports = new ProbeReports(store);
- * await reports.add(report);
- * const networks = await reports.compat();
- * ```
- */
-/**
  * Reports kept per node. Each carries its evidence (a few KB): without a bound the table grows
  * with nodes × time. Support reads the recent ones; the compat view counts what is kept.
  */
 export const PER_NODE_KEPT = 200;
 
+/**
+ * The probe_reports table, behind the Store (`store.probeReports`).
+ *
+ * ```ts
+ * await store.probeReports.add(report);
+ * const networks = await store.probeReports.compat();
+ * ```
+ */
 export class ProbeReports {
-  readonly #store: Store;
+  readonly #store: StoreWriter;
 
-  constructor(store: Store) {
+  constructor(store: StoreWriter) {
     this.#store = store;
   }
 

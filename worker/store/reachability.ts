@@ -3,15 +3,15 @@
 // two requests at once (or two Workers isolates) never both connect.
 import { sql } from 'kysely';
 import type { ReachResult } from '../reachability/check.ts';
-import type { Store } from './store.ts';
+import type { StoreWriter } from './batch.ts';
 
 /** One check per node per minute: enough for support's "try again now", never a port scanner. */
 export const REACH_EVERY_MS = 60_000;
 
 export class ReachabilityStore {
-  readonly #store: Store;
+  readonly #store: StoreWriter;
 
-  constructor(store: Store) {
+  constructor(store: StoreWriter) {
     this.#store = store;
   }
 

@@ -6,16 +6,22 @@ import type { AddressTable, Database, NodeTable } from '../../schema/database.ts
 import type { NameKind } from '../names.ts';
 import {
   type AcmeDnsAccount,
+  addAcmeChallenge,
   allAcmeChallenges,
+  type ChallengeChange,
+  type ChallengeKey,
   createAcmeDnsAccount,
   deleteAcmeDnsAccount,
   findAcmeDnsAccount,
   listAcmeDnsAccounts,
   newestOf,
+  removeAcmeChallenge,
   revokeAcmeDnsAccounts,
 } from './acme-challenges.ts';
 import type { AtomicBatch, StoreWriter } from './batch.ts';
 import { precompile } from './precompiled.ts';
+import { ProbeReports } from './probe-reports.ts';
+import { ReachabilityStore } from './reachability.ts';
 import { MAX_SERIAL } from './serial.ts';
 
 /**
@@ -251,11 +257,19 @@ function touchReport(db: Kysely<Database>) {
  * ```
  */
 export class Store implements StoreWriter {
+  /**
+   * For the query files of this folder (acme-challenges.ts, probe-reports.ts, reachability.ts)
+   * and tests; routes go through the Store's methods and members.
+   */
   readonly db: Kysely<Database>;
   /** Runs compiled writes atomically; store extensions (ACME, probe reports) write through it too. */
   readonly batch: AtomicBatch;
   /** A read of one version across many queries (zone transfers). */
   readonly snapshot: OpenSnapshot;
+  /** Probe reports in, the compatibility views out (probe-reports.ts). */
+  readonly probeReports: ProbeReports;
+  /** The reachability checks' slot and results (reachability.ts). */
+  readonly reachability: ReachabilityStore;
   readonly #reads: ReturnType<typeof zoneReads>;
   readonly #touch: ReturnType<typeof touchReport>;
 
@@ -264,6 +278,8 @@ export class Store implements StoreWriter {
     this.batch = batch;
     this.#reads = zoneReads(db);
     this.#touch = touchReport(db);
+    this.probeReports = new ProbeReports(this);
+    this.reachability = new ReachabilityStore(this);
     this.snapshot =
       snapshot ??
       (async () => {
@@ -304,6 +320,16 @@ export class Store implements StoreWriter {
   /** Every challenge value at once, for listing the whole zone (AXFR, zone files). */
   allAcmeChallenges(): Promise<Map<string, string[]>> {
     return allAcmeChallenges(this.db);
+  }
+
+  /** Publish a DNS-01 value (again: a repeat refreshes its age), the newest two kept. */
+  addAcmeChallenge(key: ChallengeKey, value: string, at: number): Promise<ChallengeChange> {
+    return addAcmeChallenge(this, key, value, at);
+  }
+
+  /** Withdraw one value, or all of the name; undefined when there was nothing to withdraw. */
+  removeAcmeChallenge(key: ChallengeKey, value: string | undefined): Promise<ChallengeChange | undefined> {
+    return removeAcmeChallenge(this, key, value);
   }
 
   // The acme-dns accounts (worker/store/acme-challenges.ts; routes/acme-dns.ts).
