@@ -142,21 +142,25 @@ process.once('message', async (job: Job) => {
   const failed = outcomes
     .filter((o) => o?.status === 'rejected')
     .map((o) => String((o as PromiseRejectedResult).reason?.message ?? o));
-  process.send!({
-    acknowledged,
-    failed: failed.length,
-    starting: agents.length - Object.keys(outcomes).length,
-    firstFailure: failed[0],
-    calls,
-    steps: [...steps.values()],
-    verdicts,
-    loopDelayMs: {
-      p50: loop.percentile(50) / 1e6,
-      p99: loop.percentile(99) / 1e6,
-      max: loop.max / 1e6,
+  // Disconnected once the result is written: a disconnect right after send() dropped the
+  // result of 5,000 agents (a few MB, still in the pipe) and left the benchmark waiting.
+  process.send!(
+    {
+      acknowledged,
+      failed: failed.length,
+      starting: agents.length - Object.keys(outcomes).length,
+      firstFailure: failed[0],
+      calls,
+      steps: [...steps.values()],
+      verdicts,
+      loopDelayMs: {
+        p50: loop.percentile(50) / 1e6,
+        p99: loop.percentile(99) / 1e6,
+        max: loop.max / 1e6,
+      },
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
     },
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-  });
+    () => process.disconnect(),
+  );
   await Promise.all(agents.map((a) => a.stop()));
-  process.disconnect();
 });

@@ -125,7 +125,16 @@ try {
         verdicts: Record<string, number>;
         loopDelayMs: { p50: number; p99: number; max: number };
         cpuSeconds: number;
-      }>((resolve) => child.once('message', resolve as never));
+      }>((resolve, reject) => {
+        child.once('message', resolve as never);
+        // An agent process that dies (a crash, the OOM killer) ends the run, saying so, rather
+        // than leaving it waiting for a result that cannot come. 'close', not 'exit': it comes
+        // after every message the process sent has been read.
+        child.once('close', (code, signal) =>
+          reject(new Error(`agent process ${p} ended before its result: ${signal ?? `code ${code}`}`)),
+        );
+      });
+      result.catch(() => {}); // awaited once the clock stops; the loop below stops it early
       return { child, result, rss: 0, share: nodes.filter((_, i) => i % PROCESSES === p), p };
     }),
   );
@@ -153,7 +162,8 @@ try {
   };
   let allCurrentS: number | undefined;
   let currentAtEnd = 0;
-  while (Date.now() - started < DEADLINE_S * 1000) {
+  const exited = () => workers.some((w) => w.child.exitCode !== null || w.child.signalCode !== null);
+  while (Date.now() - started < DEADLINE_S * 1000 && !exited()) {
     for (const w of workers)
       if (w.child.pid && w.child.exitCode === null) w.rss = Math.max(w.rss, peakRssMb(w.child.pid));
     const n = (currentAtEnd = (current.get(LICENCE) as { n: number }).n);
