@@ -16,6 +16,7 @@ import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { answerSummary, type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
+import { seededRandom } from '../test/support/random.ts';
 import { which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
 
@@ -55,15 +56,7 @@ async function fillStore(db: string): Promise<void> {
 
 /** The query mix: mostly the two names of random nodes, some AAAA/TXT, NXDOMAIN and NODATA. */
 function queryFile(count: number): string {
-  let x = 0x9e3779b9;
-  const rand = (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const rand = seededRandom(0x9e3779b9).int;
   const lines: string[] = [];
   for (let k = 0; k < count; k++) {
     const i = rand(NODES);

@@ -31,8 +31,6 @@ export interface NodeStatus {
   pairing: Pairing;
   /** `hairpin agent pairing-url` in the node's namespace again, as the installer would. */
   pair: () => Promise<Pairing>;
-  /** The node's credential (`hairpin admin enrol`), for calls to the manager as the node. */
-  credential: string;
 }
 
 function pairingView(d: PairingDecision): Pairing {
@@ -157,7 +155,7 @@ async function startNodeSite(
     );
     return pairingView(JSON.parse(out) as PairingDecision);
   };
-  return { names: nodeNames, certificateMs, pairing: await pair(), pair, credential };
+  return { names: nodeNames, certificateMs, pairing: await pair(), pair };
 }
 
 export async function bringUp(log: (line: string) => void = () => {}): Promise<Field> {

@@ -1,4 +1,4 @@
-// Seeded pseudo-random traffic for the fuzz test and the soak benchmark: xorshift32 (Marsaglia),
+// Seeded pseudo-random traffic for the fuzz test, the soak and the DNS benchmark: xorshift32 (Marsaglia),
 // so a failing run can be replayed from its seed. Not for anything secret.
 
 /** The same numbers on every run for one seed. */
