@@ -478,6 +478,10 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
   const after = result.calls.filter((c) => c.at >= movedAt);
   const firstGood = after.find((c) => c.ok);
   const firstGoodMs = firstGood ? firstGood.at + firstGood.ms - movedAt : null;
+  // Meanwhile the client may get through on the relay (both direct names fail from the Orange LAN
+  // while caches hold the old address): what must follow is its return to the internal origin.
+  const backInternal = after.find((c) => c.ok && c.origin === internal);
+  const backInternalMs = backInternal ? backInternal.at + backInternal.ms - movedAt : null;
   const log = await readFile(join(field.dir, `agent-${b.key}.log`), 'utf8');
   const reportedLine = log.split('\n').find((l) => l.includes(`-> ${moved}`)) ?? '';
   const state = JSON.parse(await readFile(join(field.dir, `agent-${b.key}`, 'agent-state.json'), 'utf8')) as {
@@ -496,9 +500,11 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
       firstGoodMs === null ? 'none' : `${(firstGoodMs / 1000).toFixed(1)} s`,
     ),
     check(
-      'the first good call after the move is on the internal origin (new address)',
-      firstGood?.origin === internal,
-      host(firstGood?.origin),
+      `back on the internal origin (new address) within TTL + 10 s (${goalMs / 1000} s) of the move`,
+      backInternalMs !== null && backInternalMs <= goalMs,
+      backInternalMs === null
+        ? 'never'
+        : `${(backInternalMs / 1000).toFixed(1)} s (first good call on ${host(firstGood?.origin)})`,
     ),
     check(
       'the agent reported the new address within seconds',
