@@ -6,7 +6,7 @@ import { LAB_TTLS, PRODUCTION_TTLS, useTtls } from './plan.ts';
 import type { ResolverBehaviour } from './resolvers.ts';
 import type { ScenarioRow } from './scenario-kit.ts';
 import { runScenarios } from './scenarios.ts';
-import { formatOutage, LAB_OUTAGE_MS } from './scenarios-outage.ts';
+import { formatOutage } from './scenarios-outage.ts';
 import { interrupted, lostDaemons, setInterrupted, stopAll } from './shell.ts';
 import { formatNotes, formatResolvers, formatTable } from './table.ts';
 import { removeTopology } from './topology.ts';
@@ -70,11 +70,7 @@ export async function runLab(
   try {
     useTtls(options.outageMs ? PRODUCTION_TTLS : LAB_TTLS);
     field = await bringUp(log);
-    const rows = await runScenarios(
-      field,
-      log,
-      options.outageMs ? { outageMs: options.outageMs, outageOnly: true } : { outageMs: LAB_OUTAGE_MS },
-    );
+    const rows = await runScenarios(field, log, options.outageMs);
     const lost = [...lostDaemons()];
     for (const line of lost) log(`lab: ${line}`);
     return {

@@ -1,9 +1,11 @@
 // What every lab scenario file shares: the row and check types, running the client on a phone, the
 // checks most rows make. The scenario files import it, and none imports another's helpers.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Field } from './field.ts';
 import { ROOT } from './internet.ts';
 import type { ClientResult, ClientRun, Measure } from './phone.ts';
+import type { BoxKey } from './plan.ts';
 import { inNs } from './shell.ts';
 
 export const RACE_DELAY_MS = 250;
@@ -40,17 +42,38 @@ export function check(what: string, ok: boolean, saw: string): Check {
   return { what, ok, saw };
 }
 
-export async function phone<T>(field: Field, ns: string, args: string[], timeoutMs = 60_000): Promise<T> {
+/**
+ * Run one of the lab's scripts (`lab/phone.ts`, `lab/browser.ts`, …) in a namespace, trusting the
+ * lab's CA, and read the JSON it prints on its last line.
+ */
+export async function labScript<T>(
+  field: Field,
+  ns: string,
+  script: string,
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<T> {
   const out = await inNs(
     ns,
     'env',
-    [`NODE_EXTRA_CA_CERTS=${field.internet.trustFile}`, process.execPath, join(ROOT, 'lab/phone.ts'), ...args],
+    [`NODE_EXTRA_CA_CERTS=${field.internet.trustFile}`, process.execPath, join(ROOT, script), ...args],
     { timeoutMs },
   );
   return JSON.parse(out.trim().split('\n').at(-1)!) as T;
 }
 
+export const phone = <T>(field: Field, ns: string, args: string[], timeoutMs = 60_000) =>
+  labScript<T>(field, ns, 'lab/phone.ts', args, timeoutMs);
+
+/** What the node's agent keeps in its state file (agent-state.json), as the rows read it. */
+export async function agentState<T>(field: Field, key: BoxKey): Promise<T> {
+  return JSON.parse(await readFile(join(field.dir, `agent-${key}`, 'agent-state.json'), 'utf8')) as T;
+}
+
 export const origin = (url: string) => new URL(url).origin;
+/** The client's relay origin, where pairing handed the node a relay name. */
+export const relayOption = (pairing: { relayUrl?: string | null | undefined }) =>
+  pairing.relayUrl ? { relayOrigin: origin(pairing.relayUrl) } : {};
 export const host = (url: string | null | undefined) => (url ? new URL(url).hostname : '—');
 
 export function clientRun(mountPoint: string, extra: Partial<ClientRun> = {}): string {

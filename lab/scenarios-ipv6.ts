@@ -21,6 +21,7 @@ import {
   failuresSeen,
   origin,
   phone,
+  relayOption,
   row,
   type ScenarioRow,
   servedBy,
@@ -77,10 +78,9 @@ async function ipv6LanScenario(field: Field): Promise<ScenarioRow> {
   const status = field.nodes.v6open;
   const pairing = status.pairing;
   const external = origin(pairing.url);
-  const relay = pairing.relayUrl ? origin(pairing.relayUrl) : '';
   const result = await phone<ClientResult>(field, b.phone.ns, [
     'client',
-    clientRun(pairing.url, { oracle: external, ...(relay ? { relayOrigin: relay } : {}) }),
+    clientRun(pairing.url, { oracle: external, ...relayOption(pairing) }),
   ]);
   const transfer = await transfers(field, b.phone.ns, external, sibling(pairing.url));
   const held = await globalIpv6(b.node.ns, 'eth0');

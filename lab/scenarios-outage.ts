@@ -5,24 +5,25 @@
 // closes it after answering), so every call needs the name: the case of an app whose calls are
 // further apart than a connection's keep-alive.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SERVE_STALE } from '../agent/index.ts';
 import type { Field } from './field.ts';
-import { ROOT } from './internet.ts';
 import type { OutageBrowserResult, OutageBrowserRun } from './outage-browser.ts';
 import type { DnsAnswer, DnsWatch } from './outage-dns.ts';
 import type { ClientResult } from './phone.ts';
 import { type BoxPlan, boxPlan, INET, NODE_PORT, SERVICES, ttls } from './plan.ts';
 import { lookup, startBoxResolver, waitAnswering } from './resolvers.ts';
 import {
+  agentState,
   type Check,
   check,
   clientRun,
   host,
+  labScript,
   type OutageFigures,
-  origin,
   phone,
+  relayOption,
   type ScenarioRow,
 } from './scenario-kit.ts';
 import { inNs, waitFor } from './shell.ts';
@@ -206,9 +207,7 @@ async function nodeRow(field: Field, b: BoxPlan, id: string, t: Timeline, result
   const pairing = field.nodes[b.key].pairing;
   const f = through(result.calls, t);
   const firstFail = f.firstFail;
-  const state = JSON.parse(await readFile(join(field.dir, `agent-${b.key}`, 'agent-state.json'), 'utf8')) as {
-    pairing?: { url: string };
-  };
+  const state = await agentState<{ pairing?: { url: string } }>(field, b.key);
   const checks = [
     check('the app worked before the cut', f.before, `${result.calls.filter((c) => c.at < t.cutAt).length} calls`),
   ];
@@ -342,7 +341,6 @@ function resolverRow(field: Field, b: BoxPlan, id: string, t: Timeline, answers:
 /** The three sessions watching one box's outage from its Wi-Fi, steered by files in `dir`. */
 function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number) {
   const pairing = field.nodes[b.key].pairing;
-  const relay = pairing.relayUrl ? origin(pairing.relayUrl) : undefined;
   const file = (what: string) => join(dir, `${b.key}-${what}`);
   const ready = { node: file('node.ready'), browser: file('browser.ready'), dns: file('dns.ready') };
   const stopFile = file('stop');
@@ -361,7 +359,7 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
         readyFile: ready.node,
         stopFile,
         lastKnownAddress: true,
-        ...(relay ? { relayOrigin: relay } : {}),
+        ...relayOption(pairing),
       }),
     ],
     bound,
@@ -369,7 +367,7 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
   const browserSpec: OutageBrowserRun = {
     appOrigin: field.internet.appOrigin(b.node.licence),
     mountPoint: pairing.url,
-    ...(relay ? { relayOrigin: relay } : {}),
+    ...relayOption(pairing),
     path: FRESH_CONNECTION,
     intervalMs: TICK_MS,
     readyFile: ready.browser,
@@ -378,14 +376,13 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
     spki: field.internet.spkiHashes,
     publicEndpoints: [`${SERVICES.apps}:443`, `${b.wan.box}:${NODE_PORT}`, `${SERVICES.manager}:443`],
   };
-  const browser = inNs(
+  const browser = labScript<OutageBrowserResult>(
+    field,
     b.phone.ns,
-    process.execPath,
-    [join(ROOT, 'lab/outage-browser.ts'), JSON.stringify(browserSpec)],
-    {
-      timeoutMs: bound,
-    },
-  ).then((out) => JSON.parse(out.trim().split('\n').at(-1)!) as OutageBrowserResult);
+    'lab/outage-browser.ts',
+    [JSON.stringify(browserSpec)],
+    bound,
+  );
   const watch: DnsWatch = {
     name: host(pairing.url),
     servers: [b.lan.box, staleAddress(b)],
@@ -393,9 +390,7 @@ function startSessions(field: Field, b: BoxPlan, dir: string, durationMs: number
     readyFile: ready.dns,
     stopFile,
   };
-  const dns = inNs(b.phone.ns, process.execPath, [join(ROOT, 'lab/outage-dns.ts'), JSON.stringify(watch)], {
-    timeoutMs: bound,
-  }).then((out) => JSON.parse(out.trim().split('\n').at(-1)!) as DnsAnswer[]);
+  const dns = labScript<DnsAnswer[]>(field, b.phone.ns, 'lab/outage-dns.ts', [JSON.stringify(watch)], bound);
   const results = Promise.all([node, browser, dns]);
   // A session that fails early is reported once the line is back and the timeline is over (the
   // rows await it then), not as an unhandled rejection that would end the lab before tear-down.

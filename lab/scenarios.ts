@@ -5,20 +5,22 @@ import { join } from 'node:path';
 import type { BrowserResult, BrowserRun } from './browser.ts';
 import type { Field } from './field.ts';
 import { setCarrierPolicy } from './firewall.ts';
-import { ROOT } from './internet.ts';
 import type { ClientResult, Measure } from './phone.ts';
 import { ADDRESS_TTL_SECONDS, type BoxKey, boxPlan, CELL, NODE_PORT, SERVICES } from './plan.ts';
 import {
+  agentState,
   type Check,
   check,
   clientRun,
   everyCallSucceeds,
   failuresSeen,
   host,
+  labScript,
   origin,
   phone,
   RACE_DELAY_MS,
   REPROBE,
+  relayOption,
   row,
   type ScenarioRow,
   served,
@@ -362,20 +364,16 @@ async function relayCostScenario(field: Field): Promise<ScenarioRow> {
 async function browserScenario(field: Field, id: string, key: BoxKey, grant: boolean): Promise<ScenarioRow> {
   const b = boxPlan(key);
   const pairing = field.nodes[key].pairing;
-  const relay = pairing.relayUrl ? origin(pairing.relayUrl) : undefined;
   const spec: BrowserRun = {
     appOrigin: field.internet.appOrigin(b.node.licence),
     mountPoint: pairing.url,
-    ...(relay ? { relayOrigin: relay } : {}),
+    ...relayOption(pairing),
     grant,
     calls: 5,
     spki: field.internet.spkiHashes,
     publicEndpoints: [`${SERVICES.apps}:443`, `${b.wan.box}:${NODE_PORT}`, `${SERVICES.manager}:443`],
   };
-  const out = await inNs(b.phone.ns, process.execPath, [join(ROOT, 'lab/browser.ts'), JSON.stringify(spec)], {
-    timeoutMs: 90_000,
-  });
-  const result = JSON.parse(out.trim().split('\n').at(-1)!) as BrowserResult;
+  const result = await labScript<BrowserResult>(field, b.phone.ns, 'lab/browser.ts', [JSON.stringify(spec)], 90_000);
   const ok = result.calls.filter((c) => c.origin);
   const failed = result.calls.filter((c) => !c.origin);
   const internal = origin(key === 'orange' ? pairing.url : sibling(pairing.url));
@@ -416,7 +414,7 @@ async function browserScenario(field: Field, id: string, key: BoxKey, grant: boo
   } else {
     title = 'Chromium, Orange LAN, Local Network Access denied, no hairpin: through the relay';
     checks.push(
-      allOn('relay', relay),
+      allOn('relay', relayOption(pairing).relayOrigin),
       refusedOnce,
       check('first answer within 2 s', (result.calls[0]?.ms ?? Infinity) < 2_000, `${result.calls[0]?.ms} ms`),
     );
@@ -484,10 +482,10 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
   const backInternalMs = backInternal ? backInternal.at + backInternal.ms - movedAt : null;
   const log = await readFile(join(field.dir, `agent-${b.key}.log`), 'utf8');
   const reportedLine = log.split('\n').find((l) => l.includes(`-> ${moved}`)) ?? '';
-  const state = JSON.parse(await readFile(join(field.dir, `agent-${b.key}`, 'agent-state.json'), 'utf8')) as {
+  const state = await agentState<{
     addressChange?: { at: string };
     pairing?: { url: string; internal: { verdict: string; answers: string[] } };
-  };
+  }>(field, b.key);
   const reportedMs = state.addressChange ? Date.parse(state.addressChange.at) - movedAt : null;
   const decisions = log
     .split('\n')
@@ -543,15 +541,16 @@ async function dhcpScenario(field: Field): Promise<ScenarioRow> {
 export async function runScenarios(
   field: Field,
   log: (line: string) => void = () => {},
-  options: { outageMs: number; outageOnly?: boolean } = { outageMs: LAB_OUTAGE_MS },
+  /** Set: the long outage run (`hairpin lab run --outage`), its rows only, with this outage. */
+  longOutageMs?: number,
 ): Promise<ScenarioRow[]> {
   const rows: ScenarioRow[] = [];
   const add = (r: ScenarioRow) => {
     rows.push(r);
     log(`lab: scenario ${r.id} ${r.passed ? 'passed' : 'FAILED'}: ${r.title}`);
   };
-  if (options.outageOnly) {
-    for (const r of await outageScenarios(field, options.outageMs)) add(r);
+  if (longOutageMs !== undefined) {
+    for (const r of await outageScenarios(field, longOutageMs)) add(r);
     return rows;
   }
   add(await lanScenario(field, '1', 'orange', 'internal', 'Orange LAN: internal URL'));
@@ -575,7 +574,7 @@ export async function runScenarios(
   add(await relayCostScenario(field));
   for (const r of await ipv6Scenarios(field)) add(r);
   // Before row 10, which moves the Orange node.
-  for (const r of await outageScenarios(field, options.outageMs)) add(r);
+  for (const r of await outageScenarios(field, LAB_OUTAGE_MS)) add(r);
   add(await dhcpScenario(field));
   return rows;
 }
