@@ -107,8 +107,9 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
     'Or enable NAT loopback (hairpinning) on the router, so the external name works from inside.',
   ];
   if (verdict.startsWith('filtered-')) return rebind;
-  // Per verdict: what it means and what to do first, then the rebind remedies from the one given.
-  const first: Partial<Record<Verdict, readonly [advice: string, rebindFrom?: number]>> = {
+  // Per verdict: what it means and what to do first, then the rebind remedies from the one given,
+  // then what else to do.
+  const first: Partial<Record<Verdict, readonly [advice: string, rebindFrom?: number, after?: readonly string[]]>> = {
     'not-published': [
       'The manager has no private address for this node yet: check that the agent reports (hairpin agent status).',
     ],
@@ -134,14 +135,15 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
     'upstream-failure': [
       "The shop's resolver answers but cannot reach the internet's DNS: restart the router, or give the LAN another resolver.",
       2,
+      [SERVE_STALE_ADVICE],
     ],
   };
-  const [advice, rebindFrom] = first[verdict] ?? [
+  const [advice, rebindFrom, after = []] = first[verdict] ?? [
     "The resolver did not answer: check the LAN's DNS settings and the router.",
     1,
   ];
   const remedies = rebindFrom === undefined ? [] : rebind.slice(rebindFrom);
-  return verdict === 'upstream-failure' ? [advice, ...remedies, SERVE_STALE_ADVICE] : [advice, ...remedies];
+  return [advice, ...remedies, ...after];
 }
 
 /** The shop's resolver as the pairing asks it: the one configured, else the system's. */

@@ -20,7 +20,8 @@ import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { answerSummary, type QueryType, query, udpAsk } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
-import { which } from '../test/support/system.ts';
+import { median } from '../test/support/stats.ts';
+import { requirePrograms, which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
@@ -32,13 +33,7 @@ const NAMESERVERS = `ns1.${ZONE}=192.0.2.53`;
 const bin = fileURLToPath(new URL('../bin/hairpin.js', import.meta.url));
 const run = promisify(execFile);
 
-const missing = ['nsd', 'nsd-checkzone', 'kdig', 'taskset'].filter((p) => !which(p) && !which(`/usr/sbin/${p}`));
-if (missing.length > 0) {
-  console.error(
-    `bench:transfer: ${missing.join(', ')} not installed (scripts/install-system-packages.sh installs them)`,
-  );
-  process.exit(1);
-}
+requirePrograms('bench:transfer', 'nsd', 'nsd-checkzone', 'kdig', 'taskset');
 
 /** A transfer with kdig on core 1: its wall time and the records it counted. */
 async function axfr(port: number): Promise<{ ms: number; records: number }> {
@@ -183,11 +178,15 @@ try {
     }
   }
   const [nsdZone, ourZone] = await Promise.all(servers.map((s) => transferred(s.port)));
-  const differing = nsdZone!.length !== ourZone!.length || nsdZone!.some((line, i) => line !== ourZone![i]);
-  if (differing) {
-    const missing = nsdZone!.filter((l) => !new Set(ourZone).has(l)).slice(0, 5);
+  if (nsdZone!.join('\n') !== ourZone!.join('\n')) {
+    const [theirs, ours] = [new Set(nsdZone), new Set(ourZone)];
+    const only = (lines: string[], other: Set<string>) =>
+      lines
+        .filter((l) => !other.has(l))
+        .slice(0, 5)
+        .join('\n');
     console.error(
-      `bench:transfer: the transfers differ (NSD ${nsdZone!.length} records, built-in ${ourZone!.length}); NSD sends and the built-in does not:\n${missing.join('\n')}`,
+      `bench:transfer: the transfers differ (NSD ${nsdZone!.length} records, built-in ${ourZone!.length}); only NSD sends:\n${only(nsdZone!, ours)}\nonly the built-in sends:\n${only(ourZone!, theirs)}`,
     );
     process.exit(1);
   }
@@ -220,7 +219,6 @@ try {
       `round ${round} (load average ${loads.at(-1)!.toFixed(2)}): ${servers.map((s) => `${s.name} ${results.get(s.name)!.ms.at(-1)!.toFixed(0)} ms, p99 ${results.get(s.name)!.p99.at(-1)!.toFixed(2)} ms`).join('; ')}`,
     );
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ratio = (key: 'ms' | 'p99') =>
     median(results.get('built-in')![key].map((x, i) => x / results.get('NSD')![key][i]!));
   console.log(

@@ -4,6 +4,7 @@
 //   npm run bench:client
 import { createHairpinClient, type HairpinClient } from '../client/index.ts';
 import { refusedPort, startSilentListener, startTestNode, type TestNode } from '../test/support/node-server.ts';
+import { median } from '../test/support/stats.ts';
 
 const RTT_MS = 20;
 const RACE_DELAY_MS = 250;
@@ -26,11 +27,6 @@ async function get(fetcher: typeof fetch, url: string): Promise<void> {
   const res = await fetcher(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   await res.arrayBuffer();
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 function newClient(mountPoint: string, otherOrigin: string): HairpinClient {

@@ -17,7 +17,8 @@ import { answerSummary, type QueryType, query, udpAsk, udpExchange } from '../te
 import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
 import { freePort } from '../test/support/net.ts';
 import { seededRandom } from '../test/support/random.ts';
-import { which } from '../test/support/system.ts';
+import { median } from '../test/support/stats.ts';
+import { requirePrograms, which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -36,13 +37,7 @@ const NODE_ECHO = `const s = require('node:dgram').createSocket('udp4');
 s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
 s.bind(Number(process.argv[1]), '127.0.0.1');`;
 
-const missing = ['dnsperf', 'nsd', 'knotd', 'nsd-checkzone', 'kzonecheck', 'taskset'].filter(
-  (p) => !which(p) && !which(`/usr/sbin/${p}`),
-);
-if (missing.length > 0) {
-  console.error(`bench:dns: ${missing.join(', ')} not installed (scripts/install-system-packages.sh installs them)`);
-  process.exit(1);
-}
+requirePrograms('bench:dns', 'dnsperf', 'nsd', 'knotd', 'nsd-checkzone', 'kzonecheck', 'taskset');
 
 /** NODES nodes, every one reported (test/support/bulk-nodes.ts). */
 async function fillStore(db: string): Promise<void> {
@@ -430,7 +425,6 @@ try {
     console.error(`bench:dns: response codes differ from the reference's:\n${rcodeMismatches.join('\n')}`);
     process.exit(1);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const results = running.map((r) => {
     const qps = median(r.rounds.map((x) => x.qps));
     // Each round's ratio compares two runs a few seconds apart: the median of those is the

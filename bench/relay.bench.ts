@@ -11,6 +11,7 @@ import { RelayLink } from '../agent/relay.ts';
 import { sendBlob } from '../lab/node-site.ts';
 import { createTestPki } from '../lab/pki.ts';
 import { startTestManager } from '../test/support/manager.ts';
+import { median } from '../test/support/stats.ts';
 
 const ROUNDS = 5;
 const SEQUENTIAL = 200;
@@ -22,11 +23,6 @@ const names = {
   internal: 'i-nur1.pl-9001.example.test',
   relay: 'relay-nur1-pl-9001.example.test',
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 interface Path {
   label: string;

@@ -10,9 +10,20 @@ export function which(program: string): string | undefined {
   }
 }
 
+/** Those of `programs` not installed (on PATH or in /usr/sbin). */
+export const missingPrograms = (...programs: string[]) => programs.filter((p) => !which(p) && !which(`/usr/sbin/${p}`));
+
+/** For a benchmark: ends it, naming what is missing, unless every program is installed. */
+export function requirePrograms(bench: string, ...programs: string[]): void {
+  const missing = missingPrograms(...programs);
+  if (missing.length === 0) return;
+  console.error(`${bench}: ${missing.join(', ')} not installed (scripts/install-system-packages.sh installs them)`);
+  process.exit(1);
+}
+
 /** True when every program is installed; under CI, throws naming what is missing instead. */
 export function haveSystemPrograms(...programs: string[]): boolean {
-  const missing = programs.filter((p) => !which(p) && !which(`/usr/sbin/${p}`));
+  const missing = missingPrograms(...programs);
   if (missing.length === 0) return true;
   if (process.env.CI)
     throw new Error(`CI needs ${missing.join(', ')} (see .ci/run / scripts/install-system-packages.sh)`);

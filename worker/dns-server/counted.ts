@@ -5,6 +5,13 @@ import { peekRcode } from '../../dns/wire.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Answered, Responder } from './responder.ts';
 
+/** The answer's RCODE; a stream is a zone transfer under way: NOERROR, its latency the time to its start. */
+function rcodeOf(messages: Answered): number | undefined {
+  if (!Array.isArray(messages)) return messages && Rcode.NOERROR;
+  const first = messages[0];
+  return first && first.byteLength > 3 ? peekRcode(first) : undefined;
+}
+
 /**
  * ```ts
  * const respond = countedResponder(createResponder({ zone }), metrics);
@@ -15,14 +22,7 @@ import type { Answered, Responder } from './responder.ts';
  */
 export function countedResponder(respond: Responder, metrics: Metrics): Responder {
   const record = (messages: Answered, transport: 'udp' | 'tcp', started: number, hit: boolean) => {
-    // A stream is a zone transfer under way: NOERROR, its latency the time to its start.
-    const first = Array.isArray(messages) ? messages[0] : messages && Uint8Array.of(0, 0, 0, Rcode.NOERROR);
-    metrics.dnsAnswer(
-      transport,
-      first && first.byteLength > 3 ? peekRcode(first) : undefined,
-      (performance.now() - started) / 1000,
-      hit,
-    );
+    metrics.dnsAnswer(transport, rcodeOf(messages), (performance.now() - started) / 1000, hit);
   };
   return (bytes, context) => {
     const started = performance.now();

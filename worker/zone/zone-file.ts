@@ -9,9 +9,6 @@ import { challengeKey } from '../store/acme-challenges.ts';
 import type { NodeState, SnapshotReads } from '../store/store.ts';
 import { apexRecords, appsRecords, canaryRecords, nameServerRecords, nodeRecords } from './records.ts';
 
-/** What listing the zone needs from storage; the Store (or a snapshot of it) provides it. */
-export type ZoneListingSource = SnapshotReads;
-
 /** Nodes read per page: a few thousand records, a few milliseconds of work between yields. */
 export const LISTING_PAGE = 500;
 
@@ -26,7 +23,7 @@ export const LISTING_PAGE = 500;
  */
 export async function* zoneRecordPages(
   config: ManagerConfig,
-  source: ZoneListingSource,
+  source: SnapshotReads,
   pageSize = LISTING_PAGE,
 ): AsyncGenerator<DnsRecord[]> {
   const { names } = config;
@@ -68,7 +65,7 @@ export async function* zoneRecordPages(
  * await writeFile('example.test.zone', toZoneFile(config.names.zone, records));
  * ```
  */
-export async function listZoneRecords(config: ManagerConfig, source: ZoneListingSource): Promise<DnsRecord[]> {
+export async function listZoneRecords(config: ManagerConfig, source: SnapshotReads): Promise<DnsRecord[]> {
   const out: DnsRecord[] = [];
   for await (const page of zoneRecordPages(config, source)) for (const r of page) out.push(r);
   return out;
