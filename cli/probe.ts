@@ -1,4 +1,6 @@
 // `hairpin probe <name>`: does this internal name resolve through this resolver, and if not, why.
+
+import { VERDICT_CODES } from '../contract/verdicts.ts';
 import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
 import { IPV4ONLY_ARPA, prefixText } from '../probe/dns64.ts';
 import { dohTransport } from '../probe/doh.ts';
@@ -6,7 +8,6 @@ import type { Observation } from '../probe/observe.ts';
 import { type ProbeResult, probeNode } from '../probe/probe.ts';
 import { postProbeReport } from '../probe/report.ts';
 import type { DnsTransport } from '../probe/transport.ts';
-import { VERDICT_CODES } from '../probe/verdicts.ts';
 import { defineCommand, managerUrl, UsageError } from './command.ts';
 
 function observed(o: Observation): string {

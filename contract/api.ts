@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { canonicalIpv6, isGlobalIpv6, isIpv4, isNonPublicIpv4, isRfc1918, isUla, parseCidr } from '../dns/address.ts';
 import { LABEL } from '../dns/name.ts';
 import type { NodeNames } from './identity.ts';
+import { VERDICT_CODES } from './verdicts.ts';
 
 /** A licence or node: the label rules (lower case, and so on) answer `invalid-label`, after this. */
 const label = (what: string) =>
@@ -152,7 +153,7 @@ export const ProbeReportBody = v.strictObject({
   result: v.looseObject(
     {
       verdict: v.pipe(
-        v.string('"result.verdict" must be a verdict code'),
+        v.picklist(VERDICT_CODES, '"result.verdict" must be a verdict code (docs/probe.md)'),
         v.description('a verdict code (docs/probe.md)'),
       ),
       reason: text('result.reason', 2000),

@@ -4,11 +4,11 @@
 // or failed vouches for nothing. The zone's SOA (owner, name server, contact, serial) tells a
 // negative answer the zone gave (and how old it is) from one the resolver made up. Pure functions.
 import { parseControl } from '../contract/control.ts';
+import type { Verdict } from '../contract/verdicts.ts';
 import { canonicalIpv6, isNonPublicIpv4 } from '../dns/address.ts';
 import { serialBefore } from '../dns/serial.ts';
 import { type Nat64Prefix, prefixText, synthesisedFrom } from './dns64.ts';
 import type { Observation, RecordEvidence } from './observe.ts';
-import type { Verdict } from './verdicts.ts';
 
 export interface Judgement {
   verdict: Verdict;

@@ -1,5 +1,6 @@
 // The portable probe: web-standard APIs only. Runtime transports live in probe/adapter/<runtime>.
 
+export { isVerdict, VERDICT_CODES, VERDICTS, type Verdict } from '../contract/verdicts.ts';
 export { CANARIES } from '../dns/canary.ts';
 export { type Judgement, judgeAddress, judgeText } from './classify.ts';
 export { discoverPrefixes, IPV4ONLY_ARPA, type Nat64Prefix, synthesise } from './dns64.ts';
@@ -30,4 +31,3 @@ export {
   type ResolverAddress,
   withTcpFallback,
 } from './transport.ts';
-export { isVerdict, VERDICT_CODES, VERDICTS, type Verdict } from './verdicts.ts';

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../../agent/config.ts';
 import { PROBLEMS } from '../../contract/problem.ts';
+import { VERDICT_CODES, VERDICT_INFO } from '../../contract/verdicts.ts';
 import { STALE_INFO, STALE_OUTCOMES } from '../../probe/serve-stale.ts';
-import { VERDICT_CODES, VERDICT_INFO } from '../../probe/verdicts.ts';
 import { HTTP_LIMIT_VARIABLES } from '../../worker/adapter/node/http-limits.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -46,7 +46,7 @@ const listed = (...patterns: string[]) =>
 const variables = (text: string) => new Set(text.match(/\bHAIRPIN_[A-Z0-9]+(?:_[A-Z0-9]+)*\b/g));
 
 describe('docs tables', () => {
-  it('docs/probe.md lists every verdict of probe/verdicts.ts, in its order', () => {
+  it('docs/probe.md lists every verdict of contract/verdicts.ts, in its order', () => {
     expect(firstColumn('docs/probe.md', '## Verdicts')).toEqual(VERDICT_CODES);
   });
 
@@ -59,7 +59,7 @@ describe('docs tables', () => {
       expect(text).toContain(`| \`${name}\` | ${fallback} |`);
   });
 
-  it('docs/probe.md says, per verdict, what probe/verdicts.ts says: meaning, evidence, what support does', () => {
+  it('docs/probe.md says, per verdict, what contract/verdicts.ts says: meaning, evidence, what support does', () => {
     const rows = tableRows('docs/probe.md', '## Verdicts');
     expect(rows).toEqual(
       VERDICT_CODES.map((code) => [

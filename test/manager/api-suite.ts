@@ -1,6 +1,7 @@
 // The manager's API and DoH behaviour, written once and run against every runtime and store:
 // Node on SQLite and on Postgres (real HTTP), and workerd on D1 (test/workers).
 import { describe, expect, it } from 'vitest';
+import { VERDICT_CODES } from '../../contract/verdicts.ts';
 import {
   type DnsMessage,
   decodeMessage,
@@ -13,6 +14,12 @@ import {
   records,
 } from '../../dns/message.ts';
 import { Rcode } from '../../dns/rcode.ts';
+
+/** A property of a JSON Schema in /openapi.json, as far as the tests read one. */
+interface JsonSchemaProperty {
+  enum?: string[];
+  properties?: Record<string, JsonSchemaProperty>;
+}
 
 export interface ManagerTarget {
   fetch(path: string, init?: RequestInit): Promise<Response>;
@@ -476,7 +483,7 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
     it('describes every JSON request body by the schema the manager checks it with', async () => {
       const doc = (await (await t().fetch('/openapi.json')).json()) as {
         paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: object }> } }>>;
-        components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+        components: { schemas: Record<string, { properties?: Record<string, JsonSchemaProperty> }> };
       };
       const inline = Object.entries(doc.paths).flatMap(([path, methods]) =>
         Object.entries(methods).flatMap(([method, op]) => {
@@ -490,6 +497,10 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         'internal',
         'relay',
       ]);
+      // The probe's verdict codes, from the same vocabulary the probe reaches them by.
+      expect(doc.components.schemas.ProbeReportBody?.properties?.result?.properties?.verdict?.enum).toEqual(
+        VERDICT_CODES,
+      );
     });
 
     it('answers a known path with the wrong method 405, with Allow', async () => {
@@ -524,6 +535,12 @@ export function managerApiSuite(getTarget: () => ManagerTarget): void {
         });
         expect(res.status, await res.clone().text()).toBe(201);
       }
+      const bogus = await t().fetch(`/v1/licences/${licence}/nodes/nur1/probe-reports`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ result: { verdict: 'bogus', reason: 'r', name: 'n', resolver: 'r' } }),
+      });
+      expect((await expectProblem(bogus, 400, 'invalid-request')).detail).toContain('verdict code');
       const page = await t().fetch(`/support?isp=${encodeURIComponent(isp)}&verdict=filtered-servfail&days=7`, {
         headers: { authorization: `Bearer ${t().adminToken}` },
       });

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Verdict } from '../../contract/verdicts.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../lab/chromium.ts';
 import { dohTransport } from '../../probe/doh.ts';
 import { type ProbeResult, probeNode } from '../../probe/probe.ts';
 import { postProbeReport } from '../../probe/report.ts';
-import type { Verdict } from '../../probe/verdicts.ts';
 import { WEEK_MS } from '../../worker/store/probe-reports.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../support/manager.ts';
 

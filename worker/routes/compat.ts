@@ -4,10 +4,8 @@ import { ProbeReportBody } from '../../contract/api.ts';
 import { isGlobalIpv6, isIpv4, isNonPublicIpv4, parseIpv6 } from '../../dns/address.ts';
 import { dohTransport } from '../../probe/doh.ts';
 import { type Observation, observe } from '../../probe/observe.ts';
-import { isVerdict } from '../../probe/verdicts.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
-import { ProblemError } from '../problem.ts';
 import type { NetworkInfo, ProbeReport } from '../store/probe-reports.ts';
 import { requireSupport } from '../support-auth.ts';
 import { type JsonObject, parseBody, readJsonObject } from '../validate.ts';
@@ -86,11 +84,6 @@ async function parseReport(
   node: string,
 ): Promise<ProbeReport> {
   const { result, hairpins = null, network: sent } = parseBody(ProbeReportBody, body);
-  if (!isVerdict(result.verdict))
-    throw new ProblemError(
-      'invalid-request',
-      `"result.verdict" must be a verdict code (got ${JSON.stringify(result.verdict)})`,
-    );
   return {
     id: crypto.randomUUID(),
     licence,

@@ -1,7 +1,7 @@
 // Probe reports in the store, and the ISP compatibility tally built from them. Writes go
 // through store.batch like every other write; reads are plain Kysely, one query each.
 import { sql } from 'kysely';
-import { isVerdict, VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
+import { isVerdict, VERDICT_CODES, type Verdict } from '../../contract/verdicts.ts';
 import type { ProbeReportTable } from '../../schema/database.ts';
 import type { StoreWriter } from './batch.ts';
 

@@ -3,7 +3,7 @@
 // viewBox under 400 units wide scales to the column it sits in) and carry their numbers in
 // <title> tooltips and data- attributes, so a test reads the same numbers a person hovers.
 import { html } from 'hono/html';
-import { VERDICT_CODES, type Verdict } from '../../probe/verdicts.ts';
+import { VERDICT_CODES, type Verdict } from '../../contract/verdicts.ts';
 import type { CompatEntry, NetworkCompat, WeeklyCount } from '../store/probe-reports.ts';
 import { WEEK_MS } from '../store/probe-reports.ts';
 import { type SortKey, type SupportFilters, sortHref, supportHref } from './filters.ts';

@@ -1,6 +1,6 @@
 // The support page's filters and sort order, read from its query string and written back into
 // its links: the page is plain links and one GET form, so every view has a URL support can share.
-import { isVerdict, type Verdict } from '../../probe/verdicts.ts';
+import { isVerdict, type Verdict } from '../../contract/verdicts.ts';
 import { ProblemError } from '../problem.ts';
 
 /** What the grid and the charts can be sorted by. */

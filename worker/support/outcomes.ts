@@ -1,7 +1,7 @@
 // What support asks of a network or a resolver first: did the internal name resolve, was it
 // filtered, did it time out. The verdicts folded into those outcomes, and the page's rows sorted
 // and filtered by them.
-import type { Verdict } from '../../probe/verdicts.ts';
+import type { Verdict } from '../../contract/verdicts.ts';
 import type { CompatEntry, NetworkCompat } from '../store/probe-reports.ts';
 import type { SortKey, SupportFilters } from './filters.ts';
 

@@ -4,7 +4,7 @@
 // script at all) leaves the pages whole without a nonce.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { VERDICT_CODES, VERDICTS, type Verdict } from '../../probe/verdicts.ts';
+import { VERDICT_CODES, VERDICTS, type Verdict } from '../../contract/verdicts.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 

@@ -1,7 +1,8 @@
 // The probe's vocabulary, defined once: every verdict a probe can reach, with a stable code, the
-// sentence support staff read, the evidence that leads to it and what support should do. Tests,
-// the API, the support page and the docs (docs/probe.md, checked by test/probe/verdict-docs.test.ts)
-// use these codes; callers branch on the code, never on a reason's wording.
+// sentence support staff read, the evidence that leads to it and what support should do. A
+// contract: the probe reaches these verdicts, the manager's API accepts only these codes in a
+// probe report (contract/api.ts), the support page and the docs (docs/probe.md, checked by
+// test/docs/tables.test.ts) show them; callers branch on the code, never on a reason's wording.
 
 export interface VerdictInfo {
   /** What the verdict means, in one sentence. */
