@@ -84,7 +84,7 @@ export function createResponder(options: ResponderOptions): Responder {
     bytes: Uint8Array,
     context: DnsRequestContext & { transport: Transport },
     zone: Zone,
-  ): Promise<{ messages: DnsMessages | undefined; byZone?: true }> {
+  ): Promise<{ messages: DnsMessages | undefined; byZone?: never } | { messages: [Uint8Array]; byZone: true }> {
     if (impossibleCounts(bytes) || notOneQuestion(bytes))
       return { messages: isResponse(bytes) ? undefined : [bareAnswer(bytes, Rcode.FORMERR)] };
     let query: DnsMessage;
@@ -128,10 +128,9 @@ export function createResponder(options: ResponderOptions): Responder {
       // The watch's serial is the store's as of the check just made (negative answers carry it).
       const serial = watch!.current ? watch!.serial : undefined;
       const recorded = zone.withSource(recordReads(zone.source, reads, serial));
-      const { messages, byZone } = await compute(bytes, context, recorded);
-      if (byZone && watch!.epoch === epoch && watch!.current)
-        cache!.set(cacheAs, (messages as Uint8Array[])[0]!, reads);
-      return messages;
+      const computed = await compute(bytes, context, recorded);
+      if (computed.byZone && watch!.epoch === epoch && watch!.current) cache!.set(cacheAs, computed.messages[0], reads);
+      return computed.messages;
     } catch (error) {
       return servFail(bytes, error);
     }
