@@ -270,6 +270,7 @@ export class NodeAgent {
       ...(this.state.pairing ? { previous: { kind: this.state.pairing.kind } } : {}),
       ...(freshChange ? { freshChange } : {}),
       ...(ipv6 ? { ipv6 } : {}),
+      ...(this.config.lanDnsListen ? { lanDns: hostPortSetting('lanDnsListen', this.config.lanDnsListen) } : {}),
     });
     const { probe, ...shown } = decision;
     this.state.pairing = shown;

@@ -25,6 +25,7 @@ export { type AgentConfig, AgentConfigError, envName, loadAgentConfig } from './
 export { AgentError, CertificateError } from './errors.ts';
 export { type HairpinResult, type HairpinTest, hairpinSelfTest } from './hairpin.ts';
 export * from './http/index.ts';
+export { dnsmasqForwarding, type LanDnsOptions, type RunningLanDns, startLanDns } from './lan-dns.ts';
 export { type AddressReport, ManagerClient, type ManagerClientOptions, ManagerError } from './manager-client.ts';
 export {
   decidePairingUrl,

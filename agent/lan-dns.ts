@@ -36,6 +36,22 @@ export interface LanDnsOptions {
   ttlSeconds?: number;
 }
 
+/**
+ * The router settings that send the internal name to the node's responder, as dnsmasq reads them
+ * (a line of dnsmasq.conf each, or `--` and the line on its command line; OpenWrt's "DNS
+ * forwardings" and "Domain whitelist" hold the same values): the forwarding itself, and the
+ * exception that lets the node's private answer through a router's DNS-rebind protection
+ * (`--stop-dns-rebind`, OpenWrt's default), which would otherwise discard it.
+ *
+ * ```ts
+ * dnsmasqForwarding('i-nur1.pl-1234.example.test', { host: '192.168.1.10', port: 5300 });
+ * // ['server=/i-nur1.pl-1234.example.test/192.168.1.10#5300', 'rebind-domain-ok=/i-nur1.pl-1234.example.test/']
+ * ```
+ */
+export function dnsmasqForwarding(name: string, listen: HostPort): string[] {
+  return [`server=/${name}/${listen.host}#${listen.port}`, `rebind-domain-ok=/${name}/`];
+}
+
 export interface RunningLanDns {
   port: number;
   close(): Promise<void>;

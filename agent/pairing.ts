@@ -7,7 +7,9 @@ import type { ReachCheckView } from '../contract/api.ts';
 import { resolverTransport, systemTransport } from '../probe/adapter/node/index.ts';
 import { type DnsTransport, type ProbeResult, probeNode, type Verdict } from '../probe/index.ts';
 import type { HairpinResult } from './hairpin.ts';
+import type { HostPort } from './host-port.ts';
 import type { NodeNames } from './http/policy.ts';
+import { dnsmasqForwarding } from './lan-dns.ts';
 
 export interface PairingInput {
   names: NodeNames;
@@ -33,6 +35,8 @@ export interface PairingInput {
    * from outside; awaited only when the box does not hairpin (the advice is the only use).
    */
   ipv6?: { address: string; reach?: () => Promise<ReachCheckView | null> };
+  /** Where the node's own LAN responder listens (`lanDnsListen`), when it runs: the advice names the router setting that uses it. */
+  lanDns?: HostPort;
 }
 
 /** The node's IPv6 address and the manager's check of it, as the firewall advice reads them. */
@@ -98,6 +102,16 @@ export const SERVE_STALE = {
 } as const;
 
 export const SERVE_STALE_ADVICE = `So that apps on the shop's Wi-Fi keep finding the node while the internet line is down, turn on serve-stale (RFC 8767) in the router's resolver: unbound "${SERVE_STALE.unbound}"; BIND 9.18 "${SERVE_STALE.bind}"; dnsmasq 2.89 and later ${SERVE_STALE.dnsmasq} (with its cache on); Knot Resolver ${SERVE_STALE.knot}.`;
+
+/**
+ * With the node's own LAN responder running: have the router forward the internal name to it. The
+ * name then resolves on the LAN from the node itself, through a rebind filter and while the line
+ * is down (docs/offline.md).
+ */
+function lanForwardAdvice(name: string, listen: HostPort): string {
+  const [server, rebindOk] = dnsmasqForwarding(name, listen);
+  return `Or, where the router can forward one name to a server of the LAN, forward ${name} to the node (${listen.host} port ${listen.port}, UDP), which answers for it itself, also while the internet line is down: dnsmasq and Pi-hole "${server}" and "${rebindOk}"; OpenWrt: DHCP and DNS › DNS forwardings "/${name}/${listen.host}#${listen.port}", and the name under Domain whitelist.`;
+}
 
 /** What the shop can do about a verdict, in the order worth trying. */
 function adviceFor(verdict: Verdict, zone: string): string[] {
@@ -201,6 +215,9 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     );
     return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
   }
+  const lanForward = input.lanDns ? [lanForwardAdvice(input.names.internal, input.lanDns)] : [];
+  // What keeps the LAN path through an outage of the shop's line, where it works today.
+  const outageAdvice = [SERVE_STALE_ADVICE, ...lanForward];
   if (verdict === 'ok') {
     explanation.push(
       `${input.names.internal} resolves to ${answers.join(', ')} through ${resolver.label}: apps in the shop reach the node on the LAN.`,
@@ -208,7 +225,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     return {
       url: origin(input.names.internal, input.port),
       kind: 'internal',
-      advice: [SERVE_STALE_ADVICE],
+      advice: outageAdvice,
       explanation,
       hairpin: null,
       ...facts,
@@ -223,7 +240,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     return {
       url: origin(input.names.external, input.port),
       kind: 'external',
-      advice: [SERVE_STALE_ADVICE],
+      advice: outageAdvice,
       explanation,
       hairpin,
       ...facts,
@@ -251,6 +268,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     warning,
     advice: [
       ...adviceFor(verdict, input.zone),
+      ...lanForward,
       ...(input.ipv6
         ? ipv6FirewallAdvice({
             port: input.port,

@@ -2,7 +2,7 @@
 // Debian's dnsmasq forwarding that one name to it with no other upstream (the internet line down).
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LanDnsAddresses, type RunningLanDns, startLanDns } from '../../agent/lan-dns.ts';
+import { dnsmasqForwarding, type LanDnsAddresses, type RunningLanDns, startLanDns } from '../../agent/lan-dns.ts';
 import { resolverTransport } from '../../probe/adapter/node/index.ts';
 import { observe } from '../../probe/observe.ts';
 import { type RunningResolver, startResolver } from '../probe/resolvers.ts';
@@ -66,3 +66,32 @@ describe.skipIf(!haveSystemPrograms('dnsmasq'))('behind dnsmasq forwarding the o
     expect((await through('A', 'nur1.pl-1234.example.test')).answers).toEqual([]);
   });
 });
+
+describe.skipIf(!haveSystemPrograms('dnsmasq'))(
+  'behind dnsmasq with DNS-rebind protection, set as the pairing advice says',
+  () => {
+    let guarded: RunningResolver;
+    let unexcepted: RunningResolver;
+    const through = (resolver: RunningResolver) =>
+      observe(resolverTransport(resolver.spec), name, 'A', { timeoutMs: 2_000, attempts: 2 });
+    beforeAll(async () => {
+      const settings = dnsmasqForwarding(name, { host: '127.0.0.1', port: responder.port });
+      guarded = await startResolver('dnsmasq-stop-dns-rebind', name, responder.port, {
+        extraArgs: settings.map((s) => `--${s}`),
+      });
+      // The forwarding alone: --stop-dns-rebind discards the node's private answer.
+      unexcepted = await startResolver('dnsmasq-stop-dns-rebind', name, responder.port, {
+        extraArgs: [`--${settings[0]}`],
+      });
+    });
+    afterAll(async () => {
+      await guarded?.close();
+      await unexcepted?.close();
+    });
+
+    it("resolves the internal name to the node's address with both settings, and not with the forwarding alone", async () => {
+      expect((await through(guarded)).answers.map((r) => r.data)).toEqual(['10.1.2.3']);
+      expect((await through(unexcepted)).answers).toEqual([]);
+    });
+  },
+);

@@ -121,6 +121,18 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
     expect(d.advice?.join(' ')).toContain('example.test');
   });
 
+  it("with the node's LAN responder on, the advice names the router settings that forward the internal name to it", async () => {
+    const lanDns = { host: '192.168.1.20', port: 5300 };
+    const forward = `server=/${names.internal}/192.168.1.20#5300`;
+    const internal = await decide(passing.spec, servicePort, { lanDns });
+    expect(internal.advice?.join(' ')).toContain(forward);
+    const broken = await decide(rebindGuard.spec, await freePort(), { lanDns });
+    expect(broken.advice?.join(' ')).toContain(forward);
+    expect(broken.advice?.join(' ')).toContain(`rebind-domain-ok=/${names.internal}/`);
+    // Without the responder, nothing to forward to.
+    expect((await decide(passing.spec, servicePort)).advice?.join(' ')).not.toContain('server=/');
+  });
+
   it('with a global IPv6 the box blocks from outside: the LAN path over IPv6 is said, and the advice names each box’s IPv6 firewall setting', async () => {
     const reach = {
       family: 'ipv6' as const,

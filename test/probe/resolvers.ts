@@ -220,13 +220,18 @@ export async function startResolver(
   kind: ResolverKind,
   zone: string,
   authority: number,
-  options: { deadUpstream?: boolean } = {},
+  options: {
+    deadUpstream?: boolean /** Appended to the daemon's command line (dnsmasq: `--` and a setting). */;
+    extraArgs?: string[];
+  } = {},
 ): Promise<RunningResolver> {
   const dir = mkdtempSync(join(tmpdir(), `hairpin-${kind}-`));
   const port = await freePort();
   const dohPort = kind === 'unbound-doh' ? await freePort() : 0;
   const { cmd, args } = config(kind, dir, port, zone, authority, dohPort);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(cmd, [...args, ...(options.extraArgs ?? [])], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr = (stderr + String(d)).slice(-4000);
