@@ -5,19 +5,11 @@
 //
 //   node lab/browser.ts '{"appOrigin":"https://pl-1001.apps…","mountPoint":"https://i-nur1…:8443/",…}'
 import type { OriginSwitchEvent, TransportFailureEvent } from '../client/index.ts';
-import { launchChromium } from './chromium.ts';
+import { appClientOptions, launchPhoneChromium, type PhoneBrowser } from './phone-browser.ts';
 
-export interface BrowserRun {
-  appOrigin: string;
-  mountPoint: string;
-  /** The relay origin pairing handed out, when it did. */
-  relayOrigin?: string;
+export interface BrowserRun extends PhoneBrowser {
   grant: boolean;
   calls: number;
-  /** base64 SHA-256 SPKI hashes whose certificates Chromium accepts (lab CA, Pebble). */
-  spki: string[];
-  /** The lab's "public" addresses are in 198.18.0.0/15, which Chromium would class as non-public. */
-  publicEndpoints: string[];
 }
 
 export interface BrowserCall {
@@ -37,10 +29,7 @@ export interface BrowserResult {
 }
 
 async function run(spec: BrowserRun): Promise<BrowserResult> {
-  const browser = await launchChromium([
-    `--ip-address-space-overrides=${spec.publicEndpoints.map((e) => `${e}=public`).join(',')}`,
-    `--ignore-certificate-errors-spki-list=${spec.spki.join(',')}`,
-  ]);
+  const browser = await launchPhoneChromium(spec);
   try {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -60,16 +49,11 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
     await page.goto(`${spec.appOrigin}/`, { timeout: 15_000 });
     await page.waitForFunction(() => 'hairpin' in window, undefined, { timeout: 15_000 });
     return await page.evaluate(
-      async ({ mountPoint, relayOrigin, calls }) => {
+      async ({ options, calls }) => {
         // biome-ignore lint/suspicious/noExplicitAny: the page's globals come from the client's browser bundle, untyped here
         const w = window as unknown as Record<string, any>;
         const log = { switches: [] as string[], failures: [] as string[], internalAttempts: 0 };
-        const client = w.hairpin.createHairpinClient({
-          mountPoint,
-          storage: null,
-          reprobe: { initialMs: 500, maxMs: 1000 },
-          ...(relayOrigin ? { relayOrigin } : {}),
-        });
+        const client = w.hairpin.createHairpinClient(options);
         const internal: string = client.internalOrigin;
         client.addEventListener('switch', (event: Event) => {
           const e = event as OriginSwitchEvent;
@@ -104,7 +88,7 @@ async function run(spec: BrowserRun): Promise<BrowserResult> {
           internalAttempts: log.internalAttempts,
         };
       },
-      { mountPoint: spec.mountPoint, relayOrigin: spec.relayOrigin ?? null, calls: spec.calls },
+      { options: appClientOptions(spec), calls: spec.calls },
     );
   } finally {
     await browser.close();

@@ -6,7 +6,17 @@ import type { PairingDecision } from '../agent/index.ts';
 import { applyBoxFirewalls, setCarrierPolicy } from './firewall.ts';
 import { type Internet, MANAGER_URL, PEBBLE_DIRECTORY, ROOT, startInternet, startNode } from './internet.ts';
 import { startIpv6Edge } from './ipv6.ts';
-import { BOXES, type BoxKey, type BoxPlan, INET, NODE_PORT, names, SERVICES, WAN_DELAY_MS } from './plan.ts';
+import {
+  BOXES,
+  type BoxKey,
+  type BoxPlan,
+  INET,
+  NODE_LAN_DNS_PORT,
+  NODE_PORT,
+  names,
+  SERVICES,
+  WAN_DELAY_MS,
+} from './plan.ts';
 import { measureResolvers, type ResolverBehaviour, startResolvers } from './resolvers.ts';
 import { shapeLinks } from './shaping.ts';
 import { type Daemon, inNs, waitFor } from './shell.ts';
@@ -58,7 +68,7 @@ export interface Field {
   /** What each resolver answers for an internal name, measured once the nodes reported. */
   resolvers: ResolverBehaviour[];
   daemons: Daemon[];
-  /** Each box's own resolver (also in `daemons`): the outage rows start them afresh. */
+  /** Each box's own resolver (also in `daemons`): the outage rows restart one with the pairing advice's settings. */
   boxResolvers: Record<BoxKey, Daemon>;
   /** How long each step of bringing the field up took (ms). */
   timings: Record<string, number>;
@@ -108,6 +118,8 @@ async function startNodeSite(
     HAIRPIN_AGENT_ACME_DIRECTORY: PEBBLE_DIRECTORY,
     HAIRPIN_AGENT_ACME_CA_FILE: field.internet.trustFile,
     HAIRPIN_AGENT_AUTHORITATIVE_DNS: `${SERVICES.manager}:53`,
+    // Every node offers it; the outage rows have one shop's router use it (the pairing advice).
+    HAIRPIN_AGENT_LAN_DNS_LISTEN: `${b.lan.node}:${NODE_LAN_DNS_PORT}`,
     NODE_EXTRA_CA_CERTS: field.internet.trustFile,
   };
   field.daemons.push(startNode(b.node.ns, HAIRPIN, ['agent', 'run'], join(field.dir, `agent-${b.key}.log`), env));

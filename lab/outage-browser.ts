@@ -8,12 +8,9 @@
 //   node lab/outage-browser.ts '{"appOrigin":"https://pl-1001.apps…","mountPoint":"https://i-nur1…:8443/",…}'
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import { appClientOptions, launchPhoneChromium, type PhoneBrowser } from './phone-browser.ts';
 
-export interface OutageBrowserRun {
-  appOrigin: string;
-  mountPoint: string;
-  relayOrigin?: string;
+export interface OutageBrowserRun extends PhoneBrowser {
   /** The path each call asks for (`/v1/items?close`: a new connection, so a name lookup, each call). */
   path: string;
   intervalMs: number;
@@ -21,8 +18,6 @@ export interface OutageBrowserRun {
   readyFile: string;
   reloadFile: string;
   stopFile: string;
-  spki: string[];
-  publicEndpoints: string[];
 }
 
 export interface OutageCall {
@@ -60,20 +55,12 @@ async function load(page: Page, spec: OutageBrowserRun, loads: OutageLoad[], rel
     // has long had it by the time the line drops.
     if (!reload && loads.length === 0)
       await page.waitForFunction(() => navigator.serviceWorker?.controller != null, undefined, { timeout: 15_000 });
-    const fromServiceWorker = await page.evaluate(
-      ({ mountPoint, relayOrigin }) => {
-        // biome-ignore lint/suspicious/noExplicitAny: the page's globals come from the client's browser bundle, untyped here
-        const w = window as unknown as Record<string, any>;
-        w.outageClient = w.hairpin.createHairpinClient({
-          mountPoint,
-          storage: null,
-          reprobe: { initialMs: 500, maxMs: 1000 },
-          ...(relayOrigin ? { relayOrigin } : {}),
-        });
-        return navigator.serviceWorker?.controller != null;
-      },
-      { mountPoint: spec.mountPoint, relayOrigin: spec.relayOrigin ?? null },
-    );
+    const fromServiceWorker = await page.evaluate((options) => {
+      // biome-ignore lint/suspicious/noExplicitAny: the page's globals come from the client's browser bundle, untyped here
+      const w = window as unknown as Record<string, any>;
+      w.outageClient = w.hairpin.createHairpinClient(options);
+      return navigator.serviceWorker?.controller != null;
+    }, appClientOptions(spec));
     loads.push({ at, ms: Date.now() - at, ok: true, fromServiceWorker });
     return true;
   } catch (error) {
@@ -109,10 +96,7 @@ async function call(page: Page, path: string): Promise<OutageCall> {
 }
 
 async function run(spec: OutageBrowserRun): Promise<OutageBrowserResult> {
-  const browser = await launchChromium([
-    `--ip-address-space-overrides=${spec.publicEndpoints.map((e) => `${e}=public`).join(',')}`,
-    `--ignore-certificate-errors-spki-list=${spec.spki.join(',')}`,
-  ]);
+  const browser = await launchPhoneChromium(spec);
   const loads: OutageLoad[] = [];
   const calls: OutageCall[] = [];
   try {

@@ -7,6 +7,8 @@
 
 export const ZONE = 'polaris-lab.test';
 export const NODE_PORT = 8443;
+/** Where each node's agent answers for its own internal name on the LAN (`lanDnsListen`), for a router that forwards it there. */
+export const NODE_LAN_DNS_PORT = 5300;
 /** One way, on the WAN side of each box (see lab/relay.ts): ~20 ms round trip. */
 export const WAN_DELAY_MS = 10;
 export const WAN_RATE = '50mbit';

@@ -102,7 +102,7 @@ ${cap() === null ? '' : `  max-cache-ttl ${cap()};\n`}  max-ncache-ttl 1;
 
 export interface ResolverSet {
   daemons: Daemon[];
-  /** Each box's own resolver (also in `daemons`), for the rows that start it afresh. */
+  /** Each box's own resolver (also in `daemons`), for the rows that restart it with other settings. */
   boxes: Record<BoxKey, Daemon>;
 }
 
@@ -112,25 +112,29 @@ async function startUnbound(ns: string, dir: string, name: string, conf: string)
   return startDaemon(ns, 'unbound', ['-d', '-c', file], join(dir, `${name}.log`));
 }
 
-/**
- * A box's resolver on `address` (default the box's LAN address); with `serveStale`, the same
- * software and settings with serve-stale on (the outage rows run one beside the box's own).
- */
-export async function startBoxResolver(
-  b: BoxPlan,
-  dir: string,
-  variant: { address: string; serveStale: boolean } = { address: b.lan.box, serveStale: false },
-): Promise<Daemon> {
-  const name = `resolver-${b.key}${variant.serveStale ? '-stale' : ''}`;
-  const address = variant.address;
+/** How one of a box's resolvers differs from the box's own: the outage rows run variants beside it. */
+export interface BoxResolverVariant {
+  /** Default: the box's LAN address. */
+  address?: string;
+  /** Serve-stale on (RFC 8767), with the software's setting in the pairing advice. */
+  serveStale?: boolean;
+  /** dnsmasq settings the shop added (`--` and the setting), e.g. the pairing advice's forwarding to the node. */
+  dnsmasqSettings?: readonly string[];
+}
+
+/** A box's resolver: the box's own by default, or a variant of it (the outage rows run them side by side). */
+export async function startBoxResolver(b: BoxPlan, dir: string, variant: BoxResolverVariant = {}): Promise<Daemon> {
+  const serveStale = variant.serveStale ?? false;
+  const name = `resolver-${b.key}${serveStale ? '-stale' : ''}`;
+  const address = variant.address ?? b.lan.box;
   switch (b.resolver) {
     case 'unbound-forward':
-      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, address, variant.serveStale));
+      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, address, serveStale));
     case 'unbound-filter':
-      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, address, variant.serveStale, true));
+      return startUnbound(b.ns, dir, name, forwardingUnbound(dir, name, address, serveStale, true));
     case 'bind-deny-answer': {
       const file = join(dir, `${name}.conf`);
-      await writeFile(file, bindDenying(dir, name, address, variant.serveStale));
+      await writeFile(file, bindDenying(dir, name, address, serveStale));
       return startDaemon(b.ns, 'named', ['-g', '-4', '-c', file], join(dir, `${name}.log`));
     }
     case 'dnsmasq-stop-rebind':
@@ -147,7 +151,8 @@ export async function startBoxResolver(
           `--server=${SERVICES.resolver}`,
           '--stop-dns-rebind',
           // Serve-stale needs a cache: dnsmasq's default size, capped like the other resolvers.
-          ...(variant.serveStale
+          ...(variant.dnsmasqSettings ?? []).map((setting) => `--${setting}`),
+          ...(serveStale
             ? ['--cache-size=150', SERVE_STALE.dnsmasq, ...(cap() === null ? [] : [`--max-cache-ttl=${cap()}`])]
             : ['--cache-size=0']),
           `--pid-file=${join(dir, `${name}.pid`)}`,

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Field } from './field.ts';
 import { ROOT } from './internet.ts';
 import type { ClientResult, ClientRun, Measure } from './phone.ts';
-import type { BoxKey } from './plan.ts';
+import type { PhoneBrowser } from './phone-browser.ts';
+import { type BoxKey, type BoxPlan, NODE_PORT, SERVICES } from './plan.ts';
 import { inNs } from './shell.ts';
 
 export const RACE_DELAY_MS = 250;
@@ -75,6 +76,18 @@ export const origin = (url: string) => new URL(url).origin;
 export const relayOption = (pairing: { relayUrl?: string | null | undefined }) =>
   pairing.relayUrl ? { relayOrigin: origin(pairing.relayUrl) } : {};
 export const host = (url: string | null | undefined) => (url ? new URL(url).hostname : '—');
+
+/** Chromium on a box's phone, for the app of the box's node as pairing handed it out. */
+export function phoneBrowser(field: Field, b: BoxPlan): PhoneBrowser {
+  const pairing = field.nodes[b.key].pairing;
+  return {
+    appOrigin: field.internet.appOrigin(b.node.licence),
+    mountPoint: pairing.url,
+    ...relayOption(pairing),
+    spki: field.internet.spkiHashes,
+    publicEndpoints: [`${SERVICES.apps}:443`, `${b.wan.box}:${NODE_PORT}`, `${SERVICES.manager}:443`],
+  };
+}
 
 export function clientRun(mountPoint: string, extra: Partial<ClientRun> = {}): string {
   return JSON.stringify({

@@ -18,6 +18,7 @@ import {
   labScript,
   origin,
   phone,
+  phoneBrowser,
   RACE_DELAY_MS,
   REPROBE,
   relayOption,
@@ -364,15 +365,7 @@ async function relayCostScenario(field: Field): Promise<ScenarioRow> {
 async function browserScenario(field: Field, id: string, key: BoxKey, grant: boolean): Promise<ScenarioRow> {
   const b = boxPlan(key);
   const pairing = field.nodes[key].pairing;
-  const spec: BrowserRun = {
-    appOrigin: field.internet.appOrigin(b.node.licence),
-    mountPoint: pairing.url,
-    ...relayOption(pairing),
-    grant,
-    calls: 5,
-    spki: field.internet.spkiHashes,
-    publicEndpoints: [`${SERVICES.apps}:443`, `${b.wan.box}:${NODE_PORT}`, `${SERVICES.manager}:443`],
-  };
+  const spec: BrowserRun = { ...phoneBrowser(field, b), grant, calls: 5 };
   const result = await labScript<BrowserResult>(field, b.phone.ns, 'lab/browser.ts', [JSON.stringify(spec)], 90_000);
   const ok = result.calls.filter((c) => c.origin);
   const failed = result.calls.filter((c) => !c.origin);
