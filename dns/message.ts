@@ -9,6 +9,8 @@ import { DnsFormatError, HEADER_LENGTH } from './wire.ts';
 import { encodeCompressed } from './wire-encode.ts';
 import { decodeName, nameLabels } from './wire-name.ts';
 
+/** A message written a record at a time, its size known as it grows (zone transfers). */
+export { MessageWriter } from './wire-encode.ts';
 // The header and its error live in wire.ts (raw bytes, no codec); re-exported for the callers
 // that only decode.
 export { DnsFormatError, HEADER_LENGTH };

@@ -146,6 +146,57 @@ export function nameLabels(name: string): Uint8Array[] {
   return labels;
 }
 
+/** A name's wire labels as text, one char a byte (see wireLabels). */
+export interface WireLabels {
+  /** Each label's length, then its bytes; no root byte. */
+  text: string;
+  /** `text` with ASCII letters lower-cased (RFC 4343): equal for names equal in DNS. */
+  key: string;
+  /** Where each label starts in `text`: `text.slice(starts[i])` is the suffix from label i on. */
+  starts: number[];
+}
+
+/**
+ * A name's labels as they go on the wire, as a string of one char per byte: what a compressing
+ * encoder writes, and looks earlier suffixes up by. Plain names (ASCII, no escapes: every name the
+ * zone holds) are read in one pass without a byte array per label; the rest through nameLabels,
+ * which also throws for what no name can be.
+ *
+ * ```ts
+ * wireLabels('Nur1.example.test'); // { text: '\x04Nur1\x07example\x04test', key: '\x04nur1…', starts: [0, 5, 13] }
+ * ```
+ */
+export function wireLabels(name: string): WireLabels {
+  const end = name.endsWith('.') ? name.length - 1 : name.length;
+  const starts: number[] = [];
+  let text = '';
+  let start = 0;
+  for (let i = 0; i <= end; i++) {
+    const char = i < end ? name.charCodeAt(i) : DOT;
+    if (char === BACKSLASH || char >= 0x80) return escapedWireLabels(name);
+    if (char !== DOT) continue;
+    const length = i - start;
+    if (length === 0 || length > MAX_LABEL) return escapedWireLabels(name);
+    starts.push(text.length);
+    text += String.fromCharCode(length) + name.slice(start, i);
+    start = i + 1;
+  }
+  if (text.length + 1 > MAX_WIRE_NAME) return escapedWireLabels(name);
+  return { text, key: text.toLowerCase(), starts };
+}
+
+/** wireLabels for names with escapes or non-ASCII (and the root, and names nameLabels refuses). */
+function escapedWireLabels(name: string): WireLabels {
+  const starts: number[] = [];
+  let text = '';
+  for (const label of nameLabels(name)) {
+    starts.push(text.length);
+    text += String.fromCharCode(label.length, ...label);
+  }
+  // Only A-Z: toLowerCase would also fold the bytes 0xC0-0xDE, which DNS keeps apart.
+  return { text, key: text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase()), starts };
+}
+
 /** The labels of a name in presentation form, each still escaped: `a\.b.test` → ['a\.b', 'test']. */
 export function splitName(name: string): string[] {
   const labels: string[] = [];

@@ -29,6 +29,8 @@ export type NameKind = 'external' | 'internal' | 'relay';
 export const DEFAULT_RELAY_TEMPLATE = 'relay-{node}-pl-{licence}.{zone}';
 
 interface CompiledTemplate {
+  /** The name for a licence and node: the template's parts joined, no pattern run (asked per node of a transfer). */
+  fill: (licence: string, node: string) => string;
   regex: RegExp;
   /** Labels the template fixes (every label without a placeholder), for empty non-terminals. */
   suffixPattern: RegExp[];
@@ -45,12 +47,19 @@ function relativeTemplate(template: string): string {
   return template.slice(0, -'.{zone}'.length).toLowerCase();
 }
 
-function compile(template: string): CompiledTemplate {
+function compile(template: string, zone: string): CompiledTemplate {
   const relative = relativeTemplate(template);
+  // Literal text and placeholder names alternate: [text, key, text, key, …, text].
+  const parts = template.replace('{zone}', zone).split(PLACEHOLDER);
   const toRegex = (part: string) =>
     escapeRegex(part).replace(/\\\{(node|licence)\\\}/g, (_m, key: string) => `(?<${key}>[a-z0-9-]+)`);
   const labels = relative.split('.');
   return {
+    fill: (licence, node) => {
+      let name = parts[0]!;
+      for (let i = 1; i < parts.length; i += 2) name += (parts[i] === 'node' ? node : licence) + parts[i + 1];
+      return name;
+    },
     regex: new RegExp(`^${toRegex(relative)}$`),
     // Each proper suffix of the template is an ancestor name that exists when the name does.
     suffixPattern: labels.slice(1).map((_, i) => new RegExp(`^${toRegex(labels.slice(i + 1).join('.'))}$`)),
@@ -78,23 +87,17 @@ export class ZoneNames {
     this.zone = normalizeName(zone);
     if (!isValidHostName(this.zone)) throw new Error(`invalid zone name: ${zone}`);
     this.templates = templates;
-    this.#internal = compile(templates.internal);
-    this.#external = compile(templates.external);
-    this.#apps = compile(templates.apps);
-    this.#relay = templates.relay ? compile(templates.relay) : undefined;
-  }
-
-  #fill(template: string, licence: string, node = ''): string {
-    return template
-      .replace(PLACEHOLDER, (_m, key: string) => (key === 'node' ? node : licence))
-      .replace('{zone}', this.zone);
+    this.#internal = compile(templates.internal, this.zone);
+    this.#external = compile(templates.external, this.zone);
+    this.#apps = compile(templates.apps, this.zone);
+    this.#relay = templates.relay ? compile(templates.relay, this.zone) : undefined;
   }
 
   nodeNames(licence: string, node: string): NodeNames {
     const relay = this.relayName(licence, node);
     return {
-      external: this.#fill(this.templates.external, licence, node),
-      internal: this.#fill(this.templates.internal, licence, node),
+      external: this.#external.fill(licence, node),
+      internal: this.#internal.fill(licence, node),
       ...(relay ? { relay } : {}),
     };
   }
@@ -105,14 +108,14 @@ export class ZoneNames {
    * be ambiguous: such a node simply has no relay name).
    */
   relayName(licence: string, node: string): string | undefined {
-    if (!this.templates.relay) return undefined;
-    const name = this.#fill(this.templates.relay, licence, node);
+    if (!this.#relay) return undefined;
+    const name = this.#relay.fill(licence, node);
     const back = isValidHostName(name) ? this.parse(name) : undefined;
     return back?.kind === 'relay' && back.licence === licence && back.node === node ? name : undefined;
   }
 
   appsName(licence: string): string {
-    return this.#fill(this.templates.apps, licence);
+    return this.#apps.fill(licence, '');
   }
 
   /**

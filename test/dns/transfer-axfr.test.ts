@@ -49,7 +49,7 @@ function transferQuery(type: 'AXFR' | 'IXFR', serial?: number): DnsMessage {
 const allRecords = (wires: Uint8Array[]) => wires.flatMap((w) => records(decodeMessage(w).answers));
 
 describe('transfer message framing (RFC 5936 §2.2)', () => {
-  it('packs records in order under the size bound, the question in the first message only', async () => {
+  it('packs records in order up to the size bound, the question in the first message only', async () => {
     const rs: DnsRecord[] = [
       soaOf(9),
       ...Array.from(
@@ -59,8 +59,11 @@ describe('transfer message framing (RFC 5936 §2.2)', () => {
       soaOf(9),
     ];
     const wires = await allMessages(transferMessages(transferQuery('AXFR'), [rs], 2048));
-    expect(wires.length).toBeGreaterThan(5);
+    expect(wires.length).toBeGreaterThan(2);
     for (const w of wires) expect(w.byteLength).toBeLessThanOrEqual(2048);
+    // Filled by encoded size (names compressed): each but the last short of the bound by less
+    // than one more record written in full.
+    for (const w of wires.slice(0, -1)) expect(w.byteLength).toBeGreaterThan(2048 - 48);
     const decoded = wires.map(decodeMessage);
     expect(decoded[0]!.questions).toHaveLength(1);
     expect(

@@ -131,6 +131,24 @@ function nodesWithAddresses(db: Kysely<Database>) {
 }
 
 /**
+ * Pages of nodes with their addresses in (licence, node) order, the first and those after a
+ * node, precompiled: listing the whole zone (AXFR) asks for a page every hundred nodes.
+ */
+function nodePages(db: Kysely<Database>) {
+  const inOrder = () => nodesWithAddresses(db).orderBy('nodes.licence').orderBy('nodes.node');
+  return {
+    first: precompile((p: { limit: number }) => inOrder().limit(p.limit)),
+    // A row-value comparison: SQLite and Postgres seek the primary key to it (an OR of the two
+    // columns would scan from the start on every page).
+    after: precompile((p: { licence: string; node: string; limit: number }) =>
+      inOrder()
+        .where((eb) => eb(eb.refTuple('nodes.licence', 'nodes.node'), '>', eb.tuple(p.licence, p.node)))
+        .limit(p.limit),
+    ),
+  };
+}
+
+/**
  * The journal rows whose serial is in (from, to]. Across the wrap of 2^32 - 1 (RFC 1982:
  * `wrapped`, from >= to) the range is two numeric intervals.
  */
@@ -271,12 +289,14 @@ export class Store implements StoreWriter {
   /** The reachability checks' slot and results (reachability.ts). */
   readonly reachability: ReachabilityStore;
   readonly #reads: ReturnType<typeof zoneReads>;
+  readonly #nodePages: ReturnType<typeof nodePages>;
   readonly #touch: ReturnType<typeof touchReport>;
 
   constructor(db: Kysely<Database>, batch: AtomicBatch, snapshot?: OpenSnapshot) {
     this.db = db;
     this.batch = batch;
     this.#reads = zoneReads(db);
+    this.#nodePages = nodePages(db);
     this.#touch = touchReport(db);
     this.probeReports = new ProbeReports(this);
     this.reachability = new ReachabilityStore(this);
@@ -452,17 +472,10 @@ export class Store implements StoreWriter {
    * so listing the whole zone (AXFR) costs one indexed range scan per page, whatever its size.
    */
   async nodePage(after: { licence: string; node: string } | undefined, limit: number): Promise<NodeState[]> {
-    const rows = await nodesWithAddresses(this.db)
-      // A row-value comparison: SQLite and Postgres seek the primary key to it (an OR of the two
-      // columns would scan from the start on every page).
-      .$if(after !== undefined, (q) =>
-        q.where((eb) => eb(eb.refTuple('nodes.licence', 'nodes.node'), '>', eb.tuple(after!.licence, after!.node))),
-      )
-      .orderBy('nodes.licence')
-      .orderBy('nodes.node')
-      .limit(limit)
-      .execute();
-    return rows.map(nodeStateOf);
+    const page = after
+      ? this.#nodePages.after({ licence: after.licence, node: after.node, limit })
+      : this.#nodePages.first({ limit });
+    return (await this.db.executeQuery(page)).rows.map(nodeStateOf);
   }
 
   /** Delete a node and its records. Returns the new serial, or undefined if there was none. */

@@ -1,14 +1,23 @@
 // Zone transfer responses as a stream of DNS messages (RFC 5936 §2.2): the records in order,
 // packed into as few messages as fit a size bound, the question in the first message only, each
-// message encoded (names compressed within it) as soon as it is full.
+// record encoded (names compressed within its message) as it arrives.
 import { Buffer } from 'node:buffer';
-import { type DnsMessage, type DnsRecord, encodeMessage, FLAG_AA, HEADER_LENGTH } from '../../dns/message.ts';
+import {
+  type DnsMessage,
+  type DnsRecord,
+  encodeMessage,
+  FLAG_AA,
+  HEADER_LENGTH,
+  MessageWriter,
+} from '../../dns/message.ts';
+import { Section } from '../../dns/wire.ts';
 import type { ZoneDelta } from './journal.ts';
 
 /**
- * Bytes of records per message, counted uncompressed. TCP allows 65535 (RFC 1035 §4.2.2); 16 KiB
- * leaves room for the TSIG record and keeps each message a few TCP segments, as BIND and Knot do
- * for large zones.
+ * Bytes per message, as encoded (names compressed). TCP allows 65535 (RFC 1035 §4.2.2), but a
+ * compression pointer reaches only the first 16 KiB of a message (RFC 1035 §4.1.4): past that
+ * every owner name would be written in full again, so NSD stops its AXFR messages there too. It
+ * leaves ample room for a TSIG record.
  */
 export const TRANSFER_MESSAGE_SIZE = 16_384;
 
@@ -50,8 +59,9 @@ function recordBound(record: DnsRecord): number {
 }
 
 /**
- * The answer messages of a transfer, unsigned, encoded as the records arrive. A single record
- * larger than the bound still gets a message of its own (it would fit TCP's 65535).
+ * The answer messages of a transfer, unsigned, each record written as it arrives; a message is
+ * sent when the next record might not fit. A single record larger than the bound still gets a
+ * message of its own (it would fit TCP's 65535).
  *
  * ```ts
  * for await (const wire of transferMessages(query, [[soa, ...records, soa]])) send(wire);
@@ -62,26 +72,22 @@ export async function* transferMessages(
   pages: RecordPages,
   maxSize = TRANSFER_MESSAGE_SIZE,
 ): AsyncGenerator<Uint8Array> {
-  const questions = query.questions ?? [];
-  const message = (answers: DnsRecord[], first: boolean): Uint8Array =>
-    encodeMessage({ id: query.id ?? 0, type: 'response', flags: FLAG_AA, questions: first ? questions : [], answers });
-  let first = true;
-  let answers: DnsRecord[] = [];
-  let size = message([], true).byteLength;
+  const start = (first: boolean): MessageWriter => {
+    const writer = new MessageWriter({ id: query.id ?? 0, type: 'response', flags: FLAG_AA }, maxSize);
+    if (first) for (const question of query.questions ?? []) writer.question(question);
+    return writer;
+  };
+  let message = start(true);
   for await (const page of pages) {
     for (const record of page) {
-      const bytes = recordBound(record);
-      if (answers.length > 0 && size + bytes > maxSize) {
-        yield message(answers, first);
-        first = false;
-        answers = [];
-        size = HEADER_LENGTH;
+      if (message.count(Section.answer) > 0 && message.byteLength + recordBound(record) > maxSize) {
+        yield message.bytes();
+        message = start(false);
       }
-      answers.push(record);
-      size += bytes;
+      message.record(Section.answer, record);
     }
   }
-  yield message(answers, first);
+  yield message.bytes();
 }
 
 /**
