@@ -43,8 +43,9 @@ export interface TransferHandlerOptions {
 }
 
 /**
- * Nodes per page of a transfer: about 425 records, a few ms of building and encoding between two
- * turns of the event loop, so questions asked meanwhile wait little (500 made their p99 worse).
+ * Nodes per page of a transfer: about 425 records, a millisecond or two of reading, building and
+ * encoding between two turns of the event loop, so questions asked meanwhile wait little (500
+ * made their p99 worse).
  */
 const TRANSFER_PAGE = 100;
 
