@@ -39,7 +39,7 @@ import { listenPairingEndpoint, SharedDecision } from './pairing-endpoint.ts';
 import { PollLoop } from './poll-loop.ts';
 import { RelayLink } from './relay.ts';
 import { backoffDelay, RetryableError, type RetryPolicy } from './retry.ts';
-import { type AgentState, readState, writeState } from './state.ts';
+import { type AgentState, keepNewerDecision, readState, writeState } from './state.ts';
 
 /** How often an unchanged probe report is sent again. */
 const PROBE_REPORT_EVERY_MS = 86_400_000;
@@ -137,6 +137,7 @@ export class NodeAgent {
 
   async #save(): Promise<void> {
     await mkdir(this.config.certDir, { recursive: true, mode: 0o700 });
+    this.state = keepNewerDecision(this.state, await readState(this.config.certDir));
     await writeState(this.config.certDir, this.state);
   }
 

@@ -42,6 +42,26 @@ export async function readState(certDir: string): Promise<AgentState> {
   );
 }
 
+/**
+ * The state to write, given what the file holds now: another process (the installer's `hairpin
+ * agent pairing-url`, beside the running agent) may have decided the pairing or sent a probe
+ * report since this one read it. Those parts go to the newer copy, by their own time; the rest is
+ * this process's (it reports the addresses). Without it the running agent's next write put back
+ * the decision it made at start, and `hairpin agent status` showed that one.
+ */
+export function keepNewerDecision(mine: AgentState, onDisk: AgentState): AgentState {
+  const newer = (a: string | undefined, b: string | undefined) =>
+    b !== undefined && (a === undefined || Date.parse(b) > Date.parse(a));
+  const merged = { ...mine };
+  if (newer(mine.pairing?.decidedAt, onDisk.pairing?.decidedAt)) {
+    merged.pairing = onDisk.pairing;
+    // Read from the manager's answer by that same decision.
+    if (onDisk.addressTtl !== undefined) merged.addressTtl = onDisk.addressTtl;
+  }
+  if (newer(mine.lastProbeReport?.at, onDisk.lastProbeReport?.at)) merged.lastProbeReport = onDisk.lastProbeReport;
+  return merged;
+}
+
 export async function writeState(certDir: string, state: AgentState): Promise<void> {
   await writeFileAtomic(statePath(certDir), `${JSON.stringify(state, null, 2)}\n`, 0o644);
 }
