@@ -31,6 +31,7 @@ import {
   type AddressChange,
   decidePairingUrl,
   formatDecision,
+  internalDecisionHolds,
   type PairingDecision,
   pairingResolver,
   TTL_GRACE_SECONDS,
@@ -44,7 +45,7 @@ import { type AgentState, keepNewerDecision, readState, writeState } from './sta
 /** How often an unchanged probe report is sent again. */
 const PROBE_REPORT_EVERY_MS = 86_400_000;
 /** How often the pairing decision is made again when nothing published changed. */
-const PAIRING_EVERY_MS = 3_600_000;
+export const PAIRING_EVERY_MS = 3_600_000;
 /** The ceiling on the extra wait between polls after failed reports (agent/poll-loop.ts). */
 const POLL_BACKOFF_MAX_MS = 15 * 60_000;
 /** The address records' TTL until a decision has read it from the manager (its default). */
@@ -272,6 +273,7 @@ export class NodeAgent {
       ...(freshChange ? { freshChange } : {}),
       ...(ipv6 ? { ipv6 } : {}),
       ...(this.config.lanDnsListen ? { lanDns: hostPortSetting('lanDnsListen', this.config.lanDnsListen) } : {}),
+      now: this.#deps.now,
     });
     const { probe, ...shown } = decision;
     this.state.pairing = shown;
@@ -408,11 +410,20 @@ export class NodeAgent {
       // Decide again when what the manager publishes changed, and hourly: the shop may change
       // its router or resolver, and support's view of which boxes hairpin should stay current.
       // After the node's own address change, only once the old record's TTL has passed: before
-      // that, the shop's resolver may rightly still hand out the old address.
-      const decidedAt = this.state.pairing ? Date.parse(this.state.pairing.decidedAt) : 0;
+      // that, the shop's resolver may rightly still hand out the old address. A change that
+      // leaves an internal decision as it was (a new public address) waits for the hourly one:
+      // after a regional power cut every node would otherwise probe at once, through a router
+      // just restarted and a manager busy with the region's reports, where a probe that fails
+      // downgrades a working LAN path for an hour.
+      const { pairing, addresses } = this.state;
+      const decidedAt = pairing ? Date.parse(pairing.decidedAt) : 0;
+      const holds =
+        pairing !== undefined &&
+        addresses !== undefined &&
+        internalDecisionHolds(pairing, { names, port: this.config.port, privateIpv4: addresses.privateIpv4 });
       const fresh = changed ? this.#freshChange() : undefined;
       if (fresh) this.#decideAfter(Math.ceil(fresh.ttl + TTL_GRACE_SECONDS - fresh.secondsAgo) * 1000);
-      else if (changed || this.#deps.now() - decidedAt >= PAIRING_EVERY_MS) void decide();
+      else if ((changed && !holds) || this.#deps.now() - decidedAt >= PAIRING_EVERY_MS) void decide();
       return ok;
     };
     this.#polls = new PollLoop(poll, { intervalMs: this.config.pollSeconds * 1000, maxBackoffMs: POLL_BACKOFF_MAX_MS });

@@ -37,6 +37,8 @@ export interface PairingInput {
   ipv6?: { address: string; reach?: () => Promise<ReachCheckView | null> };
   /** Where the node's own LAN responder listens (`lanDnsListen`), when it runs: the advice names the router setting that uses it. */
   lanDns?: HostPort;
+  /** The clock the decision is stamped with: the agent's, which also says when it is an hour old. */
+  now?: () => number;
 }
 
 /** The node's IPv6 address and the manager's check of it, as the firewall advice reads them. */
@@ -160,6 +162,23 @@ function adviceFor(verdict: Verdict, zone: string): string[] {
   return [advice, ...remedies, ...after];
 }
 
+/**
+ * Whether `decision` still holds once the manager publishes something new for the node: an
+ * internal decision rests on the internal name answering the node's private address, for its
+ * URL at this port. A new public address (the box back from a power cut, the ISP's reconnect)
+ * leaves that as it was; a new private address, port or name does not.
+ */
+export function internalDecisionHolds(
+  decision: Pick<PairingDecision, 'kind' | 'url' | 'internal'>,
+  node: { names: Pick<NodeNames, 'internal'>; port: number; privateIpv4: string },
+): boolean {
+  return (
+    decision.kind === 'internal' &&
+    decision.url === origin(node.names.internal, node.port) &&
+    decision.internal.answers.includes(node.privateIpv4)
+  );
+}
+
 /** The shop's resolver as the pairing asks it: the one configured, else the system's. */
 export async function pairingResolver(resolver?: string | DnsTransport): Promise<DnsTransport> {
   if (typeof resolver === 'object') return resolver;
@@ -195,7 +214,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     reason = `it resolves to ${answers.join(', ')}, but this node's private address is ${input.privateIpv4} (report not yet published?)`;
   }
   const internal = { verdict, reason, resolver: resolver.label, answers };
-  const decidedAt = new Date().toISOString();
+  const decidedAt = new Date((input.now ?? Date.now)()).toISOString();
   const expires = cacheExpiry(input, verdict, answers, probe);
   const facts = {
     internal,

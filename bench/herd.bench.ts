@@ -3,19 +3,43 @@
 // on SQLite (`hairpin manager`, as npm start runs it). Printed: time until every node is current
 // (its reported address stored, so served), acknowledged reports lost, 503/429 answered, the
 // kernel's listen drops over the run, peak RSS. Goal: all current within 60 s, 0 lost, 0 drops.
+//
+// BENCH_SCENARIO=power-cut (the default): the nodes ran before the cut. Each agent's state
+// directory holds what it wrote then, and the manager's store the address it reported, from the
+// shop's public address of then; the box comes back with a new one (most French ISPs hand out a
+// new address on reconnect), the private address stays (the DHCP lease is renewed): every
+// node's report is a change the manager must commit. BENCH_SCENARIO=first-start: brand-new
+// nodes, empty state directories, nothing stored (their first report and first pairing).
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { spawnManager } from '../test/support/process.ts';
-import type { CallKind, CallStats, Steps } from './herd-agents.ts';
+import type { CallKind, CallStats, HerdNode, Job, Steps } from './herd-agents.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 2);
 const DEADLINE_S = Number(process.env.BENCH_DEADLINE ?? 180);
+const SCENARIO = process.env.BENCH_SCENARIO ?? 'power-cut';
+if (SCENARIO !== 'power-cut' && SCENARIO !== 'first-start')
+  throw new Error(`BENCH_SCENARIO must be power-cut or first-start, got ${SCENARIO}`);
+/**
+ * How long the power was off: longer than the agent's 5-minute periodic report, so every node
+ * reports at once on its return; shorter than its pairing hour, so the decisions the nodes made
+ * over the hour before the cut are partly due again, partly not.
+ */
+const CUT_MINUTES = Number(process.env.BENCH_CUT_MINUTES ?? 30);
 const ADMIN = 'bench-admin';
 const LICENCE = '9000';
+/**
+ * The shops' public addresses, one per node, from the benchmarking range (RFC 2544), which the
+ * manager takes as public: 198.18.0.0/16 before the cut, 198.19.0.0/16 since.
+ */
+const PUBLIC_BEFORE_CUT = '198.18';
+const PUBLIC_NOW = '198.19';
+if (NODES > 65_536) throw new Error('BENCH_NODES: at most 65,536 (one public address each in a /16)');
+const publicIpv4 = (prefix: string, n: number) => `${prefix}.${(n >> 8) & 255}.${n & 255}`;
 
 /** TcpExt counters from /proc/net/netstat (what `nstat -az TcpExtListenDrops` reads). */
 function tcpExt(): Record<string, number> {
@@ -50,6 +74,21 @@ function spread(values: number[], unit = 1000): string {
   return `n ${sorted.length}, p50 ${f(percentile(sorted, 50))}, p90 ${f(percentile(sorted, 90))}, p99 ${f(percentile(sorted, 99))}, max ${f(sorted.at(-1)!)}`;
 }
 
+/**
+ * The sockets a process holds, from /proc/PID/fd: for the manager, its connections (and its few
+ * listening sockets), against its cap of 4,096; past it, new connections are closed at once.
+ */
+function openSockets(pid: number): number {
+  const dir = `/proc/${pid}/fd`;
+  return readdirSync(dir).filter((fd) => {
+    try {
+      return readlinkSync(join(dir, fd)).startsWith('socket:');
+    } catch {
+      return false; // closed since the listing
+    }
+  }).length;
+}
+
 function peakRssMb(pid: number): number {
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Math.round(Number(hwm) / 1024);
@@ -62,18 +101,20 @@ const dir = mkdtempSync(join(tmpdir(), 'hairpin-herd-'));
 // per process: a cost no node has. They go to memory (tmpfs) where there is one.
 const agentsDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'hairpin-herd-agents-'));
 const db = join(dir, 'herd.sqlite');
-// Every agent here connects from 127.0.0.1: the per-source cap, meant for one node or one
-// attacker per address, would count them as one source.
+// Every agent here connects from 127.0.0.1, which is no public address: the manager takes each
+// shop's from a header (bench/herd-agents.ts sets it per node), as behind a proxy. That also
+// lifts the per-source cap, meant for one node or one attacker per address, which would count
+// the whole herd as one source.
 const manager = await spawnManager({
   HAIRPIN_DB: db,
   HAIRPIN_ADMIN_TOKEN: ADMIN,
-  HAIRPIN_HTTP_MAX_CONNECTIONS_PER_SOURCE: '100000',
+  HAIRPIN_TRUSTED_PROXY_HEADER: 'x-forwarded-for',
   HAIRPIN_DNS_PORT: '0',
   HAIRPIN_RRL_RATE: '0',
 });
 const dnsPort = Number(/udp\+tcp [^:]+:(\d+)/.exec(manager.output())?.[1]);
 try {
-  const nodes: { licence: string; node: string; credential: string; privateIpv4: string }[] = [];
+  const nodes: HerdNode[] = [];
   const names = Array.from({ length: NODES }, (_, i) => `nur${i + 1}`);
   const enrolStart = Date.now();
   for (let i = 0; i < names.length; i += 50) {
@@ -91,17 +132,22 @@ try {
           node,
           credential: ((await res.json()) as { credential: string }).credential,
           privateIpv4: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+          publicIpv4: publicIpv4(PUBLIC_NOW, n),
+          ...(SCENARIO === 'power-cut' ? { publicIpv4BeforeCut: publicIpv4(PUBLIC_BEFORE_CUT, n) } : {}),
         });
       }),
     );
   }
   console.log(`enrolled ${NODES} nodes in ${((Date.now() - enrolStart) / 1000).toFixed(1)} s`);
   const reader = new DatabaseSync(db, { readOnly: true });
-  const current = reader.prepare('SELECT count(*) AS n FROM addresses WHERE licence = ?');
+  // Current: the node's address as reported since the cut, from the shop's new public address.
+  const current = reader.prepare('SELECT count(*) AS n FROM addresses WHERE licence = ? AND public_ipv4 LIKE ?');
+  const currentCount = () => (current.get(LICENCE, `${PUBLIC_NOW}.%`) as { n: number }).n;
   const stored = reader.prepare(
-    'SELECT private_ipv4 AS ip, reported_at AS at FROM addresses WHERE licence = ? AND node = ?',
+    'SELECT private_ipv4 AS ip, public_ipv4 AS publicIp, reported_at AS at FROM addresses WHERE licence = ? AND node = ?',
   );
 
+  const preparedStart = Date.now();
   const workers = await Promise.all(
     Array.from({ length: PROCESSES }, async (_, p) => {
       const child = fork(join(import.meta.dirname, 'herd-agents.ts'), {
@@ -112,10 +158,31 @@ try {
         ],
         env: { ...process.env, BENCH_MANAGER: manager.url },
       });
-      // Loaded (TypeScript stripped, modules imported) before any agent starts: the clock measures the herd.
-      await new Promise((resolve) => child.once('message', resolve));
-      const result = new Promise<{
-        acknowledged: [string, string][];
+      // An agent process that dies (a crash, the OOM killer) ends the run, saying so, rather than
+      // leaving it waiting for a message that cannot come. 'close', not 'exit': it comes after
+      // every message the process sent has been read.
+      const ended = new Promise<never>((_, reject) =>
+        child.once('close', (code, signal) =>
+          reject(new Error(`agent process ${p} ended early: ${signal ?? `code ${code}`}`)),
+        ),
+      );
+      ended.catch(() => {});
+      const next = <T>() => Promise.race([new Promise<T>((resolve) => child.once('message', resolve)), ended]);
+      // Loaded (TypeScript stripped, modules imported), and the state the cut left written,
+      // before any agent starts: the clock measures the herd.
+      await next();
+      const share = nodes.filter((_, i) => i % PROCESSES === p);
+      const job: Job = {
+        manager: manager.url,
+        dnsPort,
+        dir: join(agentsDir, `agents-${p}`),
+        nodes: share,
+        ...(SCENARIO === 'power-cut' ? { cutMinutes: CUT_MINUTES } : {}),
+      };
+      child.send(job);
+      await next();
+      const result = next<{
+        acknowledged: [node: string, privateIpv4: string, publicIpv4: string | null][];
         failed: number;
         /** Agents whose start() had not returned (still retrying their first call). */
         starting: number;
@@ -125,29 +192,27 @@ try {
         verdicts: Record<string, number>;
         loopDelayMs: { p50: number; p99: number; max: number };
         cpuSeconds: number;
-      }>((resolve, reject) => {
-        child.once('message', resolve as never);
-        // An agent process that dies (a crash, the OOM killer) ends the run, saying so, rather
-        // than leaving it waiting for a result that cannot come. 'close', not 'exit': it comes
-        // after every message the process sent has been read.
-        child.once('close', (code, signal) =>
-          reject(new Error(`agent process ${p} ended before its result: ${signal ?? `code ${code}`}`)),
-        );
-      });
+      }>();
       result.catch(() => {}); // awaited once the clock stops; the loop below stops it early
-      return { child, result, rss: 0, share: nodes.filter((_, i) => i % PROCESSES === p), p };
+      return { child, result, rss: 0, share };
     }),
   );
+  if (SCENARIO === 'power-cut') {
+    const storedBeforeCut = (current.get(LICENCE, `${PUBLIC_BEFORE_CUT}.%`) as { n: number }).n;
+    console.log(
+      `before the cut (not timed): ${storedBeforeCut} nodes stored at their old public address, their agents' state written, in ${((Date.now() - preparedStart) / 1000).toFixed(1)} s; the power was off ${CUT_MINUTES} min`,
+    );
+  }
   const loadBefore = loadavg();
   const before = tcpExt();
   const managerPid = manager.child.pid!;
   const cpuAt = () => [cpuSeconds(managerPid), ...workers.map((w) => cpuSeconds(w.child.pid!))];
   const cpuStart = cpuAt();
   const started = Date.now();
-  for (const w of workers)
-    w.child.send({ manager: manager.url, dnsPort, dir: join(agentsDir, `agents-${w.p}`), nodes: w.share });
+  for (const w of workers) w.child.send({ start: true });
   // Every 5 s: nodes current, CPU share of the manager and of the agent processes (of one core),
-  // and how long the manager takes to answer /healthz (its event loop as a caller sees it).
+  // the manager's open sockets, and how long it takes to answer /healthz (its event loop as a
+  // caller sees it).
   const timeline: string[] = [];
   let lastCpu = cpuStart;
   let lastTick = started;
@@ -166,14 +231,14 @@ try {
   while (Date.now() - started < DEADLINE_S * 1000 && !exited()) {
     for (const w of workers)
       if (w.child.pid && w.child.exitCode === null) w.rss = Math.max(w.rss, peakRssMb(w.child.pid));
-    const n = (currentAtEnd = (current.get(LICENCE) as { n: number }).n);
+    const n = (currentAtEnd = currentCount());
     if (Date.now() - lastTick >= 5000 || n >= NODES) {
       const cpu = cpuAt();
       const wall = (Date.now() - lastTick) / 1000;
       const share = cpu.map((c, i) => Math.round((100 * (c - lastCpu[i]!)) / wall));
       const h = healthz.splice(0).sort((a, b) => a - b);
       timeline.push(
-        `  ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  current ${String(n).padStart(6)}  cpu% manager ${share[0]} agents ${share.slice(1).join('+')}  /healthz ${h.length ? `${percentile(h, 50).toFixed(0)}..${h.at(-1)!.toFixed(0)} ms` : '-'}  load ${loadavg()[0]!.toFixed(1)}`,
+        `  ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  current ${String(n).padStart(6)}  cpu% manager ${share[0]} agents ${share.slice(1).join('+')}  manager sockets ${openSockets(managerPid)}  /healthz ${h.length ? `${percentile(h, 50).toFixed(0)}..${h.at(-1)!.toFixed(0)} ms` : '-'}  load ${loadavg()[0]!.toFixed(1)}`,
       );
       lastCpu = cpu;
       lastTick = Date.now();
@@ -191,9 +256,10 @@ try {
   const after = tcpExt();
   const results = await Promise.all(workers.map((w) => w.result));
   const acknowledged = results.flatMap((r) => r.acknowledged);
-  const lost = acknowledged.filter(
-    ([node, ip]) => (stored.get(LICENCE, node) as { ip: string } | undefined)?.ip !== ip,
-  ).length;
+  const lost = acknowledged.filter(([node, ip, publicIp]) => {
+    const row = stored.get(LICENCE, node) as { ip: string; publicIp: string | null } | undefined;
+    return row?.ip !== ip || row.publicIp !== publicIp;
+  }).length;
   const statuses: Record<string, number> = {};
   for (const r of results)
     for (const c of Object.values(r.calls))
@@ -211,7 +277,7 @@ try {
   const overflows = after.ListenOverflows! - before.ListenOverflows!;
   reader.close();
   console.log(
-    `herd: ${NODES} nodes, ${PROCESSES} agent processes, start jitter ${process.env.BENCH_START_JITTER ?? 'default'} s, one manager on SQLite`,
+    `herd: ${SCENARIO}, ${NODES} nodes, ${PROCESSES} agent processes, start jitter ${process.env.BENCH_START_JITTER ?? 'default'} s, one manager on SQLite`,
   );
   // The machine may be shared: the load says how much of it the herd had.
   console.log(

@@ -226,6 +226,42 @@ describe('NodeAgent', () => {
     expect(await sentBy(second)).toBe(1); // another resolver: at once
   });
 
+  it('after a restart (a power cut ending), keeps an internal decision through a new public address, and decides again once it is an hour old by its own clock', async () => {
+    let now = Date.parse('2026-11-25T10:00:00Z');
+    const nodeCredential = await manager.enrol('1234', 'nur11');
+    const node = {
+      ...config,
+      node: 'nur11',
+      credential: nodeCredential,
+      certDir: join(dir, 'restart'),
+      pollSeconds: 3600,
+    };
+    /** The agent started `minutes` after the last start, behind `publicIpv4`: how many decisions its start made. */
+    const restart = async (minutes: number, publicIpv4: string) => {
+      now += minutes * 60_000;
+      const decisions: Promise<unknown>[] = [];
+      const agent = new (class extends NodeAgent {
+        override decidePairing(options?: { resolver?: string }) {
+          const decision = super.decidePairing(options);
+          decisions.push(decision);
+          return decision;
+        }
+      })({ ...node, publicIpv4 }, { detect: async () => addresses, log: () => {}, now: () => now });
+      await agent.start();
+      await agent.stop();
+      await Promise.all(decisions);
+      // The first decision's probe report follows the hairpin self-test: written before the next start reads the state.
+      await waitUntil(() => agent.state.lastProbeReport !== undefined, { timeout: () => 'no probe report' });
+      return decisions.length;
+    };
+    expect(await restart(0, '203.0.113.7')).toBe(1);
+    // Reported (the 5-minute report is due), nothing new published, decided 30 min ago.
+    expect(await restart(30, '203.0.113.7')).toBe(0);
+    // The box came back with a new public address: a new external record, the internal name as it was.
+    expect(await restart(20, '203.0.113.9')).toBe(0);
+    expect(await restart(11, '203.0.113.9')).toBe(1);
+  });
+
   it('waits its start jitter (uniform, from its random source) before any contact with the manager', async () => {
     const nodeCredential = await manager.enrol('1234', 'nur31');
     const waits: number[] = [];

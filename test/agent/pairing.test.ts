@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hairpinSelfTest } from '../../agent/hairpin.ts';
 import { withHairpinListener } from '../../agent/http/node.ts';
-import { decidePairingUrl, formatDecision, ipv6FirewallAdvice } from '../../agent/pairing.ts';
+import { decidePairingUrl, formatDecision, internalDecisionHolds, ipv6FirewallAdvice } from '../../agent/pairing.ts';
 import { makeCertificate, type TestCertificate } from '../../lab/pki.ts';
 import { dohTransport } from '../../probe/index.ts';
 import { type RunningResolver, startResolver } from '../probe/resolvers.ts';
@@ -201,5 +201,31 @@ describe.skipIf(!haveSystemPrograms('unbound', 'dnsmasq', 'openssl'))('decidePai
     } finally {
       await new Promise<void>((r) => other.close(() => r()));
     }
+  });
+});
+
+describe('internalDecisionHolds', () => {
+  const internal = {
+    kind: 'internal' as const,
+    url: 'https://i-nur1.pl-1234.example.test:8443/',
+    internal: {
+      verdict: 'ok' as const,
+      reason: 'A 192.168.1.20 as published',
+      resolver: 'udp 192.168.1.1:53',
+      answers: ['192.168.1.20'],
+    },
+  };
+  const node = { names, port: 8443, privateIpv4: '192.168.1.20' };
+
+  it('keeps an internal decision through what leaves the internal name as it was (a new public address)', () => {
+    expect(internalDecisionHolds(internal, node)).toBe(true);
+  });
+
+  it('not through a new private address, a new port, or for a decision that is not internal', () => {
+    expect(internalDecisionHolds(internal, { ...node, privateIpv4: '192.168.1.47' })).toBe(false);
+    expect(internalDecisionHolds(internal, { ...node, port: 443 })).toBe(false);
+    expect(
+      internalDecisionHolds({ ...internal, kind: 'external', url: 'https://nur1.pl-1234.example.test:8443/' }, node),
+    ).toBe(false);
   });
 });
