@@ -15,6 +15,7 @@ import {
   type ProbeResult,
   postProbeReport,
   type StaleCheck,
+  withConcurrency,
 } from '../probe/index.ts';
 import { abortableSleep } from '../probe/sleep.ts';
 import { ADDRESS_WATCH_MS, AddressWatch } from './address-watch.ts';
@@ -266,7 +267,8 @@ export class NodeAgent {
       zone,
       port: this.config.port,
       ...(addresses ? { privateIpv4: addresses.privateIpv4 } : {}),
-      truth: dohTransport(new URL('/dns-query', this.config.manager).href),
+      // Two connections to the manager, not one per question (probe/transport.ts, withConcurrency).
+      truth: withConcurrency(dohTransport(new URL('/dns-query', this.config.manager).href), 2),
       resolver,
       hairpin: () => hairpin,
       ...(this.state.pairing ? { previous: { kind: this.state.pairing.kind } } : {}),

@@ -29,5 +29,6 @@ export {
   firstAnswering,
   parseResolverAddress,
   type ResolverAddress,
+  withConcurrency,
   withTcpFallback,
 } from './transport.ts';

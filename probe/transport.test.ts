@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResolverUnreachable } from './errors.ts';
 import { parseResolvConf } from './resolv-conf.ts';
-import { firstAnswering, parseResolverAddress, withTcpFallback } from './transport.ts';
+import { firstAnswering, parseResolverAddress, withConcurrency, withTcpFallback } from './transport.ts';
 
 describe('resolver addresses and resolv.conf', () => {
   it('parses host[:port] with IPv6 in brackets', () => {
@@ -72,5 +72,46 @@ describe('withTcpFallback', () => {
     expect(await withTcpFallback(whole, tcp).exchange(new Uint8Array(), signal)).toEqual(
       new Uint8Array([0, 1, 0x84, 0x80]),
     );
+  });
+});
+
+describe('withConcurrency', () => {
+  it('keeps at most the limit in flight, serves every question, and drops a waiter whose signal aborts', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow = {
+      label: 'doh',
+      reliable: true,
+      exchange: async (query: Uint8Array) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return query;
+      },
+    };
+    const limited = withConcurrency(slow, 2);
+    expect(limited.reliable).toBe(true);
+    const never = new AbortController();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => limited.exchange(new Uint8Array([i]), never.signal)),
+    );
+    expect(answers.map((a) => a[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(most).toBe(2);
+    const gone = new AbortController();
+    const busy = [
+      limited.exchange(new Uint8Array([1]), never.signal),
+      limited.exchange(new Uint8Array([2]), never.signal),
+    ];
+    const waiter = limited.exchange(new Uint8Array([3]), gone.signal);
+    gone.abort(new Error('timed out'));
+    await expect(waiter).rejects.toThrow('timed out');
+    await Promise.all(busy);
+    // The aborted waiter left no slot taken: two more still run side by side.
+    most = 0;
+    await Promise.all([
+      limited.exchange(new Uint8Array([4]), never.signal),
+      limited.exchange(new Uint8Array([5]), never.signal),
+    ]);
+    expect(most).toBe(2);
   });
 });

@@ -71,6 +71,51 @@ export function withTcpFallback(udp: DnsTransport, tcp: DnsTransport): DnsTransp
   };
 }
 
+/**
+ * At most `limit` questions in flight; the others wait their turn (their signal still bounds the
+ * wait). A probe asks its questions at once, and over DoH with HTTP/1.1 each would open a
+ * connection of its own, kept open a few seconds after (keep-alive): a fleet deciding at once
+ * after a regional power cut held thousands at the manager and met its connection cap. Two
+ * connections, reused, carry a probe's questions a few round trips later.
+ */
+export function withConcurrency(transport: DnsTransport, limit: number): DnsTransport {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  // A slot freed goes straight to the next waiter, so a newcomer cannot take it in between.
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else active--;
+  };
+  const turn = (signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        waiting.splice(waiting.indexOf(go), 1);
+        reject(signal.reason);
+      };
+      waiting.push(go);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  return {
+    label: transport.label,
+    ...(transport.reliable ? { reliable: true } : {}),
+    async exchange(query, signal) {
+      signal.throwIfAborted();
+      if (active < limit) active++;
+      else await turn(signal);
+      try {
+        return await transport.exchange(query, signal);
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
 /** The answers after which glibc's stub asks the next name server (res_send.c, `next_ns`). */
 const NEXT_SERVER_RCODES: ReadonlySet<number> = new Set([Rcode.SERVFAIL, Rcode.NOTIMP, Rcode.REFUSED]);
 
