@@ -115,6 +115,16 @@ function lanForwardAdvice(name: string, listen: HostPort): string {
   return `Or, where the router can forward one name to a server of the LAN, forward ${name} to the node (${listen.host} port ${listen.port}, UDP), which answers for it itself, also while the internet line is down: dnsmasq and Pi-hole "${server}" and "${rebindOk}"; OpenWrt: DHCP and DNS › DNS forwardings "/${name}/${listen.host}#${listen.port}", and the name under Domain whitelist.`;
 }
 
+/** The forwarding advice, when the node runs its LAN responder. */
+const lanForward = (input: Pick<PairingInput, 'names' | 'lanDns'>): string[] =>
+  input.lanDns ? [lanForwardAdvice(input.names.internal, input.lanDns)] : [];
+
+/** What keeps the LAN path through an outage of the shop's line, where it works today. */
+const outageAdvice = (input: Pick<PairingInput, 'names' | 'lanDns'>): string[] => [
+  SERVE_STALE_ADVICE,
+  ...lanForward(input),
+];
+
 /** What the shop can do about a verdict, in the order worth trying. */
 function adviceFor(verdict: Verdict, zone: string): string[] {
   const rebind = [
@@ -179,6 +189,27 @@ export function internalDecisionHolds(
   );
 }
 
+/**
+ * What a decision for the internal URL shows when the internal name resolves to the node: the
+ * URL, the advice that keeps the LAN path through an outage, the explanation. Also what the herd
+ * benchmark writes as a node's decision before a power cut.
+ */
+export function internalPairing(
+  input: Pick<PairingInput, 'names' | 'port' | 'lanDns'>,
+  answers: readonly string[],
+  resolverLabel: string,
+): Pick<PairingDecision, 'url' | 'kind' | 'advice' | 'explanation' | 'hairpin'> {
+  return {
+    url: origin(input.names.internal, input.port),
+    kind: 'internal',
+    advice: outageAdvice(input),
+    explanation: [
+      `${input.names.internal} resolves to ${answers.join(', ')} through ${resolverLabel}: apps in the shop reach the node on the LAN.`,
+    ],
+    hairpin: null,
+  };
+}
+
 /** The shop's resolver as the pairing asks it: the one configured, else the system's. */
 export async function pairingResolver(resolver?: string | DnsTransport): Promise<DnsTransport> {
   if (typeof resolver === 'object') return resolver;
@@ -234,22 +265,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     );
     return { url: origin(input.names.internal, input.port), kind: 'internal', explanation, hairpin: null, ...facts };
   }
-  const lanForward = input.lanDns ? [lanForwardAdvice(input.names.internal, input.lanDns)] : [];
-  // What keeps the LAN path through an outage of the shop's line, where it works today.
-  const outageAdvice = [SERVE_STALE_ADVICE, ...lanForward];
-  if (verdict === 'ok') {
-    explanation.push(
-      `${input.names.internal} resolves to ${answers.join(', ')} through ${resolver.label}: apps in the shop reach the node on the LAN.`,
-    );
-    return {
-      url: origin(input.names.internal, input.port),
-      kind: 'internal',
-      advice: outageAdvice,
-      explanation,
-      hairpin: null,
-      ...facts,
-    };
-  }
+  if (verdict === 'ok') return { ...internalPairing(input, answers, resolver.label), ...facts };
   explanation.push(
     `${input.names.internal} does not resolve to the node through ${resolver.label}: ${verdict} (${reason}).`,
   );
@@ -259,7 +275,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     return {
       url: origin(input.names.external, input.port),
       kind: 'external',
-      advice: outageAdvice,
+      advice: outageAdvice(input),
       explanation,
       hairpin,
       ...facts,
@@ -287,7 +303,7 @@ export async function decidePairingUrl(input: PairingInput): Promise<PairingDeci
     warning,
     advice: [
       ...adviceFor(verdict, input.zone),
-      ...lanForward,
+      ...lanForward(input),
       ...(input.ipv6
         ? ipv6FirewallAdvice({
             port: input.port,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { NodeAgent, PAIRING_EVERY_MS } from '../agent/agent.ts';
 import { type AgentConfig, envName, loadAgentConfig } from '../agent/config.ts';
-import { pairingResolver, SERVE_STALE_ADVICE } from '../agent/pairing.ts';
+import { internalPairing, pairingResolver } from '../agent/pairing.ts';
 import { writeState } from '../agent/state.ts';
 import { DEFAULT_INTERNAL_TTL } from '../worker/config.ts';
 
@@ -202,14 +202,8 @@ async function liveUntilTheCut(job: Job, cutMinutes: number): Promise<void> {
     await writeState(config.certDir, {
       ...agent.state,
       pairing: {
-        url: `https://${names.internal}:${config.port}/`,
-        kind: 'internal',
-        advice: [SERVE_STALE_ADVICE],
-        explanation: [
-          `${names.internal} resolves to ${n.privateIpv4} through ${resolver}: apps in the shop reach the node on the LAN.`,
-        ],
+        ...internalPairing({ names, port: config.port }, [n.privateIpv4], resolver),
         internal: { verdict: 'ok', reason: `A ${n.privateIpv4} as published`, resolver, answers: [n.privateIpv4] },
-        hairpin: null,
         decidedAt,
       },
       addressTtl: DEFAULT_INTERNAL_TTL,
