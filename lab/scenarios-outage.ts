@@ -281,7 +281,8 @@ function browserRow(
   id: string,
   t: Timeline,
   result: OutageBrowserResult,
-  answers: DnsAnswer[],
+  /** The box's own resolver through the outage (the O3 row's "off" series). */
+  boxResolver: ReturnType<typeof through<DnsAnswer>>,
 ): ScenarioRow {
   const pairing = field.nodes[b.key].pairing;
   const ttl = ttlSeconds(pairing.url);
@@ -307,10 +308,7 @@ function browserRow(
   // A browser has no address of its own to fall back on: once the line is back it resolves the
   // name when the box's resolver does, which may itself take long (unbound's back-off, row O3).
   // What the app is held to is coming back within the bound of that.
-  const resolverBack = through(
-    answers.filter((a) => a.server === b.lan.box),
-    t,
-  ).backMs;
+  const resolverBack = boxResolver.backMs;
   const checks = [
     lanPathCheck(field, b),
     check('the app loaded and worked before the cut', f.before, `${result.loads[0]?.error ?? 'loaded'}`),
@@ -354,13 +352,16 @@ const SOFTWARE: Partial<Record<BoxPlan['resolver'], { name: string; setting: str
 };
 
 /** The box's resolver (serve-stale off) beside its twin (on), asked for the handed-out name. */
-function resolverRow(field: Field, b: BoxPlan, id: string, t: Timeline, answers: DnsAnswer[]): ScenarioRow {
+function resolverRow(
+  field: Field,
+  b: BoxPlan,
+  id: string,
+  t: Timeline,
+  answers: DnsAnswer[],
+  off: ReturnType<typeof through<DnsAnswer>>,
+): ScenarioRow {
   const pairing = field.nodes[b.key].pairing;
   const name = fetchedName(field, b);
-  const off = through(
-    answers.filter((a) => a.server === b.lan.box),
-    t,
-  );
   const on = through(
     answers.filter((a) => a.server === staleAddress(b)),
     t,
@@ -515,10 +516,15 @@ export async function outageScenarios(field: Field, durationMs: number): Promise
   for (const s of sessions) {
     const [nodeResult, browserResult, answers] = await s.results;
     const letter = 'abc'[OUTAGE_BOXES.indexOf(s.b)];
+    // The box's own resolver, read once for its row (O3, serve-stale off) and Chromium's (O2).
+    const boxResolver = through(
+      answers.filter((a) => a.server === s.b.lan.box),
+      t,
+    );
     rows.push([
       await nodeRow(field, s.b, `O1${letter}`, t, nodeResult),
-      browserRow(field, s.b, `O2${letter}`, t, browserResult, answers),
-      resolverRow(field, s.b, `O3${letter}`, t, answers),
+      browserRow(field, s.b, `O2${letter}`, t, browserResult, boxResolver),
+      resolverRow(field, s.b, `O3${letter}`, t, answers, boxResolver),
     ]);
   }
   // Row order: Node apps, then Chromium, then resolvers.
