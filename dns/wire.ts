@@ -141,6 +141,11 @@ export class WireReader {
     return u16At(this.bytes, this.#need(2));
   }
 
+  /** A 32-bit number (a TTL, an SOA field). */
+  u32(): number {
+    return this.u16() * 65536 + this.u16();
+  }
+
   /** A 48-bit number (TSIG's Time Signed, RFC 8945 §4.2). */
   u48(): number {
     return this.u16() * 2 ** 32 + this.u16() * 65536 + this.u16();

@@ -8,11 +8,17 @@ import type { Metrics } from './metrics.ts';
 import type { TcpConnect } from './reachability/check.ts';
 import type { Store } from './store/store.ts';
 import type { Zone } from './zone/answer.ts';
+import type { WireResponder } from './zone/handler.ts';
 
 export interface ManagerDeps {
   config: ManagerConfig;
   store: Store;
   zone: Zone;
+  /**
+   * How DoH answers wire queries: the Node entry's responder, whose response cache follows the
+   * zone's journal as port 53's does; absent (Workers, Deno), every query is answered by `zone`.
+   */
+  dohResponder?: WireResponder;
   /** The TCP peer's address as the runtime sees it (before any trusted proxy header). */
   peerAddress(c: Context): string | undefined;
   now(): number;

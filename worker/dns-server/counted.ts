@@ -3,6 +3,7 @@
 import { Rcode } from '../../dns/rcode.ts';
 import { peekRcode } from '../../dns/wire.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Transport } from './payload.ts';
 import type { Answered, Responder } from './responder.ts';
 
 /** The answer's RCODE; a stream is a zone transfer under way: NOERROR, its latency the time to its start. */
@@ -21,7 +22,7 @@ function rcodeOf(messages: Answered): number | undefined {
  * cannot be read, along with them). The hit path allocates nothing here.
  */
 export function countedResponder(respond: Responder, metrics: Metrics): Responder {
-  const record = (messages: Answered, transport: 'udp' | 'tcp', started: number, hit: boolean) => {
+  const record = (messages: Answered, transport: Transport, started: number, hit: boolean) => {
     metrics.dnsAnswer(transport, rcodeOf(messages), (performance.now() - started) / 1000, hit);
   };
   return (bytes, context) => {

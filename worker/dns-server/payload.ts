@@ -7,15 +7,17 @@ import { EDNS_PAYLOAD } from '../zone/answer.ts';
 import type { DnsMessages } from '../zone/handler.ts';
 import { CLASSIC_UDP_PAYLOAD } from './limits.ts';
 
-export type Transport = 'udp' | 'tcp';
+/** Port 53's two, and DoH (RFC 8484), whose answers the responder gives through the same cache. */
+export type Transport = 'udp' | 'tcp' | 'doh';
 
 /**
  * The largest response this query may get: 512 on UDP without EDNS; with EDNS the advertised
  * size, raised to 512 (RFC 6891 §6.2.5) and capped at the size we advertise ourselves (1232,
- * DNS Flag Day 2020: no IP fragmentation); 65535 on TCP.
+ * DNS Flag Day 2020: no IP fragmentation); 65535 on TCP, and over DoH, where the answer is an
+ * HTTP body and the size EDNS advertises is about UDP (RFC 8484 §6).
  */
 export function payloadLimit(query: DnsMessage, transport: Transport): number {
-  if (transport === 'tcp') return MAX_MESSAGE;
+  if (transport !== 'udp') return MAX_MESSAGE;
   const advertised = findOpt(query)?.udpPayloadSize;
   if (advertised === undefined) return CLASSIC_UDP_PAYLOAD;
   return Math.min(Math.max(advertised, CLASSIC_UDP_PAYLOAD), EDNS_PAYLOAD);

@@ -1,5 +1,5 @@
 // DNS over HTTPS (RFC 8484) and the JSON form Google and Cloudflare serve, both answered by the
-// zone module.
+// zone module: on Node through the port-53 responder and its response cache (dohResponder).
 import { type Context, Hono } from 'hono';
 import {
   type DnsMessage,
@@ -18,10 +18,12 @@ import {
   typeName,
 } from '../../dns/message.ts';
 import { absoluteName, isValidHostName, normalizeName } from '../../dns/name.ts';
+import { Rcode } from '../../dns/rcode.ts';
+import { peekRcode } from '../../dns/wire.ts';
 import { readBoundedBody } from '../body.ts';
 import type { ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
-import { responseTtl } from '../zone/answer.ts';
+import { answerWire, responseTtl } from '../zone/answer.ts';
 import { presentationData } from '../zone/zone-file.ts';
 
 export const dohRoutes = new Hono<ManagerEnv>();
@@ -54,24 +56,34 @@ function parseQuery(bytes: Uint8Array): DnsMessage {
   }
 }
 
-function cacheControl(response: DnsMessage): string {
-  const ttl = responseTtl(response);
+function cacheControl(wire: Uint8Array): string {
+  const ttl = responseTtl(wire);
   return ttl === undefined ? 'no-store' : `max-age=${ttl}`;
 }
 
-/** The zone's answer, counted for /metrics with the DNS server's answers. */
-async function answerCounted(c: Context<ManagerEnv>, query: DnsMessage): Promise<DnsMessage> {
+/**
+ * The wire answer to `bytes`, counted for /metrics with the DNS server's answers: through the
+ * runtime's responder and its response cache where there is one (Node), else through the zone.
+ * Bytes that are not a query get problem+json: both answer them FORMERR or not at all, and only
+ * then is the message decoded here, for the reason.
+ */
+async function answerCounted(c: Context<ManagerEnv>, bytes: Uint8Array): Promise<Uint8Array> {
   const started = performance.now();
-  const { zone, metrics } = c.get('deps');
-  const response = await zone.answer(query);
-  metrics?.dnsAnswer('doh', fullRcode(response) & 0x0f, (performance.now() - started) / 1000, false);
-  return response;
+  const { zone, metrics, dohResponder } = c.get('deps');
+  const answered = dohResponder ? dohResponder(bytes) : answerWire(zone, bytes);
+  // A responder gives a cached answer synchronously (WireResponder): that is a cache hit.
+  const hit = !(answered instanceof Promise);
+  const wire = await answered;
+  if (wire === undefined || peekRcode(wire) === Rcode.FORMERR) parseQuery(bytes);
+  if (wire === undefined) throw new ProblemError('invalid-dns-message', 'the message got no answer');
+  metrics?.dnsAnswer('doh', peekRcode(wire), (performance.now() - started) / 1000, hit);
+  return wire;
 }
 
 async function answerDoh(c: Context<ManagerEnv>, bytes: Uint8Array): Promise<Response> {
-  const response = await answerCounted(c, parseQuery(bytes));
-  return new Response(encodeMessage(response) as Uint8Array<ArrayBuffer>, {
-    headers: { 'content-type': DNS_MESSAGE, 'cache-control': cacheControl(response) },
+  const wire = await answerCounted(c, bytes);
+  return new Response(wire as Uint8Array<ArrayBuffer>, {
+    headers: { 'content-type': DNS_MESSAGE, 'cache-control': cacheControl(wire) },
   });
 }
 
@@ -123,13 +135,16 @@ async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
       'invalid-request',
       `"type" must be a record type name or number 1-65535 (got "${typeParam}")`,
     );
-  const query: DnsMessage = {
+  // Asked as wire bytes, so that the JSON form answers through the same responder and cache as
+  // the wire form; the answer is decoded for its fields.
+  const query = encodeMessage({
     type: 'query',
     id: 0,
     flags: FLAG_RD,
     questions: [{ type: typeName(code) as DnsRecord['type'], name: normalizeName(name), class: 'IN' }],
-  };
-  const response = await answerCounted(c, query);
+  });
+  const wire = await answerCounted(c, query);
+  const response = decodeMessage(wire);
   const flags = response.flags ?? 0;
   const body = {
     Status: fullRcode(response),
@@ -143,6 +158,6 @@ async function answerJson(c: Context<ManagerEnv>): Promise<Response> {
     ...(response.authorities?.length ? { Authority: records(response.authorities).map(jsonRecord) } : {}),
   };
   return new Response(JSON.stringify(body), {
-    headers: { 'content-type': DNS_JSON, 'cache-control': cacheControl(response) },
+    headers: { 'content-type': DNS_JSON, 'cache-control': cacheControl(wire) },
   });
 }

@@ -14,7 +14,7 @@ import {
 import { Rcode } from '../../dns/rcode.ts';
 import { configFromEnv } from '../config.ts';
 import type { NodeState } from '../store/store.ts';
-import { answerWire, Zone, type ZoneSource } from './answer.ts';
+import { answerWire, responseTtl, Zone, type ZoneSource } from './answer.ts';
 
 const node: NodeState = {
   licence: '1234',
@@ -139,5 +139,16 @@ describe('zone answers', () => {
     expect(await answerWire(zone, encodeMessage({ ...q('example.test'), type: 'response' }))).toBeUndefined();
     const ok = decodeMessage((await answerWire(zone, query))!);
     expect(ok.flags! & FLAG_AA).toBeTruthy();
+  });
+
+  it('reads the TTL an answer may be cached for from its wire form (the negative SOA at its MINIMUM)', async () => {
+    const ttl = async (name: string, type = 'A') => responseTtl(encodeMessage(await zone.answer(q(name, type))));
+    expect(await ttl('i-nur1.pl-1234.example.test')).toBe(300);
+    expect(await ttl('nur1.pl-1234.example.test')).toBe(60);
+    expect(await ttl('nope.pl-1234.example.test')).toBe(60);
+    expect(await ttl('nur1.pl-1234.example.test', 'AAAA')).toBe(60);
+    expect(await ttl('example.test', 'SOA')).toBe(60);
+    expect(await ttl('example.com')).toBeUndefined();
+    expect(responseTtl(encodeMessage(await zone.answer(q('example.test', 'SOA'))).slice(0, 40))).toBeUndefined();
   });
 });

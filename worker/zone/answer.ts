@@ -11,11 +11,18 @@ import {
   findOpt,
   headerOpcode,
   type OptRecord,
-  records,
 } from '../../dns/message.ts';
 import { normalizeName, relativeLabels } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
-import { bareAnswer, DnsFormatError, HEADER_LENGTH, isResponse } from '../../dns/wire.ts';
+import {
+  bareAnswer,
+  DnsFormatError,
+  HEADER_LENGTH,
+  isResponse,
+  peekCount,
+  Section,
+  WireReader,
+} from '../../dns/wire.ts';
 import type { ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
 import type { NodeState } from '../store/store.ts';
@@ -227,12 +234,44 @@ function selectAnswers(records: DnsRecord[], type: string): DnsRecord[] {
   return records.filter((r) => r.type === type);
 }
 
-/** The smallest TTL a response may be cached for (answers, or the SOA of a negative one). */
-export function responseTtl(message: DnsMessage): number | undefined {
-  const ttls = [...records(message.answers), ...records(message.authorities)].map((r) =>
-    r.type === 'SOA' ? Math.min(r.ttl ?? 0, r.data.minimum ?? 0) : (r.ttl ?? 0),
-  );
-  return ttls.length > 0 ? Math.min(...ttls) : undefined;
+const TYPE_SOA = 6;
+
+/**
+ * The smallest TTL a response may be cached for (answers, or the SOA of a negative one: its TTL
+ * or its MINIMUM, RFC 2308 §5), read from the wire answer so that a cached answer needs no
+ * decoding; undefined when it has no such record, or does not parse.
+ */
+export function responseTtl(wire: Uint8Array): number | undefined {
+  try {
+    const r = new WireReader(wire, HEADER_LENGTH);
+    for (let n = peekCount(wire, Section.question); n > 0; n--) {
+      r.skipName();
+      r.skip(4);
+    }
+    let smallest: number | undefined;
+    for (let n = peekCount(wire, Section.answer) + peekCount(wire, Section.authority); n > 0; n--) {
+      r.skipName();
+      const type = r.u16();
+      r.skip(2);
+      let ttl = r.u32();
+      const length = r.u16();
+      const rdata = r.at;
+      if (type === TYPE_SOA) {
+        // MNAME, RNAME, then SERIAL, REFRESH, RETRY, EXPIRE and MINIMUM.
+        r.skipName();
+        r.skipName();
+        r.skip(16);
+        ttl = Math.min(ttl, r.u32());
+      }
+      r.at = rdata;
+      r.skip(length);
+      smallest = smallest === undefined ? ttl : Math.min(smallest, ttl);
+    }
+    return smallest;
+  } catch (e) {
+    if (e instanceof DnsFormatError) return undefined;
+    throw e;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 import type { DnsMessage } from '../../dns/message.ts';
 
 export interface DnsRequestContext {
-  transport: 'udp' | 'tcp' | 'https';
+  transport: 'udp' | 'tcp' | 'doh';
   /** Peer address (for transfer ACLs and logs). */
   peer: string | undefined;
   /** The query as received, for TSIG verification (RFC 8945 signs the wire form). */
@@ -22,3 +22,10 @@ export type DnsMessages = Uint8Array[] | AsyncIterable<Uint8Array>;
  * return undefined to let the next handler, and finally the zone, answer.
  */
 export type DnsHandler = (query: DnsMessage, context: DnsRequestContext) => Promise<DnsMessages | undefined>;
+
+/**
+ * Wire query in, wire answer out; undefined for no answer (a response, a message shorter than a
+ * header). An answer the cache held comes back synchronously, anything else as a promise. The
+ * Node entry gives DoH one (worker/dns-server/doh.ts): the port-53 responder and its cache.
+ */
+export type WireResponder = (query: Uint8Array) => Uint8Array | undefined | Promise<Uint8Array | undefined>;

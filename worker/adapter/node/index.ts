@@ -6,6 +6,7 @@ import { type Fields, loggerFromEnv } from '../../../log/logger.ts';
 import { createApp } from '../../app.ts';
 import { ConfigError, configFromEnv, type Env, type ManagerConfig } from '../../config.ts';
 import { newCredential } from '../../credential.ts';
+import { dohResponder } from '../../dns-server/doh.ts';
 import { rateLimitFromEnv } from '../../dns-server/rate-limit.ts';
 import { type RunningDns, startDnsServer } from '../../dns-server/server.ts';
 import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
@@ -131,6 +132,12 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     config,
     store,
     zone,
+    // DoH answers from a response cache of its own, following the same journal as port 53's.
+    dohResponder: dohResponder({
+      zone,
+      ...(watch ? { watch } : {}),
+      onError: (e) => logger.error('doh: failed to answer', { error: (e as Error).stack ?? String(e) }),
+    }),
     peerAddress: nodePeerAddress,
     now: Date.now,
     metrics,
