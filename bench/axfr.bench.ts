@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeMessage } from '../dns/message.ts';
 import { Rcode } from '../dns/rcode.ts';
@@ -19,6 +18,7 @@ import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { answerSummary, type QueryType, query, udpAsk } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, nodeOf } from '../test/support/bulk-nodes.ts';
+import { startManagerProcess } from '../test/support/manager-process.ts';
 import { freePort } from '../test/support/net.ts';
 import { median } from '../test/support/stats.ts';
 import { requirePrograms, which } from '../test/support/system.ts';
@@ -30,7 +30,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const QUESTION_EVERY_MS = 2;
 const ZONE = 'example.test';
 const NAMESERVERS = `ns1.${ZONE}=192.0.2.53`;
-const bin = fileURLToPath(new URL('../bin/hairpin.js', import.meta.url));
 const run = promisify(execFile);
 
 requirePrograms('bench:transfer', 'nsd', 'nsd-checkzone', 'kdig', 'taskset');
@@ -137,20 +136,15 @@ try {
   daemons.push(nsd);
   const nsdStart = performance.now() - t;
   t = performance.now();
-  const hairpin = await startDaemon('taskset', ['-c', '0', process.execPath, bin, 'manager'], {
-    port: hairpinPort,
-    probeName: ZONE,
+  const hairpin = await startManagerProcess({
+    db,
+    zone: ZONE,
+    nameservers: NAMESERVERS,
+    adminToken: 'bench-admin',
+    dnsPort: hairpinPort,
+    httpPort,
     timeoutMs: 120_000,
-    env: {
-      HAIRPIN_DB: db,
-      HAIRPIN_ZONE: ZONE,
-      HAIRPIN_NAMESERVERS: NAMESERVERS,
-      HAIRPIN_ADMIN_TOKEN: 'bench-admin',
-      HAIRPIN_HTTP_PORT: String(httpPort),
-      HAIRPIN_DNS_PORT: String(hairpinPort),
-      HAIRPIN_SECONDARIES: '127.0.0.1',
-      HAIRPIN_RRL_RATE: '0',
-    },
+    env: { HAIRPIN_SECONDARIES: '127.0.0.1' },
   });
   daemons.push(hairpin);
   const hairpinStart = performance.now() - t;

@@ -7,7 +7,6 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
 import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
@@ -15,6 +14,7 @@ import { writeKnotConfig } from '../test/dns/knot-config.ts';
 import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { answerSummary, type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
+import { startManagerProcess } from '../test/support/manager-process.ts';
 import { freePort } from '../test/support/net.ts';
 import { seededRandom } from '../test/support/random.ts';
 import { median } from '../test/support/stats.ts';
@@ -32,7 +32,6 @@ const ZONE = 'example.test';
 const ADMIN = 'bench-admin';
 /** The in-zone name server with its glue: kzonecheck rejects a zone whose NS has no address. */
 const NAMESERVERS = `ns1.${ZONE}=192.0.2.53`;
-const bin = fileURLToPath(new URL('../bin/hairpin.js', import.meta.url));
 const NODE_ECHO = `const s = require('node:dgram').createSocket('udp4');
 s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
 s.bind(Number(process.argv[1]), '127.0.0.1');`;
@@ -263,22 +262,14 @@ try {
 
   const pinned = (args: string[]) => ['-c', '0', ...args];
   const builtIn = (cache: 'on' | 'off') => async (port: number, httpPort: number) =>
-    startDaemon('taskset', pinned([process.execPath, bin, 'manager']), {
-      port,
-      probeName: ZONE,
-      timeoutMs: 60_000,
-      env: {
-        HAIRPIN_DB: db,
-        HAIRPIN_ZONE: ZONE,
-        HAIRPIN_NAMESERVERS: NAMESERVERS,
-        HAIRPIN_ADMIN_TOKEN: ADMIN,
-        HAIRPIN_HTTP_PORT: String(httpPort),
-        HAIRPIN_DNS_PORT: String(port),
-        HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0',
-        // Every query comes from one address: rate limiting would measure its drops, not answers
-        // (NSD and Knot run without it here too).
-        HAIRPIN_RRL_RATE: '0',
-      },
+    startManagerProcess({
+      db,
+      zone: ZONE,
+      nameservers: NAMESERVERS,
+      adminToken: ADMIN,
+      dnsPort: port,
+      httpPort,
+      env: { HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0' },
     });
   const servers: {
     name: string;

@@ -36,9 +36,18 @@ async function launch(command: string, args: string[], dir: string, port: number
 
 /**
  * Knot as a secondary of `zone`, transferring from the manager's port 53 with the test key and
- * accepting its NOTIFY.
+ * accepting its NOTIFY, configured as docs/dns.md recommends: `block-notify-after-transfer`, so a
+ * NOTIFY that arrives within a second of its last transfer is acted on at once (Knot otherwise
+ * plans a NOTIFY of its own one second after each transfer and, its zone events being timed in
+ * whole seconds, holds a refresh asked for in that second until then). `notifyAfterTransfer`
+ * leaves Knot's default; `cpu` pins it to one core (the benchmark keeps it off the manager's).
  */
-export async function startKnot(zone: string, primaryPort: number, port: number): Promise<Secondary> {
+export async function startKnot(
+  zone: string,
+  primaryPort: number,
+  port: number,
+  options: { cpu?: number; notifyAfterTransfer?: boolean } = {},
+): Promise<Secondary> {
   const dir = await mkdtemp(join(tmpdir(), 'hairpin-knot-'));
   const conf = join(dir, 'knot.conf');
   await writeFile(
@@ -63,7 +72,7 @@ remote:
   - id: manager
     address: 127.0.0.1@${primaryPort}
     key: ${TEST_KEY.name}
-acl:
+${options.notifyAfterTransfer ? '' : '    block-notify-after-transfer: on\n'}acl:
   - id: from-manager
     address: 127.0.0.1
     key: ${TEST_KEY.name}
@@ -80,7 +89,10 @@ zone:
     acl: from-manager
 `,
   );
-  return launch(which('knotd') ?? '/usr/sbin/knotd', ['-c', conf], dir, port, zone);
+  const knotd = [which('knotd') ?? '/usr/sbin/knotd', '-c', conf];
+  return options.cpu === undefined
+    ? launch(knotd[0]!, knotd.slice(1), dir, port, zone)
+    : launch('taskset', ['-c', String(options.cpu), ...knotd], dir, port, zone);
 }
 
 /** NSD as a secondary (same key, same role), when installed. */
