@@ -1,9 +1,9 @@
-// NOTIFY sending on its own, against scripted secondaries: bursts coalesce, a lost datagram is
-// retried, answers must verify, a malformed answer is ignored without costing the others their
-// round, a serial a secondary missed is sent again, a silent one is given up on after the bounded
-// attempts.
+// NOTIFY sending on its own, against scripted secondaries: a lone change goes out at once, bursts
+// coalesce, a lost datagram is retried, answers must verify, a malformed answer is ignored without
+// costing the others their round, a serial a secondary missed is sent again, a silent one is given
+// up on after the bounded attempts.
 import { createSocket } from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DnsRecord, decodeMessage, encodeMessage, headerOpcode, records } from '../../dns/message.ts';
 import { parseTsigKey } from '../../worker/transfer/config.ts';
 import { Notifier } from '../../worker/transfer/notify.ts';
@@ -69,6 +69,34 @@ describe('NOTIFY (RFC 1996)', () => {
       await new Promise((r) => setTimeout(r, 30));
       expect(await notifier.settled).toEqual([]);
       expect(seen).toHaveLength(2);
+    } finally {
+      await notifier.close();
+    }
+  });
+
+  it('announces a change after a quiet spell at once, and the changes of the spell after it in one NOTIFY', async () => {
+    let serial = 20;
+    const options = { secondaries: [{ address: '127.0.0.1', port }], key, soa: async () => soa(serial), pollMs: 0 };
+    // An hour's debounce: the first change still goes out now.
+    const hourly = new Notifier({ ...options, debounceMs: 3_600_000 });
+    const from = seen.length;
+    try {
+      hourly.zoneChanged();
+      await vi.waitFor(() => expect(seen.slice(from)).toEqual([20]));
+    } finally {
+      await hourly.close();
+    }
+    serial = 21;
+    const notifier = new Notifier({ ...options, debounceMs: 200 });
+    try {
+      notifier.zoneChanged();
+      await vi.waitFor(() => expect(seen.slice(from)).toEqual([20, 21]));
+      // Within the spell that NOTIFY opened: two changes, one NOTIFY of the later serial at its end.
+      serial = 22;
+      notifier.zoneChanged();
+      serial = 23;
+      notifier.zoneChanged();
+      await vi.waitFor(() => expect(seen.slice(from)).toEqual([20, 21, 23]));
     } finally {
       await notifier.close();
     }

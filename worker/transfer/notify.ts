@@ -22,7 +22,7 @@ export interface NotifierOptions {
   key: TsigKey | undefined;
   /** The zone's SOA now (its serial is what we announce). */
   soa(): Promise<DnsRecord>;
-  /** Changes within this window after the first go out as one NOTIFY (a burst of reports). */
+  /** After a NOTIFY round, changes within this window go out as one more at its end (a burst of reports). */
   debounceMs?: number;
   /** Sends per secondary and change before giving up (RFC 1996 §3.6 asks for retransmission). */
   attempts?: number;
@@ -77,6 +77,8 @@ export class Notifier {
   /** Per secondary (secondaryKey), the latest serial announced to it: a newer one supersedes it. */
   readonly #announced = new Map<string, Announcement>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** A change came while #timer was set: one more round when it fires. */
+  #again = false;
   #poll: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   /** Resolves when the round in progress (if any) is over; tests and the benchmark await it. */
@@ -92,18 +94,32 @@ export class Notifier {
 
   /**
    * The zone may have changed: NOTIFY each secondary that has not had this serial yet, or whose
-   * last NOTIFY went unanswered or failed (so the poll retries it). The first change arms
-   * a short timer and later ones ride on it (the round reads the serial when it fires), so a
-   * burst is one NOTIFY and a steady stream still gets one every `debounceMs`.
+   * last NOTIFY went unanswered or failed (so the poll retries it). A change after a quiet spell
+   * goes out at once (after this turn of the event loop, so the changes of one turn are one
+   * NOTIFY); the round is followed by `debounceMs` of quiet in which further changes wait for one
+   * round at its end. So a lone report is announced without delay, a burst is two NOTIFYs, and a
+   * steady stream gets at most one every `debounceMs` (each round reads the serial when it runs).
    */
   zoneChanged(): void {
-    if (this.#closed || this.#options.secondaries.length === 0 || this.#timer) return;
+    if (this.#closed || this.#options.secondaries.length === 0) return;
+    if (this.#timer) {
+      this.#again = true;
+      return;
+    }
+    this.#timer = setTimeout(() => this.#run(), 0);
+    this.#timer.unref();
+  }
+
+  /** A round now, then the quiet spell. */
+  #run(): void {
+    this.#again = false;
+    this.settled = this.#round().catch((e) => {
+      this.#options.log(`notify: ${(e as Error).message}`);
+      return [];
+    });
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.settled = this.#round().catch((e) => {
-        this.#options.log(`notify: ${(e as Error).message}`);
-        return [];
-      });
+      if (this.#again) this.#run();
     }, this.#options.debounceMs);
     this.#timer.unref();
   }
