@@ -3,7 +3,7 @@
 // pinned to core 0; dnsperf runs on core 1. Figures are ratios to NSD, the reference. Before
 // anything is timed the zone file must pass nsd-checkzone and kzonecheck, and every server must
 // give the same rcodes and answers on a sample of the query file: otherwise it exits non-zero.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +13,13 @@ import { type Daemon, startDaemon } from '../test/dns/daemons.ts';
 import { writeKnotConfig } from '../test/dns/knot-config.ts';
 import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { answerSummary, type QueryType, query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
-import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
+import { licenceOf } from '../test/support/bulk-nodes.ts';
 import { startManagerProcess } from '../test/support/manager-process.ts';
 import { freePort } from '../test/support/net.ts';
-import { seededRandom } from '../test/support/random.ts';
 import { median } from '../test/support/stats.ts';
-import { requirePrograms, which } from '../test/support/system.ts';
+import { requirePrograms } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
+import { ADMIN, checkZone, fillStore, NAMESERVERS, queryLines, ZONE } from './zone-mix.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
@@ -28,43 +28,11 @@ const QUERIES = Number(process.env.BENCH_QUERIES ?? NODES);
 /** Questions of the query file asked of every server, answers compared, before any timing. */
 const SAMPLE = 300;
 const FLOOD_SAMPLE = 50;
-const ZONE = 'example.test';
-const ADMIN = 'bench-admin';
-/** The in-zone name server with its glue: kzonecheck rejects a zone whose NS has no address. */
-const NAMESERVERS = `ns1.${ZONE}=192.0.2.53`;
 const NODE_ECHO = `const s = require('node:dgram').createSocket('udp4');
 s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
 s.bind(Number(process.argv[1]), '127.0.0.1');`;
 
 requirePrograms('bench:dns', 'dnsperf', 'nsd', 'knotd', 'nsd-checkzone', 'kzonecheck', 'taskset');
-
-/** NODES nodes, every one reported (test/support/bulk-nodes.ts). */
-async function fillStore(db: string): Promise<void> {
-  const { store, close } = await openStore(db);
-  try {
-    await addReportedNodes(store, NODES);
-  } finally {
-    await close();
-  }
-}
-
-/** The query mix: mostly the two names of random nodes, some AAAA/TXT, NXDOMAIN and NODATA. */
-function queryFile(count: number): string {
-  const rand = seededRandom(0x9e3779b9).int;
-  const lines: string[] = [];
-  for (let k = 0; k < count; k++) {
-    const i = rand(NODES);
-    const name = (prefix: string) => `${prefix}${nodeOf(i)}.pl-${licenceOf(i)}.${ZONE}`;
-    const roll = rand(100);
-    if (roll < 45) lines.push(`${name('i-')} A`);
-    else if (roll < 80) lines.push(`${name('')} A`);
-    else if (roll < 88) lines.push(`${name('i-')} AAAA`);
-    else if (roll < 92) lines.push(`${name('')} TXT`);
-    else if (roll < 96) lines.push(`i-nur${NODES_PER_LICENCE + rand(50)}.pl-${licenceOf(i)}.${ZONE} A`);
-    else lines.push(`pl-${licenceOf(i)}.${ZONE} A`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 interface Throughput {
   qps: number;
@@ -114,22 +82,6 @@ async function latency(port: number, file: string, qps: number): Promise<Latency
   const samples = [...out.matchAll(/^> \S+ .* ([\d.]+)$/gm)].map((m) => Number(m[1]) * 1000).sort((a, b) => a - b);
   const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? Number.NaN;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999) };
-}
-
-/** Both peers' own zone checkers must accept the zone file, or the comparison is with error replies. */
-function checkZone(zoneFile: string): void {
-  for (const [tool, args] of [
-    ['nsd-checkzone', [ZONE, zoneFile]],
-    ['kzonecheck', ['-o', ZONE, zoneFile]],
-  ] as const) {
-    const run = spawnSync(which(tool) ?? `/usr/sbin/${tool}`, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-    if (run.status !== 0) {
-      console.error(
-        `bench:dns: ${tool} rejects the zone file (exit ${run.status}):\n${`${run.stdout}${run.stderr}`.split('\n').slice(0, 20).join('\n')}`,
-      );
-      process.exit(1);
-    }
-  }
 }
 
 /** Sampled questions asked of every server: any difference, or a server that does not answer, ends the bench. */
@@ -243,7 +195,7 @@ const daemons: Daemon[] = [];
 try {
   const db = join(dir, 'hairpin.sqlite');
   let t = performance.now();
-  await fillStore(db);
+  await fillStore(db, NODES);
   console.log(`store: ${NODES} nodes reported in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   t = performance.now();
@@ -251,13 +203,13 @@ try {
   const { zoneFile, zoneRecords } = await writeZoneFile(store, dir, ZONE, NAMESERVERS);
   await close();
   const queries = join(dir, 'queries.txt');
-  const questions = queryFile(QUERIES);
+  const questions = `${queryLines(QUERIES, NODES).join('\n')}\n`;
   await writeFile(queries, questions);
   const flood = join(dir, 'flood.txt');
   const floodQuestions = floodFile(Math.max(QUERIES, 200_000));
   await writeFile(flood, floodQuestions);
   console.log(`zone file: ${zoneRecords.length} records in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  checkZone(zoneFile);
+  checkZone('bench:dns', zoneFile, ['nsd-checkzone', 'kzonecheck']);
   console.log('zone file: accepted by nsd-checkzone and kzonecheck');
 
   const pinned = (args: string[]) => ['-c', '0', ...args];

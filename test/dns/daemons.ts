@@ -16,7 +16,7 @@ export interface Daemon {
 
 /**
  * Start `command` and wait until it answers a UDP query for `probeName` on `port` (any answer:
- * even REFUSED means it is listening).
+ * even REFUSED means it is listening), or until `ready` says so for a server that is not DNS.
  *
  * ```ts
  * const knot = await startDaemon('knotd', ['-c', conf], { port, probeName: 'example.test' });
@@ -26,7 +26,13 @@ export interface Daemon {
 export async function startDaemon(
   command: string,
   args: string[],
-  options: { port: number; probeName: string; timeoutMs?: number; env?: Record<string, string> },
+  options: {
+    port: number;
+    probeName: string;
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    ready?: () => Promise<boolean>;
+  },
 ): Promise<Daemon> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let output = '';
@@ -55,9 +61,9 @@ export async function startDaemon(
   };
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   const probe = encodeMessage(query(options.probeName, 'SOA'));
+  const ready = options.ready ?? (async () => (await udpExchange(options.port, probe, 200)) !== undefined);
   while (Date.now() < deadline && !exited) {
-    if (await udpExchange(options.port, probe, 200))
-      return { process: child, port: options.port, output: () => output, stop };
+    if (await ready()) return { process: child, port: options.port, output: () => output, stop };
   }
   await stop();
   throw new Error(`${command} did not come up on port ${options.port}:\n${output}`);

@@ -18,6 +18,8 @@ export interface ManagerProcessOptions {
   timeoutMs?: number;
   /** More settings (HAIRPIN_SECONDARIES, HAIRPIN_DNS_CACHE…), over the ones above. */
   env?: Record<string, string>;
+  /** Node's own flags (`--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -27,21 +29,25 @@ export interface ManagerProcessOptions {
  * ```
  */
 export function startManagerProcess(options: ManagerProcessOptions): Promise<Daemon> {
-  return startDaemon('taskset', ['-c', String(options.cpu ?? 0), process.execPath, bin, 'manager'], {
-    port: options.dnsPort,
-    probeName: options.zone,
-    timeoutMs: options.timeoutMs ?? 60_000,
-    env: {
-      HAIRPIN_DB: options.db,
-      HAIRPIN_ZONE: options.zone,
-      HAIRPIN_NAMESERVERS: options.nameservers,
-      HAIRPIN_ADMIN_TOKEN: options.adminToken,
-      HAIRPIN_HTTP_PORT: String(options.httpPort),
-      HAIRPIN_DNS_PORT: String(options.dnsPort),
-      // Every query comes from one address: rate limiting would measure its drops, not answers
-      // (NSD and Knot run without it too).
-      HAIRPIN_RRL_RATE: '0',
-      ...options.env,
+  return startDaemon(
+    'taskset',
+    ['-c', String(options.cpu ?? 0), process.execPath, ...(options.nodeArgs ?? []), bin, 'manager'],
+    {
+      port: options.dnsPort,
+      probeName: options.zone,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      env: {
+        HAIRPIN_DB: options.db,
+        HAIRPIN_ZONE: options.zone,
+        HAIRPIN_NAMESERVERS: options.nameservers,
+        HAIRPIN_ADMIN_TOKEN: options.adminToken,
+        HAIRPIN_HTTP_PORT: String(options.httpPort),
+        HAIRPIN_DNS_PORT: String(options.dnsPort),
+        // Every query comes from one address: rate limiting would measure its drops, not answers
+        // (NSD and Knot run without it too).
+        HAIRPIN_RRL_RATE: '0',
+        ...options.env,
+      },
     },
-  });
+  );
 }
