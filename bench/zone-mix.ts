@@ -1,7 +1,9 @@
 // What the DNS benchmarks share (bench:dns over UDP, bench:doh over HTTP): the zone they serve —
-// reported nodes in a SQLite store, written out as the file the peers load — and the query mix
-// they ask of it.
+// reported nodes in a SQLite store, written out as the file the peers load — the query mix they
+// ask of it, and the check that every server answers it alike.
 import { spawnSync } from 'node:child_process';
+import type { DnsMessage } from '../dns/message.ts';
+import { answerSummary, type QueryType } from '../test/dns/wire-client.ts';
 import { addReportedNodes, licenceOf, NODES_PER_LICENCE, nodeOf } from '../test/support/bulk-nodes.ts';
 import { seededRandom } from '../test/support/random.ts';
 import { which } from '../test/support/system.ts';
@@ -42,6 +44,37 @@ export function queryLines(count: number, nodes: number): string[] {
     else lines.push(`pl-${licenceOf(i)}.${ZONE} A`);
   }
   return lines;
+}
+
+/** A line of queryLines as the name and type it asks. */
+export function splitQuestion(line: string): [string, QueryType] {
+  return line.split(' ') as [string, QueryType];
+}
+
+/**
+ * Each question asked of every server: any difference in rcode or answer records (answerSummary),
+ * or a server that does not answer, ends the bench with exit status 1 before anything is timed.
+ */
+export async function compareAnswers(
+  bench: string,
+  servers: { name: string; ask(line: string): Promise<DnsMessage | undefined> }[],
+  lines: string[],
+): Promise<void> {
+  const differences: string[] = [];
+  for (const line of lines) {
+    const seen = await Promise.all(
+      servers.map(async (s) => ({ name: s.name, answer: answerSummary(await s.ask(line)) })),
+    );
+    if (seen.some((x) => x.answer !== seen[0]!.answer || x.answer === 'no answer'))
+      differences.push(`${line}\n${seen.map((x) => `  ${x.name}: ${x.answer}`).join('\n')}`);
+  }
+  if (differences.length > 0) {
+    console.error(
+      `${bench}: the servers disagree on ${differences.length} of ${lines.length} sampled questions:\n${differences.slice(0, 20).join('\n')}`,
+    );
+    process.exit(1);
+  }
+  console.log(`answers: all servers agree on ${lines.length} sampled questions (rcode and answer records)`);
 }
 
 /** Every given checker (`nsd-checkzone`, `kzonecheck`) must accept the zone file, or the comparison is with error replies. */

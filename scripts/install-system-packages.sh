@@ -14,6 +14,7 @@ packages=(
   curl                                # the field lab's checks from inside its namespaces
   tayga                               # the field lab's NAT64 for its IPv6-only phone
   wrk util-linux                      # HTTP load for npm run bench; taskset
+  nghttp2-client dnsdist              # bench:doh: h2load, and dnsdist's DoH as a peer
   ddclient inadyn                     # dyndns2 clients against /nic/update
   prometheus                          # promtool check metrics on /metrics
 )
@@ -26,4 +27,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Debian starts some of these as system services; the tests start their own on loopback.
-for s in unbound bind9 named knot nsd kresd@1 postgresql ddclient inadyn prometheus tayga; do $sudo systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+for s in unbound bind9 named knot nsd dnsdist kresd@1 postgresql ddclient inadyn prometheus tayga; do $sudo systemctl disable --now "$s" >/dev/null 2>&1 || true; done
