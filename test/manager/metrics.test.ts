@@ -21,6 +21,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hairpin-metrics-'));
   manager = await startTestManager({
     HAIRPIN_DB: join(dir, 'hairpin.sqlite'),
+    // One DNS thread: each has a cache of its own, and the hits counted below must meet one.
+    HAIRPIN_DNS_WORKERS: '1',
     HAIRPIN_METRICS_TOKEN: TOKEN,
     HAIRPIN_METRICS_LISTEN: '127.0.0.1:0',
   });

@@ -25,6 +25,11 @@ export interface DnsServerOptions {
   onError?: (error: unknown) => void;
   /** Count answers for /metrics (see counted.ts). */
   metrics?: Metrics;
+  /**
+   * Bind with SO_REUSEPORT, so that several servers (one per DNS worker thread,
+   * worker/adapter/node/dns-workers.ts) share the port and the kernel spreads the load.
+   */
+  reusePort?: boolean;
 }
 
 export interface RunningDns {
@@ -56,7 +61,11 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const respond = options.metrics ? countedResponder(responder, options.metrics) : responder;
-  const common = { host: options.host, ...(options.onError ? { onError: options.onError } : {}) };
+  const common = {
+    host: options.host,
+    reusePort: options.reusePort === true,
+    ...(options.onError ? { onError: options.onError } : {}),
+  };
   let udp: RunningUdp | undefined;
   let tcp: RunningTcp | undefined;
   for (let attempt = 0; !tcp; attempt++) {

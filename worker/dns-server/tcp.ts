@@ -20,6 +20,8 @@ export interface TcpOptions {
   port: number;
   limits?: Partial<DnsServerLimits>;
   onError?: (e: unknown) => void;
+  /** Share the port with other servers that set it too (SO_REUSEPORT): the kernel spreads connections by source. */
+  reusePort?: boolean;
 }
 
 /** Resolves once the socket takes writes again, or is gone. */
@@ -148,7 +150,9 @@ export async function serveTcp(respond: Responder, options: TcpOptions): Promise
     serveConnection(socket, respond, limits, options.onError);
   });
   server.maxConnections = limits.maxConnections;
-  await listening(server, (ready) => server.listen(options.port, options.host, ready));
+  await listening(server, (ready) =>
+    server.listen({ port: options.port, host: options.host, reusePort: options.reusePort === true }, ready),
+  );
   server.on('error', (e) => options.onError?.(e));
   const address = server.address();
   return {

@@ -31,9 +31,11 @@ export async function serveUdp(
     /** Told of every response the rate limit dropped or replaced by a slip (for /metrics). */
     onRateLimited?: ((action: 'slip' | 'drop') => void) | undefined;
     onError?: (e: unknown) => void;
+    /** Share the port with other sockets that set it too (SO_REUSEPORT): the kernel spreads datagrams by source. */
+    reusePort?: boolean;
   },
 ): Promise<RunningUdp> {
-  const socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4' });
+  const socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', reusePort: options.reusePort === true });
   const limiter = options.rateLimit && new ResponseRateLimiter(options.rateLimit);
   socket.on('message', (bytes, peer) => {
     // Port 0 cannot be answered; such a source is spoofed or broken.

@@ -1,5 +1,6 @@
-// The Node manager as a primary server: transfer handler for the port-53 server, NOTIFY on every
-// serial change. startNodeManager calls this once and plugs in what it returns.
+// The Node manager as a primary server: NOTIFY on every serial change (once, on the main thread),
+// and the transfer handler for the port-53 server (wherever that answers: the main thread or each
+// DNS worker thread).
 
 import type { Fields } from '../../log/logger.ts';
 import type { Env, ManagerConfig } from '../config.ts';
@@ -13,27 +14,46 @@ import { transferHandler } from './handler.ts';
 import { Notifier } from './notify.ts';
 
 export interface Primary {
-  handlers: DnsHandler[];
   /** Hook for ManagerDeps.onZoneChange: a report, enrolment, deletion or ACME TXT change happened. */
   zoneChanged(): void;
   close(): Promise<void>;
 }
 
-/**
- * ```ts
- * const primary = startPrimary({ env, config, store, zone, log });
- * await startDnsServer({ zone, host, port, handlers: primary.handlers });
- * ```
- */
-export function startPrimary(options: {
+interface PrimaryOptions {
   env: Env;
   config: ManagerConfig;
   store: Store;
   zone: Zone;
   log: (line: string, fields?: Fields) => void;
-  metrics?: Metrics;
-}): Primary {
+  metrics?: Metrics | undefined;
+}
+
+/**
+ * ```ts
+ * await startDnsServer({ zone, host, port, handlers: [primaryHandler({ env, config, store, zone, log })] });
+ * ```
+ * AXFR and IXFR answered with the settings of HAIRPIN_TRANSFER_* (transfer/config.ts).
+ */
+export function primaryHandler(options: PrimaryOptions): DnsHandler {
   const { env, config, store, zone, log, metrics } = options;
+  return transferHandler({
+    config,
+    store,
+    zone,
+    transfer: transferConfigFromEnv(env),
+    log,
+    ...(metrics ? { metrics } : {}),
+  });
+}
+
+/**
+ * ```ts
+ * const primary = startPrimary({ env, config, store, zone, log });
+ * onZoneChange: () => primary.zoneChanged();
+ * ```
+ */
+export function startPrimary(options: Omit<PrimaryOptions, 'zone'>): Primary {
+  const { env, config, store, log, metrics } = options;
   const transfer = transferConfigFromEnv(env);
   const notifier = new Notifier({
     secondaries: transfer.secondaries,
@@ -51,7 +71,6 @@ export function startPrimary(options: {
     notifier.zoneChanged();
   }
   return {
-    handlers: [transferHandler({ config, store, zone, transfer, log, ...(metrics ? { metrics } : {}) })],
     zoneChanged: () => notifier.zoneChanged(),
     close: () => notifier.close(),
   };

@@ -96,7 +96,7 @@ export class ZoneWatch {
     return this.#serial;
   }
 
-  /** False while this process has changed the zone and the journal is not followed yet: cache nothing then. */
+  /** False while a change is known and its journal not followed yet: cache nothing then. */
   get current(): boolean {
     return this.#unfollowed === 0;
   }
@@ -105,7 +105,10 @@ export class ZoneWatch {
     this.#listeners.push(listener);
   }
 
-  /** Follows the journal if the version counter moved (synchronously, for a synchronous journal). */
+  /**
+   * Follows the journal if the version counter moved: synchronously for a synchronous journal;
+   * for one read through promises, nothing is current until it is followed.
+   */
   check(): void {
     const version = this.#options.version;
     if (!version) return;
@@ -118,20 +121,23 @@ export class ZoneWatch {
     }
     if (now === this.#version) return;
     this.#version = now;
-    void this.refresh();
+    this.#catchUp();
   }
 
   /** This process changed the zone: what is cached is suspect until the journal is followed. */
   changed(): void {
     if (this.#options.version) return this.check();
+    this.#catchUp();
+  }
+
+  #catchUp(): void {
+    const followed = this.refresh();
+    if (!(followed instanceof Promise)) return;
     this.#unfollowed++;
     this.epoch++;
-    const done = () => {
+    void followed.finally(() => {
       this.#unfollowed--;
-    };
-    const followed = this.refresh();
-    if (followed instanceof Promise) void followed.finally(done);
-    else done();
+    });
   }
 
   /** Reads the serial and, if it moved, the journal since; listeners hear of it. */

@@ -8,17 +8,15 @@ import { ConfigError, configFromEnv, type Env, type ManagerConfig } from '../../
 import { newCredential } from '../../credential.ts';
 import { dohResponder } from '../../dns-server/doh.ts';
 import { rateLimitFromEnv } from '../../dns-server/rate-limit.ts';
-import { type RunningDns, startDnsServer } from '../../dns-server/server.ts';
-import { sqliteVersion } from '../../dns-server/sqlite-version.ts';
-import { staleCanaryHandler } from '../../dns-server/stale-canary.ts';
+import type { RunningDns } from '../../dns-server/server.ts';
 import { Metrics } from '../../metrics.ts';
 import type { Store } from '../../store/store.ts';
 import { startPrimary } from '../../transfer/primary.ts';
 import { Zone } from '../../zone/answer.ts';
-import type { DnsHandler } from '../../zone/handler.ts';
-import { ZoneWatch } from '../../zone/zone-watch.ts';
 import { openStore } from '../sqlite/store.ts';
 import { nodePeerAddress } from './conninfo.ts';
+import { followZone, isPostgres, serveZone } from './dns-serving.ts';
+import { dnsWorkerCount, type RunningWorkers, startDnsWorkers } from './dns-workers.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
 import { shedLoad } from './load-shedding.ts';
 import { parseListen, type RunningMetricsListener, serveMetrics } from './metrics-listener.ts';
@@ -31,8 +29,6 @@ export interface NodeManagerOptions {
   /** Where to say things an operator must see once (the generated admin token). */
   /** Where finished log lines go (default stdout); format and level from HAIRPIN_LOG_*. */
   log?: (line: string) => void;
-  /** Consulted before the zone on port 53 (zone transfers, NOTIFY); see worker/zone/handler.ts. */
-  dnsHandlers?: DnsHandler[];
 }
 
 export interface RunningManager {
@@ -52,9 +48,6 @@ export interface RunningManager {
   close(): Promise<void>;
 }
 
-/** How often the journal is read where no counter tells of another process's commit (Postgres). */
-const JOURNAL_POLL_MS = 100;
-
 function port(env: Env, key: string, fallback: number): number {
   const raw = env[key];
   const n = raw === undefined || raw === '' ? fallback : Number(raw);
@@ -68,7 +61,7 @@ function port(env: Env, key: string, fallback: number): number {
  */
 async function adminToken(env: Env, db: string, log: (line: string) => void): Promise<string> {
   if (env.HAIRPIN_ADMIN_TOKEN) return env.HAIRPIN_ADMIN_TOKEN;
-  const persistent = db !== ':memory:' && !/^postgres(ql)?:/.test(db);
+  const persistent = db !== ':memory:' && !isPostgres(db);
   const file = `${db}.admin-token`;
   if (persistent) {
     const existing = await readFile(file, 'utf8').then(
@@ -100,32 +93,25 @@ async function adminToken(env: Env, db: string, log: (line: string) => void): Pr
  */
 export async function startNodeManager(options: NodeManagerOptions): Promise<RunningManager> {
   const { env } = options;
-  const logger = loggerFromEnv(env, options.log);
+  // Finished log lines, the DNS worker threads' too.
+  const write = options.log ?? ((line: string) => console.log(line));
+  const logger = loggerFromEnv(env, write);
   const log = (line: string, fields?: Fields) => logger.info(line, fields);
   const db = env.HAIRPIN_DB || 'data/hairpin.sqlite';
-  if (db !== ':memory:' && !/^postgres(ql)?:/.test(db)) await mkdir(dirname(db), { recursive: true });
+  if (db !== ':memory:' && !isPostgres(db)) await mkdir(dirname(db), { recursive: true });
   const token = await adminToken(env, db, log);
   const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
   const rateLimit = rateLimitFromEnv(env);
   const limits = httpLimitsFromEnv(env);
+  const dnsWorkers = dnsWorkerCount(env, db);
   const { store, reads, queuedWrites, close: closeStore } = await openStore(db);
   const zone = new Zone(config, reads);
   const metrics = new Metrics(Date.now);
-  const primary = startPrimary({ env, config, store, zone, log, metrics });
-  // The response cache follows the store's journal: this process's own changes as they are made;
-  // on a SQLite file, the wal-index counter checked before every cached answer (any process's
-  // commit is seen at once); on Postgres, a poll. Nothing else can write a ':memory:' database.
-  const postgres = /^postgres(ql)?:/.test(db);
-  const cached = env.HAIRPIN_DNS_CACHE !== '0';
-  const version = cached && !postgres ? sqliteVersion(db) : undefined;
-  const watch = cached
-    ? await ZoneWatch.start({
-        journal: reads,
-        ...(version ? { version: version.version } : {}),
-        onError: (e) => logger.error('dns: failed to follow the zone journal', { error: String(e) }),
-      })
-    : undefined;
-  if (watch && postgres) watch.poll(JOURNAL_POLL_MS);
+  const primary = startPrimary({ env, config, store, log, metrics });
+  const followed = await followZone({ env, db, journal: reads, logger });
+  const watch = followed?.watch;
+  // The DNS worker threads, once started (below): told of this process's own changes.
+  let workers: RunningWorkers | undefined;
   const hub = config.relay ? new NodeRelayHub(config.relay) : undefined;
   const app = createApp({
     ...(hub ? { relay: hub } : {}),
@@ -146,6 +132,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     hashCredential: async (credential) => createHash('sha256').update(credential).digest('hex'),
     onZoneChange: () => {
       watch?.changed();
+      workers?.zoneChanged();
       primary.zoneChanged();
     },
   });
@@ -161,7 +148,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     ...(hub ? { onUpgrade: hub.upgradeListener((request) => app.fetch(request)) } : {}),
   });
   log(
-    `manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${/^postgres/.test(db) ? 'postgres' : db}`,
+    `manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${isPostgres(db) ? 'postgres' : db}`,
   );
   const dnsHost = env.HAIRPIN_DNS_HOST || '127.0.0.1';
   // What is open so far, closed in reverse order by close() or when a later step fails.
@@ -169,8 +156,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     () => logger.flush(),
     closeStore,
     () => primary.close(),
-    () => version?.close(),
-    () => watch?.close(),
+    () => followed?.close(),
     () => http.close(),
     () => hub?.close(),
   ];
@@ -182,16 +168,35 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   let metricsListener: RunningMetricsListener | undefined;
   let relayTls: RunningRelayListener | undefined;
   try {
-    dns = await startDnsServer({
-      zone,
-      host: dnsHost,
-      port: port(env, 'HAIRPIN_DNS_PORT', 5353),
-      handlers: [...primary.handlers, staleCanaryHandler(zone), ...(options.dnsHandlers ?? [])],
-      ...(watch ? { watch } : {}),
-      metrics,
-      rateLimit,
-      onError: (e) => logger.error('dns: failed to answer', { error: (e as Error).stack ?? String(e) }),
-    });
+    const dnsPort = port(env, 'HAIRPIN_DNS_PORT', 5353);
+    workers =
+      dnsWorkers > 0
+        ? await startDnsWorkers({
+            count: dnsWorkers,
+            env: { ...env, HAIRPIN_ADMIN_TOKEN: token },
+            db,
+            host: dnsHost,
+            port: dnsPort,
+            rateLimit,
+            metrics,
+            write,
+            logger,
+          })
+        : undefined;
+    dns =
+      workers ??
+      (await serveZone({
+        env,
+        config,
+        store,
+        zone,
+        watch,
+        metrics,
+        logger,
+        host: dnsHost,
+        port: dnsPort,
+        rateLimit,
+      }));
     closers.push(() => dns.close());
     if (env.HAIRPIN_METRICS_LISTEN) {
       metricsListener = await serveMetrics(metrics, parseListen(env.HAIRPIN_METRICS_LISTEN));
@@ -215,7 +220,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     ? `, response rate limit ${rateLimit.rate}/s per /${rateLimit.ipv4Prefix} and /${rateLimit.ipv6Prefix} (slip ${rateLimit.slip})`
     : ', no response rate limit';
   log(
-    `dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${watch ? ', response cache on' : ''}${rrl}`,
+    `dns for zone ${config.names.zone}: udp+tcp ${dnsHost.includes(':') ? `[${dnsHost}]` : dnsHost}:${dns.udpPort}${dnsWorkers > 0 ? `, ${dnsWorkers} worker thread${dnsWorkers > 1 ? 's' : ''}` : ''}${watch ? ', response cache on' : ''}${rrl}`,
   );
   return {
     config,
