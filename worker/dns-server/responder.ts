@@ -13,6 +13,7 @@ import {
 } from '../../dns/wire.ts';
 import { answerWire, type Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsMessages, DnsRequestContext } from '../zone/handler.ts';
+import { indexedSource } from '../zone/node-index.ts';
 import { type Reads, recordReads } from '../zone/reads.ts';
 import type { ZoneWatch } from '../zone/zone-watch.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
@@ -23,7 +24,10 @@ export interface ResponderOptions {
   zone: Zone;
   /** Consulted in order before the zone; the first that answers wins. */
   handlers?: readonly DnsHandler[];
-  /** Enables the response cache, kept current by the zone's journal; without it every query reads the store. */
+  /**
+   * Enables the response cache and the zone's index of nodes, both kept current by the zone's
+   * journal; without it every query reads the store.
+   */
   watch?: ZoneWatch;
   cacheEntries?: number;
   cacheBytes?: number;
@@ -54,7 +58,12 @@ async function firstOf(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
 }
 
 export function createResponder(options: ResponderOptions): Responder {
-  const { zone, handlers = [], watch } = options;
+  const { handlers = [], watch } = options;
+  // With a watch to keep it current, the zone's nodes are also held in memory (node-index.ts): a
+  // question the cache does not hold then reads no store.
+  const zone = watch
+    ? options.zone.withSource(indexedSource(options.zone.source, watch, options.onError))
+    : options.zone;
   const entries = options.cacheEntries ?? DEFAULT_LIMITS.cacheEntries;
   const cache =
     watch && entries > 0 ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes) : undefined;
@@ -138,9 +147,10 @@ export function createResponder(options: ResponderOptions): Responder {
 
   return (bytes, context) => {
     if (bytes.byteLength < HEADER_LENGTH) return undefined;
+    // Follows any commit since the last query (a microsecond when there was none): the cache and
+    // the index of nodes answer only as of the store's last commit.
+    watch?.check();
     if (!cache || !isPlainQuestion(bytes)) return answer(bytes, context);
-    // Follows any commit since the last query (a microsecond when there was none).
-    watch!.check();
     const key = ResponseCache.key(context.transport, bytes);
     const hit = watch!.current ? cache.get(key, bytes) : undefined;
     // A hit goes back synchronously: no promise, no microtask turn, measurably fewer µs a query.

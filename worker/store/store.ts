@@ -149,6 +149,44 @@ function nodePages(db: Kysely<Database>) {
 }
 
 /**
+ * SQLite only (group_concat): the nodes after (licence, node) in that order, at most `limit`, as
+ * one text of a line each: licence, node and the four addresses (empty when null), separated by
+ * spaces, which no label or address holds. node:sqlite makes an object of every row, and at a
+ * million nodes that was most of the time an in-memory index took to build (3.4 s against 1.1).
+ */
+function nodeLines(db: Kysely<Database>) {
+  const field = (column: string) => sql`ifnull(${sql.ref(column)}, '')`;
+  const line = sql<string>`${sql.join(
+    [
+      sql.ref('nodes.licence'),
+      sql.ref('nodes.node'),
+      field('addresses.private_ipv4'),
+      field('addresses.private_ipv6'),
+      field('addresses.public_ipv4'),
+      field('addresses.public_ipv6'),
+    ],
+    sql` || ' ' || `,
+  )}`;
+  return precompile((p: { licence: string; node: string; limit: number }) =>
+    db
+      .selectFrom(
+        db
+          .selectFrom('nodes')
+          .leftJoin('addresses', (j) =>
+            j.onRef('addresses.licence', '=', 'nodes.licence').onRef('addresses.node', '=', 'nodes.node'),
+          )
+          .select(line.as('line'))
+          .where((eb) => eb(eb.refTuple('nodes.licence', 'nodes.node'), '>', eb.tuple(p.licence, p.node)))
+          .orderBy('nodes.licence')
+          .orderBy('nodes.node')
+          .limit(p.limit)
+          .as('page'),
+      )
+      .select(sql<string | null>`group_concat(line, char(10))`.as('lines')),
+  );
+}
+
+/**
  * The journal rows whose serial is in (from, to]. Across the wrap of 2^32 - 1 (RFC 1982:
  * `wrapped`, from >= to) the range is two numeric intervals.
  */
@@ -182,6 +220,7 @@ export function zoneReads(db: Kysely<Database>) {
     acmeChallenges: precompile((p: { licence: string; node: string; kind: NameKind }) => newestOf(db, p)),
     /** The journal rows in (from, to]: the nodes whose addresses those serials changed. */
     journal: (p: { from: number; to: number }) => (p.from < p.to ? journal(p) : journalWrapped(p)),
+    nodeLines: nodeLines(db),
   };
 }
 

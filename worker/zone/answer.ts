@@ -25,8 +25,15 @@ import {
 } from '../../dns/wire.ts';
 import type { ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
-import type { NodeState } from '../store/store.ts';
-import { apexRecords, appsRecords, canaryRecords, nameServerRecords, nodeRecords, soaRecord } from './records.ts';
+import {
+  apexRecords,
+  appsRecords,
+  canaryRecords,
+  nameServerRecords,
+  nodeRecords,
+  soaRecord,
+  type ZoneNode,
+} from './records.ts';
 
 /** A value now, or later: the Store answers through promises, prepared SQLite statements at once. */
 export type Maybe<T> = T | Promise<T>;
@@ -38,10 +45,21 @@ export type Maybe<T> = T | Promise<T>;
  */
 export interface ZoneSource {
   serial(): Maybe<number>;
-  getNode(licence: string, node: string): Maybe<NodeState | undefined>;
+  getNode(licence: string, node: string): Maybe<ZoneNode | undefined>;
   licenceHasNodes(licence: string): Maybe<boolean>;
+  /**
+   * Every node in (licence, node) order, a page at a time after `after` (or from the first): what
+   * an in-memory index of the zone is built from (worker/zone/node-index.ts).
+   */
+  nodePage?(after: { licence: string; node: string } | undefined, limit: number): Maybe<ZoneNodeRow[]>;
   /** TXT values published at `_acme-challenge.<name>` for one of the node's names. */
   acmeChallenges?(licence: string, node: string, kind: NameKind): Maybe<string[]>;
+}
+
+/** A node of a page: its key, and what the zone reads of it. */
+export interface ZoneNodeRow extends ZoneNode {
+  licence: string;
+  node: string;
 }
 
 export type Lookup = { status: 'refused' } | { status: 'nxdomain' } | { status: 'exists'; records: DnsRecord[] };

@@ -5,7 +5,12 @@ import { CANARIES, STALE_CANARY } from '../../dns/canary.ts';
 import type { DnsRecord } from '../../dns/message.ts';
 import type { AppsTarget, ManagerConfig } from '../config.ts';
 import type { NameKind } from '../names.ts';
-import type { NodeState } from '../store/store.ts';
+import type { StoredAddresses } from '../store/store.ts';
+
+/** What the zone reads of a node: that it is enrolled, and the addresses it reported, if any. */
+export interface ZoneNode {
+  addresses: Pick<StoredAddresses, 'privateIpv4' | 'privateIpv6' | 'publicIpv4' | 'publicIpv6'> | undefined;
+}
 
 export function soaRecord(config: ManagerConfig, serial: number): DnsRecord {
   return {
@@ -58,7 +63,7 @@ export function nameServerRecords(config: ManagerConfig, name: string): DnsRecor
  * the manager holds, so a probe that gets the TXT but no A through some resolver knows the
  * answer was filtered, not missing: filters strip private A/AAAA, never TXT.
  */
-export function nodeRecords(config: ManagerConfig, kind: NameKind, state: NodeState, name: string): DnsRecord[] {
+export function nodeRecords(config: ManagerConfig, kind: NameKind, state: ZoneNode, name: string): DnsRecord[] {
   // The relay name leads to the relay, whatever the node reported: the relay finds the node
   // through the node's own socket, never through an address.
   if (kind === 'relay') return targetRecords(config.relay?.target, name, config.addressTtl);

@@ -78,6 +78,7 @@ export class ZoneWatch {
   /** The refresh in flight, for journals read through promises; the next one waits for it. */
   #queue: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
   /** Moves with every change followed or announced: what was computed across one may be stale. */
   epoch = 0;
 
@@ -165,6 +166,12 @@ export class ZoneWatch {
 
   close(): void {
     clearInterval(this.#timer);
+    this.#closed = true;
+  }
+
+  /** Closed with its store: whoever builds from the store in the background stops. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   #follow(): Maybe<void> {

@@ -6,13 +6,15 @@
 // A read-only connection in WAL mode reads the last commit of any connection or process.
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../../../schema/database.ts';
-import { type JournalRow, journalRowOf, nodeStateOf, zoneReads } from '../../store/store.ts';
-import type { ZoneSource } from '../../zone/answer.ts';
+import { type JournalRow, journalRowOf, type NodeState, nodeStateOf, zoneReads } from '../../store/store.ts';
+import type { ZoneNodeRow, ZoneSource } from '../../zone/answer.ts';
 import type { ZoneJournal } from '../../zone/zone-watch.ts';
 import { openSqliteReader, runStatement } from './sqlite-driver.ts';
 
 export interface SqliteZoneReads extends ZoneSource, ZoneJournal {
   serial(): number;
+  getNode(licence: string, node: string): NodeState | undefined;
+  nodePage(after: { licence: string; node: string } | undefined, limit: number): ZoneNodeRow[];
   close(): void;
 }
 
@@ -41,6 +43,29 @@ export function sqliteZoneReads(db: Kysely<Database>, path: string): SqliteZoneR
     licenceHasNodes: (licence) => rows(queries.licenceHasNodes({ licence })).length > 0,
     acmeChallenges: (licence, node, kind) => rows(queries.acmeChallenges({ licence, node, kind })).map((r) => r.value),
     journal: (from, to): JournalRow[] => rows(queries.journal({ from, to })).map(journalRowOf),
+    nodePage: (after, limit) =>
+      nodeRowsOf(rows(queries.nodeLines({ licence: after?.licence ?? '', node: after?.node ?? '', limit }))[0]?.lines),
     close: () => connection.close(),
   };
+}
+
+/**
+ * The rows of `zoneReads().nodeLines` (a line per node, fields separated by spaces, an empty field
+ * for null), in the order read. Empty licences sort first, so ('', '') asks for the first page.
+ */
+export function nodeRowsOf(lines: string | null | undefined): ZoneNodeRow[] {
+  if (!lines) return [];
+  return lines.split('\n').map((line) => {
+    const [licence, node, privateIpv4, privateIpv6, publicIpv4, publicIpv6, extra] = line.split(' ');
+    if (publicIpv6 === undefined || extra !== undefined) throw new Error(`unexpected node line: ${line}`);
+    const addresses = privateIpv4
+      ? {
+          privateIpv4,
+          privateIpv6: privateIpv6 || null,
+          publicIpv4: publicIpv4 || null,
+          publicIpv6: publicIpv6 || null,
+        }
+      : undefined;
+    return { licence: licence!, node: node!, addresses };
+  });
 }
