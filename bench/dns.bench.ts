@@ -4,8 +4,8 @@
 // anything is timed the zone file must pass nsd-checkzone and kzonecheck, and every server must
 // give the same rcodes and answers on a sample of the query file: otherwise it exits non-zero.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage, records } from '../dns/message.ts';
@@ -36,6 +36,8 @@ const NODES = Number(process.env.BENCH_NODES ?? 100_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? NODES);
 /** Questions of the query file asked of every server, answers compared, before any timing. */
 const SAMPLE = 300;
+/** The all-cores rows: NSD's server processes and the built-in server's worker threads. */
+const CORES = availableParallelism();
 const FLOOD_SAMPLE = 50;
 const NODE_ECHO = `const s = require('node:dgram').createSocket('udp4');
 s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });
@@ -200,20 +202,28 @@ try {
   console.log('zone file: accepted by nsd-checkzone and kzonecheck');
 
   const pinned = (args: string[]) => ['-c', '0', ...args];
-  const builtIn = (cache: 'on' | 'off') => async (port: number, httpPort: number) =>
-    startManagerProcess({
-      db,
-      zone: ZONE,
-      nameservers: NAMESERVERS,
-      adminToken: ADMIN,
-      dnsPort: port,
-      httpPort,
-      env: { HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0' },
-    });
+  // The all-cores rows: every core for the server (dnsperf, on core 1, shares it alike).
+  const allCores = (args: string[]) => ['-c', `0-${CORES - 1}`, ...args];
+  // One DNS worker thread (and the main thread's HTTP) on core 0, or one per core.
+  const builtIn =
+    (cache: 'on' | 'off', workers = 1) =>
+    async (port: number, httpPort: number) =>
+      startManagerProcess({
+        db,
+        zone: ZONE,
+        nameservers: NAMESERVERS,
+        adminToken: ADMIN,
+        dnsPort: port,
+        httpPort,
+        env: { HAIRPIN_DNS_CACHE: cache === 'on' ? '' : '0', HAIRPIN_DNS_WORKERS: String(workers) },
+        cores: workers === 1 ? '0' : `0-${CORES - 1}`,
+      });
   const servers: {
     name: string;
     warm: boolean;
     dns?: false;
+    /** The row its ratio is taken against (NSD unless said). */
+    reference?: string;
     start(port: number, httpPort: number): Promise<Daemon>;
   }[] = [
     {
@@ -239,6 +249,28 @@ try {
     { name: 'built-in (cache on)', warm: true, start: builtIn('on') },
     // Without the cache every query is a cold one: measured as it is, no warm-up pass.
     { name: 'built-in (cache off)', warm: false, start: builtIn('off') },
+    // NSD with a server process per core against the built-in server with a worker thread per core.
+    {
+      name: `NSD, ${CORES} servers`,
+      warm: true,
+      reference: `NSD, ${CORES} servers`,
+      start: async (port) => {
+        const own = join(dir, 'nsd-all-cores');
+        await mkdir(own);
+        const conf = await writeNsdConfig(own, port, ZONE, zoneFile, [], CORES);
+        return startDaemon('taskset', allCores(['nsd', '-d', '-c', conf]), {
+          port,
+          probeName: ZONE,
+          timeoutMs: 60_000,
+        });
+      },
+    },
+    {
+      name: `built-in (cache on), ${CORES} workers`,
+      warm: true,
+      reference: `NSD, ${CORES} servers`,
+      start: builtIn('on', CORES),
+    },
     // Not DNS: the query sent back with QR set. What one Node process moves through dgram,
     // the ceiling for any server written on it.
     {
@@ -275,7 +307,7 @@ try {
       dns: server.dns ?? true,
       rounds: [],
       file: queries,
-      reference: 'NSD',
+      reference: server.reference ?? 'NSD',
       written: [],
       warm: server.warm,
     });
@@ -364,8 +396,9 @@ try {
     // figure least moved by the host's load drifting.
     const reference = running.find((x) => x.name === r.reference)!.rounds;
     const ratio = median(r.rounds.map((x, i) => x.qps / reference[i]!.qps));
-    // Latency at half of the server's own median throughput: a loaded server, not a queue.
-    const rate = Math.max(1, Math.round(qps / 2));
+    // Latency at half of its reference's median throughput (NSD's): every server under the same
+    // load, a loaded one and not a queue for the reference.
+    const rate = Math.max(1, Math.round(median(reference.map((x) => x.qps)) / 2));
     return {
       name: r.name,
       qps,
@@ -383,24 +416,23 @@ try {
   }
   const reportTimes = await reportToAnswer(cached.httpPort, cached.port, 100);
 
-  const nsdP99 = latencies.get('NSD')!.p99;
   const f = (n: number, digits = 3) => (Number.isFinite(n) ? n.toFixed(digits) : '?');
   console.log(
-    `\nDNS benchmark: ${NODES} nodes (${zoneRecords.length} records), ${ROUNDS} interleaved rounds of ${Math.max(1, Math.round(SECONDS / ROUNDS))} s per server, one worker each on core 0, dnsperf on core 1, load average per round ${loads.map((l) => l.toFixed(2)).join(' ')}`,
+    `\nDNS benchmark: ${NODES} nodes (${zoneRecords.length} records), ${ROUNDS} interleaved rounds of ${Math.max(1, Math.round(SECONDS / ROUNDS))} s per server, one worker each on core 0 (the ${CORES}-core rows on every core), dnsperf on core 1, load average per round ${loads.map((l) => l.toFixed(2)).join(' ')}`,
   );
   console.log(
-    '| server | median queries/s | ratio (median of rounds) | against | lost (median) | latency at q/s | p50 ms | p90 ms | p99 ms | p99.9 ms | p99 vs NSD |',
+    '| server | median queries/s | ratio (median of rounds) | against | lost (median) | latency at q/s | p50 ms | p90 ms | p99 ms | p99.9 ms | p99 vs its reference |',
   );
   console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const l = latencies.get(r.name);
     const lat = l
-      ? `${r.rate} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.p999)} | ${f(l.p99 / nsdP99, 2)}`
+      ? `${r.rate} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.p999)} | ${f(l.p99 / latencies.get(r.reference)!.p99, 2)}`
       : '— | — | — | — | — | —';
     console.log(`| ${r.name} | ${r.qps.toFixed(0)} | ${f(r.ratio, 2)} | ${r.reference} | ${r.lost} | ${lat} |`);
   }
   console.log(
-    `latency columns: dnsperf at a steady half of each server's own median queries/s for ${Math.min(SECONDS, 5)} s`,
+    `latency columns: dnsperf at a steady half of the reference's median queries/s for ${Math.min(SECONDS, 5)} s`,
   );
   for (const r of results.filter((x) => x.written.length > 0)) {
     console.log(

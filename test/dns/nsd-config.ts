@@ -1,5 +1,5 @@
 // An nsd configuration serving one zone file from a temp dir on a loopback port, with one server
-// process, so the benchmarks compare like with like.
+// process unless told otherwise, so the benchmarks compare like with like.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DnsRecord } from '../../dns/message.ts';
@@ -24,7 +24,9 @@ export async function writeZoneFile(
 }
 
 /**
- * `zoneLines`: more lines for the zone block (`provide-xfr: 127.0.0.1 NOKEY`).
+ * `zoneLines`: more lines for the zone block (`provide-xfr: 127.0.0.1 NOKEY`); `serverCount`:
+ * NSD's server processes (1 unless a bench compares all cores). Its files go in `dir`: one NSD
+ * per directory.
  *
  * ```ts
  * const conf = await writeNsdConfig(dir, port, 'example.test', zoneFilePath);
@@ -37,6 +39,7 @@ export async function writeNsdConfig(
   zone: string,
   zoneFile: string,
   zoneLines: string[] = [],
+  serverCount = 1,
 ): Promise<string> {
   const conf = join(dir, 'nsd.conf');
   // Debian builds NSD with response rate limiting on: off here, or it would drop our load.
@@ -44,7 +47,7 @@ export async function writeNsdConfig(
     conf,
     `server:
   ip-address: 127.0.0.1@${port}
-  server-count: 1
+  server-count: ${serverCount}
   username: ""
   chroot: ""
   zonesdir: "${dir}"

@@ -1,5 +1,5 @@
-// The manager as the benchmarks run it: `hairpin manager` in a process of its own, pinned to one
-// core, on a SQLite file the benchmark filled, ready once it answers on its DNS port.
+// The manager as the benchmarks run it: `hairpin manager` in a process of its own, pinned to its
+// cores, on a SQLite file the benchmark filled, ready once it answers on its DNS port.
 import { fileURLToPath } from 'node:url';
 import { type Daemon, startDaemon } from '../dns/daemons.ts';
 
@@ -13,8 +13,8 @@ export interface ManagerProcessOptions {
   adminToken: string;
   dnsPort: number;
   httpPort: number;
-  /** The core it runs on (taskset). */
-  cpu?: number;
+  /** The cores it runs on, as taskset takes them ('0', '0-1'); core 0 by default. */
+  cores?: string;
   timeoutMs?: number;
   /** More settings (HAIRPIN_SECONDARIES, HAIRPIN_DNS_CACHE…), over the ones above. */
   env?: Record<string, string>;
@@ -31,7 +31,7 @@ export interface ManagerProcessOptions {
 export function startManagerProcess(options: ManagerProcessOptions): Promise<Daemon> {
   return startDaemon(
     'taskset',
-    ['-c', String(options.cpu ?? 0), process.execPath, ...(options.nodeArgs ?? []), bin, 'manager'],
+    ['-c', options.cores ?? '0', process.execPath, ...(options.nodeArgs ?? []), bin, 'manager'],
     {
       port: options.dnsPort,
       probeName: options.zone,
@@ -46,6 +46,8 @@ export function startManagerProcess(options: ManagerProcessOptions): Promise<Dae
         // Every query comes from one address: rate limiting would measure its drops, not answers
         // (NSD and Knot run without it too).
         HAIRPIN_RRL_RATE: '0',
+        // One DNS worker thread, as the peers run one server process, unless a bench says more.
+        HAIRPIN_DNS_WORKERS: '1',
         ...options.env,
       },
     },
