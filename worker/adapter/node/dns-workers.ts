@@ -164,16 +164,24 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<Runni
   let closing = false;
   let port = options.port;
 
+  // A slot whose worker ended gets another, a second later, and again until one starts.
+  const respawn = (slot: number) => {
+    const timer = setTimeout(() => {
+      respawns.delete(timer);
+      start(slot).catch((e) => {
+        options.logger.error('dns: could not start a worker thread', { error: String(e) });
+        if (!closing) respawn(slot);
+      });
+    }, RESPAWN_MS);
+    respawns.add(timer);
+  };
+
   const start = async (slot: number): Promise<Started> => {
     const started = await startWorker(data(slot, port), options, (code) => {
       workers.delete(started.worker);
       if (closing) return;
       options.logger.error('dns: a worker thread ended; starting another', { code });
-      const timer = setTimeout(() => {
-        respawns.delete(timer);
-        start(slot).catch((e) => options.logger.error('dns: could not start a worker thread', { error: String(e) }));
-      }, RESPAWN_MS);
-      respawns.add(timer);
+      respawn(slot);
     });
     // Closed meanwhile: this one was started too late to be stopped with the rest.
     if (closing) await stopWorker(started.worker);
