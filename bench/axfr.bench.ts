@@ -6,7 +6,6 @@
 // interleave the servers and only medians are reported.
 import { execFile, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { answerSummary, type QueryType, query, udpAsk } from '../test/dns/wire-c
 import { addReportedNodes, licenceOf, nodeOf } from '../test/support/bulk-nodes.ts';
 import { startManagerProcess } from '../test/support/manager-process.ts';
 import { freePort } from '../test/support/net.ts';
+import { rssMb } from '../test/support/rss.ts';
 import { median } from '../test/support/stats.ts';
 import { requirePrograms, which } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
@@ -87,14 +87,6 @@ function askDuring(port: number): { stop(): Promise<number[]> } {
     },
   };
 }
-
-/** Resident memory of a process and its children (NSD serves from a child of the process started). */
-function rssKb(pid: number): number {
-  const own = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  return own + children.reduce((sum, child) => sum + rssKb(child), 0);
-}
-const rss = (pid: number | undefined) => (pid ? `${(rssKb(pid) / 1024).toFixed(0)} MB` : '?');
 
 /** Every record a transfer carries, one presentation line each, sorted: what both servers must send. */
 async function transferred(port: number): Promise<string[]> {
@@ -224,7 +216,7 @@ try {
     const r = results.get(s.name)!;
     const start = s.name === 'NSD' ? nsdStart : hairpinStart;
     console.log(
-      `| ${s.name} | ${median(r.ms).toFixed(0)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${rss(s.pid)} | ${(start / 1000).toFixed(1)} s |`,
+      `| ${s.name} | ${median(r.ms).toFixed(0)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${rssMb(s.pid)} | ${(start / 1000).toFixed(1)} s |`,
     );
   }
   console.log(

@@ -16,6 +16,7 @@ import { query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
 import { licenceOf } from '../test/support/bulk-nodes.ts';
 import { startManagerProcess } from '../test/support/manager-process.ts';
 import { freePort } from '../test/support/net.ts';
+import { rssMb } from '../test/support/rss.ts';
 import { median } from '../test/support/stats.ts';
 import { requirePrograms } from '../test/support/system.ts';
 import { openStore } from '../worker/adapter/sqlite/store.ts';
@@ -297,9 +298,15 @@ try {
     warm: boolean;
   }
   const running: Row[] = [];
+  /** Per DNS server: start-up to its first answer, and its memory then, after its warm-up and after the rounds. */
+  const footprints: { name: string; pid: number | undefined; startup: number; rss: string[] }[] = [];
   for (const server of servers) {
     const [port, httpPort] = [await freePort(), await freePort()];
-    daemons.push(await server.start(port, httpPort));
+    const starting = performance.now();
+    const daemon = await server.start(port, httpPort);
+    daemons.push(daemon);
+    const footprint = { name: server.name, pid: daemon.process.pid, startup: performance.now() - starting, rss: [] };
+    if (server.dns ?? true) footprints.push({ ...footprint, rss: [rssMb(footprint.pid)] });
     running.push({
       name: server.name,
       port,
@@ -321,6 +328,7 @@ try {
         `${server.name}: warm-up pass over ${QUERIES} questions in ${((performance.now() - warmUp) / 1000).toFixed(1)} s`,
       );
     }
+    footprints.find((f) => f.name === server.name)?.rss.push(server.warm ? rssMb(footprint.pid) : '—');
   }
   // The sample: the query file's first questions, the flood's (each row is timed on one of the
   // two files), and the SOA, whose serial says every server loaded the same zone.
@@ -374,6 +382,7 @@ try {
       `round ${round} (load average ${loads.at(-1)!.toFixed(2)}): ${running.map((r) => `${r.name} ${r.rounds.at(-1)!.qps.toFixed(0)} q/s`).join(', ')}`,
     );
   }
+  for (const footprint of footprints) footprint.rss.push(rssMb(footprint.pid));
   // A server that answered the timed questions with other rcodes than its reference (SERVFAIL
   // under load, REFUSED) did other work: its figure would compare nothing.
   const rcodeMismatches = running
@@ -444,6 +453,16 @@ try {
   console.log(
     `\nreport → new answer (built-in, HTTP PUT then UDP query until it carries the address), ${reportTimes.length} reports: p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`,
   );
+  // What loading the zone costs each server: NSD and Knot read the whole zone file before they
+  // answer; the built-in server answers from the store at once and builds its index of nodes
+  // behind (worker/zone/node-index.ts), its response cache filling as it answers.
+  console.log(
+    `\nmemory and start-up, ${NODES} nodes (RSS of the process and its children; the built-in server: one DNS worker thread and the main thread)`,
+  );
+  console.log('| server | start-up to first answer | RSS then | RSS after its warm-up pass | RSS after the rounds |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const { name, startup, rss } of footprints)
+    console.log(`| ${name} | ${(startup / 1000).toFixed(1)} s | ${rss.join(' | ')} |`);
   // Knot as a secondary (NOTIFY + IXFR from the manager): bench/transfer.bench.ts measures and prints it.
   await import('./transfer.bench.ts');
 } finally {
