@@ -15,6 +15,8 @@ import {
   sameId,
   setCount,
   setId,
+  setU32At,
+  soaSerialOffset,
   WireReader,
 } from './wire.ts';
 import { nameEnd, nameWire } from './wire-name.ts';
@@ -80,5 +82,46 @@ describe('nameEnd', () => {
     expect(
       nameEnd(Uint8Array.from([...Array.from({ length: 5 }, () => [63, ...new Uint8Array(63)]).flat(), 0]), 0),
     ).toBe(-1);
+  });
+});
+
+describe('soaSerialOffset', () => {
+  const soa = {
+    type: 'SOA' as const,
+    name: 'example.test',
+    ttl: 60,
+    data: {
+      mname: 'ns1.example.test',
+      rname: 'hostmaster.example.test',
+      serial: 7,
+      refresh: 1,
+      retry: 2,
+      expiration: 3,
+      minimum: 4,
+    },
+  };
+  const question = { type: 'SOA' as const, name: 'example.test' };
+  const a = { type: 'A' as const, name: 'example.test', ttl: 60, data: '192.0.2.1' };
+
+  it('finds the SERIAL of the SOA in the answer or the authority section, names compressed', () => {
+    for (const message of [
+      { type: 'response' as const, id: 1, flags: 0x0400, questions: [question], answers: [soa] },
+      { type: 'response' as const, id: 1, flags: 0x0403, questions: [question], answers: [a], authorities: [soa] },
+    ]) {
+      const wire = encodeMessage(message);
+      const at = soaSerialOffset(wire);
+      expect(new DataView(wire.buffer, wire.byteOffset).getUint32(at)).toBe(7);
+      setU32At(wire, at, 4_000_000_000);
+      expect(
+        (decodeMessage(wire).answers ?? []).concat(decodeMessage(wire).authorities ?? []).find((r) => r.type === 'SOA'),
+      ).toMatchObject({ data: { serial: 4_000_000_000, refresh: 1 } });
+    }
+  });
+
+  it('is -1 where there is no SOA, or the bytes end before its serial does', () => {
+    expect(soaSerialOffset(encodeMessage({ type: 'response', id: 1, questions: [question], answers: [a] }))).toBe(-1);
+    const wire = encodeMessage({ type: 'response', id: 1, questions: [question], answers: [soa] });
+    expect(soaSerialOffset(wire.subarray(0, wire.byteLength - 25))).toBe(-1);
+    expect(soaSerialOffset(new Uint8Array(5))).toBe(-1);
   });
 });

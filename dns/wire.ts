@@ -80,6 +80,46 @@ export function setCount(message: Uint8Array, section: Section, count: number): 
   message[at + 1] = count & 0xff;
 }
 
+const TYPE_SOA = 6;
+
+/**
+ * Where the SERIAL of the first SOA record in the answer or authority section starts (RFC 1035
+ * §3.3.13: after MNAME and RNAME), or -1 when there is none or the bytes do not hold one whole:
+ * so that a kept answer can be given a new serial in place (worker/dns-server/response-cache.ts).
+ */
+export function soaSerialOffset(message: Uint8Array): number {
+  if (message.byteLength < HEADER_LENGTH) return -1;
+  let at = HEADER_LENGTH;
+  for (let q = peekCount(message, Section.question); q > 0; q--) {
+    const end = nameEnd(message, at);
+    if (end < 0) return -1;
+    at = end + 4;
+  }
+  const records = peekCount(message, Section.answer) + peekCount(message, Section.authority);
+  for (let r = 0; r < records; r++) {
+    const owner = nameEnd(message, at);
+    if (owner < 0 || owner + 10 > message.byteLength) return -1;
+    const rdata = owner + 10;
+    const rdataEnd = rdata + u16At(message, owner + 8);
+    if (rdataEnd > message.byteLength) return -1;
+    if (u16At(message, owner) === TYPE_SOA) {
+      const mname = nameEnd(message, rdata);
+      const rname = mname < 0 ? -1 : nameEnd(message, mname);
+      return rname < 0 || rname + 20 > rdataEnd ? -1 : rname;
+    }
+    at = rdataEnd;
+  }
+  return -1;
+}
+
+/** Writes the 32-bit field at `at` (network order), which the caller has checked lies within the bytes. */
+export function setU32At(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
+}
+
 /**
  * A bare header answering `query` (its ID, opcode and RD echoed, QR set) with `rcode` and no
  * sections: for a query that could not be parsed, or not answered (never larger than the query).

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type DnsMessage, encodeMessage } from '../../dns/message.ts';
+import { type DnsMessage, decodeMessage, encodeMessage } from '../../dns/message.ts';
 import { query } from '../../test/dns/wire-client.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
 import { isPlainQuestion, ResponseCache } from './response-cache.ts';
@@ -72,6 +72,40 @@ describe('ResponseCache', () => {
     cache.follow({ serial: 2, nodes: [{ serial: 2, licence: '1234', node: 'nur7' }] });
     expect(cache.get('negative', q)).toBeUndefined();
     expect(cache.get('positive', q)).toBeDefined();
+  });
+
+  it('gives a kept negative answer the new serial in place, and drops it when what it read changes', () => {
+    const soa = (serial: number) => ({
+      type: 'SOA' as const,
+      name: 'example.test',
+      ttl: 60,
+      data: {
+        mname: 'ns1.example.test',
+        rname: 'hostmaster.example.test',
+        serial,
+        refresh: 3600,
+        retry: 600,
+        expiration: 1209600,
+        minimum: 60,
+      },
+    });
+    const nxdomain = (serial: number): DnsMessage => ({
+      ...query('i-nur9.pl-1234.example.test', 'A', undefined, 0),
+      type: 'response',
+      flags: 0x0400 | 3,
+      authorities: [soa(serial)],
+    });
+    const asked = wire(query('i-nur9.pl-1234.example.test', 'A', undefined, 0x4242));
+    const cache = new ResponseCache(10);
+    cache.follow({ serial: 7, nodes: undefined });
+    cache.set('negative', wire(nxdomain(7)), { tags: [nodeTag('1234', 'nur9')], serial: true });
+    // Another node's report moves the serial: the answer is what the zone would answer now.
+    cache.follow({ serial: 8, nodes: [{ serial: 8, licence: '1234', node: 'nur7' }] });
+    const served = cache.get('negative', asked)!;
+    expect(decodeMessage(served)).toEqual(decodeMessage(wire({ ...nxdomain(8), id: 0x4242 })));
+    // The node it looked for changed: it goes.
+    cache.follow({ serial: 9, nodes: [{ serial: 9, licence: '1234', node: 'nur9' }] });
+    expect(cache.get('negative', asked)).toBeUndefined();
   });
 
   it('keys UDP and TCP apart and holds at most its capacity', () => {

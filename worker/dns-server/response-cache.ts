@@ -4,7 +4,18 @@
 // licence, the serial: worker/zone/reads.ts) and is dropped when the zone's journal says that
 // changed (worker/zone/zone-watch.ts), so a report costs the cache only its own names' answers.
 import { Buffer } from 'node:buffer';
-import { HEADER_LENGTH, isResponse, peekCount, peekId, peekOpcode, Section, setId, u16At } from '../../dns/wire.ts';
+import {
+  HEADER_LENGTH,
+  isResponse,
+  peekCount,
+  peekId,
+  peekOpcode,
+  Section,
+  setId,
+  setU32At,
+  soaSerialOffset,
+  u16At,
+} from '../../dns/wire.ts';
 import { nameEnd } from '../../dns/wire-name.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
 import type { ZoneChange } from '../zone/zone-watch.ts';
@@ -47,6 +58,8 @@ interface Entry {
   tags: readonly string[];
   /** The serial it carries (an SOA), or undefined when the serial is not in it. */
   serial: number | undefined;
+  /** Where that serial sits in `wire` (soaSerialOffset), or -1. */
+  serialAt: number;
   /** Neighbours in recency order; the list is a ring through the cache's sentinel. */
   newer: Entry;
   older: Entry;
@@ -59,8 +72,11 @@ interface Entry {
  * rehashes, and `keys().next()` walks past every one, 28–170 µs an insert once a flood of
  * distinct names had churned the map.) Bounded by entries and by bytes (keys and responses).
  * Entries are also indexed by what they were read from, so that a change drops only its own.
- * An answer that carries the serial (the apex SOA, every negative answer's SOA) is kept, but
- * served only while the serial has not moved: checked at the hit, no walk over entries.
+ * An answer that carries the serial (the apex SOA, every negative answer's SOA) is given the new
+ * serial at its first hit after the serial moved, in place: a report moves the serial, and
+ * dropping those answers instead (NSD's and Knot's are ready in memory) made every negative
+ * answer a miss again after each report. What else such an answer read (the node a NODATA
+ * answer looked at) drops it like any other.
  *
  * ```ts
  * const cache = new ResponseCache(10_000);
@@ -84,7 +100,7 @@ export class ResponseCache {
   constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY) {
     this.#capacity = capacity;
     this.#maxBytes = maxBytes;
-    const ring = { key: '', wire: new Uint8Array(0), tags: [], serial: undefined } as unknown as Entry;
+    const ring = { key: '', wire: new Uint8Array(0), tags: [], serial: undefined, serialAt: -1 } as unknown as Entry;
     ring.newer = ring.older = ring;
     this.#ring = ring;
   }
@@ -117,8 +133,12 @@ export class ResponseCache {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.serial !== undefined && entry.serial !== this.#serial) {
-      this.#remove(entry);
-      return undefined;
+      if (entry.serialAt < 0) {
+        this.#remove(entry);
+        return undefined;
+      }
+      setU32At(entry.wire, entry.serialAt, this.#serial);
+      entry.serial = this.#serial;
     }
     this.#unlink(entry);
     this.#link(entry);
@@ -137,10 +157,11 @@ export class ResponseCache {
     while (this.#entries.size >= this.#capacity || this.#bytes + cost > this.#maxBytes) this.#remove(this.#ring.newer);
     const ring = this.#ring;
     const serial = reads.serial ? this.#serial : undefined;
-    // An answer that carries the serial goes at the next serial move, which every change of what
-    // it read makes too: indexing its tags would only cost (a flood of made-up names is all such).
-    const tags = serial === undefined ? reads.tags : [];
-    const entry: Entry = { key, wire, tags, serial, newer: ring, older: ring };
+    const serialAt = serial === undefined ? -1 : soaSerialOffset(wire);
+    // An answer whose serial cannot be rewritten goes at the next serial move, which every change
+    // of what it read makes too: indexing its tags would only cost.
+    const tags = serial !== undefined && serialAt < 0 ? [] : reads.tags;
+    const entry: Entry = { key, wire, tags, serial, serialAt, newer: ring, older: ring };
     this.#entries.set(key, entry);
     for (const tag of tags) {
       let entries = this.#byTag.get(tag);
