@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { soaRecord } from '../test/dns/wire-client.ts';
 import { decodeMessage, encodeMessage, FLAG_RD, FLAG_TC } from './message.ts';
 import { Opcode, Rcode } from './rcode.ts';
 import {
@@ -86,20 +87,7 @@ describe('nameEnd', () => {
 });
 
 describe('soaSerialOffset', () => {
-  const soa = {
-    type: 'SOA' as const,
-    name: 'example.test',
-    ttl: 60,
-    data: {
-      mname: 'ns1.example.test',
-      rname: 'hostmaster.example.test',
-      serial: 7,
-      refresh: 1,
-      retry: 2,
-      expiration: 3,
-      minimum: 4,
-    },
-  };
+  const soa = soaRecord(7);
   const question = { type: 'SOA' as const, name: 'example.test' };
   const a = { type: 'A' as const, name: 'example.test', ttl: 60, data: '192.0.2.1' };
 
@@ -114,7 +102,7 @@ describe('soaSerialOffset', () => {
       setU32At(wire, at, 4_000_000_000);
       expect(
         (decodeMessage(wire).answers ?? []).concat(decodeMessage(wire).authorities ?? []).find((r) => r.type === 'SOA'),
-      ).toMatchObject({ data: { serial: 4_000_000_000, refresh: 1 } });
+      ).toMatchObject({ data: { serial: 4_000_000_000, refresh: 1, minimum: 1 } });
     }
   });
 

@@ -26,16 +26,10 @@ import {
 import type { DnsHandler } from '../../worker/zone/handler.ts';
 import { startTestManager, type TestManager } from '../support/manager.ts';
 import { TEST_KEY, TEST_KEY_SPEC } from './transfer-secondaries.ts';
-import { allMessages } from './wire-client.ts';
+import { allMessages, soaRecord } from './wire-client.ts';
 
 const key = parseTsigKey(TEST_KEY_SPEC);
-const soaOf = (serial: number): DnsRecord => ({
-  type: 'SOA',
-  name: 'example.test',
-  ttl: 3600,
-  class: 'IN',
-  data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 },
-});
+const soaOf = soaRecord;
 
 function transferQuery(type: 'AXFR' | 'IXFR', serial?: number): DnsMessage {
   return {

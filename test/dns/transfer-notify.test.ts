@@ -4,21 +4,16 @@
 // up on after the bounded attempts.
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type DnsRecord, decodeMessage, encodeMessage, headerOpcode, records } from '../../dns/message.ts';
+import { decodeMessage, encodeMessage, headerOpcode, records } from '../../dns/message.ts';
 import { parseTsigKey } from '../../worker/transfer/config.ts';
 import { Notifier } from '../../worker/transfer/notify.ts';
 import { signMessage, verifyMessage } from '../../worker/transfer/tsig.ts';
 import { freePort } from '../support/net.ts';
 import { TEST_KEY_SPEC } from './transfer-secondaries.ts';
+import { soaRecord } from './wire-client.ts';
 
 const key = parseTsigKey(TEST_KEY_SPEC);
-const soa = (serial: number): DnsRecord => ({
-  type: 'SOA',
-  name: 'example.test',
-  ttl: 3600,
-  class: 'IN',
-  data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 },
-});
+const soa = soaRecord;
 
 describe('NOTIFY (RFC 1996)', () => {
   const socket = createSocket('udp4');

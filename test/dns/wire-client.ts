@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import {
   type DnsMessage,
   type DnsQuestion,
+  type DnsRecord,
   decodeMessage,
   encodeMessage,
   FLAG_AA,
@@ -135,3 +136,12 @@ export function answerSummary(m: DnsMessage | undefined): string {
   const soa = records(m.authorities).some((r) => r.type === 'SOA');
   return `${rcodeName(headerRcode(m))} aa=${((m.flags ?? 0) & FLAG_AA) !== 0} soa-in-authority=${soa} [${answers.join('; ')}]`;
 }
+
+/** The test zone's SOA record at `serial` (example.test, its fixed timers). */
+export const soaRecord = (serial: number): DnsRecord => ({
+  type: 'SOA',
+  name: 'example.test',
+  ttl: 3600,
+  class: 'IN',
+  data: { mname: 'ns1.example.test', rname: 'h.example.test', serial, refresh: 1, retry: 1, expire: 1, minimum: 1 },
+});

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type DnsMessage, decodeMessage, encodeMessage } from '../../dns/message.ts';
-import { query } from '../../test/dns/wire-client.ts';
+import { query, soaRecord } from '../../test/dns/wire-client.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
 import { isPlainQuestion, ResponseCache } from './response-cache.ts';
 
@@ -75,25 +75,11 @@ describe('ResponseCache', () => {
   });
 
   it('gives a kept negative answer the new serial in place, and drops it when what it read changes', () => {
-    const soa = (serial: number) => ({
-      type: 'SOA' as const,
-      name: 'example.test',
-      ttl: 60,
-      data: {
-        mname: 'ns1.example.test',
-        rname: 'hostmaster.example.test',
-        serial,
-        refresh: 3600,
-        retry: 600,
-        expiration: 1209600,
-        minimum: 60,
-      },
-    });
     const nxdomain = (serial: number): DnsMessage => ({
       ...query('i-nur9.pl-1234.example.test', 'A', undefined, 0),
       type: 'response',
       flags: 0x0400 | 3,
-      authorities: [soa(serial)],
+      authorities: [soaRecord(serial)],
     });
     const asked = wire(query('i-nur9.pl-1234.example.test', 'A', undefined, 0x4242));
     const cache = new ResponseCache(10);
