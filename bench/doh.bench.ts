@@ -290,12 +290,10 @@ try {
     for (let k = 0; k < rows.length; k++) {
       const r = rows[(k + round - 1) % rows.length]!;
       const load = await timed(r.protocol, uris.get(r.port)!);
-      if (load.bad > 0 || !(load.requests > 0)) {
-        console.error(
+      if (load.bad > 0 || !(load.requests > 0))
+        throw new Error(
           `bench:doh: ${r.name}, round ${round}: ${load.bad} of ${load.requests} requests failed or not 2xx`,
         );
-        process.exit(1);
-      }
       r.rounds.push(load);
     }
     loads.push(loadavg()[0]!);

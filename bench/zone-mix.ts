@@ -53,7 +53,7 @@ export function splitQuestion(line: string): [string, QueryType] {
 
 /**
  * Each question asked of every server: any difference in rcode or answer records (answerSummary),
- * or a server that does not answer, ends the bench with exit status 1 before anything is timed.
+ * or a server that does not answer, is an error that ends the bench before anything is timed.
  */
 export async function compareAnswers(
   bench: string,
@@ -68,12 +68,11 @@ export async function compareAnswers(
     if (seen.some((x) => x.answer !== seen[0]!.answer || x.answer === 'no answer'))
       differences.push(`${line}\n${seen.map((x) => `  ${x.name}: ${x.answer}`).join('\n')}`);
   }
-  if (differences.length > 0) {
-    console.error(
+  // Thrown, not exit(): the bench's finally stops the servers it started, then it exits non-zero.
+  if (differences.length > 0)
+    throw new Error(
       `${bench}: the servers disagree on ${differences.length} of ${lines.length} sampled questions:\n${differences.slice(0, 20).join('\n')}`,
     );
-    process.exit(1);
-  }
   console.log(`answers: all servers agree on ${lines.length} sampled questions (rcode and answer records)`);
 }
 

@@ -1,5 +1,6 @@
 // DNS over HTTPS (RFC 8484) and the JSON form Google and Cloudflare serve, both answered by the
 // zone module: on Node through the port-53 responder and its response cache (dohResponder).
+import { Buffer } from 'node:buffer';
 import { type Context, Hono } from 'hono';
 import {
   type DnsMessage,
@@ -36,14 +37,12 @@ const DNS_JSON = 'application/dns-json';
 function decodeBase64Url(value: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value))
     throw new ProblemError('invalid-dns-message', '"dns" must be base64url (RFC 4648 §5) without padding');
-  const b64 = value.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
-  let binary: string;
-  try {
-    binary = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
-  } catch {
+  // 4n + 1 characters cannot be base64 (the last would carry 6 bits of a byte), which Buffer
+  // would pass over in silence. Buffer decodes natively: atob and a copy a character at a time
+  // were a few percent of a DoH answer's time.
+  if (value.replace(/=+$/, '').length % 4 === 1)
     throw new ProblemError('invalid-dns-message', '"dns" is not valid base64url');
-  }
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  return Buffer.from(value, 'base64url');
 }
 
 function parseQuery(bytes: Uint8Array): DnsMessage {

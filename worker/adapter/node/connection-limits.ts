@@ -115,11 +115,6 @@ export class ConnectionLimits {
     deadlinesOf(socket)?.closed();
   }
 
-  /** Let `carrier` (the h2c stream) share the deadlines already started on `socket`. */
-  share(socket: Socket, carrier: object): void {
-    Object.assign(carrier, { [DEADLINES]: deadlinesOf(socket) });
-  }
-
   /** Whether a request is in progress on the connection (then a parser error cannot be answered). */
   busy(carrier: object): boolean {
     return deadlinesOf(carrier)?.busy ?? false;

@@ -22,6 +22,7 @@ import { shedLoad } from './load-shedding.ts';
 import { parseListen, type RunningMetricsListener, serveMetrics } from './metrics-listener.ts';
 import { listenRelayTls, NodeRelayHub, type RunningRelayListener } from './relay.ts';
 import { type RunningHttp, serveHttp } from './serve.ts';
+import { stdoutLines } from './stdout-lines.ts';
 import { nodeTcpConnect } from './tcp-connect.ts';
 
 export interface NodeManagerOptions {
@@ -94,7 +95,7 @@ async function adminToken(env: Env, db: string, log: (line: string) => void): Pr
 export async function startNodeManager(options: NodeManagerOptions): Promise<RunningManager> {
   const { env } = options;
   // Finished log lines, the DNS worker threads' too.
-  const write = options.log ?? ((line: string) => console.log(line));
+  const write = options.log ?? stdoutLines();
   const logger = loggerFromEnv(env, write);
   const log = (line: string, fields?: Fields) => logger.info(line, fields);
   const db = env.HAIRPIN_DB || 'data/hairpin.sqlite';

@@ -6,7 +6,7 @@ import { createServer as createHttp1Server, type IncomingMessage, STATUS_CODES }
 import { createServer as createH2cServer, createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { ProblemError } from '../../problem.ts';
@@ -34,35 +34,6 @@ export interface RunningHttp {
 
 // The HTTP/2 connection preface (RFC 9113 §3.4) starts with these bytes; HTTP/1.1 never does.
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0');
-
-/**
- * The socket as a stream that first yields the bytes already read from it. HTTP/2 reads from
- * a socket's native handle, past anything unshift() put back, so it gets a JS stream instead.
- */
-function withPrefix(socket: Socket, first: Buffer): Duplex {
-  const stream = new Duplex({
-    read: () => void socket.resume(),
-    write: (chunk, encoding, callback) => void socket.write(chunk, encoding, callback),
-    final: (callback) => void socket.end(callback),
-    destroy: (error, callback) => {
-      socket.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  stream.push(first);
-  socket.on('data', (chunk) => {
-    if (!stream.push(chunk)) socket.pause();
-  });
-  socket.on('end', () => stream.push(null));
-  socket.on('close', () => stream.destroy());
-  // Read by the request's conninfo (client address) through the HTTP/2 session's socket.
-  Object.assign(stream, {
-    remoteAddress: socket.remoteAddress,
-    remotePort: socket.remotePort,
-    remoteFamily: socket.remoteFamily,
-  });
-  return stream;
-}
 
 /** RFC 9113 §6.5.2: the default is unlimited; a hundred streams at once is the RFC's own floor. */
 const H2_SETTINGS = { maxConcurrentStreams: 100 };
@@ -137,13 +108,14 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
         const isH2 = head.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
         if (isH2 && head.length < H2_PREFACE.length) return;
         socket.off('data', onData);
+        socket.pause();
+        socket.unshift(head);
         if (isH2) {
-          const stream = withPrefix(socket, head);
-          connections.share(socket, stream);
-          h2c.emit('connection', stream);
+          // The session reads from the socket's native handle, after feeding itself what is
+          // already in the socket's buffer (the bytes put back here), as it does for a socket
+          // handed over with data buffered.
+          h2c.emit('connection', socket);
         } else {
-          socket.pause();
-          socket.unshift(head);
           http1.emit('connection', socket);
           socket.resume();
         }
