@@ -3,7 +3,8 @@
 // synchronously. Through Kysely a DNS cache miss cost 300-450 µs (a promise chain per query, the
 // driver's connection queue, the builder's result plumbing); here each read is one prepared
 // statement, a few µs, and no promise at all, so a flood of distinct names stays cheap.
-// A read-only connection in WAL mode reads the last commit of any connection or process.
+// A read-only connection in WAL mode reads the last commit of any connection or process. The
+// zone's index of nodes (worker/zone/node-index.ts) is built from `nodePage` on the same connection.
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../../../schema/database.ts';
 import { type JournalRow, journalRowOf, type NodeState, nodeStateOf, zoneReads } from '../../store/store.ts';
