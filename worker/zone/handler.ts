@@ -1,5 +1,6 @@
 // Extension point of the DNS transports: handlers consulted before the zone answers, for what
-// is not a plain question (zone transfers, NOTIFY). The port-53 server and DoH share it.
+// is not a plain question (zone transfers, NOTIFY), by the port-53 server; and the shape of the
+// responder DoH answers through (no handlers there: the zone alone).
 import type { DnsMessage } from '../../dns/message.ts';
 
 export interface DnsRequestContext {
