@@ -4,6 +4,12 @@
 // No line is dropped: what is pending when the process exits is written then.
 import process from 'node:process';
 
+/** Every writer's flush, run by one exit listener (a process may start many managers: tests). */
+const atExit = new Set<() => void>();
+process.on('exit', () => {
+  for (const flush of atExit) flush();
+});
+
 /**
  * ```ts
  * const logger = loggerFromEnv(env, stdoutLines());
@@ -19,7 +25,7 @@ export function stdoutLines(out: { write(text: string): unknown } = process.stdo
     pending = [];
     out.write(text);
   };
-  process.on('exit', flush);
+  atExit.add(flush);
   return (line) => {
     pending.push(line);
     if (scheduled) return;
