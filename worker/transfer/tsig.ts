@@ -1,7 +1,12 @@
-// TSIG (RFC 8945) over the wire bytes: sign and verify DNS messages with HMAC-SHA256 through Web
-// Crypto, so it runs wherever the manager runs. dns-packet does not know TSIG, and TSIG must see
-// the exact bytes anyway (the MAC covers the message as sent, compression and all), so this module
-// walks the wire format itself rather than re-encoding decoded messages.
+// TSIG (RFC 8945) over the wire bytes: sign and verify DNS messages with HMAC-SHA256. dns-packet
+// does not know TSIG, and TSIG must see the exact bytes anyway (the MAC covers the message as
+// sent, compression and all), so this module walks the wire format itself rather than re-encoding
+// decoded messages. The MAC is node:crypto's, computed in place: this is the Node wing (zone
+// transfers and NOTIFY), and Web Crypto's HMAC cost about half a millisecond of the event loop per
+// message plus a trip through the thread pool, where every NOTIFY, SOA refresh and IXFR under
+// dense reports takes two or more (an eighth of the manager's CPU time while
+// bench/transfer.bench.ts sent 33 reports a second to two secondaries).
+import { createHmac } from 'node:crypto';
 import { normalizeName } from '../../dns/name.ts';
 import {
   concatBytes,
@@ -117,17 +122,6 @@ function readTsig(wire: Uint8Array): TsigRecord | undefined {
 
 // --- MAC ----------------------------------------------------------------------------------
 
-const cryptoKeys = new WeakMap<TsigKey, Promise<CryptoKey>>();
-
-function hmacKey(key: TsigKey): Promise<CryptoKey> {
-  let k = cryptoKeys.get(key);
-  if (!k) {
-    k = crypto.subtle.importKey('raw', key.secret as BufferSource, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    cryptoKeys.set(key, k);
-  }
-  return k;
-}
-
 interface MacFields {
   timeSigned: number;
   fudge: number;
@@ -165,8 +159,8 @@ function macInput(
   ]);
 }
 
-async function computeMac(key: TsigKey, input: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(key), input as BufferSource));
+function computeMac(key: TsigKey, input: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', key.secret).update(input).digest());
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -236,7 +230,7 @@ export async function signMessage(
     error: options.error ?? TsigError.NOERROR,
     otherData: options.otherData ?? new Uint8Array(0),
   };
-  const mac = await computeMac(key, macInput(key, wire, fields, options.priorMac, options.timersOnly ?? false));
+  const mac = computeMac(key, macInput(key, wire, fields, options.priorMac, options.timersOnly ?? false));
   return { wire: withTsig(wire, tsigRecord(key, peekId(wire), fields, mac)), mac };
 }
 
@@ -292,7 +286,7 @@ export async function verifyMessage(
   const message = new Uint8Array(wire.subarray(0, tsig.offset));
   setId(message, tsig.originalId);
   setCount(message, Section.additional, peekCount(message, Section.additional) - 1);
-  const expected = await computeMac(key, macInput(key, message, tsig, options.priorMac, options.timersOnly ?? false));
+  const expected = computeMac(key, macInput(key, message, tsig, options.priorMac, options.timersOnly ?? false));
   if (!sameBytes(expected.subarray(0, tsig.mac.length), tsig.mac)) return { status: 'badsig', tsig, key };
   const now = options.now ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - tsig.timeSigned) > tsig.fudge) return { status: 'badtime', tsig, key };
