@@ -66,7 +66,9 @@ export function createResponder(options: ResponderOptions): Responder {
     : options.zone;
   const entries = options.cacheEntries ?? DEFAULT_LIMITS.cacheEntries;
   const cache =
-    watch && entries > 0 ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes) : undefined;
+    watch && entries > 0
+      ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes, { admitOnSecondMiss: true })
+      : undefined;
   if (cache) {
     cache.follow({ serial: watch!.serial, nodes: undefined });
     watch!.onChange((change) => cache.follow(change));

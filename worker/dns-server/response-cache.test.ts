@@ -104,6 +104,32 @@ describe('ResponseCache', () => {
   });
 });
 
+describe('ResponseCache admitting on the second miss', () => {
+  const q = wire(query('example.test', 'SOA'));
+  const response = Uint8Array.from([0, 0, 0x84, 0, 9, 9, 9]);
+  const none: Reads = { tags: [], serial: false };
+
+  it('keeps an answer the second time its question misses, not the first', () => {
+    const cache = new ResponseCache(10, Number.POSITIVE_INFINITY, { admitOnSecondMiss: true });
+    cache.set('apex', response, none);
+    expect(cache.get('apex', q)).toBeUndefined();
+    cache.set('apex', response, none);
+    expect(cache.get('apex', q)).toBeDefined();
+  });
+
+  it('lets a flood of names asked once mostly pass by, and the names asked again in', () => {
+    const cache = new ResponseCache(1_000_000, Number.POSITIVE_INFINITY, { admitOnSecondMiss: true });
+    for (let i = 0; i < 100_000; i++) {
+      cache.set(`flood-${i}`, response, none);
+      if (i % 1000 === 0) cache.set(`asked-${i}`, response, none);
+    }
+    for (let i = 0; i < 100_000; i += 1000) cache.set(`asked-${i}`, response, none);
+    for (let i = 0; i < 100_000; i += 1000) expect(cache.get(`asked-${i}`, q)).toBeDefined();
+    // Only where a flood name's bit was set by another (about one in twenty here).
+    expect(cache.size).toBeLessThan(100 + 10_000);
+  });
+});
+
 describe('ResponseCache eviction', () => {
   const q = wire(query('example.test', 'SOA'));
   const response = Uint8Array.from([0, 0, 0x84, 0, 9, 9, 9]);
