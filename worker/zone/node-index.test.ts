@@ -22,7 +22,7 @@ function memoryStore(count: number) {
   let serial = 1;
   let version = 0;
   const rows: JournalRow[] = [];
-  const reads = { nodes: 0 };
+  const reads = { nodes: 0, pages: 0 };
   const key = (n: { licence: string; node: string }) => `${n.licence} ${n.node}`;
   const sorted = () => [...nodes.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const source: ZoneSource & Required<Pick<ZoneSource, 'nodePage'>> = {
@@ -32,10 +32,12 @@ function memoryStore(count: number) {
       return nodes.get(`${licence} ${node}`);
     },
     licenceHasNodes: (licence) => [...nodes.values()].some((n) => n.licence === licence),
-    nodePage: (after, limit) =>
-      sorted()
+    nodePage: (after, limit) => {
+      reads.pages++;
+      return sorted()
         .filter((n) => !after || key(n) > key(after))
-        .slice(0, limit),
+        .slice(0, limit);
+    },
   };
   const journal = {
     serial: () => serial,
@@ -61,7 +63,9 @@ function memoryStore(count: number) {
   };
 }
 
+/** Asks once (the index is built from its first question), then waits until it is built. */
 async function ready(index: NodeIndex): Promise<void> {
+  index.source().getNode('0', '0');
   while (!index.ready) await new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -70,6 +74,9 @@ describe('NodeIndex', () => {
     const store = memoryStore(4500);
     const watch = await ZoneWatch.start({ journal: store.journal, version: store.version });
     const index = new NodeIndex(store.source, watch);
+    // Nothing is read before a question comes: a responder nobody asks holds no copy of the zone.
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.reads.pages).toBe(0);
     const source = index.source();
     // Until it is built, the store answers.
     expect(source.getNode('1234', 'nur7')).toEqual(store.source.getNode('1234', 'nur7'));
@@ -127,6 +134,7 @@ describe('NodeIndex', () => {
     const store = memoryStore(3);
     const watch = await ZoneWatch.start({ journal: store.journal, version: store.version });
     const index = new NodeIndex(store.source, watch);
+    index.source().getNode('0', '0');
     watch.close();
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(index.ready).toBe(false);

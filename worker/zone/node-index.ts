@@ -5,12 +5,13 @@
 // than SQLite's page cache. From the index it is a map look-up.
 //
 // The store stays the source of truth. The index is built from it a page at a time, in the
-// background (answers go on meanwhile, through the store), and kept current by the zone watch
-// (zone-watch.ts), which follows the store's change journal whoever wrote it: each node the
-// journal names is read again; a change the journal does not describe (an enrolment, a deletion,
-// an ACME value) has the index built again, and until that build completes, and whenever this
-// process has a change the watch has not followed yet, questions are answered through the store.
-// Anything that builds a Zone and a ZoneWatch (one per serving worker) can build its own index.
+// background, from the first question that reaches it (answers go on meanwhile, through the
+// store), and kept current by the zone watch (zone-watch.ts), which follows the store's change
+// journal whoever wrote it: each node the journal names is read again; a change the journal does
+// not describe (an enrolment, a deletion, an ACME value) has the index built again, and until
+// that build completes, and whenever this process has a change the watch has not followed yet,
+// questions are answered through the store. Anything that builds a Zone and a ZoneWatch (one per
+// serving worker) can build its own index.
 import type { Maybe, ZoneNodeRow, ZoneSource } from './answer.ts';
 import { NodeTable } from './node-table.ts';
 import type { ZoneChange, ZoneWatch } from './zone-watch.ts';
@@ -40,12 +41,22 @@ export class NodeIndex {
   #generation = 0;
   /** Nodes being read again through a promise (an asynchronous store): the table waits for them. */
   #pending = 0;
+  #started = false;
 
   constructor(source: IndexableSource, watch: ZoneWatch, onError?: (error: unknown) => void) {
     this.#source = source;
     this.#watch = watch;
     this.#onError = onError;
     watch.onChange((change) => this.#follow(change));
+  }
+
+  /**
+   * Built on the first question that reaches it, not at once: a responder nobody asks (DoH's on
+   * the main thread, beside the DNS worker threads) holds no copy of the zone.
+   */
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
     void this.#build(this.#generation);
   }
 
@@ -67,7 +78,10 @@ export class NodeIndex {
    */
   source(): ZoneSource {
     const source = this.#source;
-    const table = () => (this.#pending === 0 && this.#watch.current ? this.#table : undefined);
+    const table = () => {
+      this.#start();
+      return this.#pending === 0 && this.#watch.current ? this.#table : undefined;
+    };
     const indexed: ZoneSource = {
       serial: () => source.serial(),
       getNode: (licence, node) => {
@@ -85,6 +99,7 @@ export class NodeIndex {
   }
 
   #follow(change: ZoneChange): void {
+    if (!this.#started) return;
     if (!change.nodes) {
       this.#table = undefined;
       this.#building = undefined;
