@@ -7,6 +7,7 @@ import { FLAG_TC } from '../../dns/message.ts';
 import { addFlags, HEADER_LENGTH, peekCount, Section, setCount } from '../../dns/wire.ts';
 import { nameEnd } from '../../dns/wire-name.ts';
 import { ConfigError } from '../config.ts';
+import { fnv1a } from '../zone/fnv.ts';
 import { sourcePrefix } from './source-slots.ts';
 
 export interface RateLimitOptions {
@@ -33,13 +34,6 @@ export const DEFAULT_RATE_LIMIT: RateLimitOptions = {
 };
 
 export type RateVerdict = 'send' | 'slip' | 'drop';
-
-/** FNV-1a: cheap and spread well enough over prefix strings. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 /**
  * ```ts
@@ -71,7 +65,7 @@ export class ResponseRateLimiter {
   verdict(address: string): RateVerdict {
     const { rate, slip, ipv4Prefix, ipv6Prefix, tableSize } = this.#options;
     const prefix = sourcePrefix(address, ipv4Prefix, ipv6Prefix);
-    const i = hash(prefix) % tableSize;
+    const i = fnv1a(prefix) % tableSize;
     const now = this.#now();
     if (this.#owners[i] !== prefix) {
       this.#owners[i] = prefix;

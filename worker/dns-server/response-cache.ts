@@ -17,6 +17,7 @@ import {
   u16At,
 } from '../../dns/wire.ts';
 import { nameEnd } from '../../dns/wire-name.ts';
+import { fnv1a } from '../zone/fnv.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
 import type { ZoneChange } from '../zone/zone-watch.ts';
 
@@ -198,9 +199,7 @@ export class ResponseCache {
 
   /** Whether `key` knocked before since the filter last forgot; it has now. */
   #knownAt(door: Uint32Array, key: string): boolean {
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-    const bit = (hash >>> 0) & (DOOR_BITS - 1);
+    const bit = fnv1a(key) & (DOOR_BITS - 1);
     const word = bit >>> 5;
     const mask = 1 << (bit & 31);
     if ((door[word]! & mask) !== 0) return true;

@@ -3,13 +3,11 @@
 // here and about 90 MB (a string, an entry and the map's rehashing per key, all for the garbage
 // collector to walk); this takes a fraction of both and nothing the collector looks into.
 
+import { fnv1a, fnvSeparate } from './fnv.ts';
+
 /** FNV-1a over both strings' UTF-16 units, with a separator the strings cannot both move across. */
 function hashPair(a: string, b: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0xffff, 0x01000193);
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return fnv1a(b, fnvSeparate(fnv1a(a)));
 }
 
 function latin1(text: string): boolean {
