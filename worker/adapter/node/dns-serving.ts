@@ -13,11 +13,10 @@ import type { Store } from '../../store/store.ts';
 import { primaryHandler } from '../../transfer/primary.ts';
 import type { Zone } from '../../zone/answer.ts';
 import { type ZoneJournal, ZoneWatch } from '../../zone/zone-watch.ts';
+import { storeKind } from '../sqlite/store.ts';
 
 /** How often the journal is read where no counter tells of another process's commit (Postgres). */
 const JOURNAL_POLL_MS = 100;
-
-export const isPostgres = (db: string) => /^postgres(ql)?:/.test(db);
 
 export interface FollowedZone {
   watch: ZoneWatch;
@@ -49,14 +48,15 @@ export async function followZone(options: {
 }): Promise<FollowedZone | undefined> {
   const { env, db, journal, logger } = options;
   if (env.HAIRPIN_DNS_CACHE === '0') return undefined;
-  const version = isPostgres(db) ? undefined : sqliteVersion(db);
+  const postgres = storeKind(db) === 'postgres';
+  const version = postgres ? undefined : sqliteVersion(db);
   const counter = version?.version ?? options.ownChanges;
   const watch = await ZoneWatch.start({
     journal,
     ...(counter ? { version: counter } : {}),
     onError: (e) => logger.error('dns: failed to follow the zone journal', { error: String(e) }),
   });
-  if (isPostgres(db)) watch.poll(JOURNAL_POLL_MS);
+  if (postgres) watch.poll(JOURNAL_POLL_MS);
   return {
     watch,
     close: () => {

@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, type DnsServerLimits } from '../../dns-server/limits.ts
 import type { RateLimitOptions } from '../../dns-server/rate-limit.ts';
 import type { RunningDns } from '../../dns-server/server.ts';
 import { DNS_COUNTER_SLOTS, type Metrics } from '../../metrics.ts';
+import { storeKind } from '../sqlite/store.ts';
 import type { DnsWorkerData, FromDnsWorker, ToDnsWorker } from './dns-worker-protocol.ts';
 
 const ENTRY = new URL('./dns-worker.ts', import.meta.url);
@@ -26,7 +27,7 @@ const MAX_WORKERS = 256;
  */
 export function dnsWorkerCount(env: Env, db: string): number {
   const raw = env.HAIRPIN_DNS_WORKERS;
-  const memory = db === ':memory:' || db === '';
+  const memory = storeKind(db) === 'memory';
   if (raw === undefined || raw === '') return memory ? 0 : Math.min(availableParallelism(), MAX_WORKERS);
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > MAX_WORKERS)

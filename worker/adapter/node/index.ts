@@ -13,9 +13,9 @@ import { Metrics } from '../../metrics.ts';
 import type { Store } from '../../store/store.ts';
 import { startPrimary } from '../../transfer/primary.ts';
 import { Zone } from '../../zone/answer.ts';
-import { openStore } from '../sqlite/store.ts';
+import { openStore, storeKind } from '../sqlite/store.ts';
 import { nodePeerAddress } from './conninfo.ts';
-import { followZone, isPostgres, serveZone } from './dns-serving.ts';
+import { followZone, serveZone } from './dns-serving.ts';
 import { dnsWorkerCount, type RunningWorkers, startDnsWorkers } from './dns-workers.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
 import { shedLoad } from './load-shedding.ts';
@@ -62,7 +62,7 @@ function port(env: Env, key: string, fallback: number): number {
  */
 async function adminToken(env: Env, db: string, log: (line: string) => void): Promise<string> {
   if (env.HAIRPIN_ADMIN_TOKEN) return env.HAIRPIN_ADMIN_TOKEN;
-  const persistent = db !== ':memory:' && !isPostgres(db);
+  const persistent = storeKind(db) === 'file';
   const file = `${db}.admin-token`;
   if (persistent) {
     const existing = await readFile(file, 'utf8').then(
@@ -99,7 +99,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   const logger = loggerFromEnv(env, write);
   const log = (line: string, fields?: Fields) => logger.info(line, fields);
   const db = env.HAIRPIN_DB || 'data/hairpin.sqlite';
-  if (db !== ':memory:' && !isPostgres(db)) await mkdir(dirname(db), { recursive: true });
+  if (storeKind(db) === 'file') await mkdir(dirname(db), { recursive: true });
   const token = await adminToken(env, db, log);
   const config = configFromEnv({ ...env, HAIRPIN_ADMIN_TOKEN: token });
   const rateLimit = rateLimitFromEnv(env);
@@ -149,7 +149,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
     ...(hub ? { onUpgrade: hub.upgradeListener((request) => app.fetch(request)) } : {}),
   });
   log(
-    `manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${isPostgres(db) ? 'postgres' : db}`,
+    `manager for zone ${config.names.zone}: http${tls ? 's' : ''}://${env.HAIRPIN_HTTP_HOST || '127.0.0.1'}:${http.port} (DoH at /dns-query), store ${storeKind(db) === 'postgres' ? 'postgres' : db}`,
   );
   const dnsHost = env.HAIRPIN_DNS_HOST || '127.0.0.1';
   // What is open so far, closed in reverse order by close() or when a later step fails.

@@ -26,6 +26,12 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/** What `location` names: a Postgres URL, a database in this connection's memory, or a SQLite file. */
+export function storeKind(location: string): 'postgres' | 'memory' | 'file' {
+  if (/^postgres(ql)?:\/\//.test(location)) return 'postgres';
+  return location === ':memory:' || location === '' ? 'memory' : 'file';
+}
+
 /**
  * Open (and migrate) the store named by `location`: a file path, ':memory:' or a postgres:// URL.
  *
@@ -38,8 +44,8 @@ export async function openStore(location: string): Promise<OpenedStore> {
   let batch: AtomicBatch;
   let queuedWrites = () => 0;
   let snapshot: OpenSnapshot | undefined;
-  const postgres = /^postgres(ql)?:\/\//.test(location);
-  const memory = location === ':memory:' || location === '';
+  const postgres = storeKind(location) === 'postgres';
+  const memory = storeKind(location) === 'memory';
   if (postgres) {
     const pg = await import('pg');
     // BIGINT columns hold millisecond times and serials, all below 2^53: numbers, not strings.
