@@ -181,7 +181,9 @@ export class ResponseCache {
     // An answer whose serial cannot be rewritten goes at the next serial move, which every change
     // of what it read makes too: indexing its tags would only cost.
     const tags = serial !== undefined && serialAt < 0 ? [] : reads.tags;
-    const entry: Entry = { key, wire, tags, serial, serialAt, newer: ring, older: ring };
+    // A copy of its own: a message may be a view of a slab of Node's buffer pool
+    // (encodeCompressed), which keeping the view would keep whole.
+    const entry: Entry = { key, wire: new Uint8Array(wire), tags, serial, serialAt, newer: ring, older: ring };
     this.#entries.set(key, entry);
     for (const tag of tags) {
       let entries = this.#byTag.get(tag);
