@@ -98,10 +98,19 @@ export function staleCanaryHandler(zone: Zone, options: StaleCanaryOptions = {})
     ];
   };
 
+  // Every canary name ends so, whatever its case and trailing dot: a look at the end first spares
+  // the names asked under a flood (nearly all of them) the split into labels.
+  const ending = `.${STALE_CANARY}.${apex}`;
+  const endsAsCanary = (name: string) => {
+    const end = name.endsWith('.') ? name.length - 1 : name.length;
+    return end > ending.length && name.slice(end - ending.length, end).toLowerCase() === ending;
+  };
+
   // Any other name is declined at once (no promise: a miss of the zone's is answered without one).
   return (query) => {
     const question = query.questions?.[0];
-    if (!question || query.type === 'response' || headerOpcode(query) !== 0) return undefined;
+    if (!question || query.type === 'response' || headerOpcode(query) !== 0 || !endsAsCanary(question.name))
+      return undefined;
     const labels = relativeLabels(normalizeName(question.name), apex);
     const nonce = labels?.[0];
     if (labels?.length !== 3 || labels.slice(1).join('.') !== STALE_CANARY || !STALE_NONCE.test(nonce!))
