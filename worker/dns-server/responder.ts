@@ -18,6 +18,7 @@ import { indexedSource } from '../zone/node-index.ts';
 import { type Reads, recordReads } from '../zone/reads.ts';
 import { run, type Steps, wait } from '../zone/steps.ts';
 import type { ZoneWatch } from '../zone/zone-watch.ts';
+import { AdmissionDoor } from './admission-door.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { NegativeAnswers } from './negative-answer.ts';
 import { boundMessages, fitResponse, payloadLimit, type Transport } from './payload.ts';
@@ -34,6 +35,11 @@ export interface ResponderOptions {
   watch?: ZoneWatch;
   cacheEntries?: number;
   cacheBytes?: number;
+  /**
+   * The memory of the cache's admission door (AdmissionDoor.memory()), when threads share it;
+   * without it the responder has a door of its own.
+   */
+  admission?: SharedArrayBuffer;
   /** Where to report a failure that became SERVFAIL (a store error, a handler bug). */
   onError?: (error: unknown) => void;
 }
@@ -70,7 +76,9 @@ export function createResponder(options: ResponderOptions): Responder {
   const entries = options.cacheEntries ?? DEFAULT_LIMITS.cacheEntries;
   const cache =
     watch && entries > 0
-      ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes, { admitOnSecondMiss: true })
+      ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes, {
+          door: new AdmissionDoor(options.admission),
+        })
       : undefined;
   if (cache) {
     cache.follow({ serial: watch!.serial, nodes: undefined });

@@ -86,6 +86,7 @@ export function serveZone(options: {
   rateLimit: RateLimitOptions | undefined;
   limits?: Partial<DnsServerLimits>;
   reusePort?: boolean;
+  admission?: SharedArrayBuffer;
 }): Promise<RunningDns> {
   const { env, config, store, zone, watch, metrics, logger } = options;
   const log = (line: string, fields?: Record<string, unknown>) => logger.info(line, fields);
@@ -99,6 +100,7 @@ export function serveZone(options: {
     rateLimit: options.rateLimit,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.reusePort ? { reusePort: true } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
     onError: (e) => logger.error('dns: failed to answer', { error: (e as Error).stack ?? String(e) }),
   });
 }
