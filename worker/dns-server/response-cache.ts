@@ -16,6 +16,7 @@ import {
   soaSerialOffset,
   u16At,
 } from '../../dns/wire.ts';
+import { pooledBytes } from '../../dns/wire-encode.ts';
 import { nameEnd } from '../../dns/wire-name.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
 import type { ZoneChange } from '../zone/zone-watch.ts';
@@ -152,7 +153,10 @@ export class ResponseCache {
     }
     this.#unlink(entry);
     this.#link(entry);
-    const wire = entry.wire.slice();
+    // Out of Node's pool (pooledBytes): slice() gave each hit an ArrayBuffer of its own, about
+    // 300 ns more a hit and the collector's work after it.
+    const wire = pooledBytes(entry.wire.byteLength);
+    wire.set(entry.wire);
     setId(wire, peekId(query));
     return wire;
   }
