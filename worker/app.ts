@@ -5,6 +5,7 @@ import { matchedRoutes } from 'hono/route';
 import { allowedMethods } from './allowed-methods.ts';
 import { logFailure, type ManagerDeps, type ManagerEnv } from './context.ts';
 import { ProblemError } from './problem.ts';
+import { requestEnded } from './request-end.ts';
 import { acmeRoutes } from './routes/acme.ts';
 import { acmeDnsRoutes } from './routes/acme-dns.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -38,14 +39,13 @@ export function createApp(deps: ManagerDeps): Hono<ManagerEnv> {
     await next();
     // By route pattern, never by path: the label set stays bounded whatever clients ask for.
     const route = c.res.status === 404 || c.res.status === 405 ? 'unmatched' : routePattern(c);
-    deps.metrics?.http(route, c.req.method, c.res.status);
-    deps.logger?.access({
+    requestEnded(deps, {
       method: c.req.method,
       path: c.req.path,
       route,
       status: c.res.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-      client: clientAddress(c) ?? null,
+      started,
+      client: clientAddress(c),
     });
   });
   app.use(relayByHost);

@@ -11,7 +11,11 @@ export interface TestManager extends RunningManager {
   report(licence: string, node: string, credential: string, body: Record<string, unknown>): Promise<any>;
 }
 
-export async function startTestManager(env: Record<string, string> = {}): Promise<TestManager> {
+/** `log` takes the manager's log lines (access lines too); without it they go nowhere. */
+export async function startTestManager(
+  env: Record<string, string> = {},
+  options: { log?: (line: string) => void } = {},
+): Promise<TestManager> {
   const manager = await startNodeManager({
     // Response rate limiting off: tests ask thousands of questions from one address; the tests
     // of rate limiting turn it on.
@@ -23,7 +27,7 @@ export async function startTestManager(env: Record<string, string> = {}): Promis
       HAIRPIN_RRL_RATE: '0',
       ...env,
     },
-    log: () => {},
+    log: options.log ?? (() => {}),
   });
   const url = `http://127.0.0.1:${manager.http.port}`;
   return Object.assign(manager, {

@@ -1,26 +1,24 @@
 // Node API: a node reports its addresses and reads its own state, with its own credential.
 import { type Context, Hono } from 'hono';
-import { isGlobalIpv6, isIpv4, isIpv6, isNonPublicIpv4, unmapIpv4 } from '../../dns/address.ts';
+import { isGlobalIpv6, isIpv4, isNonPublicIpv4 } from '../../dns/address.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
 import type { ManagerEnv } from '../context.ts';
 import { reachView } from '../reachability/check.ts';
 import { writeReport } from '../report.ts';
+import { clientAddressOf } from '../request-end.ts';
 import { parseAddressReport, readJsonObject } from '../validate.ts';
 import { nodeView, servedRecords } from './views.ts';
 
 export const nodeRoutes = new Hono<ManagerEnv>();
 
-/**
- * The client's address: from the trusted proxy header when one is configured, else the peer.
- * Of a list (X-Forwarded-For), the last entry is the one the proxy in front of us appended; the
- * ones before it came from the client and may be forged. A value that is not an address is none.
- */
+/** The request's client address (clientAddressOf): the trusted proxy header's, else the peer's. */
 export function clientAddress(c: Context<ManagerEnv>): string | undefined {
-  const { config, peerAddress } = c.get('deps');
-  const header = config.trustedProxyHeader;
-  const raw = header ? c.req.header(header)?.split(',').at(-1)?.trim() : peerAddress(c);
-  const address = raw ? unmapIpv4(raw) : undefined;
-  return address !== undefined && (isIpv4(address) || isIpv6(address)) ? address : undefined;
+  const deps = c.get('deps');
+  return clientAddressOf(
+    deps,
+    (name) => c.req.header(name),
+    () => deps.peerAddress(c),
+  );
 }
 
 nodeRoutes.put('/v1/licences/:licence/nodes/:node/addresses', async (c) => {

@@ -4,7 +4,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { normalizeName } from '../../dns/name.ts';
 import { requireNodeOrAdmin } from '../auth.ts';
-import type { ManagerEnv } from '../context.ts';
+import type { ManagerDeps, ManagerEnv } from '../context.ts';
 import { ProblemError } from '../problem.ts';
 
 export const relayRoutes = new Hono<ManagerEnv>();
@@ -26,20 +26,32 @@ relayRoutes.get('/v1/licences/:licence/nodes/:node/relay', async (c) => {
   return relay.accept(c.req.raw, licence, node);
 });
 
+/**
+ * The relay name a request's Host names, when the relay is on and it names one: such requests go
+ * to the node, whatever their path (relayByHost; the Node entry's DoH streams leave them to it).
+ */
+export function relayNameOf(
+  deps: Pick<ManagerDeps, 'relay' | 'config'>,
+  rawHost: string | undefined,
+): { host: string; licence: string; node: string } | undefined {
+  if (!deps.relay || !rawHost) return undefined;
+  // An IPv6 literal never parses as a relay name, so cutting `:port` off it does no harm.
+  const host = normalizeName(rawHost.replace(/:\d+$/, ''));
+  const parsed = host ? deps.config.names.parse(host) : undefined;
+  return parsed?.kind === 'relay' ? { host, licence: parsed.licence, node: parsed.node } : undefined;
+}
+
 /** Requests whose Host is a node's relay name go to that node; everything else to the API. */
 export const relayByHost: MiddlewareHandler<ManagerEnv> = async (c, next) => {
-  const { relay, config } = c.get('deps');
+  const deps = c.get('deps');
   // Workers' requests carry their host in the URL (a Host header too, from the edge).
-  const rawHost = relay ? (c.req.header('host') ?? new URL(c.req.url).host) : undefined;
-  // An IPv6 literal never parses as a relay name, so cutting `:port` off it does no harm.
-  const host = rawHost ? normalizeName(rawHost.replace(/:\d+$/, '')) : undefined;
-  const parsed = host ? config.names.parse(host) : undefined;
-  if (!relay || !host || parsed?.kind !== 'relay') return next();
+  const target = deps.relay && relayNameOf(deps, c.req.header('host') ?? new URL(c.req.url).host);
+  if (!target) return next();
   // A relay is no proxy: no tunnels, whatever the node would say.
   if (c.req.method === 'CONNECT')
     return new ProblemError(
       'method-not-allowed',
       'the relay forwards requests to its node, it opens no tunnels',
     ).toResponse();
-  return relay.forward(c.req.raw, host, parsed.licence, parsed.node);
+  return deps.relay!.forward(c.req.raw, target.host, target.licence, target.node);
 };

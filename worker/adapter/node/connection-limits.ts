@@ -2,6 +2,7 @@
 // reset must end the connection, not the process), a count per source, and one deadline at a time
 // while no request is in progress — the request head's on a new connection, the idle one after an
 // answer — and the request's own deadline while one is.
+import type { ServerHttp2Stream } from 'node:http2';
 import { isIPv6, type Socket } from 'node:net';
 import type { HttpLimits } from './http-limits.ts';
 
@@ -126,15 +127,24 @@ export class ConnectionLimits {
   ): (req: Q, res: S) => void {
     return (req, res) => {
       // HTTP/2's request.socket is a proxy that reads through to the session's socket.
-      const deadlines = req.socket ? deadlinesOf(req.socket) : undefined;
-      deadlines?.requestStarted();
-      const timer = setTimeout(() => res.destroy(), this.limits.requestTimeoutMs).unref();
-      res.once('close', () => {
-        clearTimeout(timer);
-        deadlines?.requestEnded();
-      });
+      this.#inProgress(req.socket, res);
       listener(req, res);
     };
+  }
+
+  /** The same for an HTTP/2 stream answered on the core API (doh-streams.ts), without a request listener. */
+  trackStream(stream: ServerHttp2Stream): void {
+    this.#inProgress(stream.session?.socket ?? null, stream);
+  }
+
+  #inProgress(socket: object | null, response: TrackedResponse): void {
+    const deadlines = socket ? deadlinesOf(socket) : undefined;
+    deadlines?.requestStarted();
+    const timer = setTimeout(() => response.destroy(), this.limits.requestTimeoutMs).unref();
+    response.once('close', () => {
+      clearTimeout(timer);
+      deadlines?.requestEnded();
+    });
   }
 }
 

@@ -53,7 +53,6 @@ try {
     rateLimit: data.rateLimit,
     limits: data.limits,
     reusePort: true,
-    admission: data.admission,
   });
   closers.push(() => dns.close());
   port.on('message', (message: ToDnsWorker) => {

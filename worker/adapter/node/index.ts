@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { type Fields, loggerFromEnv } from '../../../log/logger.ts';
 import { createApp } from '../../app.ts';
 import { ConfigError, configFromEnv, type Env, type ManagerConfig } from '../../config.ts';
+import type { ManagerDeps } from '../../context.ts';
 import { newCredential } from '../../credential.ts';
 import { dohResponder } from '../../dns-server/doh.ts';
 import { rateLimitFromEnv } from '../../dns-server/rate-limit.ts';
@@ -17,8 +18,9 @@ import { openStore, storeKind } from '../sqlite/store.ts';
 import { nodePeerAddress } from './conninfo.ts';
 import { followZone, serveZone } from './dns-serving.ts';
 import { dnsWorkerCount, type RunningWorkers, startDnsWorkers } from './dns-workers.ts';
+import { dohStreams } from './doh-streams.ts';
 import { httpLimitsFromEnv } from './http-limits.ts';
-import { shedLoad } from './load-shedding.ts';
+import { InFlight, shedLoad } from './load-shedding.ts';
 import { parseListen, type RunningMetricsListener, serveMetrics } from './metrics-listener.ts';
 import { listenRelayTls, NodeRelayHub, type RunningRelayListener } from './relay.ts';
 import { type RunningHttp, serveHttp } from './serve.ts';
@@ -114,7 +116,7 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
   // The DNS worker threads, once started (below): told of this process's own changes.
   let workers: RunningWorkers | undefined;
   const hub = config.relay ? new NodeRelayHub(config.relay) : undefined;
-  const app = createApp({
+  const deps: ManagerDeps = {
     ...(hub ? { relay: hub } : {}),
     config,
     store,
@@ -136,15 +138,19 @@ export async function startNodeManager(options: NodeManagerOptions): Promise<Run
       workers?.zoneChanged();
       primary.zoneChanged();
     },
-  });
+  };
+  const app = createApp(deps);
   const tls =
     env.HAIRPIN_TLS_CERT && env.HAIRPIN_TLS_KEY
       ? { cert: await readFile(env.HAIRPIN_TLS_CERT, 'utf8'), key: await readFile(env.HAIRPIN_TLS_KEY, 'utf8') }
       : undefined;
-  const http = await serveHttp(shedLoad(app.fetch, limits, { queuedWrites }), {
+  // The app's requests and DoH's HTTP/2 streams answered beside it count against one bound.
+  const inFlight = new InFlight(limits.maxRequestsInFlight);
+  const http = await serveHttp(shedLoad(app.fetch, limits, { queuedWrites }, inFlight), {
     host: env.HAIRPIN_HTTP_HOST || '127.0.0.1',
     port: port(env, 'HAIRPIN_HTTP_PORT', 8787),
     limits,
+    streams: dohStreams(deps, inFlight),
     ...(tls ? { tls } : {}),
     ...(hub ? { onUpgrade: hub.upgradeListener((request) => app.fetch(request)) } : {}),
   });

@@ -33,23 +33,45 @@ function isWrite(request: Request): boolean {
   return !(request.method === 'POST' && new URL(request.url).pathname === '/dns-query');
 }
 
+/** Requests in progress, bounded: the app's (shedLoad) and the DoH streams' answered beside it (doh-streams.ts). */
+export class InFlight {
+  readonly limit: number;
+  #count = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  get full(): boolean {
+    return this.#count >= this.limit;
+  }
+
+  /** Run `work`, counted in progress until it settles. */
+  async during<T>(work: () => T | Promise<T>): Promise<T> {
+    this.#count++;
+    try {
+      return await work();
+    } finally {
+      this.#count--;
+    }
+  }
+}
+
 /**
- * Wrap the app's fetch: more than `maxRequestsInFlight` requests at once, or a write while
- * `maxQueuedWrites` wait for the store, get 503 `overloaded` with Retry-After.
+ * Wrap the app's fetch: more than `maxRequestsInFlight` requests at once (counted in `inFlight`),
+ * or a write while `maxQueuedWrites` wait for the store, get 503 `overloaded` with Retry-After.
  */
-export function shedLoad(fetch: FetchHandler, limits: HttpLimits, gauges: LoadGauges): FetchHandler {
-  let inFlight = 0;
-  return async (request, env) => {
-    if (inFlight >= limits.maxRequestsInFlight)
-      return overloaded(limits, `${limits.maxRequestsInFlight} requests are in progress; retry later`);
+export function shedLoad(
+  fetch: FetchHandler,
+  limits: HttpLimits,
+  gauges: LoadGauges,
+  inFlight = new InFlight(limits.maxRequestsInFlight),
+): FetchHandler {
+  return (request, env) => {
+    if (inFlight.full) return overloaded(limits, `${inFlight.limit} requests are in progress; retry later`);
     if (isWrite(request) && gauges.queuedWrites() >= limits.maxQueuedWrites) {
       return overloaded(limits, `${limits.maxQueuedWrites} writes are waiting; retry later`);
     }
-    inFlight++;
-    try {
-      return await fetch(request, env);
-    } finally {
-      inFlight--;
-    }
+    return inFlight.during(() => fetch(request, env));
   };
 }

@@ -3,7 +3,13 @@
 // API clients use HTTP/1.1 on a plain port, and RFC 8484 names HTTP/2 the minimum recommended.
 
 import { createServer as createHttp1Server, type IncomingMessage, STATUS_CODES } from 'node:http';
-import { createServer as createH2cServer, createSecureServer } from 'node:http2';
+import {
+  createServer as createH2cServer,
+  createSecureServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -24,7 +30,15 @@ export interface HttpOptions {
   limits?: HttpLimits;
   /** HTTP/1.1 upgrades (the relay's WebSocket); without it they are refused. */
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** HTTP/2 streams offered to this first (DoH's hot path, doh-streams.ts), before the app. */
+  streams?: StreamAnswerer;
 }
+
+/**
+ * Answers an HTTP/2 stream itself, or calls `toApp` (at once, or later while the stream is still
+ * unanswered) to hand it to the app as it came.
+ */
+export type StreamAnswerer = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, toApp: () => void) => void;
 
 export interface RunningHttp {
   server: Server;
@@ -37,6 +51,26 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0');
 
 /** RFC 9113 §6.5.2: the default is unlimited; a hundred streams at once is the RFC's own floor. */
 const H2_SETTINGS = { maxConcurrentStreams: 100 };
+
+/**
+ * Offer the server's streams to `answer` first. The compatibility layer (request listener) is
+ * itself a 'stream' listener, which the server added when given the listener: it is taken off and
+ * called for the streams handed back. A stream kept gets the connection's request deadlines, as
+ * requests through the listener do; one handed back later is tracked again by the listener, and
+ * both end at the stream's close.
+ */
+function offerStreams(server: Http2Server, answer: StreamAnswerer, connections: ConnectionLimits): void {
+  const [compat] = server.listeners('stream') as ((...args: unknown[]) => void)[];
+  server.removeAllListeners('stream');
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+    let handed = false;
+    answer(stream, headers, () => {
+      handed = true;
+      compat!.call(server, stream, headers, ...rest);
+    });
+    if (!handed) connections.trackStream(stream);
+  });
+}
 
 /** An answer written straight to a socket, where the HTTP parser gave up before any Response. */
 function rawProblem(problem: ProblemError): string {
@@ -85,6 +119,7 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
       { ...options.tls, allowHTTP1: true, settings: H2_SETTINGS, handshakeTimeout: limits.headersTimeoutMs },
       listener,
     );
+    if (options.streams) offerStreams(secure, options.streams, connections);
     secure.on('connection', (socket: Socket) => connections.admit(socket));
     secure.on('secureConnection', (socket: TLSSocket) => connections.watch(socket));
     secure.on('clientError', answerClientError(connections));
@@ -95,6 +130,7 @@ export async function serveHttp(fetch: FetchHandler, options: HttpOptions): Prom
     http1.on('clientError', answerClientError(connections));
     if (onUpgrade) http1.on('upgrade', onUpgrade);
     const h2c = createH2cServer({ settings: H2_SETTINGS }, listener);
+    if (options.streams) offerStreams(h2c, options.streams, connections);
     // Peek at the first bytes of each connection and hand it to the server that speaks them.
     server = createNetServer((socket: Socket) => {
       if (!connections.admit(socket)) return;
