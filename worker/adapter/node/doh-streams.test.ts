@@ -32,7 +32,7 @@ describe('DoH on HTTP/2 streams, beside the app', () => {
   // writes none (and HTTP/1.1's answers are node:http's).
   const written = vi.spyOn(Http2ServerResponse.prototype, 'writeHead');
   beforeAll(async () => {
-    manager = await startTestManager({}, { log: (line) => lines.push(line) });
+    manager = await startTestManager({ HAIRPIN_RELAY_TARGET: '127.0.0.1' }, { log: (line) => lines.push(line) });
     const credential = await manager.enrol('1234', 'nur1');
     await manager.report('1234', 'nur1', credential, { privateIpv4: '10.1.2.3' });
   });
@@ -41,13 +41,14 @@ describe('DoH on HTTP/2 streams, beside the app', () => {
     await manager?.close();
   });
 
-  async function h2(path: string, method = 'GET', body?: Uint8Array): Promise<Answer> {
+  async function h2(path: string, method = 'GET', body?: Uint8Array, authority?: string): Promise<Answer> {
     const session = connect(manager.url);
     try {
       return await new Promise((resolve, reject) => {
         const stream = session.request({
           ':path': path,
           ':method': method,
+          ...(authority ? { ':authority': authority } : {}),
           ...(body ? { 'content-type': 'application/dns-message' } : {}),
         });
         const chunks: Buffer[] = [];
@@ -134,6 +135,20 @@ describe('DoH on HTTP/2 streams, beside the app', () => {
     }
     const post = await same('/dns-query', 'POST', encodeMessage(query('i-nur1.pl-1234.example.test', 'A', 1232, 3)));
     expect(decodeMessage(post.body).id).toBe(3);
+  });
+
+  it("leaves a relay name's requests to the app, which sends them to the node", async () => {
+    const before = written.mock.calls.length;
+    const relayed = await h2(
+      `/dns-query?dns=${question('i-nur1.pl-1234.example.test')}`,
+      'GET',
+      undefined,
+      'relay-nur1-pl-1234.example.test',
+    );
+    // The node holds no relay socket here: the app's answer says so, where DoH would answer 200.
+    expect(relayed.status).not.toBe(200);
+    expect(relayed.headers['content-type']).toBe('application/problem+json');
+    expect(written.mock.calls.length - before).toBe(1);
   });
 
   it('counts and logs what it answers as the app does', async () => {
