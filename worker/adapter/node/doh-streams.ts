@@ -33,10 +33,17 @@ export function dohStreams(deps: ManagerDeps, inFlight: InFlight): StreamAnswere
       !path?.startsWith(PREFIX) ||
       !PLAIN.test(path.slice(PREFIX.length)) ||
       inFlight.full ||
-      relayNameOf(deps, header(headers, 'host') ?? header(headers, ':authority'))
+      (deps.relay && relayNameOf(deps, header(headers, 'host') ?? header(headers, ':authority')))
     )
       return toApp();
     const started = performance.now();
+    // Read now, while the session is bound to its socket: a session closed before a miss is
+    // answered has none left to ask (the app's request reads through to no address then).
+    const client = clientAddressOf(
+      deps,
+      (name) => header(headers, name),
+      () => stream.session?.socket?.remoteAddress,
+    );
     const send = ({ wire, headers: answerHeaders }: DohAnswer) => {
       // A stream the client reset meanwhile takes no answer; the request is logged all the same,
       // as the app logs what it answered.
@@ -50,11 +57,7 @@ export function dohStreams(deps: ManagerDeps, inFlight: InFlight): StreamAnswere
         route: ROUTE,
         status: 200,
         started,
-        client: clientAddressOf(
-          deps,
-          (name) => header(headers, name),
-          () => stream.session?.socket?.remoteAddress,
-        ),
+        client,
       });
     };
     // A problem (too long, not base64url, not a query) is the app's to answer: it runs the
@@ -68,11 +71,17 @@ export function dohStreams(deps: ManagerDeps, inFlight: InFlight): StreamAnswere
     } catch {
       return toApp();
     }
+    // Whatever writing the answer throws ends the stream, never the process.
     if (answer instanceof Promise)
       void inFlight
         .during(() => answer)
         .then(send, again)
         .catch(() => stream.destroy());
-    else send(answer);
+    else
+      try {
+        send(answer);
+      } catch {
+        stream.destroy();
+      }
   };
 }
