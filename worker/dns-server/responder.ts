@@ -11,12 +11,16 @@ import {
   peekOpcode,
   Section,
 } from '../../dns/wire.ts';
+import { nameEnd } from '../../dns/wire-name.ts';
 import { answerWire, type Zone } from '../zone/answer.ts';
 import type { DnsHandler, DnsMessages, DnsRequestContext } from '../zone/handler.ts';
 import { indexedSource } from '../zone/node-index.ts';
 import { type Reads, recordReads } from '../zone/reads.ts';
+import { run, type Steps, wait } from '../zone/steps.ts';
 import type { ZoneWatch } from '../zone/zone-watch.ts';
+import { AdmissionDoor } from './admission-door.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
+import { NegativeAnswers } from './negative-answer.ts';
 import { boundMessages, fitResponse, payloadLimit, type Transport } from './payload.ts';
 import { isPlainQuestion, ResponseCache } from './response-cache.ts';
 
@@ -31,6 +35,11 @@ export interface ResponderOptions {
   watch?: ZoneWatch;
   cacheEntries?: number;
   cacheBytes?: number;
+  /**
+   * The memory of the cache's admission door (AdmissionDoor.memory()), when threads share it;
+   * without it the responder has a door of its own.
+   */
+  admission?: SharedArrayBuffer;
   /** Where to report a failure that became SERVFAIL (a store error, a handler bug). */
   onError?: (error: unknown) => void;
 }
@@ -67,7 +76,9 @@ export function createResponder(options: ResponderOptions): Responder {
   const entries = options.cacheEntries ?? DEFAULT_LIMITS.cacheEntries;
   const cache =
     watch && entries > 0
-      ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes, { admitOnSecondMiss: true })
+      ? new ResponseCache(entries, options.cacheBytes ?? DEFAULT_LIMITS.cacheBytes, {
+          door: new AdmissionDoor(options.admission),
+        })
       : undefined;
   if (cache) {
     cache.follow({ serial: watch!.serial, nodes: undefined });
@@ -89,6 +100,8 @@ export function createResponder(options: ResponderOptions): Responder {
     watch.check();
   };
 
+  const negatives = new NegativeAnswers();
+
   // Counts that the bytes cannot hold (a question takes at least 5 bytes, a record 11) mark the
   // packet malformed at once: the codec would otherwise spend about a millisecond failing on it,
   // a cheap way to make the server slow.
@@ -106,11 +119,14 @@ export function createResponder(options: ResponderOptions): Responder {
   };
 
   // `byZone`: the zone answered, so the bytes alone decided the answer and it may be cached.
-  async function compute(
+  // Steps (worker/zone/steps.ts): a question the handlers decline and the zone answers from
+  // memory is answered without a promise.
+  function* compute(
     bytes: Uint8Array,
     context: DnsRequestContext & { transport: Transport },
     zone: Zone,
-  ): Promise<{ messages: DnsMessages | undefined; byZone?: never } | { messages: [Uint8Array]; byZone: true }> {
+    plain = false,
+  ): Steps<{ messages: DnsMessages | undefined; byZone?: never } | { messages: [Uint8Array]; byZone: true }> {
     if (impossibleCounts(bytes) || notOneQuestion(bytes))
       return { messages: isResponse(bytes) ? undefined : [bareAnswer(bytes, Rcode.FORMERR)] };
     let query: DnsMessage;
@@ -119,20 +135,27 @@ export function createResponder(options: ResponderOptions): Responder {
     } catch (e) {
       if (!(e instanceof DnsFormatError)) throw e;
       // The zone module owns what malformed input gets (FORMERR with the ID, or nothing).
-      const answer = await answerWire(zone, bytes);
+      const answer = yield* wait(answerWire(zone, bytes));
       return { messages: answer && [answer] };
     }
     // Never answer a response: two servers would bounce it forever (and it invites reflection).
     if (query.type === 'response') return { messages: undefined };
     const limit = payloadLimit(query, context.transport);
     for (const handler of handlers) {
-      const produced = await handler(query, context);
+      const produced = yield* wait(handler(query, context));
       if (!produced) continue;
       // A datagram carries one message: a stream's first, the rest never produced.
-      const messages = context.transport === 'udp' && !Array.isArray(produced) ? await firstOf(produced) : produced;
+      const messages =
+        context.transport === 'udp' && !Array.isArray(produced) ? yield* wait(firstOf(produced)) : produced;
       return { messages: boundMessages(messages, limit, context.transport) };
     }
-    return { messages: [fitResponse(await zone.answer(query), limit)], byZone: true };
+    const response = yield* wait(zone.answer(query));
+    // A plain question's negative answer is written from its prepared tail when it fits.
+    const negative = plain ? negatives.encode(bytes, nameEnd(bytes, HEADER_LENGTH, false) + 4, response) : undefined;
+    return {
+      messages: [negative && negative.byteLength <= limit ? negative : fitResponse(response, limit)],
+      byZone: true,
+    };
   }
 
   const servFail = (bytes: Uint8Array, error: unknown): Answered => {
@@ -140,13 +163,13 @@ export function createResponder(options: ResponderOptions): Responder {
     return isResponse(bytes) ? undefined : [bareAnswer(bytes, Rcode.SERVFAIL)];
   };
 
-  const answer = async (
+  function* answer(
     bytes: Uint8Array,
     context: DnsRequestContext & { transport: Transport },
     cacheAs?: string,
-  ): Promise<Answered> => {
+  ): Steps<Answered> {
     try {
-      if (!cacheAs) return (await compute(bytes, context, zone)).messages;
+      if (!cacheAs) return (yield* compute(bytes, context, zone)).messages;
       // What the answer reads is noted, so the cache can drop it when exactly that changes; a
       // change followed meanwhile (the epoch moved) may have come after a read: not kept then.
       const reads: Reads = { tags: [], serial: false };
@@ -154,12 +177,19 @@ export function createResponder(options: ResponderOptions): Responder {
       // The watch's serial is the store's as of the check just made (negative answers carry it).
       const serial = watch!.current ? watch!.serial : undefined;
       const recorded = zone.withSource(recordReads(zone.source, reads, serial));
-      const computed = await compute(bytes, context, recorded);
+      const computed = yield* compute(bytes, context, recorded, true);
       if (computed.byZone && watch!.epoch === epoch && watch!.current) cache!.set(cacheAs, computed.messages[0], reads);
       return computed.messages;
     } catch (error) {
       return servFail(bytes, error);
     }
+  }
+
+  // Only a cache hit comes back as is (the counts for /metrics, and DoH's, take that for a hit):
+  // any other answer, even one made without a promise, is handed back as one, already settled.
+  const answered = (steps: Steps<Answered>): Promise<Answered> => {
+    const messages = run(steps);
+    return messages instanceof Promise ? messages : Promise.resolve(messages);
   };
 
   return (bytes, context) => {
@@ -167,10 +197,10 @@ export function createResponder(options: ResponderOptions): Responder {
     // Follows any commit since the last check: the cache and the index of nodes answer only as of
     // the store's last commit.
     checkWatch();
-    if (!cache || !isPlainQuestion(bytes)) return answer(bytes, context);
+    if (!cache || !isPlainQuestion(bytes)) return answered(answer(bytes, context));
     const key = ResponseCache.key(context.transport, bytes);
     const hit = watch!.current ? cache.get(key, bytes) : undefined;
     // A hit goes back synchronously: no promise, no microtask turn, measurably fewer µs a query.
-    return hit ? [hit] : answer(bytes, context, key);
+    return hit ? [hit] : answered(answer(bytes, context, key));
   };
 }

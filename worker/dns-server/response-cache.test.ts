@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type DnsMessage, decodeMessage, encodeMessage } from '../../dns/message.ts';
 import { query, soaRecord } from '../../test/dns/wire-client.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
+import { AdmissionDoor } from './admission-door.ts';
 import { isPlainQuestion, ResponseCache } from './response-cache.ts';
 
 const wire = (m: DnsMessage) => encodeMessage(m);
@@ -110,15 +111,28 @@ describe('ResponseCache admitting on the second miss', () => {
   const none: Reads = { tags: [], serial: false };
 
   it('keeps an answer the second time its question misses, not the first', () => {
-    const cache = new ResponseCache(10, Number.POSITIVE_INFINITY, { admitOnSecondMiss: true });
+    const cache = new ResponseCache(10, Number.POSITIVE_INFINITY, { door: new AdmissionDoor() });
     cache.set('apex', response, none);
     expect(cache.get('apex', q)).toBeUndefined();
     cache.set('apex', response, none);
     expect(cache.get('apex', q)).toBeDefined();
   });
 
+  it('keeps it in any thread once another thread saw it miss, when the threads share the door', () => {
+    const memory = AdmissionDoor.memory();
+    const [one, two] = [new AdmissionDoor(memory), new AdmissionDoor(memory)];
+    const [first, second] = [
+      new ResponseCache(10, Number.POSITIVE_INFINITY, { door: one }),
+      new ResponseCache(10, Number.POSITIVE_INFINITY, { door: two }),
+    ];
+    first.set('apex', response, none);
+    second.set('apex', response, none);
+    expect(first.get('apex', q)).toBeUndefined();
+    expect(second.get('apex', q)).toBeDefined();
+  });
+
   it('lets a flood of names asked once mostly pass by, and the names asked again in', () => {
-    const cache = new ResponseCache(1_000_000, Number.POSITIVE_INFINITY, { admitOnSecondMiss: true });
+    const cache = new ResponseCache(1_000_000, Number.POSITIVE_INFINITY, { door: new AdmissionDoor() });
     for (let i = 0; i < 100_000; i++) {
       cache.set(`flood-${i}`, response, none);
       if (i % 1000 === 0) cache.set(`asked-${i}`, response, none);

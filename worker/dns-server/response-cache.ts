@@ -16,10 +16,11 @@ import {
   soaSerialOffset,
   u16At,
 } from '../../dns/wire.ts';
+import { pooledBytes } from '../../dns/wire-encode.ts';
 import { nameEnd } from '../../dns/wire-name.ts';
-import { fnv1a } from '../zone/fnv.ts';
 import { nodeTag, type Reads } from '../zone/reads.ts';
 import type { ZoneChange } from '../zone/zone-watch.ts';
+import type { AdmissionDoor } from './admission-door.ts';
 
 const TYPE_OPT = 41;
 const TYPE_IXFR = 251;
@@ -52,14 +53,6 @@ export function isPlainQuestion(bytes: Uint8Array): boolean {
   return at + 11 + u16At(bytes, at + 9) === n;
 }
 
-/** Bits of the admission filter (ResponseCache.set): 2^20, 128 KiB. */
-const DOOR_BITS = 1 << 20;
-/**
- * Questions let through the filter's door before it forgets them all: an eighth of its bits, so
- * a question asked once passes as one asked twice about one time in eight at worst.
- */
-const DOOR_KNOCKS = DOOR_BITS / 8;
-
 interface Entry {
   key: string;
   wire: Uint8Array;
@@ -87,8 +80,8 @@ interface Entry {
  * answer a miss again after each report. What else such an answer read (the node a NODATA
  * answer looked at) drops it like any other.
  *
- * With `admitOnSecondMiss`, an answer is kept only the second time its question misses (since the
- * filter last forgot; a bit per hash of the question, TinyLFU's doorkeeper): a flood of random
+ * With a `door`, an answer is kept only the second time its question misses (since the door last
+ * forgot; admission-door.ts): a flood of random
  * names, or a scan of a million nodes each asked once, then costs no insert, no eviction and no
  * garbage, and does not push out the answers asked again. A question asked twice is answered
  * from the zone twice before it is kept.
@@ -111,14 +104,13 @@ export class ResponseCache {
   #bytes = 0;
   /** The zone's serial now. */
   #serial = Number.NaN;
-  /** The admission filter's bits, or undefined when every answer is kept at once. */
-  readonly #door: Uint32Array | undefined;
-  #knocks = 0;
+  /** The admission filter, or undefined when every answer is kept at once. */
+  readonly #door: AdmissionDoor | undefined;
 
-  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY, options: { admitOnSecondMiss?: boolean } = {}) {
+  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY, options: { door?: AdmissionDoor } = {}) {
     this.#capacity = capacity;
     this.#maxBytes = maxBytes;
-    this.#door = options.admitOnSecondMiss ? new Uint32Array(DOOR_BITS / 32) : undefined;
+    this.#door = options.door;
     const ring = { key: '', wire: new Uint8Array(0), tags: [], serial: undefined, serialAt: -1 } as unknown as Entry;
     ring.newer = ring.older = ring;
     this.#ring = ring;
@@ -161,7 +153,10 @@ export class ResponseCache {
     }
     this.#unlink(entry);
     this.#link(entry);
-    const wire = entry.wire.slice();
+    // Out of Node's pool (pooledBytes): slice() gave each hit an ArrayBuffer of its own, about
+    // 300 ns more a hit and the collector's work after it.
+    const wire = pooledBytes(entry.wire.byteLength);
+    wire.set(entry.wire);
     setId(wire, peekId(query));
     return wire;
   }
@@ -169,7 +164,7 @@ export class ResponseCache {
   /** Keep a response read as `reads` says, at the serial last followed (the second time, with the filter). */
   set(key: string, wire: Uint8Array, reads: Reads): void {
     if (this.#capacity <= 0) return;
-    if (this.#door && !this.#entries.has(key) && !this.#knownAt(this.#door, key)) return;
+    if (this.#door && !this.#entries.has(key) && !this.#door.knock(key)) return;
     const cost = key.length + wire.byteLength;
     if (cost > this.#maxBytes) return;
     const old = this.#entries.get(key);
@@ -181,7 +176,9 @@ export class ResponseCache {
     // An answer whose serial cannot be rewritten goes at the next serial move, which every change
     // of what it read makes too: indexing its tags would only cost.
     const tags = serial !== undefined && serialAt < 0 ? [] : reads.tags;
-    const entry: Entry = { key, wire, tags, serial, serialAt, newer: ring, older: ring };
+    // A copy of its own: a message may be a view of a slab of Node's buffer pool
+    // (encodeCompressed), which keeping the view would keep whole.
+    const entry: Entry = { key, wire: new Uint8Array(wire), tags, serial, serialAt, newer: ring, older: ring };
     this.#entries.set(key, entry);
     for (const tag of tags) {
       let entries = this.#byTag.get(tag);
@@ -195,20 +192,6 @@ export class ResponseCache {
   /** Keys from the least to the most recently used (for tests). */
   *keys(): IterableIterator<string> {
     for (let e = this.#ring.newer; e !== this.#ring; e = e.newer) yield e.key;
-  }
-
-  /** Whether `key` knocked before since the filter last forgot; it has now. */
-  #knownAt(door: Uint32Array, key: string): boolean {
-    const bit = fnv1a(key) & (DOOR_BITS - 1);
-    const word = bit >>> 5;
-    const mask = 1 << (bit & 31);
-    if ((door[word]! & mask) !== 0) return true;
-    door[word]! |= mask;
-    if (++this.#knocks >= DOOR_KNOCKS) {
-      door.fill(0);
-      this.#knocks = 0;
-    }
-    return false;
   }
 
   /** Puts `entry` at the most recently used end. */

@@ -19,6 +19,8 @@ export interface DnsServerOptions {
   handlers?: readonly DnsHandler[];
   /** Turns the response cache on, kept current by the zone's journal (see response-cache.ts). */
   watch?: ZoneWatch;
+  /** The cache's admission door, shared with the other DNS threads (ResponderOptions.admission). */
+  admission?: SharedArrayBuffer;
   limits?: Partial<DnsServerLimits>;
   /** Response rate limiting on UDP (rate-limit.ts); off when undefined. */
   rateLimit?: RateLimitOptions | undefined;
@@ -56,6 +58,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     zone: options.zone,
     handlers: options.handlers ?? [],
     ...(options.watch ? { watch: options.watch } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
     cacheEntries: limits.cacheEntries,
     cacheBytes: limits.cacheBytes,
     ...(options.onError ? { onError: options.onError } : {}),

@@ -7,7 +7,7 @@
 // other answers; the response rate limit applies as to them), silence costs nothing, and the
 // nonces remembered are bounded in number and in time.
 import { STALE_CANARY, STALE_NONCE, STALE_TTL } from '../../dns/canary.ts';
-import { encodeMessage, headerOpcode, headerRcode } from '../../dns/message.ts';
+import { type DnsMessage, type DnsQuestion, encodeMessage, headerOpcode, headerRcode } from '../../dns/message.ts';
 import { normalizeName, relativeLabels } from '../../dns/name.ts';
 import { Rcode } from '../../dns/rcode.ts';
 import type { Zone } from '../zone/answer.ts';
@@ -77,15 +77,9 @@ export function staleCanaryHandler(zone: Zone, options: StaleCanaryOptions = {})
     return at;
   };
 
-  return async (query) => {
-    const question = query.questions?.[0];
-    if (!question || query.type === 'response' || headerOpcode(query) !== 0) return undefined;
-    const labels = relativeLabels(normalizeName(question.name), apex);
-    const nonce = labels?.[0];
-    if (labels?.length !== 3 || labels.slice(1).join('.') !== STALE_CANARY || !STALE_NONCE.test(nonce!))
-      return undefined;
+  const answer = async (query: DnsMessage, question: DnsQuestion, nonce: string): Promise<Uint8Array[]> => {
     const at = now();
-    const first = remember(nonce!, at);
+    const first = remember(nonce, at);
     if (at - first > answerMs) return [];
     // The zone builds the header, EDNS and error answers (FORMERR, BADVERS…) as for any name; to
     // it the nonce does not exist, so a clean answer is its NXDOMAIN turned into data.
@@ -102,5 +96,25 @@ export function staleCanaryHandler(zone: Zone, options: StaleCanaryOptions = {})
         authorities: data ? [] : response.authorities,
       }),
     ];
+  };
+
+  // Every canary name ends so, whatever its case and trailing dot: a look at the end first spares
+  // the names asked under a flood (nearly all of them) the split into labels.
+  const ending = `.${STALE_CANARY}.${apex}`;
+  const endsAsCanary = (name: string) => {
+    const end = name.endsWith('.') ? name.length - 1 : name.length;
+    return end > ending.length && name.slice(end - ending.length, end).toLowerCase() === ending;
+  };
+
+  // Any other name is declined at once (no promise: a miss of the zone's is answered without one).
+  return (query) => {
+    const question = query.questions?.[0];
+    if (!question || query.type === 'response' || headerOpcode(query) !== 0 || !endsAsCanary(question.name))
+      return undefined;
+    const labels = relativeLabels(normalizeName(question.name), apex);
+    const nonce = labels?.[0];
+    if (labels?.length !== 3 || labels.slice(1).join('.') !== STALE_CANARY || !STALE_NONCE.test(nonce!))
+      return undefined;
+    return answer(query, question, nonce!);
   };
 }

@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import { compareSerial } from '../store/serial.ts';
 import type { Store } from '../store/store.ts';
 import type { Zone } from '../zone/answer.ts';
-import type { DnsHandler, DnsRequestContext } from '../zone/handler.ts';
+import type { DnsHandler, DnsMessages, DnsRequestContext } from '../zone/handler.ts';
 import { soaRecord } from '../zone/records.ts';
 import { zoneRecordPages } from '../zone/zone-file.ts';
 import { isSecondary, type TransferConfig } from './config.ts';
@@ -126,10 +126,15 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     return fullZonePages(zoneSnapshotPages(config, store));
   }
 
-  return async (query, context) => {
+  const transferType = (query: DnsMessage): 'AXFR' | 'IXFR' | undefined => {
+    const type = query.questions?.[0]?.type;
+    return headerOpcode(query) === 0 && (type === 'AXFR' || type === 'IXFR') ? type : undefined;
+  };
+
+  const handle = async (query: DnsMessage, context: DnsRequestContext): Promise<DnsMessages> => {
     const question = query.questions?.[0];
-    const type = question?.type;
-    const isTransfer = headerOpcode(query) === 0 && (type === 'AXFR' || type === 'IXFR');
+    const type = transferType(query);
+    const isTransfer = type !== undefined;
     let request: TsigRecord | undefined;
     try {
       request = findTsig(context.raw);
@@ -137,8 +142,6 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
       if (e instanceof TsigFormatError) return [encodeMessage(response(query, Rcode.FORMERR))];
       throw e;
     }
-    if (!isTransfer && !request) return undefined;
-
     if (request) {
       const verified = await verifyMessage(context.raw, keys, { now: now() });
       if (verified.status === 'badtime') {
@@ -200,5 +203,17 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     const messages = transferMessages(query, await answerRecords(type, theirs, context.transport));
     options.metrics?.transfer(type === 'AXFR' ? 'axfr' : 'ixfr', 'served');
     return request && transfer.key ? signStream(messages, transfer.key, request.mac, now()) : messages;
+  };
+
+  // Anything neither a transfer nor signed is the zone's, declined at once: the responder then
+  // answers it without a promise (worker/zone/steps.ts).
+  return (query, context) => {
+    if (transferType(query)) return handle(query, context);
+    try {
+      return findTsig(context.raw) ? handle(query, context) : undefined;
+    } catch (e) {
+      if (e instanceof TsigFormatError) return handle(query, context);
+      throw e;
+    }
   };
 }

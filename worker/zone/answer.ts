@@ -34,9 +34,9 @@ import {
   soaRecord,
   type ZoneNode,
 } from './records.ts';
+import { type Maybe, run, type Steps, wait } from './steps.ts';
 
-/** A value now, or later: the Store answers through promises, prepared SQLite statements at once. */
-export type Maybe<T> = T | Promise<T>;
+export type { Maybe };
 
 /**
  * What the zone needs from storage: the Store provides it (through Kysely), prepared SQLite
@@ -79,6 +79,7 @@ const MAX_CNAME_CHAIN = 8;
  * const zone = new Zone(config, store);
  * const response = await zone.answer(decodeMessage(queryBytes));
  * ```
+ * Each answer is a response at once while the source's reads are (steps.ts), else a promise.
  */
 export class Zone {
   readonly config: ManagerConfig;
@@ -95,13 +96,18 @@ export class Zone {
   }
 
   /** Every record at `name` (owner names spelled as given), or why there are none. */
-  async lookup(name: string): Promise<Lookup> {
+  lookup(name: string): Maybe<Lookup> {
+    return run(this.#lookup(name));
+  }
+
+  *#lookup(name: string): Steps<Lookup> {
     const { config, source } = this;
     const { names } = config;
     const relative = relativeLabels(name, names.zone);
     if (!relative) return { status: 'refused' };
     const exists = (records: DnsRecord[]): Lookup => ({ status: 'exists', records });
-    if (relative.length === 0) return exists(apexRecords(config, await source.serial()).map((r) => ({ ...r, name })));
+    if (relative.length === 0)
+      return exists(apexRecords(config, yield* wait(source.serial())).map((r) => ({ ...r, name })));
 
     const key = relative.join('.');
     const canary = canaryRecords(config, key, name);
@@ -115,10 +121,10 @@ export class Zone {
       relative[0] === '_acme-challenge' ? normalizeName(name).slice('_acme-challenge.'.length) : undefined;
     const parsed = names.parse(challenged ?? name);
     if (parsed) {
-      const state = await source.getNode(parsed.licence, parsed.node);
+      const state = yield* wait(source.getNode(parsed.licence, parsed.node));
       if (!state) return { status: 'nxdomain' };
       if (challenged) {
-        const values = (await source.acmeChallenges?.(parsed.licence, parsed.node, parsed.kind)) ?? [];
+        const values = (yield* wait(source.acmeChallenges?.(parsed.licence, parsed.node, parsed.kind))) ?? [];
         if (values.length === 0) return { status: 'nxdomain' };
         return exists(
           values.map((v): DnsRecord => ({ type: 'TXT', name, ttl: config.addressTtl, class: 'IN', data: [v] })),
@@ -128,20 +134,24 @@ export class Zone {
     }
     const appsLicence = names.parseApps(name);
     if (appsLicence !== undefined) {
-      return config.apps && (await source.licenceHasNodes(appsLicence))
+      return config.apps && (yield* wait(source.licenceHasNodes(appsLicence)))
         ? exists(appsRecords(config, name))
         : { status: 'nxdomain' };
     }
     const ancestor = names.parseAncestor(name);
     if (ancestor) {
       if (ancestor.of === 'apps' && !config.apps) return { status: 'nxdomain' };
-      if (ancestor.licence === null || (await source.licenceHasNodes(ancestor.licence))) return exists([]);
+      if (ancestor.licence === null || (yield* wait(source.licenceHasNodes(ancestor.licence)))) return exists([]);
     }
     return { status: 'nxdomain' };
   }
 
   /** Answer one decoded query. Never throws for hostile input: it answers FORMERR instead. */
-  async answer(query: DnsMessage): Promise<DnsMessage> {
+  answer(query: DnsMessage): Maybe<DnsMessage> {
+    return run(this.#answer(query));
+  }
+
+  *#answer(query: DnsMessage): Steps<DnsMessage> {
     const opcode = headerOpcode(query);
     const response: DnsMessage = {
       id: query.id ?? 0,
@@ -173,7 +183,7 @@ export class Zone {
     }
     if (question.class !== 'IN' && question.class !== 'ANY') return fail(Rcode.REFUSED);
 
-    let found = await this.lookup(question.name);
+    let found = yield* this.#lookup(question.name);
     if (found.status === 'refused') return fail(Rcode.REFUSED);
     response.flags! |= FLAG_AA;
     if (UNANSWERABLE_TYPES.has(question.type)) return fail(Rcode.NOTIMP | FLAG_AA);
@@ -191,7 +201,7 @@ export class Zone {
       if (!cname) break;
       chain.push(cname);
       const target = normalizeName(String(cname.data));
-      const next = chain.some((r) => normalizeName(r.name) === target) ? undefined : await this.lookup(target);
+      const next = chain.some((r) => normalizeName(r.name) === target) ? undefined : yield* this.#lookup(target);
       if (!next || next.status === 'refused') {
         openEnd = true;
         break;
@@ -200,13 +210,13 @@ export class Zone {
     }
     response.answers = chain;
     if (found.status === 'nxdomain') {
-      response.authorities!.push(await this.#negativeSoa());
+      response.authorities!.push(yield* this.#negativeSoa());
       return fail(Rcode.NXDOMAIN | FLAG_AA);
     }
     if (openEnd) return response;
     const answers = selectAnswers(found.records, question.type);
     if (answers.length === 0) {
-      response.authorities!.push(await this.#negativeSoa());
+      response.authorities!.push(yield* this.#negativeSoa());
       return response;
     }
     response.answers = [...chain, ...answers];
@@ -220,8 +230,8 @@ export class Zone {
   }
 
   // RFC 2308 §3: the SOA in a negative answer carries min(SOA TTL, MINIMUM) as its TTL.
-  async #negativeSoa(): Promise<DnsRecord> {
-    const soa = soaRecord(this.config, await this.source.serial());
+  *#negativeSoa(): Steps<DnsRecord> {
+    const soa = soaRecord(this.config, yield* wait(this.source.serial()));
     return { ...soa, ttl: Math.min(this.config.zoneTtl, this.config.negativeTtl) };
   }
 }

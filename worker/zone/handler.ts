@@ -2,6 +2,7 @@
 // is not a plain question (zone transfers, NOTIFY), by the port-53 server; and the shape of the
 // responder DoH answers through (no handlers there: the zone alone).
 import type { DnsMessage } from '../../dns/message.ts';
+import type { Maybe } from './steps.ts';
 
 export interface DnsRequestContext {
   transport: 'udp' | 'tcp' | 'doh';
@@ -20,9 +21,11 @@ export type DnsMessages = Uint8Array[] | AsyncIterable<Uint8Array>;
 
 /**
  * Answer a query this handler owns with one or more wire messages (AXFR streams several), or
- * return undefined to let the next handler, and finally the zone, answer.
+ * return undefined to let the next handler, and finally the zone, answer. A handler declines at
+ * once, not through a promise, what it can tell is not its own: the zone then answers a question
+ * it holds in memory without a promise (steps.ts).
  */
-export type DnsHandler = (query: DnsMessage, context: DnsRequestContext) => Promise<DnsMessages | undefined>;
+export type DnsHandler = (query: DnsMessage, context: DnsRequestContext) => Maybe<DnsMessages | undefined>;
 
 /**
  * Wire query in, wire answer out; undefined for no answer (a response, a message shorter than a

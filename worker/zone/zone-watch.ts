@@ -125,9 +125,14 @@ export class ZoneWatch {
     this.#catchUp();
   }
 
-  /** This process changed the zone: what is cached is suspect until the journal is followed. */
+  /**
+   * This process changed the zone: what is cached is suspect until the journal is followed. With
+   * a counter there is nothing to do: the commit moved it, so the next `check()` (before the next
+   * answer) follows the change. Following it here, at every report, read the journal on the main
+   * thread for a DoH cache that may not be asked before the next change.
+   */
   changed(): void {
-    if (this.#options.version) return this.check();
+    if (this.#options.version) return;
     this.#catchUp();
   }
 

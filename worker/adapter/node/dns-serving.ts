@@ -25,10 +25,11 @@ export interface FollowedZone {
 
 /**
  * The watch that keeps answer caches current, or undefined when HAIRPIN_DNS_CACHE=0. It follows
- * the store's journal: this process's own changes as they are made (`watch.changed()` on the
- * main thread, `ownChanges` in a worker); on a SQLite file, the wal-index counter checked before
- * every cached answer (any connection's commit is seen at once: another thread's, another
- * process's); on Postgres, a poll. Nothing else can write a ':memory:' database.
+ * the store's journal: on a SQLite file, the wal-index counter checked before every cached answer
+ * (any connection's commit is seen at once: this process's, another thread's, another
+ * process's); elsewhere this process's own changes as they are made (`watch.changed()` on the
+ * main thread, `ownChanges` in a worker) and, on Postgres, a poll for other processes'. Nothing
+ * else can write a ':memory:' database.
  *
  * ```ts
  * const followed = await followZone({ env, db, journal: reads, logger });
@@ -86,6 +87,7 @@ export function serveZone(options: {
   rateLimit: RateLimitOptions | undefined;
   limits?: Partial<DnsServerLimits>;
   reusePort?: boolean;
+  admission?: SharedArrayBuffer;
 }): Promise<RunningDns> {
   const { env, config, store, zone, watch, metrics, logger } = options;
   const log = (line: string, fields?: Record<string, unknown>) => logger.info(line, fields);
@@ -99,6 +101,7 @@ export function serveZone(options: {
     rateLimit: options.rateLimit,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.reusePort ? { reusePort: true } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
     onError: (e) => logger.error('dns: failed to answer', { error: (e as Error).stack ?? String(e) }),
   });
 }

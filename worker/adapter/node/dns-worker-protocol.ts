@@ -25,6 +25,8 @@ export interface DnsWorkerData {
    * answers the request: on Postgres (no commit counter to read) the worker follows it at once.
    */
   zoneChanges: Int32Array;
+  /** The response cache's admission door, one for all the threads (admission-door.ts says why). */
+  admission: SharedArrayBuffer;
 }
 
 export type FromDnsWorker =

@@ -53,6 +53,7 @@ try {
     rateLimit: data.rateLimit,
     limits: data.limits,
     reusePort: true,
+    admission: data.admission,
   });
   closers.push(() => dns.close());
   port.on('message', (message: ToDnsWorker) => {

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../../log/logger.ts';
 import { ConfigError, type Env } from '../../config.ts';
+import { AdmissionDoor } from '../../dns-server/admission-door.ts';
 import { DEFAULT_LIMITS, type DnsServerLimits } from '../../dns-server/limits.ts';
 import type { RateLimitOptions } from '../../dns-server/rate-limit.ts';
 import type { RunningDns } from '../../dns-server/server.ts';
@@ -144,6 +145,7 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<Runni
   const { count } = options;
   const share = workerShare(count, options.rateLimit, options.limits);
   const zoneChanges = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const admission = AdmissionDoor.memory();
   // One slice of shared memory per worker slot, kept across a replacement.
   const counters = Array.from({ length: count }, () => {
     const slice = new Float64Array(new SharedArrayBuffer(DNS_COUNTER_SLOTS * Float64Array.BYTES_PER_ELEMENT));
@@ -159,6 +161,7 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<Runni
     limits: share.limits,
     dnsCounters: counters[slot]!,
     zoneChanges,
+    admission,
   });
   const workers = new Set<Worker>();
   const respawns = new Set<ReturnType<typeof setTimeout>>();
