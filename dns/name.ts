@@ -43,8 +43,19 @@ export function isValidHostName(name: string): boolean {
  */
 export function relativeLabels(name: string, apex: string): string[] | undefined {
   const n = splitName(normalizeName(name));
-  const a = splitName(normalizeName(apex));
+  const a = apexLabels(apex);
   const below = n.length - a.length;
   if (below < 0 || a.some((label, i) => n[below + i] !== label)) return undefined;
   return n.slice(0, below);
+}
+
+// The apex is the zone's at nearly every call (several a question): split once, not each time.
+let lastApex: string | undefined;
+let lastApexLabels: readonly string[] = [];
+function apexLabels(apex: string): readonly string[] {
+  if (apex !== lastApex) {
+    lastApexLabels = splitName(normalizeName(apex));
+    lastApex = apex;
+  }
+  return lastApexLabels;
 }
