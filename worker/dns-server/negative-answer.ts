@@ -1,9 +1,11 @@
 // Negative answers (NXDOMAIN, NODATA) written from a prepared tail instead of through the encoder.
 // Such an answer is the header, the question, then the SOA in authority and the OPT if the query
-// had one: what follows the question depends only on the serial, the EDNS flags and the question's
-// shape (where in it each suffix the SOA's names are compressed against starts). A flood of
-// distinct random names (a random-subdomain attack) is all NXDOMAIN under a few parents, and the
-// encoder (a map of suffixes, a buffer per message) was the largest part of each one's time.
+// had one. The encoder compresses the SOA's names (owner, MNAME, RNAME) against the suffixes of
+// the question, and only a suffix that is also a suffix of one of those names can ever be pointed
+// at; so what follows the question depends only on the serial, the SOA's TTL, the EDNS fields, the
+// question's length and the longest suffix it shares with the SOA's names. A flood of distinct
+// random names (a random-subdomain attack) is all NXDOMAIN of a few such shapes, and the encoder
+// (a map of suffixes, a string per label) was the largest part of each one's time.
 //
 // The encoder stays the reference: the first answer of each shape is written by it, and its bytes
 // after the question become the tail; its question must equal the query's byte for byte, or no
@@ -11,12 +13,15 @@
 import { type DnsMessage, type DnsRecord, encodeMessage, findOpt } from '../../dns/message.ts';
 import { HEADER_LENGTH, peekCount, Section } from '../../dns/wire.ts';
 import { pooledBytes } from '../../dns/wire-encode.ts';
+import { wireLabels } from '../../dns/wire-name.ts';
 
-/** Shapes kept at most; past it they are all forgotten (a flood of distinct parents builds each anew). */
+/** Shapes kept at most; past it they are all forgotten (each is one question length and suffix). */
 const MAX_TAILS = 4096;
 
 const A = 0x41;
 const Z = 0x5a;
+
+type SoaRecord = Extract<DnsRecord, { type: 'SOA' }>;
 
 /**
  * ```ts
@@ -28,6 +33,9 @@ export class NegativeAnswers {
   readonly #tails = new Map<string, Uint8Array>();
   /** The serial the tails carry: another empties them. */
   #serial = -1;
+  /** The SOA's three names, and every suffix of them in wire form, ASCII lower-cased (RFC 4343). */
+  #names = '';
+  #suffixes = new Set<string>();
 
   /**
    * `response` to `query` (a plain question, whose question section ends at `questionEnd`) in
@@ -38,14 +46,15 @@ export class NegativeAnswers {
     if (!soa) return undefined;
     const opt = findOpt(response);
     if (opt && (opt.options?.length ?? 0) > 0) return undefined;
-    const question = response.questions![0]!.name.toLowerCase();
-    // The question's own start is pointed at only by a name it is a suffix of: not that shape.
-    if ([soa.name, soa.data.mname, soa.data.rname].some((n) => isSuffix(question, n.toLowerCase()))) return undefined;
-    if (soa.data.serial !== this.#serial || this.#tails.size >= MAX_TAILS) {
+    const names = `${soa.name} ${soa.data.mname} ${soa.data.rname}`;
+    if (soa.data.serial !== this.#serial || names !== this.#names || this.#tails.size >= MAX_TAILS) {
       this.#tails.clear();
       this.#serial = soa.data.serial ?? -1;
+      if (names !== this.#names) this.#suffixes = suffixesOf([soa.name, soa.data.mname, soa.data.rname]);
+      this.#names = names;
     }
-    const key = shapeKey(query, questionEnd, soa, opt);
+    const shared = sharedSuffix(query, questionEnd - 4, this.#suffixes);
+    const key = `${soa.ttl} ${opt ? `${opt.udpPayloadSize} ${opt.flags ?? 0} ${opt.extendedRcode ?? 0} ${opt.ednsVersion ?? 0}` : '-'} ${questionEnd} ${shared}`;
     const tail = this.#tails.get(key);
     if (!tail) return this.#prepare(key, query, questionEnd, response);
     const out = pooledBytes(questionEnd + tail.byteLength);
@@ -75,7 +84,7 @@ export class NegativeAnswers {
 }
 
 /** The SOA of a negative answer: nothing in answer, the SOA alone in authority, at most an OPT after. */
-function negativeSoa(response: DnsMessage): Extract<DnsRecord, { type: 'SOA' }> | undefined {
+function negativeSoa(response: DnsMessage): SoaRecord | undefined {
   if ((response.answers?.length ?? 0) > 0 || response.questions?.length !== 1) return undefined;
   const additionals = response.additionals ?? [];
   if (additionals.length > 1 || (additionals.length === 1 && additionals[0]!.type !== 'OPT')) return undefined;
@@ -83,24 +92,33 @@ function negativeSoa(response: DnsMessage): Extract<DnsRecord, { type: 'SOA' }> 
   return response.authorities?.length === 1 && authority?.type === 'SOA' ? authority : undefined;
 }
 
-/** `name` is `suffix` or ends with its labels (both lower-cased, without the root's dot). */
-function isSuffix(suffix: string, name: string): boolean {
-  const s = suffix.endsWith('.') ? suffix.slice(0, -1) : suffix;
-  const n = name.endsWith('.') ? name.slice(0, -1) : name;
-  return n === s || n.endsWith(`.${s}`);
+/** Every suffix of the names, as the encoder keys them (wireLabels: labels without the root). */
+function suffixesOf(names: string[]): Set<string> {
+  const suffixes = new Set<string>();
+  for (const name of names) {
+    const { key, starts } = wireLabels(name);
+    for (const start of starts) suffixes.add(key.slice(start));
+  }
+  return suffixes;
 }
 
 /**
- * What the tail depends on: the first label's length and the rest of the question's name, its
- * ASCII letters lower-cased as the encoder compares suffixes (RFC 4343); the SOA's TTL; the OPT's
- * fields. (The serial empties the tails; the SOA's other fields come from the configuration.)
+ * The longest suffix of the question's name (wire form up to `nameEnds`, its root byte, ASCII
+ * lower-cased) in `suffixes`, or '' for none. The suffixes of a set of names' suffixes include
+ * every shorter one, so the look stops at the first label that leaves the set.
  */
-function shapeKey(query: Uint8Array, questionEnd: number, soa: DnsRecord, opt: ReturnType<typeof findOpt>): string {
-  let key = `${soa.ttl} ${opt ? `${opt.udpPayloadSize} ${opt.flags ?? 0} ${opt.extendedRcode ?? 0} ${opt.ednsVersion ?? 0}` : '-'} ${query[HEADER_LENGTH]} `;
-  const nameEnds = questionEnd - 4;
-  for (let i = HEADER_LENGTH + 1 + query[HEADER_LENGTH]!; i < nameEnds; i++) {
-    const byte = query[i]!;
-    key += String.fromCharCode(byte >= A && byte <= Z ? byte + 32 : byte);
+function sharedSuffix(query: Uint8Array, nameEnds: number, suffixes: Set<string>): string {
+  const starts: number[] = [];
+  for (let at = HEADER_LENGTH; at < nameEnds - 1; at += query[at]! + 1) starts.push(at);
+  let shared = '';
+  for (let i = starts.length - 1; i >= 0; i--) {
+    let suffix = '';
+    for (let at = starts[i]!; at < nameEnds - 1; at++) {
+      const byte = query[at]!;
+      suffix += String.fromCharCode(byte >= A && byte <= Z ? byte + 32 : byte);
+    }
+    if (!suffixes.has(suffix)) break;
+    shared = suffix;
   }
-  return key;
+  return shared;
 }
