@@ -131,17 +131,15 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
     return headerOpcode(query) === 0 && (type === 'AXFR' || type === 'IXFR') ? type : undefined;
   };
 
-  const handle = async (query: DnsMessage, context: DnsRequestContext): Promise<DnsMessages> => {
+  /** A transfer, or a query signed with `request` (found once, by the handler below). */
+  const handle = async (
+    query: DnsMessage,
+    context: DnsRequestContext,
+    request: TsigRecord | undefined,
+  ): Promise<DnsMessages> => {
     const question = query.questions?.[0];
     const type = transferType(query);
     const isTransfer = type !== undefined;
-    let request: TsigRecord | undefined;
-    try {
-      request = findTsig(context.raw);
-    } catch (e) {
-      if (e instanceof TsigFormatError) return [encodeMessage(response(query, Rcode.FORMERR))];
-      throw e;
-    }
     if (request) {
       const verified = await verifyMessage(context.raw, keys, { now: now() });
       if (verified.status === 'badtime') {
@@ -208,12 +206,13 @@ export function transferHandler(options: TransferHandlerOptions): DnsHandler {
   // Anything neither a transfer nor signed is the zone's, declined at once: the responder then
   // answers it without a promise (worker/zone/steps.ts).
   return (query, context) => {
-    if (transferType(query)) return handle(query, context);
+    let request: TsigRecord | undefined;
     try {
-      return findTsig(context.raw) ? handle(query, context) : undefined;
+      request = findTsig(context.raw);
     } catch (e) {
-      if (e instanceof TsigFormatError) return handle(query, context);
+      if (e instanceof TsigFormatError) return [encodeMessage(response(query, Rcode.FORMERR))];
       throw e;
     }
+    return request || transferType(query) ? handle(query, context, request) : undefined;
   };
 }
