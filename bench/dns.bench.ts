@@ -15,6 +15,7 @@ import { writeNsdConfig, writeZoneFile } from '../test/dns/nsd-config.ts';
 import { query, udpAsk, udpExchange } from '../test/dns/wire-client.ts';
 import { licenceOf, NODES_PER_LICENCE } from '../test/support/bulk-nodes.ts';
 import { startManagerProcess } from '../test/support/manager-process.ts';
+import { metricSample } from '../test/support/metrics.ts';
 import { freePort } from '../test/support/net.ts';
 import { rssMb } from '../test/support/rss.ts';
 import { median } from '../test/support/stats.ts';
@@ -113,9 +114,7 @@ async function cacheHits(httpPort: number): Promise<number> {
     headers: { authorization: `Bearer ${ADMIN}` },
   });
   if (!metrics.ok) throw new Error(`/metrics: ${metrics.status}`);
-  const hits = /^hairpin_dns_cache_hits_total\{transport="udp"\} (\d+)$/m.exec(await metrics.text());
-  if (!hits) throw new Error('/metrics: no hairpin_dns_cache_hits_total for udp');
-  return Number(hits[1]);
+  return metricSample(await metrics.text(), 'hairpin_dns_cache_hits_total{transport="udp"}');
 }
 
 /** A warm-up pass answered at least this share from the built-in server's cache ends the warm-up. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestManager, type TestManager } from '../support/manager.ts';
+import { metricSample } from '../support/metrics.ts';
 import { haveSystemPrograms } from '../support/system.ts';
 
 const run = promisify(execFile);
@@ -37,12 +38,6 @@ async function scrape(): Promise<string> {
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   return res.text();
-}
-
-/** The value of one sample, by its name and labels as printed. */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
 async function dig(...args: string[]): Promise<string> {
@@ -84,7 +79,7 @@ describe('/metrics', () => {
       expect(await dig('example.com', 'A')).toContain('status: REFUSED');
       expect((await fetch(`${manager.url}/resolve?name=nur1.pl-1234.example.test&type=A`)).status).toBe(200);
       const after = await scrape();
-      const moved = (series: string) => sample(after, series) - sample(before, series);
+      const moved = (series: string) => metricSample(after, series) - metricSample(before, series);
       expect(moved('hairpin_dns_queries_total{transport="udp",rcode="NOERROR"}')).toBe(3);
       expect(moved('hairpin_dns_queries_total{transport="udp",rcode="REFUSED"}')).toBe(1);
       expect(moved('hairpin_dns_queries_total{transport="tcp",rcode="NXDOMAIN"}')).toBe(1);

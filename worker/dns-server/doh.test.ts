@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, FLAG_TC, headerRcode, records } from '../
 import { Rcode } from '../../dns/rcode.ts';
 import { query } from '../../test/dns/wire-client.ts';
 import { startTestManager, type TestManager } from '../../test/support/manager.ts';
+import { metricSample } from '../../test/support/metrics.ts';
 
 // Enough name servers with glue that the NS answer is larger than any UDP limit (1232).
 const MANY_NS = Array.from({ length: 60 }, (_, i) => `ns${i}.example.test=192.0.2.${i + 1}`).join(' ');
@@ -16,13 +17,7 @@ function base64url(bytes: Uint8Array): string {
 }
 
 /** The counter `series` in the manager's /metrics text. */
-function sample(manager: TestManager, series: string): number {
-  const line = manager.metrics
-    .render()
-    .split('\n')
-    .find((l) => l.startsWith(`${series} `));
-  return Number(line?.split(' ')[1] ?? 0);
-}
+const sample = (manager: TestManager, series: string) => metricSample(manager.metrics.render(), series);
 
 // A SQLite file (the wal-index counter tells the cache of every commit) and ':memory:' (the
 // manager follows its own changes): DoH answers from the cache on both, and a report is in the

@@ -16,6 +16,7 @@ import {
 import { Rcode } from '../../dns/rcode.ts';
 import { framed, query, tcpAsk, tcpExchange, udpAsk, udpExchange } from '../../test/dns/wire-client.ts';
 import { ADMIN_TOKEN, startTestManager, type TestManager } from '../../test/support/manager.ts';
+import { metricSample } from '../../test/support/metrics.ts';
 import { type ManagerProcess, spawnManager } from '../../test/support/process.ts';
 import type { DnsHandler } from '../zone/handler.ts';
 import { type RunningDns, startDnsServer } from './server.ts';
@@ -226,8 +227,7 @@ describe('response cache on a SQLite file shared by two managers', () => {
 });
 
 describe('a report drops only its own names from the response cache', () => {
-  const hits = (m: TestManager) =>
-    Number(/hairpin_dns_cache_hits_total\{transport="udp"\} (\d+)/.exec(m.metrics.render())![1]);
+  const hits = (m: TestManager) => metricSample(m.metrics.render(), 'hairpin_dns_cache_hits_total{transport="udp"}');
 
   // A SQLite file (the wal-index counter tells of every commit) and ':memory:' (the route tells).
   for (const where of ['file', 'memory'] as const) {

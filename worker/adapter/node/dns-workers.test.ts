@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../log/logger.ts';
 import { answerSummary, query, tcpAsk, udpAsk } from '../../../test/dns/wire-client.ts';
 import { startTestManager, type TestManager } from '../../../test/support/manager.ts';
+import { metricSample } from '../../../test/support/metrics.ts';
 import { DEFAULT_LIMITS } from '../../dns-server/limits.ts';
 import { DEFAULT_RATE_LIMIT } from '../../dns-server/rate-limit.ts';
 import { Metrics } from '../../metrics.ts';
@@ -46,10 +47,7 @@ async function answersFromAll(address: string): Promise<void> {
 
 async function dnsQueriesCounted(): Promise<number> {
   const res = await fetch(`${manager.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  const line = (await res.text())
-    .split('\n')
-    .find((l) => l.startsWith('hairpin_dns_queries_total{transport="udp",rcode="NOERROR"} '));
-  return Number(line?.split(' ')[1] ?? 0);
+  return metricSample(await res.text(), 'hairpin_dns_queries_total{transport="udp",rcode="NOERROR"}');
 }
 
 describe('DNS worker threads', () => {

@@ -5,6 +5,7 @@ import { decodeMessage, encodeMessage, headerRcode } from '../../../dns/message.
 import { Rcode } from '../../../dns/rcode.ts';
 import { query } from '../../../test/dns/wire-client.ts';
 import { startTestManager, type TestManager } from '../../../test/support/manager.ts';
+import { metricSample } from '../../../test/support/metrics.ts';
 
 interface Answer {
   status: number;
@@ -153,21 +154,11 @@ describe('DoH on HTTP/2 streams, beside the app', () => {
 
   it('counts and logs what it answers as the app does', async () => {
     const counted = () =>
-      Number(
-        manager.metrics
-          .render()
-          .split('\n')
-          .find((l) => l.startsWith('hairpin_http_requests_total{route="/dns-query",method="GET",status="200"} '))
-          ?.split(' ')[1] ?? 0,
+      metricSample(
+        manager.metrics.render(),
+        'hairpin_http_requests_total{route="/dns-query",method="GET",status="200"}',
       );
-    const hits = () =>
-      Number(
-        manager.metrics
-          .render()
-          .split('\n')
-          .find((l) => l.startsWith('hairpin_dns_cache_hits_total{transport="doh"} '))
-          ?.split(' ')[1] ?? 0,
-      );
+    const hits = () => metricSample(manager.metrics.render(), 'hairpin_dns_cache_hits_total{transport="doh"}');
     const path = `/dns-query?dns=${question('i-nur1.pl-1234.example.test')}`;
     await h2(path);
     const [before, hitsBefore, linesBefore] = [counted(), hits(), lines.length];
